@@ -1,0 +1,226 @@
+//! The commands: load, validate, render, then hand the artifacts to a sink. The only module
+//! besides [`crate::output`] and [`crate::verify`] that touches the outside world.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::Path;
+
+use anyhow::{Context as _, Result};
+
+use crate::backend::{self, Backend, RenderContext, RenderOptions, Rendered, capability};
+use crate::cli::{
+    BackendsArgs, Cli, Command, GenerateArgs, ManifestArg, ManifestCommand, RenderArgs,
+    TemplatesCommand,
+};
+use crate::errors::{StrictError, UsageError};
+use crate::manifest::BUILTIN_OPENIM;
+use crate::model::Model;
+use crate::render::{EMBEDDED, Templates};
+use crate::{output, verify};
+
+/// Run a parsed command line.
+///
+/// # Errors
+/// Any failure; [`crate::errors::exit_code`] maps it to an exit code.
+pub fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Generate(args) => generate(&args),
+        Command::Validate(args) => validate(&args),
+        Command::Verify(args) => {
+            let (backend, rendered) = render_for(&args.render)?;
+            verify::run(backend, &rendered)
+        }
+        Command::Backends(args) => backends(&args),
+        Command::Manifest(ManifestCommand::Show) => {
+            print!("{BUILTIN_OPENIM}");
+            Ok(())
+        }
+        Command::Templates(TemplatesCommand::List) => {
+            for (name, _) in EMBEDDED {
+                println!("{name}");
+            }
+            Ok(())
+        }
+        Command::Templates(TemplatesCommand::Dump { dir }) => {
+            for (name, text) in EMBEDDED {
+                let path = dir.join(name);
+                if let Some(parent) = path.parent() {
+                    std::fs::create_dir_all(parent)
+                        .with_context(|| format!("creating {}", parent.display()))?;
+                }
+                std::fs::write(&path, text)
+                    .with_context(|| format!("writing {}", path.display()))?;
+                println!("{}", path.display());
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Read and validate the manifest (or the built-in one).
+///
+/// # Errors
+/// The file cannot be read, or the manifest is invalid ([`crate::manifest::ManifestErrors`]).
+pub fn load_model(arg: &ManifestArg) -> Result<Model> {
+    match &arg.manifest {
+        None => Ok(Model::from_toml("<built-in openim.toml>", BUILTIN_OPENIM)?),
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading manifest {}", path.display()))?;
+            Ok(Model::from_toml(&path.display().to_string(), &text)?)
+        }
+    }
+}
+
+fn backend_named(name: &str) -> Result<&'static dyn Backend> {
+    backend::by_name(name).ok_or_else(|| {
+        let known: Vec<&str> = backend::all().iter().map(|b| b.name()).collect();
+        UsageError(format!(
+            "unknown backend `{name}`; available: {}",
+            known.join(", ")
+        ))
+        .into()
+    })
+}
+
+fn load_templates(dir: Option<&Path>) -> Result<Templates> {
+    let mut overrides = BTreeMap::new();
+    if let Some(dir) = dir {
+        for (name, _) in EMBEDDED {
+            let path = dir.join(name);
+            if path.exists() {
+                let text = std::fs::read_to_string(&path)
+                    .with_context(|| format!("reading template {}", path.display()))?;
+                overrides.insert((*name).to_owned(), text);
+            }
+        }
+        if overrides.is_empty() {
+            return Err(UsageError(format!(
+                "{} holds no template overrides (expected e.g. {}/systemd/service.tera)",
+                dir.display(),
+                dir.display()
+            ))
+            .into());
+        }
+    }
+    Templates::with_overrides(&overrides)
+}
+
+/// Load, validate and render for the chosen backend; print warnings; apply `--strict`.
+fn render_for(args: &RenderArgs) -> Result<(&'static dyn Backend, Rendered)> {
+    let backend = backend_named(&args.backend)?;
+    let model = load_model(&args.manifest)?;
+    let templates = load_templates(args.templates.as_deref())?;
+    let options = RenderOptions {
+        standalone: args.standalone,
+        label_prefix: args.label_prefix.clone(),
+    };
+    let rendered = backend::render(
+        backend,
+        &model,
+        &RenderContext {
+            templates: &templates,
+            options: &options,
+        },
+    )?;
+    if args.strict && !rendered.warnings.is_empty() {
+        return Err(StrictError(rendered.warnings).into());
+    }
+    let mut err = std::io::stderr().lock();
+    for w in &rendered.warnings {
+        let _ = writeln!(err, "warning: {w}");
+    }
+    Ok((backend, rendered))
+}
+
+fn generate(args: &GenerateArgs) -> Result<()> {
+    let (_, rendered) = render_for(&args.render)?;
+    match &args.out {
+        None => print!("{}", output::to_text(&rendered.artifacts)),
+        Some(dir) => {
+            let written = output::write_all(dir, &rendered.artifacts, args.force)?;
+            for w in written {
+                println!("{w}");
+            }
+        }
+    }
+    for note in &rendered.notes {
+        eprintln!("note: {note}");
+    }
+    Ok(())
+}
+
+fn validate(args: &ManifestArg) -> Result<()> {
+    let model = load_model(args)?;
+    let instances: usize = model
+        .services
+        .iter()
+        .map(|s| s.instances.as_ref().map_or(1, Vec::len))
+        .sum();
+    println!(
+        "ok: stack `{}`: {} services ({instances} processes), {} externals, {} groups",
+        model.name,
+        model.services.len(),
+        model.externals.len(),
+        model.groups.len()
+    );
+    let order: Vec<&str> = model
+        .start_order()
+        .iter()
+        .map(|s| s.name.as_str())
+        .collect();
+    println!("start order: {}", order.join(" → "));
+    Ok(())
+}
+
+fn backends(args: &BackendsArgs) -> Result<()> {
+    if args.json {
+        let report: Vec<serde_json::Value> = backend::all()
+            .iter()
+            .map(|b| {
+                let features: serde_json::Map<String, serde_json::Value> = crate::backend::Feature::ALL
+                    .iter()
+                    .map(|f| (f.key().to_owned(), serde_json::to_value(capability::support(*b, *f)).unwrap_or_default()))
+                    .collect();
+                serde_json::json!({ "name": b.name(), "summary": b.summary(), "features": features })
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(());
+    }
+    let mut out = String::new();
+    for b in backend::all() {
+        let _ = writeln!(out, "{:<12} {}", b.name(), b.summary());
+    }
+    let _ = writeln!(out, "\ncapabilities (native / emulated / unsupported):");
+    let _ = write!(out, "{:<20}", "feature");
+    for b in backend::all() {
+        let _ = write!(out, " {:<12}", b.name());
+    }
+    out.push('\n');
+    for f in crate::backend::Feature::ALL {
+        let _ = write!(out, "{:<20}", f.key());
+        for b in backend::all() {
+            let _ = write!(out, " {:<12}", capability::support(*b, *f).label());
+        }
+        out.push('\n');
+    }
+    let _ = writeln!(
+        out,
+        "\nhow emulated features work and what unsupported ones lose:"
+    );
+    for b in backend::all() {
+        for (f, s) in b.capabilities() {
+            match s {
+                crate::backend::Support::Native => {}
+                crate::backend::Support::Emulated(how)
+                | crate::backend::Support::Unsupported(how) => {
+                    let _ = writeln!(out, "  {}: {} ({}): {how}", b.name(), f.key(), s.label());
+                }
+            }
+        }
+    }
+    print!("{out}");
+    Ok(())
+}

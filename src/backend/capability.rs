@@ -1,0 +1,230 @@
+//! The capability report: which model features each backend carries natively, emulates or
+//! loses, and the warnings a given manifest triggers.
+
+use serde::Serialize;
+
+use super::{Backend, Warning};
+use crate::manifest::RestartPolicy;
+use crate::model::{Dep, Logs, Model, Service};
+
+/// A feature of the model that a backend may or may not express.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Feature {
+    /// `restart` policies.
+    Restart,
+    /// `restart_delay`.
+    RestartDelay,
+    /// `start_limit`.
+    StartLimit,
+    /// `stop_signal`.
+    StopSignal,
+    /// `stop_timeout`.
+    StopTimeout,
+    /// `success_exit_codes`.
+    SuccessExitCodes,
+    /// `user`.
+    User,
+    /// `group`.
+    Group,
+    /// `working_dir`.
+    WorkingDir,
+    /// `environment`.
+    Environment,
+    /// `environment_file`.
+    EnvironmentFile,
+    /// `limits.nofile` / `limits.nproc`.
+    ProcessLimits,
+    /// `limits.memory_max`.
+    MemoryMax,
+    /// `limits.cpu_quota`.
+    CpuQuota,
+    /// `logs` to files.
+    LogFiles,
+    /// `requires` between services.
+    Requires,
+    /// `wants` between services.
+    Wants,
+    /// `after` / `before` ordering.
+    Ordering,
+    /// Dependencies on `[external.X]` (readiness gates).
+    ExternalGate,
+    /// `health`.
+    Health,
+    /// `pre_start`.
+    PreStart,
+    /// `instances`.
+    Instances,
+    /// Instance names other than 0..N-1.
+    NamedInstances,
+    /// The stack and `[groups.X]` started and stopped as one.
+    Groups,
+}
+
+impl Feature {
+    /// Every feature, in report order.
+    pub const ALL: &'static [Self] = &[
+        Self::Restart,
+        Self::RestartDelay,
+        Self::StartLimit,
+        Self::StopSignal,
+        Self::StopTimeout,
+        Self::SuccessExitCodes,
+        Self::User,
+        Self::Group,
+        Self::WorkingDir,
+        Self::Environment,
+        Self::EnvironmentFile,
+        Self::ProcessLimits,
+        Self::MemoryMax,
+        Self::CpuQuota,
+        Self::LogFiles,
+        Self::Requires,
+        Self::Wants,
+        Self::Ordering,
+        Self::ExternalGate,
+        Self::Health,
+        Self::PreStart,
+        Self::Instances,
+        Self::NamedInstances,
+        Self::Groups,
+    ];
+
+    /// The manifest key(s) the feature comes from.
+    #[must_use]
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::Restart => "restart",
+            Self::RestartDelay => "restart_delay",
+            Self::StartLimit => "start_limit",
+            Self::StopSignal => "stop_signal",
+            Self::StopTimeout => "stop_timeout",
+            Self::SuccessExitCodes => "success_exit_codes",
+            Self::User => "user",
+            Self::Group => "group",
+            Self::WorkingDir => "working_dir",
+            Self::Environment => "environment",
+            Self::EnvironmentFile => "environment_file",
+            Self::ProcessLimits => "limits.nofile/nproc",
+            Self::MemoryMax => "limits.memory_max",
+            Self::CpuQuota => "limits.cpu_quota",
+            Self::LogFiles => "logs",
+            Self::Requires => "requires",
+            Self::Wants => "wants",
+            Self::Ordering => "after/before",
+            Self::ExternalGate => "external",
+            Self::Health => "health",
+            Self::PreStart => "pre_start",
+            Self::Instances => "instances",
+            Self::NamedInstances => "instances (names)",
+            Self::Groups => "groups",
+        }
+    }
+
+    /// Whether `svc` uses this feature in a way a backend could lose.
+    #[must_use]
+    pub fn used_by(self, svc: &Service) -> bool {
+        let has_service_dep = |deps: &[Dep]| deps.iter().any(|d| matches!(d, Dep::Service(_)));
+        match self {
+            Self::Restart => svc.restart != RestartPolicy::Always,
+            Self::RestartDelay => svc.restart != RestartPolicy::Never,
+            Self::StartLimit => svc.start_limit.is_some(),
+            Self::StopSignal => svc.stop_signal.name() != "SIGTERM",
+            Self::StopTimeout => true,
+            Self::SuccessExitCodes => !svc.success_exit_codes.is_empty(),
+            Self::User => svc.user.is_some(),
+            Self::Group => svc.group.is_some(),
+            Self::WorkingDir => svc.working_dir.is_some(),
+            Self::Environment => !svc.environment.is_empty(),
+            Self::EnvironmentFile => svc.environment_file.is_some(),
+            Self::ProcessLimits => svc.limits.nofile.is_some() || svc.limits.nproc.is_some(),
+            Self::MemoryMax => svc.limits.memory_max.is_some(),
+            Self::CpuQuota => svc.limits.cpu_quota.is_some(),
+            Self::LogFiles => matches!(svc.logs, Logs::Files { .. }),
+            Self::Requires => has_service_dep(&svc.requires),
+            Self::Wants => has_service_dep(&svc.wants),
+            Self::Ordering => has_service_dep(&svc.after) || !svc.before.is_empty(),
+            Self::ExternalGate => !svc.external_deps().is_empty(),
+            Self::Health => svc.health.is_some(),
+            Self::PreStart => !svc.pre_start.is_empty(),
+            Self::Instances => svc.is_instanced(),
+            Self::NamedInstances => svc.is_instanced() && !svc.instances_are_indices(),
+            Self::Groups => false,
+        }
+    }
+}
+
+/// How a backend carries a feature.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "support", content = "how", rename_all = "snake_case")]
+pub enum Support {
+    /// The init system has it.
+    Native,
+    /// Built from other means; the text says how.
+    Emulated(&'static str),
+    /// Lost; the text says what happens instead.
+    Unsupported(&'static str),
+}
+
+impl Support {
+    /// `native`, `emulated` or `unsupported`.
+    #[must_use]
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Native => "native",
+            Self::Emulated(_) => "emulated",
+            Self::Unsupported(_) => "unsupported",
+        }
+    }
+}
+
+/// A backend's support for a feature (`Unsupported` when it does not list it).
+#[must_use]
+pub fn support(backend: &dyn Backend, feature: Feature) -> Support {
+    backend
+        .capabilities()
+        .iter()
+        .find(|(f, _)| *f == feature)
+        .map_or(
+            Support::Unsupported("not implemented by this backend"),
+            |(_, s)| *s,
+        )
+}
+
+/// One warning per feature this model uses that `backend` emulates or loses.
+#[must_use]
+pub fn warnings(backend: &dyn Backend, model: &Model) -> Vec<Warning> {
+    let mut out = Vec::new();
+    for &feature in Feature::ALL {
+        let services: Vec<String> = if feature == Feature::Groups {
+            Vec::new()
+        } else {
+            model
+                .services
+                .iter()
+                .filter(|s| feature.used_by(s))
+                .map(|s| s.name.clone())
+                .collect()
+        };
+        let used = if feature == Feature::Groups {
+            true
+        } else {
+            !services.is_empty()
+        };
+        if !used {
+            continue;
+        }
+        let message = match support(backend, feature) {
+            Support::Native => continue,
+            Support::Emulated(how) => format!("emulated: {how}"),
+            Support::Unsupported(what) => format!("not supported: {what}"),
+        };
+        out.push(Warning {
+            backend: backend.name(),
+            feature,
+            services,
+            message,
+        });
+    }
+    out
+}

@@ -1,0 +1,113 @@
+//! Command-line interface (clap derive). CLI types stay here; the library has its own.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Describe the OpenIM stack once; generate, verify and install it for any init system.
+///
+/// Without --manifest every command uses the built-in OpenIM Server manifest
+/// (see `openim-init manifest show`).
+#[derive(Debug, Parser)]
+#[command(name = "openim-init", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Render the artifacts of one backend (to stdout, or into --out DIR).
+    Generate(GenerateArgs),
+    /// Check a manifest and print a summary of the stack.
+    Validate(ManifestArg),
+    /// Render into a temporary directory and run the backend's own verifier on it.
+    Verify(VerifyArgs),
+    /// List the backends and what each can express (the capability report).
+    Backends(BackendsArgs),
+    /// Work with manifests.
+    #[command(subcommand)]
+    Manifest(ManifestCommand),
+    /// Work with the templates artifacts are rendered from.
+    #[command(subcommand)]
+    Templates(TemplatesCommand),
+}
+
+/// `--manifest FILE`.
+#[derive(Debug, Args)]
+pub struct ManifestArg {
+    /// The stack manifest (TOML). Default: the built-in OpenIM Server manifest.
+    #[arg(long, short = 'm', value_name = "FILE")]
+    pub manifest: Option<PathBuf>,
+}
+
+/// Options shared by everything that renders.
+#[derive(Debug, Args)]
+pub struct RenderArgs {
+    /// Target init system, e.g. systemd (see `openim-init backends`).
+    #[arg(long, short = 'b', value_name = "NAME")]
+    pub backend: String,
+    #[command(flatten)]
+    pub manifest: ManifestArg,
+    /// Directory with template overrides (same names as `templates dump` writes).
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<PathBuf>,
+    /// supervisord: emit a complete supervisord.conf that `supervisord -c` runs directly.
+    #[arg(long)]
+    pub standalone: bool,
+    /// launchd: label prefix (default: io.<stack name>).
+    #[arg(long, value_name = "PREFIX")]
+    pub label_prefix: Option<String>,
+    /// Treat every capability warning (a feature the backend loses or emulates) as an error.
+    #[arg(long)]
+    pub strict: bool,
+}
+
+/// `generate`.
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    #[command(flatten)]
+    pub render: RenderArgs,
+    /// Write the files into DIR (created if missing) instead of printing them.
+    #[arg(long, short = 'o', value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// With --out: overwrite files that openim-init did not write (a .bak copy is kept).
+    #[arg(long, requires = "out")]
+    pub force: bool,
+}
+
+/// `verify`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    #[command(flatten)]
+    pub render: RenderArgs,
+}
+
+/// `backends`.
+#[derive(Debug, Args)]
+pub struct BackendsArgs {
+    /// Print the capability matrix as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `manifest …`.
+#[derive(Debug, Subcommand)]
+pub enum ManifestCommand {
+    /// Print the built-in OpenIM manifest, a starting point for your own.
+    Show,
+}
+
+/// `templates …`.
+#[derive(Debug, Subcommand)]
+pub enum TemplatesCommand {
+    /// Write the default templates into DIR for editing; use them with --templates DIR.
+    Dump {
+        /// Target directory (created if missing).
+        dir: PathBuf,
+    },
+    /// List the template names.
+    List,
+}

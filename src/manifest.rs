@@ -1,0 +1,185 @@
+//! The TOML manifest: the serde schema users write, and loading it with source positions.
+//!
+//! This layer only checks what a single value can check on its own (types, durations,
+//! signals, enums, unknown keys). Cross-references, names and the dependency graph are checked
+//! by [`crate::model`], which points back into the file through [`locate::Locator`].
+
+pub mod error;
+pub mod locate;
+mod values;
+
+use indexmap::IndexMap;
+use serde::Deserialize;
+
+pub use error::{ManifestError, ManifestErrors};
+pub use values::{ByteSize, Duration, Instances, Signal};
+
+/// The built-in manifest for OpenIM Server, used when no `--manifest` is given.
+pub const BUILTIN_OPENIM: &str = include_str!("manifest/openim.toml");
+
+/// A whole manifest as written by the user.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    /// Name of the stack: the group target, supervisord group and OpenRC meta-service.
+    pub name: String,
+    /// One line describing the stack.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Settings merged into every service (a service's own value wins).
+    #[serde(default)]
+    pub defaults: ServiceSpec,
+    /// Infrastructure the stack depends on but does not run.
+    #[serde(default)]
+    pub external: IndexMap<String, ExternalSpec>,
+    /// The processes of the stack, in the order they are written.
+    #[serde(default)]
+    pub services: IndexMap<String, ServiceSpec>,
+    /// Named subsets of services that can be started and stopped together.
+    #[serde(default)]
+    pub groups: IndexMap<String, GroupSpec>,
+}
+
+/// One `[services.NAME]` table (also the shape of `[defaults]`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceSpec {
+    /// One line describing the service.
+    pub description: Option<String>,
+    /// The argv to execute; `{instance}` is replaced by the instance name.
+    pub command: Option<Vec<String>>,
+    /// A count (instances 0..N-1) or a list of instance names.
+    pub instances: Option<Instances>,
+    /// Environment variables set for the process.
+    pub environment: Option<IndexMap<String, String>>,
+    /// A file of `KEY=value` lines read at start.
+    pub environment_file: Option<String>,
+    /// User to run as.
+    pub user: Option<String>,
+    /// Group to run as.
+    pub group: Option<String>,
+    /// Working directory of the process.
+    pub working_dir: Option<String>,
+    /// When to restart the process.
+    pub restart: Option<RestartPolicy>,
+    /// Pause before a restart.
+    pub restart_delay: Option<Duration>,
+    /// Give up restarting after `burst` starts within `interval`.
+    pub start_limit: Option<StartLimitSpec>,
+    /// Signal that asks the process to stop.
+    pub stop_signal: Option<Signal>,
+    /// How long to wait after the stop signal before killing.
+    pub stop_timeout: Option<Duration>,
+    /// Exit codes (besides 0) that count as a clean exit.
+    pub success_exit_codes: Option<Vec<i32>>,
+    /// Resource limits.
+    pub limits: Option<LimitsSpec>,
+    /// Where stdout and stderr go.
+    pub logs: Option<LogsSpec>,
+    /// Hard dependencies: started first, and this service fails without them.
+    pub requires: Option<Vec<String>>,
+    /// Soft dependencies: started first when present.
+    pub wants: Option<Vec<String>>,
+    /// Ordering only: start after these when both are started.
+    pub after: Option<Vec<String>>,
+    /// Ordering only: start before these when both are started.
+    pub before: Option<Vec<String>>,
+    /// How to tell the service is healthy.
+    pub health: Option<HealthSpec>,
+    /// Commands (argv arrays) run before the main command.
+    pub pre_start: Option<Vec<Vec<String>>>,
+}
+
+/// Restart policy of a service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RestartPolicy {
+    /// Restart whenever the process exits.
+    Always,
+    /// Restart only on an unclean exit (non-success code, signal, health failure).
+    OnFailure,
+    /// Never restart.
+    Never,
+}
+
+/// `start_limit = { burst = 5, interval = "1min" }`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StartLimitSpec {
+    /// How many starts are allowed within the interval.
+    pub burst: u32,
+    /// The window the starts are counted in.
+    pub interval: Duration,
+}
+
+/// `limits = { nofile = 200000, ... }`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsSpec {
+    /// Maximum open files (RLIMIT_NOFILE).
+    pub nofile: Option<u64>,
+    /// Maximum processes of the user (RLIMIT_NPROC).
+    pub nproc: Option<u64>,
+    /// Memory ceiling, e.g. "2G" or "512M".
+    pub memory_max: Option<ByteSize>,
+    /// CPU time share in percent of one CPU, e.g. 150 = one and a half CPUs.
+    pub cpu_quota: Option<u32>,
+}
+
+/// `logs = { stdout = "/var/log/x.log", stderr = "/var/log/x.err" }`; absent means journal.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogsSpec {
+    /// File that stdout is appended to.
+    pub stdout: Option<String>,
+    /// File that stderr is appended to; absent means "with stdout".
+    pub stderr: Option<String>,
+}
+
+/// A readiness or liveness check: exactly one of `tcp`, `http`, `exec`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HealthSpec {
+    /// `host:port` that must accept a TCP connection.
+    pub tcp: Option<String>,
+    /// `http://...` URL that must answer 2xx/3xx.
+    pub http: Option<String>,
+    /// An argv that must exit 0.
+    pub exec: Option<Vec<String>>,
+    /// Time between checks.
+    pub interval: Option<Duration>,
+    /// Time one check may take.
+    pub timeout: Option<Duration>,
+    /// Failed checks in a row before the service counts as unhealthy.
+    pub retries: Option<u32>,
+}
+
+/// One `[external.NAME]` table.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExternalSpec {
+    /// One line describing the dependency.
+    pub description: Option<String>,
+    /// How to tell it is up.
+    pub check: HealthSpec,
+    /// How long dependents wait for it before giving up (default 60s).
+    pub wait_timeout: Option<Duration>,
+}
+
+/// One `[groups.NAME]` table.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GroupSpec {
+    /// One line describing the group.
+    pub description: Option<String>,
+    /// Member services.
+    pub services: Vec<String>,
+}
+
+/// Parse manifest text; `file` is only used in error messages.
+///
+/// # Errors
+/// A TOML syntax error, a wrong type or an unknown key, with its position and a hint.
+pub fn parse(file: &str, text: &str) -> Result<Manifest, ManifestErrors> {
+    toml::from_str::<Manifest>(text).map_err(|e| error::from_toml(file, text, &e).into())
+}

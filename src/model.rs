@@ -1,0 +1,305 @@
+//! The validated model every backend renders from: services with defaults merged, checked
+//! names and references, expanded instances and an acyclic dependency graph.
+
+mod build;
+mod check;
+mod graph;
+
+use crate::manifest::{self, ByteSize, Duration, ManifestErrors, RestartPolicy, Signal};
+
+pub use build::build;
+
+/// The placeholder that stands for the instance name in commands and environment values.
+pub const INSTANCE_PLACEHOLDER: &str = "{instance}";
+
+/// A validated stack.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Model {
+    /// Stack name: prefix for the group target, group and meta-service.
+    pub name: String,
+    /// One line describing the stack.
+    pub description: String,
+    /// Services in declaration order.
+    pub services: Vec<Service>,
+    /// Infrastructure the stack waits for.
+    pub externals: Vec<External>,
+    /// Services the stack target/group/meta-service starts: all of them, unless a
+    /// `[groups.<stack name>]` names a subset.
+    pub stack_members: Vec<String>,
+    /// Named groups of services (other than the stack's own).
+    pub groups: Vec<Group>,
+}
+
+/// A validated service.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Service {
+    /// Unit/program name.
+    pub name: String,
+    /// One line describing the service.
+    pub description: String,
+    /// argv; may contain [`INSTANCE_PLACEHOLDER`].
+    pub command: Vec<String>,
+    /// Instance names when the service is instanced.
+    pub instances: Option<Vec<String>>,
+    /// Environment in declaration order (defaults first); values may contain the placeholder.
+    pub environment: Vec<(String, String)>,
+    /// Absolute path of a `KEY=value` file.
+    pub environment_file: Option<String>,
+    /// User to run as.
+    pub user: Option<String>,
+    /// Group to run as.
+    pub group: Option<String>,
+    /// Working directory.
+    pub working_dir: Option<String>,
+    /// Restart policy.
+    pub restart: RestartPolicy,
+    /// Pause before a restart.
+    pub restart_delay: Duration,
+    /// Give up after this many starts in a window.
+    pub start_limit: Option<StartLimit>,
+    /// Stop signal.
+    pub stop_signal: Signal,
+    /// Wait after the stop signal before SIGKILL.
+    pub stop_timeout: Duration,
+    /// Exit codes besides 0 that count as clean.
+    pub success_exit_codes: Vec<i32>,
+    /// Resource limits.
+    pub limits: Limits,
+    /// Log destinations.
+    pub logs: Logs,
+    /// Hard dependencies.
+    pub requires: Vec<Dep>,
+    /// Soft dependencies.
+    pub wants: Vec<Dep>,
+    /// Start after these (ordering only).
+    pub after: Vec<Dep>,
+    /// Start before these services (ordering only).
+    pub before: Vec<String>,
+    /// Health check.
+    pub health: Option<Health>,
+    /// Commands run before the main one.
+    pub pre_start: Vec<Vec<String>>,
+}
+
+/// A start limit: `burst` starts within `interval`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StartLimit {
+    /// Starts allowed.
+    pub burst: u32,
+    /// Window.
+    pub interval: Duration,
+}
+
+/// Resource limits.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Limits {
+    /// Open files.
+    pub nofile: Option<u64>,
+    /// Processes.
+    pub nproc: Option<u64>,
+    /// Memory ceiling in bytes.
+    pub memory_max: Option<ByteSize>,
+    /// CPU percent of one CPU.
+    pub cpu_quota: Option<u32>,
+}
+
+/// Where output goes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Logs {
+    /// The init system's own log (journal, supervisord's child log, syslog).
+    #[default]
+    Journal,
+    /// Appended to files; `stderr` None means stderr goes with stdout.
+    Files {
+        /// stdout file.
+        stdout: String,
+        /// stderr file.
+        stderr: Option<String>,
+    },
+}
+
+/// A dependency target.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Dep {
+    /// A service of this stack.
+    Service(String),
+    /// An `[external.X]` entry.
+    External(String),
+}
+
+impl Dep {
+    /// The referenced name.
+    #[must_use]
+    pub fn name(&self) -> &str {
+        match self {
+            Self::Service(n) | Self::External(n) => n,
+        }
+    }
+}
+
+/// How to probe something.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Check {
+    /// A TCP connect.
+    Tcp {
+        /// Host name or address (IPv6 without brackets).
+        host: String,
+        /// Port.
+        port: u16,
+    },
+    /// An HTTP GET that must succeed.
+    Http {
+        /// The URL.
+        url: String,
+    },
+    /// A command that must exit 0.
+    Exec {
+        /// argv.
+        argv: Vec<String>,
+    },
+}
+
+/// A health check with its timing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Health {
+    /// The probe.
+    pub check: Check,
+    /// Between probes.
+    pub interval: Duration,
+    /// Per probe.
+    pub timeout: Duration,
+    /// Failures in a row before unhealthy.
+    pub retries: u32,
+}
+
+/// External infrastructure that dependents wait for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct External {
+    /// Name, e.g. `kafka`.
+    pub name: String,
+    /// One line describing it.
+    pub description: String,
+    /// The readiness probe.
+    pub check: Check,
+    /// How long a dependent waits before failing its start.
+    pub wait_timeout: Duration,
+}
+
+/// A named group of services.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Group {
+    /// Group name.
+    pub name: String,
+    /// One line describing it.
+    pub description: String,
+    /// Member service names.
+    pub services: Vec<String>,
+}
+
+impl Model {
+    /// Load and validate manifest text.
+    ///
+    /// # Errors
+    /// Every problem found, each with its position.
+    pub fn from_toml(file: &str, text: &str) -> Result<Self, ManifestErrors> {
+        let spec = manifest::parse(file, text)?;
+        build(file, text, &spec)
+    }
+
+    /// The built-in OpenIM model.
+    ///
+    /// # Panics
+    /// Never in a released build: a test keeps the embedded manifest valid.
+    #[must_use]
+    #[expect(clippy::expect_used, reason = "the embedded manifest is tested")]
+    pub fn builtin() -> Self {
+        Self::from_toml("<built-in openim.toml>", manifest::BUILTIN_OPENIM)
+            .expect("the built-in manifest is valid")
+    }
+
+    /// A service by name.
+    #[must_use]
+    pub fn service(&self, name: &str) -> Option<&Service> {
+        self.services.iter().find(|s| s.name == name)
+    }
+
+    /// An external by name.
+    #[must_use]
+    pub fn external(&self, name: &str) -> Option<&External> {
+        self.externals.iter().find(|e| e.name == name)
+    }
+
+    /// Services in a start order that respects every dependency and ordering edge;
+    /// ties keep declaration order.
+    #[must_use]
+    pub fn start_order(&self) -> Vec<&Service> {
+        graph::start_order(self)
+    }
+}
+
+impl Service {
+    /// Whether the service runs as several instances.
+    #[must_use]
+    pub fn is_instanced(&self) -> bool {
+        self.instances.is_some()
+    }
+
+    /// Whether the instances are exactly "0".."N-1" (what counters like numprocs express).
+    #[must_use]
+    pub fn instances_are_indices(&self) -> bool {
+        self.instances
+            .as_ref()
+            .is_some_and(|v| v.iter().enumerate().all(|(i, name)| *name == i.to_string()))
+    }
+
+    /// The argv with the placeholder replaced by `instance` (or left as is for `None`).
+    #[must_use]
+    pub fn argv_for(&self, instance: Option<&str>) -> Vec<String> {
+        self.command
+            .iter()
+            .map(|a| substitute(a, instance))
+            .collect()
+    }
+
+    /// External dependencies this service must wait for (requires and wants), in order.
+    #[must_use]
+    pub fn external_deps(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for d in self.requires.iter().chain(&self.wants) {
+            if let Dep::External(n) = d
+                && !out.contains(&n.as_str())
+            {
+                out.push(n);
+            }
+        }
+        out
+    }
+
+    /// Whether `{instance}` appears in the command or environment.
+    #[must_use]
+    pub fn uses_instance(&self) -> bool {
+        self.command
+            .iter()
+            .chain(self.environment.iter().map(|(_, v)| v))
+            .any(|s| s.contains(INSTANCE_PLACEHOLDER))
+    }
+}
+
+/// Replace the placeholder with `instance`; `None` leaves the text unchanged.
+#[must_use]
+pub fn substitute(text: &str, instance: Option<&str>) -> String {
+    match instance {
+        Some(i) => text.replace(INSTANCE_PLACEHOLDER, i),
+        None => text.to_owned(),
+    }
+}
+
+/// Render `text` with each literal piece passed through `escape` and each placeholder
+/// replaced by `token` verbatim (e.g. systemd's `%i`).
+#[must_use]
+pub fn map_placeholder(text: &str, escape: impl Fn(&str) -> String, token: &str) -> String {
+    text.split(INSTANCE_PLACEHOLDER)
+        .map(escape)
+        .collect::<Vec<_>>()
+        .join(token)
+}

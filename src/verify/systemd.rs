@@ -1,0 +1,45 @@
+//! `systemd-analyze verify` over generated units. Any output on stderr is a finding,
+//! because unknown keys and bad values only warn (exit code 0).
+
+use std::path::Path;
+use std::process::Command;
+
+use anyhow::Result;
+
+use super::{Report, require_tool, run_tool};
+use crate::backend::Rendered;
+
+/// Verify the units in `dir`. Template units are checked through their first instance.
+///
+/// # Errors
+/// `systemd-analyze` is missing or cannot run.
+pub fn check(dir: &Path, rendered: &Rendered) -> Result<Report> {
+    let tool = require_tool("systemd-analyze", "install the `systemd` package")?;
+    let mut args: Vec<String> = vec!["verify".into(), "--man=no".into()];
+    for a in &rendered.artifacts {
+        let path = if let Some(prefix) = a.path.strip_suffix("@.service") {
+            format!("{prefix}@0.service")
+        } else {
+            a.path.clone()
+        };
+        args.push(dir.join(path).display().to_string());
+    }
+    let (code, stdout, stderr) = run_tool(Command::new(&tool).args(&args).current_dir(dir))?;
+    let mut report = Report {
+        ran: vec![format!("systemd-analyze {}", args.join(" "))],
+        ..Report::default()
+    };
+    report.findings.extend(
+        stderr
+            .lines()
+            .chain(stdout.lines())
+            .filter(|l| !l.trim().is_empty())
+            .map(str::to_owned),
+    );
+    if code != 0 && report.findings.is_empty() {
+        report
+            .findings
+            .push(format!("systemd-analyze exited with {code}"));
+    }
+    Ok(report)
+}

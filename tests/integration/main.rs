@@ -1,0 +1,6 @@
+//! The one integration-test binary: CLI cases, snapshots, and runs under real init systems.
+//! Each concern is a module; `common` holds the builders they share.
+
+mod cli;
+mod common;
+mod snapshots;
