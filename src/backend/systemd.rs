@@ -211,7 +211,7 @@ struct ServiceUnit {
 
 /// systemd time span: whole seconds when exact, else milliseconds.
 fn span(d: Duration) -> String {
-    if d.millis() % 1000 == 0 {
+    if d.millis().is_multiple_of(1000) {
         format!("{}s", d.millis() / 1000)
     } else {
         format!("{}ms", d.millis())
