@@ -2,6 +2,7 @@
 
 pub mod capability;
 pub mod data;
+pub mod launchd;
 pub mod systemd;
 
 use std::fmt;
@@ -104,7 +105,7 @@ pub trait Backend: Sync {
 /// Every backend, in the order `openim-init backends` lists them.
 #[must_use]
 pub fn all() -> &'static [&'static dyn Backend] {
-    &[&systemd::Systemd]
+    &[&systemd::Systemd, &launchd::Launchd]
 }
 
 /// A backend by its command-line name.
