@@ -3,6 +3,7 @@
 pub mod capability;
 pub mod data;
 pub mod launchd;
+pub mod supervisord;
 pub mod systemd;
 
 use std::fmt;
@@ -105,7 +106,7 @@ pub trait Backend: Sync {
 /// Every backend, in the order `openim-init backends` lists them.
 #[must_use]
 pub fn all() -> &'static [&'static dyn Backend] {
-    &[&systemd::Systemd, &launchd::Launchd]
+    &[&systemd::Systemd, &supervisord::Supervisord, &launchd::Launchd]
 }
 
 /// A backend by its command-line name.

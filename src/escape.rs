@@ -3,4 +3,5 @@
 //! through the real parsers.
 
 pub mod sh;
+pub mod supervisord;
 pub mod systemd;

@@ -10,6 +10,14 @@ use serde::Serialize;
 /// Every embedded template, keyed by its path under `templates/`.
 pub const EMBEDDED: &[(&str, &str)] = &[
     (
+        "supervisord/conf.tera",
+        include_str!("../templates/supervisord/conf.tera"),
+    ),
+    (
+        "supervisord/program.tera",
+        include_str!("../templates/supervisord/program.tera"),
+    ),
+    (
         "systemd/service.tera",
         include_str!("../templates/systemd/service.tera"),
     ),

@@ -1,6 +1,7 @@
 //! `verify`: render into a temporary directory and run the backend's own tools on it.
 
 pub mod launchd;
+pub mod supervisord;
 pub mod systemd;
 
 use std::path::Path;
@@ -86,6 +87,7 @@ pub fn check(name: &str, dir: &Path, rendered: &Rendered) -> Result<Report> {
     match name {
         "systemd" => systemd::check(dir, rendered),
         "launchd" => launchd::check(dir, rendered),
+        "supervisord" => supervisord::check(dir, rendered),
         other => bail!("no verifier for backend {other}"),
     }
 }

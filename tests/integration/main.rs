@@ -5,3 +5,4 @@ mod cli;
 mod common;
 mod launchd;
 mod snapshots;
+mod supervisord;

@@ -1,0 +1,405 @@
+//! supervisord: one ini file with a `[program:x]` per service (`numprocs` for instances
+//! 0..N-1, one program per named instance), a `[group:STACK]` so `supervisorctl start
+//! 'STACK:*'` drives the stack, and with `--standalone` the daemon's own sections so
+//! `supervisord -c FILE` runs it directly.
+//!
+//! supervisord has no dependencies, readiness or health checks: start order becomes
+//! `priority`, and whatever must happen before a program starts (waiting for externals or
+//! a required service's health check, pre_start, limits, an environment file) runs in a
+//! `/bin/sh` wrapper that ends in `exec "$@"`, so the program still gets exactly its argv.
+
+pub mod program;
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use anyhow::{Result, bail};
+use serde::{Deserialize, Serialize};
+
+use super::{Artifact, Backend, BackendData, Feature, RenderContext, Rendered, Support, Warning};
+use crate::model::{Model, Service};
+use program::{Instance, ProgramSection};
+
+/// The supervisord backend.
+pub struct Supervisord;
+
+/// `backends/supervisord.toml`: the common backend data plus supervisord's own tables.
+struct Data {
+    common: BackendData,
+    standalone: Settings,
+    program: ProgramDefaults,
+}
+
+/// `[standalone]`: paths of the daemon's own files; `{stack}` is the stack name.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    socket: String,
+    pidfile: String,
+    logfile: String,
+    childlogdir: String,
+}
+
+/// `[program]`: values for program keys the manifest has no field for.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProgramDefaults {
+    startsecs: u32,
+    startretries: u32,
+    log_maxbytes: String,
+    log_backups: u32,
+    priority_base: u32,
+    priority_step: u32,
+}
+
+#[expect(clippy::expect_used, reason = "embedded data, checked by a test")]
+static DATA: LazyLock<Data> = LazyLock::new(|| {
+    let mut table: toml::Table = toml::from_str(include_str!("../../backends/supervisord.toml"))
+        .expect("backends/supervisord.toml is TOML");
+    let mut take = |key: &str| table.remove(key).expect("backends/supervisord.toml table");
+    let standalone = take("standalone")
+        .try_into()
+        .expect("[standalone] is valid");
+    let program = take("program").try_into().expect("[program] is valid");
+    Data {
+        common: toml::Value::Table(table)
+            .try_into()
+            .expect("backends/supervisord.toml is valid backend data"),
+        standalone,
+        program,
+    }
+});
+
+const CAPABILITIES: &[(Feature, Support)] = &[
+    (Feature::Restart, Support::Native),
+    (
+        Feature::RestartDelay,
+        Support::Unsupported(
+            "supervisord restarts a process that exits after startsecs at once; only starts that fail within startsecs back off (1s, 2s, 3s, …)",
+        ),
+    ),
+    (
+        Feature::StartLimit,
+        Support::Emulated(
+            "startretries = burst: supervisord gives up (FATAL) after that many starts in a row that fail within startsecs; the interval is not used",
+        ),
+    ),
+    (Feature::StopSignal, Support::Native),
+    (Feature::StopTimeout, Support::Native),
+    (Feature::SuccessExitCodes, Support::Native),
+    (Feature::User, Support::Native),
+    (
+        Feature::Group,
+        Support::Unsupported(
+            "supervisord runs the program with the user's primary and supplementary groups; `group` is not applied",
+        ),
+    ),
+    (Feature::WorkingDir, Support::Native),
+    (Feature::Environment, Support::Native),
+    (
+        Feature::EnvironmentFile,
+        Support::Emulated(
+            "the /bin/sh wrapper sources the file with `set -a` (shell syntax: sh interprets quotes, `$` and `\\`); a missing file fails the start",
+        ),
+    ),
+    (
+        Feature::ProcessLimits,
+        Support::Emulated(
+            "the /bin/sh wrapper runs `ulimit -n`/`ulimit -u` before exec; raising past the hard limit needs supervisord's own limit (--standalone sets minfds/minprocs)",
+        ),
+    ),
+    (
+        Feature::MemoryMax,
+        Support::Unsupported(
+            "supervisord has no memory limits; nothing enforces limits.memory_max",
+        ),
+    ),
+    (
+        Feature::CpuQuota,
+        Support::Unsupported("supervisord has no CPU limits; nothing enforces limits.cpu_quota"),
+    ),
+    (Feature::LogFiles, Support::Native),
+    (
+        Feature::Requires,
+        Support::Emulated(
+            "priority orders the start; when the required service has a health check, the /bin/sh wrapper waits until it passes (once, at start), otherwise priority only; stopping or a crash of the required service does not stop its dependents",
+        ),
+    ),
+    (
+        Feature::Wants,
+        Support::Emulated("priority order only (lower priority starts first)"),
+    ),
+    (
+        Feature::Ordering,
+        Support::Emulated(
+            "priority order only: supervisord spawns in ascending priority but does not wait for one program to be up before the next",
+        ),
+    ),
+    (
+        Feature::ExternalGate,
+        Support::Emulated(
+            "the /bin/sh wrapper polls the external's check until it answers or wait_timeout passes (then exits 1 and supervisord restarts it per `restart`), then execs the program",
+        ),
+    ),
+    (
+        Feature::Health,
+        Support::Unsupported(
+            "supervisord has no health checks, it only restarts processes that exit; dependents that require the service wait for its check once, at their start",
+        ),
+    ),
+    (
+        Feature::PreStart,
+        Support::Emulated(
+            "the /bin/sh wrapper runs the commands in order (as the service's user, in its directory) and stops at the first failure",
+        ),
+    ),
+    (Feature::Instances, Support::Native),
+    (
+        Feature::NamedInstances,
+        Support::Emulated(
+            "numprocs only counts 0..N-1: each named instance is its own [program:NAME_INSTANCE] with the name substituted",
+        ),
+    ),
+    (Feature::Groups, Support::Native),
+];
+
+impl Backend for Supervisord {
+    fn name(&self) -> &'static str {
+        "supervisord"
+    }
+
+    fn summary(&self) -> &'static str {
+        "supervisord ini (conf.d include, or a complete supervisord.conf with --standalone): [program:x] per service, [group:STACK]"
+    }
+
+    fn capabilities(&self) -> &'static [(Feature, Support)] {
+        CAPABILITIES
+    }
+
+    fn data(&self) -> &'static BackendData {
+        &DATA.common
+    }
+
+    fn render(&self, model: &Model, ctx: &RenderContext<'_>) -> Result<Rendered> {
+        let mut out = Rendered::default();
+        let programs = programs(model)?;
+        let groups = groups(model, &programs, &mut out.warnings);
+        let mut sections = Vec::new();
+        for p in &programs {
+            let text = ctx
+                .templates
+                .render("supervisord/program.tera", &p.section)?;
+            sections.push(text.trim_end().to_owned());
+        }
+        let daemon = if ctx.options.standalone {
+            let [socket, pidfile, logfile, childlogdir] =
+                program::daemon_paths(&model.name, &DATA.standalone)?;
+            let max = |f: fn(&Service) -> Option<u64>| model.services.iter().filter_map(f).max();
+            Some(Daemon {
+                socket,
+                pidfile,
+                logfile,
+                childlogdir,
+                minfds: max(|s| s.limits.nofile),
+                minprocs: max(|s| s.limits.nproc),
+            })
+        } else {
+            None
+        };
+        let file = ConfFile {
+            header: super::systemd::HEADER,
+            description: model.description.clone(),
+            daemon,
+            groups,
+            programs: sections,
+        };
+        let standalone = ctx.options.standalone;
+        let path = if standalone {
+            "supervisord.conf".to_owned()
+        } else {
+            format!("{}.conf", model.name)
+        };
+        out.artifacts.push(Artifact {
+            path: path.clone(),
+            mode: DATA.common.file_mode,
+            contents: ctx.templates.render("supervisord/conf.tera", &file)?,
+        });
+        out.notes.push(if standalone {
+            format!(
+                "run: `supervisord -c {path}` (add -n to stay in the foreground; {} must exist), then `supervisorctl -c {path} status`",
+                DATA.standalone.childlogdir
+            )
+        } else {
+            format!(
+                "install: copy {path} to {} (RHEL: /etc/supervisord.d/{}.ini), then `supervisorctl reread && supervisorctl update`; drive the stack with `supervisorctl start|stop|restart '{}:*'`",
+                DATA.common.install.system, model.name, model.name
+            )
+        });
+        Ok(out)
+    }
+}
+
+/// A service's program(s) with the process names supervisorctl shows.
+struct Program {
+    service: String,
+    name: String,
+    processes: Vec<String>,
+    section: ProgramSection,
+}
+
+fn programs(model: &Model) -> Result<Vec<Program>> {
+    let d = &DATA.program;
+    let priority: HashMap<&str, u32> = model
+        .start_order()
+        .iter()
+        .zip(0u32..)
+        .map(|(s, i)| (s.name.as_str(), d.priority_base + d.priority_step * i))
+        .collect();
+    let mut out = Vec::new();
+    for svc in &model.services {
+        let prio = priority.get(svc.name.as_str()).copied().unwrap_or(999);
+        let mut push = |name: String, inst: Instance<'_>, processes: Vec<String>| {
+            let section = program::section(model, svc, &name, inst, prio)?;
+            out.push(Program {
+                service: svc.name.clone(),
+                name,
+                processes,
+                section,
+            });
+            anyhow::Ok(())
+        };
+        match &svc.instances {
+            None => push(svc.name.clone(), Instance::Single, vec![svc.name.clone()])?,
+            Some(list) if svc.instances_are_indices() => {
+                let procs = list.iter().map(|i| format!("{}_{i}", svc.name)).collect();
+                push(svc.name.clone(), Instance::Numprocs, procs)?;
+            }
+            Some(list) => {
+                for i in list {
+                    let name = format!("{}_{i}", svc.name);
+                    push(name.clone(), Instance::Named(i), vec![name])?;
+                }
+            }
+        }
+    }
+    let mut seen = HashMap::new();
+    for p in &out {
+        for name in std::iter::once(&p.name).chain(&p.processes) {
+            if let Some(other) = seen.insert(name.clone(), &p.service)
+                && *other != p.service
+            {
+                bail!(
+                    "supervisord names `{name}` twice (services `{other}` and `{}`): instances are named SERVICE_INSTANCE; rename one service",
+                    p.service
+                );
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The template context of the whole file.
+#[derive(Serialize)]
+struct ConfFile {
+    header: &'static str,
+    description: String,
+    daemon: Option<Daemon>,
+    groups: Vec<GroupSection>,
+    programs: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct Daemon {
+    socket: String,
+    pidfile: String,
+    logfile: String,
+    childlogdir: String,
+    minfds: Option<u64>,
+    minprocs: Option<u64>,
+}
+
+/// A `[group:x]` (when it has programs of its own) and comments.
+#[derive(Serialize)]
+struct GroupSection {
+    name: String,
+    comments: Vec<String>,
+    programs: Vec<String>,
+    priority: u32,
+}
+
+/// supervisord runs a program once per group that lists it, so every program joins one
+/// group only: the stack's group first, then `[groups.X]` in order. A group whose members
+/// are taken keeps the rest; one left empty becomes a comment with the supervisorctl
+/// command that drives its members. Each such loss is a warning.
+fn groups(model: &Model, programs: &[Program], warnings: &mut Vec<Warning>) -> Vec<GroupSection> {
+    let mut owner: HashMap<&str, &str> = HashMap::new();
+    let mut out = Vec::new();
+    let wanted = std::iter::once((
+        model.name.as_str(),
+        &model.description,
+        &model.stack_members,
+    ))
+    .chain(
+        model
+            .groups
+            .iter()
+            .map(|g| (g.name.as_str(), &g.description, &g.services)),
+    );
+    for (name, description, members) in wanted {
+        let mut section = GroupSection {
+            name: name.to_owned(),
+            comments: vec![description.clone()],
+            programs: Vec::new(),
+            priority: 999,
+        };
+        let mut taken: Vec<(&str, &str)> = Vec::new();
+        for member in members {
+            if let Some(first) = owner.get(member.as_str()) {
+                taken.push((member, first));
+                continue;
+            }
+            owner.insert(member, name);
+            for p in programs.iter().filter(|p| &p.service == member) {
+                section.programs.push(p.name.clone());
+                section.priority = section.priority.min(p.section.priority());
+            }
+        }
+        if !taken.is_empty() {
+            let specs: Vec<String> = taken
+                .iter()
+                .flat_map(|(svc, group)| {
+                    programs
+                        .iter()
+                        .filter(move |p| p.service == *svc)
+                        .flat_map(move |p| p.processes.iter().map(move |n| format!("{group}:{n}")))
+                })
+                .collect();
+            let names: Vec<&str> = taken.iter().map(|(s, _)| *s).collect();
+            let message = format!(
+                "supervisord runs a program once per group that lists it, and {} {} already in another group, so {}; drive {} with `supervisorctl start|stop {}`",
+                names.join(", "),
+                if names.len() == 1 { "is" } else { "are" },
+                if section.programs.is_empty() {
+                    format!("group {name} is only this comment")
+                } else {
+                    format!("group {name} leaves them out")
+                },
+                if section.programs.is_empty() {
+                    "its members"
+                } else {
+                    "them"
+                },
+                specs.join(" ")
+            );
+            section.comments.push(message.clone());
+            warnings.push(Warning {
+                backend: "supervisord",
+                feature: Feature::Groups,
+                services: taken.iter().map(|(s, _)| (*s).to_owned()).collect(),
+                message,
+            });
+        }
+        out.push(section);
+    }
+    out
+}
