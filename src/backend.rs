@@ -106,7 +106,11 @@ pub trait Backend: Sync {
 /// Every backend, in the order `openim-init backends` lists them.
 #[must_use]
 pub fn all() -> &'static [&'static dyn Backend] {
-    &[&systemd::Systemd, &supervisord::Supervisord, &launchd::Launchd]
+    &[
+        &systemd::Systemd,
+        &supervisord::Supervisord,
+        &launchd::Launchd,
+    ]
 }
 
 /// A backend by its command-line name.

@@ -2,6 +2,7 @@
 //! environment for every process of every fixture (conf.d include and --standalone); the
 //! hostile manifest's commands run for real; `verify`; one real `supervisord` run (`run`).
 
+mod cases;
 mod run;
 
 use std::collections::BTreeMap;
@@ -16,7 +17,7 @@ use serde_json::Value;
 use crate::common::{Cli, fixture, generate_into, require};
 
 /// Every fixture the exactness check runs on (`openim` is the built-in manifest).
-const ALL: &[&str] = &["minimal", "full", "hostile", "openim"];
+const ALL: &[&str] = &["minimal", "full", "supervisord-hostile", "openim"];
 
 fn sv_python() -> Option<PathBuf> {
     let p = python();
@@ -218,7 +219,7 @@ fn hostile_commands_run_for_real_with_exact_words_and_environment() {
         "FROM_FILE='file value'\nPLAIN=from-file\n",
     )
     .expect("env file");
-    let (m, parsed, _dir) = generated(&py, "hostile", false);
+    let (m, parsed, _dir) = generated(&py, "supervisord-hostile", false);
     for (proc_name, svc, inst) in expected(&m) {
         let inst = inst.as_deref();
         let (_, p) = parsed
