@@ -27,6 +27,9 @@ pub fn insta_settings(subdir: &str) -> insta::Settings {
     s
 }
 
+/// The openim-init binary cargo built for these tests.
+pub const CLI_BIN: &str = env!("CARGO_BIN_EXE_openim-init");
+
 /// A finished CLI run.
 pub struct Run {
     pub code: i32,
@@ -51,7 +54,7 @@ pub struct Cli {
 
 impl Cli {
     pub fn new() -> Self {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_openim-init"));
+        let mut cmd = Command::new(CLI_BIN);
         cmd.env_remove("RUST_BACKTRACE");
         Self { cmd }
     }

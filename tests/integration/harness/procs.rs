@@ -1,0 +1,103 @@
+//! Processes seen through /proc: find the ones a test started (by a marker string in their
+//! environment, command line or cgroup path), kill them by pid, and check namespaces.
+
+use std::time::Duration;
+
+/// One process found by [`with_marker`].
+#[derive(Debug, Clone)]
+pub struct Proc {
+    /// Process id.
+    pub pid: i32,
+    /// Its command line, NULs shown as spaces.
+    pub cmdline: String,
+}
+
+impl std::fmt::Display for Proc {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.pid, self.cmdline)
+    }
+}
+
+fn pids() -> Vec<i32> {
+    std::fs::read_dir("/proc")
+        .expect("read /proc")
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+        .collect()
+}
+
+fn read_lossy(path: &str) -> String {
+    std::fs::read(path)
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default()
+}
+
+/// The state letter from /proc/PID/stat (`R`, `S`, `Z`, …), None when gone.
+pub fn state(pid: i32) -> Option<char> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat.rsplit_once(')')?.1.trim_start().chars().next()
+}
+
+/// Whether `pid` exists and is not a zombie (a zombie has exited; its parent reaps it).
+pub fn alive(pid: i32) -> bool {
+    state(pid).is_some_and(|s| s != 'Z')
+}
+
+/// Every live process other than this one whose environment, command line or cgroup
+/// membership contains one of `markers`.
+pub fn with_marker(markers: &[&str]) -> Vec<Proc> {
+    let me = i32::try_from(std::process::id()).expect("pid fits");
+    pids()
+        .into_iter()
+        .filter(|&pid| pid != me && alive(pid))
+        .filter_map(|pid| {
+            let cmdline = read_lossy(&format!("/proc/{pid}/cmdline"));
+            let hay = [
+                read_lossy(&format!("/proc/{pid}/environ")),
+                read_lossy(&format!("/proc/{pid}/cgroup")),
+                cmdline.clone(),
+            ];
+            hay.iter()
+                .any(|h| markers.iter().any(|m| h.contains(m)))
+                .then(|| Proc {
+                    pid,
+                    cmdline: cmdline.replace('\0', " ").trim_end().to_owned(),
+                })
+        })
+        .filter(|p| alive(p.pid))
+        .collect()
+}
+
+/// Send `signal` to `pid` (errors such as "already gone" are ignored).
+pub fn kill(pid: i32, signal: i32) {
+    // SAFETY: kill(2) with a specific positive pid touches no memory of ours.
+    unsafe {
+        libc::kill(pid, signal);
+    }
+}
+
+/// SIGKILL every process in `procs` and wait (up to 5 s) until they are gone.
+pub fn kill_all(procs: &[Proc]) {
+    for p in procs {
+        if p.pid > 1 {
+            kill(p.pid, libc::SIGKILL);
+        }
+    }
+    super::wait_for(Duration::from_secs(5), || {
+        procs.iter().all(|p| !alive(p.pid))
+    });
+}
+
+/// The mount namespace of `pid` (e.g. `mnt:[4026532301]`).
+pub fn mount_ns(pid: i32) -> Option<String> {
+    std::fs::read_link(format!("/proc/{pid}/ns/mnt"))
+        .ok()
+        .map(|p| p.display().to_string())
+}
+
+/// Live processes in mount namespace `ns`.
+pub fn in_mount_ns(ns: &str) -> Vec<i32> {
+    pids()
+        .into_iter()
+        .filter(|&pid| alive(pid) && mount_ns(pid).as_deref() == Some(ns))
+        .collect()
+}
