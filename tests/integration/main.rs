@@ -3,6 +3,9 @@
 
 mod cli;
 mod common;
+mod e2e_systemd;
+mod e2e_verify;
+mod harness;
 mod launchd;
 mod snapshots;
 mod supervisord;
