@@ -1,5 +1,6 @@
 //! `verify`: render into a temporary directory and run the backend's own tools on it.
 
+pub mod openrc;
 pub mod systemd;
 
 use std::path::Path;
@@ -84,6 +85,7 @@ pub fn run(backend: &dyn Backend, rendered: &Rendered) -> Result<()> {
 pub fn check(name: &str, dir: &Path, rendered: &Rendered) -> Result<Report> {
     match name {
         "systemd" => systemd::check(dir, rendered),
+        "openrc" => openrc::check(dir, rendered),
         other => bail!("no verifier for backend {other}"),
     }
 }
