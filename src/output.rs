@@ -217,3 +217,22 @@ pub fn write_all(dir: &Path, artifacts: &[Artifact], force: bool) -> Result<Vec<
     write_atomic(&root.join(STATE_FILE), state.as_bytes(), 0o644)?;
     Ok(lines)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_must_stay_in_their_directory() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for target in ["../x", "/etc/passwd", "a/b", "", ".."] {
+            let a = [Artifact::symlink("init.d/x.1", target)];
+            assert!(write_all(dir.path(), &a, false).is_err(), "{target}");
+        }
+        let a = [Artifact::symlink("init.d/x.1", "x")];
+        write_all(dir.path(), &a, false).expect("plain link");
+        let link = std::fs::read_link(dir.path().join("init.d/x.1")).expect("link");
+        assert_eq!(link, Path::new("x"));
+        assert!(to_text(&a).contains("==== init.d/x.1 -> x ====\n"));
+    }
+}

@@ -6,7 +6,7 @@
 
 mod script;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::LazyLock;
 
 use anyhow::{Result, bail};
@@ -124,7 +124,7 @@ impl Backend for OpenRc {
             &model.name,
             ctx.templates.render(
                 "openrc/meta.tera",
-                &meta(model, &model.description, &model.stack_members),
+                &meta(model, &model.description, &model.stack_members, true),
             )?,
         ));
         for svc in &model.services {
@@ -152,7 +152,7 @@ impl Backend for OpenRc {
                 &group.name,
                 ctx.templates.render(
                     "openrc/meta.tera",
-                    &meta(model, &group.description, &group.services),
+                    &meta(model, &group.description, &group.services, false),
                 )?,
             ));
         }
@@ -178,7 +178,7 @@ impl Backend for OpenRc {
             .collect();
         if !journal.is_empty() {
             out.notes.push(format!(
-                "OpenRC keeps no log of its own and supervise-daemon discards output: {} write stdout and stderr to {}/<service>.log",
+                "OpenRC keeps no log of its own and supervise-daemon discards output: services without `logs` ({}) write stdout and stderr to {}/<service>.log",
                 journal.join(", "),
                 script::default_log_dir(model)
             ));
@@ -220,22 +220,84 @@ struct MetaScript {
     header: &'static str,
     description: String,
     members: String,
-    stop_order: Vec<String>,
+    /// Members to stop, deepest start layer first; each layer's services stop in parallel.
+    stop_layers: Vec<String>,
+    /// Group meta-services the stack also starts (and marks stopped after its members).
+    groups: String,
 }
 
-fn meta(model: &Model, description: &str, members: &[String]) -> MetaScript {
-    let mut order: Vec<String> = model
+/// The start layer of every service: 0 without predecessors, else one more than its
+/// deepest predecessor (over all services, so ordering through a non-member is kept).
+fn layers(model: &Model) -> HashMap<&str, usize> {
+    let mut depth: HashMap<&str, usize> = HashMap::new();
+    for s in model.start_order() {
+        let preds = s
+            .requires
+            .iter()
+            .chain(&s.wants)
+            .chain(&s.after)
+            .filter_map(|d| match d {
+                Dep::Service(n) => Some(n.as_str()),
+                Dep::External(_) => None,
+            })
+            .chain(
+                model
+                    .services
+                    .iter()
+                    .filter(|t| t.before.contains(&s.name))
+                    .map(|t| t.name.as_str()),
+            );
+        let d = preds
+            .filter_map(|p| depth.get(p))
+            .map(|x| x + 1)
+            .max()
+            .unwrap_or(0);
+        depth.insert(&s.name, d);
+    }
+    depth
+}
+
+/// The meta-service of the stack (`groups`: true) or of a group.
+fn meta(model: &Model, description: &str, members: &[String], groups: bool) -> MetaScript {
+    let order: Vec<&Service> = model
         .start_order()
         .into_iter()
         .filter(|s| members.contains(&s.name))
-        .flat_map(service_names)
         .collect();
-    let names = order.join(" ");
-    order.reverse();
+    let depth = layers(model);
+    let deepest = depth.values().copied().max().unwrap_or(0);
+    let stop_layers = (0..=deepest)
+        .rev()
+        .map(|layer| {
+            order
+                .iter()
+                .rev()
+                .filter(|s| depth.get(s.name.as_str()) == Some(&layer))
+                .flat_map(|s| service_names(s).into_iter().rev())
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .filter(|l| !l.is_empty())
+        .collect();
     MetaScript {
         header: HEADER,
         description: word(&[Piece::Text(description)]),
-        members: names,
-        stop_order: order,
+        members: order
+            .iter()
+            .flat_map(|s| service_names(s))
+            .collect::<Vec<_>>()
+            .join(" "),
+        stop_layers,
+        groups: if groups {
+            model
+                .groups
+                .iter()
+                .filter(|g| g.services.iter().all(|m| members.contains(m)))
+                .map(|g| g.name.as_str())
+                .collect::<Vec<_>>()
+                .join(" ")
+        } else {
+            String::new()
+        },
     }
 }

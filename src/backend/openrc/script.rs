@@ -120,8 +120,16 @@ pub fn build(model: &Model, svc: &Service) -> ServiceScript {
             pieces(stderr.as_deref().unwrap_or(stdout), inst),
         ),
     };
-    assign(&mut settings, "output_log", &[log_pieces.0.clone()]);
-    assign(&mut settings, "error_log", &[log_pieces.1.clone()]);
+    assign(
+        &mut settings,
+        "output_log",
+        std::slice::from_ref(&log_pieces.0),
+    );
+    assign(
+        &mut settings,
+        "error_log",
+        std::slice::from_ref(&log_pieces.1),
+    );
 
     let mut sd_args: Vec<Vec<Piece<'_>>> = Vec::new();
     if let (None, Some(g)) = (&svc.user, &svc.group) {
