@@ -13,6 +13,7 @@ use anyhow::{Result, bail};
 use serde::Serialize;
 
 use super::{Artifact, Backend, BackendData, Feature, RenderContext, Rendered, Support, Warning};
+use crate::errors::UsageError;
 use crate::escape::openrc::{Piece, word};
 use crate::manifest::RestartPolicy;
 use crate::model::{Dep, Logs, Model, Service};
@@ -138,6 +139,23 @@ impl Backend for OpenRc {
                     &svc.name,
                 ));
             }
+            if let Some(l) = svc
+                .start_limit
+                .filter(|_| svc.restart != RestartPolicy::Never)
+            {
+                let respawns = u64::from(l.burst.saturating_sub(1).max(1));
+                if svc.restart_delay.secs_ceil() * respawns > l.interval.secs_ceil() {
+                    out.warnings.push(Warning {
+                        backend: "openrc",
+                        feature: Feature::StartLimit,
+                        services: vec![svc.name.clone()],
+                        message: format!(
+                            "restart_delay ({}) x {respawns} respawns exceeds the interval ({}): supervise-daemon can never reach the limit and respawns forever",
+                            svc.restart_delay, l.interval
+                        ),
+                    });
+                }
+            }
             if svc.health.is_some() && svc.restart == RestartPolicy::Never {
                 out.warnings.push(Warning {
                     backend: "openrc",
@@ -159,10 +177,10 @@ impl Backend for OpenRc {
         let mut seen = BTreeSet::new();
         for a in &out.artifacts {
             if !seen.insert(a.path.as_str()) {
-                bail!(
+                bail!(UsageError(format!(
                     "OpenRC needs one file per service and instance, but `{}` would be written twice: a service name with a dot collides with an instance link; rename the service",
                     a.path
-                );
+                )));
             }
         }
         out.notes.push(format!(

@@ -172,3 +172,47 @@ fn instance_links_are_owned_replaced_and_backed_up() {
         std::path::Path::new("/etc/passwd")
     );
 }
+
+fn generate_manifest(text: &str) -> crate::common::Run {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("m.toml");
+    std::fs::write(&path, text).expect("manifest");
+    Cli::new()
+        .args(["generate", "--backend", "openrc", "--manifest"])
+        .arg(&path)
+        .run()
+}
+
+#[test]
+fn a_service_name_colliding_with_an_instance_link_is_refused() {
+    let r = generate_manifest(
+        "name = \"s\"\n[services.w]\ncommand = [\"/bin/w\"]\ninstances = [\"eu\"]\n\
+         [services.\"w.eu\"]\ncommand = [\"/bin/x\"]\n",
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("`init.d/w.eu` would be written twice"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn a_start_limit_supervise_daemon_cannot_reach_is_reported() {
+    let r = generate_manifest(
+        "name = \"s\"\n[services.a]\ncommand = [\"/bin/a\"]\nrestart = \"always\"\n\
+         restart_delay = \"5s\"\nstart_limit = { burst = 5, interval = \"10s\" }\n",
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("respawn_max=4\nrespawn_period=10\n"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stderr
+            .contains("restart_delay (5s) x 4 respawns exceeds the interval (10s)"),
+        "{}",
+        r.stderr
+    );
+}
