@@ -19,6 +19,10 @@ pub const STATE_FILE: &str = ".openim-init-files";
 pub fn to_text(artifacts: &[Artifact]) -> String {
     let mut out = String::new();
     for a in artifacts {
+        if let Some(target) = a.link_target() {
+            out.push_str(&format!("==== {} -> {target} ====\n", a.path));
+            continue;
+        }
         out.push_str(&format!("==== {} ({:04o}) ====\n", a.path, a.mode));
         out.push_str(&a.contents);
         if !a.contents.ends_with('\n') {
@@ -75,8 +79,57 @@ pub fn write_atomic(path: &Path, contents: &[u8], mode: u32) -> Result<()> {
     Ok(())
 }
 
-/// Write every artifact under `dir`. Refuses (before writing anything) to replace a file
-/// that openim-init did not write there, unless `force`, which keeps a `.bak` copy.
+/// A link target must be a plain name in the link's own directory.
+fn check_link_target(path: &str, target: &str) -> Result<()> {
+    let plain = !target.is_empty() && target != "." && target != ".." && !target.contains('/');
+    if plain {
+        Ok(())
+    } else {
+        Err(UsageError(format!(
+            "refusing to link `{path}` to `{target}`: a link must name a file in its own directory"
+        ))
+        .into())
+    }
+}
+
+/// Keep a copy of `target` (a file, or a symbolic link as a link) at `bak`.
+fn backup(target: &Path, bak: &Path) -> Result<()> {
+    let meta = std::fs::symlink_metadata(target)?;
+    if meta.file_type().is_symlink() {
+        let to = std::fs::read_link(target)?;
+        let _ = std::fs::remove_file(bak);
+        std::os::unix::fs::symlink(to, bak)
+    } else {
+        std::fs::copy(target, bak).map(|_| ())
+    }
+    .with_context(|| format!("backing up {}", target.display()))
+}
+
+/// Create or replace the symbolic link `path` → `target` atomically (new link + rename).
+///
+/// # Errors
+/// I/O errors, with the path.
+pub fn symlink_atomic(path: &Path, target: &str) -> Result<()> {
+    let parent = path.parent().unwrap_or(Path::new("."));
+    for n in 0..100 {
+        let tmp = parent.join(format!(".openim-init-link-{}-{n}", std::process::id()));
+        match std::os::unix::fs::symlink(target, &tmp) {
+            Ok(()) => {
+                return std::fs::rename(&tmp, path)
+                    .with_context(|| format!("renaming a link into {}", path.display()));
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => {
+                return Err(e).with_context(|| format!("creating a link in {}", parent.display()));
+            }
+        }
+    }
+    bail!("no free temporary name for a link in {}", parent.display())
+}
+
+/// Write every artifact under `dir` (symbolic-link artifacts become links). Refuses (before
+/// writing anything) to replace a file that openim-init did not write there, unless
+/// `force`, which keeps a `.bak` copy, and never writes through a symbolic link.
 /// Returns one line per file for the user.
 ///
 /// # Errors
@@ -92,8 +145,13 @@ pub fn write_all(dir: &Path, artifacts: &[Artifact], force: bool) -> Result<Vec<
     for a in artifacts {
         let rel = safe_relative(&a.path)?;
         let target = root.join(&rel);
+        if let Some(link) = a.link_target() {
+            check_link_target(&a.path, link)?;
+        }
         if let Ok(meta) = std::fs::symlink_metadata(&target) {
-            if meta.file_type().is_symlink() || meta.is_dir() {
+            let replaceable_link = meta.file_type().is_symlink()
+                && (a.link_target().is_some() || owned.contains(&a.path));
+            if meta.is_dir() || (meta.file_type().is_symlink() && !replaceable_link) {
                 bail!(UsageError(format!(
                     "refusing to write {}: it is a symlink or directory",
                     target.display()
@@ -135,17 +193,21 @@ pub fn write_all(dir: &Path, artifacts: &[Artifact], force: bool) -> Result<Vec<
                     .map(|n| n.to_string_lossy())
                     .unwrap_or_default()
             ));
-            std::fs::copy(&target, &bak)
-                .with_context(|| format!("backing up {}", target.display()))?;
+            backup(&target, &bak)?;
             lines.push(format!(
                 "backed up {} → {}",
                 target.display(),
                 bak.display()
             ));
         }
-        write_atomic(&target, a.contents.as_bytes(), a.mode)?;
+        if let Some(link) = a.link_target() {
+            symlink_atomic(&target, link)?;
+            lines.push(format!("linked {} -> {link}", target.display()));
+        } else {
+            write_atomic(&target, a.contents.as_bytes(), a.mode)?;
+            lines.push(format!("wrote {} ({:04o})", target.display(), a.mode));
+        }
         owned.insert(a.path.clone());
-        lines.push(format!("wrote {} ({:04o})", target.display(), a.mode));
     }
     let mut state = String::from("# files written by openim-init; it overwrites only these\n");
     for p in &owned {
@@ -154,4 +216,23 @@ pub fn write_all(dir: &Path, artifacts: &[Artifact], force: bool) -> Result<Vec<
     }
     write_atomic(&root.join(STATE_FILE), state.as_bytes(), 0o644)?;
     Ok(lines)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_must_stay_in_their_directory() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for target in ["../x", "/etc/passwd", "a/b", "", ".."] {
+            let a = [Artifact::symlink("init.d/x.1", target)];
+            assert!(write_all(dir.path(), &a, false).is_err(), "{target}");
+        }
+        let a = [Artifact::symlink("init.d/x.1", "x")];
+        write_all(dir.path(), &a, false).expect("plain link");
+        let link = std::fs::read_link(dir.path().join("init.d/x.1")).expect("link");
+        assert_eq!(link, Path::new("x"));
+        assert!(to_text(&a).contains("==== init.d/x.1 -> x ====\n"));
+    }
 }

@@ -7,5 +7,6 @@ mod e2e_systemd;
 mod e2e_verify;
 mod harness;
 mod launchd;
+mod openrc;
 mod snapshots;
 mod supervisord;
