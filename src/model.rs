@@ -4,10 +4,12 @@
 mod build;
 mod check;
 mod graph;
+mod service;
 
 use crate::manifest::{self, ByteSize, Duration, ManifestErrors, RestartPolicy, Signal};
 
 pub use build::build;
+pub use service::MAX_INSTANCES;
 
 /// The placeholder that stands for the instance name in commands and environment values.
 pub const INSTANCE_PLACEHOLDER: &str = "{instance}";
