@@ -118,9 +118,9 @@ pub struct StartLimitSpec {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LimitsSpec {
-    /// Maximum open files (RLIMIT_NOFILE).
+    /// Maximum open files (`RLIMIT_NOFILE`).
     pub nofile: Option<u64>,
-    /// Maximum processes of the user (RLIMIT_NPROC).
+    /// Maximum processes of the user (`RLIMIT_NPROC`).
     pub nproc: Option<u64>,
     /// Memory ceiling, e.g. "2G" or "512M".
     pub memory_max: Option<ByteSize>,

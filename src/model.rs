@@ -3,6 +3,7 @@
 
 mod build;
 mod check;
+mod deps;
 mod graph;
 mod service;
 

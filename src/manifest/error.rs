@@ -1,4 +1,4 @@
-//! Manifest errors: where (file:line:col), which field, what is wrong, and a hint.
+//! Manifest errors: where (`file:line:col`), which field, what is wrong, and a hint.
 
 use std::fmt;
 
@@ -191,9 +191,9 @@ pub(crate) fn merge_misspelled(mut list: Vec<ManifestError>) -> Vec<ManifestErro
         .iter()
         .enumerate()
         .filter(|(_, e)| e.message.starts_with("missing required key `"))
-        .filter_map(|(i, e)| {
+        .map(|(i, e)| {
             let (table, key) = e.field.rsplit_once('.').unwrap_or(("", &e.field));
-            Some((i, table.to_owned(), key.to_owned()))
+            (i, table.to_owned(), key.to_owned())
         })
         .collect();
     let mut drop = Vec::new();

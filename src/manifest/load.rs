@@ -76,9 +76,8 @@ fn table_errors<'a, T: Deserialize<'a>>(
     errors: &mut Vec<toml::de::Error>,
     descend: &Descend<'a>,
 ) -> bool {
-    let whole = match de::<T>(value) {
-        Ok(_) => return true,
-        Err(e) => e,
+    let Err(whole) = de::<T>(value) else {
+        return true;
     };
     let Some(table) = value.get_ref().as_table() else {
         errors.push(whole);
@@ -88,13 +87,10 @@ fn table_errors<'a, T: Deserialize<'a>>(
     let before = errors.len();
     let mut good = DeTable::new();
     for (key, item) in table {
-        let fine = match descend(key.get_ref(), item, errors) {
-            Some(fine) => fine,
-            None => {
-                let mut steps = vec![Step::Key(key.clone())];
-                refine::<T>(&mut steps, item, &span, errors, 0)
-            }
-        };
+        let fine = descend(key.get_ref(), item, errors).unwrap_or_else(|| {
+            let mut steps = vec![Step::Key(key.clone())];
+            refine::<T>(&mut steps, item, &span, errors, 0)
+        });
         if fine {
             good.insert(key.clone(), item.clone());
         }
@@ -172,7 +168,7 @@ fn refine<'a, T: Deserialize<'a>>(
                 }
             }
             DeValue::Array(a) => {
-                for v in a.iter() {
+                for v in &**a {
                     steps.push(Step::Elem);
                     refine::<T>(steps, v, span, errors, depth + 1);
                     steps.pop();

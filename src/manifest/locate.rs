@@ -171,10 +171,10 @@ impl<'a> Locator<'a> {
 fn search_table(t: &DeTable<'_>, offset: usize, path: &mut FieldPath, best: &mut FieldPath) {
     for (k, v) in t {
         path.0.push(Seg::Key(k.get_ref().to_string()));
-        if contains(&k.span(), offset) || contains(&v.span(), offset) {
-            if path.0.len() > best.0.len() {
-                *best = path.clone();
-            }
+        if (contains(&k.span(), offset) || contains(&v.span(), offset))
+            && path.0.len() > best.0.len()
+        {
+            *best = path.clone();
         }
         search_value(v.get_ref(), offset, path, best);
         path.0.pop();

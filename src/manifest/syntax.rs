@@ -28,7 +28,8 @@ pub fn context(text: &str, offset: usize) -> FieldPath {
     let mut line_start = true;
     let mut i = 0;
     while i < end {
-        let rest = &text[i..];
+        // delimiters are ASCII: inside a multi-byte character `rest` is empty and matches none
+        let rest = text.get(i..).unwrap_or("");
         match state {
             State::Comment => {
                 if bytes[i] == b'\n' {
@@ -156,10 +157,9 @@ fn split_dotted(key: &str) -> Vec<String> {
     for c in key.chars() {
         match (in_quote, c) {
             (Some(q), c) if c == q => in_quote = None,
-            (Some(_), c) => cur.push(c),
             (None, '"' | '\'') => in_quote = Some(c),
             (None, '.') => parts.push(std::mem::take(&mut cur).trim().to_owned()),
-            (None, c) => cur.push(c),
+            (_, c) => cur.push(c),
         }
     }
     parts.push(cur.trim().to_owned());
@@ -186,7 +186,9 @@ pub fn hint(message: &str, found: &str) -> Option<String> {
         "close the inline table with `}`: limits = { nofile = 1024 }".to_owned()
     } else if m.starts_with("missing assignment") || m.contains("expected `=`") {
         "write key = value, e.g. user = \"openim\"".to_owned()
-    } else if m.starts_with("invalid unquoted key") || m.starts_with("unquoted keys") {
+    } else if m.starts_with("unquoted keys cannot be empty") {
+        "a name is missing: [services.NAME], or key = value".to_owned()
+    } else if m.starts_with("invalid unquoted key") {
         "quote keys with characters other than A-Z a-z 0-9 _ -: [services.\"my.svc\"]".to_owned()
     } else if m.starts_with("string values must be quoted") || m.contains("expected value") {
         "strings are quoted: user = \"openim\"; lists use [ ]: requires = [\"kafka\"]".to_owned()
@@ -215,6 +217,17 @@ mod tests {
         assert_eq!(at(t, "x\n"), "services.\"a.b\".user");
         let t = "[services.a\ncommand = []\n";
         assert_eq!(at(t, "\ncommand"), "services.a");
+    }
+
+    #[test]
+    fn survives_multi_byte_characters_anywhere() {
+        let t = "[é]\nkey = \"\u{202e}é\" # ü\n\u{cd648} = [\"x\" \"y\"]\n";
+        for (i, _) in t.char_indices() {
+            let _ = context(t, i);
+        }
+        for i in 0..=t.len() {
+            let _ = context(t, i);
+        }
     }
 
     #[test]

@@ -6,7 +6,8 @@ use crate::manifest::locate::{FieldPath, Locator};
 use crate::manifest::{Duration, HealthSpec, Manifest, ManifestError, ManifestErrors, ServiceSpec};
 
 use super::check::{self, NAME_HINT};
-use super::{External, Group, INSTANCE_PLACEHOLDER, Model, Service, graph, service};
+use super::deps::{self, suggest};
+use super::{External, Group, INSTANCE_PLACEHOLDER, Model, Service, service};
 
 /// Collects located errors while the model is built.
 pub(super) struct Errors<'a> {
@@ -187,7 +188,7 @@ pub fn build(file: &str, text: &str, m: &Manifest) -> Result<Model, ManifestErro
         .map(|(name, spec)| service::service(&mut errs, m, name, spec))
         .collect();
     let groups = groups(&mut errs, m);
-    check_cycles(&mut errs, m, &services);
+    deps::check_cycles(&mut errs, m, &services);
 
     if !errs.list.is_empty() {
         // defaults are checked once per service: report each problem once
@@ -285,7 +286,11 @@ fn groups(errs: &mut Errors<'_>, m: &Manifest) -> Vec<Group> {
                     } else {
                         format!("`{}` is not a service", member.escape_debug())
                     };
-                    errs.push(&path.index(i), what, suggest(member, m.services.keys()));
+                    errs.push(
+                        &path.index(i),
+                        what,
+                        Some(suggest(member, m.services.keys())),
+                    );
                 } else if g.services[..i].contains(member) {
                     errs.push(
                         &path.index(i),
@@ -306,54 +311,6 @@ fn groups(errs: &mut Errors<'_>, m: &Manifest) -> Vec<Group> {
         .collect()
 }
 
-/// One error per dependency cycle, at the edge that closes it, with the whole path.
-fn check_cycles(errs: &mut Errors<'_>, m: &Manifest, services: &[Service]) {
-    for cycle in graph::find_cycles(services) {
-        let name = |i: usize| services[i].name.as_str();
-        let mut path: Vec<&str> = cycle.iter().map(|e| name(e.waiter)).collect();
-        path.push(name(cycle[0].waiter));
-        let why: Vec<String> = cycle
-            .iter()
-            .map(|e| format!("{} {} {}", name(e.declared_in()), e.kind, name(e.target())))
-            .collect();
-        let first = cycle[0];
-        errs.push(
-            &edge_path(
-                m,
-                name(first.declared_in()),
-                first.kind,
-                name(first.target()),
-            ),
-            format!(
-                "dependency cycle: {} ({})",
-                path.join(" → "),
-                why.join(", ")
-            ),
-            Some("a service cannot wait for itself: remove one of these edges".to_owned()),
-        );
-    }
-}
-
-/// Where `declared_in.kind` names `target`: the service's own list, or `[defaults]`.
-fn edge_path(m: &Manifest, declared_in: &str, kind: &str, target: &str) -> FieldPath {
-    let list = |s: &ServiceSpec| -> Option<Vec<String>> {
-        match kind {
-            "requires" => s.requires.clone(),
-            "wants" => s.wants.clone(),
-            "after" => s.after.clone(),
-            _ => s.before.clone(),
-        }
-    };
-    let own = m.services.get(declared_in).and_then(list);
-    if let Some(i) = own.and_then(|l| l.iter().position(|n| n == target)) {
-        return FieldPath::keys(&["services", declared_in, kind]).index(i);
-    }
-    match list(&m.defaults).and_then(|l| l.iter().position(|n| n == target)) {
-        Some(i) => FieldPath::keys(&["defaults", kind]).index(i),
-        None => FieldPath::keys(&["services", declared_in]),
-    }
-}
-
 fn check_defaults(errs: &mut Errors<'_>, d: &ServiceSpec) {
     let per_service = [
         ("command", d.command.is_some()),
@@ -371,17 +328,6 @@ fn check_defaults(errs: &mut Errors<'_>, d: &ServiceSpec) {
             );
         }
     }
-}
-
-/// "did you mean" for an unknown reference, or the list of what is known.
-pub(super) fn suggest<'a>(name: &str, known: impl Iterator<Item = &'a String>) -> Option<String> {
-    let known: Vec<&str> = known.map(String::as_str).collect();
-    Some(match crate::manifest::error::closest(name, &known) {
-        Some(k) => format!("did you mean `{k}`?"),
-        None if known.is_empty() => "nothing of that kind is defined".to_owned(),
-        None if known.len() > 12 => format!("known: {}, …", known[..12].join(", ")),
-        None => format!("known: {}", known.join(", ")),
-    })
 }
 
 /// Parse and check a probe (`health` of a service, `check` of an external).

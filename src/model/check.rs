@@ -56,7 +56,7 @@ pub fn instance_problem(name: &str) -> Option<String> {
 }
 
 /// Characters no backend can carry in a value: NUL, and control characters other than tab
-/// (a newline would end a systemd line, an ini value, an OpenRC assignment).
+/// (a newline would end a systemd line, an INI value, an OpenRC assignment).
 pub fn char_problem(value: &str) -> Option<String> {
     let bad = value.chars().find(|c| c.is_control() && *c != '\t')?;
     Some(match bad {

@@ -10,6 +10,7 @@
 //! All messages are also kept in one snapshot, `snapshots/errors/corpus.snap`, to be read as
 //! a user would.
 
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use crate::common::{Cli, insta_settings, root};
@@ -134,7 +135,7 @@ fn every_invalid_manifest_is_refused_with_its_position_field_and_hint() {
         let (stderr, problems) = check_file(path);
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
         let name = name.unwrap_or_default();
-        all.push_str(&format!("===== {name} =====\n{stderr}\n"));
+        let _ = write!(all, "===== {name} =====\n{stderr}\n");
         if !problems.is_empty() {
             failures.push(format!("{name}:\n  {}\n{stderr}", problems.join("\n  ")));
         }

@@ -4,4 +4,6 @@
 mod cli;
 mod common;
 mod errors;
+mod output;
+mod robustness;
 mod snapshots;
