@@ -253,7 +253,11 @@ fn explain(raw: &str, path: &FieldPath) -> (String, Option<String>) {
         .replace("expected a sequence", "expected an array")
         .replace("expected a map", "expected a table")
         .replace("invalid type: map,", "invalid type: table,")
-        .replace("invalid type: sequence,", "invalid type: array,");
+        .replace("invalid type: sequence,", "invalid type: array,")
+        .replace("expected u64", "expected a whole number of at least 0")
+        .replace("expected u32", "expected a whole number of at least 0")
+        .replace("expected i32", "expected a whole number")
+        .replace("expected i64", "expected a whole number");
     let message = reword_struct(&message);
     if message.contains("expected one of") {
         return (message, None); // the message already lists the choices

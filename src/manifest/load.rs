@@ -157,28 +157,36 @@ fn refine<'a, T: Deserialize<'a>>(
         Err(e) if is_missing_here(&e, span) => return true,
         Err(e) => e,
     };
-    let before = errors.len();
+    let mut inner = Vec::new();
     if depth < MAX_DEPTH {
         match value.get_ref() {
             DeValue::Table(t) => {
                 for (k, v) in t {
                     steps.push(Step::Key(k.clone()));
-                    refine::<T>(steps, v, span, errors, depth + 1);
+                    refine::<T>(steps, v, span, &mut inner, depth + 1);
                     steps.pop();
                 }
             }
             DeValue::Array(a) => {
                 for v in &**a {
                     steps.push(Step::Elem);
-                    refine::<T>(steps, v, span, errors, depth + 1);
+                    refine::<T>(steps, v, span, &mut inner, depth + 1);
                     steps.pop();
                 }
             }
             _ => {}
         }
     }
-    if errors.len() == before {
+    // an error at a wrapper (outside this value) means the value's own type is wrong
+    let within = value.span();
+    let located = |e: &toml::de::Error| {
+        e.span()
+            .is_some_and(|s| within.start <= s.start && s.end <= within.end)
+    };
+    if inner.is_empty() || !inner.iter().all(located) {
         errors.push(err);
+    } else {
+        errors.append(&mut inner);
     }
     false
 }
