@@ -6,6 +6,8 @@ mod check;
 mod deps;
 mod graph;
 mod service;
+#[cfg(test)]
+mod tests;
 
 use crate::manifest::{self, ByteSize, Duration, ManifestErrors, RestartPolicy, Signal};
 

@@ -222,7 +222,15 @@ pub(crate) fn merge_misspelled(mut list: Vec<ManifestError>) -> Vec<ManifestErro
 /// Reword serde's messages and add a hint ("did you mean", the expected shape).
 fn explain(raw: &str, path: &FieldPath) -> (String, Option<String>) {
     if let Some(rest) = raw.strip_prefix("unknown field `") {
-        let (unknown, tail) = rest.split_once('`').unwrap_or((rest, ""));
+        // the key itself may contain a backtick: take it from the located path when it fits
+        let located = match path.0.last() {
+            Some(Seg::Key(k)) => rest.strip_prefix(k.as_str()).and_then(|t| {
+                let tail = t.strip_prefix('`')?;
+                Some((k.as_str(), tail))
+            }),
+            _ => None,
+        };
+        let (unknown, tail) = located.unwrap_or_else(|| rest.split_once('`').unwrap_or((rest, "")));
         let expected: Vec<&str> = tail
             .split('`')
             .skip(1)
