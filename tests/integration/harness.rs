@@ -12,6 +12,7 @@ pub mod hostile;
 pub mod probe;
 pub mod procs;
 pub mod stubs;
+pub mod supervisord;
 pub mod systemd;
 
 use std::os::unix::fs::PermissionsExt as _;

@@ -1,9 +1,9 @@
 //! supervisord: supervisor's own parser must read back exactly the manifest's argv and
 //! environment for every process of every fixture (conf.d include and --standalone); the
-//! hostile manifest's commands run for real; `verify`; one real `supervisord` run (`run`).
+//! hostile manifest's commands run for real; `verify`. Runs under a real supervisord are in
+//! `e2e_supervisord`.
 
 mod cases;
-mod run;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -62,7 +62,13 @@ pub fn env() -> Value {
 
 /// A working directory under `work` whose name needs quoting; created world-readable.
 pub fn dir(work: &WorkDir) -> PathBuf {
-    let dir = work.join("work dir 100% $HOME 'q' \"dq\" ;#");
+    dir_named(work, "work dir 100% $HOME 'q' \"dq\" ;#")
+}
+
+/// A working directory `name` under `work` (a syntax that cannot carry every character of
+/// [`dir`] picks its own hostile name); created world-readable.
+pub fn dir_named(work: &WorkDir, name: &str) -> PathBuf {
+    let dir = work.join(name);
     if !dir.is_dir() {
         std::fs::create_dir(&dir).expect("mkdir hostile working dir");
         super::set_mode(&dir, 0o755);
