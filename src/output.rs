@@ -137,8 +137,7 @@ pub fn symlink_atomic(path: &Path, target: &str) -> Result<()> {
             }
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
             Err(e) => {
-                return Err(e)
-                    .with_context(|| format!("creating a link in {}", parent.display()));
+                return Err(e).with_context(|| format!("creating a link in {}", parent.display()));
             }
         }
     }
@@ -413,7 +412,9 @@ fn remove_leftovers(root: &Path, artifacts: &[Artifact], lines: &mut Vec<String>
     for dir in dirs {
         for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
             let leftover = entry.file_name().to_string_lossy().starts_with(TEMP_PREFIX)
-                && entry.file_type().is_ok_and(|t| t.is_file() || t.is_symlink());
+                && entry
+                    .file_type()
+                    .is_ok_and(|t| t.is_file() || t.is_symlink());
             if leftover && std::fs::remove_file(entry.path()).is_ok() {
                 lines.push(format!(
                     "removed {} (left by an interrupted run)",

@@ -5,7 +5,7 @@
 //!
 //! supervisord has no dependencies, readiness or health checks: start order becomes
 //! `priority`, and whatever must happen before a program starts (waiting for externals or
-//! a required service's health check, pre_start, limits, an environment file) runs in a
+//! a required service's health check, `pre_start`, limits, an environment file) runs in a
 //! `/bin/sh` wrapper that ends in `exec "$@"`, so the program still gets exactly its argv.
 
 mod groups;

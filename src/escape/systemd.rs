@@ -10,7 +10,7 @@ use crate::model::map_placeholder;
 /// equals the name for the instance names the model allows).
 pub const INSTANCE_TOKEN: &str = "%i";
 
-/// Escape a plain value (Description=, WorkingDirectory=, User=, paths): `%` → `%%`.
+/// Escape a plain value (Description=, `WorkingDirectory`=, User=, paths): `%` → `%%`.
 #[must_use]
 pub fn value(text: &str) -> String {
     text.replace('%', "%%")
@@ -58,7 +58,7 @@ pub fn exec_word(word: &str, instanced: bool) -> String {
     }
 }
 
-/// A whole Exec line (ExecStart=, ExecStartPre=, …) for `argv`.
+/// A whole Exec line (`ExecStart`=, `ExecStartPre`=, …) for `argv`.
 #[must_use]
 pub fn exec_line(argv: &[String], instanced: bool) -> String {
     argv.iter()

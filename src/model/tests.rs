@@ -96,9 +96,8 @@ fn every_value_position_refuses_unwritable_characters() {
                 "name = \"x\"\n{}",
                 template.replace('@', &format!("a{bad}b"))
             );
-            let errors = match Model::from_toml("t.toml", &text) {
-                Ok(_) => panic!("accepted {bad} in {field}:\n{text}"),
-                Err(e) => e,
+            let Err(errors) = Model::from_toml("t.toml", &text) else {
+                panic!("accepted {bad} in {field}:\n{text}");
             };
             let named = errors.0.iter().any(|e| match field.strip_suffix('*') {
                 Some(prefix) => e.field.starts_with(prefix),

@@ -236,12 +236,21 @@ fn links_must_stay_in_their_directory() {
     assert!(to_text(&a).contains("==== init.d/x.1 -> x ====\n"));
     // a second run finds its own link unchanged; a foreign link is refused
     let lines = write_all(dir.path(), &a, false).expect("again");
-    assert!(lines.iter().any(|l| l.starts_with("unchanged")), "{lines:?}");
+    assert!(
+        lines.iter().any(|l| l.starts_with("unchanged")),
+        "{lines:?}"
+    );
     std::os::unix::fs::symlink("elsewhere", dir.path().join("init.d/x.2")).expect("plant");
     let b = [Artifact::symlink("init.d/x.2", "x")];
-    assert!(write_all(dir.path(), &b, false).is_err(), "a foreign link needs --force");
+    assert!(
+        write_all(dir.path(), &b, false).is_err(),
+        "a foreign link needs --force"
+    );
     write_all(dir.path(), &b, true).expect("forced");
-    assert_eq!(std::fs::read_link(dir.path().join("init.d/x.2")).expect("link"), Path::new("x"));
+    assert_eq!(
+        std::fs::read_link(dir.path().join("init.d/x.2")).expect("link"),
+        Path::new("x")
+    );
     let bak = std::fs::read_link(dir.path().join("init.d/x.2.bak")).expect("bak is a link");
     assert_eq!(bak, Path::new("elsewhere"));
 }

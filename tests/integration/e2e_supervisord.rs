@@ -96,7 +96,7 @@ fn external_dependency_gates_the_start() {
     };
     // autostart spawned e's wrapper, which polls the port: supervisord calls it RUNNING
     // (it cannot tell waiting from running) while the program has not started
-    std::thread::sleep(Duration::from_millis(2000));
+    std::thread::sleep(Duration::from_secs(2));
     assert_eq!(s.sv.state("ext:e"), "RUNNING", "{}", s.sv.diagnostics());
     assert!(
         probe::starts(&s.work.record("e")).is_empty(),

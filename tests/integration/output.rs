@@ -99,7 +99,10 @@ fn a_symlink_at_an_artifact_path_is_replaced_only_with_force_and_never_followed(
     assert_eq!(read(&victim), "precious\n");
     let meta = std::fs::symlink_metadata(out.join("hello.service")).expect("meta");
     assert!(meta.file_type().is_file());
-    assert_eq!(std::fs::read_link(out.join("hello.service.bak")).expect("bak"), victim);
+    assert_eq!(
+        std::fs::read_link(out.join("hello.service.bak")).expect("bak"),
+        victim
+    );
 }
 
 #[test]

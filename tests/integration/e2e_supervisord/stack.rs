@@ -115,10 +115,7 @@ fn stack_runs_under_supervisord() {
     // … until A is started by hand
     s.sv.ok(["start", "e2e:a"]);
     let b3 = b_waited_for_a(&s, 3);
-    eprintln!(
-        "B alone: its program started {:.0} ms after A (started by hand) listened",
-        b3
-    );
+    eprintln!("B alone: its program started {b3:.0} ms after A (started by hand) listened");
     report_says_requires_does_not_start(&s);
 
     // 7. stopping the group stops everything; after shutdown nothing is left
@@ -194,7 +191,7 @@ fn report_says_requires_does_not_start(s: &Stack) {
 }
 
 /// Check 5: three numprocs instances and three named instances, each with its own `{instance}`
-/// in argv and env; the named ones ran their pre_start first.
+/// in argv and env; the named ones ran their `pre_start` first.
 fn instances_get_their_own_argv(s: &Stack) {
     assert_eq!(s.conf.matches("\n[program:c]\n").count(), 1, "{}", s.conf);
     assert_eq!(s.conf.matches("\nnumprocs=3\n").count(), 1, "{}", s.conf);

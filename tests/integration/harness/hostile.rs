@@ -83,8 +83,10 @@ pub fn passwd_ids(user: &str) -> (u32, u32) {
         .lines()
         .map(|l| l.split(':').collect::<Vec<_>>())
         .find(|f| f.len() > 3 && f[0] == user)
-        .map(|f| (f[2].parse().expect("uid"), f[3].parse().expect("gid")))
-        .unwrap_or_else(|| panic!("user {user} missing"))
+        .map_or_else(
+            || panic!("user {user} missing"),
+            |f| (f[2].parse().expect("uid"), f[3].parse().expect("gid")),
+        )
 }
 
 /// Assert that `rec` got exactly `program` + [`ARGS`] as argv, every variable of [`env`]
