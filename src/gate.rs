@@ -42,7 +42,7 @@ pub fn describe(check: &Check) -> String {
 }
 
 /// A POSIX `sh` script that polls `check` once a second until it passes, and fails after
-/// `wait`. `what` names the dependency in the failure message.
+/// `wait` (whole seconds of sleep between probes; probe time comes on top). `what` names the dependency in the failure message.
 #[must_use]
 pub fn wait_script(what: &str, check: &Check, wait: Duration) -> String {
     let probe = probe(check, Duration::from_secs(2));
@@ -51,8 +51,9 @@ pub fn wait_script(what: &str, check: &Check, wait: Duration) -> String {
         "{what} ({}) not ready after {limit}s",
         describe(check)
     ));
+    // shell arithmetic only (no `date`): `limit` sleeps of a second, one probe before each
     format!(
-        "i=0; until {probe}; do i=$((i+1)); if [ \"$i\" -ge {limit} ]; then echo {msg} >&2; exit 1; fi; sleep 1; done"
+        "i=0; until {probe}; do if [ \"$i\" -ge {limit} ]; then echo {msg} >&2; exit 1; fi; i=$((i+1)); sleep 1; done"
     )
 }
 
