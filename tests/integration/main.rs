@@ -7,5 +7,6 @@ mod e2e_systemd;
 mod e2e_verify;
 mod harness;
 mod launchd;
+mod roundtrip;
 mod snapshots;
 mod supervisord;
