@@ -26,7 +26,8 @@ fn median_per_iter(iters: u32, batches: usize, mut f: impl FnMut()) -> Duration 
 
 /// A synthetic stack of `n` services, each depending on the previous one.
 fn big_manifest(n: usize) -> String {
-    let mut m = String::from("name = \"big\"\n[external.db]\ncheck = { tcp = \"127.0.0.1:5432\" }\n");
+    let mut m =
+        String::from("name = \"big\"\n[external.db]\ncheck = { tcp = \"127.0.0.1:5432\" }\n");
     for i in 0..n {
         m.push_str(&format!(
             "[services.svc-{i}]\ncommand = [\"/opt/big/bin/svc\", \"--id\", \"{i}\", \"--name\", \"it's {{instance}} 100%\"]\ninstances = 2\nrequires = [\"db\"{}]\nenvironment = {{ A = \"x y\", B = \"$HOME\" }}\nhealth = {{ tcp = \"127.0.0.1:{}\" }}\n",
@@ -40,7 +41,10 @@ fn big_manifest(n: usize) -> String {
 fn main() {
     let templates = Templates::embedded().expect("embedded templates");
     let options = RenderOptions::default();
-    let ctx = RenderContext { templates: &templates, options: &options };
+    let ctx = RenderContext {
+        templates: &templates,
+        options: &options,
+    };
     let big = big_manifest(200);
     println!("{:<28} {:>12}", "case", "per run");
     let t = median_per_iter(200, 9, || {
@@ -61,6 +65,10 @@ fn main() {
         let t = median_per_iter(3, 9, || {
             black_box(backend::render(*b, &big_model, &ctx).expect("renders"));
         });
-        println!("{:<28} {:>10.1?}", format!("render 200 svc {}", b.name()), t);
+        println!(
+            "{:<28} {:>10.1?}",
+            format!("render 200 svc {}", b.name()),
+            t
+        );
     }
 }
