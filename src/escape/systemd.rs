@@ -92,11 +92,11 @@ pub fn executable_problem(path: &str) -> Option<String> {
     ))
 }
 
-/// Whether systemd would run `path` under another name than `path` itself: the executable
-/// word is not `$`-expanded but argv[0] is, and systemd simplifies the path (`//`, `/./`).
-/// Then the line names argv[0] separately (the `@` prefix).
+/// Whether the executable word needs a separate argv[0] (the `@` prefix): systemd does not
+/// `$`-expand the executable path but does expand argv[0], so one word cannot carry a `$`
+/// to both.
 fn needs_argv0(path: &str) -> bool {
-    path.contains('$') || path.contains("//") || path.contains("/./") || path.ends_with("/.")
+    path.contains('$')
 }
 
 /// A whole Exec line (ExecStart=, ExecStartPre=, …) for `argv`. The executable must pass
@@ -169,7 +169,7 @@ mod tests {
             line(&["/opt/$x/y", "$a"]),
             "\"@/opt/$x/y\" \"/opt/$$x/y\" \"$$a\""
         );
-        assert_eq!(line(&["/opt//x/./y"]), "\"@/opt//x/./y\" /opt//x/./y");
+        assert_eq!(line(&["/opt//x/./y"]), "/opt//x/./y");
         assert!(executable_problem("/opt/it's/x").is_some());
         assert!(executable_problem("/opt/a\\b").is_some());
         assert!(executable_problem("/opt/a\tb").is_some());
