@@ -6,8 +6,8 @@
 //! service per case, every command being the probe (examples/probe.rs), which records the
 //! argv and environment it receives. The real CLI renders the batch, and each backend
 //! ([`RoundTrip`], one module each) has its own init system or parser read it back and exec
-//! it; the records must equal the manifest exactly. A failing case is re-run alone and
-//! shrunk by proptest, and reported with both sides `{:?}`-escaped.
+//! it; the records must equal the manifest exactly. A failing case is re-run alone, shrunk
+//! in batches, and reported with both sides `{:?}`-escaped.
 //!
 //! `OPENIM_ROUNDTRIP_CASES` (default 1000) sets the cases per backend and
 //! `OPENIM_ROUNDTRIP_SEED` replays a run (every run prints its seed).
@@ -16,6 +16,7 @@ mod cases;
 mod driver;
 mod launchd;
 mod refuse;
+mod shrink;
 mod supervisord;
 mod systemd;
 

@@ -1,6 +1,6 @@
 //! Runs a [`RoundTrip`]: generates the cases with a seeded proptest runner, checks them in
 //! batches, and on a failure finds the failing case (bisecting when a whole batch fails),
-//! shrinks it alone with proptest's value tree and reports it.
+//! shrinks it in batches ([`shrink`]) and reports it.
 
 use std::time::{Duration, Instant};
 
@@ -9,6 +9,7 @@ use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 
 use super::cases::{self, Case};
 use super::refuse::carried;
+use super::shrink;
 use super::{Batch, Lab, RoundTrip, compare};
 use crate::common::{in_ci, require};
 
@@ -77,7 +78,25 @@ fn first_failure(rt: &dyn RoundTrip, lab: &Lab, cases: &[Case]) -> Option<(usize
     }
 }
 
-/// Check one case alone: what differs, the generated files.
+/// Check `cases` as one batch after cutting each to what `rt` can carry (and checking that
+/// it refuses the rest): the first failing case, and how many were refused.
+fn check(rt: &dyn RoundTrip, lab: &Lab, cases: &[Case]) -> (Option<(usize, String)>, usize) {
+    let mut carried_cases = Vec::with_capacity(cases.len());
+    let mut refused = 0;
+    for (i, c) in cases.iter().enumerate() {
+        match carried(rt, lab, c) {
+            Ok((c, was_refused)) => {
+                refused += usize::from(was_refused);
+                carried_cases.push(c);
+            }
+            Err(e) => return (Some((i, e)), refused),
+        }
+    }
+    (first_failure(rt, lab, &carried_cases), refused)
+}
+
+/// The report of one case checked alone (what differs, the generated files), or `None`
+/// when it passes alone.
 fn alone(rt: &dyn RoundTrip, lab: &Lab, case: &Case) -> Option<(String, String)> {
     let case = match carried(rt, lab, case) {
         Ok((c, _)) => c,
@@ -90,41 +109,6 @@ fn alone(rt: &dyn RoundTrip, lab: &Lab, case: &Case) -> Option<(String, String)>
         Err(e) => Some(format!("the batch failed: {e}")),
     }?;
     Some((detail, batch.artifacts()))
-}
-
-/// Shrink a failing case with its value tree (proptest's simplify/complicate walk), each
-/// step checked alone; stops after 300 steps or 90 s. Returns the smallest failing case
-/// with its report and the number of steps taken.
-fn shrink<T: ValueTree<Value = Case>>(
-    rt: &dyn RoundTrip,
-    lab: &Lab,
-    tree: &mut T,
-    first: (String, String),
-) -> (Case, (String, String), usize) {
-    let t0 = Instant::now();
-    let mut best = (tree.current(), first);
-    let mut steps = 0;
-    let mut failing = true;
-    while steps < 300 && t0.elapsed() < Duration::from_secs(90) {
-        let moved = if failing {
-            tree.simplify()
-        } else {
-            tree.complicate()
-        };
-        if !moved {
-            break;
-        }
-        steps += 1;
-        let candidate = tree.current();
-        match alone(rt, lab, &candidate) {
-            Some(report) => {
-                best = (candidate, report);
-                failing = true;
-            }
-            None => failing = false,
-        }
-    }
-    (best.0, best.1, steps)
 }
 
 /// The round trip of one backend: skip (outside CI) or fail (in CI) without its tools.
@@ -142,47 +126,16 @@ pub fn run(rt: &dyn RoundTrip) {
     let mut runner = runner(seed, name);
     let strategy = cases::case();
     let t0 = Instant::now();
-    let mut done = 0;
-    let mut execs = 0;
-    let mut refused = 0;
+    let (mut done, mut execs, mut refused) = (0, 0, 0);
     while done < total {
         let n = rt.batch_size().min(total - done);
-        let mut trees: Vec<_> = (0..n)
-            .map(|_| strategy.new_tree(&mut runner).expect("a case"))
+        let cases: Vec<Case> = (0..n)
+            .map(|_| strategy.new_tree(&mut runner).expect("a case").current())
             .collect();
-        let cases: Vec<Case> = trees.iter().map(ValueTree::current).collect();
-        let mut run_cases = Vec::with_capacity(n);
-        let mut failure = None;
-        for (i, c) in cases.iter().enumerate() {
-            match carried(rt, &lab, c) {
-                Ok((c, was_refused)) => {
-                    refused += usize::from(was_refused);
-                    run_cases.push(c);
-                }
-                Err(e) => {
-                    failure = Some((i, e));
-                    break;
-                }
-            }
-        }
-        let failure = failure.or_else(|| first_failure(rt, &lab, &run_cases));
+        let (failure, r) = check(rt, &lab, &cases);
+        refused += r;
         if let Some((i, detail)) = failure {
-            let first = alone(rt, &lab, &cases[i]).unwrap_or_else(|| {
-                (
-                    format!("(passes alone; failed in its batch:)\n{detail}"),
-                    String::new(),
-                )
-            });
-            let (min, (diff, files), steps) = shrink(rt, &lab, &mut trees[i], first);
-            panic!(
-                "{name} round trip: case {} of {total} failed (OPENIM_ROUNDTRIP_SEED={seed} replays this run).\n\
-                 original case: {:?}\n\
-                 minimal case after {steps} shrink steps: {min:#?}\n\
-                 {diff}\n\
-                 generated for the minimal case:\n{files}",
-                done + i,
-                cases[i],
-            );
+            report(rt, &lab, &cases[i], &detail, seed, done + i);
         }
         execs += cases.iter().map(|c| c.pre.len() + 1).sum::<usize>();
         done += n;
@@ -192,5 +145,32 @@ pub fn run(rt: &dyn RoundTrip) {
         t0.elapsed(),
         rt.stats(),
         if in_ci() { ", CI" } else { "" }
+    );
+}
+
+/// Shrink the failing `case` (number `index` of the run) and fail the test with it.
+fn report(rt: &dyn RoundTrip, lab: &Lab, case: &Case, detail: &str, seed: u64, index: usize) -> ! {
+    let t0 = Instant::now();
+    let (min, rounds) = if alone(rt, lab, case).is_some() {
+        shrink::minimize(case.clone(), Duration::from_secs(120), |batch| {
+            check(rt, lab, batch).0.map(|(i, _)| i)
+        })
+    } else {
+        (case.clone(), 0)
+    };
+    let (diff, files) = alone(rt, lab, &min).unwrap_or_else(|| {
+        (
+            format!("(passes alone; failed in its batch:)\n{detail}"),
+            String::new(),
+        )
+    });
+    panic!(
+        "{} round trip: case {index} failed (OPENIM_ROUNDTRIP_SEED={seed} replays this run).\n\
+         original case: {case:?}\n\
+         minimal case ({rounds} shrink rounds, {:.1?}): {min:#?}\n\
+         {diff}\n\
+         generated for the minimal case:\n{files}",
+        rt.name(),
+        t0.elapsed(),
     );
 }
