@@ -2,13 +2,14 @@
 //! target for the stack and one per group. Services are `PartOf=` their targets, so
 //! `systemctl start|stop|restart STACK.target` drives the whole stack.
 
+mod values;
+
 use std::sync::LazyLock;
 
 use anyhow::Result;
 use serde::Serialize;
 
 use super::{Artifact, Backend, BackendData, Feature, RenderContext, Rendered, Support};
-use crate::errors::UsageError;
 use crate::escape::systemd as esc;
 use crate::gate;
 use crate::manifest::{Duration, RestartPolicy};
@@ -85,11 +86,7 @@ impl Backend for Systemd {
                 .iter()
                 .map(|g| (format!("groups.{}.description", g.name), &g.description)),
         );
-        for (field, text) in descriptions {
-            if let Some(p) = esc::text_problem(text) {
-                return Err(UsageError(format!("{field}: {p}")).into());
-            }
-        }
+        values::check_descriptions(descriptions)?;
         let stack_target = format!("{}.target", model.name);
         let target = TargetUnit {
             header: HEADER,
@@ -103,7 +100,7 @@ impl Backend for Systemd {
             ctx.templates.render("systemd/target.tera", &target)?,
         ));
         for svc in &model.services {
-            check_values(svc)?;
+            values::check(svc)?;
             let unit = service_unit(model, svc);
             out.artifacts.push(artifact(
                 &unit_file(svc),
@@ -129,58 +126,6 @@ impl Backend for Systemd {
         ));
         Ok(out)
     }
-}
-
-/// Whether systemd can carry every value of `svc` and run its programs; otherwise an
-/// error naming the first field it cannot.
-fn check_values(svc: &Service) -> Result<()> {
-    let fail = |field: &str, value: &str, problem: String| -> Result<()> {
-        Err(UsageError(format!(
-            "services.{}.{field} `{}`: {problem}",
-            svc.name,
-            value.escape_debug()
-        ))
-        .into())
-    };
-    let mut argvs = vec![("command".to_owned(), &svc.command)];
-    for (i, argv) in svc.pre_start.iter().enumerate() {
-        argvs.push((format!("pre_start[{i}]"), argv));
-    }
-    for (field, argv) in argvs {
-        if let Some(p) = argv.first().and_then(|exe| esc::executable_problem(exe)) {
-            return fail(&format!("{field}[0]"), &argv[0], p);
-        }
-        for (i, word) in argv.iter().enumerate() {
-            if let Some(p) = esc::text_problem(word) {
-                return fail(&format!("{field}[{i}]"), word, p);
-            }
-        }
-    }
-    let mut values: Vec<(String, &str)> = vec![("description".into(), &svc.description)];
-    values.extend(
-        svc.environment
-            .iter()
-            .map(|(k, v)| (format!("environment.{k}"), v.as_str())),
-    );
-    let optional = [
-        ("environment_file", &svc.environment_file),
-        ("working_dir", &svc.working_dir),
-    ];
-    values.extend(
-        optional
-            .iter()
-            .filter_map(|(f, v)| v.as_deref().map(|v| ((*f).to_owned(), v))),
-    );
-    if let Logs::Files { stdout, stderr } = &svc.logs {
-        values.push(("logs.stdout".into(), stdout));
-        values.extend(stderr.as_deref().map(|e| ("logs.stderr".to_owned(), e)));
-    }
-    for (field, v) in values {
-        if let Some(p) = esc::text_problem(v) {
-            return fail(&field, v, p);
-        }
-    }
-    Ok(())
 }
 
 fn artifact(path: &str, contents: String) -> Artifact {

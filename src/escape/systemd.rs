@@ -3,6 +3,12 @@
 //! Every value is subject to specifier expansion, so `%` is written `%%`. Exec lines are
 //! split into words with C-style unquoting and then `$VAR` expansion, so words are
 //! double-quoted when needed (`\` and `"` escaped) and `$` is written `$$`.
+//!
+//! Found by the round-trip tests under a real `systemd --user` (systemd 252): the executable
+//! word of an Exec line is not `$`-expanded although argv[0] is (a program path with `$` is
+//! written `@PATH ARGV0`), systemd refuses quotes, backslashes and control characters in it
+//! however quoted, and it drops any assignment holding a Unicode noncharacter; the backend
+//! refuses the last two with the field named.
 
 use crate::model::map_placeholder;
 
@@ -86,9 +92,13 @@ pub fn executable_problem(path: &str) -> Option<String> {
     let bad = path
         .chars()
         .find(|c| matches!(c, '\'' | '"' | '\\') || c.is_control())?;
+    let what = if bad.is_control() {
+        format!("U+{:04X}", u32::from(bad))
+    } else {
+        format!("`{bad}`")
+    };
     Some(format!(
-        "systemd refuses an executable path containing {:?} (quotes, backslashes and control characters cannot be in ExecStart='s program); move or link the program to a plain path",
-        bad
+        "systemd refuses a program path containing {what} (no quotes, backslashes or control characters in an Exec line's executable, however quoted); move or link the program to a plain path"
     ))
 }
 
