@@ -2,6 +2,7 @@
 //! backend. Run with `cargo bench --bench generate`. Plain `std::time` so it builds fast;
 //! prints the median of several batches per case.
 
+use std::fmt::Write as _;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
@@ -29,11 +30,16 @@ fn big_manifest(n: usize) -> String {
     let mut m =
         String::from("name = \"big\"\n[external.db]\ncheck = { tcp = \"127.0.0.1:5432\" }\n");
     for i in 0..n {
-        m.push_str(&format!(
+        let _ = write!(
+            m,
             "[services.svc-{i}]\ncommand = [\"/opt/big/bin/svc\", \"--id\", \"{i}\", \"--name\", \"it's {{instance}} 100%\"]\ninstances = 2\nrequires = [\"db\"{}]\nenvironment = {{ A = \"x y\", B = \"$HOME\" }}\nhealth = {{ tcp = \"127.0.0.1:{}\" }}\n",
-            if i > 0 { format!(", \"svc-{}\"", i - 1) } else { String::new() },
+            if i > 0 {
+                format!(", \"svc-{}\"", i - 1)
+            } else {
+                String::new()
+            },
             10000 + i
-        ));
+        );
     }
     m
 }

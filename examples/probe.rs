@@ -46,6 +46,7 @@ struct Record {
     require_ok: Option<bool>,
 }
 
+#[allow(clippy::needless_pass_by_value)] // used as a `map` argument over owned OsStrings
 fn lossy(s: std::ffi::OsString) -> String {
     s.to_string_lossy().into_owned()
 }
@@ -110,12 +111,11 @@ fn append(path: &std::path::Path, rec: &Record) {
 
 fn env_num<T: std::str::FromStr>(key: &str) -> Option<T> {
     let text = std::env::var(key).ok()?;
-    match text.parse() {
-        Ok(v) => Some(v),
-        Err(_) => {
-            eprintln!("probe: {key}={text:?} is not a number");
-            std::process::exit(64);
-        }
+    if let Ok(v) = text.parse() {
+        Some(v)
+    } else {
+        eprintln!("probe: {key}={text:?} is not a number");
+        std::process::exit(64);
     }
 }
 

@@ -3,6 +3,7 @@
 pub mod capability;
 pub mod data;
 pub mod launchd;
+pub mod openrc;
 pub mod supervisord;
 pub mod systemd;
 
@@ -14,15 +15,36 @@ use crate::render::Templates;
 pub use capability::{Feature, Support};
 pub use data::BackendData;
 
-/// One generated file.
+/// One generated file, or a symbolic link (see [`Artifact::symlink`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Artifact {
     /// Path relative to the output directory (may contain one subdirectory, e.g. `init.d/x`).
     pub path: String,
-    /// Unix file mode.
+    /// Unix file mode: permission bits; a symbolic link also carries the `S_IFLNK` type bits.
     pub mode: u32,
-    /// File contents.
+    /// File contents; for a symbolic link, its target.
     pub contents: String,
+}
+
+/// The file-type bits of a symbolic link, as in `st_mode`.
+pub const S_IFLNK: u32 = 0o120_000;
+
+impl Artifact {
+    /// A symbolic link at `path` pointing to `target` (a name in the same directory).
+    #[must_use]
+    pub fn symlink(path: &str, target: &str) -> Self {
+        Self {
+            path: path.to_owned(),
+            mode: S_IFLNK | 0o777,
+            contents: target.to_owned(),
+        }
+    }
+
+    /// The link target when this artifact is a symbolic link.
+    #[must_use]
+    pub fn link_target(&self) -> Option<&str> {
+        (self.mode & 0o170_000 == S_IFLNK).then_some(self.contents.as_str())
+    }
 }
 
 /// A loss or emulation the user should know about.
@@ -108,6 +130,7 @@ pub trait Backend: Sync {
 pub fn all() -> &'static [&'static dyn Backend] {
     &[
         &systemd::Systemd,
+        &openrc::OpenRc,
         &supervisord::Supervisord,
         &launchd::Launchd,
     ]

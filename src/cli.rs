@@ -49,6 +49,7 @@ pub struct RenderArgs {
     /// Target init system, e.g. systemd (see `openim-init backends`).
     #[arg(long, short = 'b', value_name = "NAME")]
     pub backend: String,
+    /// The manifest to render.
     #[command(flatten)]
     pub manifest: ManifestArg,
     /// Directory with template overrides (same names as `templates dump` writes).
@@ -68,6 +69,7 @@ pub struct RenderArgs {
 /// `generate`.
 #[derive(Debug, Args)]
 pub struct GenerateArgs {
+    /// What to render, and how.
     #[command(flatten)]
     pub render: RenderArgs,
     /// Write the files into DIR (created if missing) instead of printing them.
@@ -81,6 +83,7 @@ pub struct GenerateArgs {
 /// `verify`.
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
+    /// What to render, and how.
     #[command(flatten)]
     pub render: RenderArgs,
 }

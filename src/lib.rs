@@ -9,6 +9,7 @@ pub mod backend;
 pub mod cli;
 pub mod errors;
 pub mod escape;
+pub mod fuzzing;
 pub mod gate;
 pub mod manifest;
 pub mod model;

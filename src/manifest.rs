@@ -5,7 +5,9 @@
 //! by [`crate::model`], which points back into the file through [`locate::Locator`].
 
 pub mod error;
+mod load;
 pub mod locate;
+mod syntax;
 mod values;
 
 use indexmap::IndexMap;
@@ -116,9 +118,9 @@ pub struct StartLimitSpec {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LimitsSpec {
-    /// Maximum open files (RLIMIT_NOFILE).
+    /// Maximum open files (`RLIMIT_NOFILE`).
     pub nofile: Option<u64>,
-    /// Maximum processes of the user (RLIMIT_NPROC).
+    /// Maximum processes of the user (`RLIMIT_NPROC`).
     pub nproc: Option<u64>,
     /// Memory ceiling, e.g. "2G" or "512M".
     pub memory_max: Option<ByteSize>,
@@ -181,5 +183,12 @@ pub struct GroupSpec {
 /// # Errors
 /// A TOML syntax error, a wrong type or an unknown key, with its position and a hint.
 pub fn parse(file: &str, text: &str) -> Result<Manifest, ManifestErrors> {
-    toml::from_str::<Manifest>(text).map_err(|e| error::from_toml(file, text, &e).into())
+    load::parse(text).map_err(|errs| {
+        let loc = locate::Locator::new(text);
+        let list = errs
+            .iter()
+            .map(|e| error::from_toml(file, text, &loc, e))
+            .collect();
+        ManifestErrors(error::merge_misspelled(list))
+    })
 }

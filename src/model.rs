@@ -3,11 +3,16 @@
 
 mod build;
 mod check;
+mod deps;
 mod graph;
+mod service;
+#[cfg(test)]
+mod tests;
 
 use crate::manifest::{self, ByteSize, Duration, ManifestErrors, RestartPolicy, Signal};
 
 pub use build::build;
+pub use service::MAX_INSTANCES;
 
 /// The placeholder that stands for the instance name in commands and environment values.
 pub const INSTANCE_PLACEHOLDER: &str = "{instance}";

@@ -25,6 +25,14 @@ pub const EMBEDDED: &[(&str, &str)] = &[
         "systemd/target.tera",
         include_str!("../templates/systemd/target.tera"),
     ),
+    (
+        "openrc/service.tera",
+        include_str!("../templates/openrc/service.tera"),
+    ),
+    (
+        "openrc/meta.tera",
+        include_str!("../templates/openrc/meta.tera"),
+    ),
 ];
 
 /// A set of templates ready to render.

@@ -1,6 +1,7 @@
 //! `verify`: render into a temporary directory and run the backend's own tools on it.
 
 pub mod launchd;
+pub mod openrc;
 pub mod supervisord;
 pub mod systemd;
 
@@ -88,6 +89,7 @@ pub fn check(name: &str, dir: &Path, rendered: &Rendered) -> Result<Report> {
         "systemd" => systemd::check(dir, rendered),
         "launchd" => launchd::check(dir, rendered),
         "supervisord" => supervisord::check(dir, rendered),
+        "openrc" => openrc::check(dir, rendered),
         other => bail!("no verifier for backend {other}"),
     }
 }

@@ -5,7 +5,7 @@
 //!
 //! supervisord has no dependencies, readiness or health checks: start order becomes
 //! `priority`, and whatever must happen before a program starts (waiting for externals or
-//! a required service's health check, pre_start, limits, an environment file) runs in a
+//! a required service's health check, `pre_start`, limits, an environment file) runs in a
 //! `/bin/sh` wrapper that ends in `exec "$@"`, so the program still gets exactly its argv.
 
 mod groups;
@@ -124,7 +124,7 @@ const CAPABILITIES: &[(Feature, Support)] = &[
     (
         Feature::Requires,
         Support::Emulated(
-            "priority orders the start; when the required service has a health check, the /bin/sh wrapper waits until it passes (once, at start), otherwise priority only; stopping or a crash of the required service does not stop its dependents",
+            "priority orders the start; starting a dependent alone does not start the required service; when that has a health check, the /bin/sh wrapper waits until it passes (once, at start), otherwise priority only; stopping or a crash of the required service does not stop its dependents",
         ),
     ),
     (

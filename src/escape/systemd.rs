@@ -16,7 +16,7 @@ use crate::model::map_placeholder;
 /// equals the name for the instance names the model allows).
 pub const INSTANCE_TOKEN: &str = "%i";
 
-/// Escape a plain value (Description=, WorkingDirectory=, User=, paths): `%` → `%%`.
+/// Escape a plain value (Description=, `WorkingDirectory`=, User=, paths): `%` → `%%`.
 #[must_use]
 pub fn value(text: &str) -> String {
     text.replace('%', "%%")
@@ -66,7 +66,7 @@ pub fn exec_word(word: &str, instanced: bool) -> String {
 
 /// Whether `c` is a Unicode noncharacter (U+FDD0..U+FDEF, U+xFFFE, U+xFFFF), which systemd
 /// does not accept as UTF-8 (`unichar_is_valid`): it ignores the whole assignment ("String is
-/// not UTF-8 clean") and a unit without its ExecStart= does not load.
+/// not UTF-8 clean") and a unit without its `ExecStart=` does not load.
 #[must_use]
 pub fn is_noncharacter(c: char) -> bool {
     let u = u32::from(c);
@@ -109,7 +109,7 @@ fn needs_argv0(path: &str) -> bool {
     path.contains('$')
 }
 
-/// A whole Exec line (ExecStart=, ExecStartPre=, …) for `argv`. The executable must pass
+/// A whole Exec line (`ExecStart`=, `ExecStartPre`=, …) for `argv`. The executable must pass
 /// [`executable_problem`].
 #[must_use]
 pub fn exec_line(argv: &[String], instanced: bool) -> String {

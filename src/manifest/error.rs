@@ -1,8 +1,8 @@
-//! Manifest errors: where (file:line:col), which field, what is wrong, and a hint.
+//! Manifest errors: where (`file:line:col`), which field, what is wrong, and a hint.
 
 use std::fmt;
 
-use super::locate::{FieldPath, Locator};
+use super::locate::{FieldPath, Locator, Seg};
 
 /// One problem in a manifest.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,7 +33,31 @@ impl ManifestError {
         message: impl Into<String>,
         hint: Option<String>,
     ) -> Self {
-        let span = loc.span(path);
+        Self::at_offset(file, loc, path, loc.span(path).start, message, hint)
+    }
+
+    /// An error at the key that names `path` (a name in a table header, an environment
+    /// variable name) rather than at its value.
+    #[must_use]
+    pub fn at_key(
+        file: &str,
+        loc: &Locator<'_>,
+        path: &FieldPath,
+        message: impl Into<String>,
+        hint: Option<String>,
+    ) -> Self {
+        Self::at_offset(file, loc, path, loc.key_span(path).start, message, hint)
+    }
+
+    fn at_offset(
+        file: &str,
+        loc: &Locator<'_>,
+        path: &FieldPath,
+        start: usize,
+        message: impl Into<String>,
+        hint: Option<String>,
+    ) -> Self {
+        let span = start..start;
         let (line, col) = loc.line_col(span.start);
         Self {
             file: file.to_owned(),
@@ -53,16 +77,40 @@ impl fmt::Display for ManifestError {
         if !self.field.is_empty() {
             write!(f, "{}: ", self.field)?;
         }
-        write!(f, "{}", self.message)?;
-        if !self.snippet.is_empty() {
+        write!(f, "{}", printable(&self.message))?;
+        if !self.snippet.trim().is_empty() {
+            // one character per column, none that a terminal would interpret
+            let line: String = self
+                .snippet
+                .chars()
+                .map(|c| match c {
+                    '\t' => ' ',
+                    c if c.is_control() => '\u{fffd}',
+                    c => c,
+                })
+                .collect();
             let caret = " ".repeat(self.col.saturating_sub(1));
-            write!(f, "\n  | {}\n  | {caret}^", self.snippet)?;
+            write!(f, "\n  | {}\n  | {caret}^", line.trim_end())?;
         }
         if let Some(h) = &self.hint {
-            write!(f, "\n  = hint: {h}")?;
+            write!(f, "\n  = hint: {}", printable(h))?;
         }
         Ok(())
     }
+}
+
+/// `text` with control characters escaped, so user data cannot break lines or drive the
+/// terminal.
+fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_debug().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 /// All problems found in a manifest (at least one).
@@ -92,46 +140,110 @@ impl fmt::Display for ManifestErrors {
 
 impl std::error::Error for ManifestErrors {}
 
-/// Turn a TOML parse/deserialize error into a located manifest error with a hint.
-pub(crate) fn from_toml(file: &str, text: &str, err: &toml::de::Error) -> ManifestError {
-    let loc = Locator::new(text);
-    let offset = err.span().map_or(0, |s| s.start);
+/// Turn a TOML syntax or deserialize error into a located manifest error with a hint.
+/// `loc` indexes the same `text`; without a tree (a syntax error) the field is found by
+/// scanning the text.
+pub(crate) fn from_toml(
+    file: &str,
+    text: &str,
+    loc: &Locator<'_>,
+    err: &toml::de::Error,
+) -> ManifestError {
+    let span = err.span().unwrap_or(0..0);
+    let offset = span.start;
     let (line, col) = loc.line_col(offset);
-    let path = loc.path_at(offset);
     let raw = err.message().trim().to_owned();
-    let (message, hint) = explain(&raw, &path);
+    let (field, message, hint) = if loc.parsed() {
+        let mut path = loc.path_at(offset);
+        let (message, hint) = explain(&raw, &path);
+        // a missing key is reported at its table; the field is the key that is missing
+        if let Some(missing) = raw
+            .strip_prefix("missing field `")
+            .and_then(|r| r.split('`').next())
+        {
+            path = path.key(missing);
+        }
+        (path, message, hint)
+    } else {
+        let found = text.get(span.clone()).unwrap_or("");
+        let hint = super::syntax::hint(&raw, found);
+        (
+            super::syntax::context(text, offset),
+            format!("TOML syntax error: {raw}"),
+            hint,
+        )
+    };
     ManifestError {
         file: file.to_owned(),
         line,
         col,
-        field: path.to_string(),
+        field: field.to_string(),
         message,
         hint,
         snippet: loc.line_text(offset).to_owned(),
     }
 }
 
+/// A required key reported missing next to an unknown key of the same table is most likely
+/// that key misspelt: say so at the unknown key and drop the separate "missing" error.
+pub(crate) fn merge_misspelled(mut list: Vec<ManifestError>) -> Vec<ManifestError> {
+    let missing: Vec<(usize, String, String)> = list
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| e.message.starts_with("missing required key `"))
+        .map(|(i, e)| {
+            let (table, key) = e.field.rsplit_once('.').unwrap_or(("", &e.field));
+            (i, table.to_owned(), key.to_owned())
+        })
+        .collect();
+    let mut drop = Vec::new();
+    for (i, table, key) in missing {
+        let unknown = list.iter_mut().find(|u| {
+            u.message.starts_with("unknown key `")
+                && u.field.rsplit_once('.').map_or("", |(t, _)| t) == table
+                && !u
+                    .hint
+                    .as_deref()
+                    .is_some_and(|h| h.starts_with("did you mean"))
+        });
+        if let Some(u) = unknown {
+            u.hint = Some(format!("did you mean `{key}`? it is required here"));
+            drop.push(i);
+        }
+    }
+    let mut i = 0;
+    list.retain(|_| {
+        i += 1;
+        !drop.contains(&(i - 1))
+    });
+    list
+}
+
 /// Reword serde's messages and add a hint ("did you mean", the expected shape).
 fn explain(raw: &str, path: &FieldPath) -> (String, Option<String>) {
     if let Some(rest) = raw.strip_prefix("unknown field `") {
-        let (unknown, tail) = rest.split_once('`').unwrap_or((rest, ""));
+        // the key itself may contain a backtick: take it from the located path when it fits
+        let located = match path.0.last() {
+            Some(Seg::Key(k)) => rest.strip_prefix(k.as_str()).and_then(|t| {
+                let tail = t.strip_prefix('`')?;
+                Some((k.as_str(), tail))
+            }),
+            _ => None,
+        };
+        let (unknown, tail) = located.unwrap_or_else(|| rest.split_once('`').unwrap_or((rest, "")));
         let expected: Vec<&str> = tail
             .split('`')
             .skip(1)
             .step_by(2)
             .filter(|s| !s.is_empty())
             .collect();
-        let best = expected
-            .iter()
-            .map(|e| (strsim::jaro_winkler(unknown, e), *e))
-            .filter(|(score, _)| *score > 0.8)
-            .max_by(|a, b| a.0.total_cmp(&b.0))
-            .map(|(_, e)| e);
-        let hint = match best {
+        let hint = match closest(unknown, &expected) {
             Some(b) => format!("did you mean `{b}`?"),
+            None if expected.is_empty() => "remove this key".to_owned(),
             None => format!("known keys here: {}", expected.join(", ")),
         };
-        return (format!("unknown key `{unknown}`"), Some(hint));
+        let message = format!("unknown key `{}`", unknown.escape_debug());
+        return (message, Some(hint));
     }
     if let Some(rest) = raw.strip_prefix("missing field `") {
         let field = rest.split('`').next().unwrap_or(rest);
@@ -139,21 +251,95 @@ fn explain(raw: &str, path: &FieldPath) -> (String, Option<String>) {
             "name" => "add `name = \"openim\"` at the top of the file".to_owned(),
             "check" => "add e.g. `check = { tcp = \"127.0.0.1:9092\" }`".to_owned(),
             "services" => "add `services = [\"a\", \"b\"]`".to_owned(),
+            "burst" => "add e.g. `burst = 5`".to_owned(),
+            "interval" => "add e.g. `interval = \"1min\"`".to_owned(),
             _ => format!("add `{field} = ...` to this table"),
         };
         return (format!("missing required key `{field}`"), Some(hint));
     }
-    if raw.starts_with("invalid type") {
-        let hint = path.0.last().and_then(|s| match s {
-            super::locate::Seg::Key(k) => type_hint(k),
-            super::locate::Seg::Index(_) => None,
-        });
-        return (raw.to_owned(), hint.map(str::to_owned));
+    let message = raw
+        .replace("expected a sequence", "expected an array")
+        .replace("expected a map", "expected a table")
+        .replace("invalid type: map,", "invalid type: table,")
+        .replace("invalid type: sequence,", "invalid type: array,")
+        .replace("expected u64", "expected a whole number of at least 0")
+        .replace("expected u32", "expected a whole number of at least 0")
+        .replace("expected i32", "expected a whole number")
+        .replace("expected i64", "expected a whole number");
+    let message = reword_struct(&message);
+    if message.contains("expected one of") {
+        return (message, None); // the message already lists the choices
     }
-    if raw.starts_with("unknown variant") {
-        return (raw.to_owned(), None);
+    (message, hint_for(path).map(str::to_owned))
+}
+
+/// serde names the Rust type (`expected struct HealthSpec`); users know TOML tables.
+fn reword_struct(message: &str) -> String {
+    match message.find("expected struct ") {
+        Some(i) => format!("{}expected a table", &message[..i]),
+        None => message.to_owned(),
     }
-    (raw.to_owned(), None)
+}
+
+/// The expected key closest to `unknown`, if one is close enough to be a typo.
+pub(crate) fn closest<'a>(unknown: &str, expected: &[&'a str]) -> Option<&'a str> {
+    expected
+        .iter()
+        .map(|e| {
+            let mut score = strsim::jaro_winkler(unknown, e);
+            if strsim::damerau_levenshtein(unknown, e) <= 1 && unknown.len() > 1 {
+                score = score.max(0.9);
+            }
+            // `timeout` for `wait_timeout`, `exit_codes` for `success_exit_codes`
+            if unknown.len() >= 4 && (e.ends_with(unknown) || e.starts_with(unknown)) {
+                score = score.max(0.85);
+            }
+            (score, *e)
+        })
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, e)| e)
+}
+
+/// The hint for a wrong value at `path`: by its key, or for the elements of a list or table
+/// (`environment.KEY`, `command[0]`) by the parent's key.
+fn hint_for(path: &FieldPath) -> Option<&'static str> {
+    let segs = path.0.as_slice();
+    if let [Seg::Key(table), Seg::Key(_)] = segs {
+        // `[services.NAME]` itself: NAME is the user's, not a schema key
+        return match table.as_str() {
+            "services" => Some(r#"a table: [services.NAME] with command = ["/opt/..."]"#),
+            "external" => Some(r#"a table: [external.NAME] with check = { tcp = "host:port" }"#),
+            "groups" => Some(r#"a table: [groups.NAME] with services = ["a", "b"]"#),
+            _ => None,
+        };
+    }
+    let parent = || match segs.len().checked_sub(2).and_then(|i| segs.get(i)) {
+        Some(Seg::Key(p)) => element_hint(p),
+        _ => None,
+    };
+    match segs.last()? {
+        Seg::Key(k) => type_hint(k).or_else(parent),
+        Seg::Index(_) => parent(),
+    }
+}
+
+fn element_hint(parent: &str) -> Option<&'static str> {
+    Some(match parent {
+        "environment" => r#"environment values are strings: { PORT = "10002" }"#,
+        "command" | "exec" => {
+            r#"every argument is a string: ["/opt/openim/bin/x", "--port", "80"]"#
+        }
+        "pre_start" => {
+            r#"a list of argv arrays: pre_start = [["/bin/mkdir", "-p", "/data/openim"]]"#
+        }
+        "requires" | "wants" | "after" | "before" | "services" => {
+            r#"names are strings: requires = ["kafka"]"#
+        }
+        "instances" => r#"instance names are strings: instances = ["eu", "us"]"#,
+        "success_exit_codes" => "exit codes are integers from 0 to 255",
+        _ => return None,
+    })
 }
 
 fn type_hint(key: &str) -> Option<&'static str> {
@@ -165,14 +351,27 @@ fn type_hint(key: &str) -> Option<&'static str> {
             r#"a list of argv arrays: pre_start = [["/bin/mkdir", "-p", "/data/openim"]]"#
         }
         "restart_delay" | "stop_timeout" | "interval" | "timeout" | "wait_timeout" => {
-            r#"durations are strings: "500ms", "5s", "2min", "1h""#
+            r#"a duration in quotes: "500ms", "5s", "2min", "1h30min" (units ms, s, min, h, d)"#
         }
         "instances" => r#"a count (instances = 4) or names (instances = ["a", "b"])"#,
         "environment" => r#"a table of strings: environment = { KEY = "value" }"#,
-        "requires" | "wants" | "after" | "before" | "services" => {
+        "requires" | "wants" | "after" | "before" => {
             r#"a list of names: requires = ["kafka", "openim-rpc-user"]"#
         }
+        "services" => r#"a list of service names: services = ["openim-api", "openim-push"]"#,
         "success_exit_codes" => "a list of integers: success_exit_codes = [255]",
+        "stop_signal" => {
+            "a signal name: SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGKILL, SIGUSR1, SIGUSR2 or SIGWINCH"
+        }
+        "restart" => r#"one of "always", "on-failure", "never""#,
+        "memory_max" => r#"a size: memory_max = "512M" (K, M, G, T) or a number of bytes"#,
+        "nofile" | "nproc" | "cpu_quota" | "retries" | "burst" => "a positive integer",
+        "user" | "group" | "working_dir" | "environment_file" | "description" | "name"
+        | "stdout" | "stderr" | "tcp" | "http" => "a string in double quotes",
+        "health" | "check" => r#"a table: { tcp = "127.0.0.1:10002", interval = "10s" }"#,
+        "limits" => "a table: limits = { nofile = 200000 }",
+        "logs" => r#"a table: logs = { stdout = "/var/log/openim/api.log" }"#,
+        "start_limit" => r#"a table: start_limit = { burst = 5, interval = "1min" }"#,
         _ => return None,
     })
 }

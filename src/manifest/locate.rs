@@ -83,28 +83,56 @@ impl<'a> Locator<'a> {
         }
     }
 
+    /// Whether the text parsed as TOML (spans are only known then).
+    #[must_use]
+    pub fn parsed(&self) -> bool {
+        self.root.is_some()
+    }
+
     /// The byte range of the value at `path`, or of its nearest existing ancestor.
     #[must_use]
     pub fn span(&self, path: &FieldPath) -> Range<usize> {
+        self.walk(path).1
+    }
+
+    /// The byte range of the key that names the field at `path` (for a table from a header,
+    /// the name inside `[...]`); the value's span when the last step is an index or absent.
+    #[must_use]
+    pub fn key_span(&self, path: &FieldPath) -> Range<usize> {
+        let (key, value) = self.walk(path);
+        key.unwrap_or(value)
+    }
+
+    /// Follow `path`: the span of the last key found (if the whole path was found and ends
+    /// in a key) and of the deepest value found.
+    fn walk(&self, path: &FieldPath) -> (Option<Range<usize>>, Range<usize>) {
         let Some(root) = &self.root else {
-            return 0..0;
+            return (None, 0..0);
         };
+        let mut key = None;
         let mut best = 0..0;
-        let mut table: Option<&DeTable<'a>> = Some(root.get_ref());
         let mut value: Option<&Spanned<DeValue<'a>>> = None;
         for seg in &path.0 {
-            let next = match (seg, table, value) {
-                (Seg::Key(k), Some(t), _) => t.get(k.as_str()),
-                (Seg::Key(k), None, Some(v)) => v.get_ref().get(k.as_str()),
-                (Seg::Index(i), None, Some(v)) => v.get_ref().get(*i),
-                _ => None,
+            let found = match seg {
+                Seg::Key(k) => {
+                    let table = match value {
+                        None => Some(root.get_ref()),
+                        Some(v) => v.get_ref().as_table(),
+                    };
+                    table
+                        .and_then(|t| t.get_key_value(k.as_str()))
+                        .map(|(k, v)| (Some(k.span()), v))
+                }
+                Seg::Index(i) => value.and_then(|v| v.get_ref().get(*i)).map(|v| (None, v)),
             };
-            let Some(next) = next else { break };
+            let Some((k, next)) = found else {
+                return (None, best);
+            };
+            key = k;
             best = next.span();
-            table = None;
             value = Some(next);
         }
-        best
+        (key, best)
     }
 
     /// 1-based line and column of a byte offset.
@@ -128,23 +156,25 @@ impl<'a> Locator<'a> {
     /// The source line containing `offset`, for a snippet.
     #[must_use]
     pub fn line_text(&self, offset: usize) -> &'a str {
-        let start = self.text[..offset.min(self.text.len())]
-            .rfind('\n')
-            .map_or(0, |i| i + 1);
+        let mut offset = offset.min(self.text.len());
+        while !self.text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let start = self.text[..offset].rfind('\n').map_or(0, |i| i + 1);
         let end = self.text[start..]
             .find('\n')
             .map_or(self.text.len(), |i| start + i);
-        &self.text[start..end]
+        self.text[start..end].trim_end_matches('\r')
     }
 }
 
 fn search_table(t: &DeTable<'_>, offset: usize, path: &mut FieldPath, best: &mut FieldPath) {
     for (k, v) in t {
         path.0.push(Seg::Key(k.get_ref().to_string()));
-        if contains(&k.span(), offset) || contains(&v.span(), offset) {
-            if path.0.len() > best.0.len() {
-                *best = path.clone();
-            }
+        if (contains(&k.span(), offset) || contains(&v.span(), offset))
+            && path.0.len() > best.0.len()
+        {
+            *best = path.clone();
         }
         search_value(v.get_ref(), offset, path, best);
         path.0.pop();
@@ -176,7 +206,11 @@ fn contains(r: &Range<usize>, offset: usize) -> bool {
 #[must_use]
 pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(text.len());
-    let before = &text[..text.floor_char_boundary(offset)];
+    let mut end = offset;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let before = &text[..end];
     let line = before.matches('\n').count() + 1;
     let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
     (line, col)

@@ -35,7 +35,13 @@ impl Duration {
     pub fn parse(text: &str) -> Result<Self, String> {
         let t = text.trim();
         if t.is_empty() {
-            return Err("empty duration".into());
+            return Err("the duration is empty".into());
+        }
+        if t.starts_with('-') {
+            return Err(format!(
+                "`{}`: a duration cannot be negative",
+                text.escape_debug()
+            ));
         }
         let mut total: u64 = 0;
         let mut rest = t;
@@ -44,11 +50,11 @@ impl Duration {
                 .find(|c: char| !c.is_ascii_digit())
                 .unwrap_or(rest.len());
             if digits == 0 {
-                return Err(format!("`{text}` is not a duration"));
+                return Err(format!("`{}` is not a duration", text.escape_debug()));
             }
             let n: u64 = rest[..digits]
                 .parse()
-                .map_err(|_| format!("`{text}`: number too large"))?;
+                .map_err(|_| format!("`{}`: number too large", text.escape_debug()))?;
             rest = rest[digits..].trim_start();
             let unit_len = rest
                 .find(|c: char| !c.is_ascii_alphabetic())
@@ -60,13 +66,13 @@ impl Duration {
                 "m" | "min" | "mins" => 60_000,
                 "h" | "hr" | "hour" | "hours" => 3_600_000,
                 "d" | "day" | "days" => 86_400_000,
-                "" => return Err(format!("`{text}` has no unit")),
+                "" => return Err(format!("`{}` has no unit", text.escape_debug())),
                 other => return Err(format!("`{other}` is not a time unit")),
             };
             total = n
                 .checked_mul(factor)
                 .and_then(|v| total.checked_add(v))
-                .ok_or_else(|| format!("`{text}` is too long"))?;
+                .ok_or_else(|| format!("`{}` is too long", text.escape_debug()))?;
             rest = rest[unit_len..].trim_start();
         }
         Ok(Self(total))
@@ -79,13 +85,13 @@ impl fmt::Display for Duration {
         if ms == 0 {
             return f.write_str("0s");
         }
-        if ms % 1000 != 0 {
+        if !ms.is_multiple_of(1000) {
             return write!(f, "{ms}ms");
         }
         let s = ms / 1000;
-        if s % 3600 == 0 {
+        if s.is_multiple_of(3600) {
             write!(f, "{}h", s / 3600)
-        } else if s % 60 == 0 {
+        } else if s.is_multiple_of(60) {
             write!(f, "{}min", s / 60)
         } else {
             write!(f, "{s}s")
@@ -102,11 +108,7 @@ impl<'de> Deserialize<'de> for Duration {
                 f.write_str(r#"a duration string such as "5s", "2min" or "1h""#)
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Duration, E> {
-                Duration::parse(v).map_err(|m| {
-                    E::custom(format!(
-                        r#"invalid duration: {m} (write e.g. "500ms", "5s", "2min", "1h")"#
-                    ))
-                })
+                Duration::parse(v).map_err(|m| E::custom(format!("invalid duration: {m}")))
             }
         }
         d.deserialize_str(V)
@@ -150,8 +152,8 @@ impl Signal {
             Ok(Self(full))
         } else {
             Err(format!(
-                "`{text}` is not a supported stop signal (one of {})",
-                SIGNALS.join(", ")
+                "`{}` is not a supported stop signal",
+                text.escape_debug()
             ))
         }
     }
@@ -171,13 +173,54 @@ impl<'de> Deserialize<'de> for Signal {
 }
 
 /// `instances = 4` (names "0".."3") or `instances = ["eu", "us"]`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(untagged, expecting = "a count such as 4, or a list of instance names")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Instances {
     /// Instances named 0..N-1.
     Count(i64),
     /// Instances with the given names.
     Names(Vec<String>),
+}
+
+/// Hand-written instead of `#[serde(untagged)]`, which would hide what was wrong (a float, a
+/// quoted number, an element that is not a string) behind one generic message.
+impl<'de> Deserialize<'de> for Instances {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Instances;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a count such as 4, or a list of instance names")
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Instances, E> {
+                Ok(Instances::Count(v))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Instances, E> {
+                Ok(Instances::Count(i64::try_from(v).unwrap_or(i64::MAX)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Instances, E> {
+                let what = if v.trim().parse::<i64>().is_ok() {
+                    format!(
+                        "invalid type: string \"{}\", expected a count without quotes",
+                        v.escape_debug()
+                    )
+                } else {
+                    format!(
+                        "invalid type: string \"{}\", expected a count or a list of names",
+                        v.escape_debug()
+                    )
+                };
+                Err(E::custom(what))
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Instances, A::Error> {
+                let mut names = Vec::new();
+                while let Some(n) = seq.next_element::<String>()? {
+                    names.push(n);
+                }
+                Ok(Instances::Names(names))
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// A byte size written as `"512M"`, `"2G"` or a plain number of bytes.
@@ -198,7 +241,7 @@ impl ByteSize {
                     'M' => 1 << 20,
                     'G' => 1 << 30,
                     'T' => 1 << 40,
-                    _ => return Err(format!("`{t}`: unit must be K, M, G or T")),
+                    _ => return Err(format!("`{}`: unit must be K, M, G or T", t.escape_debug())),
                 };
                 (&t[..i], mul)
             }
@@ -209,7 +252,12 @@ impl ByteSize {
             .and_then(|n| n.checked_mul(mul))
             .filter(|&n| n > 0)
             .map(Self)
-            .ok_or_else(|| format!("`{t}` is not a size such as \"512M\" or \"2G\""))
+            .ok_or_else(|| {
+                format!(
+                    "`{}` is not a size such as \"512M\" or \"2G\"",
+                    t.escape_debug()
+                )
+            })
     }
 }
 

@@ -39,6 +39,9 @@ pub const NAME_HINT: &str =
 
 /// Why an instance name is unusable, or `None`.
 pub fn instance_problem(name: &str) -> Option<String> {
+    if name.is_empty() {
+        return Some("the instance name is empty".into());
+    }
     let ok = !name.is_empty()
         && name.len() <= 32
         && name
@@ -53,7 +56,7 @@ pub fn instance_problem(name: &str) -> Option<String> {
 }
 
 /// Characters no backend can carry in a value: NUL, and control characters other than tab
-/// (a newline would end a systemd line, an ini value, an OpenRC assignment).
+/// (a newline would end a systemd line, an INI value, an OpenRC assignment).
 pub fn char_problem(value: &str) -> Option<String> {
     let bad = value.chars().find(|c| c.is_control() && *c != '\t')?;
     Some(match bad {
@@ -78,6 +81,9 @@ pub fn absolute_problem(path: &str) -> Option<String> {
 
 /// Why `key` is not a portable environment variable name, or `None`.
 pub fn env_key_problem(key: &str) -> Option<String> {
+    if key.is_empty() {
+        return Some("the environment variable name is empty".into());
+    }
     let mut chars = key.chars();
     let ok = chars
         .next()
@@ -93,6 +99,9 @@ pub fn env_key_problem(key: &str) -> Option<String> {
 
 /// Why `name` is not a user or group name (or numeric id), or `None`.
 pub fn account_problem(name: &str) -> Option<String> {
+    if name.is_empty() {
+        return Some("the user or group name is empty".into());
+    }
     let numeric = !name.is_empty() && name.chars().all(|c| c.is_ascii_digit());
     let mut chars = name.chars();
     let named = chars
@@ -158,7 +167,8 @@ fn parse_tcp(addr: &str) -> Result<Check, String> {
         let (h, p) = rest.split_once("]:").ok_or_else(bad)?;
         (h, p)
     } else {
-        addr.rsplit_once(':').ok_or_else(bad)?
+        addr.rsplit_once(':')
+            .ok_or_else(|| format!("`{}` has no port", addr.escape_debug()))?
     };
     let host_ok = !host.is_empty()
         && host

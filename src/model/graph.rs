@@ -1,73 +1,135 @@
 //! The start-order graph between services: cycle detection and a stable topological order.
+//! Both walk the graph without recursion, so a long chain of services cannot overflow the
+//! stack.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
 
 use super::{Dep, Model, Service};
 
-/// Edges "a must start before b" as index pairs into `services`.
-fn edges(services: &[Service]) -> Vec<(usize, usize)> {
-    let index = |name: &str| services.iter().position(|s| s.name == name);
+/// "`waiter` waits for `dep`", written as `declared_in.kind = [..]` in the manifest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Edge {
+    /// Index of the service that starts later.
+    pub waiter: usize,
+    /// Index of the service that must start first.
+    pub dep: usize,
+    /// `requires`, `wants`, `after` or `before`.
+    pub kind: &'static str,
+}
+
+impl Edge {
+    /// The service whose table holds this edge (`before` is written on the earlier one).
+    #[must_use]
+    pub fn declared_in(&self) -> usize {
+        if self.kind == "before" {
+            self.dep
+        } else {
+            self.waiter
+        }
+    }
+
+    /// The name the edge's list holds.
+    #[must_use]
+    pub fn target(&self) -> usize {
+        if self.kind == "before" {
+            self.waiter
+        } else {
+            self.dep
+        }
+    }
+}
+
+/// Every edge between services, in declaration order.
+#[must_use]
+pub fn edges(services: &[Service]) -> Vec<Edge> {
+    let by_name: HashMap<&str, usize> = services
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.name.as_str(), i))
+        .collect();
+    let index = |name: &str| by_name.get(name).copied();
     let mut out = Vec::new();
     for (b, svc) in services.iter().enumerate() {
-        for dep in svc.requires.iter().chain(&svc.wants).chain(&svc.after) {
-            if let Dep::Service(name) = dep
-                && let Some(a) = index(name)
-            {
-                out.push((a, b));
+        for (kind, list) in [
+            ("requires", &svc.requires),
+            ("wants", &svc.wants),
+            ("after", &svc.after),
+        ] {
+            for dep in list {
+                if let Dep::Service(name) = dep
+                    && let Some(a) = index(name)
+                {
+                    out.push(Edge {
+                        waiter: b,
+                        dep: a,
+                        kind,
+                    });
+                }
             }
         }
         for name in &svc.before {
             if let Some(later) = index(name) {
-                out.push((b, later));
+                out.push(Edge {
+                    waiter: later,
+                    dep: b,
+                    kind: "before",
+                });
             }
         }
     }
     out
 }
 
-/// A dependency cycle as a list of service names, first repeated at the end
-/// (`a → b → a`), or `None`.
-pub fn find_cycle(services: &[Service]) -> Option<Vec<String>> {
+/// Dependency cycles, each as the edges that close it (`a waits for b … waits for a`). Cycles
+/// that share a service are reported once.
+#[must_use]
+pub fn find_cycles(services: &[Service]) -> Vec<Vec<Edge>> {
     let n = services.len();
-    let mut next: Vec<Vec<usize>> = vec![Vec::new(); n];
-    for (a, b) in edges(services) {
-        next[a].push(b);
+    let all = edges(services);
+    let mut next: Vec<Vec<Edge>> = vec![Vec::new(); n];
+    for e in &all {
+        next[e.waiter].push(*e);
     }
     // 0 = unvisited, 1 = on the current path, 2 = done
     let mut state = vec![0u8; n];
-    let mut path: Vec<usize> = Vec::new();
+    let mut cycles = Vec::new();
     for start in 0..n {
-        if state[start] == 0
-            && let Some(c) = dfs(start, &next, &mut state, &mut path)
-        {
-            let mut names: Vec<String> = c.iter().map(|&i| services[i].name.clone()).collect();
-            names.push(names[0].clone());
-            return Some(names);
+        if state[start] != 0 {
+            continue;
+        }
+        // the path: (node, edge that led to it, index of the next edge to try)
+        let mut path: Vec<(usize, Option<Edge>, usize)> = vec![(start, None, 0)];
+        state[start] = 1;
+        while let Some(top) = path.last_mut() {
+            let (v, _, i) = *top;
+            let Some(e) = next[v].get(i).copied() else {
+                state[v] = 2;
+                path.pop();
+                continue;
+            };
+            top.2 += 1;
+            match state[e.dep] {
+                0 => {
+                    state[e.dep] = 1;
+                    path.push((e.dep, Some(e), 0));
+                }
+                1 => {
+                    let from = path.iter().position(|p| p.0 == e.dep).unwrap_or(0);
+                    let mut cycle: Vec<Edge> =
+                        path[from + 1..].iter().filter_map(|p| p.1).collect();
+                    cycle.push(e);
+                    cycles.push(cycle);
+                    for p in &path {
+                        state[p.0] = 2;
+                    }
+                    path.clear();
+                }
+                _ => {}
+            }
         }
     }
-    None
-}
-
-fn dfs(
-    v: usize,
-    next: &[Vec<usize>],
-    state: &mut [u8],
-    path: &mut Vec<usize>,
-) -> Option<Vec<usize>> {
-    state[v] = 1;
-    path.push(v);
-    for &w in &next[v] {
-        if state[w] == 1 {
-            let from = path.iter().position(|&p| p == w).unwrap_or(0);
-            return Some(path[from..].to_vec());
-        }
-        if state[w] == 0
-            && let Some(c) = dfs(w, next, state, path)
-        {
-            return Some(c);
-        }
-    }
-    path.pop();
-    state[v] = 2;
-    None
+    cycles
 }
 
 /// Services in dependency order; among services that are free to start, declaration order.
@@ -76,21 +138,21 @@ pub fn start_order(model: &Model) -> Vec<&Service> {
     let n = services.len();
     let mut indegree = vec![0usize; n];
     let mut next: Vec<Vec<usize>> = vec![Vec::new(); n];
-    for (a, b) in edges(services) {
-        next[a].push(b);
-        indegree[b] += 1;
+    for e in edges(services) {
+        next[e.dep].push(e.waiter);
+        indegree[e.waiter] += 1;
     }
-    let mut done = vec![false; n];
+    // among the services free to start, the one declared first
+    let mut ready: BinaryHeap<Reverse<usize>> =
+        (0..n).filter(|&i| indegree[i] == 0).map(Reverse).collect();
     let mut order = Vec::with_capacity(n);
-    while order.len() < n {
-        // the model is acyclic, so some not-yet-placed service has no pending edge
-        let Some(pick) = (0..n).find(|&i| !done[i] && indegree[i] == 0) else {
-            break;
-        };
-        done[pick] = true;
+    while let Some(Reverse(pick)) = ready.pop() {
         order.push(&services[pick]);
         for &w in &next[pick] {
             indegree[w] -= 1;
+            if indegree[w] == 0 {
+                ready.push(Reverse(w));
+            }
         }
     }
     order

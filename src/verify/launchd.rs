@@ -35,7 +35,11 @@ pub fn check(dir: &Path, rendered: &Rendered) -> Result<Report> {
     let files: Vec<PathBuf> = rendered
         .artifacts
         .iter()
-        .filter(|a| a.path.ends_with(".plist"))
+        .filter(|a| {
+            std::path::Path::new(&a.path)
+                .extension()
+                .is_some_and(|e| e == "plist")
+        })
         .map(|a| dir.join(&a.path))
         .collect();
     let mut report = Report::default();

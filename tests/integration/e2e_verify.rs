@@ -1,7 +1,7 @@
 //! The backends' own verifiers over the artifacts of every fixture, through
 //! `openim-init verify`. The fixtures name programs that are not installed here
 //! (`/opt/openim/bin/*`, `/opt/full/bin/*`); `systemd-analyze verify` rightly reports a
-//! missing ExecStart= binary, so the verifier runs in a private mount namespace where
+//! missing `ExecStart`= binary, so the verifier runs in a private mount namespace where
 //! those programs exist as stubs ([`crate::harness::stubs`]). The verifier itself is not
 //! weakened: any output from it is a finding and fails the test.
 

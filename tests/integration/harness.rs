@@ -12,6 +12,7 @@ pub mod hostile;
 pub mod probe;
 pub mod procs;
 pub mod stubs;
+pub mod supervisord;
 pub mod systemd;
 
 use std::os::unix::fs::PermissionsExt as _;
@@ -87,10 +88,10 @@ impl WorkDir {
 
 impl Drop for WorkDir {
     fn drop(&mut self) {
-        if std::env::var("OPENIM_E2E_KEEP").is_ok_and(|v| v == "1") {
-            if let Some(d) = self.dir.take() {
-                eprintln!("kept work dir {}", d.keep().display());
-            }
+        if std::env::var("OPENIM_E2E_KEEP").is_ok_and(|v| v == "1")
+            && let Some(d) = self.dir.take()
+        {
+            eprintln!("kept work dir {}", d.keep().display());
         }
     }
 }

@@ -1,12 +1,24 @@
 //! The one integration-test binary: CLI cases, snapshots, and runs under real init systems.
 //! Each concern is a module; `common` holds the builders they share.
 
+// Test code: short names for timestamps (a, b, …) and `push_str(&format!)` read fine here.
+#![allow(
+    clippy::many_single_char_names,
+    clippy::format_push_string,
+    clippy::cast_precision_loss
+)]
+
 mod cli;
 mod common;
+mod e2e_supervisord;
 mod e2e_systemd;
 mod e2e_verify;
+mod errors;
 mod harness;
 mod launchd;
+mod openrc;
+mod output;
+mod robustness;
 mod roundtrip;
 mod snapshots;
 mod supervisord;

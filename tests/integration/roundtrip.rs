@@ -38,7 +38,7 @@ pub struct Exec {
     pub env: BTreeMap<String, String>,
 }
 
-/// What running one case produced: its execs in order (pre_start commands, then the
+/// What running one case produced: its execs in order (`pre_start` commands, then the
 /// command), or why they could not be observed.
 pub type Outcome = Result<Vec<Exec>, String>;
 
@@ -149,12 +149,12 @@ impl<'a> Batch<'a> {
     }
 
     fn argv(&self, i: usize, args: &[String]) -> Vec<String> {
-        let mut argv = vec![self.program(i).display().to_string()];
-        argv.extend(args.iter().cloned());
-        argv
+        let mut words = vec![self.program(i).display().to_string()];
+        words.extend(args.iter().cloned());
+        words
     }
 
-    /// The execs case `i` must produce: each pre_start command, then the command.
+    /// The execs case `i` must produce: each `pre_start` command, then the command.
     pub fn expected(&self, i: usize) -> Vec<Exec> {
         let c = &self.cases[i];
         let env = self.env(i);
@@ -247,9 +247,9 @@ impl<'a> Batch<'a> {
 /// Exec `argv` with exactly `env` in `cwd`, the way a supervisor's execve does, and wait for
 /// it (the probe exits 0 right after recording).
 pub fn exec(argv: &[String], env: &[(String, String)], cwd: &Path) -> Result<(), String> {
-    let (program, args) = argv.split_first().ok_or("an empty argv")?;
+    let (program, rest) = argv.split_first().ok_or("an empty argv")?;
     let mut cmd = std::process::Command::new(program);
-    cmd.args(args)
+    cmd.args(rest)
         .env_clear()
         .envs(env.iter().cloned())
         .current_dir(cwd);

@@ -1,9 +1,9 @@
 //! supervisord: supervisor's own parser must read back exactly the manifest's argv and
 //! environment for every process of every fixture (conf.d include and --standalone); the
-//! hostile manifest's commands run for real; `verify`; one real `supervisord` run (`run`).
+//! hostile manifest's commands run for real; `verify`. Runs under a real supervisord are in
+//! `e2e_supervisord`.
 
 mod cases;
-mod run;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -206,7 +206,7 @@ fn nul_joined(words: &[String]) -> Vec<u8> {
     words.iter().flat_map(|w| w.bytes().chain([0])).collect()
 }
 
-/// The hostile commands are `printf '%s\0' WORDS…` (and so are their pre_start commands):
+/// The hostile commands are `printf '%s\0' WORDS…` (and so are their `pre_start` commands):
 /// run what supervisor parsed, wrapper and all, and compare the bytes; then run the wrapper
 /// with `env -0` as the program to see the environment the program would get.
 #[test]

@@ -10,7 +10,7 @@ use crate::gate;
 use crate::manifest::{Duration, RestartPolicy};
 use crate::model::{Dep, Logs, Model, Service, substitute};
 
-/// The shell that runs readiness gates, pre_start commands and limits before `exec "$@"`.
+/// The shell that runs readiness gates, `pre_start` commands and limits before `exec "$@"`.
 pub const WRAPPER_SHELL: &str = "/bin/sh";
 
 /// Separates `KEY=value` arguments (exported by the wrapper) from the program's argv.

@@ -62,7 +62,13 @@ pub fn env() -> Value {
 
 /// A working directory under `work` whose name needs quoting; created world-readable.
 pub fn dir(work: &WorkDir) -> PathBuf {
-    let dir = work.join("work dir 100% $HOME 'q' \"dq\" ;#");
+    dir_named(work, "work dir 100% $HOME 'q' \"dq\" ;#")
+}
+
+/// A working directory `name` under `work` (a syntax that cannot carry every character of
+/// [`dir`] picks its own hostile name); created world-readable.
+pub fn dir_named(work: &WorkDir, name: &str) -> PathBuf {
+    let dir = work.join(name);
     if !dir.is_dir() {
         std::fs::create_dir(&dir).expect("mkdir hostile working dir");
         super::set_mode(&dir, 0o755);
@@ -77,8 +83,10 @@ pub fn passwd_ids(user: &str) -> (u32, u32) {
         .lines()
         .map(|l| l.split(':').collect::<Vec<_>>())
         .find(|f| f.len() > 3 && f[0] == user)
-        .map(|f| (f[2].parse().expect("uid"), f[3].parse().expect("gid")))
-        .unwrap_or_else(|| panic!("user {user} missing"))
+        .map_or_else(
+            || panic!("user {user} missing"),
+            |f| (f[2].parse().expect("uid"), f[3].parse().expect("gid")),
+        )
 }
 
 /// Assert that `rec` got exactly `program` + [`ARGS`] as argv, every variable of [`env`]

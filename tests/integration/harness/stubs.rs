@@ -13,7 +13,7 @@ use openim_init::model::{Check, Model};
 
 use crate::common::Run;
 
-/// Every absolute program the model would execute (commands, pre_start, exec checks).
+/// Every absolute program the model would execute (commands, `pre_start`, exec checks).
 pub fn programs(model: &Model) -> Vec<PathBuf> {
     let mut argvs: Vec<&Vec<String>> = Vec::new();
     for svc in &model.services {

@@ -1,6 +1,6 @@
 //! A real `systemd --user` manager, not PID 1, for end-to-end tests (the recipe of the
 //! backends lab, e2e-systemd-user.sh):
-//! - it runs in a private mount namespace where `/run/systemd/system` exists (sd_booted)
+//! - it runs in a private mount namespace where `/run/systemd/system` exists (`sd_booted`)
 //!   and `/dev/console`, where it logs, is a file of the test;
 //! - it lives in its own sub-cgroups `/sys/fs/cgroup/{systemd,unified}/openim-init-e2e-*`;
 //! - it sees only the test's units plus a few stubs (`SYSTEMD_UNIT_PATH=<units>:<stubs>`),
@@ -94,7 +94,7 @@ impl Cleanup {
     }
 }
 
-/// Launch: move into the sub-cgroups, then unshare the mount namespace, fake sd_booted()'s
+/// Launch: move into the sub-cgroups, then unshare the mount namespace, fake `sd_booted()`'s
 /// `/run/systemd/system`, capture `/dev/console`, exec systemd. Values are positional.
 const LAUNCH: &str = r#"set -e
 fake=$1; console=$2; systemd=$3; shift 3

@@ -1,7 +1,7 @@
-//! The jobs run for real the way launchd would start them (ProgramArguments exec'd with
-//! EnvironmentVariables, launchd's default PATH and WorkingDirectory): a checker program
+//! The jobs run for real the way launchd would start them (`ProgramArguments` exec'd with
+//! `EnvironmentVariables`, launchd's default PATH and WorkingDirectory): a checker program
 //! records the argv and environment it receives, so the `/bin/sh -c … exec "$@"` wrapper is
-//! proven to pass hostile strings through byte for byte, and its gates, pre_start commands and
+//! proven to pass hostile strings through byte for byte, and its gates, `pre_start` commands and
 //! environment file behave as documented.
 
 use std::os::unix::fs::PermissionsExt as _;
@@ -50,7 +50,7 @@ const HOSTILE: &[&str] = &[
     "exec \"$@\"",
 ];
 
-/// The checker's environment as the kernel handed it over (Python adds LC_CTYPE to os.environ
+/// The checker's environment as the kernel handed it over (Python adds `LC_CTYPE` to os.environ
 /// when it coerces a C locale).
 const ENV: &str = "try:\n    raw = open('/proc/self/environ', 'rb').read().split(b'\\0')\n    env = dict(e.decode().split('=', 1) for e in raw if e)\nexcept OSError:\n    env = dict(os.environ)";
 

@@ -152,7 +152,7 @@ pub fn run(rt: &dyn RoundTrip) {
 fn report(rt: &dyn RoundTrip, lab: &Lab, case: &Case, detail: &str, seed: u64, index: usize) -> ! {
     let t0 = Instant::now();
     let (min, rounds) = if alone(rt, lab, case).is_some() {
-        shrink::minimize(case.clone(), Duration::from_secs(120), |batch| {
+        shrink::minimize(case.clone(), Duration::from_mins(2), |batch| {
             check(rt, lab, batch).0.map(|(i, _)| i)
         })
     } else {

@@ -1,7 +1,7 @@
 //! launchd (no launchd on Linux): the batch's plists are read by Python's plistlib, and each
 //! job is started the way launchd starts it (see `tests/integration/launchd/run.rs`):
 //! `ProgramArguments` exec'd with launchd's default PATH plus `EnvironmentVariables`. A job
-//! with pre_start is wrapped in `/bin/sh -c '…; exec "$@"' sh ARGV…`, and the wrapper really
+//! with `pre_start` is wrapped in `/bin/sh -c '…; exec "$@"' sh ARGV…`, and the wrapper really
 //! runs, so what is compared is what the probe finally received.
 
 use std::path::Path;

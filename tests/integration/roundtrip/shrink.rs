@@ -40,7 +40,7 @@ fn cuts(s: &str) -> Vec<(usize, String)> {
 }
 
 /// Every string of a case, in a fixed order: the program directory, the arguments, the
-/// environment values, the pre_start arguments.
+/// environment values, the `pre_start` arguments.
 fn strings(c: &Case) -> Vec<String> {
     std::iter::once(&c.exe_dir)
         .chain(&c.args)

@@ -3,7 +3,7 @@
 //! and each program's `environment`), and every process is then exec'd the way supervisord
 //! spawns it: that argv, with supervisord's `SUPERVISOR_*` variables plus the program's
 //! environment. When the backend wraps a command in `/bin/sh -c '…; exec "$@"' NAME …` (a
-//! value `environment=` cannot carry, or pre_start), the wrapper really runs, so what is
+//! value `environment=` cannot carry, or `pre_start`), the wrapper really runs, so what is
 //! compared is what the probe finally received.
 
 use openim_init::backend::supervisord::program::WRAPPER_SHELL;

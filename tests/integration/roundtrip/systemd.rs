@@ -1,6 +1,6 @@
 //! systemd: each batch's units run under a real `systemd --user` manager (the e2e harness,
-//! [`crate::harness::systemd`]): the stack target is started, every unit's ExecStartPre
-//! lines and ExecStart run the probe, which records what systemd handed it. One manager
+//! [`crate::harness::systemd`]): the stack target is started, every unit's `ExecStartPre`
+//! lines and `ExecStart` run the probe, which records what systemd handed it. One manager
 //! start per batch of 250 services.
 
 use std::cell::RefCell;
@@ -65,7 +65,7 @@ fn settle(mgr: &UserManager, batch: &Batch<'_>) -> Vec<usize> {
     };
     loop {
         let open = incomplete();
-        if open.is_empty() || t0.elapsed() > Duration::from_secs(120) {
+        if open.is_empty() || t0.elapsed() > Duration::from_mins(2) {
             return open;
         }
         let jobs = mgr.systemctl(["list-jobs", "--no-legend"]).stdout;

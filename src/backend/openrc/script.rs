@@ -1,0 +1,299 @@
+//! The template context of one service script: every value already quoted for the shell
+//! (and for OpenRC's `eval` where the variable goes through it).
+
+use serde::Serialize;
+
+use super::{HEADER, dep_names, service_names};
+use crate::escape::openrc::{Piece, eval_assign, pieces, word};
+use crate::gate;
+use crate::manifest::{Duration, RestartPolicy};
+use crate::model::{Logs, Model, Service};
+
+/// The guard that makes `restart = never` run the process once under supervise-daemon: it
+/// execs the command only on the first spawn (`start_count` 0, written by supervise-daemon
+/// before each spawn); on a respawn it exits, and `respawn_max=1` makes the supervisor give up.
+pub const NEVER_GUARD: &str = r#"[ "$(cat "$0" 2>/dev/null)" = 0 ] || { echo "restart = never: not respawning" >&2; exit 0; }; exec "$@""#;
+
+/// What `templates/openrc/service.tera` lays out.
+#[derive(Serialize)]
+pub struct ServiceScript {
+    header: &'static str,
+    name: String,
+    /// Space-separated instance names of a multiplexed script.
+    instances: Option<String>,
+    description: String,
+    never: bool,
+    /// `command=` and `command_args=` with their helper lines.
+    command: Vec<String>,
+    /// Other assignments, one per line.
+    settings: Vec<String>,
+    /// `rc_cgroup_*` assignments.
+    cgroup: Vec<String>,
+    /// Lines of `depend()`.
+    depend: Vec<String>,
+    /// `ulimit` commands.
+    limits: Vec<String>,
+    /// The environment file, quoted.
+    env_file: Option<String>,
+    /// `checkpath` commands that create the log files for the service's user.
+    log_files: Vec<String>,
+    /// Readiness gates on externals: one shell line each, run in a subshell.
+    gates: Vec<String>,
+    /// `pre_start` commands, quoted.
+    pre_start: Vec<String>,
+    /// Wait until the health check first passes (run in a subshell).
+    ready: Option<String>,
+    health: Option<HealthCheck>,
+}
+
+/// `healthcheck()`: one probe; unhealthy after `retries` failures in a row.
+#[derive(Serialize)]
+pub struct HealthCheck {
+    probe: String,
+    retries: u32,
+}
+
+/// Where services without `logs` write their output.
+#[must_use]
+pub fn default_log_dir(model: &Model) -> String {
+    format!("/var/log/{}", model.name)
+}
+
+fn secs(d: Duration) -> u64 {
+    d.secs_ceil().max(1)
+}
+
+fn assign(lines: &mut Vec<String>, var: &str, words: &[Vec<Piece<'_>>]) {
+    lines.extend(eval_assign(var, words));
+}
+
+/// Build the context for `svc`.
+#[must_use]
+pub fn build(model: &Model, svc: &Service) -> ServiceScript {
+    let inst = svc.is_instanced();
+    let never = svc.restart == RestartPolicy::Never;
+
+    let mut argv: Vec<Vec<Piece<'_>>> = svc.command.iter().map(|a| pieces(a, inst)).collect();
+    if never {
+        let state = vec![
+            Piece::Var("RC_SVCDIR"),
+            Piece::Text("/options/"),
+            Piece::Var("RC_SVCNAME"),
+            Piece::Text("/start_count"),
+        ];
+        let guard = vec![
+            vec![Piece::Text("/bin/sh")],
+            vec![Piece::Text("-c")],
+            vec![Piece::Text(NEVER_GUARD)],
+            state,
+        ];
+        argv.splice(0..0, guard);
+    }
+    let mut command = Vec::new();
+    assign(&mut command, "command", &argv[..1]);
+    assign(&mut command, "command_args", &argv[1..]);
+
+    let mut settings = Vec::new();
+    let owner = match (&svc.user, &svc.group) {
+        (Some(u), Some(g)) => Some(format!("{u}:{g}")),
+        (Some(u), None) => Some(u.clone()),
+        (None, _) => None,
+    };
+    if let Some(o) = &owner {
+        assign(&mut settings, "command_user", &[vec![Piece::Text(o)]]);
+    }
+    if let Some(dir) = &svc.working_dir {
+        assign(&mut settings, "directory", &[vec![Piece::Text(dir)]]);
+    }
+    let default_log = format!("{}/", default_log_dir(model));
+    let log_pieces: (Vec<Piece<'_>>, Vec<Piece<'_>>) = match &svc.logs {
+        Logs::Journal => {
+            let p = vec![
+                Piece::Text(&default_log),
+                Piece::Var("RC_SVCNAME"),
+                Piece::Text(".log"),
+            ];
+            (p.clone(), p)
+        }
+        Logs::Files { stdout, stderr } => (
+            pieces(stdout, inst),
+            pieces(stderr.as_deref().unwrap_or(stdout), inst),
+        ),
+    };
+    assign(
+        &mut settings,
+        "output_log",
+        std::slice::from_ref(&log_pieces.0),
+    );
+    assign(
+        &mut settings,
+        "error_log",
+        std::slice::from_ref(&log_pieces.1),
+    );
+
+    let mut sd_args: Vec<Vec<Piece<'_>>> = Vec::new();
+    if let (None, Some(g)) = (&svc.user, &svc.group) {
+        sd_args.push(vec![Piece::Text("--group")]);
+        sd_args.push(vec![Piece::Text(g)]);
+    }
+    let env_texts: Vec<(String, &str)> = svc
+        .environment
+        .iter()
+        .map(|(k, v)| (format!("{k}="), v.as_str()))
+        .collect();
+    for (key, val) in &env_texts {
+        sd_args.push(vec![Piece::Text("--env")]);
+        let mut w = vec![Piece::Text(key)];
+        w.extend(pieces(val, inst));
+        sd_args.push(w);
+    }
+    assign(&mut settings, "supervise_daemon_args", &sd_args);
+
+    let retry = format!(
+        "{}/{}/SIGKILL/5",
+        svc.stop_signal.name(),
+        secs(svc.stop_timeout)
+    );
+    assign(&mut settings, "retry", &[vec![Piece::Text(&retry)]]);
+    let delay = svc.restart_delay.secs_ceil();
+    if delay > 0 && !never {
+        settings.push(format!("respawn_delay={delay}"));
+    }
+    match (never, svc.start_limit) {
+        (true, _) => settings.push("respawn_max=1".into()),
+        (false, Some(l)) => {
+            settings.push(format!("respawn_max={}", l.burst.saturating_sub(1).max(1)));
+            settings.push(format!("respawn_period={}", secs(l.interval)));
+        }
+        (false, None) => settings.push("respawn_max=0".into()),
+    }
+    let health = svc.health.as_ref().filter(|_| !never).map(|h| {
+        settings.push(format!("healthcheck_delay={}", secs(h.interval)));
+        settings.push(format!("healthcheck_timer={}", secs(h.interval)));
+        HealthCheck {
+            probe: gate::probe(&h.check, h.timeout),
+            retries: h.retries.max(1),
+        }
+    });
+
+    let mut cgroup = Vec::new();
+    let mut v2 = Vec::new();
+    if let Some(m) = svc.limits.memory_max {
+        v2.push(format!("memory.max {}", m.0));
+        cgroup.push(format!(
+            "rc_cgroup_memory=\"memory.limit_in_bytes {}\"",
+            m.0
+        ));
+    }
+    if let Some(q) = svc.limits.cpu_quota {
+        let quota = u64::from(q) * 1000;
+        v2.push(format!("cpu.max {quota} 100000"));
+        cgroup.push(format!(
+            "rc_cgroup_cpu=\"cpu.cfs_period_us 100000 cpu.cfs_quota_us {quota}\""
+        ));
+    }
+    if !v2.is_empty() {
+        cgroup.insert(0, format!("rc_cgroup_settings=\"\n{}\n\"", v2.join("\n")));
+    }
+
+    ServiceScript {
+        header: HEADER,
+        name: svc.name.clone(),
+        instances: svc.instances.as_ref().map(|v| v.join(" ")),
+        description: word(&pieces(&svc.description, inst)),
+        never,
+        command,
+        settings,
+        cgroup,
+        depend: depend(model, svc),
+        limits: [("-n", svc.limits.nofile), ("-u", svc.limits.nproc)]
+            .iter()
+            .filter_map(|(flag, v)| v.map(|n| format!("ulimit {flag} {n}")))
+            .collect(),
+        env_file: svc
+            .environment_file
+            .as_deref()
+            .map(|f| word(&[Piece::Text(f)])),
+        log_files: log_files(model, svc, owner.as_deref(), &log_pieces),
+        gates: svc
+            .external_deps()
+            .into_iter()
+            .filter_map(|n| model.external(n))
+            .map(|e| gate::wait_script(&format!("external {}", e.name), &e.check, e.wait_timeout))
+            .collect(),
+        pre_start: svc
+            .pre_start
+            .iter()
+            .map(|argv| {
+                argv.iter()
+                    .map(|a| word(&pieces(a, inst)))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect(),
+        ready: svc.health.as_ref().map(|h| {
+            let wait = Duration(h.interval.millis() * u64::from(h.retries) + h.timeout.millis());
+            gate::wait_script(&svc.name, &h.check, wait)
+        }),
+        health,
+    }
+}
+
+fn log_files(
+    model: &Model,
+    svc: &Service,
+    owner: Option<&str>,
+    (out, err): &(Vec<Piece<'_>>, Vec<Piece<'_>>),
+) -> Vec<String> {
+    let mut lines = Vec::new();
+    if svc.logs == Logs::Journal {
+        lines.push(format!(
+            "checkpath --directory --mode 0755 {}",
+            word(&[Piece::Text(&default_log_dir(model))])
+        ));
+    }
+    let owner = owner.map_or_else(String::new, |o| {
+        format!(" --owner {}", word(&[Piece::Text(o)]))
+    });
+    let mut files = vec![word(out)];
+    if err != out {
+        files.push(word(err));
+    }
+    lines.push(format!(
+        "checkpath --file --mode 0640{owner} {}",
+        files.join(" ")
+    ));
+    lines
+}
+
+fn depend(model: &Model, svc: &Service) -> Vec<String> {
+    let need = dep_names(model, &svc.requires);
+    let want = dep_names(model, &svc.wants);
+    let mut after: Vec<String> = Vec::new();
+    for n in need
+        .iter()
+        .chain(&want)
+        .cloned()
+        .chain(dep_names(model, &svc.after))
+    {
+        if !after.contains(&n) {
+            after.push(n);
+        }
+    }
+    let before: Vec<String> = svc
+        .before
+        .iter()
+        .filter_map(|n| model.service(n))
+        .flat_map(service_names)
+        .collect();
+    [
+        ("need", need),
+        ("want", want),
+        ("after", after),
+        ("before", before),
+    ]
+    .into_iter()
+    .filter(|(_, list)| !list.is_empty())
+    .map(|(kw, list)| format!("{kw} {}", list.join(" ")))
+    .collect()
+}

@@ -1,0 +1,364 @@
+//! One service: defaults merged, every value checked, references resolved.
+
+use crate::manifest::locate::FieldPath;
+use crate::manifest::{Duration, HealthSpec, Instances, Manifest, RestartPolicy, ServiceSpec};
+
+use super::build::{Errors, health_check};
+use super::check;
+use super::deps::deps;
+use super::{Health, INSTANCE_PLACEHOLDER, Limits, Logs, Service, StartLimit};
+
+/// The largest instance count accepted.
+pub const MAX_INSTANCES: i64 = 256;
+
+/// Where a merged value was written: the service's own table, or `[defaults]`.
+fn origin(path: &FieldPath, key: &str, own: bool) -> FieldPath {
+    if own {
+        path.key(key)
+    } else {
+        FieldPath::keys(&["defaults", key])
+    }
+}
+
+/// Build one service: defaults merged, every value checked (problems go to `errs`).
+pub(super) fn service(errs: &mut Errors<'_>, m: &Manifest, name: &str, s: &ServiceSpec) -> Service {
+    let d = &m.defaults;
+    let path = FieldPath::keys(&["services", name]);
+    let instances = instances(errs, &path, s.instances.as_ref());
+    let command = s.command.clone().unwrap_or_default();
+    if s.command.is_none() {
+        errs.push(
+            &path,
+            "the service has no `command`",
+            Some(
+                r#"add command = ["/opt/openim/bin/NAME", "-c", "/etc/openim/config/"]"#.to_owned(),
+            ),
+        );
+    } else {
+        errs.argv(&path.key("command"), &command, instances.is_some());
+    }
+    let environment = environment(errs, name, s, d, instances.is_some());
+
+    let environment_file = s
+        .environment_file
+        .clone()
+        .or_else(|| d.environment_file.clone());
+    if let Some(f) = &environment_file {
+        let at = origin(&path, "environment_file", s.environment_file.is_some());
+        errs.absolute(&at, f);
+    }
+    let working_dir = s.working_dir.clone().or_else(|| d.working_dir.clone());
+    if let Some(w) = &working_dir {
+        errs.absolute(&origin(&path, "working_dir", s.working_dir.is_some()), w);
+    }
+    let user = s.user.clone().or_else(|| d.user.clone());
+    let group = s.group.clone().or_else(|| d.group.clone());
+    for (key, val, own) in [
+        ("user", &user, s.user.is_some()),
+        ("group", &group, s.group.is_some()),
+    ] {
+        if let Some(msg) = val.as_deref().and_then(check::account_problem) {
+            errs.push(
+                &origin(&path, key, own),
+                msg,
+                Some(
+                    "a name such as \"openim\" (letters, digits, _ . -) or a numeric id".to_owned(),
+                ),
+            );
+        }
+    }
+
+    let health = s
+        .health
+        .as_ref()
+        .and_then(|h| health(errs, &path.key("health"), h));
+    let pre_start = s.pre_start.clone().unwrap_or_default();
+    for (i, argv) in pre_start.iter().enumerate() {
+        errs.argv(&path.key("pre_start").index(i), argv, instances.is_some());
+    }
+    if let Some(desc) = &s.description {
+        errs.chars(&path.key("description"), desc);
+    }
+    let deps = |errs: &mut Errors<'_>, key: &str, own: Option<&Vec<String>>, inh| {
+        deps(errs, m, name, key, own, inh)
+    };
+    let requires = deps(errs, "requires", s.requires.as_ref(), d.requires.as_ref());
+    let wants = deps(errs, "wants", s.wants.as_ref(), d.wants.as_ref());
+    let after = deps(errs, "after", s.after.as_ref(), d.after.as_ref());
+    let before = deps(errs, "before", s.before.as_ref(), d.before.as_ref())
+        .into_iter()
+        .map(|d| d.name().to_owned())
+        .collect();
+
+    Service {
+        name: name.to_owned(),
+        description: s.description.clone().unwrap_or_else(|| name.to_owned()),
+        command,
+        instances,
+        environment,
+        environment_file,
+        user,
+        group,
+        working_dir,
+        restart: s.restart.or(d.restart).unwrap_or(RestartPolicy::OnFailure),
+        restart_delay: s
+            .restart_delay
+            .or(d.restart_delay)
+            .unwrap_or(Duration::from_secs(5)),
+        start_limit: start_limit(errs, &path, s, d),
+        stop_signal: s
+            .stop_signal
+            .clone()
+            .or_else(|| d.stop_signal.clone())
+            .unwrap_or_default(),
+        stop_timeout: s
+            .stop_timeout
+            .or(d.stop_timeout)
+            .unwrap_or(Duration::from_secs(20)),
+        success_exit_codes: exit_codes(errs, &path, s, d),
+        limits: limits(errs, &path, s, d),
+        logs: logs(errs, &path, s, d),
+        requires,
+        wants,
+        after,
+        before,
+        health,
+        pre_start,
+    }
+}
+
+fn instances(
+    errs: &mut Errors<'_>,
+    path: &FieldPath,
+    spec: Option<&Instances>,
+) -> Option<Vec<String>> {
+    let at = path.key("instances");
+    let max = usize::try_from(MAX_INSTANCES).unwrap_or(usize::MAX);
+    match spec? {
+        Instances::Count(n) => {
+            if !(1..=MAX_INSTANCES).contains(n) {
+                errs.push(
+                    &at,
+                    format!("{n} instances is out of range"),
+                    Some(format!("use 1 to {MAX_INSTANCES}, or a list of names")),
+                );
+            }
+            Some(
+                (0..(*n).clamp(0, MAX_INSTANCES))
+                    .map(|i| i.to_string())
+                    .collect(),
+            )
+        }
+        Instances::Names(names) => {
+            if names.is_empty() {
+                errs.push(
+                    &at,
+                    "the instance list is empty",
+                    Some("list at least one name, or remove `instances`".to_owned()),
+                );
+            }
+            if names.len() > max {
+                errs.push(
+                    &at,
+                    format!("{} instances is out of range", names.len()),
+                    Some(format!("use at most {MAX_INSTANCES} names")),
+                );
+            }
+            for (i, inst) in names.iter().enumerate() {
+                if let Some(msg) = check::instance_problem(inst) {
+                    errs.push(
+                        &at.index(i),
+                        msg,
+                        Some(
+                            "instance names become part of unit and file names, e.g. \"eu-1\""
+                                .to_owned(),
+                        ),
+                    );
+                }
+                if names[..i].contains(inst) {
+                    errs.push(
+                        &at.index(i),
+                        format!("instance `{}` is listed twice", inst.escape_debug()),
+                        Some("remove one of them".to_owned()),
+                    );
+                }
+            }
+            Some(names.clone())
+        }
+    }
+}
+
+/// Defaults first, then the service's own variables (which replace same-named defaults).
+fn environment(
+    errs: &mut Errors<'_>,
+    name: &str,
+    s: &ServiceSpec,
+    d: &ServiceSpec,
+    instanced: bool,
+) -> Vec<(String, String)> {
+    let mut environment: Vec<(String, String)> = Vec::new();
+    for (table, env) in [
+        (&["defaults"][..], &d.environment),
+        (&["services", name][..], &s.environment),
+    ] {
+        for (k, v) in env.iter().flatten() {
+            let p = FieldPath::keys(table).key("environment").key(k);
+            if let Some(msg) = check::env_key_problem(k) {
+                errs.push_key(
+                    &p,
+                    msg,
+                    Some("use letters, digits and _; not starting with a digit".to_owned()),
+                );
+            }
+            errs.chars(&p, v);
+            if !instanced && v.contains(INSTANCE_PLACEHOLDER) {
+                errs.push(
+                    &p,
+                    "`{instance}` is used but the service has no `instances`",
+                    Some(
+                        "add `instances = 2` (or a list of names), or remove `{instance}`"
+                            .to_owned(),
+                    ),
+                );
+            }
+            environment.retain(|(old, _)| old != k);
+            environment.push((k.clone(), v.clone()));
+        }
+    }
+    environment
+}
+
+fn logs(errs: &mut Errors<'_>, path: &FieldPath, s: &ServiceSpec, d: &ServiceSpec) -> Logs {
+    let spec = s
+        .logs
+        .clone()
+        .or_else(|| d.logs.clone())
+        .unwrap_or_default();
+    let at = origin(path, "logs", s.logs.is_some());
+    match (spec.stdout, spec.stderr) {
+        (None, None) => Logs::Journal,
+        (Some(out), err) => {
+            errs.absolute(&at.key("stdout"), &out);
+            if let Some(e) = &err {
+                errs.absolute(&at.key("stderr"), e);
+            }
+            Logs::Files {
+                stdout: out,
+                stderr: err,
+            }
+        }
+        (None, Some(_)) => {
+            errs.push(
+                &at.key("stderr"),
+                "`stderr` is set without `stdout`",
+                Some("set both, or only `stdout` to send both streams to one file".to_owned()),
+            );
+            Logs::Journal
+        }
+    }
+}
+
+/// Each limit from the service, else from `[defaults]`, checked where it was written.
+fn limits(errs: &mut Errors<'_>, path: &FieldPath, s: &ServiceSpec, d: &ServiceSpec) -> Limits {
+    let own = s.limits.clone().unwrap_or_default();
+    let def = d.limits.clone().unwrap_or_default();
+    let at = |key: &str, own: bool| origin(path, "limits", own).key(key);
+    let limits = Limits {
+        nofile: own.nofile.or(def.nofile),
+        nproc: own.nproc.or(def.nproc),
+        memory_max: own.memory_max.or(def.memory_max),
+        cpu_quota: own.cpu_quota.or(def.cpu_quota),
+    };
+    for (key, v, mine) in [
+        ("nofile", limits.nofile, own.nofile.is_some()),
+        ("nproc", limits.nproc, own.nproc.is_some()),
+    ] {
+        if v == Some(0) {
+            errs.push(&at(key, mine), format!("`{key}` must be at least 1"), None);
+        }
+    }
+    if limits.cpu_quota.is_some_and(|q| q == 0 || q > 100_000) {
+        errs.push(
+            &at("cpu_quota", own.cpu_quota.is_some()),
+            "`cpu_quota` is a percentage of one CPU from 1 to 100000",
+            Some("150 means one and a half CPUs".to_owned()),
+        );
+    }
+    limits
+}
+
+fn start_limit(
+    errs: &mut Errors<'_>,
+    path: &FieldPath,
+    s: &ServiceSpec,
+    d: &ServiceSpec,
+) -> Option<StartLimit> {
+    let l = s.start_limit.or(d.start_limit)?;
+    let at = origin(path, "start_limit", s.start_limit.is_some());
+    if l.burst == 0 {
+        errs.push(&at.key("burst"), "`burst` must be at least 1", None);
+    }
+    if l.interval.millis() == 0 {
+        errs.push(
+            &at.key("interval"),
+            "`interval` must be longer than 0s",
+            Some("the window starts are counted in, e.g. \"1min\"".to_owned()),
+        );
+    }
+    Some(StartLimit {
+        burst: l.burst,
+        interval: l.interval,
+    })
+}
+
+fn exit_codes(
+    errs: &mut Errors<'_>,
+    path: &FieldPath,
+    s: &ServiceSpec,
+    d: &ServiceSpec,
+) -> Vec<i32> {
+    let codes = s
+        .success_exit_codes
+        .clone()
+        .or_else(|| d.success_exit_codes.clone())
+        .unwrap_or_default();
+    let at = origin(path, "success_exit_codes", s.success_exit_codes.is_some());
+    for (i, c) in codes.iter().enumerate() {
+        if !(0..=255).contains(c) {
+            errs.push(
+                &at.index(i),
+                format!("exit code {c} is out of range"),
+                Some("exit codes are 0 to 255".to_owned()),
+            );
+        }
+    }
+    codes
+}
+
+fn health(errs: &mut Errors<'_>, at: &FieldPath, h: &HealthSpec) -> Option<Health> {
+    let interval = h.interval.unwrap_or(Duration::from_secs(10));
+    let timeout = h.timeout.unwrap_or(Duration::from_secs(3));
+    for (key, d) in [("interval", interval), ("timeout", timeout)] {
+        if d.millis() == 0 {
+            errs.push(
+                &at.key(key),
+                format!("`{key}` must be longer than 0s"),
+                Some("e.g. interval = \"10s\", timeout = \"3s\"".to_owned()),
+            );
+        }
+    }
+    if h.retries == Some(0) {
+        errs.push(
+            &at.key("retries"),
+            "`retries` must be at least 1",
+            Some("the number of failed checks in a row before the service is unhealthy".to_owned()),
+        );
+    }
+    let check = health_check(errs, h, at, false)?;
+    Some(Health {
+        check,
+        interval,
+        timeout,
+        retries: h.retries.unwrap_or(3).max(1),
+    })
+}

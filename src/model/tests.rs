@@ -1,0 +1,116 @@
+//! Every value position refuses what no backend can write, naming the field.
+
+use super::Model;
+
+/// A valid manifest with `@` where each test puts its value, and the field it must name.
+const POSITIONS: &[(&str, &str)] = &[
+    ("description = \"@\"\n", "description"),
+    (
+        "[services.a]\ncommand = [\"/bin/a\", \"@\"]\n",
+        "services.a.command[1]",
+    ),
+    (
+        "[services.a]\ncommand = [\"/bin/a\"]\ndescription = \"@\"\n",
+        "services.a.description",
+    ),
+    (
+        "[services.a]\ncommand = [\"/bin/a\"]\nenvironment = { K = \"@\" }\n",
+        "services.a.environment.K",
+    ),
+    (
+        "[defaults]\nenvironment = { K = \"@\" }\n[services.a]\ncommand = [\"/bin/a\"]\n",
+        "defaults.environment.K",
+    ),
+    (
+        "[services.a]\ncommand = [\"/bin/a\"]\nworking_dir = \"/@\"\n",
+        "services.a.working_dir",
+    ),
+    (
+        "[defaults]\nworking_dir = \"/@\"\n[services.a]\ncommand = [\"/bin/a\"]\n",
+        "defaults.working_dir",
+    ),
+    (
+        "[services.a]\ncommand = [\"/bin/a\"]\nenvironment_file = \"/@\"\n",
+        "services.a.environment_file",
+    ),
+    (
+        "[services.a]\ncommand = [\"/bin/a\"]\nuser = \"@\"\n",
+        "services.a.user",
+    ),
+    (
+        "[services.a]\ncommand = [\"/bin/a\"]\ngroup = \"@\"\n",
+        "services.a.group",
+    ),
+    (
+        "[services.a]\ncommand = [\"/bin/a\"]\nlogs = { stdout = \"/@\" }\n",
+        "services.a.logs.stdout",
+    ),
+    (
+        "[services.a]\ncommand = [\"/bin/a\"]\nlogs = { stdout = \"/x\", stderr = \"/@\" }\n",
+        "services.a.logs.stderr",
+    ),
+    (
+        "[services.a]\ncommand = [\"/bin/a\"]\npre_start = [[\"/bin/b\", \"@\"]]\n",
+        "services.a.pre_start[0][1]",
+    ),
+    (
+        "[services.a]\ncommand = [\"/bin/a\"]\nhealth = { http = \"http://h/@\" }\n",
+        "services.a.health.http",
+    ),
+    (
+        "[services.a]\ncommand = [\"/bin/a\"]\nhealth = { tcp = \"h@:1\" }\n",
+        "services.a.health.tcp",
+    ),
+    (
+        "[services.a]\ncommand = [\"/bin/a\"]\nhealth = { exec = [\"/bin/c\", \"@\"] }\n",
+        "services.a.health.exec[1]",
+    ),
+    (
+        "[services.a]\ncommand = [\"/bin/a\"]\ninstances = [\"@\"]\n",
+        "services.a.instances[0]",
+    ),
+    (
+        "[services.a]\ncommand = [\"/bin/a\"]\n[external.k]\ncheck = { exec = [\"/bin/c\", \"@\"] }\n",
+        "external.k.check.exec[1]",
+    ),
+    (
+        "[services.a]\ncommand = [\"/bin/a\"]\n[external.k]\ncheck = { http = \"http://h/@\" }\n",
+        "external.k.check.http",
+    ),
+    (
+        "[services.a]\ncommand = [\"/bin/a\"]\n[external.k]\ndescription = \"@\"\ncheck = { tcp = \"h:1\" }\n",
+        "external.k.description",
+    ),
+    (
+        "[services.a]\ncommand = [\"/bin/a\"]\n[groups.g]\ndescription = \"@\"\nservices = [\"a\"]\n",
+        "groups.g.description",
+    ),
+    ("[services.\"@\"]\ncommand = [\"/bin/a\"]\n", "services.*"),
+];
+
+#[test]
+fn every_value_position_refuses_unwritable_characters() {
+    for bad in ["\\u0000", "\\n", "\\r", "\\u001b", "\\u007f"] {
+        for (template, field) in POSITIONS {
+            let text = format!(
+                "name = \"x\"\n{}",
+                template.replace('@', &format!("a{bad}b"))
+            );
+            let Err(errors) = Model::from_toml("t.toml", &text) else {
+                panic!("accepted {bad} in {field}:\n{text}");
+            };
+            let named = errors.0.iter().any(|e| match field.strip_suffix('*') {
+                Some(prefix) => e.field.starts_with(prefix),
+                None => e.field == *field,
+            });
+            assert!(named, "{bad} in {field}: {errors}");
+        }
+    }
+}
+
+#[test]
+fn tabs_and_unicode_are_fine_where_text_is_free() {
+    let text = "name = \"x\"\ndescription = \"tab\\there, ünïcødé ✓\"\n[services.a]\n\
+                command = [\"/bin/a\", \"\\t\", \"ü\"]\nenvironment = { K = \"é\\t\" }\n";
+    assert!(Model::from_toml("t.toml", text).is_ok());
+}

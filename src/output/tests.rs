@@ -1,0 +1,256 @@
+//! Unit tests of the file sink; the CLI-level cases are in `tests/integration/output.rs`.
+
+use super::*;
+
+fn art(path: &str, contents: &str) -> Artifact {
+    Artifact {
+        path: path.to_owned(),
+        mode: 0o644,
+        contents: contents.to_owned(),
+    }
+}
+
+fn is_refusal(r: &Result<Vec<String>>) -> bool {
+    r.as_ref()
+        .err()
+        .is_some_and(|e| e.downcast_ref::<UsageError>().is_some())
+}
+
+/// Every file under `dir` (relative paths), to show that nothing was written.
+fn listing(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() && !p.is_symlink() {
+                stack.push(p.clone());
+            }
+            let rel = p.strip_prefix(dir).map(|r| r.display().to_string());
+            out.push(rel.unwrap_or_default());
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn safe_relative_accepts_plain_paths_only() {
+    for ok in [
+        "a.service",
+        "init.d/openim-api",
+        "a/b/c.plist",
+        "a..b",
+        "..a",
+    ] {
+        assert!(safe_relative(ok).is_ok(), "{ok:?} refused");
+    }
+    for bad in [
+        "",
+        "/etc/passwd",
+        "..",
+        "../x",
+        "a/../../x",
+        "a/..",
+        ".",
+        "./a",
+        "a/./b",
+        "a//b",
+        "a/",
+        "a\\..\\b",
+        "a\nb",
+        "a\0b",
+        STATE_FILE,
+        "sub/.openim-init-files",
+        ".openim-init-tmp-x",
+    ] {
+        assert!(safe_relative(bad).is_err(), "{bad:?} accepted");
+    }
+}
+
+#[test]
+fn unsafe_artifact_paths_are_refused_before_anything_is_written() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let out = tmp.path().join("out");
+    for bad in ["../escape", "/abs", "a/../../b"] {
+        let r = write_all(&out, &[art("ok.service", "x"), art(bad, "y")], false);
+        assert!(is_refusal(&r), "{bad}: {r:?}");
+        assert!(!out.exists(), "{bad}: the directory was created");
+    }
+    assert!(!tmp.path().join("escape").exists());
+}
+
+#[test]
+fn writes_records_and_rewrites_its_own_files() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let out = tmp.path().join("out");
+    let arts = [art("a.service", "one"), art("sub/b.conf", "two")];
+    let lines = write_all(&out, &arts, false).expect("first write");
+    assert_eq!(lines.len(), 2);
+    assert_eq!(
+        std::fs::read_to_string(out.join("sub/b.conf"))
+            .ok()
+            .as_deref(),
+        Some("two")
+    );
+    let state = State::read(&out).expect("state");
+    assert_eq!(state.ownership("a.service", b"one"), Ownership::Ours);
+    // same again: nothing to do
+    let lines = write_all(&out, &arts, false).expect("second write");
+    assert!(
+        lines.iter().all(|l| l.starts_with("unchanged ")),
+        "{lines:?}"
+    );
+    // new contents over our own files: replaced without --force, no backup
+    let lines = write_all(&out, &[art("a.service", "three")], false).expect("third write");
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(!out.join("a.service.bak").exists());
+}
+
+#[test]
+fn foreign_or_edited_files_stop_everything_unless_forced() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let out = tmp.path().join("out");
+    write_all(&out, &[art("a.service", "ours")], false).expect("first write");
+    std::fs::write(out.join("a.service"), "edited by hand").expect("edit");
+    std::fs::write(out.join("b.service"), "theirs").expect("foreign");
+    let before = listing(&out);
+    let arts = [
+        art("new.service", "n"),
+        art("a.service", "v2"),
+        art("b.service", "v2"),
+    ];
+    let r = write_all(&out, &arts, false);
+    assert!(is_refusal(&r), "{r:?}");
+    let msg = format!("{:#}", r.expect_err("refused"));
+    assert!(
+        msg.contains("a.service (edited since)") && msg.contains("b.service"),
+        "{msg}"
+    );
+    assert_eq!(listing(&out), before, "something was written");
+    // --force: replaced, with backups of what was there
+    write_all(&out, &arts, true).expect("forced");
+    let read = |p: &str| std::fs::read_to_string(out.join(p)).unwrap_or_default();
+    assert_eq!(read("a.service"), "v2");
+    assert_eq!(read("a.service.bak"), "edited by hand");
+    assert_eq!(read("b.service.bak"), "theirs");
+    // a second forced replacement keeps the first backup
+    std::fs::write(out.join("b.service"), "theirs again").expect("foreign");
+    write_all(&out, &arts, true).expect("forced again");
+    assert_eq!(read("b.service.bak"), "theirs");
+    assert_eq!(read("b.service.bak.1"), "theirs again");
+}
+
+#[test]
+fn symlinks_are_refused_at_artifacts_and_in_subdirectories() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let outside = tmp.path().join("outside");
+    std::fs::create_dir(&outside).expect("outside dir");
+    std::fs::write(outside.join("victim"), "keep").expect("victim");
+    let out = tmp.path().join("out");
+    std::fs::create_dir(&out).expect("out");
+    // at the artifact path
+    std::os::unix::fs::symlink(outside.join("victim"), out.join("a.service")).expect("link");
+    let r = write_all(&out, &[art("a.service", "x")], false);
+    assert!(is_refusal(&r), "{r:?}");
+    // a symlinked subdirectory, pointing outside or back inside
+    std::fs::remove_file(out.join("a.service")).expect("unlink");
+    std::os::unix::fs::symlink(&outside, out.join("init.d")).expect("link");
+    std::fs::create_dir(out.join("real")).expect("real");
+    std::os::unix::fs::symlink(out.join("real"), out.join("inside")).expect("link");
+    for path in ["init.d/victim", "init.d/new", "inside/x"] {
+        let r = write_all(&out, &[art("first.service", "x"), art(path, "x")], true);
+        assert!(is_refusal(&r), "{path}: {r:?}");
+    }
+    assert_eq!(
+        std::fs::read_to_string(outside.join("victim"))
+            .ok()
+            .as_deref(),
+        Some("keep")
+    );
+    assert_eq!(listing(&outside), ["victim"]);
+    assert!(
+        !out.join("first.service").exists(),
+        "written before the refusal"
+    );
+    // the state file must be a regular file too
+    std::os::unix::fs::symlink(outside.join("victim"), out.join(STATE_FILE)).expect("link");
+    assert!(is_refusal(&write_all(
+        &out,
+        &[art("x.service", "x")],
+        false
+    )));
+}
+
+#[test]
+fn a_file_where_a_directory_belongs_is_refused() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    std::fs::write(tmp.path().join("init.d"), "a file").expect("file");
+    let r = write_all(tmp.path(), &[art("init.d/x", "x")], true);
+    assert!(is_refusal(&r), "{r:?}");
+    let r = write_all(&tmp.path().join("init.d"), &[art("x", "x")], true);
+    assert!(is_refusal(&r), "{r:?}");
+}
+
+#[test]
+fn atomic_write_leaves_no_temporary_file_and_sets_the_mode() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let path = tmp.path().join("x.sh");
+    std::fs::write(&path, "old").expect("old");
+    write_atomic(&path, b"new", 0o755).expect("write");
+    assert_eq!(std::fs::read_to_string(&path).ok().as_deref(), Some("new"));
+    let mode = std::fs::metadata(&path).map(|m| m.permissions().mode() & 0o7777);
+    assert_eq!(mode.ok(), Some(0o755));
+    assert_eq!(listing(tmp.path()), ["x.sh"]);
+}
+
+#[test]
+fn a_failed_write_keeps_the_old_file() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let path = tmp.path().join("ro/x.service");
+    std::fs::create_dir(tmp.path().join("ro")).expect("dir");
+    std::fs::write(&path, "old").expect("old");
+    // a directory where the file should go: rename fails after the temporary file is written
+    let dir_target = tmp.path().join("ro/d");
+    std::fs::create_dir(&dir_target).expect("dir");
+    std::fs::write(dir_target.join("inner"), "x").expect("inner");
+    assert!(write_atomic(&dir_target, b"new", 0o644).is_err());
+    assert_eq!(std::fs::read_to_string(&path).ok().as_deref(), Some("old"));
+    assert_eq!(
+        listing(&tmp.path().join("ro")),
+        ["d", "d/inner", "x.service"]
+    );
+}
+
+#[test]
+fn links_must_stay_in_their_directory() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for target in ["../x", "/etc/passwd", "a/b", "", ".."] {
+        let a = [Artifact::symlink("init.d/x.1", target)];
+        assert!(write_all(dir.path(), &a, false).is_err(), "{target}");
+    }
+    let a = [Artifact::symlink("init.d/x.1", "x")];
+    write_all(dir.path(), &a, false).expect("plain link");
+    let link = std::fs::read_link(dir.path().join("init.d/x.1")).expect("link");
+    assert_eq!(link, Path::new("x"));
+    assert!(to_text(&a).contains("==== init.d/x.1 -> x ====\n"));
+    // a second run finds its own link unchanged; a foreign link is refused
+    let lines = write_all(dir.path(), &a, false).expect("again");
+    assert!(
+        lines.iter().any(|l| l.starts_with("unchanged")),
+        "{lines:?}"
+    );
+    std::os::unix::fs::symlink("elsewhere", dir.path().join("init.d/x.2")).expect("plant");
+    let b = [Artifact::symlink("init.d/x.2", "x")];
+    assert!(
+        write_all(dir.path(), &b, false).is_err(),
+        "a foreign link needs --force"
+    );
+    write_all(dir.path(), &b, true).expect("forced");
+    assert_eq!(
+        std::fs::read_link(dir.path().join("init.d/x.2")).expect("link"),
+        Path::new("x")
+    );
+    let bak = std::fs::read_link(dir.path().join("init.d/x.2.bak")).expect("bak is a link");
+    assert_eq!(bak, Path::new("elsewhere"));
+}

@@ -1,0 +1,157 @@
+//! Every malformed manifest under `tests/corpus/invalid` is refused by the real CLI: exit code
+//! 2, each expected error at `FILE:LINE:COL: FIELD:` with its hint, no other error, nothing
+//! written. Each file states what must be reported in its leading comments:
+//!
+//! ```toml
+//! # expect: 4:13 services.api.requires[0]: `kafak` is not a service
+//! # hint: did you mean `kafka`?
+//! ```
+//!
+//! All messages are also kept in one snapshot, `snapshots/errors/corpus.snap`, to be read as
+//! a user would.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use crate::common::{Cli, insta_settings, root};
+
+/// One `# expect:` line.
+struct Expect {
+    /// `FILE:LINE:COL: FIELD: ` with FILE filled in by the caller.
+    at: String,
+    /// A part of the message.
+    text: String,
+}
+
+/// The `# expect:` and `# hint:` lines of a corpus file.
+fn expectations(text: &str) -> (Vec<Expect>, Vec<String>) {
+    let mut expects = Vec::new();
+    let mut hints = Vec::new();
+    for line in text.lines().take_while(|l| l.starts_with('#')) {
+        if let Some(rest) = line.strip_prefix("# expect: ") {
+            let (pos, rest) = rest
+                .split_once(' ')
+                .expect("`# expect: LINE:COL FIELD: text`");
+            let (field, text) = rest.split_once(": ").expect("`FIELD: text`");
+            expects.push(Expect {
+                at: format!("{pos}: {field}: "),
+                text: text.to_owned(),
+            });
+        } else if let Some(rest) = line.strip_prefix("# hint: ") {
+            hints.push(rest.to_owned());
+        }
+    }
+    (expects, hints)
+}
+
+/// The `.toml` files of a corpus directory, sorted.
+pub fn corpus(sub: &str) -> Vec<PathBuf> {
+    let dir = root().join("tests/corpus").join(sub);
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("corpus directory")
+        .map(|e| e.expect("dir entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    files.sort();
+    files
+}
+
+/// Run `generate --backend systemd --manifest NAME --out DIR` from the corpus directory (so
+/// messages name the file relatively) and check one file; returns its stderr and problems.
+fn check_file(path: &Path) -> (String, Vec<String>) {
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .expect("utf-8 name");
+    let text = std::fs::read_to_string(path).expect("corpus file");
+    let (expects, hints) = expectations(&text);
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let out = tmp.path().join("out");
+    let r = Cli::new()
+        .current_dir(path.parent().expect("parent"))
+        .args([
+            "generate",
+            "--backend",
+            "systemd",
+            "--manifest",
+            name,
+            "--out",
+        ])
+        .arg(&out)
+        .run();
+    let mut problems = Vec::new();
+    if expects.is_empty() {
+        problems.push("no `# expect:` line".to_owned());
+    }
+    if r.code != 2 {
+        problems.push(format!("exit code {} instead of 2", r.code));
+    }
+    if out.exists() {
+        problems.push("the output directory was created".to_owned());
+    }
+    if !r.stdout.is_empty() {
+        problems.push(format!("stdout is not empty: {}", r.stdout));
+    }
+    let errors: Vec<&str> = r
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("error: "))
+        .collect();
+    if errors.len() != expects.len() {
+        problems.push(format!(
+            "{} errors reported, {} expected",
+            errors.len(),
+            expects.len()
+        ));
+    }
+    for e in &expects {
+        let head = format!("error: {name}:{}", e.at);
+        if !errors
+            .iter()
+            .any(|l| l.starts_with(&head) && l.contains(&e.text))
+        {
+            problems.push(format!("missing `{head}…{}`", e.text));
+        }
+    }
+    for h in &hints {
+        if !r
+            .stderr
+            .lines()
+            .any(|l| l.starts_with("  = hint: ") && l.contains(h.as_str()))
+        {
+            problems.push(format!("missing hint `{h}`"));
+        }
+    }
+    (r.stderr, problems)
+}
+
+#[test]
+fn every_invalid_manifest_is_refused_with_its_position_field_and_hint() {
+    let files = corpus("invalid");
+    assert!(files.len() >= 40, "the corpus has {} files", files.len());
+    let mut all = String::new();
+    let mut failures = Vec::new();
+    for path in &files {
+        let (stderr, problems) = check_file(path);
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+        let name = name.unwrap_or_default();
+        let _ = write!(all, "===== {name} =====\n{stderr}\n");
+        if !problems.is_empty() {
+            failures.push(format!("{name}:\n  {}\n{stderr}", problems.join("\n  ")));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    insta_settings("errors").bind(|| insta::assert_snapshot!("corpus", all));
+}
+
+#[test]
+fn corpus_files_state_what_they_expect() {
+    for path in corpus("invalid") {
+        let text = std::fs::read_to_string(&path).expect("corpus file");
+        assert!(
+            text.starts_with("# expect: "),
+            "{} must start with `# expect: `",
+            path.display()
+        );
+    }
+}

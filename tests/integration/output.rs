@@ -1,0 +1,188 @@
+//! `generate --out DIR` through the real CLI: never over a foreign file without --force, never
+//! through a symlink, atomic even when the process dies mid-write.
+
+use std::path::Path;
+
+use crate::common::{Cli, Run, fixture};
+
+fn generate(out: &Path, manifest: &Path, extra: &[&str]) -> Run {
+    Cli::new()
+        .args(["generate", "--backend", "systemd", "--manifest"])
+        .arg(manifest)
+        .arg("--out")
+        .arg(out)
+        .args(extra)
+        .run()
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Names in `dir`, sorted.
+fn names(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .expect("readable dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn a_foreign_file_stops_the_whole_generate_and_force_keeps_a_backup() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let out = tmp.path().join("out");
+    std::fs::create_dir(&out).expect("out");
+    std::fs::write(out.join("hello.service"), "# written by the admin\n").expect("foreign");
+    let r = generate(&out, &fixture("minimal.toml"), &[]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("refusing to overwrite") && r.stderr.contains("hello.service"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("--force"), "{}", r.stderr);
+    // not even the other file (mini.target), nor the state file
+    assert_eq!(names(&out), ["hello.service"]);
+    assert_eq!(read(&out.join("hello.service")), "# written by the admin\n");
+
+    let r = generate(&out, &fixture("minimal.toml"), &["--force"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("backed up"), "{}", r.stdout);
+    assert_eq!(
+        read(&out.join("hello.service.bak")),
+        "# written by the admin\n"
+    );
+    assert!(read(&out.join("hello.service")).contains("ExecStart=/usr/bin/sleep infinity"));
+    assert!(read(&out.join(".openim-init-files")).contains("hello.service fnv1a64:"));
+}
+
+#[test]
+fn generating_again_over_its_own_files_is_fine_but_not_over_hand_edits() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let out = tmp.path().join("out");
+    let first = generate(&out, &fixture("full.toml"), &[]);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    let files = names(&out);
+    let again = generate(&out, &fixture("full.toml"), &[]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert!(again.stdout.contains("unchanged"), "{}", again.stdout);
+    assert_eq!(names(&out), files, "no backup or temporary file appeared");
+
+    std::fs::write(out.join("api.service"), "edited\n").expect("edit");
+    let r = generate(&out, &fixture("full.toml"), &[]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("api.service (edited since)"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(read(&out.join("api.service")), "edited\n");
+}
+
+#[test]
+fn a_symlink_at_an_artifact_path_is_replaced_only_with_force_and_never_followed() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let out = tmp.path().join("out");
+    std::fs::create_dir(&out).expect("out");
+    let victim = tmp.path().join("victim");
+    std::fs::write(&victim, "precious\n").expect("victim");
+    std::os::unix::fs::symlink(&victim, out.join("hello.service")).expect("symlink");
+    let r = generate(&out, &fixture("minimal.toml"), &[]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("hello.service"), "{}", r.stderr);
+    assert_eq!(names(&out), ["hello.service"]);
+    let r = generate(&out, &fixture("minimal.toml"), &["--force"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // the link was replaced by a regular file and kept as a link; its target is untouched
+    assert_eq!(read(&victim), "precious\n");
+    let meta = std::fs::symlink_metadata(out.join("hello.service")).expect("meta");
+    assert!(meta.file_type().is_file());
+    assert_eq!(
+        std::fs::read_link(out.join("hello.service.bak")).expect("bak"),
+        victim
+    );
+}
+
+#[test]
+fn an_out_path_that_is_a_file_is_refused() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let file = tmp.path().join("out");
+    std::fs::write(&file, "x").expect("file");
+    let r = generate(&file, &fixture("minimal.toml"), &[]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert_eq!(read(&file), "x");
+}
+
+/// The process is killed (SIGXFSZ, file size limit) while writing a large file: every
+/// artifact path holds the old or the new version completely, never a part.
+#[test]
+fn a_crash_mid_write_leaves_old_or_new_files_never_partial() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let out = tmp.path().join("out");
+    let small = fixture("minimal.toml");
+    let big = tmp.path().join("big.toml");
+    let long = "x".repeat(64 * 1024);
+    std::fs::write(
+        &big,
+        format!(
+            "name = \"mini\"\n[services.hello]\ndescription = \"{long}\"\ncommand = [\"/usr/bin/sleep\", \"infinity\"]\n"
+        ),
+    )
+    .expect("big manifest");
+    assert_eq!(generate(&out, &small, &[]).code, 0);
+    let old: Vec<(String, String)> = names(&out)
+        .into_iter()
+        .map(|n| (n.clone(), read(&out.join(&n))))
+        .collect();
+    let new_dir = tmp.path().join("new");
+    assert_eq!(generate(&new_dir, &big, &[]).code, 0);
+
+    // 16 blocks (8-16 KiB depending on the shell): the 64 KiB unit cannot be written
+    let r: Run = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -f 16 && exec \"$0\" \"$@\"")
+        .arg(env!("CARGO_BIN_EXE_openim-init"))
+        .args(["generate", "--backend", "systemd", "--manifest"])
+        .arg(&big)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .expect("sh runs")
+        .into();
+    assert_ne!(
+        r.code, 0,
+        "the write should have been cut off: {}",
+        r.stdout
+    );
+    for (name, before) in &old {
+        let now = read(&out.join(name));
+        let after = std::fs::read_to_string(new_dir.join(name)).unwrap_or_default();
+        assert!(
+            now == *before || now == after,
+            "{name} is neither the old nor the new version ({} bytes)",
+            now.len()
+        );
+    }
+    assert!(
+        read(&out.join("hello.service")).len() < 16 * 512,
+        "the big file was written despite the limit"
+    );
+    // at most a hidden temporary file is left, never at an artifact path
+    for n in names(&out) {
+        let known = old.iter().any(|(o, _)| *o == n);
+        assert!(
+            known || n.starts_with(".openim-init-tmp-"),
+            "unexpected file {n}"
+        );
+    }
+    // the next complete run removes what the interrupted one left
+    let r = generate(&out, &big, &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(names(&out), names(&new_dir));
+    assert_eq!(
+        read(&out.join("hello.service")),
+        read(&new_dir.join("hello.service"))
+    );
+}
