@@ -15,6 +15,7 @@
 mod cases;
 mod driver;
 mod launchd;
+mod openrc;
 mod refuse;
 mod shrink;
 mod supervisord;
@@ -65,6 +66,10 @@ pub trait RoundTrip {
     /// What the backend counted over the run, for the summary line (e.g. wrapped commands).
     fn stats(&self) -> String {
         String::new()
+    }
+    /// The execs case `i` of `batch` must produce; by default [`Batch::expected`].
+    fn expected(&self, batch: &Batch<'_>, i: usize) -> Vec<Exec> {
+        batch.expected(i)
     }
     /// Render `batch` with the real CLI, have the backend's own parser or manager read it
     /// and exec every service; one outcome per case. `Err` when the batch as a whole fails
@@ -221,15 +226,24 @@ impl<'a> Batch<'a> {
 
     /// Every generated file, for a failure report (cut to a readable size).
     pub fn artifacts(&self) -> String {
-        let mut text = String::new();
-        let Ok(entries) = std::fs::read_dir(self.dir.join("out")) else {
-            return "(nothing generated)".into();
-        };
-        let mut paths: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
+        fn files(dir: &Path, out: &mut Vec<PathBuf>) {
+            for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    files(&p, out);
+                } else {
+                    out.push(p);
+                }
+            }
+        }
+        let root = self.dir.join("out");
+        let mut paths = Vec::new();
+        files(&root, &mut paths);
         paths.sort();
+        let mut text = String::new();
         for p in paths {
             let body = std::fs::read_to_string(&p).unwrap_or_default();
-            let name = p.file_name().unwrap_or_default().to_string_lossy();
+            let name = p.strip_prefix(&root).unwrap_or(&p).display();
             text.push_str(&format!("==== {name} ====\n{body}\n"));
         }
         if text.len() > 6000 {

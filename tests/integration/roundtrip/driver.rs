@@ -57,7 +57,7 @@ fn first_failure(rt: &dyn RoundTrip, lab: &Lab, cases: &[Case]) -> Option<(usize
         Ok(outcomes) => {
             assert_eq!(outcomes.len(), cases.len(), "one outcome per case");
             outcomes.iter().enumerate().find_map(|(i, got)| {
-                compare(&batch.expected(i), got, &|k| rt.added_env(k)).map(|d| (i, d))
+                compare(&rt.expected(&batch, i), got, &|k| rt.added_env(k)).map(|d| (i, d))
             })
         }
         Err(e) if cases.len() == 1 => Some((0, format!("the batch failed: {e}"))),
@@ -105,7 +105,7 @@ fn alone(rt: &dyn RoundTrip, lab: &Lab, case: &Case) -> Option<(String, String)>
     let cases = std::slice::from_ref(&case);
     let batch = Batch::new(lab, cases);
     let detail = match rt.check_batch(&batch) {
-        Ok(o) => compare(&batch.expected(0), &o[0], &|k| rt.added_env(k)),
+        Ok(o) => compare(&rt.expected(&batch, 0), &o[0], &|k| rt.added_env(k)),
         Err(e) => Some(format!("the batch failed: {e}")),
     }?;
     Some((detail, batch.artifacts()))
