@@ -67,6 +67,10 @@ pub trait RoundTrip {
     fn stats(&self) -> String {
         String::new()
     }
+    /// How the backend runs `case`, for a failure report (e.g. under which shell).
+    fn describe(&self, _case: &Case) -> String {
+        String::new()
+    }
     /// The execs case `i` of `batch` must produce; by default [`Batch::expected`].
     fn expected(&self, batch: &Batch<'_>, i: usize) -> Vec<Exec> {
         batch.expected(i)

@@ -24,6 +24,9 @@ pub struct Case {
     pub env: BTreeMap<String, String>,
     /// `pre_start` commands: the arguments after the same program path.
     pub pre: Vec<Vec<String>>,
+    /// Picks among equivalent ways a backend may run the case (OpenRC: which `/bin/sh`);
+    /// shrinking keeps it, so a failure reproduces the same way.
+    pub variant: u8,
 }
 
 /// Pieces of values: quoting, expansion and comment syntax of every backend, XML, unicode
@@ -221,13 +224,15 @@ pub fn case() -> impl Strategy<Value = Case> {
         vec(value(), 0..7),
         btree_map(key(), value(), 0..5),
         pre,
+        any::<u8>(),
     )
-        .prop_map(|(exe_dir, odd_path, args, env, pre)| Case {
+        .prop_map(|(exe_dir, odd_path, args, env, pre, variant)| Case {
             exe_dir,
             odd_path,
             args,
             env,
             pre,
+            variant,
         })
 }
 

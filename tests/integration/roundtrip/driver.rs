@@ -168,9 +168,10 @@ fn report(rt: &dyn RoundTrip, lab: &Lab, case: &Case, detail: &str, seed: u64, i
         "{} round trip: case {index} failed (OPENIM_ROUNDTRIP_SEED={seed} replays this run).\n\
          original case: {case:?}\n\
          minimal case ({rounds} shrink rounds, {:.1?}): {min:#?}\n\
-         {diff}\n\
+         {}{diff}\n\
          generated for the minimal case:\n{files}",
         rt.name(),
         t0.elapsed(),
+        rt.describe(&min),
     );
 }

@@ -9,10 +9,12 @@
 //! `pre_start` commands run before supervise-daemon sets the service's environment (a
 //! documented limitation): they must get the environment of the script, not the manifest's.
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 
+use super::cases::Case;
 use super::driver::run;
 use super::{Batch, Exec, Outcome, RoundTrip, exec};
 use crate::harness::{run_timeout, set_mode};
@@ -38,8 +40,33 @@ const GLOB_BAIT: &[&str] = &[
     "a", "b", "x.rs", "'a'", "'x'", "'", "''", "'-'", "\"a\"", "'a", "a'",
 ];
 
-#[derive(Default)]
-struct OpenRc;
+/// The shells `/bin/sh` is where OpenRC runs: dash (Debian), busybox ash (Alpine), bash in
+/// POSIX mode (Gentoo); those found here. Each case runs under one of them ([`Case::variant`]).
+struct OpenRc {
+    shells: Vec<Vec<String>>,
+    runs: RefCell<BTreeMap<String, usize>>,
+}
+
+impl OpenRc {
+    fn new() -> Self {
+        let mut shells = vec![vec!["/bin/sh".to_owned()]];
+        for (tool, args) in [("busybox", &["sh"][..]), ("bash", &["--posix"][..])] {
+            if let Ok(p) = which::which(tool) {
+                let mut shell = vec![p.display().to_string()];
+                shell.extend(args.iter().map(|a| (*a).to_owned()));
+                shells.push(shell);
+            }
+        }
+        Self {
+            shells,
+            runs: RefCell::default(),
+        }
+    }
+
+    fn shell(&self, case: &Case) -> &[String] {
+        &self.shells[usize::from(case.variant) % self.shells.len()]
+    }
+}
 
 /// What supervise-daemon execs: argv and the `--env` variables.
 type Launch = (Vec<String>, Vec<(String, String)>);
@@ -70,16 +97,17 @@ fn launch(words: &[String]) -> Result<Launch, String> {
     Ok((argv, env))
 }
 
-/// Source script `i` and start it; then exec what supervise-daemon would.
-fn start(batch: &Batch<'_>, out: &Path, rc: &Path, i: usize) -> Outcome {
+/// Source script `i` with `shell` and start it; then exec what supervise-daemon would.
+fn start(shell: &[String], batch: &Batch<'_>, out: &Path, rc: &Path, i: usize) -> Outcome {
     let name = Batch::service(i);
     std::fs::create_dir_all(rc.join("options").join(&name)).map_err(|e| e.to_string())?;
     std::fs::write(rc.join("options").join(&name).join("start_count"), "0")
         .map_err(|e| e.to_string())?;
     let script = out.join("init.d").join(&name);
     let path = format!("{}:/usr/sbin:/usr/bin:/sbin:/bin", rc.join("bin").display());
-    let mut cmd = Command::new("/bin/sh");
-    cmd.args(["-c", START])
+    let mut cmd = Command::new(&shell[0]);
+    cmd.args(&shell[1..])
+        .args(["-c", START])
         .arg(&script)
         .arg(LIB)
         .env_clear()
@@ -92,7 +120,7 @@ fn start(batch: &Batch<'_>, out: &Path, rc: &Path, i: usize) -> Outcome {
     let r = run_timeout(&mut cmd, std::time::Duration::from_secs(20));
     if r.code != 0 || !r.stderr.is_empty() {
         return Err(format!(
-            "sourcing and starting {name} exited with {}: {}{}",
+            "sourcing and starting {name} with {shell:?} exited with {}: {}{}",
             r.code, r.stdout, r.stderr
         ));
     }
@@ -121,8 +149,12 @@ impl RoundTrip for OpenRc {
     }
 
     fn added_env(&self, key: &str) -> bool {
-        // the script's own environment (pre_start), dash's PWD
-        matches!(key, "PATH" | "PWD" | "RC_SVCNAME" | "RC_SVCDIR")
+        // the script's own environment (pre_start), and what the shells export: PWD, and
+        // bash's SHLVL and `_`
+        matches!(
+            key,
+            "PATH" | "PWD" | "RC_SVCNAME" | "RC_SVCDIR" | "SHLVL" | "_"
+        )
     }
 
     fn expected(&self, batch: &Batch<'_>, i: usize) -> Vec<Exec> {
@@ -141,6 +173,23 @@ impl RoundTrip for OpenRc {
         want
     }
 
+    fn stats(&self) -> String {
+        let runs: Vec<String> = self
+            .runs
+            .borrow()
+            .iter()
+            .map(|(shell, n)| format!("{n} under {shell}"))
+            .collect();
+        format!("; {}", runs.join(", "))
+    }
+
+    fn describe(&self, case: &Case) -> String {
+        format!(
+            "(sourced and started with {})\n",
+            self.shell(case).join(" ")
+        )
+    }
+
     fn check_batch(&self, batch: &Batch<'_>) -> Result<Vec<Outcome>, String> {
         let out = batch.generate("openrc", &[])?;
         let rc = batch.dir.join("rc");
@@ -155,12 +204,16 @@ impl RoundTrip for OpenRc {
             std::fs::write(rc.join("cwd").join(bait), "").map_err(|e| e.to_string())?;
         }
         Ok((0..batch.cases.len())
-            .map(|i| start(batch, &out, &rc, i))
+            .map(|i| {
+                let shell = self.shell(&batch.cases[i]);
+                *self.runs.borrow_mut().entry(shell.join(" ")).or_default() += 1;
+                start(shell, batch, &out, &rc, i)
+            })
             .collect())
     }
 }
 
 #[test]
 fn openrc_execs_exactly_the_manifest() {
-    run(&OpenRc);
+    run(&OpenRc::new());
 }

@@ -70,6 +70,7 @@ pub fn carried(rt: &dyn RoundTrip, lab: &Lab, case: &Case) -> Result<(Case, bool
             args: words(&case.args),
             env: case.env.iter().map(|(k, v)| (k.clone(), keep(v))).collect(),
             pre: case.pre.iter().map(|p| words(p)).collect(),
+            variant: case.variant,
         },
         true,
     ))

@@ -68,6 +68,7 @@ fn rebuild(c: &Case, new: Vec<String>) -> Case {
         args,
         env,
         pre,
+        variant: c.variant,
     }
 }
 
