@@ -3,6 +3,7 @@
 //! through the real parsers.
 
 pub mod openrc;
+pub mod plist;
 pub mod sh;
 pub mod supervisord;
 pub mod systemd;

@@ -4,6 +4,7 @@
 //! commands, environment files) is emulated by a `/bin/sh -c` wrapper that ends in
 //! `exec "$@"`; groups have no launchd counterpart: the notes print `launchctl` loops instead.
 
+mod values;
 mod wrapper;
 
 use std::collections::BTreeSet;
@@ -149,6 +150,7 @@ impl Backend for Launchd {
         let mut out = Rendered::default();
         let mut labels = BTreeSet::new();
         for svc in &model.services {
+            values::check(svc)?;
             let waits = wrapper::waits(model, svc);
             for (feature, dep) in &waits.unwaitable {
                 out.warnings.push(Warning {
@@ -170,6 +172,7 @@ impl Backend for Launchd {
                     .into());
                 }
                 let job = job(svc, &waits, label.clone(), instance);
+                values::check_arguments(&label, &job.program_arguments)?;
                 out.artifacts.push(Artifact {
                     path: format!("{label}.plist"),
                     mode: DATA.file_mode,

@@ -2,6 +2,8 @@
 //! target for the stack and one per group. Services are `PartOf=` their targets, so
 //! `systemctl start|stop|restart STACK.target` drives the whole stack.
 
+mod values;
+
 use std::sync::LazyLock;
 
 use anyhow::Result;
@@ -78,6 +80,13 @@ impl Backend for Systemd {
 
     fn render(&self, model: &Model, ctx: &RenderContext<'_>) -> Result<Rendered> {
         let mut out = Rendered::default();
+        let descriptions = std::iter::once(("description".to_owned(), &model.description)).chain(
+            model
+                .groups
+                .iter()
+                .map(|g| (format!("groups.{}.description", g.name), &g.description)),
+        );
+        values::check_descriptions(descriptions)?;
         let stack_target = format!("{}.target", model.name);
         let target = TargetUnit {
             header: HEADER,
@@ -91,6 +100,7 @@ impl Backend for Systemd {
             ctx.templates.render("systemd/target.tera", &target)?,
         ));
         for svc in &model.services {
+            values::check(svc)?;
             let unit = service_unit(model, svc);
             out.artifacts.push(artifact(
                 &unit_file(svc),

@@ -19,5 +19,6 @@ mod launchd;
 mod openrc;
 mod output;
 mod robustness;
+mod roundtrip;
 mod snapshots;
 mod supervisord;
