@@ -43,15 +43,17 @@ pub fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Templates(TemplatesCommand::Dump { dir }) => {
-            for (name, text) in EMBEDDED {
-                let path = dir.join(name);
-                if let Some(parent) = path.parent() {
-                    std::fs::create_dir_all(parent)
-                        .with_context(|| format!("creating {}", parent.display()))?;
-                }
-                std::fs::write(&path, text)
-                    .with_context(|| format!("writing {}", path.display()))?;
-                println!("{}", path.display());
+            // the same safe sink as `generate --out`: atomic, and never over an edited file
+            let artifacts: Vec<crate::backend::Artifact> = EMBEDDED
+                .iter()
+                .map(|(name, text)| crate::backend::Artifact {
+                    path: (*name).to_owned(),
+                    mode: 0o644,
+                    contents: (*text).to_owned(),
+                })
+                .collect();
+            for line in output::write_all(&dir, &artifacts, false)? {
+                println!("{line}");
             }
             Ok(())
         }

@@ -145,3 +145,15 @@ fn strict_turns_warnings_into_exit_3_and_writes_nothing() {
     assert!(r.stderr.contains("health"), "{}", r.stderr);
     assert!(!out.exists());
 }
+
+#[test]
+fn templates_dump_never_overwrites_an_edited_template() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    Cli::new().args(["templates", "dump"]).arg(dir.path()).ok();
+    Cli::new().args(["templates", "dump"]).arg(dir.path()).ok(); // unchanged: fine
+    let tpl = dir.path().join("systemd/service.tera");
+    std::fs::write(&tpl, "# my edits\n").expect("edit");
+    let r = Cli::new().args(["templates", "dump"]).arg(dir.path()).run();
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert_eq!(std::fs::read_to_string(&tpl).expect("kept"), "# my edits\n");
+}
