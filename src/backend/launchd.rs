@@ -315,7 +315,7 @@ fn to_xml(job: &Job) -> Result<String> {
     let mut buf = Vec::new();
     plist::to_writer_xml(&mut buf, job)?;
     let xml = String::from_utf8(buf)?;
-    let comment = format!("<!-- {} -->", super::systemd::HEADER.replace("--", "- -"));
+    let comment = format!("<!-- {} -->", super::HEADER.replace("--", "- -"));
     let mut out = String::with_capacity(xml.len() + comment.len() + 2);
     for (i, line) in xml.lines().enumerate() {
         out.push_str(line);

@@ -209,7 +209,7 @@ impl Backend for Supervisord {
             None
         };
         let file = ConfFile {
-            header: super::systemd::HEADER,
+            header: super::HEADER,
             description: model.description.clone(),
             daemon,
             groups,

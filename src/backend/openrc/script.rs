@@ -3,7 +3,8 @@
 
 use serde::Serialize;
 
-use super::{HEADER, dep_names, service_names};
+use super::{dep_names, service_names};
+use crate::backend::HEADER;
 use crate::escape::openrc::{Piece, eval_assign, pieces, word};
 use crate::gate;
 use crate::manifest::{Duration, RestartPolicy};
