@@ -167,11 +167,17 @@ fn sigkill_respawns_after_the_delay_unless_never() {
         "never was restarted"
     );
     assert!(!procs::alive(i32::try_from(never.pid).expect("pid")));
-    let running: Vec<String> = s.rc.processes().iter().map(|p| p.cmdline.clone()).collect();
-    assert!(
-        !running.iter().any(|c| c.contains("records/never")),
-        "never: something still runs: {running:?}"
-    );
+    // only `always`'s probe still runs (both have the same command line)
+    let probe = s.probe.display().to_string();
+    let probes: Vec<i64> =
+        s.rc.processes()
+            .into_iter()
+            .filter(|p| p.cmdline.trim_end() == probe)
+            .map(|p| i64::from(p.pid))
+            .collect();
+    assert_eq!(probes, [i64::from(again.pid)], "{}", s.rc.diagnostics());
+    let never_status = s.rc.status("never");
+    assert!(!never_status.contains("started"), "never: {never_status}");
     eprintln!(
         "restart = never after SIGKILL: {}",
         s.rc.status("never").trim()
