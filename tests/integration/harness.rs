@@ -9,6 +9,7 @@
 
 pub mod cgroup;
 pub mod hostile;
+pub mod openrc;
 pub mod probe;
 pub mod procs;
 pub mod stubs;

@@ -122,8 +122,13 @@ pub fn listens(path: &Path) -> Vec<Record> {
 /// `listen`); returns them all, oldest first. An init system reports a service started
 /// once it is exec'd, a moment before the probe has written its record.
 pub fn await_records(path: &Path, event: &str, n: usize) -> Vec<Record> {
+    await_records_within(path, event, n, Duration::from_secs(10))
+}
+
+/// [`await_records`] with a `timeout` of its own (for events slower than 10 s).
+pub fn await_records_within(path: &Path, event: &str, n: usize, timeout: Duration) -> Vec<Record> {
     let mut found = Vec::new();
-    let enough = super::wait_for(Duration::from_secs(10), || {
+    let enough = super::wait_for(timeout, || {
         found = read(path)
             .into_iter()
             .filter(|r| r.event == event)
