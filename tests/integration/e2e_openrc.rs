@@ -83,7 +83,7 @@ fn external_dependency_gates_the_start() {
             .stderr(std::process::Stdio::null())
             .spawn()
             .expect("rc-service e start");
-    std::thread::sleep(Duration::from_millis(2000));
+    std::thread::sleep(Duration::from_secs(2));
     assert!(
         probe::starts(&s.work.record("e")).is_empty(),
         "e started while its external dependency was down"
