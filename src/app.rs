@@ -195,6 +195,18 @@ fn backends(args: &BackendsArgs) -> Result<()> {
     for b in backend::all() {
         let _ = writeln!(out, "{:<12} {}", b.name(), b.summary());
     }
+    let os = os_info::get();
+    match backend::suggested_for(os.os_type()) {
+        Some(b) => {
+            let _ = writeln!(out, "\nthis machine: {os} → most likely `--backend {b}`");
+        }
+        None => {
+            let _ = writeln!(
+                out,
+                "\nthis machine: {os} (no usual init system known; supervisord runs anywhere)"
+            );
+        }
+    }
     let _ = writeln!(out, "\ncapabilities (native / emulated / unsupported):");
     let _ = write!(out, "{:<20}", "feature");
     for b in backend::all() {

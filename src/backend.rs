@@ -140,6 +140,32 @@ pub fn all() -> &'static [&'static dyn Backend] {
     ]
 }
 
+/// The backend a machine of this operating system most likely runs (for `backends`).
+#[must_use]
+pub fn suggested_for(os: os_info::Type) -> Option<&'static str> {
+    use os_info::Type as T;
+    match os {
+        T::Alpine | T::Gentoo => Some("openrc"),
+        T::Macos => Some("launchd"),
+        T::Ubuntu
+        | T::Debian
+        | T::CentOS
+        | T::RedHatEnterprise
+        | T::Redhat
+        | T::Fedora
+        | T::AlmaLinux
+        | T::RockyLinux
+        | T::OracleLinux
+        | T::Arch
+        | T::openSUSE
+        | T::SUSE
+        | T::Amazon
+        | T::Mint
+        | T::Pop => Some("systemd"),
+        _ => None,
+    }
+}
+
 /// A backend by its command-line name.
 #[must_use]
 pub fn by_name(name: &str) -> Option<&'static dyn Backend> {
@@ -160,4 +186,28 @@ pub fn render(
     warnings.append(&mut out.warnings);
     out.warnings = warnings;
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggests_the_usual_init_system() {
+        assert_eq!(suggested_for(os_info::Type::Alpine), Some("openrc"));
+        assert_eq!(suggested_for(os_info::Type::Ubuntu), Some("systemd"));
+        assert_eq!(suggested_for(os_info::Type::Macos), Some("launchd"));
+        assert_eq!(suggested_for(os_info::Type::Windows), None);
+        for name in [
+            os_info::Type::Alpine,
+            os_info::Type::CentOS,
+            os_info::Type::Macos,
+        ] {
+            let b = suggested_for(name).and_then(by_name);
+            assert!(
+                b.is_some(),
+                "{name:?} suggests a backend that does not exist"
+            );
+        }
+    }
 }
