@@ -14,7 +14,7 @@ pub mod program;
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 use serde::{Deserialize, Serialize};
 
 use super::{Artifact, Backend, BackendData, Feature, RenderContext, Rendered, Support};
@@ -290,10 +290,11 @@ fn programs(model: &Model) -> Result<Vec<Program>> {
             if let Some(other) = seen.insert(name.clone(), &p.service)
                 && *other != p.service
             {
-                bail!(
+                return Err(crate::errors::UsageError(format!(
                     "supervisord names `{name}` twice (services `{other}` and `{}`): instances are named SERVICE_INSTANCE; rename one service",
                     p.service
-                );
+                ))
+                .into());
             }
         }
     }

@@ -1,7 +1,7 @@
 //! One `[program:x]` section: the command (wrapped in `/bin/sh` when something must happen
 //! before the program starts), environment, restart and stop behaviour, logs.
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 use serde::Serialize;
 
 use super::{DATA, Settings};
@@ -79,11 +79,12 @@ impl ProgramSection {
 fn plain(svc: &Service, field: &str, value: &str) -> Result<String> {
     match esc::plain(value) {
         Some(v) => Ok(v),
-        None => bail!(
+        None => Err(crate::errors::UsageError(format!(
             "supervisord cannot carry {field} `{}` of service `{}`: its ini syntax has no quoting, so a `;` or `#` after whitespace, surrounding whitespace or the text `%(here)s` would be changed",
             value.escape_debug(),
             svc.name
-        ),
+        ))
+        .into()),
     }
 }
 

@@ -74,7 +74,7 @@ command = ["/bin/sleep", "1"]
         .args(["generate", "--backend", "supervisord", "--manifest"])
         .arg(&path)
         .run();
-    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("names `a_x` twice"), "{}", r.stderr);
 }
 
@@ -98,7 +98,7 @@ fn values_the_ini_syntax_cannot_carry_are_an_error_not_a_mangled_file() {
             .args(["generate", "--backend", "supervisord", "--manifest"])
             .arg(&path)
             .run();
-        assert_eq!(r.code, 1, "{key} = {value}: {}", r.stderr);
+        assert_eq!(r.code, 2, "{key} = {value}: {}", r.stderr);
         assert!(
             r.stderr.contains("supervisord cannot carry") && r.stderr.contains("service `a`"),
             "{}",
