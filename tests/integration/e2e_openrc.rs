@@ -121,13 +121,7 @@ fn external_dependency_gates_the_start() {
 fn sigkill_respawns_after_the_delay_unless_never() {
     let _serial = hold(&OPENRC);
     let Some(mut s) = boot("restart", |w, p| {
-        let mut never = probe::service(w, p, "never", &[], json!({}));
-        never["restart"] = json!("never");
-        json!({
-            "name": "rs",
-            "defaults": { "restart": "always", "restart_delay": "2s", "stop_timeout": "2s" },
-            "services": { "always": probe::service(w, p, "always", &[], json!({})), "never": never },
-        })
+        probe::restart_manifest(w, p, json!({ "restart_delay": "2s", "stop_timeout": "2s" }))
     }) else {
         return;
     };

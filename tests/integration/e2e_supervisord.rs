@@ -125,13 +125,7 @@ fn external_dependency_gates_the_start() {
 fn sigkill_restarts_at_once_unless_never() {
     let _serial = hold(&SUPERVISORD);
     let Some(mut s) = boot("restart", |w, p| {
-        let mut never = probe::service(w, p, "never", &[], json!({}));
-        never["restart"] = json!("never");
-        json!({
-            "name": "rs",
-            "defaults": { "restart": "always", "restart_delay": "10s" },
-            "services": { "always": probe::service(w, p, "always", &[], json!({})), "never": never },
-        })
+        probe::restart_manifest(w, p, json!({ "restart_delay": "10s" }))
     }) else {
         return;
     };

@@ -99,13 +99,7 @@ fn external_dependency_gates_the_start() {
 fn sigkill_restarts_after_restart_delay_unless_never() {
     let _serial = hold(&SYSTEMD);
     let Some(mut s) = boot("restart", |w, p| {
-        let mut never = probe::service(w, p, "never", &[], json!({}));
-        never["restart"] = json!("never");
-        json!({
-            "name": "rs",
-            "defaults": { "restart": "always", "restart_delay": "1s" },
-            "services": { "always": probe::service(w, p, "always", &[], json!({})), "never": never },
-        })
+        probe::restart_manifest(w, p, json!({ "restart_delay": "1s" }))
     }) else {
         return;
     };

@@ -168,3 +168,18 @@ pub fn service(work: &WorkDir, probe: &Path, label: &str, args: &[&str], env: Va
         "logs": { "stdout": work.log(label) },
     })
 }
+
+/// The restart-check manifest every e2e suite uses: stack `rs` with a probe service
+/// `always` and one `never` (restart = "never"); `defaults` sets `restart = "always"` plus
+/// the suite's delays.
+pub fn restart_manifest(work: &WorkDir, probe: &Path, defaults: Value) -> Value {
+    let mut never = service(work, probe, "never", &[], json!({}));
+    never["restart"] = json!("never");
+    let mut defaults = defaults;
+    defaults["restart"] = json!("always");
+    json!({
+        "name": "rs",
+        "defaults": defaults,
+        "services": { "always": service(work, probe, "always", &[], json!({})), "never": never },
+    })
+}

@@ -101,3 +101,24 @@ pub fn in_mount_ns(ns: &str) -> Vec<i32> {
         .filter(|&pid| alive(pid) && mount_ns(pid).as_deref() == Some(ns))
         .collect()
 }
+
+/// How a supervisor process of a test (a manager or daemon we spawned) ended.
+pub struct Ended {
+    /// It did not exit within the grace period and was killed (SIGKILL).
+    pub killed: bool,
+    /// Its exit status, once reaped.
+    pub status: std::io::Result<std::process::ExitStatus>,
+}
+
+/// Wait up to `grace` for `child` (already asked to stop) to exit, SIGKILL it otherwise,
+/// and reap it.
+pub fn reap_or_kill(child: &mut std::process::Child, grace: Duration) -> Ended {
+    let exited = crate::harness::wait_for(grace, || child.try_wait().ok().flatten().is_some());
+    if !exited {
+        kill(i32::try_from(child.id()).unwrap_or(i32::MAX), libc::SIGKILL);
+    }
+    Ended {
+        killed: !exited,
+        status: child.wait(),
+    }
+}

@@ -312,17 +312,11 @@ impl UserManager {
         if self.child.try_wait().ok().flatten().is_none() {
             self.systemctl(["exit"]);
         }
-        let exited = wait_for(Duration::from_secs(30), || {
-            self.child.try_wait().ok().flatten().is_some()
-        });
-        if !exited {
-            c.manager_killed = true;
-            procs::kill(self.pid, libc::SIGKILL);
-        }
+        let ended = procs::reap_or_kill(&mut self.child, Duration::from_secs(30));
+        c.manager_killed = ended.killed;
         c.exit_took = t0.elapsed();
-        c.manager_exit = self
-            .child
-            .wait()
+        c.manager_exit = ended
+            .status
             .map_or_else(|e| e.to_string(), |s| s.to_string());
         let markers: Vec<&str> = self.markers.iter().map(String::as_str).collect();
         c.leftovers = procs::with_marker(&markers);

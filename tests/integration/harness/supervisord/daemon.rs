@@ -246,15 +246,10 @@ impl Daemon {
         if self.child.try_wait().ok().flatten().is_none() {
             self.ctl(["shutdown"]);
         }
-        let exited = wait_for(Duration::from_secs(20), || {
-            self.child.try_wait().ok().flatten().is_some()
-        });
-        if !exited {
-            c.daemon_killed = true;
-            procs::kill(self.pid, libc::SIGKILL);
-        }
+        let ended = procs::reap_or_kill(&mut self.child, Duration::from_secs(20));
+        c.daemon_killed = ended.killed;
         c.exit_took = t0.elapsed();
-        match self.child.wait() {
+        match ended.status {
             Ok(s) => {
                 c.exit_ok = s.success();
                 c.daemon_exit = s.to_string();
