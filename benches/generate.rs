@@ -6,10 +6,11 @@ use std::fmt::Write as _;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use openim_init::backend::{self, RenderContext, RenderOptions};
+use std::collections::BTreeMap;
+
+use openim_init::backend::{self, BackendKind, Flags, RenderContext};
 use openim_init::manifest::BUILTIN_OPENIM;
 use openim_init::model::Model;
-use openim_init::render::Templates;
 
 fn median_per_iter(iters: u32, batches: usize, mut f: impl FnMut()) -> Duration {
     let mut times: Vec<Duration> = (0..batches)
@@ -45,11 +46,11 @@ fn big_manifest(n: usize) -> String {
 }
 
 fn main() {
-    let templates = Templates::embedded().expect("embedded templates");
-    let options = RenderOptions::default();
+    let templates = backend::templates(&BTreeMap::new()).expect("embedded templates");
+    let flags = Flags::default();
     let ctx = RenderContext {
         templates: &templates,
-        options: &options,
+        flags: &flags,
     };
     let big = big_manifest(200);
     println!("{:<28} {:>12}", "case", "per run");
@@ -63,13 +64,13 @@ fn main() {
     println!("{:<28} {:>10.1?}", "load+validate 200 svc", t);
     let openim = Model::builtin();
     let big_model = Model::from_toml("big.toml", &big).expect("valid");
-    for b in backend::all() {
+    for &b in BackendKind::ALL {
         let t = median_per_iter(100, 9, || {
-            black_box(backend::render(*b, &openim, &ctx).expect("renders"));
+            black_box(backend::render(b, &openim, &ctx).expect("renders"));
         });
         println!("{:<28} {:>10.1?}", format!("render openim {}", b.name()), t);
         let t = median_per_iter(3, 9, || {
-            black_box(backend::render(*b, &big_model, &ctx).expect("renders"));
+            black_box(backend::render(b, &big_model, &ctx).expect("renders"));
         });
         println!(
             "{:<28} {:>10.1?}",

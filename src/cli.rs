@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::backend::BackendKind;
+
 /// Describe the OpenIM stack once; generate, verify and install it for any init system.
 ///
 /// Without --manifest every command uses the built-in OpenIM Server manifest
@@ -46,9 +48,9 @@ pub struct ManifestArg {
 /// Options shared by everything that renders.
 #[derive(Debug, Args)]
 pub struct RenderArgs {
-    /// Target init system, e.g. systemd (see `openim-init backends`).
+    /// Target init system (see `openim-init backends`).
     #[arg(long, short = 'b', value_name = "NAME")]
-    pub backend: String,
+    pub backend: BackendKind,
     /// The manifest to render.
     #[command(flatten)]
     pub manifest: ManifestArg,

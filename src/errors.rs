@@ -1,8 +1,10 @@
-//! Errors the command line maps to their own exit codes.
+//! The library's error at its edge: one typed enum whose variant decides the exit code.
+//! anyhow stays inside, for context on I/O and tool failures ([`Error::Failed`]).
 
 use std::fmt;
 
-use crate::backend::Warning;
+use crate::backend::capability::Warning;
+use crate::manifest::ManifestErrors;
 
 /// Exit code: success.
 pub const EXIT_OK: i32 = 0;
@@ -15,64 +17,130 @@ pub const EXIT_STRICT: i32 = 3;
 /// Exit code: the backend's verifier found problems.
 pub const EXIT_VERIFY: i32 = 4;
 
-/// Invalid usage that clap cannot see (an unknown backend name, an unsafe path).
+/// Every way a command can fail.
 #[derive(Debug)]
-pub struct UsageError(pub String);
+pub enum Error {
+    /// The manifest is invalid: every problem, located.
+    Manifest(ManifestErrors),
+    /// Invalid usage that clap cannot see (an unsafe path, a flag of another backend).
+    Usage(String),
+    /// A backend cannot carry a value of the manifest.
+    Refused(Refusal),
+    /// `--strict` refused the output because of these warnings.
+    Strict(Vec<Warning>),
+    /// The verifier reported this many findings (already printed).
+    Verify(usize),
+    /// Anything else: I/O, a tool that failed (with context).
+    Failed(anyhow::Error),
+}
 
-impl fmt::Display for UsageError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+/// A value a backend's syntax cannot carry: the field, what is wrong, and what to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    /// Where the value is, e.g. `services.api.command[0]`.
+    pub field: String,
+    /// What the backend cannot do with it.
+    pub message: String,
+    /// What to change.
+    pub hint: Option<String>,
+}
+
+impl Refusal {
+    /// A refusal of `field`.
+    #[must_use]
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+            hint: None,
+        }
+    }
+
+    /// The same refusal with a hint.
+    #[must_use]
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
     }
 }
 
-impl std::error::Error for UsageError {}
-
-/// `--strict` refused the output because of these warnings.
-#[derive(Debug)]
-pub struct StrictError(pub Vec<Warning>);
-
-impl fmt::Display for StrictError {
+impl fmt::Display for Refusal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(
-            f,
-            "--strict: the backend cannot express {} feature(s) of this manifest; nothing was written:",
-            self.0.len()
-        )?;
-        for w in &self.0 {
-            writeln!(f, "  {w}")?;
+        write!(f, "{}: {}", self.field, self.message)?;
+        if let Some(h) = &self.hint {
+            write!(f, "\n  hint: {h}")?;
         }
         Ok(())
     }
 }
 
-impl std::error::Error for StrictError {}
+impl Error {
+    /// The process exit code for this error.
+    #[must_use]
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Self::Manifest(_) | Self::Usage(_) | Self::Refused(_) => EXIT_INVALID,
+            Self::Strict(_) => EXIT_STRICT,
+            Self::Verify(_) => EXIT_VERIFY,
+            Self::Failed(_) => EXIT_FAILURE,
+        }
+    }
 
-/// The verifier reported findings (already printed).
-#[derive(Debug)]
-pub struct VerifyFailed(pub usize);
+    /// A usage error.
+    #[must_use]
+    pub fn usage(message: impl Into<String>) -> Self {
+        Self::Usage(message.into())
+    }
+}
 
-impl fmt::Display for VerifyFailed {
+impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "verification failed: {} finding(s)", self.0)
+        match self {
+            Self::Manifest(e) => write!(f, "{e}"),
+            Self::Usage(m) => write!(f, "{m}"),
+            Self::Refused(r) => write!(f, "{r}"),
+            Self::Strict(warnings) => {
+                writeln!(
+                    f,
+                    "--strict: the backend cannot express {} feature(s) of this manifest; nothing was written:",
+                    warnings.len()
+                )?;
+                for w in warnings {
+                    writeln!(f, "  {w}")?;
+                }
+                Ok(())
+            }
+            Self::Verify(n) => write!(f, "verification failed: {n} finding(s)"),
+            Self::Failed(e) => write!(f, "{e:#}"),
+        }
     }
 }
 
-impl std::error::Error for VerifyFailed {}
+impl std::error::Error for Error {}
 
-/// The exit code for an error, by its type.
-#[must_use]
-pub fn exit_code(err: &anyhow::Error) -> i32 {
-    if err
-        .downcast_ref::<crate::manifest::ManifestErrors>()
-        .is_some()
-        || err.downcast_ref::<UsageError>().is_some()
-    {
-        EXIT_INVALID
-    } else if err.downcast_ref::<StrictError>().is_some() {
-        EXIT_STRICT
-    } else if err.downcast_ref::<VerifyFailed>().is_some() {
-        EXIT_VERIFY
-    } else {
-        EXIT_FAILURE
+impl From<ManifestErrors> for Error {
+    fn from(e: ManifestErrors) -> Self {
+        Self::Manifest(e)
     }
 }
+
+impl From<Refusal> for Error {
+    fn from(r: Refusal) -> Self {
+        Self::Refused(r)
+    }
+}
+
+impl From<anyhow::Error> for Error {
+    fn from(e: anyhow::Error) -> Self {
+        Self::Failed(e)
+    }
+}
+
+impl From<std::io::Error> for Error {
+    fn from(e: std::io::Error) -> Self {
+        Self::Failed(e.into())
+    }
+}
+
+/// A result with [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

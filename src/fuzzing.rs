@@ -2,11 +2,11 @@
 //! Shared by the cargo-fuzz target (`fuzz/fuzz_targets/manifest.rs`) and the stable tests
 //! that replay the corpora, so CI exercises the same checks without a fuzzer.
 
-use crate::backend::{self, RenderContext, RenderOptions};
+use crate::backend::{self, BackendKind, Flags, RenderContext};
+use crate::errors::Error;
 use crate::manifest::ManifestErrors;
 use crate::model::{Check, Logs, Model};
 use crate::output;
-use crate::render::Templates;
 
 /// What became of one input.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,7 +18,7 @@ pub enum Outcome {
 }
 
 /// Load `text` as a manifest, build the model and render it for every backend in
-/// [`backend::all`] with the embedded templates and both option sets.
+/// [`BackendKind::ALL`] with the embedded templates, without and with its own flags.
 ///
 /// # Panics
 /// When an invariant is broken (that is the point: the fuzzer reports it):
@@ -165,29 +165,40 @@ fn check_errors(text: &str, errors: &ManifestErrors) -> String {
     reason = "the embedded templates are tested to parse"
 )]
 fn check_render(model: &Model) -> usize {
-    let templates = Templates::embedded().expect("embedded templates parse");
+    let templates =
+        backend::templates(&std::collections::BTreeMap::new()).expect("embedded templates parse");
     let mut total = 0;
-    for b in backend::all() {
-        for standalone in [false, true] {
-            let options = RenderOptions {
-                standalone,
-                label_prefix: None,
-            };
+    for &kind in BackendKind::ALL {
+        let b = kind.backend();
+        for with_flags in [false, true] {
+            let mut flags = Flags::default();
+            if with_flags {
+                for f in b.flags() {
+                    // a switch, or a value every option accepts
+                    let v = if *f == crate::backend::launchd::LABEL_PREFIX {
+                        "io.fuzz"
+                    } else {
+                        ""
+                    };
+                    flags.0.insert(f, v.to_owned());
+                }
+            }
             let ctx = RenderContext {
                 templates: &templates,
-                options: &options,
+                flags: &flags,
             };
-            let rendered = match backend::render(*b, model, &ctx) {
+            let rendered = match backend::render(kind, model, &ctx) {
                 Ok(r) => r,
                 // a backend may refuse what its syntax cannot carry, as a clean usage error
                 // (exit 2) that names the field; anything else is a bug
-                Err(e) if e.downcast_ref::<crate::errors::UsageError>().is_some() => {
+                Err(e @ Error::Refused(_)) => {
                     let text = e.to_string();
                     assert!(
-                        !text.contains(|c: char| c.is_control() && c != '\t'),
+                        !text.contains(|c: char| c.is_control() && c != '\t' && c != '\n'),
                         "{}: refusal prints control characters: {text:?}",
                         b.name()
                     );
+                    assert_eq!(e.exit_code(), crate::errors::EXIT_INVALID);
                     continue;
                 }
                 Err(e) => panic!("{} cannot render a valid model: {e:#}", b.name()),
@@ -207,7 +218,7 @@ fn check_render(model: &Model) -> usize {
                     a.path
                 );
                 assert!(
-                    !a.contents.contains('\0'),
+                    !a.contents().contains('\0'),
                     "{}: NUL in {}",
                     b.name(),
                     a.path

@@ -4,15 +4,14 @@
 //! Pipeline: [`manifest`] (TOML with positions) → [`model`] (validated) →
 //! [`backend::Backend::render`] (pure) → [`output`] / [`verify`] (the only side effects).
 
-pub mod app;
 pub mod backend;
 pub mod cli;
+pub mod cmd;
 pub mod errors;
 pub mod escape;
+#[cfg(feature = "fuzzing")]
 pub mod fuzzing;
-pub mod gate;
 pub mod manifest;
 pub mod model;
 pub mod output;
 pub mod render;
-pub mod verify;

@@ -4,15 +4,11 @@ use clap::Parser;
 
 fn main() {
     let cli = openim_init::cli::Cli::parse();
-    if let Err(err) = openim_init::app::run(cli) {
-        if err
-            .downcast_ref::<openim_init::manifest::ManifestErrors>()
-            .is_some()
-        {
-            eprintln!("{err}");
-        } else {
-            eprintln!("error: {err:#}");
+    if let Err(err) = openim_init::cmd::run(cli) {
+        match &err {
+            openim_init::errors::Error::Manifest(_) => eprintln!("{err}"),
+            _ => eprintln!("error: {err}"),
         }
-        std::process::exit(openim_init::errors::exit_code(&err));
+        std::process::exit(err.exit_code());
     }
 }

@@ -5,14 +5,18 @@ mod build;
 mod check;
 mod deps;
 mod graph;
+mod problems;
 mod service;
 #[cfg(test)]
 mod tests;
+mod view;
 
 use crate::manifest::{self, ByteSize, Duration, ManifestErrors, RestartPolicy, Signal};
 
 pub use build::build;
+pub use graph::DepKind;
 pub use service::MAX_INSTANCES;
+pub use view::{Dependency, Process, Target, View, Wait, Waits};
 
 /// The placeholder that stands for the instance name in commands and environment values.
 pub const INSTANCE_PLACEHOLDER: &str = "{instance}";
@@ -33,6 +37,8 @@ pub struct Model {
     pub stack_members: Vec<String>,
     /// Named groups of services (other than the stack's own).
     pub groups: Vec<Group>,
+    /// The derived view backends render from (processes, typed edges, order, budgets).
+    pub view: View,
 }
 
 /// A validated service.
@@ -225,20 +231,58 @@ impl Model {
     /// A service by name.
     #[must_use]
     pub fn service(&self, name: &str) -> Option<&Service> {
-        self.services.iter().find(|s| s.name == name)
+        self.view.service_id(name).map(|i| &self.services[i])
     }
 
     /// An external by name.
     #[must_use]
     pub fn external(&self, name: &str) -> Option<&External> {
-        self.externals.iter().find(|e| e.name == name)
+        self.view.external_id(name).map(|i| &self.externals[i])
     }
 
     /// Services in a start order that respects every dependency and ordering edge;
     /// ties keep declaration order.
     #[must_use]
     pub fn start_order(&self) -> Vec<&Service> {
-        graph::start_order(self)
+        self.view
+            .order()
+            .iter()
+            .map(|&i| &self.services[i])
+            .collect()
+    }
+
+    /// What service `s` (an index) waits for before its command runs, for backends without
+    /// a dependency model (see [`View::waits`]).
+    #[must_use]
+    pub fn waits(&self, s: usize) -> Waits<'_> {
+        self.view.waits(&self.services, &self.externals, s)
+    }
+
+    /// The process-level runtime names of the services `names`, in their order, each
+    /// service's processes joined with `sep` (see [`Process::joined`]).
+    #[must_use]
+    pub fn process_names(&self, names: &[String], sep: &str) -> Vec<String> {
+        names
+            .iter()
+            .filter_map(|n| self.view.service_id(n))
+            .flat_map(|i| {
+                self.view
+                    .processes_of(i)
+                    .iter()
+                    .map(move |p| p.joined(&self.services[i], sep))
+            })
+            .collect()
+    }
+}
+
+impl Health {
+    /// The longest a service may take to pass its check once started:
+    /// `interval × retries + timeout`, saturating.
+    #[must_use]
+    pub fn window(&self) -> Duration {
+        self.interval
+            .saturating_mul(u64::from(self.retries))
+            .saturating_add(self.timeout)
     }
 }
 

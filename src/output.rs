@@ -14,10 +14,10 @@ use std::io::Write as _;
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context as _, Result};
+use anyhow::Context as _;
 
 use crate::backend::Artifact;
-use crate::errors::UsageError;
+use crate::errors::{Error, Result};
 
 pub use state::{Ownership, STATE_FILE, State};
 
@@ -33,17 +33,17 @@ pub fn to_text(artifacts: &[Artifact]) -> String {
             let _ = writeln!(out, "==== {} -> {target} ====", a.path);
             continue;
         }
-        let _ = writeln!(out, "==== {} ({:04o}) ====", a.path, a.mode);
-        out.push_str(&a.contents);
-        if !a.contents.ends_with('\n') {
+        let _ = writeln!(out, "==== {} ({:04o}) ====", a.path, a.mode());
+        out.push_str(a.contents());
+        if !a.contents().ends_with('\n') {
             out.push('\n');
         }
     }
     out
 }
 
-fn refuse(message: String) -> anyhow::Error {
-    UsageError(message).into()
+fn refuse(message: String) -> Error {
+    Error::Usage(message)
 }
 
 /// Check that `rel` is a plain relative path: `/`-separated names, none empty, `.` or `..`,
@@ -132,19 +132,22 @@ pub fn symlink_atomic(path: &Path, target: &str) -> Result<()> {
         let tmp = parent.join(format!("{TEMP_PREFIX}link-{}-{n}", std::process::id()));
         match std::os::unix::fs::symlink(target, &tmp) {
             Ok(()) => {
-                return std::fs::rename(&tmp, path)
-                    .with_context(|| format!("renaming a link into {}", path.display()));
+                return Ok(std::fs::rename(&tmp, path)
+                    .with_context(|| format!("renaming a link into {}", path.display()))?);
             }
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
             Err(e) => {
-                return Err(e).with_context(|| format!("creating a link in {}", parent.display()));
+                return Err(Error::Failed(
+                    anyhow::Error::from(e)
+                        .context(format!("creating a link in {}", parent.display())),
+                ));
             }
         }
     }
-    Err(anyhow::anyhow!(
+    Err(Error::Failed(anyhow::anyhow!(
         "no free temporary name for a link in {}",
         parent.display()
-    ))
+    )))
 }
 
 /// What will happen to one artifact.
@@ -169,7 +172,9 @@ enum Found {
 fn inspect(path: &Path) -> Result<Found> {
     match std::fs::symlink_metadata(path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Found::Missing),
-        Err(e) => Err(e).with_context(|| format!("inspecting {}", path.display())),
+        Err(e) => Err(Error::Failed(
+            anyhow::Error::from(e).context(format!("inspecting {}", path.display())),
+        )),
         Ok(m) if m.file_type().is_symlink() => Ok(Found::Link),
         Ok(m) if m.is_dir() => Ok(Found::Dir),
         Ok(m) if m.is_file() => Ok(Found::File),
@@ -292,7 +297,7 @@ fn backup_path(target: &Path) -> Result<PathBuf> {
 /// Returns one line per file for the user.
 ///
 /// # Errors
-/// A refusal ([`UsageError`], exit code 2) or an I/O error.
+/// A refusal ([`Error::Usage`], exit code 2) or an I/O error.
 pub fn write_all(dir: &Path, artifacts: &[Artifact], force: bool) -> Result<Vec<String>> {
     for a in artifacts {
         safe_relative(&a.path)?;
@@ -357,12 +362,12 @@ pub fn write_all(dir: &Path, artifacts: &[Artifact], force: bool) -> Result<Vec<
             check_parents(&root, Path::new(&a.path), &a.path)?;
         }
         let link = a.link_target();
-        let record: &[u8] = link.map_or(a.contents.as_bytes(), str::as_bytes);
+        let record: &[u8] = link.map_or(a.contents().as_bytes(), str::as_bytes);
         match &p.existing {
             Some((Ownership::Ours, bytes))
                 if bytes == record
                     && p.existing_is_link == link.is_some()
-                    && (link.is_some() || mode_is(&p.target, a.mode)) =>
+                    && (link.is_some() || mode_is(&p.target, a.mode())) =>
             {
                 state.record(&a.path, record);
                 lines.push(format!("unchanged {}", p.target.display()));
@@ -392,8 +397,8 @@ pub fn write_all(dir: &Path, artifacts: &[Artifact], force: bool) -> Result<Vec<
             symlink_atomic(&p.target, link)?;
             lines.push(format!("linked {} -> {link}", p.target.display()));
         } else {
-            write_atomic(&p.target, a.contents.as_bytes(), a.mode)?;
-            lines.push(format!("wrote {} ({:04o})", p.target.display(), a.mode));
+            write_atomic(&p.target, a.contents().as_bytes(), a.mode())?;
+            lines.push(format!("wrote {} ({:04o})", p.target.display(), a.mode()));
         }
         state.record(&a.path, record);
     }

@@ -7,56 +7,24 @@ use std::collections::BTreeMap;
 use anyhow::{Context as _, Result};
 use serde::Serialize;
 
-/// Every embedded template, keyed by its path under `templates/`.
-pub const EMBEDDED: &[(&str, &str)] = &[
-    (
-        "supervisord/conf.tera",
-        include_str!("../templates/supervisord/conf.tera"),
-    ),
-    (
-        "supervisord/program.tera",
-        include_str!("../templates/supervisord/program.tera"),
-    ),
-    (
-        "systemd/service.tera",
-        include_str!("../templates/systemd/service.tera"),
-    ),
-    (
-        "systemd/target.tera",
-        include_str!("../templates/systemd/target.tera"),
-    ),
-    (
-        "openrc/service.tera",
-        include_str!("../templates/openrc/service.tera"),
-    ),
-    (
-        "openrc/meta.tera",
-        include_str!("../templates/openrc/meta.tera"),
-    ),
-];
-
 /// A set of templates ready to render.
 pub struct Templates {
     tera: tera::Tera,
 }
 
 impl Templates {
-    /// The embedded templates.
-    ///
-    /// # Errors
-    /// Never for the embedded set (a test renders them all); see [`Self::with_overrides`].
-    pub fn embedded() -> Result<Self> {
-        Self::with_overrides(&BTreeMap::new())
-    }
-
-    /// The embedded templates with some replaced by name (`systemd/service.tera` → text).
+    /// The `embedded` templates (name → text, as every backend lists them) with some
+    /// replaced by name (`systemd/service.tera` → text).
     ///
     /// # Errors
     /// An override names no embedded template, or does not parse.
-    pub fn with_overrides(overrides: &BTreeMap<String, String>) -> Result<Self> {
+    pub fn new(
+        embedded: &[(&'static str, &'static str)],
+        overrides: &BTreeMap<String, String>,
+    ) -> Result<Self> {
         for name in overrides.keys() {
-            if !EMBEDDED.iter().any(|(n, _)| n == name) {
-                let known: Vec<&str> = EMBEDDED.iter().map(|(n, _)| *n).collect();
+            if !embedded.iter().any(|(n, _)| n == name) {
+                let known: Vec<&str> = embedded.iter().map(|(n, _)| *n).collect();
                 anyhow::bail!(
                     "template override `{name}` replaces nothing; known templates: {}",
                     known.join(", ")
@@ -65,7 +33,7 @@ impl Templates {
         }
         let mut tera = tera::Tera::default();
         tera.autoescape_on(vec![]);
-        let sources = EMBEDDED.iter().map(|(name, text)| {
+        let sources = embedded.iter().map(|(name, text)| {
             let text = overrides.get(*name).map_or(*text, String::as_str);
             (*name, text)
         });

@@ -1,11 +1,41 @@
 //! The capability report: which model features each backend carries natively, emulates or
 //! loses, and the warnings a given manifest triggers.
 
+use std::fmt;
+
 use serde::Serialize;
 
-use super::{Backend, Warning};
 use crate::manifest::RestartPolicy;
 use crate::model::{Dep, Logs, Model, Service};
+
+/// A loss or emulation the user should know about: one per feature and backend.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Warning {
+    /// The backend's name.
+    pub backend: &'static str,
+    /// The model feature concerned.
+    pub feature: Feature,
+    /// Services it applies to (empty: the whole stack).
+    pub services: Vec<String>,
+    /// What happens instead; details found while rendering follow after `; `.
+    pub message: String,
+}
+
+impl fmt::Display for Warning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: {} → {}",
+            self.backend,
+            self.feature.key(),
+            self.message
+        )?;
+        if !self.services.is_empty() {
+            write!(f, " ({})", self.services.join(", "))?;
+        }
+        Ok(())
+    }
+}
 
 /// A feature of the model that a backend may or may not express.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -89,6 +119,37 @@ impl Feature {
         Self::NamedInstances,
         Self::Groups,
     ];
+
+    /// The stable identifier (`snake_case`), the key in `backends --json`.
+    #[must_use]
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::Restart => "restart",
+            Self::RestartDelay => "restart_delay",
+            Self::StartLimit => "start_limit",
+            Self::StopSignal => "stop_signal",
+            Self::StopTimeout => "stop_timeout",
+            Self::SuccessExitCodes => "success_exit_codes",
+            Self::User => "user",
+            Self::Group => "group",
+            Self::WorkingDir => "working_dir",
+            Self::Environment => "environment",
+            Self::EnvironmentFile => "environment_file",
+            Self::ProcessLimits => "process_limits",
+            Self::MemoryMax => "memory_max",
+            Self::CpuQuota => "cpu_quota",
+            Self::LogFiles => "log_files",
+            Self::Requires => "requires",
+            Self::Wants => "wants",
+            Self::Ordering => "ordering",
+            Self::ExternalGate => "external_gate",
+            Self::Health => "health",
+            Self::PreStart => "pre_start",
+            Self::Instances => "instances",
+            Self::NamedInstances => "named_instances",
+            Self::Groups => "groups",
+        }
+    }
 
     /// The manifest key(s) the feature comes from.
     #[must_use]
@@ -178,53 +239,57 @@ impl Support {
     }
 }
 
-/// A backend's support for a feature (`Unsupported` when it does not list it).
+/// One warning per feature this model uses that the backend `name` emulates or loses
+/// (`support` is the backend's exhaustive table), then the details the backend found while
+/// rendering (`found`), merged into the warning of their feature.
 #[must_use]
-pub fn support(backend: &dyn Backend, feature: Feature) -> Support {
-    backend
-        .capabilities()
-        .iter()
-        .find(|(f, _)| *f == feature)
-        .map_or(
-            Support::Unsupported("not implemented by this backend"),
-            |(_, s)| *s,
-        )
-}
-
-/// One warning per feature this model uses that `backend` emulates or loses.
-#[must_use]
-pub fn warnings(backend: &dyn Backend, model: &Model) -> Vec<Warning> {
-    let mut out = Vec::new();
+pub fn warnings(
+    name: &'static str,
+    support: impl Fn(Feature) -> Support,
+    model: &Model,
+    found: Vec<Warning>,
+) -> Vec<Warning> {
+    let mut out: Vec<Warning> = Vec::new();
     for &feature in Feature::ALL {
         let services: Vec<String> = if feature == Feature::Groups {
             Vec::new()
         } else {
-            model
+            let users: Vec<String> = model
                 .services
                 .iter()
                 .filter(|s| feature.used_by(s))
                 .map(|s| s.name.clone())
-                .collect()
+                .collect();
+            if users.is_empty() {
+                continue;
+            }
+            users
         };
-        let used = if feature == Feature::Groups {
-            true
-        } else {
-            !services.is_empty()
-        };
-        if !used {
-            continue;
-        }
-        let message = match support(backend, feature) {
+        let message = match support(feature) {
             Support::Native => continue,
             Support::Emulated(how) => format!("emulated: {how}"),
             Support::Unsupported(what) => format!("not supported: {what}"),
         };
         out.push(Warning {
-            backend: backend.name(),
+            backend: name,
             feature,
             services,
             message,
         });
+    }
+    for w in found {
+        match out.iter_mut().find(|o| o.feature == w.feature) {
+            Some(o) => {
+                o.message.push_str("; ");
+                o.message.push_str(&w.message);
+                for s in w.services {
+                    if !o.services.contains(&s) {
+                        o.services.push(s);
+                    }
+                }
+            }
+            None => out.push(w),
+        }
     }
     out
 }

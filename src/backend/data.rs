@@ -1,7 +1,7 @@
-//! Per-backend data from `backends/<name>.toml`: install locations, file modes and the
-//! commands that enable, start, stop and inspect the generated artifacts.
+//! Per-backend data from `backends/<name>.toml`, the single source of install locations and
+//! of the commands that activate, drive and inspect the generated artifacts: the notes
+//! `generate` prints are made from it, and the lifecycle commands run it.
 
-use indexmap::IndexMap;
 use serde::Deserialize;
 
 /// The contents of one `backends/<name>.toml`.
@@ -14,11 +14,8 @@ pub struct BackendData {
     pub file_mode: u32,
     /// Mode of generated executables (scripts).
     pub exec_mode: u32,
-    /// Commands by purpose (`reload`, `enable`, `start`, `stop`, `status`); `{stack}` is
-    /// replaced by the stack name, `{dir}` by the install directory.
-    pub commands: IndexMap<String, Vec<String>>,
-    /// Programs the `verify` command runs.
-    pub verifiers: Vec<String>,
+    /// The commands, by purpose.
+    pub commands: Commands,
 }
 
 /// System-wide and per-user install directories.
@@ -29,6 +26,60 @@ pub struct InstallDirs {
     pub system: String,
     /// Per-user directory (`~` is the user's home), if the backend has one.
     pub user: Option<String>,
+    /// How to copy the generated tree there, when a plain copy loses something
+    /// (`{dir}` is the install directory).
+    pub copy: Option<Argv>,
+}
+
+/// An argv with placeholders: `{stack}` the stack name, `{unit}` a runtime unit (process,
+/// group or the stack), `{dir}` the install directory.
+pub type Argv = Vec<String>;
+
+/// What the init system is told, by purpose.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Commands {
+    /// Make the init system read changed files.
+    pub reload: Option<Argv>,
+    /// Start the stack at boot.
+    pub enable: Option<Argv>,
+    /// Undo `enable`.
+    pub disable: Option<Argv>,
+    /// Start a unit.
+    pub start: Argv,
+    /// Stop a unit.
+    pub stop: Argv,
+    /// Restart a unit.
+    pub restart: Argv,
+    /// The init system's own view of a unit.
+    pub status: Argv,
+    /// The unit's log, when the init system keeps one.
+    pub logs: Option<Argv>,
+}
+
+/// The values that fill a command's placeholders.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Fill<'a> {
+    /// `{stack}`.
+    pub stack: &'a str,
+    /// `{unit}`.
+    pub unit: &'a str,
+    /// `{dir}`.
+    pub dir: &'a str,
+}
+
+impl Fill<'_> {
+    /// `argv` with the placeholders filled in.
+    #[must_use]
+    pub fn apply(&self, argv: &[String]) -> Vec<String> {
+        argv.iter()
+            .map(|a| {
+                a.replace("{stack}", self.stack)
+                    .replace("{unit}", self.unit)
+                    .replace("{dir}", self.dir)
+            })
+            .collect()
+    }
 }
 
 impl BackendData {
@@ -42,13 +93,40 @@ impl BackendData {
         toml::from_str(text).expect("embedded backends/*.toml is valid")
     }
 
-    /// A command with `{stack}` and `{dir}` filled in.
+    /// The notes `generate` prints: how to install the files and drive the stack through
+    /// the unit `stack_unit` (when the backend has one).
     #[must_use]
-    pub fn command(&self, purpose: &str, stack: &str, dir: &str) -> Option<Vec<String>> {
-        self.commands.get(purpose).map(|argv| {
-            argv.iter()
-                .map(|a| a.replace("{stack}", stack).replace("{dir}", dir))
-                .collect()
-        })
+    pub fn notes(&self, stack: &str, stack_unit: Option<&str>) -> Vec<String> {
+        let dir = self.install.system.as_str();
+        let fill = |unit: &str, argv: &[String]| {
+            crate::escape::sh::join(&Fill { stack, unit, dir }.apply(argv))
+        };
+        let copy = self.install.copy.as_ref().map_or_else(
+            || format!("copy the files to {dir}"),
+            |c| format!("`{}`", fill("", c)),
+        );
+        let mut then: Vec<String> = self
+            .commands
+            .reload
+            .iter()
+            .map(|c| fill(stack, c))
+            .collect();
+        if let Some(u) = stack_unit {
+            then.extend(self.commands.enable.iter().map(|c| fill(u, c)));
+            then.push(fill(u, &self.commands.start));
+        }
+        let mut notes = vec![if then.is_empty() {
+            format!("install: {copy}")
+        } else {
+            format!("install: {copy}, then `{}`", then.join(" && "))
+        }];
+        if let Some(u) = stack_unit {
+            notes.push(format!(
+                "drive the stack: `{}`, `{}`",
+                fill(u, &self.commands.start),
+                fill(u, &self.commands.stop)
+            ));
+        }
+        notes
     }
 }

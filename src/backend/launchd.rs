@@ -5,22 +5,26 @@
 //! `exec "$@"`; groups have no launchd counterpart: the notes print `launchctl` loops instead.
 
 mod values;
-mod wrapper;
+pub mod verify;
 
 use std::collections::BTreeSet;
+use std::path::Path;
 use std::sync::LazyLock;
 
-use anyhow::{Context as _, Result};
+use anyhow::Context as _;
 use indexmap::IndexMap;
 use serde::Serialize;
 
-use super::{Artifact, Backend, BackendData, Feature, RenderContext, Rendered, Support, Warning};
-use crate::errors::UsageError;
+use super::capability::{Feature, Support, Warning};
+use super::data::{BackendData, Fill};
+use super::kit::{Artifact, Backend, RenderContext, Rendered, Report, Unit};
+use super::shared::wrapper::{self, Prelude};
+use crate::errors::{Error, Refusal, Result};
 use crate::escape::sh;
 use crate::manifest::RestartPolicy;
-use crate::model::{Logs, Model, Service, substitute};
+use crate::model::{DepKind, Logs, Model, Process, Service, Wait, substitute};
 
-pub use wrapper::TIMEOUT_SHIM;
+pub use super::shared::wrapper::TIMEOUT_SHIM;
 
 /// The launchd backend.
 pub struct Launchd;
@@ -32,113 +36,78 @@ static DATA: LazyLock<BackendData> =
 /// allows it.
 const OPEN_MAX: u64 = 10240;
 
-const CAPABILITIES: &[(Feature, Support)] = &[
-    (Feature::Restart, Support::Native),
-    (
-        Feature::RestartDelay,
-        Support::Emulated(
-            "ThrottleInterval (whole seconds, at least 1): launchd spawns a job at most once per interval, so a job that ran longer than that restarts at once",
-        ),
-    ),
-    (
-        Feature::StartLimit,
-        Support::Unsupported("launchd keeps restarting forever, throttled by ThrottleInterval"),
-    ),
-    (
-        Feature::StopSignal,
-        Support::Unsupported(
-            "launchd has no stop-signal key: it always sends SIGTERM, then SIGKILL after ExitTimeOut",
-        ),
-    ),
-    (Feature::StopTimeout, Support::Native),
-    (
-        Feature::SuccessExitCodes,
-        Support::Unsupported(
-            "KeepAlive.SuccessfulExit means exit status 0 only: with restart = on-failure a listed code is restarted like a failure",
-        ),
-    ),
-    (Feature::User, Support::Native),
-    (Feature::Group, Support::Native),
-    (Feature::WorkingDir, Support::Native),
-    (Feature::Environment, Support::Native),
-    (
-        Feature::EnvironmentFile,
-        Support::Emulated(
-            "the sh wrapper reads KEY=value lines literally (one pair of enclosing quotes removed, nothing executed, no escapes or expansion) and exports them; a missing file fails the start",
-        ),
-    ),
-    (Feature::ProcessLimits, Support::Native),
-    (
-        Feature::MemoryMax,
-        Support::Unsupported("macOS does not enforce a memory ceiling for launchd jobs"),
-    ),
-    (
-        Feature::CpuQuota,
-        Support::Unsupported("launchd has no CPU quota"),
-    ),
-    (Feature::LogFiles, Support::Native),
-    (
-        Feature::Requires,
-        Support::Emulated(
-            "launchd has no dependency model: the sh wrapper waits for the dependency's health check and fails the start when it does not pass in time (launchd retries per KeepAlive); stopping a dependency does not stop its dependents",
-        ),
-    ),
-    (
-        Feature::Wants,
-        Support::Emulated(
-            "the sh wrapper waits for the dependency's health check, then starts anyway",
-        ),
-    ),
-    (
-        Feature::Ordering,
-        Support::Emulated(
-            "the sh wrapper waits for the earlier service's health check, then starts anyway",
-        ),
-    ),
-    (
-        Feature::ExternalGate,
-        Support::Emulated(
-            "the sh wrapper polls the external's check before exec; requires: fails the start after wait_timeout, wants/after: starts anyway",
-        ),
-    ),
-    (
-        Feature::Health,
-        Support::Unsupported(
-            "launchd has no health checks; the check only gates the start of dependents",
-        ),
-    ),
-    (
-        Feature::PreStart,
-        Support::Emulated(
-            "the sh wrapper runs each command in order before exec and fails the start if one fails",
-        ),
-    ),
-    (
-        Feature::Instances,
-        Support::Emulated(
-            "one job per instance, {instance} substituted at generation time (regenerate to change them)",
-        ),
-    ),
-    (Feature::NamedInstances, Support::Native),
-    (
-        Feature::Groups,
-        Support::Unsupported(
-            "launchd has no job groups; the notes print launchctl loops that bootstrap / boot out the stack and each group",
-        ),
-    ),
-];
+/// The command-line name.
+const NAME: &str = "launchd";
+
+/// `--label-prefix`: the reverse-DNS label prefix (default `io.<stack>`).
+pub const LABEL_PREFIX: &str = "label-prefix";
 
 impl Backend for Launchd {
     fn name(&self) -> &'static str {
-        "launchd"
+        NAME
+    }
+
+    fn flags(&self) -> &'static [&'static str] {
+        &[LABEL_PREFIX]
     }
 
     fn summary(&self) -> &'static str {
         "launchd job plists (macOS): LABEL.plist per service and instance, for /Library/LaunchDaemons or ~/Library/LaunchAgents"
     }
 
-    fn capabilities(&self) -> &'static [(Feature, Support)] {
-        CAPABILITIES
+    fn support(&self, feature: Feature) -> Support {
+        match feature {
+            Feature::Restart
+            | Feature::StopTimeout
+            | Feature::User
+            | Feature::Group
+            | Feature::WorkingDir
+            | Feature::Environment
+            | Feature::ProcessLimits
+            | Feature::LogFiles
+            | Feature::NamedInstances => Support::Native,
+            Feature::RestartDelay => Support::Emulated(
+                "ThrottleInterval (whole seconds, at least 1): launchd spawns a job at most once per interval, so a job that ran longer than that restarts at once",
+            ),
+            Feature::StartLimit => Support::Unsupported(
+                "launchd keeps restarting forever, throttled by ThrottleInterval",
+            ),
+            Feature::StopSignal => Support::Unsupported(
+                "launchd has no stop-signal key: it always sends SIGTERM, then SIGKILL after ExitTimeOut",
+            ),
+            Feature::SuccessExitCodes => Support::Unsupported(
+                "KeepAlive.SuccessfulExit means exit status 0 only: with restart = on-failure a listed code is restarted like a failure",
+            ),
+            Feature::EnvironmentFile => Support::Emulated(wrapper::ENV_FILE_HOW),
+            Feature::MemoryMax => {
+                Support::Unsupported("macOS does not enforce a memory ceiling for launchd jobs")
+            }
+            Feature::CpuQuota => Support::Unsupported("launchd has no CPU quota"),
+            Feature::Requires => Support::Emulated(
+                "launchd has no dependency model: the sh wrapper waits for the dependency's health check and fails the start when it does not pass in time (launchd retries per KeepAlive); stopping a dependency does not stop its dependents",
+            ),
+            Feature::Wants => Support::Emulated(
+                "the sh wrapper waits for the dependency's health check, then starts anyway",
+            ),
+            Feature::Ordering => Support::Emulated(
+                "the sh wrapper waits for the earlier service's health check, then starts anyway",
+            ),
+            Feature::ExternalGate => Support::Emulated(
+                "the sh wrapper polls the external's check before exec; requires: fails the start after wait_timeout, wants/after: starts anyway",
+            ),
+            Feature::Health => Support::Unsupported(
+                "launchd has no health checks; the check only gates the start of dependents",
+            ),
+            Feature::PreStart => Support::Emulated(
+                "the sh wrapper runs each command in order before exec and fails the start if one fails",
+            ),
+            Feature::Instances => Support::Emulated(
+                "one job per instance, {instance} substituted at generation time (regenerate to change them)",
+            ),
+            Feature::Groups => Support::Unsupported(
+                "launchd has no job groups; the notes print launchctl loops that bootstrap / boot out the stack and each group",
+            ),
+        }
     }
 
     fn data(&self) -> &'static BackendData {
@@ -146,46 +115,62 @@ impl Backend for Launchd {
     }
 
     fn render(&self, model: &Model, ctx: &RenderContext<'_>) -> Result<Rendered> {
-        let prefix = label_prefix(model, ctx.options.label_prefix.as_deref())?;
+        let prefix = label_prefix(model, ctx.flags.value(LABEL_PREFIX))?;
         let mut out = Rendered::default();
         let mut labels = BTreeSet::new();
-        for svc in &model.services {
+        for (s, svc) in model.services.iter().enumerate() {
             values::check(svc)?;
-            let waits = wrapper::waits(model, svc);
-            for (feature, dep) in &waits.unwaitable {
+            let waits = model.waits(s);
+            for (kind, dep) in &waits.unwaitable {
                 out.warnings.push(Warning {
-                    backend: "launchd",
-                    feature: *feature,
+                    backend: NAME,
+                    feature: feature_of(*kind),
                     services: vec![svc.name.clone()],
                     message: format!(
-                        "not waitable: `{dep}` has no health check, so {} starts without waiting for it",
-                        svc.name
+                        "not waitable: `{}` has no health check, so {} starts without waiting for it",
+                        model.services[*dep].name, svc.name
                     ),
                 });
             }
-            for instance in instances(svc) {
-                let label = label(&prefix, svc, instance);
+            for p in model.view.processes_of(s) {
+                let label = label(&prefix, model, p);
                 if !labels.insert(label.clone()) {
-                    return Err(UsageError(format!(
-                        "two launchd jobs would both be labelled `{label}` (a service name with a dot clashes with an instance); rename one"
-                    ))
+                    return Err(Refusal::new(
+                        format!("services.{}", svc.name),
+                        format!("two launchd jobs would both be labelled `{label}` (a service name with a dot clashes with an instance)"),
+                    )
+                    .hint("rename one of the services (no dots)")
                     .into());
                 }
-                let job = job(svc, &waits, label.clone(), instance);
+                let job = job(svc, &waits.waits, label.clone(), p.instance.as_deref());
                 values::check_arguments(&label, &job.program_arguments)?;
-                out.artifacts.push(Artifact {
-                    path: format!("{label}.plist"),
-                    mode: DATA.file_mode,
-                    contents: to_xml(&job).with_context(|| format!("writing {label}.plist"))?,
-                });
+                let xml = to_xml(&job).with_context(|| format!("writing {label}.plist"))?;
+                out.artifacts.push(Artifact::file(
+                    format!("{label}.plist"),
+                    DATA.file_mode,
+                    xml,
+                ));
+                out.units.push(Unit::process(model, p, label));
             }
         }
         out.notes = notes(model, &prefix);
         Ok(out)
     }
+
+    fn verify(&self, dir: &Path, rendered: &Rendered) -> Result<Report> {
+        Ok(verify::check(dir, rendered)?)
+    }
 }
 
-/// The label prefix: the user's (checked) or `io.<stack>`.
+/// The feature a dependency edge of `kind` belongs to.
+fn feature_of(kind: DepKind) -> Feature {
+    match kind {
+        DepKind::Requires => Feature::Requires,
+        DepKind::Wants => Feature::Wants,
+        DepKind::After | DepKind::Before => Feature::Ordering,
+    }
+}
+
 fn label_prefix(model: &Model, given: Option<&str>) -> Result<String> {
     let Some(p) = given else {
         return Ok(format!("io.{}", model.name));
@@ -197,29 +182,18 @@ fn label_prefix(model: &Model, given: Option<&str>) -> Result<String> {
     if ok {
         Ok(p.to_owned())
     } else {
-        Err(UsageError(format!(
+        Err(Error::usage(format!(
             "--label-prefix `{}` is not a reverse-DNS name: use letters, digits and `-` in dot-separated parts, e.g. com.example.{}",
             p.escape_debug(),
             model.name
-        ))
-        .into())
+        )))
     }
 }
 
-/// The instances of a service (`[None]` when it is not instanced).
-fn instances(svc: &Service) -> Vec<Option<&str>> {
-    match &svc.instances {
-        None => vec![None],
-        Some(list) => list.iter().map(|i| Some(i.as_str())).collect(),
-    }
-}
-
-/// `<prefix>.<service>` or `<prefix>.<service>.<instance>`.
-fn label(prefix: &str, svc: &Service, instance: Option<&str>) -> String {
-    match instance {
-        None => format!("{prefix}.{}", svc.name),
-        Some(i) => format!("{prefix}.{}.{i}", svc.name),
-    }
+/// The job label of a process: `PREFIX.NAME` or `PREFIX.NAME.INSTANCE`.
+#[must_use]
+pub fn label(prefix: &str, model: &Model, p: &Process) -> String {
+    format!("{prefix}.{}", p.joined(&model.services[p.service], "."))
 }
 
 /// One launchd job, keys in the order they are written.
@@ -260,12 +234,18 @@ struct ResourceLimits {
     number_of_processes: Option<u64>,
 }
 
-fn job(svc: &Service, waits: &wrapper::Waits, label: String, instance: Option<&str>) -> Job {
-    let argv = svc.argv_for(instance);
-    let program_arguments = match wrapper::script(svc, waits, instance) {
-        Some(script) => wrapper::wrap(&script, &argv),
-        None => argv,
+fn job(svc: &Service, waits: &[Wait<'_>], label: String, instance: Option<&str>) -> Job {
+    let prelude = Prelude {
+        environment_file: svc.environment_file.as_deref(),
+        waits: waits.to_vec(),
+        pre_start: svc
+            .pre_start
+            .iter()
+            .map(|argv| argv.iter().map(|a| substitute(a, instance)).collect())
+            .collect(),
+        ..Prelude::default()
     };
+    let program_arguments = prelude.wrap(&svc.name, svc.argv_for(instance));
     let keep_alive = match svc.restart {
         RestartPolicy::Always => Some(KeepAlive::Always(true)),
         RestartPolicy::OnFailure => Some(KeepAlive::Conditions {
@@ -311,11 +291,11 @@ fn job(svc: &Service, waits: &wrapper::Waits, label: String, instance: Option<&s
 }
 
 /// The XML plist, with a comment naming its origin after the DOCTYPE line.
-fn to_xml(job: &Job) -> Result<String> {
+fn to_xml(job: &Job) -> anyhow::Result<String> {
     let mut buf = Vec::new();
     plist::to_writer_xml(&mut buf, job)?;
     let xml = String::from_utf8(buf)?;
-    let comment = format!("<!-- {} -->", super::HEADER.replace("--", "- -"));
+    let comment = format!("<!-- {} -->", super::kit::HEADER.replace("--", "- -"));
     let mut out = String::with_capacity(xml.len() + comment.len() + 2);
     for (i, line) in xml.lines().enumerate() {
         out.push_str(line);
@@ -330,24 +310,53 @@ fn to_xml(job: &Job) -> Result<String> {
 
 /// Labels of the named services, in start order, instances expanded.
 fn labels_in_order(model: &Model, prefix: &str, members: &[String]) -> Vec<String> {
+    let mut member = vec![false; model.services.len()];
+    for m in members {
+        if let Some(i) = model.view.service_id(m) {
+            member[i] = true;
+        }
+    }
     model
-        .start_order()
-        .into_iter()
-        .filter(|s| members.contains(&s.name))
-        .flat_map(|s| instances(s).into_iter().map(|i| label(prefix, s, i)))
+        .view
+        .order()
+        .iter()
+        .filter(|&&s| member[s])
+        .flat_map(|&s| model.view.processes_of(s))
+        .map(|p| label(prefix, model, p))
         .collect()
 }
 
 fn notes(model: &Model, prefix: &str) -> Vec<String> {
-    let mut notes = vec![format!(
-        "install: copy the plists to {} (owned by root:wheel, mode 0644; launchd loads them at boot and RunAtLoad starts them), \
-         or to {} for one user: there use the domain gui/$(id -u) instead of system; launchd ignores UserName/GroupName for agents and runs them as that user",
-        DATA.install.system,
-        DATA.install
-            .user
-            .as_deref()
-            .unwrap_or("~/Library/LaunchAgents"),
-    )];
+    let mut notes = DATA.notes(&model.name, None);
+    notes.push(format!(
+        "owned by root:wheel, mode 0644, launchd loads them at boot and RunAtLoad starts them; for one user copy them to {} and use the domain gui/$(id -u) instead of system (launchd ignores UserName/GroupName for agents)",
+        DATA.install.user.as_deref().unwrap_or_default(),
+    ));
+    let dir = DATA.install.system.as_str();
+    // each word quoted around the loop variable that stands for the label
+    let loop_over = |argv: &[String]| {
+        Fill {
+            stack: &model.name,
+            unit: "\0",
+            dir,
+        }
+        .apply(argv)
+        .iter()
+        .map(|w| {
+            w.split('\0')
+                .map(|part| {
+                    if part.is_empty() {
+                        String::new()
+                    } else {
+                        sh::quote(part)
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("\"$l\"")
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+    };
     let mut sets = vec![(format!("stack {}", model.name), model.stack_members.clone())];
     sets.extend(
         model
@@ -361,13 +370,14 @@ fn notes(model: &Model, prefix: &str) -> Vec<String> {
         let mut reverse = order.clone();
         reverse.reverse();
         notes.push(format!(
-            "start {what}: for l in {}; do launchctl bootstrap system \"{}/$l.plist\"; done",
+            "start {what}: for l in {}; do {}; done",
             words(&order),
-            DATA.install.system
+            loop_over(&DATA.commands.start)
         ));
         notes.push(format!(
-            "stop {what}: for l in {}; do launchctl bootout \"system/$l\"; done",
-            words(&reverse)
+            "stop {what}: for l in {}; do {}; done",
+            words(&reverse),
+            loop_over(&DATA.commands.stop)
         ));
     }
     let silent: Vec<&str> = model

@@ -5,20 +5,21 @@
 //! them in reverse start order, so `rc-service STACK start|stop` drives the whole stack.
 
 mod script;
+pub mod verify;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
+use std::path::Path;
 use std::sync::LazyLock;
 
-use anyhow::{Result, bail};
 use serde::Serialize;
 
-use super::{
-    Artifact, Backend, BackendData, Feature, HEADER, RenderContext, Rendered, Support, Warning,
-};
-use crate::errors::UsageError;
+use super::capability::{Feature, Support, Warning};
+use super::data::BackendData;
+use super::kit::{Artifact, Backend, HEADER, RenderContext, Rendered, Report, Unit, UnitKind};
+use crate::errors::{Refusal, Result};
 use crate::escape::openrc::{Piece, word};
 use crate::manifest::RestartPolicy;
-use crate::model::{Dep, Logs, Model, Service};
+use crate::model::{Logs, Model, Process, Service};
 
 /// The OpenRC backend.
 pub struct OpenRc;
@@ -26,92 +27,81 @@ pub struct OpenRc;
 static DATA: LazyLock<BackendData> =
     LazyLock::new(|| BackendData::parse(include_str!("../../backends/openrc.toml")));
 
+/// The command-line name.
+const NAME: &str = "openrc";
+
 /// Directory of the generated scripts inside the output directory.
 pub const DIR: &str = "init.d";
 
-const CAPABILITIES: &[(Feature, Support)] = &[
+const TEMPLATES: &[(&str, &str)] = &[
     (
-        Feature::Restart,
-        Support::Unsupported(
-            "on-failure: supervise-daemon respawns after every exit, clean or not, so it acts like always; never is emulated: respawn_max=1 and a /bin/sh guard that exits at once when supervise-daemon's start_count is not 0, so the process runs once and the service is then marked failed",
-        ),
-    ),
-    (Feature::RestartDelay, Support::Native),
-    (
-        Feature::StartLimit,
-        Support::Emulated(
-            "respawn_max = burst - 1 respawns within respawn_period = interval (supervise-daemon counts respawns, not starts, and opens its window at the first crash); then it gives up and marks the service failed",
-        ),
-    ),
-    (Feature::StopSignal, Support::Native),
-    (Feature::StopTimeout, Support::Native),
-    (
-        Feature::SuccessExitCodes,
-        Support::Emulated(
-            "nothing to set: OpenRC ignores the exit status of a stopped service, and supervise-daemon's respawn ignores exit codes",
-        ),
-    ),
-    (Feature::User, Support::Native),
-    (Feature::Group, Support::Native),
-    (Feature::WorkingDir, Support::Native),
-    (Feature::Environment, Support::Native),
-    (
-        Feature::EnvironmentFile,
-        Support::Emulated(
-            "start_pre() reads the file's KEY=value lines and passes each to supervise-daemon --env; the file is never run through the shell",
-        ),
-    ),
-    (Feature::ProcessLimits, Support::Native),
-    (
-        Feature::MemoryMax,
-        Support::Emulated(
-            "OpenRC cgroup settings (rc_cgroup_settings memory.max, rc_cgroup_memory on cgroup v1): they take effect only where OpenRC manages cgroups",
-        ),
+        "openrc/service.tera",
+        include_str!("../../templates/openrc/service.tera"),
     ),
     (
-        Feature::CpuQuota,
-        Support::Emulated(
-            "OpenRC cgroup settings (rc_cgroup_settings cpu.max, rc_cgroup_cpu on cgroup v1): they take effect only where OpenRC manages cgroups",
-        ),
-    ),
-    (Feature::LogFiles, Support::Native),
-    (Feature::Requires, Support::Native),
-    (Feature::Wants, Support::Native),
-    (Feature::Ordering, Support::Native),
-    (
-        Feature::ExternalGate,
-        Support::Emulated(
-            "start_pre() polls the external's check until it answers or its wait_timeout passes",
-        ),
-    ),
-    (Feature::Health, Support::Native),
-    (
-        Feature::PreStart,
-        Support::Emulated(
-            "start_pre() runs the commands as root in /, before supervise-daemon switches to the service's user, directory and environment",
-        ),
-    ),
-    (Feature::Instances, Support::Native),
-    (Feature::NamedInstances, Support::Native),
-    (
-        Feature::Groups,
-        Support::Emulated(
-            "a meta-service per group and for the stack wants its members (`want` + `after`); its stop() stops them in reverse start order, because OpenRC does not stop what a service wants",
-        ),
+        "openrc/meta.tera",
+        include_str!("../../templates/openrc/meta.tera"),
     ),
 ];
 
 impl Backend for OpenRc {
     fn name(&self) -> &'static str {
-        "openrc"
+        NAME
     }
 
     fn summary(&self) -> &'static str {
         "OpenRC service scripts (Alpine, Gentoo) under supervise-daemon: init.d/NAME, NAME.<instance> links, STACK meta-service"
     }
 
-    fn capabilities(&self) -> &'static [(Feature, Support)] {
-        CAPABILITIES
+    fn support(&self, feature: Feature) -> Support {
+        match feature {
+            Feature::RestartDelay
+            | Feature::StopSignal
+            | Feature::StopTimeout
+            | Feature::User
+            | Feature::Group
+            | Feature::WorkingDir
+            | Feature::Environment
+            | Feature::ProcessLimits
+            | Feature::LogFiles
+            | Feature::Requires
+            | Feature::Wants
+            | Feature::Ordering
+            | Feature::Health
+            | Feature::Instances
+            | Feature::NamedInstances => Support::Native,
+            Feature::Restart => Support::Unsupported(
+                "on-failure: supervise-daemon respawns after every exit, clean or not, so it acts like always; never is emulated: respawn_max=1 and a /bin/sh guard that exits at once when supervise-daemon's start_count is not 0, so the process runs once and the service is then marked failed",
+            ),
+            Feature::StartLimit => Support::Emulated(
+                "respawn_max = burst - 1 respawns within respawn_period = interval (supervise-daemon counts respawns, not starts, and opens its window at the first crash); then it gives up and marks the service failed",
+            ),
+            Feature::SuccessExitCodes => Support::Emulated(
+                "nothing to set: OpenRC ignores the exit status of a stopped service, and supervise-daemon's respawn ignores exit codes",
+            ),
+            Feature::EnvironmentFile => Support::Emulated(
+                "start_pre() reads the file's KEY=value lines and passes each to supervise-daemon --env; the file is never run through the shell",
+            ),
+            Feature::MemoryMax => Support::Emulated(
+                "OpenRC cgroup settings (rc_cgroup_settings memory.max, rc_cgroup_memory on cgroup v1): they take effect only where OpenRC manages cgroups",
+            ),
+            Feature::CpuQuota => Support::Emulated(
+                "OpenRC cgroup settings (rc_cgroup_settings cpu.max, rc_cgroup_cpu on cgroup v1): they take effect only where OpenRC manages cgroups",
+            ),
+            Feature::ExternalGate => Support::Emulated(
+                "start_pre() polls the external's check until it answers or its wait_timeout passes",
+            ),
+            Feature::PreStart => Support::Emulated(
+                "start_pre() runs the commands as root in /, before supervise-daemon switches to the service's user, directory and environment",
+            ),
+            Feature::Groups => Support::Emulated(
+                "a meta-service per group and for the stack wants its members (`want` + `after`); its stop() stops them in reverse start order, because OpenRC does not stop what a service wants",
+            ),
+        }
+    }
+
+    fn templates(&self) -> &'static [(&'static str, &'static str)] {
+        TEMPLATES
     }
 
     fn data(&self) -> &'static BackendData {
@@ -120,73 +110,69 @@ impl Backend for OpenRc {
 
     fn render(&self, model: &Model, ctx: &RenderContext<'_>) -> Result<Rendered> {
         let mut out = Rendered::default();
+        let stack_members = member_ids(model, &model.stack_members);
         out.artifacts.push(script_artifact(
             &model.name,
             ctx.templates.render(
                 "openrc/meta.tera",
-                &meta(model, &model.description, &model.stack_members, true),
+                &meta(model, &model.description, &stack_members, true),
             )?,
         ));
-        for svc in &model.services {
+        for (i, svc) in model.services.iter().enumerate() {
             let text = ctx
                 .templates
-                .render("openrc/service.tera", &script::build(model, svc))?;
+                .render("openrc/service.tera", &script::build(model, i))?;
             out.artifacts.push(script_artifact(&svc.name, text));
-            for inst in svc.instances.iter().flatten() {
-                out.artifacts.push(Artifact::symlink(
-                    &format!("{DIR}/{}.{inst}", svc.name),
-                    &svc.name,
-                ));
-            }
-            if let Some(l) = svc
-                .start_limit
-                .filter(|_| svc.restart != RestartPolicy::Never)
-            {
-                let respawns = u64::from(l.burst.saturating_sub(1).max(1));
-                if svc.restart_delay.secs_ceil() * respawns > l.interval.secs_ceil() {
-                    out.warnings.push(Warning {
-                        backend: "openrc",
-                        feature: Feature::StartLimit,
-                        services: vec![svc.name.clone()],
-                        message: format!(
-                            "restart_delay ({}) x {respawns} respawns exceeds the interval ({}): supervise-daemon can never reach the limit and respawns forever",
-                            svc.restart_delay, l.interval
-                        ),
-                    });
+            for p in model.view.processes_of(i) {
+                if p.instance.is_some() {
+                    out.artifacts.push(Artifact::symlink(
+                        format!("{DIR}/{}", process_name(model, p)),
+                        svc.name.clone(),
+                    ));
                 }
             }
-            if svc.health.is_some() && svc.restart == RestartPolicy::Never {
-                out.warnings.push(Warning {
-                    backend: "openrc",
-                    feature: Feature::Health,
-                    services: vec![svc.name.clone()],
-                    message: "restart = never: start_post() waits for the check once; no periodic healthcheck(), since supervise-daemon would restart the process".into(),
-                });
-            }
+            out.warnings.extend(service_warnings(svc));
         }
         for group in &model.groups {
+            let members = member_ids(model, &group.services);
             out.artifacts.push(script_artifact(
                 &group.name,
                 ctx.templates.render(
                     "openrc/meta.tera",
-                    &meta(model, &group.description, &group.services, false),
+                    &meta(model, &group.description, &members, false),
                 )?,
+            ));
+            out.units.push(Unit::grouping(
+                group.name.clone(),
+                &group.name,
+                UnitKind::Group,
             ));
         }
         let mut seen = BTreeSet::new();
         for a in &out.artifacts {
             if !seen.insert(a.path.as_str()) {
-                bail!(UsageError(format!(
-                    "OpenRC needs one file per service and instance, but `{}` would be written twice: a service name with a dot collides with an instance link; rename the service",
-                    a.path
-                )));
+                return Err(Refusal::new(
+                    format!("services.{}", a.path.trim_start_matches("init.d/")),
+                    format!("OpenRC needs one file per service and instance, but `{}` would be written twice: a service name with a dot collides with an instance link", a.path),
+                )
+                .hint("rename the service (no dots)")
+                .into());
             }
         }
-        out.notes.push(format!(
-            "install: `cp -a {DIR}/. {dir}/` (keeps the instance links), then `rc-update add {stack} default && rc-service {stack} start`",
-            dir = DATA.install.system,
-            stack = model.name
+        out.units.splice(
+            0..0,
+            model
+                .view
+                .processes()
+                .iter()
+                .map(|p| Unit::process(model, p, process_name(model, p))),
+        );
+        out.units.push(Unit::grouping(
+            model.name.clone(),
+            &model.name,
+            UnitKind::Stack,
         ));
+        out.notes = DATA.notes(&model.name, Some(&model.name));
         let journal: Vec<&str> = model
             .services
             .iter()
@@ -202,34 +188,71 @@ impl Backend for OpenRc {
         }
         Ok(out)
     }
+
+    fn verify(&self, dir: &Path, rendered: &Rendered) -> Result<Report> {
+        Ok(verify::check(dir, rendered)?)
+    }
+}
+
+/// What rendering `svc` finds beyond the capability table.
+fn service_warnings(svc: &Service) -> Vec<Warning> {
+    let mut out = Vec::new();
+    if let Some(l) = svc
+        .start_limit
+        .filter(|_| svc.restart != RestartPolicy::Never)
+    {
+        let respawns = u64::from(l.burst.saturating_sub(1).max(1));
+        if svc.restart_delay.secs_ceil().saturating_mul(respawns) > l.interval.secs_ceil() {
+            out.push(Warning {
+                backend: NAME,
+                feature: Feature::StartLimit,
+                services: vec![svc.name.clone()],
+                message: format!(
+                    "restart_delay ({}) x {respawns} respawns exceeds the interval ({}): supervise-daemon can never reach the limit and respawns forever",
+                    svc.restart_delay, l.interval
+                ),
+            });
+        }
+    }
+    if svc.health.is_some() && svc.restart == RestartPolicy::Never {
+        out.push(Warning {
+            backend: NAME,
+            feature: Feature::Health,
+            services: vec![svc.name.clone()],
+            message: "restart = never: start_post() waits for the check once; no periodic healthcheck(), since supervise-daemon would restart the process".into(),
+        });
+    }
+    out
 }
 
 fn script_artifact(name: &str, contents: String) -> Artifact {
-    Artifact {
-        path: format!("{DIR}/{name}"),
-        mode: DATA.exec_mode,
-        contents,
-    }
+    Artifact::file(format!("{DIR}/{name}"), DATA.exec_mode, contents)
 }
 
-/// The OpenRC service names a service runs as: `NAME`, or `NAME.<instance>` per instance.
+/// The OpenRC service name of a process: `NAME`, or `NAME.<instance>`.
 #[must_use]
-pub fn service_names(svc: &Service) -> Vec<String> {
-    match &svc.instances {
-        None => vec![svc.name.clone()],
-        Some(list) => list.iter().map(|i| format!("{}.{i}", svc.name)).collect(),
-    }
+pub fn process_name(model: &Model, p: &Process) -> String {
+    p.joined(&model.services[p.service], ".")
 }
 
-/// The OpenRC service names of the services among `deps`.
-fn dep_names(model: &Model, deps: &[Dep]) -> Vec<String> {
-    deps.iter()
-        .filter_map(|d| match d {
-            Dep::Service(n) => model.service(n),
-            Dep::External(_) => None,
-        })
-        .flat_map(service_names)
-        .collect()
+/// The OpenRC service names of service `s`'s processes.
+fn names_of(model: &Model, s: usize) -> impl Iterator<Item = String> + '_ {
+    model
+        .view
+        .processes_of(s)
+        .iter()
+        .map(move |p| process_name(model, p))
+}
+
+/// Service indices of the names in `members` (all exist in a valid model).
+fn member_ids(model: &Model, members: &[String]) -> Vec<bool> {
+    let mut out = vec![false; model.services.len()];
+    for m in members {
+        if let Some(i) = model.view.service_id(m) {
+            out[i] = true;
+        }
+    }
+    out
 }
 
 #[derive(Serialize)]
@@ -243,73 +266,46 @@ struct MetaScript {
     groups: String,
 }
 
-/// The start layer of every service: 0 without predecessors, else one more than its
-/// deepest predecessor (over all services, so ordering through a non-member is kept).
-fn layers(model: &Model) -> HashMap<&str, usize> {
-    let mut depth: HashMap<&str, usize> = HashMap::new();
-    for s in model.start_order() {
-        let preds = s
-            .requires
-            .iter()
-            .chain(&s.wants)
-            .chain(&s.after)
-            .filter_map(|d| match d {
-                Dep::Service(n) => Some(n.as_str()),
-                Dep::External(_) => None,
-            })
-            .chain(
-                model
-                    .services
-                    .iter()
-                    .filter(|t| t.before.contains(&s.name))
-                    .map(|t| t.name.as_str()),
-            );
-        let d = preds
-            .filter_map(|p| depth.get(p))
-            .map(|x| x + 1)
-            .max()
-            .unwrap_or(0);
-        depth.insert(&s.name, d);
+/// The meta-service of the stack (`groups`: true) or of a group; `members[i]` says whether
+/// service `i` belongs to it.
+fn meta(model: &Model, description: &str, members: &[bool], groups: bool) -> MetaScript {
+    let view = &model.view;
+    let order: Vec<usize> = view
+        .order()
+        .iter()
+        .copied()
+        .filter(|&i| members[i])
+        .collect();
+    let deepest = order.iter().map(|&i| view.layer(i)).max().unwrap_or(0);
+    let mut layers: Vec<Vec<String>> = vec![Vec::new(); deepest + 1];
+    for &i in order.iter().rev() {
+        let mut names: Vec<String> = names_of(model, i).collect();
+        names.reverse();
+        layers[view.layer(i)].extend(names);
     }
-    depth
-}
-
-/// The meta-service of the stack (`groups`: true) or of a group.
-fn meta(model: &Model, description: &str, members: &[String], groups: bool) -> MetaScript {
-    let order: Vec<&Service> = model
-        .start_order()
-        .into_iter()
-        .filter(|s| members.contains(&s.name))
-        .collect();
-    let depth = layers(model);
-    let deepest = depth.values().copied().max().unwrap_or(0);
-    let stop_layers = (0..=deepest)
-        .rev()
-        .map(|layer| {
-            order
-                .iter()
-                .rev()
-                .filter(|s| depth.get(s.name.as_str()) == Some(&layer))
-                .flat_map(|s| service_names(s).into_iter().rev())
-                .collect::<Vec<_>>()
-                .join(" ")
-        })
-        .filter(|l| !l.is_empty())
-        .collect();
     MetaScript {
         header: HEADER,
         description: word(&[Piece::Text(description)]),
         members: order
             .iter()
-            .flat_map(|s| service_names(s))
+            .flat_map(|&i| names_of(model, i))
             .collect::<Vec<_>>()
             .join(" "),
-        stop_layers,
+        stop_layers: layers
+            .into_iter()
+            .rev()
+            .filter(|l| !l.is_empty())
+            .map(|l| l.join(" "))
+            .collect(),
         groups: if groups {
             model
                 .groups
                 .iter()
-                .filter(|g| g.services.iter().all(|m| members.contains(m)))
+                .filter(|g| {
+                    g.services
+                        .iter()
+                        .all(|m| view.service_id(m).is_some_and(|i| members[i]))
+                })
                 .map(|g| g.name.as_str())
                 .collect::<Vec<_>>()
                 .join(" ")

@@ -10,14 +10,19 @@
 
 mod groups;
 pub mod program;
+pub mod verify;
 
 use std::collections::HashMap;
+use std::path::Path;
 use std::sync::LazyLock;
 
-use anyhow::Result;
 use serde::{Deserialize, Serialize};
 
-use super::{Artifact, Backend, BackendData, Feature, RenderContext, Rendered, Support};
+use super::capability::{Feature, Support};
+use super::data::BackendData;
+use super::kit::{Artifact, Backend, RenderContext, Rendered, Report, Unit, UnitKind};
+use super::shared::wrapper;
+use crate::errors::{Error, Refusal, Result};
 use crate::model::{Model, Service};
 use groups::{GroupSection, groups};
 use program::{Instance, ProgramSection};
@@ -72,110 +77,97 @@ static DATA: LazyLock<Data> = LazyLock::new(|| {
     }
 });
 
-const CAPABILITIES: &[(Feature, Support)] = &[
-    (Feature::Restart, Support::Native),
+const TEMPLATES: &[(&str, &str)] = &[
     (
-        Feature::RestartDelay,
-        Support::Unsupported(
-            "supervisord restarts a process that exits after startsecs at once; only starts that fail within startsecs back off (1s, 2s, 3s, …)",
-        ),
+        "supervisord/conf.tera",
+        include_str!("../../templates/supervisord/conf.tera"),
     ),
     (
-        Feature::StartLimit,
-        Support::Emulated(
-            "startretries = burst: supervisord gives up (FATAL) after that many starts in a row that fail within startsecs; the interval is not used",
-        ),
+        "supervisord/program.tera",
+        include_str!("../../templates/supervisord/program.tera"),
     ),
-    (Feature::StopSignal, Support::Native),
-    (Feature::StopTimeout, Support::Native),
-    (Feature::SuccessExitCodes, Support::Native),
-    (Feature::User, Support::Native),
-    (
-        Feature::Group,
-        Support::Unsupported(
-            "supervisord runs the program with the user's primary and supplementary groups; `group` is not applied",
-        ),
-    ),
-    (Feature::WorkingDir, Support::Native),
-    (Feature::Environment, Support::Native),
-    (
-        Feature::EnvironmentFile,
-        Support::Emulated(
-            "the /bin/sh wrapper sources the file with `set -a` (shell syntax: sh interprets quotes, `$` and `\\`); a missing file fails the start",
-        ),
-    ),
-    (
-        Feature::ProcessLimits,
-        Support::Emulated(
-            "the /bin/sh wrapper runs `ulimit -n`/`ulimit -u` before exec; raising past the hard limit needs supervisord's own limit (--standalone sets minfds/minprocs)",
-        ),
-    ),
-    (
-        Feature::MemoryMax,
-        Support::Unsupported(
-            "supervisord has no memory limits; nothing enforces limits.memory_max",
-        ),
-    ),
-    (
-        Feature::CpuQuota,
-        Support::Unsupported("supervisord has no CPU limits; nothing enforces limits.cpu_quota"),
-    ),
-    (Feature::LogFiles, Support::Native),
-    (
-        Feature::Requires,
-        Support::Emulated(
-            "priority orders the start; starting a dependent alone does not start the required service; when that has a health check, the /bin/sh wrapper waits until it passes (once, at start), otherwise priority only; stopping or a crash of the required service does not stop its dependents",
-        ),
-    ),
-    (
-        Feature::Wants,
-        Support::Emulated("priority order only (lower priority starts first)"),
-    ),
-    (
-        Feature::Ordering,
-        Support::Emulated(
-            "priority order only: supervisord spawns in ascending priority but does not wait for one program to be up before the next",
-        ),
-    ),
-    (
-        Feature::ExternalGate,
-        Support::Emulated(
-            "the /bin/sh wrapper polls the external's check until it answers or wait_timeout passes (then exits 1 and supervisord restarts it per `restart`), then execs the program",
-        ),
-    ),
-    (
-        Feature::Health,
-        Support::Unsupported(
-            "supervisord has no health checks, it only restarts processes that exit; dependents that require the service wait for its check once, at their start",
-        ),
-    ),
-    (
-        Feature::PreStart,
-        Support::Emulated(
-            "the /bin/sh wrapper runs the commands in order (as the service's user, in its directory) and stops at the first failure",
-        ),
-    ),
-    (Feature::Instances, Support::Native),
-    (
-        Feature::NamedInstances,
-        Support::Emulated(
-            "numprocs only counts 0..N-1: each named instance is its own [program:NAME_INSTANCE] with the name substituted",
-        ),
-    ),
-    (Feature::Groups, Support::Native),
 ];
+
+/// The command-line name.
+const NAME: &str = "supervisord";
+
+/// `--standalone`: emit a complete `supervisord.conf` instead of a conf.d include.
+pub const STANDALONE: &str = "standalone";
 
 impl Backend for Supervisord {
     fn name(&self) -> &'static str {
-        "supervisord"
+        NAME
+    }
+
+    fn flags(&self) -> &'static [&'static str] {
+        &[STANDALONE]
+    }
+
+    fn templates(&self) -> &'static [(&'static str, &'static str)] {
+        TEMPLATES
+    }
+
+    fn verify(&self, dir: &Path, rendered: &Rendered) -> Result<Report> {
+        Ok(verify::check(dir, rendered)?)
     }
 
     fn summary(&self) -> &'static str {
         "supervisord ini (conf.d include, or a complete supervisord.conf with --standalone): [program:x] per service, [group:STACK]"
     }
 
-    fn capabilities(&self) -> &'static [(Feature, Support)] {
-        CAPABILITIES
+    fn support(&self, feature: Feature) -> Support {
+        match feature {
+            Feature::Restart
+            | Feature::StopSignal
+            | Feature::StopTimeout
+            | Feature::SuccessExitCodes
+            | Feature::User
+            | Feature::WorkingDir
+            | Feature::Environment
+            | Feature::LogFiles
+            | Feature::Instances
+            | Feature::Groups => Support::Native,
+            Feature::RestartDelay => Support::Unsupported(
+                "supervisord restarts a process that exits after startsecs at once; only starts that fail within startsecs back off (1s, 2s, 3s, …)",
+            ),
+            Feature::StartLimit => Support::Emulated(
+                "startretries = burst: supervisord gives up (FATAL) after that many starts in a row that fail within startsecs; the interval is not used",
+            ),
+            Feature::Group => Support::Unsupported(
+                "supervisord runs the program with the user's primary and supplementary groups; `group` is not applied",
+            ),
+            Feature::EnvironmentFile => Support::Emulated(wrapper::ENV_FILE_HOW),
+            Feature::ProcessLimits => Support::Emulated(
+                "the /bin/sh wrapper runs `ulimit -n`/`ulimit -u` before exec; raising past the hard limit needs supervisord's own limit (--standalone sets minfds/minprocs)",
+            ),
+            Feature::MemoryMax => Support::Unsupported(
+                "supervisord has no memory limits; nothing enforces limits.memory_max",
+            ),
+            Feature::CpuQuota => Support::Unsupported(
+                "supervisord has no CPU limits; nothing enforces limits.cpu_quota",
+            ),
+            Feature::Requires => Support::Emulated(
+                "priority orders the start; starting a dependent alone does not start the required service; when that has a health check, the /bin/sh wrapper waits until it passes (once, at start) and fails the start when it does not in time, otherwise priority only; stopping or a crash of the required service does not stop its dependents",
+            ),
+            Feature::Wants => Support::Emulated(
+                "priority order; when the wanted service has a health check, the /bin/sh wrapper waits for it (once, at start), then starts anyway",
+            ),
+            Feature::Ordering => Support::Emulated(
+                "priority order: supervisord spawns in ascending priority but does not wait; when the earlier service has a health check, the /bin/sh wrapper waits for it (once, at start), then starts anyway",
+            ),
+            Feature::ExternalGate => Support::Emulated(
+                "the /bin/sh wrapper polls the external's check until it answers or wait_timeout passes (then exits 1 and supervisord restarts it per `restart`), then execs the program",
+            ),
+            Feature::Health => Support::Unsupported(
+                "supervisord has no health checks, it only restarts processes that exit; dependents that require the service wait for its check once, at their start",
+            ),
+            Feature::PreStart => Support::Emulated(
+                "the /bin/sh wrapper runs the commands in order (as the service's user, in its directory) and stops at the first failure",
+            ),
+            Feature::NamedInstances => Support::Emulated(
+                "numprocs only counts 0..N-1: each named instance is its own [program:NAME_INSTANCE] with the name substituted",
+            ),
+        }
     }
 
     fn data(&self) -> &'static BackendData {
@@ -185,7 +177,7 @@ impl Backend for Supervisord {
     fn render(&self, model: &Model, ctx: &RenderContext<'_>) -> Result<Rendered> {
         let mut out = Rendered::default();
         let programs = programs(model)?;
-        let groups = groups(model, &programs, &mut out.warnings);
+        let (groups, owner) = groups(model, &programs, &mut out.warnings);
         let mut sections = Vec::new();
         for p in &programs {
             let text = ctx
@@ -193,52 +185,94 @@ impl Backend for Supervisord {
                 .render("supervisord/program.tera", &p.section)?;
             sections.push(text.trim_end().to_owned());
         }
-        let daemon = if ctx.options.standalone {
-            let [socket, pidfile, logfile, childlogdir] =
-                program::daemon_paths(&model.name, &DATA.standalone)?;
-            let max = |f: fn(&Service) -> Option<u64>| model.services.iter().filter_map(f).max();
-            Some(Daemon {
-                socket,
-                pidfile,
-                logfile,
-                childlogdir,
-                minfds: max(|s| s.limits.nofile),
-                minprocs: max(|s| s.limits.nproc),
-            })
+        let standalone = ctx.flags.is_set(STANDALONE);
+        let daemon = if standalone {
+            Some(daemon(model)?)
         } else {
             None
         };
         let file = ConfFile {
-            header: super::HEADER,
+            header: super::kit::HEADER,
             description: model.description.clone(),
             daemon,
             groups,
             programs: sections,
         };
-        let standalone = ctx.options.standalone;
         let path = if standalone {
             "supervisord.conf".to_owned()
         } else {
             format!("{}.conf", model.name)
         };
-        out.artifacts.push(Artifact {
-            path: path.clone(),
-            mode: DATA.common.file_mode,
-            contents: ctx.templates.render("supervisord/conf.tera", &file)?,
-        });
-        out.notes.push(if standalone {
-            format!(
+        out.artifacts.push(Artifact::file(
+            path.clone(),
+            DATA.common.file_mode,
+            ctx.templates.render("supervisord/conf.tera", &file)?,
+        ));
+        out.units = units(model, &owner);
+        let stack_unit = format!("{}:*", model.name);
+        if standalone {
+            out.notes.push(format!(
                 "run: `supervisord -c {path}` (add -n to stay in the foreground; {} must exist), then `supervisorctl -c {path} status`",
                 DATA.standalone.childlogdir
-            )
+            ));
         } else {
-            format!(
-                "install: copy {path} to {} (RHEL: /etc/supervisord.d/{}.ini), then `supervisorctl reread && supervisorctl update`; drive the stack with `supervisorctl start|stop|restart '{}:*'`",
-                DATA.common.install.system, model.name, model.name
-            )
-        });
+            out.notes = DATA.common.notes(&model.name, Some(&stack_unit));
+            out.notes.push(format!(
+                "RHEL/Fedora/Alpine read /etc/supervisord.d/*.ini (Alpine /etc/supervisor.d/*.ini): copy {path} there as {}.ini",
+                model.name
+            ));
+        }
         Ok(out)
     }
+}
+
+/// The daemon's own sections of a standalone `supervisord.conf`.
+fn daemon(model: &Model) -> Result<Daemon> {
+    let [socket, pidfile, logfile, childlogdir] =
+        program::daemon_paths(&model.name, &DATA.standalone)?;
+    let max = |f: fn(&Service) -> Option<u64>| model.services.iter().filter_map(f).max();
+    Ok(Daemon {
+        socket,
+        pidfile,
+        logfile,
+        childlogdir,
+        minfds: max(|s| s.limits.nofile),
+        minprocs: max(|s| s.limits.nproc),
+    })
+}
+
+/// The names supervisorctl addresses: `GROUP:PROCESS` for every process, then each group
+/// with programs as `GROUP:*` (the stack's first).
+fn units(model: &Model, owner: &HashMap<&str, &str>) -> Vec<Unit> {
+    let mut out: Vec<Unit> = model
+        .view
+        .processes()
+        .iter()
+        .map(|p| {
+            let svc = &model.services[p.service];
+            let process = p.joined(svc, "_");
+            let name = match owner.get(svc.name.as_str()) {
+                Some(g) => format!("{g}:{process}"),
+                None => process,
+            };
+            Unit::process(model, p, name)
+        })
+        .collect();
+    out.push(Unit::grouping(
+        format!("{}:*", model.name),
+        &model.name,
+        UnitKind::Stack,
+    ));
+    for g in &model.groups {
+        if owner.values().any(|o| *o == g.name) {
+            out.push(Unit::grouping(
+                format!("{}:*", g.name),
+                &g.name,
+                UnitKind::Group,
+            ));
+        }
+    }
+    out
 }
 
 /// A service's program(s) with the process names supervisorctl shows.
@@ -251,24 +285,24 @@ struct Program {
 
 fn programs(model: &Model) -> Result<Vec<Program>> {
     let d = &DATA.program;
-    let priority: HashMap<&str, u32> = model
-        .start_order()
-        .iter()
-        .zip(0u32..)
-        .map(|(s, i)| (s.name.as_str(), d.priority_base + d.priority_step * i))
-        .collect();
+    let mut priority = vec![999u32; model.services.len()];
+    for (&s, i) in model.view.order().iter().zip(0u32..) {
+        priority[s] = d
+            .priority_base
+            .saturating_add(d.priority_step.saturating_mul(i));
+    }
     let mut out = Vec::new();
-    for svc in &model.services {
-        let prio = priority.get(svc.name.as_str()).copied().unwrap_or(999);
+    for (s, svc) in model.services.iter().enumerate() {
+        let prio = priority[s];
         let mut push = |name: String, inst: Instance<'_>, processes: Vec<String>| {
-            let section = program::section(model, svc, &name, inst, prio)?;
+            let section = program::section(model, s, &name, inst, prio)?;
             out.push(Program {
                 service: svc.name.clone(),
                 name,
                 processes,
                 section,
             });
-            anyhow::Ok(())
+            Ok::<(), Error>(())
         };
         match &svc.instances {
             None => push(svc.name.clone(), Instance::Single, vec![svc.name.clone()])?,
@@ -290,10 +324,11 @@ fn programs(model: &Model) -> Result<Vec<Program>> {
             if let Some(other) = seen.insert(name.clone(), &p.service)
                 && *other != p.service
             {
-                return Err(crate::errors::UsageError(format!(
-                    "supervisord names `{name}` twice (services `{other}` and `{}`): instances are named SERVICE_INSTANCE; rename one service",
-                    p.service
-                ))
+                return Err(Refusal::new(
+                    format!("services.{}", p.service),
+                    format!("supervisord names `{name}` twice (services `{other}` and `{}`): instances are named SERVICE_INSTANCE", p.service),
+                )
+                .hint("rename one of the services")
                 .into());
             }
         }
@@ -330,6 +365,6 @@ mod tests {
         assert_eq!(DATA.common.install.system, "/etc/supervisor/conf.d");
         assert_eq!(DATA.standalone.childlogdir, "/var/log/supervisor");
         assert!(DATA.program.startsecs >= 1 && DATA.program.priority_step > 0);
-        assert!(DATA.common.commands.contains_key("start"));
+        assert!(DATA.common.commands.start.iter().any(|a| a == "{unit}"));
     }
 }

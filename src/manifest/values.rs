@@ -22,6 +22,18 @@ impl Duration {
         self.0
     }
 
+    /// `self + other`, stopping at the largest duration instead of wrapping.
+    #[must_use]
+    pub const fn saturating_add(self, other: Self) -> Self {
+        Self(self.0.saturating_add(other.0))
+    }
+
+    /// `self × n`, stopping at the largest duration instead of wrapping.
+    #[must_use]
+    pub const fn saturating_mul(self, n: u64) -> Self {
+        Self(self.0.saturating_mul(n))
+    }
+
     /// Whole seconds, rounded up (init systems that only take seconds must not get 0 for 500ms).
     #[must_use]
     pub const fn secs_ceil(self) -> u64 {

@@ -5,8 +5,9 @@ use crate::manifest::Manifest;
 use crate::manifest::ServiceSpec;
 use crate::manifest::locate::FieldPath;
 
-use super::build::Errors;
-use super::{Dep, Service, graph};
+use super::graph::{self, DepKind};
+use super::problems::Errors;
+use super::{Dep, Service};
 
 /// Resolve the `key` list (`requires`, `wants`, `after`, `before`) of service `me`: its
 /// defaults first, then its own entries.
@@ -76,7 +77,14 @@ pub(super) fn check_cycles(errs: &mut Errors<'_>, m: &Manifest, services: &[Serv
         path.push(name(cycle[0].waiter));
         let why: Vec<String> = cycle
             .iter()
-            .map(|e| format!("{} {} {}", name(e.declared_in()), e.kind, name(e.target())))
+            .map(|e| {
+                format!(
+                    "{} {} {}",
+                    name(e.declared_in()),
+                    e.kind.key(),
+                    name(e.target())
+                )
+            })
             .collect();
         let first = cycle[0];
         errs.push(
@@ -97,21 +105,21 @@ pub(super) fn check_cycles(errs: &mut Errors<'_>, m: &Manifest, services: &[Serv
 }
 
 /// Where `declared_in.kind` names `target`: the service's own list, or `[defaults]`.
-fn edge_path(m: &Manifest, declared_in: &str, kind: &str, target: &str) -> FieldPath {
+fn edge_path(m: &Manifest, declared_in: &str, kind: DepKind, target: &str) -> FieldPath {
     let list = |s: &ServiceSpec| -> Option<Vec<String>> {
         match kind {
-            "requires" => s.requires.clone(),
-            "wants" => s.wants.clone(),
-            "after" => s.after.clone(),
-            _ => s.before.clone(),
+            DepKind::Requires => s.requires.clone(),
+            DepKind::Wants => s.wants.clone(),
+            DepKind::After => s.after.clone(),
+            DepKind::Before => s.before.clone(),
         }
     };
     let own = m.services.get(declared_in).and_then(list);
     if let Some(i) = own.and_then(|l| l.iter().position(|n| n == target)) {
-        return FieldPath::keys(&["services", declared_in, kind]).index(i);
+        return FieldPath::keys(&["services", declared_in, kind.key()]).index(i);
     }
     match list(&m.defaults).and_then(|l| l.iter().position(|n| n == target)) {
-        Some(i) => FieldPath::keys(&["defaults", kind]).index(i),
+        Some(i) => FieldPath::keys(&["defaults", kind.key()]).index(i),
         None => FieldPath::keys(&["services", declared_in]),
     }
 }

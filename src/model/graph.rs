@@ -5,7 +5,39 @@
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 
-use super::{Dep, Model, Service};
+use super::{Dep, Service};
+
+/// The kind of a dependency edge: the manifest list it was written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum DepKind {
+    /// `requires`: hard dependency, implies ordering.
+    Requires,
+    /// `wants`: soft dependency, implies ordering.
+    Wants,
+    /// `after`: ordering only.
+    After,
+    /// `before` (written on the earlier service): ordering only.
+    Before,
+}
+
+impl DepKind {
+    /// The manifest key the edge is written under.
+    #[must_use]
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::Requires => "requires",
+            Self::Wants => "wants",
+            Self::After => "after",
+            Self::Before => "before",
+        }
+    }
+
+    /// Whether a failed dependency fails the dependent (only `requires`).
+    #[must_use]
+    pub fn is_hard(self) -> bool {
+        self == Self::Requires
+    }
+}
 
 /// "`waiter` waits for `dep`", written as `declared_in.kind = [..]` in the manifest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -14,15 +46,15 @@ pub struct Edge {
     pub waiter: usize,
     /// Index of the service that must start first.
     pub dep: usize,
-    /// `requires`, `wants`, `after` or `before`.
-    pub kind: &'static str,
+    /// Which list the edge comes from.
+    pub kind: DepKind,
 }
 
 impl Edge {
     /// The service whose table holds this edge (`before` is written on the earlier one).
     #[must_use]
     pub fn declared_in(&self) -> usize {
-        if self.kind == "before" {
+        if self.kind == DepKind::Before {
             self.dep
         } else {
             self.waiter
@@ -32,7 +64,7 @@ impl Edge {
     /// The name the edge's list holds.
     #[must_use]
     pub fn target(&self) -> usize {
-        if self.kind == "before" {
+        if self.kind == DepKind::Before {
             self.waiter
         } else {
             self.dep
@@ -52,9 +84,9 @@ pub fn edges(services: &[Service]) -> Vec<Edge> {
     let mut out = Vec::new();
     for (b, svc) in services.iter().enumerate() {
         for (kind, list) in [
-            ("requires", &svc.requires),
-            ("wants", &svc.wants),
-            ("after", &svc.after),
+            (DepKind::Requires, &svc.requires),
+            (DepKind::Wants, &svc.wants),
+            (DepKind::After, &svc.after),
         ] {
             for dep in list {
                 if let Dep::Service(name) = dep
@@ -73,7 +105,7 @@ pub fn edges(services: &[Service]) -> Vec<Edge> {
                 out.push(Edge {
                     waiter: later,
                     dep: b,
-                    kind: "before",
+                    kind: DepKind::Before,
                 });
             }
         }
@@ -132,9 +164,8 @@ pub fn find_cycles(services: &[Service]) -> Vec<Vec<Edge>> {
     cycles
 }
 
-/// Services in dependency order; among services that are free to start, declaration order.
-pub fn start_order(model: &Model) -> Vec<&Service> {
-    let services = &model.services;
+/// Service indices in dependency order; among services free to start, declaration order.
+pub fn order(services: &[Service]) -> Vec<usize> {
     let n = services.len();
     let mut indegree = vec![0usize; n];
     let mut next: Vec<Vec<usize>> = vec![Vec::new(); n];
@@ -147,7 +178,7 @@ pub fn start_order(model: &Model) -> Vec<&Service> {
         (0..n).filter(|&i| indegree[i] == 0).map(Reverse).collect();
     let mut order = Vec::with_capacity(n);
     while let Some(Reverse(pick)) = ready.pop() {
-        order.push(&services[pick]);
+        order.push(pick);
         for &w in &next[pick] {
             indegree[w] -= 1;
             if indegree[w] == 0 {

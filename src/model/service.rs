@@ -3,9 +3,9 @@
 use crate::manifest::locate::FieldPath;
 use crate::manifest::{Duration, HealthSpec, Instances, Manifest, RestartPolicy, ServiceSpec};
 
-use super::build::{Errors, health_check};
 use super::check;
 use super::deps::deps;
+use super::problems::{Errors, health_check};
 use super::{Health, INSTANCE_PLACEHOLDER, Limits, Logs, Service, StartLimit};
 
 /// The largest instance count accepted.

@@ -114,3 +114,75 @@ fn tabs_and_unicode_are_fine_where_text_is_free() {
                 command = [\"/bin/a\", \"\\t\", \"ü\"]\nenvironment = { K = \"é\\t\" }\n";
     assert!(Model::from_toml("t.toml", text).is_ok());
 }
+
+mod view {
+    use crate::model::{DepKind, Model, Target};
+
+    const STACK: &str = r#"
+name = "t"
+[external.db]
+check = { tcp = "127.0.0.1:5432" }
+wait_timeout = "5s"
+[services.a]
+command = ["/bin/a"]
+requires = ["db"]
+health = { tcp = "127.0.0.1:1", interval = "1s", timeout = "1s", retries = 1 }
+[services.b]
+command = ["/bin/b"]
+requires = ["a"]
+after = ["a"]
+wants = ["db"]
+instances = ["x", "y"]
+[services.c]
+command = ["/bin/c"]
+wants = ["b"]
+[services.d]
+command = ["/bin/d"]
+before = ["a"]
+"#;
+
+    #[test]
+    fn one_expansion_typed_edges_and_memoized_budgets() {
+        let m = Model::from_toml("t.toml", STACK).expect("valid");
+        let names: Vec<String> = m
+            .view
+            .processes()
+            .iter()
+            .map(|p| p.joined(&m.services[p.service], "@"))
+            .collect();
+        assert_eq!(names, ["a", "b@x", "b@y", "c", "d"]);
+        // requires beats after for the same target: one edge, the strongest kind
+        let b = m.view.service_id("b").expect("b");
+        let deps = m.view.dependencies(b);
+        assert_eq!(deps.len(), 2);
+        assert_eq!(
+            (deps[0].target, deps[0].kind),
+            (Target::Service(0), DepKind::Requires)
+        );
+        assert_eq!(deps[1].kind, DepKind::Wants);
+        // a waits for db (5s) + its window (1s × 1 + 1s); d is ordered before a
+        let w = m.waits(b);
+        assert_eq!(w.waits[0].budget.millis(), 7_000);
+        assert!(w.waits[0].hard() && !w.waits[1].hard());
+        assert_eq!(m.view.ordered_before(0), [3]);
+        let c = m.waits(2);
+        assert!(c.waits.is_empty());
+        assert_eq!(c.unwaitable, vec![(DepKind::Wants, b)]);
+        let layers: Vec<usize> = (0..4).map(|i| m.view.layer(i)).collect();
+        assert_eq!(layers, [1, 2, 3, 0]);
+        assert_eq!(m.view.order(), [3, 0, 1, 2]);
+    }
+
+    #[test]
+    fn the_health_window_saturates() {
+        let h = crate::model::Health {
+            check: crate::model::Check::Http {
+                url: "http://x".into(),
+            },
+            interval: crate::manifest::Duration(u64::MAX / 2),
+            timeout: crate::manifest::Duration(u64::MAX),
+            retries: 3,
+        };
+        assert_eq!(h.window().millis(), u64::MAX);
+    }
+}

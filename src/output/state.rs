@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
-use anyhow::{Context as _, Result};
+use anyhow::Context as _;
 
-use crate::errors::UsageError;
+use crate::errors::{Error, Result};
 
 /// The file in an output directory that lists what openim-init wrote there.
 pub const STATE_FILE: &str = ".openim-init-files";
@@ -46,13 +46,16 @@ impl State {
         let path = dir.join(STATE_FILE);
         match std::fs::symlink_metadata(&path) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Self::default()),
-            Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+            Err(e) => {
+                return Err(Error::Failed(
+                    anyhow::Error::from(e).context(format!("reading {}", path.display())),
+                ));
+            }
             Ok(m) if !m.file_type().is_file() => {
-                return Err(UsageError(format!(
+                return Err(Error::Usage(format!(
                     "refusing to use {}: it is not a regular file",
                     path.display()
-                ))
-                .into());
+                )));
             }
             Ok(_) => {}
         }

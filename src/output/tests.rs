@@ -3,17 +3,11 @@
 use super::*;
 
 fn art(path: &str, contents: &str) -> Artifact {
-    Artifact {
-        path: path.to_owned(),
-        mode: 0o644,
-        contents: contents.to_owned(),
-    }
+    Artifact::file(path, 0o644, contents)
 }
 
 fn is_refusal(r: &Result<Vec<String>>) -> bool {
-    r.as_ref()
-        .err()
-        .is_some_and(|e| e.downcast_ref::<UsageError>().is_some())
+    matches!(r, Err(Error::Usage(_)))
 }
 
 /// Every file under `dir` (relative paths), to show that nothing was written.

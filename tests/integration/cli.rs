@@ -40,7 +40,9 @@ fn unknown_backend_is_a_usage_error() {
     let r = Cli::new().args(["generate", "--backend", "upstart"]).run();
     assert_eq!(r.code, 2);
     assert!(
-        r.stderr.contains("unknown backend `upstart`"),
+        r.stderr.contains("invalid value 'upstart'")
+            && r.stderr
+                .contains("possible values: systemd, openrc, supervisord, launchd"),
         "{}",
         r.stderr
     );
@@ -156,4 +158,23 @@ fn templates_dump_never_overwrites_an_edited_template() {
     let r = Cli::new().args(["templates", "dump"]).arg(dir.path()).run();
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert_eq!(std::fs::read_to_string(&tpl).expect("kept"), "# my edits\n");
+}
+
+#[test]
+fn a_flag_of_another_backend_is_a_usage_error() {
+    for (backend, flag) in [
+        ("systemd", vec!["--standalone"]),
+        ("openrc", vec!["--label-prefix", "com.example"]),
+    ] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let r = Cli::new()
+            .args(["generate", "--backend", backend])
+            .args(&flag)
+            .arg("--out")
+            .arg(dir.path())
+            .run();
+        assert_eq!(r.code, 2, "{backend} {flag:?}: {}", r.stderr);
+        assert!(r.stderr.contains("applies to --backend"), "{}", r.stderr);
+        assert_eq!(std::fs::read_dir(dir.path()).expect("dir").count(), 0);
+    }
 }

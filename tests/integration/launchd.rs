@@ -8,11 +8,10 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 
-use openim_init::backend::{self, RenderContext, RenderOptions};
+use openim_init::backend::{self, BackendKind, Flags};
 use openim_init::manifest::RestartPolicy;
 use openim_init::model::{Logs, Model, substitute};
-use openim_init::render::Templates;
-use openim_init::{output, verify};
+use openim_init::output;
 use serde_json::{Value, json};
 
 use crate::common::{Cli, fixture, generate_into, require};
@@ -61,7 +60,7 @@ fn every_plist_of_every_fixture_passes_plistlib_and_the_lint() {
         assert_eq!(files.len(), count, "{name}: {files:?}");
         let out = Command::new("python3")
             .arg("-c")
-            .arg(verify::launchd::LINT)
+            .arg(openim_init::backend::launchd::verify::LINT)
             .args(files.iter().map(|f| dir.path().join(f)))
             .output()
             .expect("lint runs");
@@ -118,9 +117,9 @@ fn plist_keys_say_exactly_what_the_manifest_says() {
                 let argv = svc.argv_for(inst);
                 let pa: Vec<String> =
                     serde_json::from_value(job["ProgramArguments"].clone()).expect("strings");
-                let wrapped = pa.len() >= 4 && pa[..2] == ["/bin/sh", "-c"] && pa[3] == "sh";
+                let wrapped = pa.len() >= 4 && pa[..2] == ["/bin/sh", "-c"] && pa[3] == svc.name;
                 if wrapped {
-                    assert!(pa[2].ends_with("\nexec \"$@\""), "{label}: {}", pa[2]);
+                    assert!(pa[2].ends_with("; exec \"$@\""), "{label}: {}", pa[2]);
                     assert_eq!(pa[4..], argv[..], "{label}");
                 } else {
                     assert_eq!(pa, argv, "{label}");
@@ -188,20 +187,15 @@ fn verify_reports_broken_plists() {
     if !require(have("python3"), "python3 (plistlib) is needed") {
         return;
     }
-    let templates = Templates::embedded().expect("templates");
-    let launchd = backend::by_name("launchd").expect("registered");
-    let rendered = backend::render(
-        launchd,
-        &model("full"),
-        &RenderContext {
-            templates: &templates,
-            options: &RenderOptions::default(),
-        },
-    )
-    .expect("renders");
+    let launchd = BackendKind::Launchd;
+    let rendered =
+        backend::render_embedded(launchd, &model("full"), &Flags::default()).expect("renders");
     let tmp = tempfile::tempdir().expect("tempdir");
     output::write_all(tmp.path(), &rendered.artifacts, false).expect("written");
-    let clean = verify::check("launchd", tmp.path(), &rendered).expect("verifier runs");
+    let clean = launchd
+        .backend()
+        .verify(tmp.path(), &rendered)
+        .expect("verifier runs");
     assert!(clean.findings.is_empty(), "{:?}", clean.findings);
     let edit = |file: &str, from: &str, to: &str| {
         let p = tmp.path().join(file);
@@ -220,7 +214,10 @@ fn verify_reports_broken_plists() {
         "<integer>30</integer>",
         "<string>30</string>",
     );
-    let r = verify::check("launchd", tmp.path(), &rendered).expect("verifier runs");
+    let r = launchd
+        .backend()
+        .verify(tmp.path(), &rendered)
+        .expect("verifier runs");
     let all = r.findings.join("\n");
     assert!(
         all.contains("io.full.api.plist: unknown key 'RunAtLoadd'"),
@@ -339,10 +336,10 @@ fn groups_become_launchctl_loops_in_start_order() {
         .arg(fixture("full.toml"))
         .ok();
     assert!(r.stderr.contains(
-        "start group backend: for l in io.full.worker.eu-1 io.full.worker.us_2 io.full.indexer.0 io.full.indexer.1 io.full.indexer.2; do launchctl bootstrap system \"/Library/LaunchDaemons/$l.plist\"; done"
+        "start group backend: for l in io.full.worker.eu-1 io.full.worker.us_2 io.full.indexer.0 io.full.indexer.1 io.full.indexer.2; do launchctl bootstrap system /Library/LaunchDaemons/\"$l\".plist; done"
     ), "{}", r.stderr);
     assert!(r.stderr.contains(
-        "stop stack full: for l in io.full.cron io.full.indexer.2 io.full.indexer.1 io.full.indexer.0 io.full.worker.us_2 io.full.worker.eu-1 io.full.api; do launchctl bootout \"system/$l\"; done"
+        "stop stack full: for l in io.full.cron io.full.indexer.2 io.full.indexer.1 io.full.indexer.0 io.full.worker.us_2 io.full.worker.eu-1 io.full.api; do launchctl bootout system/\"$l\"; done"
     ), "{}", r.stderr);
     assert!(
         r.stderr

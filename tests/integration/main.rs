@@ -14,6 +14,7 @@ mod e2e_openrc;
 mod e2e_supervisord;
 mod e2e_systemd;
 mod e2e_verify;
+mod env_file;
 mod errors;
 mod harness;
 mod launchd;

@@ -5,8 +5,9 @@ mod quoting;
 
 use std::process::Command;
 
+use openim_init::backend::BackendKind;
 use openim_init::backend::{Artifact, Rendered};
-use openim_init::{output, verify};
+use openim_init::output;
 
 use crate::common::{Cli, FIXTURES, fixture, generate_into, is_root, require};
 
@@ -69,7 +70,8 @@ fn verify_passes_on_the_builtin_stack() {
         "{}",
         r.stdout
     );
-    let openrc = verify::openrc::rc_depend().is_some() && which::which("openrc-run").is_ok();
+    let openrc = openim_init::backend::openrc::verify::rc_depend().is_some()
+        && which::which("openrc-run").is_ok();
     if require(
         openrc && is_root(),
         "OpenRC installed and root for the dependency check",
@@ -88,10 +90,8 @@ fn verify_passes_on_the_builtin_stack() {
 
 #[test]
 fn verify_reports_syntax_errors_and_missing_services() {
-    let script = |path: &str, body: &str| Artifact {
-        path: path.into(),
-        mode: 0o755,
-        contents: format!("#!/sbin/openrc-run\n{body}\n"),
+    let script = |path: &str, body: &str| {
+        Artifact::file(path, 0o755, format!("#!/sbin/openrc-run\n{body}\n"))
     };
     let rendered = Rendered {
         artifacts: vec![
@@ -104,10 +104,14 @@ fn verify_reports_syntax_errors_and_missing_services() {
     };
     let tmp = tempfile::tempdir().expect("tempdir");
     output::write_all(tmp.path(), &rendered.artifacts, false).expect("write");
-    let report = verify::check("openrc", tmp.path(), &rendered).expect("verifier runs");
+    let report = BackendKind::Openrc
+        .backend()
+        .verify(tmp.path(), &rendered)
+        .expect("verifier runs");
     let all = report.findings.join("\n");
     assert!(all.contains("sh -n init.d/broken:"), "{all}");
-    let openrc = verify::openrc::rc_depend().is_some() && which::which("openrc-run").is_ok();
+    let openrc = openim_init::backend::openrc::verify::rc_depend().is_some()
+        && which::which("openrc-run").is_ok();
     if require(
         openrc && is_root(),
         "OpenRC installed and root for the dependency check",

@@ -1,10 +1,9 @@
 //! One combined snapshot per fixture × backend (every file under a `==== path (mode) ====`
 //! header, then the warnings and notes), plus the capability matrix.
 
-use openim_init::backend::{self, RenderContext, RenderOptions};
+use openim_init::backend::{self, BackendKind, Flags};
 use openim_init::model::Model;
 use openim_init::output;
-use openim_init::render::Templates;
 
 use crate::common::{FIXTURES, fixture, insta_settings};
 
@@ -17,17 +16,8 @@ fn load(name: &str) -> Model {
     Model::from_toml(&format!("{name}.toml"), &text).expect("fixture valid")
 }
 
-fn combined(b: &dyn backend::Backend, model: &Model, options: &RenderOptions) -> String {
-    let templates = Templates::embedded().expect("embedded templates");
-    let r = backend::render(
-        b,
-        model,
-        &RenderContext {
-            templates: &templates,
-            options,
-        },
-    )
-    .expect("renders");
+fn combined(kind: BackendKind, model: &Model) -> String {
+    let r = backend::render_embedded(kind, model, &Flags::default()).expect("renders");
     let mut text = output::to_text(&r.artifacts);
     for w in &r.warnings {
         text.push_str(&format!("==== warning ====\n{w}\n"));
@@ -42,13 +32,10 @@ fn combined(b: &dyn backend::Backend, model: &Model, options: &RenderOptions) ->
 fn every_backend_every_fixture() {
     let settings = insta_settings("render");
     settings.bind(|| {
-        for b in backend::all() {
+        for &kind in BackendKind::ALL {
             for name in FIXTURES.iter().copied().chain(["openim"]) {
                 let model = load(name);
-                insta::assert_snapshot!(
-                    format!("{}__{name}", b.name()),
-                    combined(*b, &model, &RenderOptions::default())
-                );
+                insta::assert_snapshot!(format!("{}__{name}", kind.name()), combined(kind, &model));
             }
         }
     });
@@ -57,9 +44,26 @@ fn every_backend_every_fixture() {
 #[test]
 fn rendering_is_deterministic() {
     let model = load("full");
-    for b in backend::all() {
-        let a = combined(*b, &model, &RenderOptions::default());
-        let again = combined(*b, &model, &RenderOptions::default());
-        assert_eq!(a, again, "{} output differs between two renders", b.name());
+    for &kind in BackendKind::ALL {
+        let a = combined(kind, &model);
+        let again = combined(kind, &model);
+        assert_eq!(
+            a,
+            again,
+            "{} output differs between two renders",
+            kind.name()
+        );
     }
+}
+
+/// The whole capability matrix, as `backends` prints it and as JSON (stable feature ids).
+#[test]
+fn capability_matrix() {
+    insta_settings("backends").bind(|| {
+        insta::assert_snapshot!("matrix", openim_init::cmd::backends::matrix_text());
+        insta::assert_snapshot!(
+            "matrix_json",
+            serde_json::to_string_pretty(&openim_init::cmd::backends::matrix_json()).expect("json")
+        );
+    });
 }

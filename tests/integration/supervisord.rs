@@ -9,9 +9,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use openim_init::backend::supervisord::program::{EXPORTS_END, WRAPPER_SHELL};
+use openim_init::backend::shared::wrapper::{EXPORTS_END, SHELL as WRAPPER_SHELL};
+use openim_init::backend::supervisord::verify::{Parsed, parse, python};
 use openim_init::model::{Model, Service, substitute};
-use openim_init::verify::supervisord::{Parsed, parse, python};
 use serde_json::Value;
 
 use crate::common::{Cli, fixture, generate_into, require};
@@ -101,10 +101,7 @@ fn unwrap(svc: &Service, inst: Option<&str>, argv: Vec<String>) -> Launch {
     assert_eq!(argv[..2], [WRAPPER_SHELL, "-c"], "{argv:?}");
     assert_eq!(argv[3], svc.name, "$0 of the wrapper");
     let script = argv[2].clone();
-    assert!(
-        script.starts_with("set -e; ") && script.ends_with("; exec \"$@\""),
-        "{script}"
-    );
+    assert!(script.ends_with("; exec \"$@\""), "{script}");
     let mut rest = argv[4..].to_vec();
     let mut exports = Vec::new();
     if script.contains("export \"$1\"") {
@@ -313,8 +310,8 @@ fn verify_reports_what_supervisor_rejects_or_ignores() {
         let tpl = tempfile::tempdir().expect("tempdir");
         let path = tpl.path().join("supervisord/program.tera");
         std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
-        let base = openim_init::render::EMBEDDED
-            .iter()
+        let base = openim_init::backend::embedded_templates()
+            .into_iter()
             .find(|(n, _)| *n == "supervisord/program.tera")
             .expect("embedded")
             .1;

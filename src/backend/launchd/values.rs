@@ -1,9 +1,7 @@
 //! Values a plist cannot hold (see [`crate::escape::plist`]): an error naming the field
 //! instead of a file that no plist parser reads.
 
-use anyhow::Result;
-
-use crate::errors::UsageError;
+use crate::errors::{Refusal, Result};
 use crate::escape::plist::text_problem;
 use crate::model::{Logs, Service};
 
@@ -41,11 +39,11 @@ pub fn check(svc: &Service) -> Result<()> {
     }
     for (field, v) in values {
         if let Some(p) = text_problem(v) {
-            return Err(UsageError(format!(
-                "services.{}.{field} `{}`: {p}",
-                svc.name,
-                v.escape_debug()
-            ))
+            return Err(Refusal::new(
+                format!("services.{}.{field}", svc.name),
+                format!("`{}`: {p}", v.escape_debug()),
+            )
+            .hint("no plist can hold this text: change it in the manifest")
             .into());
         }
     }
@@ -55,7 +53,11 @@ pub fn check(svc: &Service) -> Result<()> {
 /// The job's arguments as a whole (they also carry the checks of its dependencies).
 pub fn check_arguments(label: &str, argv: &[String]) -> Result<()> {
     match argv.iter().find_map(|a| text_problem(a)) {
-        Some(p) => Err(UsageError(format!("launchd job {label}: an argument {p}")).into()),
+        Some(p) => Err(
+            Refusal::new(format!("launchd job {label}"), format!("an argument {p}"))
+                .hint("no plist can hold this text: change it in the manifest")
+                .into(),
+        ),
         None => Ok(()),
     }
 }

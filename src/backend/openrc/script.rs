@@ -3,12 +3,12 @@
 
 use serde::Serialize;
 
-use super::{dep_names, service_names};
-use crate::backend::HEADER;
+use super::names_of;
+use crate::backend::kit::HEADER;
+use crate::backend::shared::{gate, wrapper};
 use crate::escape::openrc::{Piece, eval_assign, pieces, word};
-use crate::gate;
 use crate::manifest::{Duration, RestartPolicy};
-use crate::model::{Logs, Model, Service};
+use crate::model::{DepKind, Logs, Model, Service, Target};
 
 /// The guard that makes `restart = never` run the process once under supervise-daemon: it
 /// execs the command only on the first spawn (`start_count` 0, written by supervise-daemon
@@ -38,7 +38,8 @@ pub struct ServiceScript {
     env_file: Option<String>,
     /// `checkpath` commands that create the log files for the service's user.
     log_files: Vec<String>,
-    /// Readiness gates on externals: one shell line each, run in a subshell.
+    /// Readiness gates on externals: one shell line each (a subshell that fails the start, or
+    /// goes on for a soft dependency).
     gates: Vec<String>,
     /// `pre_start` commands, quoted.
     pre_start: Vec<String>,
@@ -68,9 +69,10 @@ fn assign(lines: &mut Vec<String>, var: &str, words: &[Vec<Piece<'_>>]) {
     lines.extend(eval_assign(var, words));
 }
 
-/// Build the context for `svc`.
+/// Build the context for service `s`.
 #[must_use]
-pub fn build(model: &Model, svc: &Service) -> ServiceScript {
+pub fn build(model: &Model, s: usize) -> ServiceScript {
+    let svc = &model.services[s];
     let inst = svc.is_instanced();
     let never = svc.restart == RestartPolicy::Never;
 
@@ -206,7 +208,7 @@ pub fn build(model: &Model, svc: &Service) -> ServiceScript {
         command,
         settings,
         cgroup,
-        depend: depend(model, svc),
+        depend: depend(model, s),
         limits: [("-n", svc.limits.nofile), ("-u", svc.limits.nproc)]
             .iter()
             .filter_map(|(flag, v)| v.map(|n| format!("ulimit {flag} {n}")))
@@ -216,11 +218,12 @@ pub fn build(model: &Model, svc: &Service) -> ServiceScript {
             .as_deref()
             .map(|f| word(&[Piece::Text(f)])),
         log_files: log_files(model, svc, owner.as_deref(), &log_pieces),
-        gates: svc
-            .external_deps()
-            .into_iter()
-            .filter_map(|n| model.external(n))
-            .map(|e| gate::wait_script(&format!("external {}", e.name), &e.check, e.wait_timeout))
+        gates: model
+            .waits(s)
+            .waits
+            .iter()
+            .filter(|w| w.external)
+            .map(|w| wrapper::wait_line(w, "return 1"))
             .collect(),
         pre_start: svc
             .pre_start
@@ -232,10 +235,10 @@ pub fn build(model: &Model, svc: &Service) -> ServiceScript {
                     .join(" ")
             })
             .collect(),
-        ready: svc.health.as_ref().map(|h| {
-            let wait = Duration(h.interval.millis() * u64::from(h.retries) + h.timeout.millis());
-            gate::wait_script(&svc.name, &h.check, wait)
-        }),
+        ready: svc
+            .health
+            .as_ref()
+            .map(|h| gate::wait_script(&svc.name, &h.check, h.window())),
         health,
     }
 }
@@ -267,26 +270,25 @@ fn log_files(
     lines
 }
 
-fn depend(model: &Model, svc: &Service) -> Vec<String> {
-    let need = dep_names(model, &svc.requires);
-    let want = dep_names(model, &svc.wants);
-    let mut after: Vec<String> = Vec::new();
-    for n in need
-        .iter()
-        .chain(&want)
-        .cloned()
-        .chain(dep_names(model, &svc.after))
-    {
-        if !after.contains(&n) {
-            after.push(n);
+fn depend(model: &Model, s: usize) -> Vec<String> {
+    let (mut need, mut want, mut after, mut before) = (vec![], vec![], vec![], vec![]);
+    for d in model.view.dependencies(s) {
+        let Target::Service(t) = d.target else {
+            continue;
+        };
+        let names: Vec<String> = names_of(model, t).collect();
+        match d.kind {
+            DepKind::Requires => need.extend(names.iter().cloned()),
+            DepKind::Wants => want.extend(names.iter().cloned()),
+            DepKind::After | DepKind::Before => {}
+        }
+        after.extend(names);
+    }
+    for name in &model.services[s].before {
+        if let Some(t) = model.view.service_id(name) {
+            before.extend(names_of(model, t));
         }
     }
-    let before: Vec<String> = svc
-        .before
-        .iter()
-        .filter_map(|n| model.service(n))
-        .flat_map(service_names)
-        .collect();
     [
         ("need", need),
         ("want", want),

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use serde::Serialize;
 
 use super::Program;
-use crate::backend::{Feature, Warning};
+use crate::backend::capability::{Feature, Warning};
 use crate::model::Model;
 
 /// A `[group:x]` (when it has programs of its own) and comments.
@@ -22,12 +22,18 @@ pub(super) struct GroupSection {
 /// group only: the stack's group first, then `[groups.X]` in order. A group whose members
 /// are taken keeps the rest; one left empty becomes a comment with the supervisorctl
 /// command that drives its members. Each such loss is a warning.
-pub(super) fn groups(
-    model: &Model,
+/// Also returns the group each service's programs joined.
+pub(super) fn groups<'m>(
+    model: &'m Model,
     programs: &[Program],
     warnings: &mut Vec<Warning>,
-) -> Vec<GroupSection> {
+) -> (Vec<GroupSection>, HashMap<&'m str, &'m str>) {
     let mut owner: HashMap<&str, &str> = HashMap::new();
+    let mut of_service: HashMap<&str, Vec<&Program>> = HashMap::new();
+    for p in programs {
+        of_service.entry(p.service.as_str()).or_default().push(p);
+    }
+    let of = |svc: &str| of_service.get(svc).map_or(&[][..], Vec::as_slice);
     let mut out = Vec::new();
     let wanted = std::iter::once((
         model.name.as_str(),
@@ -54,7 +60,7 @@ pub(super) fn groups(
                 continue;
             }
             owner.insert(member, name);
-            for p in programs.iter().filter(|p| &p.service == member) {
+            for p in of(member) {
                 section.programs.push(p.name.clone());
                 section.priority = section.priority.min(p.section.priority());
             }
@@ -63,9 +69,8 @@ pub(super) fn groups(
             let specs: Vec<String> = taken
                 .iter()
                 .flat_map(|(svc, group)| {
-                    programs
+                    of(svc)
                         .iter()
-                        .filter(move |p| p.service == *svc)
                         .flat_map(move |p| p.processes.iter().map(move |n| format!("{group}:{n}")))
                 })
                 .collect();
@@ -88,7 +93,7 @@ pub(super) fn groups(
             );
             section.comments.push(message.clone());
             warnings.push(Warning {
-                backend: "supervisord",
+                backend: super::NAME,
                 feature: Feature::Groups,
                 services: taken.iter().map(|(s, _)| (*s).to_owned()).collect(),
                 message,
@@ -96,5 +101,5 @@ pub(super) fn groups(
         }
         out.push(section);
     }
-    out
+    (out, owner)
 }

@@ -1,20 +1,15 @@
 //! One `[program:x]` section: the command (wrapped in `/bin/sh` when something must happen
 //! before the program starts), environment, restart and stop behaviour, logs.
 
-use anyhow::Result;
 use serde::Serialize;
 
 use super::{DATA, Settings};
-use crate::escape::{sh, supervisord as esc};
-use crate::gate;
-use crate::manifest::{Duration, RestartPolicy};
-use crate::model::{Dep, Logs, Model, Service, substitute};
-
-/// The shell that runs readiness gates, `pre_start` commands and limits before `exec "$@"`.
-pub const WRAPPER_SHELL: &str = "/bin/sh";
-
-/// Separates `KEY=value` arguments (exported by the wrapper) from the program's argv.
-pub const EXPORTS_END: &str = "--";
+use crate::backend::shared::gate;
+use crate::backend::shared::wrapper::Prelude;
+use crate::errors::{Error, Refusal, Result};
+use crate::escape::supervisord as esc;
+use crate::manifest::RestartPolicy;
+use crate::model::{Logs, Model, Service, substitute};
 
 /// Which process of a service a section is for.
 #[derive(Debug, Clone, Copy)]
@@ -79,11 +74,14 @@ impl ProgramSection {
 fn plain(svc: &Service, field: &str, value: &str) -> Result<String> {
     match esc::plain(value) {
         Some(v) => Ok(v),
-        None => Err(crate::errors::UsageError(format!(
-            "supervisord cannot carry {field} `{}` of service `{}`: its ini syntax has no quoting, so a `;` or `#` after whitespace, surrounding whitespace or the text `%(here)s` would be changed",
-            value.escape_debug(),
-            svc.name
-        ))
+        None => Err(Refusal::new(
+            format!("services.{}.{field}", svc.name),
+            format!(
+                "supervisord cannot carry `{}`: its ini syntax has no quoting, so a `;` or `#` after whitespace, surrounding whitespace or the text `%(here)s` would be changed",
+                value.escape_debug()
+            ),
+        )
+        .hint("remove the `;`/`#` after whitespace and surrounding whitespace, or choose another backend")
         .into()),
     }
 }
@@ -94,11 +92,12 @@ fn plain(svc: &Service, field: &str, value: &str) -> Result<String> {
 /// A path or user name that the ini syntax cannot carry.
 pub fn section(
     model: &Model,
-    svc: &Service,
+    s: usize,
     name: &str,
     instance: Instance<'_>,
     priority: u32,
 ) -> Result<ProgramSection> {
+    let svc = &model.services[s];
     let d = &DATA.program;
     let env: Vec<(String, String)> = svc
         .environment
@@ -106,7 +105,7 @@ pub fn section(
         .map(|(k, v)| (k.clone(), instance.apply(v)))
         .collect();
     let native = esc::environment(&env);
-    let (argv, mut comments) = launch(model, svc, instance, &env);
+    let (argv, mut comments) = launch(model, s, instance, &env);
 
     let description = match instance {
         Instance::Named(i) => substitute(&svc.description, Some(i)),
@@ -189,97 +188,55 @@ pub fn section(
 
 /// The argv supervisord runs (placeholders marked for [`esc::expand`]) and comments that
 /// explain the wrapper. Without anything to do first it is the service's own argv;
-/// otherwise `/bin/sh -c SCRIPT NAME [KEY=value… --] ARGV…`, where SCRIPT ends in
-/// `exec "$@"` so the program gets exactly its argv.
+/// otherwise the shared `/bin/sh` wrapper (see [`wrapper`]) ending in `exec "$@"`.
 fn launch(
     model: &Model,
-    svc: &Service,
+    s: usize,
     instance: Instance<'_>,
     env: &[(String, String)],
 ) -> (Vec<String>, Vec<String>) {
-    let mut steps: Vec<String> = Vec::new();
+    let svc = &model.services[s];
     let mut comments = Vec::new();
-    let exports: Vec<String> = env
+    let exports: Vec<(String, String)> = env
         .iter()
         .filter(|(_, v)| esc::env_token(v).is_none())
-        .map(|(k, v)| format!("{k}={v}"))
+        .cloned()
         .collect();
     if !exports.is_empty() {
-        steps.push(format!(
-            "while [ \"$1\" != {EXPORTS_END} ]; do export \"$1\"; shift; done; shift"
-        ));
         comments.push(
             "environment values that environment= cannot quote are exported by the wrapper"
                 .to_owned(),
         );
     }
-    if let Some(file) = &svc.environment_file {
-        steps.push(format!("set -a; . {}; set +a", sh::quote(file)));
-    }
-    if let Some(n) = svc.limits.nofile {
-        steps.push(format!("ulimit -n {n}"));
-    }
-    if let Some(n) = svc.limits.nproc {
-        steps.push(format!("ulimit -u {n} 2>/dev/null || ulimit -p {n}"));
-    }
-    let mut waits = Vec::new();
-    for name in svc.external_deps() {
-        if let Some(ext) = model.external(name) {
-            steps.push(gate::wait_script(
-                &format!("external {name}"),
-                &ext.check,
-                ext.wait_timeout,
-            ));
-            waits.push(format!("external {name} ({})", gate::describe(&ext.check)));
-        }
-    }
-    for dep in &svc.requires {
-        let Dep::Service(n) = dep else { continue };
-        let Some(health) = model.service(n).and_then(|s| s.health.as_ref()) else {
-            comments.push(format!(
-                "requires {n}: started after it (priority); {n} has no health check to wait for"
-            ));
-            continue;
-        };
-        let budget = model.service(n).map_or(0, |s| {
-            s.external_deps()
-                .iter()
-                .filter_map(|e| model.external(e))
-                .map(|e| e.wait_timeout.millis())
-                .sum::<u64>()
-        }) + health.interval.millis() * u64::from(health.retries)
-            + health.timeout.millis();
-        steps.push(gate::wait_script(
-            &format!("service {n}"),
-            &health.check,
-            Duration(budget),
+    let waits = model.waits(s);
+    for (kind, t) in &waits.unwaitable {
+        comments.push(format!(
+            "{} {n}: started after it (priority); {n} has no health check to wait for",
+            kind.key(),
+            n = model.services[*t].name
         ));
-        waits.push(format!("service {n} ({})", gate::describe(&health.check)));
     }
-    if !waits.is_empty() {
-        comments.push(format!("before starting, waits for {}", waits.join(", ")));
+    if !waits.waits.is_empty() {
+        let what: Vec<String> = waits
+            .waits
+            .iter()
+            .map(|w| format!("{} ({})", w.label, gate::describe(w.check)))
+            .collect();
+        comments.push(format!("before starting, waits for {}", what.join(", ")));
     }
-    for argv in &svc.pre_start {
-        let argv: Vec<String> = argv.iter().map(|a| instance.apply(a)).collect();
-        steps.push(sh::join(&argv));
-    }
+    let prelude = Prelude {
+        exports,
+        environment_file: svc.environment_file.as_deref(),
+        limits: svc.limits,
+        waits: waits.waits,
+        pre_start: svc
+            .pre_start
+            .iter()
+            .map(|argv| argv.iter().map(|a| instance.apply(a)).collect())
+            .collect(),
+    };
     let argv: Vec<String> = svc.command.iter().map(|a| instance.apply(a)).collect();
-    if steps.is_empty() {
-        return (argv, comments);
-    }
-    let script = format!("set -e; {}; exec \"$@\"", steps.join("; "));
-    let mut out = vec![
-        WRAPPER_SHELL.to_owned(),
-        "-c".into(),
-        script,
-        svc.name.clone(),
-    ];
-    if !exports.is_empty() {
-        out.extend(exports);
-        out.push(EXPORTS_END.to_owned());
-    }
-    out.extend(argv);
-    (out, comments)
+    (prelude.wrap(&svc.name, argv), comments)
 }
 
 /// Settings of the standalone daemon sections, with the stack name filled in.
@@ -289,7 +246,12 @@ fn launch(
 pub fn daemon_paths(stack: &str, s: &Settings) -> Result<[String; 4]> {
     let fill = |p: &str| {
         let p = p.replace("{stack}", stack);
-        esc::plain(&p).ok_or_else(|| anyhow::anyhow!("the standalone path `{p}` cannot be written"))
+        esc::plain(&p).ok_or_else(|| {
+            Error::from(Refusal::new(
+                "backends/supervisord.toml",
+                format!("the standalone path `{p}` cannot be written"),
+            ))
+        })
     };
     Ok([
         fill(&s.socket)?,

@@ -2,9 +2,7 @@
 //! [`crate::escape::systemd::text_problem`] and [`crate::escape::systemd::executable_problem`]):
 //! an error naming the field instead of a unit that systemd does not load.
 
-use anyhow::Result;
-
-use crate::errors::UsageError;
+use crate::errors::{Refusal, Result};
 use crate::escape::systemd as esc;
 use crate::model::{Logs, Service};
 
@@ -12,11 +10,11 @@ use crate::model::{Logs, Service};
 /// error naming the first field it cannot.
 pub fn check(svc: &Service) -> Result<()> {
     let fail = |field: &str, value: &str, problem: String| -> Result<()> {
-        Err(UsageError(format!(
-            "services.{}.{field} `{}`: {problem}",
-            svc.name,
-            value.escape_debug()
-        ))
+        Err(Refusal::new(
+            format!("services.{}.{field}", svc.name),
+            format!("`{}`: {problem}", value.escape_debug()),
+        )
+        .hint("systemd cannot carry this value in a unit file: change it in the manifest")
         .into())
     };
     let mut argvs = vec![("command".to_owned(), &svc.command)];
@@ -66,7 +64,9 @@ pub fn check_descriptions<'a>(
 ) -> Result<()> {
     for (field, text) in fields {
         if let Some(p) = esc::text_problem(text) {
-            return Err(UsageError(format!("{field}: {p}")).into());
+            return Err(Refusal::new(field, p)
+                .hint("systemd cannot carry this text in a unit file: change it in the manifest")
+                .into());
         }
     }
     Ok(())

@@ -355,7 +355,7 @@ fn timeout_shim_works_without_timeout_1() {
         argv: vec![exe.to_owned()],
     };
     let gate = |exe: &str| {
-        openim_init::gate::wait_script(
+        openim_init::backend::shared::gate::wait_script(
             "x",
             &check(exe),
             openim_init::manifest::Duration::from_secs(1),

@@ -6,8 +6,8 @@
 //! value `environment=` cannot carry, or `pre_start`), the wrapper really runs, so what is
 //! compared is what the probe finally received.
 
-use openim_init::backend::supervisord::program::WRAPPER_SHELL;
-use openim_init::verify::supervisord::{parse, python};
+use openim_init::backend::shared::wrapper::SHELL as WRAPPER_SHELL;
+use openim_init::backend::supervisord::verify::{parse, python};
 
 use super::driver::run;
 use super::{Batch, Outcome, RoundTrip, STACK, exec};

@@ -100,7 +100,7 @@ fn values_the_ini_syntax_cannot_carry_are_an_error_not_a_mangled_file() {
             .run();
         assert_eq!(r.code, 2, "{key} = {value}: {}", r.stderr);
         assert!(
-            r.stderr.contains("supervisord cannot carry") && r.stderr.contains("service `a`"),
+            r.stderr.contains("supervisord cannot carry") && r.stderr.contains("services.a."),
             "{}",
             r.stderr
         );

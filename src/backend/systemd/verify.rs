@@ -6,8 +6,9 @@ use std::process::Command;
 
 use anyhow::Result;
 
-use super::{Report, require_tool, run_tool};
-use crate::backend::Rendered;
+use crate::backend::kit::Rendered;
+use crate::backend::kit::Report;
+use crate::backend::shared::tools::{require_tool, run_tool};
 
 /// Verify the units in `dir`. Template units are checked through their first instance.
 ///

@@ -10,9 +10,10 @@ use std::process::Command;
 
 use anyhow::Result;
 
-use super::{Report, run_tool};
-use crate::backend::Rendered;
-use crate::backend::openrc::DIR;
+use super::DIR;
+use crate::backend::kit::Rendered;
+use crate::backend::kit::Report;
+use crate::backend::shared::tools::run_tool;
 
 /// Where OpenRC keeps `rc-depend` (it is not on PATH).
 const RC_BIN_DIRS: &[&str] = &["/lib/rc/bin", "/usr/libexec/rc/bin"];

@@ -1,5 +1,5 @@
 //! launchd plists, checked without launchd: python3's plistlib with the embedded key/type lint
-//! (`backends/launchd-lint.py`), `plutil -lint` where it exists (macOS), and libplist's
+//! (`src/verify/launchd-lint.py`), `plutil -lint` where it exists (macOS), and libplist's
 //! `plistutil` converting each plist to binary, which plistlib must read back equal.
 //! `plistutil` exits 0 on malformed input, so any output from it is a finding.
 
@@ -8,11 +8,12 @@ use std::process::Command;
 
 use anyhow::{Context as _, Result};
 
-use super::{Report, require_tool, run_tool};
-use crate::backend::Rendered;
+use crate::backend::kit::Rendered;
+use crate::backend::kit::Report;
+use crate::backend::shared::tools::{require_tool, run_tool};
 
 /// The lint, run as `python3 -c LINT FILE...`; prints `FILE: OK` or `FILE: problems`.
-pub const LINT: &str = include_str!("../../backends/launchd-lint.py");
+pub const LINT: &str = include_str!("launchd-lint.py");
 
 /// Compares each XML plist with its binary conversion: `python3 -c ROUND_TRIP XML BIN ...`.
 const ROUND_TRIP: &str = r#"import plistlib, sys

@@ -1,6 +1,6 @@
 //! supervisor's own parser over the generated file: `ServerOptions().realize()` and
 //! `Subprocess.get_execv_args()` for every process, through a Python helper embedded in the
-//! binary (`backends/supervisord-parse.py`). A conf.d file is wrapped in a minimal main
+//! binary (`src/verify/supervisord-parse.py`). A conf.d file is wrapped in a minimal main
 //! configuration that `[include]`s it, as a distribution's supervisord.conf does.
 
 use std::path::{Path, PathBuf};
@@ -9,11 +9,12 @@ use std::process::Command;
 use anyhow::{Context as _, Result, bail};
 use serde::Deserialize;
 
-use super::{Report, run_tool};
-use crate::backend::Rendered;
+use crate::backend::kit::Rendered;
+use crate::backend::kit::Report;
+use crate::backend::shared::tools::run_tool;
 
 /// The helper script run with a Python that has `supervisor`.
-pub const HELPER: &str = include_str!("../../backends/supervisord-parse.py");
+pub const HELPER: &str = include_str!("supervisord-parse.py");
 
 /// The venv the CI script creates (and `OPENIM_INIT_VENV` overrides).
 pub const DEFAULT_VENV: &str = "/opt/openim-init-venv";

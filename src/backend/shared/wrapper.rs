@@ -1,0 +1,120 @@
+//! The one `/bin/sh -c` wrapper for backends that cannot do by themselves what must happen
+//! before a service starts (supervisord, launchd, runit, s6): exporting environment values
+//! the backend cannot quote, the environment file, resource limits, readiness waits on
+//! externals and on dependencies' health checks, and `pre_start` commands. Its last step is
+//! `exec "$@"` with the service's argv as the positional parameters, so the process still
+//! gets exactly its argv.
+//!
+//! Every step fails the start (`|| exit`) except a soft wait (`wants`/`after`/`before`),
+//! which waits up to its budget and then starts anyway.
+
+use super::gate;
+use crate::escape::sh;
+use crate::model::{Limits, Wait};
+
+/// The shell the wrapper runs in.
+pub const SHELL: &str = "/bin/sh";
+
+/// Separates `KEY=value` arguments (exported by the wrapper) from the program's argv.
+pub const EXPORTS_END: &str = "--";
+
+/// Defines `timeout` when the system has none (macOS ships no timeout(1), and every gate
+/// probe calls it): perl's `alarm` survives `exec`, so the probe is killed by SIGALRM.
+pub const TIMEOUT_SHIM: &str = "command -v timeout >/dev/null 2>&1 || timeout() { perl -e 'alarm shift; exec { $ARGV[0] } @ARGV or exit 127' \"$@\"; }";
+
+/// How the wrapper carries `environment_file`, for the capability report of every backend
+/// that uses it.
+pub const ENV_FILE_HOW: &str = "the /bin/sh wrapper reads KEY=value lines literally (surrounding blanks trimmed, blank and #/; comment lines skipped, one pair of enclosing quotes removed, nothing executed: no `$`, quote or backslash processing) and exports them; a missing file fails the start";
+
+/// What must happen before the argv runs. A backend fills in what it cannot do natively.
+#[derive(Debug, Default, Clone)]
+pub struct Prelude<'m> {
+    /// `KEY=value` pairs passed as arguments before [`EXPORTS_END`] and exported (for values
+    /// the backend's own environment syntax cannot carry).
+    pub exports: Vec<(String, String)>,
+    /// Absolute path of a `KEY=value` file, read literally (see [`env_file`]).
+    pub environment_file: Option<&'m str>,
+    /// `nofile`/`nproc` limits set with `ulimit` (the other fields are ignored).
+    pub limits: Limits,
+    /// Readiness waits, in order.
+    pub waits: Vec<Wait<'m>>,
+    /// Commands run in order before the argv (instance already substituted).
+    pub pre_start: Vec<Vec<String>>,
+}
+
+impl Prelude<'_> {
+    /// The wrapper script, or `None` when nothing must happen first.
+    #[must_use]
+    pub fn script(&self) -> Option<String> {
+        let mut lines: Vec<String> = Vec::new();
+        if !self.exports.is_empty() {
+            lines.push(format!(
+                "while [ \"$1\" != {EXPORTS_END} ]; do export \"$1\" || exit; shift; done; shift"
+            ));
+        }
+        if !self.waits.is_empty() {
+            lines.push(TIMEOUT_SHIM.to_owned());
+        }
+        if let Some(f) = self.environment_file {
+            lines.push(env_file(f));
+        }
+        if let Some(n) = self.limits.nofile {
+            lines.push(format!("ulimit -n {n} || exit"));
+        }
+        if let Some(n) = self.limits.nproc {
+            lines.push(format!(
+                "{{ ulimit -u {n} 2>/dev/null || ulimit -p {n}; }} || exit"
+            ));
+        }
+        lines.extend(self.waits.iter().map(|w| wait_line(w, "exit")));
+        for argv in &self.pre_start {
+            lines.push(format!("{} || exit", sh::join(argv)));
+        }
+        if lines.is_empty() {
+            return None;
+        }
+        lines.push("exec \"$@\"".to_owned());
+        Some(lines.join("; "))
+    }
+
+    /// The argv the backend runs: `argv` itself when nothing must happen first, else
+    /// `/bin/sh -c SCRIPT NAME [KEY=value… --] ARGV…` (`NAME`, the process name, is `$0`).
+    #[must_use]
+    pub fn wrap(&self, name: &str, argv: Vec<String>) -> Vec<String> {
+        let Some(script) = self.script() else {
+            return argv;
+        };
+        let mut out = vec![SHELL.to_owned(), "-c".to_owned(), script, name.to_owned()];
+        if !self.exports.is_empty() {
+            out.extend(self.exports.iter().map(|(k, v)| format!("{k}={v}")));
+            out.push(EXPORTS_END.to_owned());
+        }
+        out.extend(argv);
+        out
+    }
+}
+
+/// One readiness wait as a shell line: the poll loop in a subshell (its variables stay
+/// there); when it runs out, a hard wait runs `fail` (`exit`, `return 1`), a soft one goes on.
+#[must_use]
+pub fn wait_line(w: &Wait<'_>, fail: &str) -> String {
+    let script = gate::wait_script(&w.label, w.check, w.budget);
+    let on_fail = if w.hard() { fail } else { ":" };
+    format!("( {script} ) || {on_fail}")
+}
+
+/// Loads `KEY=value` lines of `path` into the environment without running anything from the
+/// file: blank lines and `#`/`;` comments are skipped, one pair of enclosing `"` or `'` is
+/// removed, the rest is taken literally (no `$`, quote or backslash processing). A missing
+/// file or an invalid key fails the start. Its own variables are prefixed so they cannot
+/// clobber the job's.
+#[must_use]
+pub fn env_file(path: &str) -> String {
+    format!(
+        "while read -r __oi_l || [ -n \"$__oi_l\" ]; do case $__oi_l in ''|'#'*|';'*) continue;; *=*) ;; *) continue;; esac; \
+         __oi_k=${{__oi_l%%=*}}; __oi_v=${{__oi_l#*=}}; \
+         case $__oi_v in \\\"*\\\"|\\'*\\') __oi_v=${{__oi_v#?}}; __oi_v=${{__oi_v%?}};; esac; \
+         export \"$__oi_k=$__oi_v\" || exit; done < {} || exit; unset __oi_l __oi_k __oi_v",
+        sh::quote(path)
+    )
+}

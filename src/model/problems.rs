@@ -1,0 +1,153 @@
+//! Collecting located problems while the model is built: every check pushes here, and the
+//! build reports them all at once.
+
+use crate::manifest::locate::{FieldPath, Locator};
+use crate::manifest::{HealthSpec, ManifestError};
+
+use super::INSTANCE_PLACEHOLDER;
+use super::check::{self, NAME_HINT};
+
+/// Collects located errors while the model is built.
+pub(super) struct Errors<'a> {
+    file: &'a str,
+    loc: Locator<'a>,
+    /// The problems found so far.
+    pub(super) list: Vec<ManifestError>,
+}
+
+impl<'a> Errors<'a> {
+    /// An empty collector for `file`, locating paths with `loc`.
+    pub(super) fn new(file: &'a str, loc: Locator<'a>) -> Self {
+        Self {
+            file,
+            loc,
+            list: Vec::new(),
+        }
+    }
+
+    /// An error at the value of `path`.
+    pub(super) fn push(
+        &mut self,
+        path: &FieldPath,
+        message: impl Into<String>,
+        hint: impl Into<Option<String>>,
+    ) {
+        let e = ManifestError::at(self.file, &self.loc, path, message, hint.into());
+        self.list.push(e);
+    }
+
+    /// An error at the key naming `path` (an entry name, an environment variable name).
+    pub(super) fn push_key(
+        &mut self,
+        path: &FieldPath,
+        message: impl Into<String>,
+        hint: impl Into<Option<String>>,
+    ) {
+        let e = ManifestError::at_key(self.file, &self.loc, path, message, hint.into());
+        self.list.push(e);
+    }
+
+    /// The 1-based line where the key naming `path` is written.
+    pub(super) fn line_of(&self, path: &FieldPath) -> usize {
+        self.loc.line_col(self.loc.key_span(path).start).0
+    }
+
+    /// Check the name of a service, external, group or the stack.
+    pub(super) fn name(&mut self, path: &FieldPath, name: &str) {
+        if let Some(m) = check::name_problem(name) {
+            self.push_key(path, m, Some(NAME_HINT.to_owned()));
+        }
+    }
+
+    /// Check that a value carries no character a backend cannot write.
+    pub(super) fn chars(&mut self, path: &FieldPath, value: &str) {
+        if let Some(m) = check::char_problem(value) {
+            let hint = if value.contains(['\n', '\r']) {
+                "write it on one line; a multi-line script belongs in a file the command runs"
+            } else {
+                "remove the character; values must be plain text"
+            };
+            self.push(path, m, Some(hint.to_owned()));
+        }
+    }
+
+    /// Check an absolute path.
+    pub(super) fn absolute(&mut self, path: &FieldPath, value: &str) {
+        if let Some(m) = check::absolute_problem(value) {
+            self.push(
+                path,
+                m,
+                Some("write the full path starting with `/`".to_owned()),
+            );
+        } else {
+            self.chars(path, value);
+        }
+    }
+
+    /// Check an argv: not empty, absolute executable, no unwritable characters, and the
+    /// placeholder only where instances exist.
+    pub(super) fn argv(&mut self, path: &FieldPath, argv: &[String], allow_placeholder: bool) {
+        let Some(exe) = argv.first() else {
+            self.push(
+                path,
+                "the command is empty",
+                Some(
+                    r#"give an argv: ["/opt/openim/bin/openim-api", "-c", "/etc/openim/config/"]"#
+                        .to_owned(),
+                ),
+            );
+            return;
+        };
+        if !exe.starts_with('/') {
+            let base = exe.rsplit('/').next().unwrap_or(exe);
+            let hint = if base.is_empty() || exe.contains(char::is_whitespace) {
+                "write the program's full path as the first element; each argument is its own element".to_owned()
+            } else {
+                format!(
+                    "init systems search different PATHs; write e.g. `/usr/bin/{}`",
+                    base.escape_debug()
+                )
+            };
+            let what = if exe.is_empty() {
+                "the executable is empty".to_owned()
+            } else {
+                format!("`{}` is not an absolute path", exe.escape_debug())
+            };
+            self.push(&path.index(0), what, Some(hint));
+        }
+        for (i, arg) in argv.iter().enumerate() {
+            self.chars(&path.index(i), arg);
+            if !allow_placeholder && arg.contains(INSTANCE_PLACEHOLDER) {
+                self.push(
+                    &path.index(i),
+                    "`{instance}` is used but the service has no `instances`",
+                    Some(
+                        "add `instances = 2` (or a list of names), or remove `{instance}`"
+                            .to_owned(),
+                    ),
+                );
+            }
+        }
+    }
+}
+
+/// Parse and check a probe (`health` of a service, `check` of an external).
+pub(super) fn health_check(
+    errs: &mut Errors<'_>,
+    spec: &HealthSpec,
+    path: &FieldPath,
+    allow_placeholder: bool,
+) -> Option<super::Check> {
+    match check::parse_check(spec, path) {
+        Ok(c) => {
+            if let super::Check::Exec { argv } = &c {
+                errs.argv(&path.key("exec"), argv, allow_placeholder);
+            }
+            Some(c)
+        }
+        Err((p, m, h)) => {
+            errs.push(&p, m, Some(h));
+            None
+        }
+    }
+}
