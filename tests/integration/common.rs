@@ -31,6 +31,7 @@ pub fn insta_settings(subdir: &str) -> insta::Settings {
 pub const CLI_BIN: &str = env!("CARGO_BIN_EXE_openim-init");
 
 /// A finished CLI run.
+#[derive(Debug)]
 pub struct Run {
     pub code: i32,
     pub stdout: String,
