@@ -119,6 +119,23 @@ pub fn require(ok: bool, why: &str) -> bool {
     false
 }
 
+/// A tool that a test uses when present (e.g. an extra shell to prove quoting under): its
+/// path; when it is missing, a note outside CI (the test runs without it) and a failure in
+/// CI, where `.ci/setup.sh` installs it.
+pub fn optional_tool(tool: &str, what: &str) -> Option<std::path::PathBuf> {
+    match which::which(tool) {
+        Ok(path) => Some(path),
+        Err(_) => {
+            assert!(
+                !in_ci(),
+                "required in CI: `{tool}` ({what}; .ci/setup.sh installs it)"
+            );
+            eprintln!("note: `{tool}` is missing ({what}): this test runs without it");
+            None
+        }
+    }
+}
+
 /// Whether we run as root.
 pub fn is_root() -> bool {
     // SAFETY-free: read our effective uid from /proc
