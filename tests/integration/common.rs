@@ -123,17 +123,15 @@ pub fn require(ok: bool, why: &str) -> bool {
 /// path; when it is missing, a note outside CI (the test runs without it) and a failure in
 /// CI, where `.ci/setup.sh` installs it.
 pub fn optional_tool(tool: &str, what: &str) -> Option<std::path::PathBuf> {
-    match which::which(tool) {
-        Ok(path) => Some(path),
-        Err(_) => {
-            assert!(
-                !in_ci(),
-                "required in CI: `{tool}` ({what}; .ci/setup.sh installs it)"
-            );
-            eprintln!("note: `{tool}` is missing ({what}): this test runs without it");
-            None
-        }
+    let found = which::which(tool).ok();
+    if found.is_none() {
+        assert!(
+            !in_ci(),
+            "required in CI: `{tool}` ({what}; .ci/setup.sh installs it)"
+        );
+        eprintln!("note: `{tool}` is missing ({what}): this test runs without it");
     }
+    found
 }
 
 /// Whether we run as root.
