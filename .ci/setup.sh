@@ -3,14 +3,24 @@
 # systems and verifiers the end-to-end tests drive. Idempotent; when everything is present
 # it only checks (about a second, no network).
 #
-#   apt:  systemd (systemd --user, systemctl, systemd-analyze), openrc, util-linux (unshare,
-#         nsenter, mount), bsdutils (script), procps, iproute2, libplist-utils (plistutil),
-#         python3-venv (for the venv below)
+#   apt:  systemd (systemd --user, systemctl, systemd-analyze), openrc (openrc-run,
+#         rc-service, supervise-daemon, rc-depend), util-linux (unshare, nsenter, mount),
+#         bsdutils (script), procps, iproute2, libplist-utils (plistutil), python3 (plistlib
+#         for the launchd tests) and python3-venv (for the venv below), perl-base (the launchd
+#         timeout shim), and the shells OpenRC runs as /bin/sh, each proven in CI: dash
+#         (Debian), busybox (ash, Alpine), bash (Gentoo; also macOS' /bin/sh)
 #   venv: supervisor==4.3.0 at ${OPENIM_INIT_VENV:-/opt/openim-init-venv}
+#
+# Under CI=true the tests fail instead of skipping when any of these is missing.
 set -euo pipefail
 VENV=${OPENIM_INIT_VENV:-/opt/openim-init-venv}
 SUPERVISOR=4.3.0
-APT_PKGS=(systemd openrc util-linux bsdutils procps iproute2 libplist-utils python3-venv)
+APT_PKGS=(systemd openrc util-linux bsdutils procps iproute2 libplist-utils python3 python3-venv
+  perl-base dash busybox bash coreutils)
+# what the tests run, by path or from PATH: checked after the install
+TOOLS=(/lib/systemd/systemd systemctl systemd-analyze /sbin/openrc-run /sbin/rc-service
+  /sbin/supervise-daemon /lib/rc/bin/rc-depend /lib/rc/sh/supervise-daemon.sh unshare nsenter
+  mount cp plistutil python3 perl dash busybox bash)
 export DEBIAN_FRONTEND=noninteractive
 log() { echo "[setup] $*" >&2; }
 T0=$(date +%s)
@@ -45,4 +55,14 @@ else
   log "pip: supervisor==$SUPERVISOR present in $VENV"
 fi
 
-log "systemd $(systemd-analyze --version | head -1 | cut -d' ' -f2), openrc $(dpkg-query -W -f='${Version}' openrc), supervisord $("$VENV/bin/supervisord" --version), done in $(( $(date +%s) - T0 ))s"
+absent=()
+for t in "${TOOLS[@]}"; do
+  if [[ $t == /* ]]; then [ -e "$t" ] || absent+=("$t"); else command -v "$t" >/dev/null || absent+=("$t"); fi
+done
+if [ ${#absent[@]} -gt 0 ]; then
+  log "missing after the install: ${absent[*]}"
+  exit 1
+fi
+busybox sh -c 'true' || { log "busybox has no sh applet"; exit 1; }
+
+log "systemd $(systemd-analyze --version | head -1 | cut -d' ' -f2), openrc $(dpkg-query -W -f='${Version}' openrc), supervisord $("$VENV/bin/supervisord" --version), busybox $(dpkg-query -W -f='${Version}' busybox), dash $(dpkg-query -W -f='${Version}' dash), done in $(( $(date +%s) - T0 ))s"

@@ -31,6 +31,7 @@ pub fn insta_settings(subdir: &str) -> insta::Settings {
 pub const CLI_BIN: &str = env!("CARGO_BIN_EXE_openim-init");
 
 /// A finished CLI run.
+#[derive(Debug)]
 pub struct Run {
     pub code: i32,
     pub stdout: String,
@@ -116,6 +117,21 @@ pub fn require(ok: bool, why: &str) -> bool {
     assert!(!in_ci(), "required in CI: {why}");
     eprintln!("skipped: {why}");
     false
+}
+
+/// A tool that a test uses when present (e.g. an extra shell to prove quoting under): its
+/// path; when it is missing, a note outside CI (the test runs without it) and a failure in
+/// CI, where `.ci/setup.sh` installs it.
+pub fn optional_tool(tool: &str, what: &str) -> Option<std::path::PathBuf> {
+    let found = which::which(tool).ok();
+    if found.is_none() {
+        assert!(
+            !in_ci(),
+            "required in CI: `{tool}` ({what}; .ci/setup.sh installs it)"
+        );
+        eprintln!("note: `{tool}` is missing ({what}): this test runs without it");
+    }
+    found
 }
 
 /// Whether we run as root.

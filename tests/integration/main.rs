@@ -10,9 +10,7 @@
 
 mod cli;
 mod common;
-mod e2e_openrc;
-mod e2e_supervisord;
-mod e2e_systemd;
+mod e2e;
 mod e2e_verify;
 mod env_file;
 mod errors;

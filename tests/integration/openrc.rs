@@ -9,12 +9,16 @@ use openim_init::backend::BackendKind;
 use openim_init::backend::{Artifact, Rendered};
 use openim_init::output;
 
-use crate::common::{Cli, FIXTURES, fixture, generate_into, is_root, require};
+use crate::common::{Cli, FIXTURES, fixture, generate_into, is_root, optional_tool, require};
 
 /// Every script of every fixture passes `sh -n` (and busybox ash's parser when present);
 /// every instance link points at its script.
 #[test]
 fn generated_scripts_parse() {
+    let mut parsers = vec![vec!["sh", "-n"]];
+    if optional_tool("busybox", "busybox ash, Alpine's /bin/sh").is_some() {
+        parsers.push(vec!["busybox", "sh", "-n"]);
+    }
     for name in FIXTURES.iter().copied().chain(["openim"]) {
         let manifest = (name != "openim").then(|| fixture(&format!("{name}.toml")));
         let out = generate_into("openrc", manifest.as_deref(), &[]);
@@ -40,11 +44,7 @@ fn generated_scripts_parse() {
                 "{}",
                 path.display()
             );
-            let mut parsers = vec![vec!["sh", "-n"]];
-            if which::which("busybox").is_ok() {
-                parsers.push(vec!["busybox", "sh", "-n"]);
-            }
-            for p in parsers {
+            for p in &parsers {
                 let o = Command::new(p[0])
                     .args(&p[1..])
                     .arg(&path)

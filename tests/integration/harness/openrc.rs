@@ -72,7 +72,7 @@ pub fn require_openrc() -> bool {
 }
 
 /// What [`OpenRc::shutdown`] found and did.
-#[derive(Default)]
+#[derive(Debug, Default)]
 pub struct Cleanup {
     /// Output of `rc-service STACK stop` (None: not run, e.g. already stopped).
     pub stop: Option<Run>,

@@ -203,8 +203,8 @@ impl UserManager {
         self.pid
     }
 
-    /// `systemctl --user ARGS` against this manager (30 s timeout).
-    pub fn systemctl<I, S>(&self, args: I) -> Run
+    /// `systemctl --user ARGS` against this manager, not yet run.
+    pub fn command<I, S>(&self, args: I) -> Command
     where
         I: IntoIterator<Item = S>,
         S: AsRef<std::ffi::OsStr>,
@@ -215,7 +215,16 @@ impl UserManager {
             .env_clear()
             .envs(Self::env(&self.dir))
             .env("SYSTEMD_COLORS", "0");
-        run_timeout(&mut cmd, Duration::from_secs(30))
+        cmd
+    }
+
+    /// `systemctl --user ARGS` against this manager (30 s timeout).
+    pub fn systemctl<I, S>(&self, args: I) -> Run
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<std::ffi::OsStr>,
+    {
+        run_timeout(&mut self.command(args), Duration::from_secs(30))
     }
 
     /// `systemctl --user ARGS`, which must succeed; returns stdout.

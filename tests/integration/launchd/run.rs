@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use super::{have, plists};
-use crate::common::{Cli, require};
+use crate::common::{Cli, optional_tool, require};
 
 /// Strings every syntax trips over; none may change on the way to the program.
 const HOSTILE: &[&str] = &[
@@ -217,7 +217,7 @@ fn hostile_argv_and_environment_reach_the_program_exactly() {
 
     // macOS' /bin/sh is bash in POSIX mode (bash started as `sh`); Debian's is dash
     let mut shells = vec![None];
-    if let Ok(bash) = which::which("bash") {
+    if let Some(bash) = optional_tool("bash", "macOS' /bin/sh is bash in POSIX mode") {
         let sh = lab.path("sh");
         std::os::unix::fs::symlink(bash, &sh).expect("symlink");
         shells.push(Some(sh));

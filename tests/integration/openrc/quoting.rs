@@ -8,7 +8,7 @@ use std::process::Command;
 use openim_init::escape::openrc::{Piece, eval_assign};
 use proptest::prelude::*;
 
-use crate::common::{generate_into, in_ci};
+use crate::common::{generate_into, in_ci, optional_tool};
 
 /// OpenRC's start function for supervise-daemon services.
 const REAL_LIB: &str = "/lib/rc/sh/supervise-daemon.sh";
@@ -86,13 +86,13 @@ const HOSTILE: &[&str] = &[
     "-",
 ];
 
-/// The shells to prove the quoting with: POSIX sh, and busybox ash / bash when present.
+/// The shells to prove the quoting with: POSIX sh, busybox ash and bash (required in CI).
 fn shells() -> Vec<Vec<&'static str>> {
     let mut out = vec![vec!["sh"]];
-    if which::which("busybox").is_ok() {
+    if optional_tool("busybox", "busybox ash, Alpine's /bin/sh").is_some() {
         out.push(vec!["busybox", "sh"]);
     }
-    if which::which("bash").is_ok() {
+    if optional_tool("bash", "Gentoo's /bin/sh").is_some() {
         out.push(vec!["bash", "--posix"]);
     }
     out

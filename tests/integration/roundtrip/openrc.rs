@@ -17,6 +17,7 @@ use std::process::Command;
 use super::cases::Case;
 use super::driver::run;
 use super::{Batch, Exec, Outcome, RoundTrip, exec};
+use crate::common::{in_ci, optional_tool};
 use crate::harness::{run_timeout, set_mode};
 
 /// OpenRC's start function for supervise-daemon services (package openrc).
@@ -41,7 +42,15 @@ const GLOB_BAIT: &[&str] = &[
 ];
 
 /// The shells `/bin/sh` is where OpenRC runs: dash (Debian), busybox ash (Alpine), bash in
-/// POSIX mode (Gentoo); those found here. Each case runs under one of them ([`Case::variant`]).
+/// POSIX mode (Gentoo). Each is required in CI; elsewhere those found here, `/bin/sh` when
+/// none is.
+const SHELLS: &[(&str, &[&str], &str)] = &[
+    ("dash", &[], "Debian's /bin/sh"),
+    ("busybox", &["sh"], "busybox ash, Alpine's /bin/sh"),
+    ("bash", &["--posix"], "Gentoo's /bin/sh"),
+];
+
+/// Each case runs under one of [`SHELLS`] ([`Case::variant`]).
 struct OpenRc {
     shells: Vec<Vec<String>>,
     runs: RefCell<BTreeMap<String, usize>>,
@@ -49,13 +58,17 @@ struct OpenRc {
 
 impl OpenRc {
     fn new() -> Self {
-        let mut shells = vec![vec!["/bin/sh".to_owned()]];
-        for (tool, args) in [("busybox", &["sh"][..]), ("bash", &["--posix"][..])] {
-            if let Ok(p) = which::which(tool) {
-                let mut shell = vec![p.display().to_string()];
+        let mut shells: Vec<Vec<String>> = SHELLS
+            .iter()
+            .filter_map(|(tool, args, what)| {
+                let path = optional_tool(tool, what)?;
+                let mut shell = vec![path.display().to_string()];
                 shell.extend(args.iter().map(|a| (*a).to_owned()));
-                shells.push(shell);
-            }
+                Some(shell)
+            })
+            .collect();
+        if shells.is_empty() {
+            shells.push(vec!["/bin/sh".to_owned()]);
         }
         Self {
             shells,
@@ -215,5 +228,18 @@ impl RoundTrip for OpenRc {
 
 #[test]
 fn openrc_execs_exactly_the_manifest() {
-    run(&OpenRc::new());
+    let rt = OpenRc::new();
+    run(&rt);
+    // in CI every shell must have run cases: with 60 cases or more, a shell left out by
+    // chance ((2/3)^60) is not a thing
+    let runs = rt.runs.borrow();
+    if in_ci() && runs.values().sum::<usize>() >= 60 {
+        for shell in &rt.shells {
+            let shell = shell.join(" ");
+            assert!(
+                runs.get(&shell).is_some_and(|&n| n > 0),
+                "no case ran under {shell}: {runs:?}"
+            );
+        }
+    }
 }

@@ -115,6 +115,11 @@ impl Daemon {
         self.pid
     }
 
+    /// The configuration file it runs on.
+    pub fn conf(&self) -> &Path {
+        &self.conf
+    }
+
     /// The environment the daemon (and so every program) was started with.
     pub fn env(&self) -> &[(&'static str, String)] {
         &self.env
