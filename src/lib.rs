@@ -11,6 +11,7 @@ pub mod errors;
 pub mod escape;
 pub mod fuzzing;
 pub mod gate;
+pub mod lifecycle;
 pub mod manifest;
 pub mod model;
 pub mod output;
