@@ -32,6 +32,7 @@ pub fn run(cli: Cli) -> Result<()> {
             verify::run(backend, &rendered)
         }
         Command::Backends(args) => backends(&args),
+        Command::Detect(args) => crate::cmd_detect::run(&args),
         Command::Manifest(ManifestCommand::Show) => {
             print!("{BUILTIN_OPENIM}");
             Ok(())
@@ -195,18 +196,13 @@ fn backends(args: &BackendsArgs) -> Result<()> {
     for b in backend::all() {
         let _ = writeln!(out, "{:<12} {}", b.name(), b.summary());
     }
-    let os = os_info::get();
-    match backend::suggested_for(os.os_type()) {
-        Some(b) => {
-            let _ = writeln!(out, "\nthis machine: {os} → most likely `--backend {b}`");
-        }
-        None => {
-            let _ = writeln!(
-                out,
-                "\nthis machine: {os} (no usual init system known; supervisord runs anywhere)"
-            );
-        }
-    }
+    let detection = crate::cmd_detect::detect_here(None, None);
+    let _ = writeln!(
+        out,
+        "\nthis machine: {}; {}",
+        os_info::get(),
+        crate::cmd_detect::verdict(&detection)
+    );
     let _ = writeln!(out, "\ncapabilities (native / emulated / unsupported):");
     let _ = write!(out, "{:<20}", "feature");
     for b in backend::all() {

@@ -7,6 +7,7 @@
 pub mod app;
 pub mod backend;
 pub mod cli;
+pub mod cmd_detect;
 pub mod errors;
 pub mod escape;
 pub mod fuzzing;

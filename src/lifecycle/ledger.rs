@@ -330,6 +330,20 @@ mod tests {
     }
 
     #[test]
+    fn the_lock_excludes_a_second_run_until_dropped() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let store = Store::for_out_dir(tmp.path());
+        let lock = store.lock(tmp.path()).expect("lock");
+        let other = File::open(tmp.path()).expect("open");
+        assert!(matches!(
+            other.try_lock(),
+            Err(std::fs::TryLockError::WouldBlock)
+        ));
+        drop(lock);
+        assert!(other.try_lock().is_ok());
+    }
+
+    #[test]
     fn a_ledger_that_is_a_symlink_is_refused() {
         let tmp = tempfile::tempdir().expect("tempdir");
         let store = Store::for_out_dir(tmp.path());

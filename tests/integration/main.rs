@@ -10,6 +10,7 @@
 
 mod cli;
 mod common;
+mod detect;
 mod e2e_openrc;
 mod e2e_supervisord;
 mod e2e_systemd;
