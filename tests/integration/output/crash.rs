@@ -95,7 +95,8 @@ fn generate(out: &Path, manifest: &Path) -> Command {
     cmd
 }
 
-/// The full fixture, and a second version of it: two services changed, one instance more.
+/// The full fixture, and a second version of it: services and defaults changed, one
+/// instance more.
 fn manifests(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
     let a = fixture("full.toml");
     let text = std::fs::read_to_string(&a).expect("fixture");
@@ -105,7 +106,9 @@ fn manifests(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
             "instances = [\"eu-1\", \"us_2\"]",
             "instances = [\"eu-1\", \"us_2\", \"ap-3\"]",
         )
-        .replace("The database", "The database v2");
+        .replace("The database", "The database v2")
+        .replace("API server", "API server v2")
+        .replace("limits = { nofile = 65536 }", "limits = { nofile = 65537 }");
     assert_ne!(
         text, changed,
         "the fixture changed: update the replacements"
@@ -171,6 +174,40 @@ fn a_run_killed_after_any_step_is_completed_by_the_next() {
     // journal, each file operation, the ledger: at least 4 files change here
     assert!(killed >= 6, "only {killed} crash points");
     eprintln!("killed at {killed} points, each completed by the next run");
+}
+
+/// Killed from outside at moments spread over a run's length: whatever the moment, the next
+/// run ends with the new version and a ledger that matches the disk.
+#[test]
+fn a_run_killed_by_a_signal_at_any_moment_is_completed_by_the_next() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (a, b) = manifests(tmp.path());
+    let reference = tmp.path().join("ref");
+    ok(&mut generate(&reference, &a));
+    let started = std::time::Instant::now();
+    ok(&mut generate(&reference, &b));
+    let whole = started.elapsed();
+    let new = tree(&reference);
+    let mut interrupted = 0;
+    for i in 0..12u32 {
+        let out = tmp.path().join(format!("s{i}"));
+        ok(&mut generate(&out, &a));
+        let mut child = generate(&out, &b)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawns");
+        std::thread::sleep(whole * i / 10);
+        let _ = child.kill(); // our own child, by its pid
+        let status = child.wait().expect("reaped");
+        if status.signal() == Some(9) {
+            interrupted += 1;
+        }
+        ok(&mut generate(&out, &b));
+        assert_eq!(tree(&out), new, "run {i}");
+        assert_ledger_matches_disk(&out);
+    }
+    eprintln!("{interrupted} of 12 runs killed mid-way (a run takes {whole:?})");
 }
 
 #[test]
