@@ -35,6 +35,23 @@ pub enum Command {
     /// Work with the templates artifacts are rendered from.
     #[command(subcommand)]
     Templates(TemplatesCommand),
+    /// Which init system is running here, on what evidence, and which backend to use.
+    Detect(DetectArgs),
+}
+
+/// `detect`.
+#[derive(Debug, Args)]
+pub struct DetectArgs {
+    /// Print the verdict and the evidence as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// The supervisord main configuration whose socket is probed (default: the
+    /// distributions' /etc/supervisor/supervisord.conf and /etc/supervisord.conf).
+    #[arg(long, value_name = "FILE")]
+    pub supervisord_conf: Option<PathBuf>,
+    /// Look at this directory as if it were `/` (for tests).
+    #[arg(long, value_name = "DIR", hide = true)]
+    pub fs_root: Option<PathBuf>,
 }
 
 /// `--manifest FILE`.

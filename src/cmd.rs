@@ -2,6 +2,7 @@
 //! [`crate::output`] the only place that touches the outside world; one file per command.
 
 pub mod backends;
+pub mod detect;
 mod generate;
 
 use std::collections::BTreeMap;
@@ -33,6 +34,7 @@ pub fn run(cli: Cli) -> Result<()> {
             generate::verify(kind, &rendered)
         }
         Command::Backends(args) => backends::backends(&args),
+        Command::Detect(args) => Ok(detect::run(&args)?),
         Command::Manifest(ManifestCommand::Show) => {
             print!("{BUILTIN_OPENIM}");
             Ok(())

@@ -130,9 +130,25 @@ impl From<Refusal> for Error {
     }
 }
 
+/// A refusal raised inside the anyhow-based file layer ([`crate::output`],
+/// [`crate::lifecycle`]): it becomes [`Error::Usage`] at the edge.
+#[derive(Debug)]
+pub struct UsageError(pub String);
+
+impl fmt::Display for UsageError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
 impl From<anyhow::Error> for Error {
     fn from(e: anyhow::Error) -> Self {
-        Self::Failed(e)
+        match e.downcast::<UsageError>() {
+            Ok(u) => Self::Usage(u.0),
+            Err(e) => Self::Failed(e),
+        }
     }
 }
 

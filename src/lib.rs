@@ -2,7 +2,7 @@
 //! verified artifacts for systemd, OpenRC, supervisord, launchd and more.
 //!
 //! Pipeline: [`manifest`] (TOML with positions) → [`model`] (validated) →
-//! [`backend::Backend::render`] (pure) → [`output`] / [`verify`] (the only side effects).
+//! [`backend::Backend::render`] (pure) → [`output`] / [`lifecycle`] (the only side effects).
 
 pub mod backend;
 pub mod cli;
@@ -11,6 +11,7 @@ pub mod errors;
 pub mod escape;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
+pub mod lifecycle;
 pub mod manifest;
 pub mod model;
 pub mod output;

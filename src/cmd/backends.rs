@@ -75,22 +75,13 @@ pub(super) fn backends(args: &BackendsArgs) -> Result<()> {
     for k in BackendKind::ALL {
         let _ = writeln!(out, "{:<12} {}", k.name(), k.backend().summary());
     }
-    let os = os_info::get();
-    match BackendKind::usual_for(os.os_type()) {
-        Some(b) => {
-            let _ = writeln!(
-                out,
-                "\nthis machine: {os} → usually `--backend {}`",
-                b.name()
-            );
-        }
-        None => {
-            let _ = writeln!(
-                out,
-                "\nthis machine: {os} (no usual init system known; supervisord runs anywhere)"
-            );
-        }
-    }
+    let detection = super::detect::detect_here(None, None);
+    let _ = writeln!(
+        out,
+        "\nthis machine: {}; {}",
+        os_info::get(),
+        super::detect::verdict(&detection)
+    );
     out.push('\n');
     out.push_str(&matrix_text());
     print!("{out}");

@@ -1,13 +1,22 @@
 //! Unit tests of the file sink; the CLI-level cases are in `tests/integration/output.rs`.
 
 use super::*;
+use crate::lifecycle::ledger::{Entry, Kind, Ledger};
+
+fn ledger_of(dir: &Path) -> Ledger {
+    let store = Store::for_out_dir(dir);
+    let lock = store.lock(dir).expect("lock");
+    store.read(&lock).expect("ledger")
+}
 
 fn art(path: &str, contents: &str) -> Artifact {
     Artifact::file(path, 0o644, contents)
 }
 
 fn is_refusal(r: &Result<Vec<String>>) -> bool {
-    matches!(r, Err(Error::Usage(_)))
+    r.as_ref()
+        .err()
+        .is_some_and(|e| e.downcast_ref::<crate::errors::UsageError>().is_some())
 }
 
 /// Every file under `dir` (relative paths), to show that nothing was written.
@@ -54,8 +63,10 @@ fn safe_relative_accepts_plain_paths_only() {
         "a\\..\\b",
         "a\nb",
         "a\0b",
-        STATE_FILE,
+        LEGACY_STATE_FILE,
         "sub/.openim-init-files",
+        ".openim-init/ledger.json",
+        ".openim-init",
         ".openim-init-tmp-x",
     ] {
         assert!(safe_relative(bad).is_err(), "{bad:?} accepted");
@@ -80,25 +91,38 @@ fn writes_records_and_rewrites_its_own_files() {
     let out = tmp.path().join("out");
     let arts = [art("a.service", "one"), art("sub/b.conf", "two")];
     let lines = write_all(&out, &arts, false).expect("first write");
-    assert_eq!(lines.len(), 2);
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    assert_eq!(
+        lines[2],
+        "2 changed (2 created, 0 updated, 0 removed), 0 unchanged"
+    );
     assert_eq!(
         std::fs::read_to_string(out.join("sub/b.conf"))
             .ok()
             .as_deref(),
         Some("two")
     );
-    let state = State::read(&out).expect("state");
-    assert_eq!(state.ownership("a.service", b"one"), Ownership::Ours);
+    let ledger = ledger_of(&out);
+    assert_eq!(
+        ledger.files["a.service"],
+        Entry::of(Kind::File, 0o644, b"one")
+    );
     // same again: nothing to do
     let lines = write_all(&out, &arts, false).expect("second write");
+    assert_eq!(
+        lines.last().map(String::as_str),
+        Some("0 changed (0 created, 0 updated, 0 removed), 2 unchanged")
+    );
     assert!(
-        lines.iter().all(|l| l.starts_with("unchanged ")),
+        lines[..2].iter().all(|l| l.starts_with("unchanged ")),
         "{lines:?}"
     );
-    // new contents over our own files: replaced without --force, no backup
+    // new contents over our own files: replaced without --force, no backup; the file no
+    // longer rendered stays, still owned
     let lines = write_all(&out, &[art("a.service", "three")], false).expect("third write");
-    assert_eq!(lines.len(), 1, "{lines:?}");
-    assert!(!out.join("a.service.bak").exists());
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert_eq!(listing(&out.join(".openim-init")), ["ledger.json"]);
+    assert_eq!(ledger_of(&out).files.len(), 2);
 }
 
 #[test]
@@ -126,13 +150,19 @@ fn foreign_or_edited_files_stop_everything_unless_forced() {
     write_all(&out, &arts, true).expect("forced");
     let read = |p: &str| std::fs::read_to_string(out.join(p)).unwrap_or_default();
     assert_eq!(read("a.service"), "v2");
-    assert_eq!(read("a.service.bak"), "edited by hand");
-    assert_eq!(read("b.service.bak"), "theirs");
+    assert_eq!(read(".openim-init/backup/a.service"), "edited by hand");
+    assert_eq!(read(".openim-init/backup/b.service"), "theirs");
     // a second forced replacement keeps the first backup
     std::fs::write(out.join("b.service"), "theirs again").expect("foreign");
     write_all(&out, &arts, true).expect("forced again");
-    assert_eq!(read("b.service.bak"), "theirs");
-    assert_eq!(read("b.service.bak.1"), "theirs again");
+    assert_eq!(read(".openim-init/backup/b.service"), "theirs");
+    assert_eq!(read(".openim-init/backup/b.service.1"), "theirs again");
+    // no backup beside the files, where an init system would pick it up
+    assert!(
+        listing(&out).iter().all(|p| !p.contains(".bak")),
+        "{:?}",
+        listing(&out)
+    );
 }
 
 #[test]
@@ -167,8 +197,8 @@ fn symlinks_are_refused_at_artifacts_and_in_subdirectories() {
         !out.join("first.service").exists(),
         "written before the refusal"
     );
-    // the state file must be a regular file too
-    std::os::unix::fs::symlink(outside.join("victim"), out.join(STATE_FILE)).expect("link");
+    // the (legacy) state file must be a regular file too
+    std::os::unix::fs::symlink(outside.join("victim"), out.join(LEGACY_STATE_FILE)).expect("link");
     assert!(is_refusal(&write_all(
         &out,
         &[art("x.service", "x")],
@@ -184,18 +214,6 @@ fn a_file_where_a_directory_belongs_is_refused() {
     assert!(is_refusal(&r), "{r:?}");
     let r = write_all(&tmp.path().join("init.d"), &[art("x", "x")], true);
     assert!(is_refusal(&r), "{r:?}");
-}
-
-#[test]
-fn atomic_write_leaves_no_temporary_file_and_sets_the_mode() {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let path = tmp.path().join("x.sh");
-    std::fs::write(&path, "old").expect("old");
-    write_atomic(&path, b"new", 0o755).expect("write");
-    assert_eq!(std::fs::read_to_string(&path).ok().as_deref(), Some("new"));
-    let mode = std::fs::metadata(&path).map(|m| m.permissions().mode() & 0o7777);
-    assert_eq!(mode.ok(), Some(0o755));
-    assert_eq!(listing(tmp.path()), ["x.sh"]);
 }
 
 #[test]
@@ -245,6 +263,7 @@ fn links_must_stay_in_their_directory() {
         std::fs::read_link(dir.path().join("init.d/x.2")).expect("link"),
         Path::new("x")
     );
-    let bak = std::fs::read_link(dir.path().join("init.d/x.2.bak")).expect("bak is a link");
+    let bak = std::fs::read_link(dir.path().join(".openim-init/backup/init.d/x.2"))
+        .expect("the backup is a link");
     assert_eq!(bak, Path::new("elsewhere"));
 }

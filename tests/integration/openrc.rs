@@ -124,7 +124,8 @@ fn verify_reports_syntax_errors_and_missing_services() {
 }
 
 /// Instance links are written atomically, replaced on the next run, and a link that
-/// openim-init did not write is only replaced with --force (a `.bak` link is kept).
+/// openim-init did not write is only replaced with --force (a backup link is kept outside
+/// `init.d`).
 #[test]
 fn instance_links_are_owned_replaced_and_backed_up() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -148,9 +149,16 @@ fn instance_links_are_owned_replaced_and_backed_up() {
     assert_eq!(gen_into(&[]).code, 0, "a second run replaces its own links");
 
     let link = dir.path().join("init.d/openim-msgtransfer.0");
-    let state = dir.path().join(output::STATE_FILE);
-    let owned = std::fs::read_to_string(&state).expect("state");
-    std::fs::write(&state, owned.replace("init.d/openim-msgtransfer.0\n", "")).expect("state");
+    // the ledger forgets the link: it is no longer ours
+    let ledger = dir.path().join(".openim-init/ledger.json");
+    let mut owned: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&ledger).expect("ledger")).expect("json");
+    let files = owned["files"].as_object_mut().expect("files");
+    assert!(
+        files.remove("init.d/openim-msgtransfer.0").is_some(),
+        "{files:?}"
+    );
+    std::fs::write(&ledger, owned.to_string()).expect("ledger");
     std::fs::remove_file(&link).expect("rm");
     std::os::unix::fs::symlink("/etc/passwd", &link).expect("foreign link");
     let refused = gen_into(&[]);
@@ -170,7 +178,9 @@ fn instance_links_are_owned_replaced_and_backed_up() {
         std::fs::read_link(&link).expect("link"),
         std::path::Path::new("openim-msgtransfer")
     );
-    let bak = dir.path().join("init.d/openim-msgtransfer.0.bak");
+    let bak = dir
+        .path()
+        .join(".openim-init/backup/init.d/openim-msgtransfer.0");
     assert_eq!(
         std::fs::read_link(bak).expect("bak"),
         std::path::Path::new("/etc/passwd")

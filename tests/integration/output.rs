@@ -5,6 +5,8 @@ use std::path::Path;
 
 use crate::common::{Cli, Run, fixture};
 
+mod crash;
+
 fn generate(out: &Path, manifest: &Path, extra: &[&str]) -> Run {
     Cli::new()
         .args(["generate", "--backend", "systemd", "--manifest"])
@@ -19,11 +21,12 @@ fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
-/// Names in `dir`, sorted.
+/// Names in `dir`, sorted, without openim-init's state directory.
 fn names(dir: &Path) -> Vec<String> {
     let mut v: Vec<String> = std::fs::read_dir(dir)
         .expect("readable dir")
         .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .filter(|n| n != ".openim-init")
         .collect();
     v.sort();
     v
@@ -51,11 +54,16 @@ fn a_foreign_file_stops_the_whole_generate_and_force_keeps_a_backup() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.contains("backed up"), "{}", r.stdout);
     assert_eq!(
-        read(&out.join("hello.service.bak")),
+        read(&out.join(".openim-init/backup/hello.service")),
         "# written by the admin\n"
     );
     assert!(read(&out.join("hello.service")).contains("ExecStart=/usr/bin/sleep infinity"));
-    assert!(read(&out.join(".openim-init-files")).contains("hello.service fnv1a64:"));
+    assert!(read(&out.join(".openim-init/ledger.json")).contains("\"hello.service\""));
+    assert_eq!(
+        names(&out),
+        ["hello.service", "mini.target"],
+        "no backup beside the units"
+    );
 }
 
 #[test]
@@ -100,7 +108,7 @@ fn a_symlink_at_an_artifact_path_is_replaced_only_with_force_and_never_followed(
     let meta = std::fs::symlink_metadata(out.join("hello.service")).expect("meta");
     assert!(meta.file_type().is_file());
     assert_eq!(
-        std::fs::read_link(out.join("hello.service.bak")).expect("bak"),
+        std::fs::read_link(out.join(".openim-init/backup/hello.service")).expect("backup"),
         victim
     );
 }

@@ -1,0 +1,16 @@
+//! The lifecycle layer: everything that changes the system or asks it questions, over one
+//! command runner and one journaled ledger. The backends' managers (install, uninstall,
+//! status) stand on these:
+//! - [`runner`]: the one way to run a command (real, or recorded for `--dry-run`);
+//! - [`detect`]: which init system is running here, with the evidence;
+//! - [`ledger`]: the files owned per stack and backend, and the lock;
+//! - [`plan`]: desired files + ledger + disk → what to do (pure), and its `--dry-run` diff;
+//! - [`journal`]: carrying a plan out so that a killed run is finished by the next one;
+//! - [`fsops`]: atomic writes and links.
+
+pub mod detect;
+pub mod fsops;
+pub mod journal;
+pub mod ledger;
+pub mod plan;
+pub mod runner;

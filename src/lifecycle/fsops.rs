@@ -1,0 +1,225 @@
+//! File-system primitives of the lifecycle layer: atomic writes and links (temporary file in
+//! the same directory, fsync, rename, fsync of the directory), what a path holds, and the
+//! symlink-free parent check.
+
+use std::io::Write as _;
+use std::os::unix::fs::PermissionsExt as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, Result};
+
+/// Prefix of the temporary files written next to their target before the rename.
+pub const TEMP_PREFIX: &str = ".openim-init-tmp-";
+
+/// What a path holds, without following a symlink there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Found {
+    /// Nothing.
+    Missing,
+    /// A directory.
+    Dir,
+    /// A regular file.
+    File,
+    /// A symbolic link.
+    Link,
+    /// Something else (a FIFO, a socket, a device).
+    Other,
+}
+
+/// What `path` holds.
+///
+/// # Errors
+/// The path cannot be inspected (permissions, I/O).
+pub fn inspect(path: &Path) -> Result<Found> {
+    match std::fs::symlink_metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Found::Missing),
+        Err(e) if e.raw_os_error() == Some(20) => Ok(Found::Missing), // ENOTDIR: a file above
+        Err(e) => Err(e).with_context(|| format!("inspecting {}", path.display())),
+        Ok(m) if m.file_type().is_symlink() => Ok(Found::Link),
+        Ok(m) if m.is_dir() => Ok(Found::Dir),
+        Ok(m) if m.is_file() => Ok(Found::File),
+        Ok(_) => Ok(Found::Other),
+    }
+}
+
+/// The directory a path is in (`.` for a bare name).
+#[must_use]
+pub fn parent_of(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}
+
+/// Make the entries of `dir` durable (after a rename, a create or a removal in it).
+pub fn sync_dir(dir: &Path) {
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+}
+
+/// Write `contents` to `path` atomically: a temporary file in the same directory, synced,
+/// then renamed over `path` (which replaces a symlink there instead of following it).
+///
+/// # Errors
+/// I/O errors, with the path.
+pub fn write_atomic(path: &Path, contents: &[u8], mode: u32) -> Result<()> {
+    let parent = parent_of(path);
+    let mut tmp = tempfile::Builder::new()
+        .prefix(TEMP_PREFIX)
+        .tempfile_in(parent)
+        .with_context(|| format!("creating a temporary file in {}", parent.display()))?;
+    tmp.write_all(contents)
+        .with_context(|| format!("writing {}", path.display()))?;
+    tmp.as_file()
+        .set_permissions(std::fs::Permissions::from_mode(mode))
+        .with_context(|| format!("setting the mode of {}", path.display()))?;
+    tmp.as_file()
+        .sync_all()
+        .with_context(|| format!("syncing {}", path.display()))?;
+    tmp.persist(path)
+        .with_context(|| format!("renaming into {}", path.display()))?;
+    sync_dir(parent);
+    Ok(())
+}
+
+/// Create or replace the symbolic link `path` → `target` atomically (new link + rename).
+///
+/// # Errors
+/// I/O errors, with the path.
+pub fn symlink_atomic(path: &Path, target: &str) -> Result<()> {
+    let parent = parent_of(path);
+    for n in 0..100 {
+        let tmp = parent.join(format!("{TEMP_PREFIX}link-{}-{n}", std::process::id()));
+        match std::os::unix::fs::symlink(target, &tmp) {
+            Ok(()) => {
+                std::fs::rename(&tmp, path)
+                    .with_context(|| format!("renaming a link into {}", path.display()))?;
+                sync_dir(parent);
+                return Ok(());
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                // left by a killed run with the same pid: ours to reuse
+                let _ = std::fs::remove_file(&tmp);
+            }
+            Err(e) => {
+                return Err(e).with_context(|| format!("creating a link in {}", parent.display()));
+            }
+        }
+    }
+    Err(anyhow::anyhow!(
+        "no free temporary name for a link in {}",
+        parent.display()
+    ))
+}
+
+/// Remove the file or link at `path` (never a directory); a missing one is fine.
+///
+/// # Errors
+/// I/O errors, with the path.
+pub fn remove(path: &Path) -> Result<()> {
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        r => {
+            r.with_context(|| format!("removing {}", path.display()))?;
+            sync_dir(parent_of(path));
+            Ok(())
+        }
+    }
+}
+
+/// Why the directories between `base` and `base/rel` cannot hold a file: one of them is a
+/// symlink (even one pointing back inside), a file or something else. `None` when every one
+/// is a real directory or does not exist yet.
+///
+/// # Errors
+/// A directory cannot be inspected.
+pub fn blocked_parent(base: &Path, rel: &Path) -> Result<Option<String>> {
+    let mut cur = base.to_path_buf();
+    let parents: Vec<_> = rel
+        .parent()
+        .into_iter()
+        .flat_map(Path::components)
+        .collect();
+    for c in parents {
+        cur.push(c);
+        let what = match inspect(&cur)? {
+            Found::Missing => return Ok(None), // created later, with everything below it
+            Found::Dir => continue,
+            Found::File => "a file, not a directory",
+            Found::Link => "a symlink",
+            Found::Other => "not a directory",
+        };
+        return Ok(Some(format!("{} is {what}", cur.display())));
+    }
+    Ok(None)
+}
+
+/// Remove the temporary files an interrupted run left in `dirs`; returns their paths.
+#[must_use]
+pub fn remove_leftovers(dirs: impl IntoIterator<Item = PathBuf>) -> Vec<PathBuf> {
+    let mut removed = Vec::new();
+    for dir in dirs {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let leftover = entry.file_name().to_string_lossy().starts_with(TEMP_PREFIX)
+                && entry
+                    .file_type()
+                    .is_ok_and(|t| t.is_file() || t.is_symlink());
+            if leftover && std::fs::remove_file(entry.path()).is_ok() {
+                removed.push(entry.path());
+            }
+        }
+    }
+    removed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn atomic_write_leaves_no_temporary_file_and_sets_the_mode() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let path = tmp.path().join("x.sh");
+        std::fs::write(&path, "old").expect("old");
+        write_atomic(&path, b"new", 0o755).expect("write");
+        assert_eq!(std::fs::read_to_string(&path).ok().as_deref(), Some("new"));
+        let mode = std::fs::metadata(&path).map(|m| m.permissions().mode() & 0o7777);
+        assert_eq!(mode.ok(), Some(0o755));
+        let names: Vec<_> = std::fs::read_dir(tmp.path())
+            .expect("dir")
+            .flatten()
+            .map(|e| e.file_name())
+            .collect();
+        assert_eq!(names, ["x.sh"]);
+    }
+
+    #[test]
+    fn links_replace_files_and_leftovers_are_removed() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let path = tmp.path().join("a.1");
+        std::fs::write(&path, "file").expect("file");
+        symlink_atomic(&path, "a").expect("link");
+        assert_eq!(inspect(&path).ok(), Some(Found::Link));
+        std::fs::write(tmp.path().join(format!("{TEMP_PREFIX}x")), "").expect("leftover");
+        let removed = remove_leftovers([tmp.path().to_path_buf()]);
+        assert_eq!(removed.len(), 1);
+        remove(&path).expect("rm");
+        remove(&path).expect("rm of a missing file is fine");
+        assert_eq!(inspect(&path).ok(), Some(Found::Missing));
+    }
+
+    #[test]
+    fn blocked_parent_names_the_first_bad_directory() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let base = tmp.path();
+        std::fs::create_dir(base.join("real")).expect("dir");
+        std::os::unix::fs::symlink("real", base.join("link")).expect("link");
+        std::fs::write(base.join("file"), "").expect("file");
+        let check = |rel: &str| blocked_parent(base, Path::new(rel)).expect("inspect");
+        assert_eq!(check("real/x"), None);
+        assert_eq!(check("new/deeper/x"), None);
+        assert!(check("link/x").is_some_and(|m| m.ends_with("link is a symlink")));
+        assert!(check("file/x").is_some_and(|m| m.contains("a file, not a directory")));
+    }
+}

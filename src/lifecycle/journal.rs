@@ -1,0 +1,362 @@
+//! Carrying out a plan so that a run killed at any point is completed (or, once rolling
+//! back, rolled back) by the next run.
+//!
+//! Order of a run, all under the store's lock:
+//! 1. copies of everything about to be replaced or removed go to `STATE/txn/` (to roll
+//!    back) and, for forced replacements of foreign or edited files, to `STATE/backup/`
+//!    (kept);
+//! 2. the journal (`STATE/journal.json`: every operation with its new contents, what was
+//!    there before, the ledgers before and after) is written and fsynced: the commit point;
+//! 3. each file is written or removed atomically;
+//! 4. [`Applied::commit`] writes the new ledger, then deletes the journal and the copies;
+//!    [`Applied::rollback`] marks the journal as rolling back, restores the copies and the
+//!    old ledger, then deletes the journal.
+//!
+//! [`recover`] (run first by every run) finds a journal left by a killed run and finishes it
+//! in its direction. Each operation is idempotent: a path that already holds its target is
+//! skipped, and one that holds neither the old nor the new state (edited after the crash) is
+//! left alone (the ledger then shows it as edited).
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, Result};
+use serde::{Deserialize, Serialize};
+
+use super::fsops;
+use super::ledger::{Entry, Kind, Ledger, Lock, Store, read_regular};
+use super::plan::{Action, Desired, OnDisk, Plan};
+
+const JOURNAL_FILE: &str = "journal.json";
+const TXN_DIR: &str = "txn";
+
+/// Testing hook: `OPENIM_INIT_CRASH_AFTER=K` kills the process (SIGKILL) right after the
+/// K-th durable step of a run (0: the journal, 1..=N: the N file operations, N+1: the ledger).
+pub const CRASH_ENV: &str = "OPENIM_INIT_CRASH_AFTER";
+
+/// The state of one path: desired contents, or absent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct Content {
+    kind: Kind,
+    mode: u32,
+    /// Text contents, or a link's target.
+    text: String,
+}
+
+/// One file operation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct Op {
+    path: String,
+    /// What goes there (`None`: removed).
+    new: Option<Content>,
+    /// What was there when planned (`None`: nothing).
+    before: Option<Entry>,
+    /// Where the copy of what was there is kept during the run (relative to the state dir).
+    saved: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum Phase {
+    Apply,
+    Rollback,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct Journal {
+    phase: Phase,
+    ops: Vec<Op>,
+    ledger_before: Ledger,
+    ledger_after: Ledger,
+}
+
+/// A plan whose files are on disk; the ledger is not yet updated.
+#[must_use = "commit or roll back (a dropped run is completed by the next one)"]
+#[derive(Debug)]
+pub struct Applied<'a> {
+    store: &'a Store,
+    lock: &'a Lock,
+    journal: Journal,
+    /// Backups of foreign or edited files kept for the user: (path, backup).
+    pub backups: Vec<(String, PathBuf)>,
+}
+
+fn crash_point(step: usize) {
+    let hit = std::env::var(CRASH_ENV)
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        == Some(step);
+    if hit {
+        let me = rustix::process::getpid();
+        let _ = rustix::process::kill_process(me, rustix::process::Signal::KILL);
+    }
+}
+
+fn journal_path(store: &Store) -> PathBuf {
+    store.state.join(JOURNAL_FILE)
+}
+
+fn write_journal(store: &Store, journal: &Journal) -> Result<()> {
+    std::fs::create_dir_all(&store.state)
+        .with_context(|| format!("creating {}", store.state.display()))?;
+    let text = serde_json::to_vec(journal)?;
+    fsops::write_atomic(&journal_path(store), &text, 0o600)
+}
+
+/// Put `content` at `path` (or remove what is there), creating parent directories.
+fn put(store: &Store, rel: &str, content: Option<&Content>) -> Result<()> {
+    let path = store.path_of(rel);
+    let Some(c) = content else {
+        return fsops::remove(&path);
+    };
+    if store.confined
+        && let Some(why) = fsops::blocked_parent(&store.base, Path::new(rel))?
+    {
+        anyhow::bail!("refusing to write {rel}: {why}");
+    }
+    let parent = fsops::parent_of(&path);
+    std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+    match c.kind {
+        Kind::File => fsops::write_atomic(&path, c.text.as_bytes(), c.mode),
+        Kind::Symlink => fsops::symlink_atomic(&path, &c.text),
+    }
+}
+
+fn content_of(found: &OnDisk) -> Option<Content> {
+    match found {
+        OnDisk::File { mode, bytes } => Some(Content {
+            kind: Kind::File,
+            mode: *mode,
+            text: String::from_utf8_lossy(bytes).into_owned(),
+        }),
+        OnDisk::Symlink { target } => Some(Content {
+            kind: Kind::Symlink,
+            mode: 0o777,
+            text: String::from_utf8_lossy(target).into_owned(),
+        }),
+        OnDisk::Missing | OnDisk::Blocked(_) => None,
+    }
+}
+
+/// A copy of `found` under `dir/rel` (with `.N` added when taken), byte for byte.
+fn save(dir: &Path, rel: &str, found: &OnDisk) -> Result<Option<PathBuf>> {
+    let mut path = dir.join(rel);
+    for n in 1.. {
+        if fsops::inspect(&path)? == fsops::Found::Missing {
+            break;
+        }
+        path = dir.join(format!("{rel}.{n}"));
+    }
+    let parent = fsops::parent_of(&path);
+    std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+    match found {
+        OnDisk::File { mode, bytes } => fsops::write_atomic(&path, bytes, *mode)?,
+        OnDisk::Symlink { target } => {
+            let to = <std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(target);
+            std::os::unix::fs::symlink(to, &path)
+                .with_context(|| format!("saving the link {rel}"))?;
+        }
+        OnDisk::Missing | OnDisk::Blocked(_) => return Ok(None),
+    }
+    Ok(Some(path))
+}
+
+fn new_content(d: Option<&Desired>) -> Option<Content> {
+    d.map(|d| Content {
+        kind: d.kind,
+        mode: d.mode,
+        text: d.contents.clone(),
+    })
+}
+
+/// Carry out `plan` (which must have no refusals) over the files of `store`: copies, journal,
+/// then every file operation. `before` is the ledger the plan was made from.
+///
+/// # Errors
+/// The plan has refusals, or an I/O error (the journal then lets the next run finish).
+pub fn apply<'a>(
+    store: &'a Store,
+    lock: &'a Lock,
+    plan: &Plan,
+    before: &Ledger,
+) -> Result<Applied<'a>> {
+    anyhow::ensure!(
+        plan.refusals().is_empty(),
+        "a plan with refusals was applied"
+    );
+    anyhow::ensure!(
+        read_regular(&journal_path(store))?.is_none(),
+        "an interrupted run must be recovered first"
+    );
+    let txn = store.state.join(TXN_DIR);
+    let _ = std::fs::remove_dir_all(&txn);
+    let mut journal = Journal {
+        phase: Phase::Apply,
+        ops: Vec::new(),
+        ledger_before: before.clone(),
+        ledger_after: plan.ledger_after(before),
+    };
+    let mut backups = Vec::new();
+    for step in plan.steps.iter().filter(|s| s.action.changes_disk()) {
+        let saved = save(&txn, &step.path, &step.found)?;
+        if matches!(step.action, Action::Force(_))
+            && let Some(kept) = save(&store.backup_dir(), &step.path, &step.found)?
+        {
+            backups.push((step.path.clone(), kept));
+        }
+        journal.ops.push(Op {
+            path: step.path.clone(),
+            new: new_content(step.desired.as_ref()),
+            before: step.found.entry(),
+            saved: saved.map(|p| {
+                p.strip_prefix(&store.state)
+                    .unwrap_or(&p)
+                    .display()
+                    .to_string()
+            }),
+        });
+    }
+    if journal.ops.is_empty() {
+        return Ok(Applied {
+            store,
+            lock,
+            journal,
+            backups,
+        });
+    }
+    fsops::sync_dir(&txn);
+    write_journal(store, &journal)?;
+    crash_point(0);
+    for (i, op) in journal.ops.iter().enumerate() {
+        put(store, &op.path, op.new.as_ref())?;
+        crash_point(i + 1);
+    }
+    Ok(Applied {
+        store,
+        lock,
+        journal,
+        backups,
+    })
+}
+
+impl Applied<'_> {
+    /// Record the new ledger and end the run: the journal and the copies go.
+    ///
+    /// # Errors
+    /// I/O errors (the journal is kept: the next run finishes).
+    pub fn commit(self) -> Result<()> {
+        self.store.write(self.lock, &self.journal.ledger_after)?;
+        crash_point(self.journal.ops.len() + 1);
+        finish(self.store)
+    }
+
+    /// Put every file back as it was and keep the old ledger (e.g. activation failed).
+    ///
+    /// # Errors
+    /// I/O errors (the journal, now rolling back, lets the next run finish).
+    pub fn rollback(mut self) -> Result<()> {
+        self.journal.phase = Phase::Rollback;
+        if self.journal.ops.is_empty() {
+            return Ok(());
+        }
+        write_journal(self.store, &self.journal)?;
+        replay(self.store, &self.journal)?;
+        self.store.write(self.lock, &self.journal.ledger_before)?;
+        finish(self.store)
+    }
+}
+
+fn finish(store: &Store) -> Result<()> {
+    fsops::remove(&journal_path(store))?;
+    let txn = store.state.join(TXN_DIR);
+    match std::fs::remove_dir_all(&txn) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            Err(e).with_context(|| format!("removing {}", txn.display()))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The target of `op` in `phase`: the new contents, or the saved copy of what was there.
+fn target_of(store: &Store, op: &Op, phase: Phase) -> Result<Option<Content>> {
+    if phase == Phase::Apply {
+        return Ok(op.new.clone());
+    }
+    let Some(saved) = &op.saved else {
+        return Ok(None);
+    };
+    let found = super::plan::scan(&store.state, [saved.as_str()], false)?;
+    match found.get(saved) {
+        Some(f @ (OnDisk::File { .. } | OnDisk::Symlink { .. })) => Ok(content_of(f)),
+        _ => anyhow::bail!(
+            "the saved copy {} is missing: cannot roll back {}",
+            store.state.join(saved).display(),
+            op.path
+        ),
+    }
+}
+
+/// Bring every path of the journal to its target for the journal's phase, skipping those
+/// already there and leaving alone those changed by someone else since.
+fn replay(store: &Store, journal: &Journal) -> Result<Vec<String>> {
+    let mut untouched = Vec::new();
+    for op in &journal.ops {
+        let target = target_of(store, op, journal.phase)?;
+        let (from, to) = match journal.phase {
+            Phase::Apply => (op.before.clone(), entry_of(target.as_ref())),
+            Phase::Rollback => (entry_of(op.new.as_ref()), op.before.clone()),
+        };
+        let found = super::plan::scan(&store.base, [op.path.as_str()], false)?;
+        let now = found.get(&op.path).and_then(OnDisk::entry);
+        if now == to {
+            continue;
+        }
+        if now == from {
+            put(store, &op.path, target.as_ref())?;
+        } else {
+            untouched.push(op.path.clone());
+        }
+    }
+    Ok(untouched)
+}
+
+fn entry_of(c: Option<&Content>) -> Option<Entry> {
+    c.map(|c| Entry::of(c.kind, c.mode, c.text.as_bytes()))
+}
+
+/// Finish a run that was killed: complete it, or complete its rollback. Returns a line for
+/// the user when there was one, naming paths changed by someone else meanwhile (left alone).
+///
+/// # Errors
+/// The journal cannot be read, or an I/O error.
+pub fn recover(store: &Store, lock: &Lock) -> Result<Option<String>> {
+    let _ = fsops::remove_leftovers([store.state.clone()]);
+    let path = journal_path(store);
+    let Some(bytes) = read_regular(&path)? else {
+        return Ok(None);
+    };
+    let journal: Journal = serde_json::from_slice(&bytes)
+        .with_context(|| format!("reading the journal {}", path.display()))?;
+    let untouched = replay(store, &journal)?;
+    let (ledger, what) = match journal.phase {
+        Phase::Apply => (&journal.ledger_after, "completed"),
+        Phase::Rollback => (&journal.ledger_before, "rolled back"),
+    };
+    store.write(lock, ledger)?;
+    finish(store)?;
+    let mut line = format!(
+        "{what} an interrupted run ({} file operation(s))",
+        journal.ops.len()
+    );
+    if !untouched.is_empty() {
+        let _ = write!(
+            line,
+            "; changed by someone else since, left alone: {}",
+            untouched.join(", ")
+        );
+    }
+    Ok(Some(line))
+}
+
+#[cfg(test)]
+mod tests;

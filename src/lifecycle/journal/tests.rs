@@ -1,0 +1,217 @@
+//! Apply, commit, roll back and recover on real directories. Killing the process at every
+//! step is tested through the CLI (`tests/integration/output.rs`).
+
+use std::collections::BTreeMap;
+
+use super::*;
+use crate::lifecycle::plan::{self, Options};
+
+fn file(path: &str, text: &str) -> Desired {
+    Desired {
+        path: path.into(),
+        kind: Kind::File,
+        mode: 0o644,
+        contents: text.into(),
+    }
+}
+
+/// Every file and link under `dir` (not the state directory) with its contents.
+fn tree(dir: &Path) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            let rel = p
+                .strip_prefix(dir)
+                .expect("under dir")
+                .display()
+                .to_string();
+            if rel.starts_with(".openim-init") {
+                continue;
+            }
+            let meta = std::fs::symlink_metadata(&p).expect("meta");
+            if meta.file_type().is_symlink() {
+                let to = std::fs::read_link(&p).expect("link");
+                out.insert(rel, format!("-> {}", to.display()));
+            } else if meta.is_dir() {
+                stack.push(p);
+            } else {
+                out.insert(rel, std::fs::read_to_string(&p).expect("read"));
+            }
+        }
+    }
+    out
+}
+
+struct Setup {
+    _tmp: tempfile::TempDir,
+    store: Store,
+    lock: Lock,
+}
+
+fn setup() -> Setup {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let store = Store::for_out_dir(tmp.path());
+    let lock = store.lock(tmp.path()).expect("lock");
+    Setup {
+        _tmp: tmp,
+        store,
+        lock,
+    }
+}
+
+fn plan_for(s: &Setup, desired: &[Desired], opts: Options) -> (Plan, Ledger) {
+    let ledger = s.store.read(&s.lock).expect("ledger");
+    let paths: Vec<&str> = desired
+        .iter()
+        .map(|d| d.path.as_str())
+        .chain(ledger.files.keys().map(String::as_str))
+        .collect();
+    let disk = plan::scan(&s.store.base, paths, true).expect("scan");
+    (plan::plan(desired, &ledger, &disk, opts), ledger)
+}
+
+fn run(s: &Setup, desired: &[Desired], opts: Options) -> Plan {
+    let (p, ledger) = plan_for(s, desired, opts);
+    apply(&s.store, &s.lock, &p, &ledger)
+        .expect("apply")
+        .commit()
+        .expect("commit");
+    p
+}
+
+fn leftovers(s: &Setup) -> (bool, bool) {
+    (
+        s.store.state.join(JOURNAL_FILE).exists(),
+        s.store.state.join(TXN_DIR).exists(),
+    )
+}
+
+#[test]
+fn apply_and_commit_write_the_files_and_the_ledger() {
+    let s = setup();
+    let p = run(
+        &s,
+        &[file("a", "1"), file("sub/b", "2")],
+        Options::default(),
+    );
+    assert_eq!(p.changed(), 2);
+    let expected: BTreeMap<String, String> =
+        [("a".into(), "1".into()), ("sub/b".into(), "2".into())].into();
+    assert_eq!(tree(&s.store.base), expected);
+    let ledger = s.store.read(&s.lock).expect("ledger");
+    assert_eq!(ledger.files["sub/b"], Entry::of(Kind::File, 0o644, b"2"));
+    assert_eq!(leftovers(&s), (false, false));
+    let again = run(
+        &s,
+        &[file("a", "1"), file("sub/b", "2")],
+        Options::default(),
+    );
+    assert_eq!(again.changed(), 0);
+}
+
+#[test]
+fn rollback_restores_every_file_and_the_old_ledger() {
+    let s = setup();
+    run(
+        &s,
+        &[file("keep", "k"), file("old", "o"), file("gone", "g")],
+        Options::default(),
+    );
+    std::fs::write(s.store.path_of("foreign"), "theirs").expect("foreign");
+    let before = tree(&s.store.base);
+    let ledger_before = s.store.read(&s.lock).expect("ledger");
+    let desired = [
+        file("keep", "k"),
+        file("old", "o2"),
+        file("foreign", "mine"),
+        file("new", "n"),
+    ];
+    let (p, ledger) = plan_for(
+        &s,
+        &desired,
+        Options {
+            force: true,
+            prune: true,
+        },
+    );
+    assert_eq!(p.changed(), 4, "{}", p.summary());
+    let applied = apply(&s.store, &s.lock, &p, &ledger).expect("apply");
+    assert_eq!(tree(&s.store.base)["foreign"], "mine");
+    assert!(!s.store.path_of("gone").exists());
+    assert_eq!(applied.backups.len(), 1);
+    let kept = applied.backups[0].1.clone();
+    applied.rollback().expect("rollback");
+    assert_eq!(tree(&s.store.base), before);
+    assert_eq!(s.store.read(&s.lock).expect("ledger"), ledger_before);
+    assert_eq!(leftovers(&s), (false, false));
+    // the backup of the foreign file is kept, outside the written tree
+    assert!(kept.starts_with(s.store.backup_dir()), "{}", kept.display());
+    assert_eq!(
+        std::fs::read_to_string(kept).ok().as_deref(),
+        Some("theirs")
+    );
+}
+
+#[test]
+fn a_dropped_run_is_completed_by_recover() {
+    let s = setup();
+    run(&s, &[file("a", "1")], Options::default());
+    let (p, ledger) = plan_for(&s, &[file("a", "2"), file("b", "3")], Options::default());
+    let applied = apply(&s.store, &s.lock, &p, &ledger).expect("apply");
+    // the process "dies" before commit; the files may be half done: undo one of them
+    drop(applied);
+    std::fs::remove_file(s.store.path_of("b")).expect("rm");
+    let (refused, _) = plan_for(&s, &[file("x", "x")], Options::default());
+    let err = apply(&s.store, &s.lock, &refused, &ledger).expect_err("journal pending");
+    assert!(format!("{err}").contains("recovered first"), "{err}");
+    let line = recover(&s.store, &s.lock)
+        .expect("recover")
+        .expect("a journal");
+    assert!(
+        line.starts_with("completed an interrupted run (2 file operation(s))"),
+        "{line}"
+    );
+    let expected: BTreeMap<String, String> =
+        [("a".into(), "2".into()), ("b".into(), "3".into())].into();
+    assert_eq!(tree(&s.store.base), expected);
+    assert_eq!(s.store.read(&s.lock).expect("ledger").files.len(), 2);
+    assert_eq!(leftovers(&s), (false, false));
+    assert_eq!(recover(&s.store, &s.lock).expect("nothing"), None);
+}
+
+#[test]
+fn recover_leaves_alone_a_file_changed_after_the_crash() {
+    let s = setup();
+    run(&s, &[file("a", "1")], Options::default());
+    let (p, ledger) = plan_for(&s, &[file("a", "2")], Options::default());
+    drop(apply(&s.store, &s.lock, &p, &ledger).expect("apply"));
+    std::fs::write(s.store.path_of("a"), "admin").expect("edit");
+    let line = recover(&s.store, &s.lock)
+        .expect("recover")
+        .expect("a journal");
+    assert!(line.ends_with("left alone: a"), "{line}");
+    assert_eq!(tree(&s.store.base)["a"], "admin");
+    let (next, _) = plan_for(&s, &[file("a", "2")], Options::default());
+    assert_eq!(next.steps[0].action, Action::Refuse(plan::Conflict::Edited));
+}
+
+#[test]
+fn an_interrupted_rollback_is_finished_as_a_rollback() {
+    let s = setup();
+    run(&s, &[file("a", "1")], Options::default());
+    let (p, ledger) = plan_for(&s, &[file("a", "2"), file("b", "3")], Options::default());
+    let mut applied = apply(&s.store, &s.lock, &p, &ledger).expect("apply");
+    // killed right after marking the journal as rolling back
+    applied.journal.phase = Phase::Rollback;
+    write_journal(&s.store, &applied.journal).expect("journal");
+    drop(applied);
+    let line = recover(&s.store, &s.lock)
+        .expect("recover")
+        .expect("a journal");
+    assert!(line.starts_with("rolled back"), "{line}");
+    let expected: BTreeMap<String, String> = [("a".into(), "1".into())].into();
+    assert_eq!(tree(&s.store.base), expected);
+    assert_eq!(s.store.read(&s.lock).expect("ledger"), ledger);
+}

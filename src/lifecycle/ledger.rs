@@ -1,0 +1,356 @@
+//! The ledger: the record of every file openim-init owns for one stack and backend (its path
+//! relative to the tree it was written into, its type, mode and SHA-256), kept in a state
+//! directory together with the journal of the run in progress and the backups.
+//!
+//! State directories: `/var/lib/openim-init/STACK/BACKEND/` (inside `--root` when staging),
+//! and `DIR/.openim-init/` for `generate --out DIR`. Never a directory an init system scans.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, Result};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest as _, Sha256};
+
+use super::fsops::{self, Found};
+use crate::errors::UsageError;
+
+/// The state directory's name inside an output directory.
+pub const OUT_STATE_DIR: &str = ".openim-init";
+/// The state file of earlier versions in an output directory, imported once then removed.
+pub const LEGACY_STATE_FILE: &str = ".openim-init-files";
+/// Where system installs keep their ledgers (under `--root` when staging).
+pub const SYSTEM_STATE_DIR: &str = "var/lib/openim-init";
+const LEDGER_FILE: &str = "ledger.json";
+
+/// The SHA-256 of `bytes`, lower-case hex.
+#[must_use]
+pub fn sha256(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .fold(String::with_capacity(64), |mut hex, b| {
+            let _ = write!(hex, "{b:02x}");
+            hex
+        })
+}
+
+/// What kind of file an entry is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// A regular file.
+    File,
+    /// A symbolic link (its hash is that of the target's bytes).
+    Symlink,
+}
+
+/// One owned file as it was written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entry {
+    /// File or symlink.
+    pub kind: Kind,
+    /// Permission bits (0o777 for a link).
+    pub mode: u32,
+    /// SHA-256 of the contents (of the target, for a link).
+    pub sha256: String,
+}
+
+impl Entry {
+    /// The entry for `bytes` written with this kind and mode.
+    #[must_use]
+    pub fn of(kind: Kind, mode: u32, bytes: &[u8]) -> Self {
+        Self {
+            kind,
+            mode: if kind == Kind::Symlink { 0o777 } else { mode },
+            sha256: sha256(bytes),
+        }
+    }
+}
+
+/// The files owned, by path relative to the tree they were written into.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ledger {
+    /// Format version (1).
+    pub version: u32,
+    /// Owned files.
+    pub files: BTreeMap<String, Entry>,
+}
+
+/// Where a ledger lives and what its paths are relative to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Store {
+    /// The state directory: ledger, journal, backups.
+    pub state: PathBuf,
+    /// The tree the ledger's paths are relative to (`DIR`, `/` or `--root`).
+    pub base: PathBuf,
+    /// Whether files must stay inside `base` through real directories only (no symlinked
+    /// directory on the way): true for output directories; system trees have legitimate
+    /// links such as `/lib` → `usr/lib`.
+    pub confined: bool,
+}
+
+/// An exclusive lock on a store, held until dropped; every read or change of the ledger
+/// happens under it.
+#[derive(Debug)]
+pub struct Lock {
+    _file: File,
+}
+
+impl Store {
+    /// The store of `generate --out DIR`.
+    #[must_use]
+    pub fn for_out_dir(dir: &Path) -> Self {
+        Self {
+            state: dir.join(OUT_STATE_DIR),
+            base: dir.to_path_buf(),
+            confined: true,
+        }
+    }
+
+    /// The store of an install of `stack` with `backend` into `root` (`/` on the host).
+    #[must_use]
+    pub fn for_install(root: &Path, stack: &str, backend: &str) -> Self {
+        Self {
+            state: root.join(SYSTEM_STATE_DIR).join(stack).join(backend),
+            base: root.to_path_buf(),
+            confined: false,
+        }
+    }
+
+    /// The path of a ledger path on disk.
+    #[must_use]
+    pub fn path_of(&self, rel: &str) -> PathBuf {
+        self.base.join(rel)
+    }
+
+    /// The directory kept backups of replaced foreign or edited files go to.
+    #[must_use]
+    pub fn backup_dir(&self) -> PathBuf {
+        self.state.join("backup")
+    }
+
+    /// Take the exclusive lock on `on` (a directory or file that exists: the output
+    /// directory, or the state directory, created here for installs), waiting for another
+    /// run to finish.
+    ///
+    /// # Errors
+    /// `on` cannot be opened or locked.
+    pub fn lock(&self, on: &Path) -> Result<Lock> {
+        if on == self.state {
+            std::fs::create_dir_all(on).with_context(|| format!("creating {}", on.display()))?;
+        }
+        let file = File::open(on).with_context(|| format!("opening {}", on.display()))?;
+        file.lock()
+            .with_context(|| format!("locking {}", on.display()))?;
+        Ok(Lock { _file: file })
+    }
+
+    /// Read the ledger; none yet is an empty one. Entries of the legacy state file of an
+    /// output directory are imported (see [`import_legacy`]).
+    ///
+    /// # Errors
+    /// The ledger is not a regular file or cannot be read or parsed.
+    pub fn read(&self, _lock: &Lock) -> Result<Ledger> {
+        let path = self.state.join(LEDGER_FILE);
+        let mut ledger = match read_regular(&path)? {
+            None => Ledger::default(),
+            Some(bytes) => serde_json::from_slice(&bytes).with_context(|| {
+                format!(
+                    "reading the ledger {} (move it away to start afresh)",
+                    path.display()
+                )
+            })?,
+        };
+        ledger.version = 1;
+        if let Some(text) = read_regular(&self.base.join(LEGACY_STATE_FILE))? {
+            import_legacy(&String::from_utf8_lossy(&text), &self.base, &mut ledger)?;
+        }
+        Ok(ledger)
+    }
+
+    /// Write the ledger atomically (and durably), then drop the legacy state file.
+    ///
+    /// # Errors
+    /// I/O errors.
+    pub fn write(&self, _lock: &Lock, ledger: &Ledger) -> Result<()> {
+        std::fs::create_dir_all(&self.state)
+            .with_context(|| format!("creating {}", self.state.display()))?;
+        let mut text = serde_json::to_string_pretty(ledger)?;
+        text.push('\n');
+        fsops::write_atomic(&self.state.join(LEDGER_FILE), text.as_bytes(), 0o644)?;
+        fsops::remove(&self.base.join(LEGACY_STATE_FILE))
+    }
+}
+
+/// The bytes of `path` if it is a regular file; `None` if it does not exist.
+///
+/// # Errors
+/// It is a symlink or not a regular file (a refusal), or cannot be read.
+pub fn read_regular(path: &Path) -> Result<Option<Vec<u8>>> {
+    match fsops::inspect(path)? {
+        Found::Missing => Ok(None),
+        Found::File => Ok(Some(
+            std::fs::read(path).with_context(|| format!("reading {}", path.display()))?,
+        )),
+        _ => Err(UsageError(format!(
+            "refusing to use {}: it is not a regular file",
+            path.display()
+        ))
+        .into()),
+    }
+}
+
+/// FNV-1a 64, the hash of the legacy state file.
+fn fnv1a64(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// Import the legacy state file (`path fnv1a64:HASH` lines, or a bare path): a file that
+/// still matches its recorded hash (or has none recorded) is owned as it is on disk; one
+/// that does not is entered with an impossible hash, so it counts as edited.
+///
+/// # Errors
+/// A listed file cannot be read.
+pub fn import_legacy(text: &str, base: &Path, ledger: &mut Ledger) -> Result<()> {
+    for line in text
+        .lines()
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+    {
+        let (rel, hash) = match line.rsplit_once(" fnv1a64:") {
+            Some((p, h)) => (p, u64::from_str_radix(h, 16).ok()),
+            None => (line, None),
+        };
+        if ledger.files.contains_key(rel) {
+            continue;
+        }
+        let path = base.join(rel);
+        let (kind, bytes, mode) = match fsops::inspect(&path)? {
+            Found::File => {
+                use std::os::unix::fs::PermissionsExt as _;
+                let meta = std::fs::metadata(&path)?;
+                let bytes = std::fs::read(&path)?;
+                (Kind::File, bytes, meta.permissions().mode() & 0o7777)
+            }
+            Found::Link => {
+                let to = std::fs::read_link(&path)?;
+                (
+                    Kind::Symlink,
+                    to.into_os_string().into_encoded_bytes(),
+                    0o777,
+                )
+            }
+            _ => continue,
+        };
+        let mut entry = Entry::of(kind, mode, &bytes);
+        if hash.is_some_and(|h| h != fnv1a64(&bytes)) {
+            "edited-since-written".clone_into(&mut entry.sha256);
+        }
+        ledger.files.insert(rel.to_owned(), entry);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sha256_known_value() {
+        assert_eq!(
+            sha256(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+
+    #[test]
+    fn ledger_round_trips_and_install_stores_live_under_var_lib() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let store = Store::for_install(tmp.path(), "openim", "systemd");
+        assert_eq!(
+            store.state,
+            tmp.path().join("var/lib/openim-init/openim/systemd")
+        );
+        let lock = store.lock(&store.state).expect("lock");
+        assert_eq!(
+            store.read(&lock).expect("empty"),
+            Ledger {
+                version: 1,
+                ..Ledger::default()
+            }
+        );
+        let mut ledger = Ledger::default();
+        ledger.files.insert(
+            "etc/systemd/system/a.service".into(),
+            Entry::of(Kind::File, 0o644, b"x"),
+        );
+        ledger.files.insert(
+            "etc/init.d/a.1".into(),
+            Entry::of(Kind::Symlink, 0o644, b"a"),
+        );
+        store.write(&lock, &ledger).expect("write");
+        let again = store.read(&lock).expect("read");
+        assert_eq!(again.files, ledger.files);
+        assert_eq!(again.files["etc/init.d/a.1"].mode, 0o777);
+    }
+
+    #[test]
+    fn the_legacy_state_file_is_imported_then_removed() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let dir = tmp.path();
+        std::fs::write(dir.join("same.service"), "one").expect("file");
+        std::fs::write(dir.join("edited.service"), "changed").expect("file");
+        std::os::unix::fs::symlink("same.service", dir.join("old.link")).expect("link");
+        let legacy = format!(
+            "# comment\nsame.service fnv1a64:{:016x}\nedited.service fnv1a64:{:016x}\n\
+             old.link\ngone.service\n",
+            fnv1a64(b"one"),
+            fnv1a64(b"original")
+        );
+        std::fs::write(dir.join(LEGACY_STATE_FILE), legacy).expect("legacy");
+        let store = Store::for_out_dir(dir);
+        let lock = store.lock(dir).expect("lock");
+        let ledger = store.read(&lock).expect("read");
+        assert_eq!(
+            ledger.files["same.service"],
+            Entry::of(Kind::File, 0o644, b"one")
+        );
+        assert_eq!(
+            ledger.files["edited.service"].sha256,
+            "edited-since-written"
+        );
+        assert_eq!(ledger.files["old.link"].kind, Kind::Symlink);
+        assert!(!ledger.files.contains_key("gone.service"));
+        store.write(&lock, &ledger).expect("write");
+        assert!(!dir.join(LEGACY_STATE_FILE).exists());
+        assert_eq!(store.read(&lock).expect("read").files, ledger.files);
+    }
+
+    #[test]
+    fn the_lock_excludes_a_second_run_until_dropped() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let store = Store::for_out_dir(tmp.path());
+        let lock = store.lock(tmp.path()).expect("lock");
+        let other = File::open(tmp.path()).expect("open");
+        assert!(matches!(
+            other.try_lock(),
+            Err(std::fs::TryLockError::WouldBlock)
+        ));
+        drop(lock);
+        assert!(other.try_lock().is_ok());
+    }
+
+    #[test]
+    fn a_ledger_that_is_a_symlink_is_refused() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let store = Store::for_out_dir(tmp.path());
+        std::fs::create_dir(&store.state).expect("state");
+        std::os::unix::fs::symlink("/etc/passwd", store.state.join(LEDGER_FILE)).expect("ln");
+        let lock = store.lock(tmp.path()).expect("lock");
+        let err = store.read(&lock).expect_err("refused");
+        assert!(err.downcast_ref::<UsageError>().is_some(), "{err:#}");
+    }
+}

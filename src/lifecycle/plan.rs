@@ -1,0 +1,382 @@
+//! The planner: desired artifacts + ledger + what is on disk → what to do with each path.
+//! [`plan`] is pure; [`scan`] is the one function that looks at the disk for it.
+//!
+//! The rules, per path:
+//! - desired, nothing there → create; ours and unchanged since → update or keep;
+//!   identical to what we would write but not in the ledger → adopt (record, no write);
+//!   a file we did not write, or one edited since → refuse, or with `force` back up and
+//!   replace; a symlinked or non-directory parent, or a directory at the path → refuse.
+//! - in the ledger, no longer desired (only when pruning) → remove if unchanged, keep with a
+//!   warning if edited (or with `force` back up and remove), forget if already gone.
+
+mod diff;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+use std::path::Path;
+
+use anyhow::{Context as _, Result};
+
+pub use diff::render_dry_run;
+
+use super::fsops::{self, Found};
+use super::ledger::{Entry, Kind, Ledger};
+use crate::backend::Artifact;
+
+/// A file as openim-init wants it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Desired {
+    /// Path relative to the store's base.
+    pub path: String,
+    /// File or symlink.
+    pub kind: Kind,
+    /// Permission bits (ignored for a link).
+    pub mode: u32,
+    /// The contents; for a link, its target.
+    pub contents: String,
+}
+
+impl Desired {
+    /// The desired state of an artifact, at the artifact's own path.
+    #[must_use]
+    pub fn from_artifact(a: &Artifact) -> Self {
+        Self::at(&a.path, a)
+    }
+
+    /// The desired state of an artifact installed at `path`.
+    #[must_use]
+    pub fn at(path: &str, a: &Artifact) -> Self {
+        let kind = if a.link_target().is_some() {
+            Kind::Symlink
+        } else {
+            Kind::File
+        };
+        Self {
+            path: path.to_owned(),
+            kind,
+            mode: if kind == Kind::Symlink {
+                0o777
+            } else {
+                a.mode() & 0o7777
+            },
+            contents: a.link_target().unwrap_or(a.contents()).to_owned(),
+        }
+    }
+
+    /// Its ledger entry once written.
+    #[must_use]
+    pub fn entry(&self) -> Entry {
+        Entry::of(self.kind, self.mode, self.contents.as_bytes())
+    }
+}
+
+/// What a path holds now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OnDisk {
+    /// Nothing.
+    Missing,
+    /// A regular file.
+    File {
+        /// Permission bits.
+        mode: u32,
+        /// Contents.
+        bytes: Vec<u8>,
+    },
+    /// A symbolic link (never followed).
+    Symlink {
+        /// The link's target, as bytes.
+        target: Vec<u8>,
+    },
+    /// Nothing can be written there, and why (a directory, a symlinked parent, a FIFO).
+    Blocked(String),
+}
+
+impl OnDisk {
+    /// The ledger entry describing what is there, if it is a file or link.
+    #[must_use]
+    pub fn entry(&self) -> Option<Entry> {
+        match self {
+            Self::File { mode, bytes } => Some(Entry::of(Kind::File, *mode, bytes)),
+            Self::Symlink { target } => Some(Entry::of(Kind::Symlink, 0o777, target)),
+            Self::Missing | Self::Blocked(_) => None,
+        }
+    }
+
+    /// The contents (a link's target) as text, for diffs.
+    #[must_use]
+    pub fn text(&self) -> Option<String> {
+        match self {
+            Self::File { bytes, .. } | Self::Symlink { target: bytes } => {
+                Some(String::from_utf8_lossy(bytes).into_owned())
+            }
+            Self::Missing | Self::Blocked(_) => None,
+        }
+    }
+}
+
+/// Why a path cannot be written without `--force` (or at all, when blocked).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Conflict {
+    /// A file openim-init did not write.
+    Foreign,
+    /// A file openim-init wrote, changed since.
+    Edited,
+    /// Nothing can be written there (even with `--force`).
+    Blocked(String),
+}
+
+/// What happens to one path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Nothing there: write it.
+    Create,
+    /// Ours and unchanged since, but different from the desired state: replace it.
+    Update,
+    /// Ours and already right.
+    Keep,
+    /// Not in the ledger but exactly as desired: recorded, not written.
+    Adopt,
+    /// Ours, unchanged, no longer desired: delete it.
+    Remove,
+    /// In the ledger, no longer desired, already gone: drop the entry.
+    Forget,
+    /// No longer desired but edited since: kept on disk, dropped from the ledger, warned.
+    KeepEdited,
+    /// Not desired and not pruning: left alone, still owned.
+    Retain,
+    /// A conflict overridden by `force`: back up what is there, then write (or remove).
+    Force(Conflict),
+    /// A conflict that stops the whole run.
+    Refuse(Conflict),
+}
+
+impl Action {
+    /// Whether the action touches the file on disk.
+    #[must_use]
+    pub fn changes_disk(&self) -> bool {
+        matches!(
+            self,
+            Self::Create | Self::Update | Self::Remove | Self::Force(_)
+        )
+    }
+}
+
+/// One path's step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    /// Path relative to the store's base.
+    pub path: String,
+    /// What happens.
+    pub action: Action,
+    /// The desired state (`None`: to be removed or left).
+    pub desired: Option<Desired>,
+    /// What is there now.
+    pub found: OnDisk,
+}
+
+/// Planning options.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Options {
+    /// Replace (after a backup) foreign and edited files instead of refusing.
+    pub force: bool,
+    /// Remove owned files that are no longer desired (install); `generate --out` keeps them.
+    pub prune: bool,
+}
+
+/// Every step, in path order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Plan {
+    /// One per path.
+    pub steps: Vec<Step>,
+}
+
+impl Plan {
+    /// How many files change on disk.
+    #[must_use]
+    pub fn changed(&self) -> usize {
+        self.steps
+            .iter()
+            .filter(|s| s.action.changes_disk())
+            .count()
+    }
+
+    /// The steps that stop the run.
+    #[must_use]
+    pub fn refusals(&self) -> Vec<&Step> {
+        let refused = |s: &&Step| matches!(s.action, Action::Refuse(_));
+        self.steps.iter().filter(refused).collect()
+    }
+
+    /// The ledger after the plan is carried out.
+    #[must_use]
+    pub fn ledger_after(&self, before: &Ledger) -> Ledger {
+        let mut after = before.clone();
+        after.version = 1;
+        for s in &self.steps {
+            match (&s.action, &s.desired) {
+                (Action::Retain | Action::Refuse(_), _) => {}
+                (_, Some(d)) => {
+                    after.files.insert(s.path.clone(), d.entry());
+                }
+                (_, None) => {
+                    after.files.remove(&s.path);
+                }
+            }
+        }
+        after
+    }
+
+    /// One line for people: `N changed (a created, b updated, c removed), k unchanged`.
+    #[must_use]
+    pub fn summary(&self) -> String {
+        let count = |f: fn(&Action) -> bool| self.steps.iter().filter(|s| f(&s.action)).count();
+        let created = count(|a| matches!(a, Action::Create));
+        let updated = count(|a| matches!(a, Action::Update));
+        let removed = count(|a| matches!(a, Action::Remove));
+        let forced = count(|a| matches!(a, Action::Force(_)));
+        let same = count(|a| matches!(a, Action::Keep | Action::Adopt));
+        let mut line = format!(
+            "{} changed ({created} created, {updated} updated, {removed} removed",
+            self.changed()
+        );
+        if forced > 0 {
+            let _ = write!(line, ", {forced} forced");
+        }
+        let _ = write!(line, "), {same} unchanged");
+        line
+    }
+}
+
+/// The step for a desired path.
+fn desired_step(d: &Desired, owned: Option<&Entry>, found: &OnDisk, opts: Options) -> Action {
+    let now = found.entry();
+    let conflict = match (found, owned) {
+        (OnDisk::Blocked(why), _) => return Action::Refuse(Conflict::Blocked(why.clone())),
+        (OnDisk::Missing, _) => return Action::Create,
+        _ if now.as_ref() == Some(&d.entry()) => {
+            return if owned.is_some() {
+                Action::Keep
+            } else {
+                Action::Adopt
+            };
+        }
+        (_, Some(e)) if now.as_ref() == Some(e) => return Action::Update,
+        (_, Some(_)) => Conflict::Edited,
+        (_, None) => Conflict::Foreign,
+    };
+    if opts.force {
+        Action::Force(conflict)
+    } else {
+        Action::Refuse(conflict)
+    }
+}
+
+/// The step for an owned path that is no longer desired.
+fn leftover_step(owned: &Entry, found: &OnDisk, opts: Options) -> Action {
+    if !opts.prune {
+        return Action::Retain;
+    }
+    match found {
+        OnDisk::Missing => Action::Forget,
+        OnDisk::Blocked(_) => Action::KeepEdited,
+        _ if found.entry().as_ref() == Some(owned) => Action::Remove,
+        _ if opts.force => Action::Force(Conflict::Edited),
+        _ => Action::KeepEdited,
+    }
+}
+
+/// Plan `desired` against the `ledger` and what is on `disk` (every desired and owned path;
+/// a path absent from `disk` counts as missing). Pure.
+#[must_use]
+pub fn plan(
+    desired: &[Desired],
+    ledger: &Ledger,
+    disk: &BTreeMap<String, OnDisk>,
+    opts: Options,
+) -> Plan {
+    let missing = OnDisk::Missing;
+    let found = |p: &str| disk.get(p).unwrap_or(&missing).clone();
+    let mut seen = BTreeSet::new();
+    let mut steps = Vec::new();
+    for d in desired {
+        if !seen.insert(d.path.as_str()) {
+            steps.push(Step {
+                path: d.path.clone(),
+                action: Action::Refuse(Conflict::Blocked("it would be written twice".into())),
+                desired: Some(d.clone()),
+                found: found(&d.path),
+            });
+            continue;
+        }
+        let on_disk = found(&d.path);
+        steps.push(Step {
+            path: d.path.clone(),
+            action: desired_step(d, ledger.files.get(&d.path), &on_disk, opts),
+            desired: Some(d.clone()),
+            found: on_disk,
+        });
+    }
+    for (path, owned) in &ledger.files {
+        if seen.contains(path.as_str()) {
+            continue;
+        }
+        let on_disk = found(path);
+        steps.push(Step {
+            path: path.clone(),
+            action: leftover_step(owned, &on_disk, opts),
+            desired: None,
+            found: on_disk,
+        });
+    }
+    steps.sort_by(|a, b| a.path.cmp(&b.path));
+    Plan { steps }
+}
+
+/// Read what each of `paths` (relative to `base`) holds. With `confined`, a symlink or
+/// non-directory among the directories between `base` and the path blocks it.
+///
+/// # Errors
+/// A path cannot be inspected or read.
+pub fn scan<'a>(
+    base: &Path,
+    paths: impl IntoIterator<Item = &'a str>,
+    confined: bool,
+) -> Result<BTreeMap<String, OnDisk>> {
+    use std::os::unix::fs::PermissionsExt as _;
+    let mut out = BTreeMap::new();
+    for rel in paths {
+        let path = base.join(rel);
+        let blocked = if confined {
+            fsops::blocked_parent(base, Path::new(rel))?
+        } else {
+            None
+        };
+        let on_disk = match (blocked, fsops::inspect(&path)?) {
+            (Some(why), _) => OnDisk::Blocked(why),
+            (None, Found::Missing) => OnDisk::Missing,
+            (None, Found::File) => {
+                let read = || format!("reading {}", path.display());
+                let meta = std::fs::metadata(&path).with_context(read)?;
+                OnDisk::File {
+                    mode: meta.permissions().mode() & 0o7777,
+                    bytes: std::fs::read(&path).with_context(read)?,
+                }
+            }
+            (None, Found::Link) => OnDisk::Symlink {
+                target: std::fs::read_link(&path)
+                    .with_context(|| format!("reading the link {}", path.display()))?
+                    .into_os_string()
+                    .into_encoded_bytes(),
+            },
+            (None, Found::Dir) => OnDisk::Blocked(format!("{} is a directory", path.display())),
+            (None, Found::Other) => {
+                OnDisk::Blocked(format!("{} is not a regular file", path.display()))
+            }
+        };
+        out.insert(rel.to_owned(), on_disk);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests;
