@@ -4,6 +4,7 @@
 //! commands, environment files) is emulated by a `/bin/sh -c` wrapper that ends in
 //! `exec "$@"`; groups have no launchd counterpart: the notes print `launchctl` loops instead.
 
+mod notes;
 mod values;
 pub mod verify;
 
@@ -16,11 +17,10 @@ use indexmap::IndexMap;
 use serde::Serialize;
 
 use super::capability::{Feature, Support, Warning};
-use super::data::{BackendData, Fill};
+use super::data::BackendData;
 use super::kit::{Artifact, Backend, RenderContext, Rendered, Report, Unit};
 use super::shared::wrapper::{self, Prelude};
 use crate::errors::{Error, Refusal, Result};
-use crate::escape::sh;
 use crate::manifest::RestartPolicy;
 use crate::model::{DepKind, Logs, Model, Process, Service, Wait, substitute};
 
@@ -153,7 +153,7 @@ impl Backend for Launchd {
                 out.units.push(Unit::process(model, p, label));
             }
         }
-        out.notes = notes(model, &prefix);
+        out.notes = notes::notes(model, &prefix);
         Ok(out)
     }
 
@@ -306,103 +306,4 @@ fn to_xml(job: &Job) -> anyhow::Result<String> {
         }
     }
     Ok(out)
-}
-
-/// Labels of the named services, in start order, instances expanded.
-fn labels_in_order(model: &Model, prefix: &str, members: &[String]) -> Vec<String> {
-    let mut member = vec![false; model.services.len()];
-    for m in members {
-        if let Some(i) = model.view.service_id(m) {
-            member[i] = true;
-        }
-    }
-    model
-        .view
-        .order()
-        .iter()
-        .filter(|&&s| member[s])
-        .flat_map(|&s| model.view.processes_of(s))
-        .map(|p| label(prefix, model, p))
-        .collect()
-}
-
-fn notes(model: &Model, prefix: &str) -> Vec<String> {
-    let mut notes = DATA.notes(&model.name, None);
-    notes.push(format!(
-        "owned by root:wheel, mode 0644, launchd loads them at boot and RunAtLoad starts them; for one user copy them to {} and use the domain gui/$(id -u) instead of system (launchd ignores UserName/GroupName for agents)",
-        DATA.install.user.as_deref().unwrap_or_default(),
-    ));
-    let dir = DATA.install.system.as_str();
-    // each word quoted around the loop variable that stands for the label
-    let loop_over = |argv: &[String]| {
-        Fill {
-            stack: &model.name,
-            unit: "\0",
-            dir,
-        }
-        .apply(argv)
-        .iter()
-        .map(|w| {
-            w.split('\0')
-                .map(|part| {
-                    if part.is_empty() {
-                        String::new()
-                    } else {
-                        sh::quote(part)
-                    }
-                })
-                .collect::<Vec<_>>()
-                .join("\"$l\"")
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
-    };
-    let mut sets = vec![(format!("stack {}", model.name), model.stack_members.clone())];
-    sets.extend(
-        model
-            .groups
-            .iter()
-            .map(|g| (format!("group {}", g.name), g.services.clone())),
-    );
-    for (what, members) in sets {
-        let order = labels_in_order(model, prefix, &members);
-        let words = |v: &[String]| v.iter().map(|l| sh::quote(l)).collect::<Vec<_>>().join(" ");
-        let mut reverse = order.clone();
-        reverse.reverse();
-        notes.push(format!(
-            "start {what}: for l in {}; do {}; done",
-            words(&order),
-            loop_over(&DATA.commands.start)
-        ));
-        notes.push(format!(
-            "stop {what}: for l in {}; do {}; done",
-            words(&reverse),
-            loop_over(&DATA.commands.stop)
-        ));
-    }
-    let silent: Vec<&str> = model
-        .services
-        .iter()
-        .filter(|s| s.logs == Logs::Journal)
-        .map(|s| s.name.as_str())
-        .collect();
-    if !silent.is_empty() {
-        notes.push(format!(
-            "launchd sends the output of a job without StandardOutPath to /dev/null (there is no journal); set logs.stdout to keep it: {}",
-            silent.join(", ")
-        ));
-    }
-    let big: Vec<&str> = model
-        .services
-        .iter()
-        .filter(|s| s.limits.nofile.is_some_and(|n| n > OPEN_MAX))
-        .map(|s| s.name.as_str())
-        .collect();
-    if !big.is_empty() {
-        notes.push(format!(
-            "macOS caps open files at `sysctl kern.maxfilesperproc`; a NumberOfFiles above {OPEN_MAX} may be clamped or refused unless it is raised: {}",
-            big.join(", ")
-        ));
-    }
-    notes
 }

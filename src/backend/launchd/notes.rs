@@ -1,0 +1,107 @@
+//! The notes `generate` prints for launchd: install, and the `launchctl` loops that start
+//! and stop the stack and each group in start order (launchd has no groups).
+
+use super::{DATA, OPEN_MAX, label};
+use crate::backend::data::Fill;
+use crate::escape::sh;
+use crate::model::{Logs, Model};
+
+/// Labels of the named services, in start order, instances expanded.
+fn labels_in_order(model: &Model, prefix: &str, members: &[String]) -> Vec<String> {
+    let mut member = vec![false; model.services.len()];
+    for m in members {
+        if let Some(i) = model.view.service_id(m) {
+            member[i] = true;
+        }
+    }
+    model
+        .view
+        .order()
+        .iter()
+        .filter(|&&s| member[s])
+        .flat_map(|&s| model.view.processes_of(s))
+        .map(|p| label(prefix, model, p))
+        .collect()
+}
+
+/// Every note for the stack rendered with label prefix `prefix`.
+pub(super) fn notes(model: &Model, prefix: &str) -> Vec<String> {
+    let mut notes = DATA.notes(&model.name, None);
+    notes.push(format!(
+        "owned by root:wheel, mode 0644, launchd loads them at boot and RunAtLoad starts them; for one user copy them to {} and use the domain gui/$(id -u) instead of system (launchd ignores UserName/GroupName for agents)",
+        DATA.install.user.as_deref().unwrap_or_default(),
+    ));
+    let dir = DATA.install.system.as_str();
+    // each word quoted around the loop variable that stands for the label
+    let loop_over = |argv: &[String]| {
+        Fill {
+            stack: &model.name,
+            unit: "\0",
+            dir,
+        }
+        .apply(argv)
+        .iter()
+        .map(|w| {
+            w.split('\0')
+                .map(|part| {
+                    if part.is_empty() {
+                        String::new()
+                    } else {
+                        sh::quote(part)
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("\"$l\"")
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+    };
+    let mut sets = vec![(format!("stack {}", model.name), model.stack_members.clone())];
+    sets.extend(
+        model
+            .groups
+            .iter()
+            .map(|g| (format!("group {}", g.name), g.services.clone())),
+    );
+    for (what, members) in sets {
+        let order = labels_in_order(model, prefix, &members);
+        let words = |v: &[String]| v.iter().map(|l| sh::quote(l)).collect::<Vec<_>>().join(" ");
+        let mut reverse = order.clone();
+        reverse.reverse();
+        notes.push(format!(
+            "start {what}: for l in {}; do {}; done",
+            words(&order),
+            loop_over(&DATA.commands.start)
+        ));
+        notes.push(format!(
+            "stop {what}: for l in {}; do {}; done",
+            words(&reverse),
+            loop_over(&DATA.commands.stop)
+        ));
+    }
+    let silent: Vec<&str> = model
+        .services
+        .iter()
+        .filter(|s| s.logs == Logs::Journal)
+        .map(|s| s.name.as_str())
+        .collect();
+    if !silent.is_empty() {
+        notes.push(format!(
+            "launchd sends the output of a job without StandardOutPath to /dev/null (there is no journal); set logs.stdout to keep it: {}",
+            silent.join(", ")
+        ));
+    }
+    let big: Vec<&str> = model
+        .services
+        .iter()
+        .filter(|s| s.limits.nofile.is_some_and(|n| n > OPEN_MAX))
+        .map(|s| s.name.as_str())
+        .collect();
+    if !big.is_empty() {
+        notes.push(format!(
+            "macOS caps open files at `sysctl kern.maxfilesperproc`; a NumberOfFiles above {OPEN_MAX} may be clamped or refused unless it is raised: {}",
+            big.join(", ")
+        ));
+    }
+    notes
+}
