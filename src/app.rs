@@ -3,7 +3,6 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::io::Write as _;
 use std::path::Path;
 
 use anyhow::{Context as _, Result};
@@ -17,13 +16,21 @@ use crate::errors::{StrictError, UsageError};
 use crate::manifest::BUILTIN_OPENIM;
 use crate::model::Model;
 use crate::render::{EMBEDDED, Templates};
-use crate::{output, verify};
+use crate::{output, stdout, verify};
 
 /// Run a parsed command line.
 ///
 /// # Errors
 /// Any failure; [`crate::errors::exit_code`] maps it to an exit code.
 pub fn run(cli: Cli) -> Result<()> {
+    let result = dispatch(cli);
+    // a full disk shows at the flush; the command's own error, if any, matters more
+    let flushed = stdout::flush();
+    result?;
+    Ok(flushed?)
+}
+
+fn dispatch(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Generate(args) => generate(&args),
         Command::Validate(args) => validate(&args),
@@ -32,13 +39,10 @@ pub fn run(cli: Cli) -> Result<()> {
             verify::run(backend, &rendered)
         }
         Command::Backends(args) => backends(&args),
-        Command::Manifest(ManifestCommand::Show) => {
-            print!("{BUILTIN_OPENIM}");
-            Ok(())
-        }
+        Command::Manifest(ManifestCommand::Show) => Ok(stdout::write_str(BUILTIN_OPENIM)?),
         Command::Templates(TemplatesCommand::List) => {
             for (name, _) in EMBEDDED {
-                println!("{name}");
+                stdout::line(name)?;
             }
             Ok(())
         }
@@ -53,7 +57,7 @@ pub fn run(cli: Cli) -> Result<()> {
                 })
                 .collect();
             for line in output::write_all(&dir, &artifacts, false)? {
-                println!("{line}");
+                stdout::line(line)?;
             }
             Ok(())
         }
@@ -129,9 +133,8 @@ fn render_for(args: &RenderArgs) -> Result<(&'static dyn Backend, Rendered)> {
     if args.strict && !rendered.warnings.is_empty() {
         return Err(StrictError(rendered.warnings).into());
     }
-    let mut err = std::io::stderr().lock();
     for w in &rendered.warnings {
-        let _ = writeln!(err, "warning: {w}");
+        stdout::diag(format_args!("warning: {w}"));
     }
     Ok((backend, rendered))
 }
@@ -139,16 +142,16 @@ fn render_for(args: &RenderArgs) -> Result<(&'static dyn Backend, Rendered)> {
 fn generate(args: &GenerateArgs) -> Result<()> {
     let (_, rendered) = render_for(&args.render)?;
     match &args.out {
-        None => print!("{}", output::to_text(&rendered.artifacts)),
+        None => stdout::write_str(&output::to_text(&rendered.artifacts))?,
         Some(dir) => {
             let written = output::write_all(dir, &rendered.artifacts, args.force)?;
             for w in written {
-                println!("{w}");
+                stdout::line(w)?;
             }
         }
     }
     for note in &rendered.notes {
-        eprintln!("note: {note}");
+        stdout::diag(format_args!("note: {note}"));
     }
     Ok(())
 }
@@ -160,19 +163,19 @@ fn validate(args: &ManifestArg) -> Result<()> {
         .iter()
         .map(|s| s.instances.as_ref().map_or(1, Vec::len))
         .sum();
-    println!(
+    stdout::line(format_args!(
         "ok: stack `{}`: {} services ({instances} processes), {} externals, {} groups",
         model.name,
         model.services.len(),
         model.externals.len(),
         model.groups.len()
-    );
+    ))?;
     let order: Vec<&str> = model
         .start_order()
         .iter()
         .map(|s| s.name.as_str())
         .collect();
-    println!("start order: {}", order.join(" → "));
+    stdout::line(format_args!("start order: {}", order.join(" → ")))?;
     Ok(())
 }
 
@@ -188,7 +191,7 @@ fn backends(args: &BackendsArgs) -> Result<()> {
                 serde_json::json!({ "name": b.name(), "summary": b.summary(), "features": features })
             })
             .collect();
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        stdout::line(serde_json::to_string_pretty(&report)?)?;
         return Ok(());
     }
     let mut out = String::new();
@@ -235,6 +238,6 @@ fn backends(args: &BackendsArgs) -> Result<()> {
             }
         }
     }
-    print!("{out}");
+    stdout::write_str(&out)?;
     Ok(())
 }

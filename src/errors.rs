@@ -68,6 +68,12 @@ pub fn exit_code(err: &anyhow::Error) -> i32 {
         || err.downcast_ref::<UsageError>().is_some()
     {
         EXIT_INVALID
+    } else if let Some(e) = err.downcast_ref::<crate::stdout::StdoutError>() {
+        if e.is_quiet() {
+            crate::stdout::EXIT_BROKEN_PIPE
+        } else {
+            EXIT_FAILURE
+        }
     } else if err.downcast_ref::<StrictError>().is_some() {
         EXIT_STRICT
     } else if err.downcast_ref::<VerifyFailed>().is_some() {

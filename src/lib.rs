@@ -15,4 +15,5 @@ pub mod manifest;
 pub mod model;
 pub mod output;
 pub mod render;
+pub mod stdout;
 pub mod verify;

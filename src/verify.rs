@@ -12,7 +12,7 @@ use anyhow::{Context as _, Result, bail};
 
 use crate::backend::{Backend, Rendered};
 use crate::errors::VerifyFailed;
-use crate::output;
+use crate::{output, stdout};
 
 /// What one verifier said.
 #[derive(Debug, Default)]
@@ -60,24 +60,39 @@ pub fn run(backend: &dyn Backend, rendered: &Rendered) -> Result<()> {
     output::write_all(&dir, &rendered.artifacts, false)?;
     let report = check(backend.name(), &dir, rendered)?;
     for r in &report.ran {
-        println!("ran: {r}");
+        stdout::line(format_args!("ran: {r}"))?;
     }
     for n in &report.notes {
-        println!("note: {n}");
+        stdout::line(format_args!("note: {n}"))?;
     }
     if report.findings.is_empty() {
-        println!(
+        stdout::line(format_args!(
             "ok: {} artifact(s) passed {}",
             rendered.artifacts.len(),
-            backend.data().verifiers.join(", ")
-        );
+            programs(&report.ran).join(", ")
+        ))?;
         Ok(())
     } else {
         for f in &report.findings {
-            println!("finding: {f}");
+            stdout::line(format_args!("finding: {f}"))?;
         }
         Err(VerifyFailed(report.findings.len()).into())
     }
+}
+
+/// The programs that actually ran (each `ran` entry starts with one), without their
+/// directories, once each: what a success message may claim, and nothing skipped.
+#[must_use]
+pub fn programs(ran: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for r in ran {
+        let first = r.split_whitespace().next().unwrap_or_default();
+        let name = first.rsplit('/').next().unwrap_or(first).to_owned();
+        if !name.is_empty() && !out.contains(&name) {
+            out.push(name);
+        }
+    }
+    out
 }
 
 /// Run the verifier of backend `name` over the artifacts already written to `dir`.
@@ -91,5 +106,21 @@ pub fn check(name: &str, dir: &Path, rendered: &Rendered) -> Result<Report> {
         "supervisord" => supervisord::check(dir, rendered),
         "openrc" => openrc::check(dir, rendered),
         other => bail!("no verifier for backend {other}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::programs;
+
+    #[test]
+    fn names_only_the_programs_that_ran() {
+        let ran = [
+            "python3 launchd-lint.py on 2 file(s)".to_owned(),
+            "/usr/bin/python3 <embedded> x".to_owned(),
+            "plistutil -i FILE -o FILE.bin".to_owned(),
+        ];
+        assert_eq!(programs(&ran), ["python3", "plistutil"]);
+        assert!(programs(&[]).is_empty());
     }
 }

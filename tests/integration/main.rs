@@ -22,4 +22,5 @@ mod output;
 mod robustness;
 mod roundtrip;
 mod snapshots;
+mod stdout;
 mod supervisord;
