@@ -72,9 +72,8 @@ pub fn load_model(arg: &ManifestArg) -> Result<Model> {
     match &arg.manifest {
         None => Ok(Model::from_toml("<built-in openim.toml>", BUILTIN_OPENIM)?),
         Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("reading manifest {}", path.display()))?;
-            Ok(Model::from_toml(&path.display().to_string(), &text)?)
+            let (name, text) = crate::manifest::read_manifest(path)?;
+            Ok(Model::from_toml(&name, &text)?)
         }
     }
 }

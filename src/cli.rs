@@ -38,7 +38,7 @@ pub enum Command {
 /// `--manifest FILE`.
 #[derive(Debug, Args)]
 pub struct ManifestArg {
-    /// The stack manifest (TOML). Default: the built-in OpenIM Server manifest.
+    /// The stack manifest (TOML; `-` reads stdin). Default: the built-in OpenIM Server manifest.
     #[arg(long, short = 'm', value_name = "FILE")]
     pub manifest: Option<PathBuf>,
 }

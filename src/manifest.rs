@@ -7,6 +7,7 @@
 pub mod error;
 mod load;
 pub mod locate;
+mod source;
 mod syntax;
 mod values;
 
@@ -14,6 +15,7 @@ use indexmap::IndexMap;
 use serde::Deserialize;
 
 pub use error::{ManifestError, ManifestErrors};
+pub use source::{MAX_MANIFEST_BYTES, STDIN, read_capped, read_file_capped, read_manifest};
 pub use values::{ByteSize, Duration, Instances, Signal};
 
 /// The built-in manifest for OpenIM Server, used when no `--manifest` is given.

@@ -157,3 +157,79 @@ fn templates_dump_never_overwrites_an_edited_template() {
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert_eq!(std::fs::read_to_string(&tpl).expect("kept"), "# my edits\n");
 }
+
+#[test]
+fn manifest_dash_reads_stdin() {
+    let text = std::fs::read(fixture("minimal.toml")).expect("fixture");
+    let tmp = tempfile::NamedTempFile::new().expect("tempfile");
+    std::fs::write(tmp.path(), &text).expect("write");
+    let stdin = std::fs::File::open(tmp.path()).expect("open");
+    let r = Cli::new()
+        .args(["validate", "--manifest", "-"])
+        .stdin(stdin)
+        .ok();
+    let direct = Cli::new()
+        .args(["validate", "--manifest"])
+        .arg(fixture("minimal.toml"))
+        .ok();
+    assert_eq!(r.stdout, direct.stdout);
+    // errors name stdin
+    let stdin = std::fs::File::open("/dev/null").expect("open");
+    let r = Cli::new().args(["validate", "-m", "-"]).stdin(stdin).run();
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("error: <stdin>:1:1: name:"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn manifest_size_is_capped_whatever_the_file() {
+    let r = Cli::new().args(["validate", "-m", "/dev/zero"]).run();
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("larger than 16 MiB"), "{}", r.stderr);
+    // a sparse regular file is refused by its size, without reading it
+    let big = tempfile::NamedTempFile::new().expect("tempfile");
+    big.as_file().set_len(17 << 20).expect("set_len");
+    let r = Cli::new().args(["validate", "-m"]).arg(big.path()).run();
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("larger than 16 MiB"), "{}", r.stderr);
+    // stdin too
+    let r = Cli::new()
+        .args(["validate", "-m", "-"])
+        .stdin(std::fs::File::open("/dev/zero").expect("/dev/zero"))
+        .run();
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("larger than 16 MiB"), "{}", r.stderr);
+}
+
+#[test]
+fn a_fifo_manifest_is_read_and_a_missing_writer_is_named() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fifo = dir.path().join("m.fifo");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    assert!(made.is_ok_and(|s| s.success()), "mkfifo");
+    let writer = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || {
+            let text = std::fs::read(fixture("minimal.toml")).expect("fixture");
+            std::fs::write(fifo, text).expect("write to the fifo");
+        })
+    };
+    Cli::new().args(["validate", "-m"]).arg(&fifo).ok();
+    writer.join().expect("writer");
+    // without a writer it waits, and says what for
+    let mut child = std::process::Command::new(crate::common::CLI_BIN)
+        .args(["validate", "-m"])
+        .arg(&fifo)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    child.kill().expect("kill");
+    let out = child.wait_with_output().expect("wait");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("waiting for a writer"), "{stderr}");
+}

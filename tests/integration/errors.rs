@@ -155,3 +155,31 @@ fn corpus_files_state_what_they_expect() {
         );
     }
 }
+
+#[test]
+fn invalid_utf8_is_reported_at_the_first_bad_byte() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("latin1.toml");
+    std::fs::write(
+        &path,
+        b"name = \"x\"\n[services.a]\ncommand = [\"/bin/a\"]\ndescription = \"caf\xe9\"\n",
+    )
+    .expect("write");
+    let r = Cli::new()
+        .current_dir(dir.path())
+        .args(["validate", "-m", "latin1.toml"])
+        .run();
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains(
+            "error: latin1.toml:4:19: services.a.description: the manifest is not valid UTF-8 (byte 0xE9)"
+        ),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("  = hint: save the file as UTF-8"),
+        "{}",
+        r.stderr
+    );
+}
