@@ -46,7 +46,7 @@ fn dispatch(cli: Cli) -> Result<()> {
             }
             Ok(())
         }
-        Command::Templates(TemplatesCommand::Dump { dir }) => {
+        Command::Templates(TemplatesCommand::Dump { dir, force }) => {
             // the same safe sink as `generate --out`: atomic, and never over an edited file
             let artifacts: Vec<crate::backend::Artifact> = EMBEDDED
                 .iter()
@@ -56,7 +56,7 @@ fn dispatch(cli: Cli) -> Result<()> {
                     contents: (*text).to_owned(),
                 })
                 .collect();
-            for line in output::write_all(&dir, &artifacts, false)? {
+            for line in output::write_all(&dir, &artifacts, force)? {
                 stdout::line(line)?;
             }
             Ok(())

@@ -110,6 +110,9 @@ pub enum TemplatesCommand {
     Dump {
         /// Target directory (created if missing).
         dir: PathBuf,
+        /// Overwrite templates edited since they were dumped (a .bak copy is kept).
+        #[arg(long)]
+        force: bool,
     },
     /// List the template names.
     List,

@@ -156,6 +156,21 @@ fn templates_dump_never_overwrites_an_edited_template() {
     let r = Cli::new().args(["templates", "dump"]).arg(dir.path()).run();
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert_eq!(std::fs::read_to_string(&tpl).expect("kept"), "# my edits\n");
+    // the refusal's hint works as written
+    assert!(r.stderr.contains("use --force"), "{}", r.stderr);
+    Cli::new()
+        .args(["templates", "dump", "--force"])
+        .arg(dir.path())
+        .ok();
+    let restored = std::fs::read_to_string(&tpl).expect("restored");
+    assert!(restored.contains("[Service]"), "{restored}");
+    let bak = std::fs::read_dir(tpl.parent().expect("dir"))
+        .expect("list")
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().contains(".bak"))
+        .map(|e| std::fs::read_to_string(e.path()).unwrap_or_default())
+        .collect::<Vec<_>>();
+    assert_eq!(bak, ["# my edits\n"], "the edit is kept as a .bak copy");
 }
 
 #[test]
@@ -232,4 +247,38 @@ fn a_fifo_manifest_is_read_and_a_missing_writer_is_named() {
     let out = child.wait_with_output().expect("wait");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("waiting for a writer"), "{stderr}");
+}
+
+#[test]
+fn verify_names_only_the_verifiers_that_ran() {
+    if !crate::common::require(which_python(), "python3 for the launchd verifier") {
+        return;
+    }
+    for backend in ["launchd", "openrc"] {
+        let r = Cli::new().args(["verify", "--backend", backend]).run();
+        assert_eq!(r.code, 0, "{backend}: {}\n{}", r.stdout, r.stderr);
+        let ok = r
+            .stdout
+            .lines()
+            .find(|l| l.starts_with("ok: "))
+            .unwrap_or_else(|| panic!("{backend}: no ok line: {}", r.stdout));
+        for tool in ["plutil", "plistutil", "rc-depend"] {
+            let ran = r
+                .stdout
+                .lines()
+                .any(|l| l.starts_with("ran: ") && l.contains(&format!("{tool} ")));
+            let claimed = ok
+                .trim_start_matches("ok: ")
+                .split([',', ' '])
+                .any(|w| w == tool);
+            assert_eq!(ran, claimed, "{backend}: {tool}: {}", r.stdout);
+        }
+    }
+}
+
+fn which_python() -> bool {
+    std::process::Command::new("python3")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
 }
