@@ -287,7 +287,11 @@ pub(crate) fn closest<'a>(unknown: &str, expected: &[&'a str]) -> Option<&'a str
         .iter()
         .map(|e| {
             let mut score = strsim::jaro_winkler(unknown, e);
-            if strsim::damerau_levenshtein(unknown, e) <= 1 && unknown.len() > 1 {
+            // one edit apart needs lengths at most one apart: skip the costly distance else
+            if unknown.len() > 1
+                && unknown.len().abs_diff(e.len()) <= 1
+                && strsim::damerau_levenshtein(unknown, e) <= 1
+            {
                 score = score.max(0.9);
             }
             // `timeout` for `wait_timeout`, `exit_codes` for `success_exit_codes`

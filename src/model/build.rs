@@ -14,6 +14,8 @@ pub(super) struct Errors<'a> {
     file: &'a str,
     loc: Locator<'a>,
     list: Vec<ManifestError>,
+    /// What is left of [`deps::SUGGEST_BUDGET`].
+    suggest_budget: usize,
 }
 
 impl Errors<'_> {
@@ -37,6 +39,14 @@ impl Errors<'_> {
     ) {
         let e = ManifestError::at_key(self.file, &self.loc, path, message, hint.into());
         self.list.push(e);
+    }
+
+    /// "did you mean" for an unknown reference to one of `known` (see [`deps::suggest`]).
+    pub(super) fn suggest<'k, I>(&mut self, name: &str, known: I) -> String
+    where
+        I: Iterator<Item = &'k String> + Clone,
+    {
+        suggest(&mut self.suggest_budget, name, known)
     }
 
     /// The 1-based line where the key naming `path` is written.
@@ -132,6 +142,7 @@ pub fn build(file: &str, text: &str, m: &Manifest) -> Result<Model, ManifestErro
         file,
         loc: Locator::new(text),
         list: Vec::new(),
+        suggest_budget: deps::SUGGEST_BUDGET,
     };
     if let Some(problem) = check::name_problem(&m.name) {
         errs.push(
@@ -271,6 +282,7 @@ fn groups(errs: &mut Errors<'_>, m: &Manifest) -> Vec<Group> {
                     Some("list its members: services = [\"openim-api\"]".to_owned()),
                 );
             }
+            let mut seen = std::collections::HashSet::new();
             for (i, member) in g.services.iter().enumerate() {
                 if !m.services.contains_key(member) {
                     let what = if m.groups.contains_key(member) || m.external.contains_key(member) {
@@ -286,12 +298,9 @@ fn groups(errs: &mut Errors<'_>, m: &Manifest) -> Vec<Group> {
                     } else {
                         format!("`{}` is not a service", member.escape_debug())
                     };
-                    errs.push(
-                        &path.index(i),
-                        what,
-                        Some(suggest(member, m.services.keys())),
-                    );
-                } else if g.services[..i].contains(member) {
+                    let hint = errs.suggest(member, m.services.keys());
+                    errs.push(&path.index(i), what, Some(hint));
+                } else if !seen.insert(member.as_str()) {
                     errs.push(
                         &path.index(i),
                         format!("`{}` is listed twice", member.escape_debug()),

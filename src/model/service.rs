@@ -196,7 +196,8 @@ fn environment(
     d: &ServiceSpec,
     instanced: bool,
 ) -> Vec<(String, String)> {
-    let mut environment: Vec<(String, String)> = Vec::new();
+    // by name: a later value replaces an earlier one in its place (linear, not quadratic)
+    let mut environment: indexmap::IndexMap<String, String> = indexmap::IndexMap::new();
     for (table, env) in [
         (&["defaults"][..], &d.environment),
         (&["services", name][..], &s.environment),
@@ -221,11 +222,12 @@ fn environment(
                     ),
                 );
             }
-            environment.retain(|(old, _)| old != k);
-            environment.push((k.clone(), v.clone()));
+            // a replaced default moves to the end, where the service wrote it
+            environment.shift_remove(k);
+            environment.insert(k.clone(), v.clone());
         }
     }
-    environment
+    environment.into_iter().collect()
 }
 
 fn logs(errs: &mut Errors<'_>, path: &FieldPath, s: &ServiceSpec, d: &ServiceSpec) -> Logs {
