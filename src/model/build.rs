@@ -228,6 +228,8 @@ pub fn build(file: &str, text: &str, m: &Manifest) -> Result<Model, ManifestErro
 /// Services, groups and externals share one namespace of safe names.
 fn check_namespace(errs: &mut Errors<'_>, m: &Manifest) {
     let mut seen: HashMap<&str, FieldPath> = HashMap::new();
+    // file names collide on case-insensitive file systems (macOS: launchd plists)
+    let mut folded: HashMap<String, (&str, FieldPath)> = HashMap::new();
     for (table, names) in [
         ("external", m.external.keys().collect::<Vec<_>>()),
         ("services", m.services.keys().collect()),
@@ -249,8 +251,34 @@ fn check_namespace(errs: &mut Errors<'_>, m: &Manifest) {
                             .to_owned(),
                     ),
                 );
+            } else if let Some((other, first)) = folded.get(&name.to_lowercase()) {
+                let line = errs.line_of(first);
+                errs.push_key(
+                    &path,
+                    format!(
+                        "`{}` differs from [{first}] on line {line} only in case",
+                        name.escape_debug()
+                    ),
+                    Some(format!(
+                        "generated files (launchd plists, …) for `{}` and `{}` would be one file on a case-insensitive file system (macOS): rename one of them",
+                        name.escape_debug(),
+                        other.escape_debug()
+                    )),
+                );
             } else {
                 seen.insert(name, path.clone());
+                folded.insert(name.to_lowercase(), (name, path.clone()));
+            }
+            if name != &m.name && name.eq_ignore_ascii_case(&m.name) {
+                errs.push_key(
+                    &path,
+                    format!(
+                        "`{}` differs from the stack name `{}` only in case",
+                        name.escape_debug(),
+                        m.name.escape_debug()
+                    ),
+                    Some("the stack's own files would collide with this entry's on a case-insensitive file system (macOS): rename one of them".to_owned()),
+                );
             }
             if name == &m.name && table != "groups" {
                 errs.push_key(

@@ -164,6 +164,8 @@ fn instances(
                     Some(format!("use at most {MAX_INSTANCES} names")),
                 );
             }
+            let mut seen: std::collections::HashMap<String, &String> =
+                std::collections::HashMap::new();
             for (i, inst) in names.iter().enumerate() {
                 if let Some(msg) = check::instance_problem(inst) {
                     errs.push(
@@ -175,12 +177,24 @@ fn instances(
                         ),
                     );
                 }
-                if names[..i].contains(inst) {
-                    errs.push(
+                match seen.get(inst.to_ascii_lowercase().as_str()) {
+                    Some(first) if *first == inst => errs.push(
                         &at.index(i),
                         format!("instance `{}` is listed twice", inst.escape_debug()),
                         Some("remove one of them".to_owned()),
-                    );
+                    ),
+                    Some(first) => errs.push(
+                        &at.index(i),
+                        format!(
+                            "instance `{}` differs from `{}` only in case",
+                            inst.escape_debug(),
+                            first.escape_debug()
+                        ),
+                        Some("their files (launchd plists) would collide on a case-insensitive file system (macOS): rename one of them".to_owned()),
+                    ),
+                    None => {
+                        seen.insert(inst.to_ascii_lowercase(), inst);
+                    }
                 }
             }
             Some(names.clone())
