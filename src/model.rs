@@ -177,6 +177,16 @@ pub struct Health {
     pub retries: u32,
 }
 
+impl Health {
+    /// How long the check may take to pass: `interval × retries + timeout` (saturating).
+    #[must_use]
+    pub fn window(&self) -> Duration {
+        self.interval
+            .saturating_mul(u64::from(self.retries))
+            .saturating_add(self.timeout)
+    }
+}
+
 /// External infrastructure that dependents wait for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct External {

@@ -261,19 +261,19 @@ fn service_unit(model: &Model, svc: &Service) -> ServiceUnit {
         if let Some(ext) = model.external(name) {
             let argv = gate::wait_argv(&format!("external {name}"), &ext.check, ext.wait_timeout);
             exec_start_pre.push(esc::exec_line(&argv, false));
-            start_budget = Duration(start_budget.millis() + ext.wait_timeout.millis());
+            start_budget = start_budget.saturating_add(ext.wait_timeout);
         }
     }
     exec_start_pre.extend(svc.pre_start.iter().map(|argv| esc::exec_line(argv, inst)));
     let mut exec_start_post = Vec::new();
     if let Some(h) = &svc.health {
-        let wait = Duration(h.interval.millis() * u64::from(h.retries) + h.timeout.millis());
+        let wait = h.window();
         let argv = gate::wait_argv(&svc.name, &h.check, wait);
         exec_start_post.push(esc::exec_line(&argv, false));
-        start_budget = Duration(start_budget.millis() + wait.millis());
+        start_budget = start_budget.saturating_add(wait);
     }
     let timeout_start =
-        (start_budget.millis() > 0).then(|| span(Duration(start_budget.millis() + 30_000)));
+        (start_budget.millis() > 0).then(|| span(start_budget.saturating_add(Duration(30_000))));
 
     let (stdout, stderr) = match &svc.logs {
         Logs::Journal => (None, None),

@@ -309,7 +309,9 @@ pub(crate) fn closest<'a>(unknown: &str, expected: &[&'a str]) -> Option<&'a str
 /// (`environment.KEY`, `command[0]`) by the parent's key.
 fn hint_for(path: &FieldPath) -> Option<&'static str> {
     let segs = path.0.as_slice();
-    if let [Seg::Key(table), Seg::Key(_)] = segs {
+    if let [Seg::Key(table), Seg::Key(_)] = segs
+        && table != "defaults"
+    {
         // `[services.NAME]` itself: NAME is the user's, not a schema key
         return match table.as_str() {
             "services" => Some(r#"a table: [services.NAME] with command = ["/opt/..."]"#),
@@ -355,7 +357,7 @@ fn type_hint(key: &str) -> Option<&'static str> {
             r#"a list of argv arrays: pre_start = [["/bin/mkdir", "-p", "/data/openim"]]"#
         }
         "restart_delay" | "stop_timeout" | "interval" | "timeout" | "wait_timeout" => {
-            r#"a duration in quotes: "500ms", "5s", "2min", "1h30min" (units ms, s, min, h, d)"#
+            r#"a duration in quotes: "500ms", "5s", "2min", "1h30min" (units ms, s, min, h, d; at most "30d")"#
         }
         "instances" => r#"a count (instances = 4) or names (instances = ["a", "b"])"#,
         "environment" => r#"a table of strings: environment = { KEY = "value" }"#,

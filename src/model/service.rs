@@ -8,6 +8,10 @@ use super::check;
 use super::deps::deps;
 use super::{Health, INSTANCE_PLACEHOLDER, Limits, Logs, Service, StartLimit};
 
+/// The most failed health checks in a row a service may be given (bounds its health window
+/// to `MAX_DURATION × 1000`).
+pub const MAX_RETRIES: u32 = 1000;
+
 /// The largest instance count accepted.
 pub const MAX_INSTANCES: i64 = 256;
 
@@ -363,10 +367,10 @@ fn health(errs: &mut Errors<'_>, at: &FieldPath, h: &HealthSpec) -> Option<Healt
             );
         }
     }
-    if h.retries == Some(0) {
+    if h.retries == Some(0) || h.retries.is_some_and(|r| r > MAX_RETRIES) {
         errs.push(
             &at.key("retries"),
-            "`retries` must be at least 1",
+            format!("`retries` must be from 1 to {MAX_RETRIES}"),
             Some("the number of failed checks in a row before the service is unhealthy".to_owned()),
         );
     }

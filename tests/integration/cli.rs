@@ -282,3 +282,40 @@ fn which_python() -> bool {
         .output()
         .is_ok_and(|o| o.status.success())
 }
+
+#[test]
+fn the_longest_durations_add_up_without_wrapping() {
+    // three externals at the longest wait accepted, and a health window: TimeoutStartSec is
+    // their sum (+30s), not a wrapped remainder
+    let dir = tempfile::tempdir().expect("tempdir");
+    let manifest = dir.path().join("m.toml");
+    let mut text = String::from("name = \"x\"\n");
+    for (i, e) in ["a", "b", "c"].iter().enumerate() {
+        text.push_str(&format!(
+            "[external.{e}]\ncheck = {{ tcp = \"127.0.0.1:{}\" }}\nwait_timeout = \"30d\"\n",
+            i + 1
+        ));
+    }
+    text.push_str(
+        "[services.api]\ncommand = [\"/bin/api\"]\nrequires = [\"a\", \"b\", \"c\"]\n\
+         health = { tcp = \"127.0.0.1:9\", interval = \"30d\", timeout = \"30d\", retries = 1000 }\n",
+    );
+    std::fs::write(&manifest, text).expect("write");
+    let r = Cli::new()
+        .args(["generate", "-b", "systemd", "-m"])
+        .arg(&manifest)
+        .ok();
+    let day = 86_400_u64;
+    let want = 3 * 30 * day + (30 * day * 1000 + 30 * day) + 30;
+    assert!(
+        r.stdout.contains(&format!("TimeoutStartSec={want}s")),
+        "{}",
+        r.stdout
+    );
+    for backend in ["openrc", "supervisord", "launchd"] {
+        Cli::new()
+            .args(["generate", "-b", backend, "-m"])
+            .arg(&manifest)
+            .ok();
+    }
+}

@@ -131,12 +131,7 @@ fn ready_budget(model: &Model, svc: &Service) -> Duration {
         });
     }
     if let Some(h) = &svc.health {
-        ms = ms.saturating_add(
-            h.interval
-                .millis()
-                .saturating_mul(u64::from(h.retries))
-                .saturating_add(h.timeout.millis()),
-        );
+        ms = ms.saturating_add(h.window().millis());
     }
     Duration(ms)
 }

@@ -232,10 +232,10 @@ pub fn build(model: &Model, svc: &Service) -> ServiceScript {
                     .join(" ")
             })
             .collect(),
-        ready: svc.health.as_ref().map(|h| {
-            let wait = Duration(h.interval.millis() * u64::from(h.retries) + h.timeout.millis());
-            gate::wait_script(&svc.name, &h.check, wait)
-        }),
+        ready: svc
+            .health
+            .as_ref()
+            .map(|h| gate::wait_script(&svc.name, &h.check, h.window())),
         health,
     }
 }

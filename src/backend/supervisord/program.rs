@@ -241,18 +241,18 @@ fn launch(
             ));
             continue;
         };
-        let budget = model.service(n).map_or(0, |s| {
+        let budget = model.service(n).map_or(Duration::default(), |s| {
             s.external_deps()
                 .iter()
                 .filter_map(|e| model.external(e))
-                .map(|e| e.wait_timeout.millis())
-                .sum::<u64>()
-        }) + health.interval.millis() * u64::from(health.retries)
-            + health.timeout.millis();
+                .fold(Duration::default(), |sum, e| {
+                    sum.saturating_add(e.wait_timeout)
+                })
+        });
         steps.push(gate::wait_script(
             &format!("service {n}"),
             &health.check,
-            Duration(budget),
+            budget.saturating_add(health.window()),
         ));
         waits.push(format!("service {n} ({})", gate::describe(&health.check)));
     }
