@@ -182,6 +182,7 @@ pub fn render(
     ctx: &RenderContext<'_>,
 ) -> anyhow::Result<Rendered> {
     let mut out = backend.render(model, ctx)?;
+    crate::limits::check_artifacts(backend, &out.artifacts)?;
     let mut warnings = capability::warnings(backend, model);
     warnings.append(&mut out.warnings);
     out.warnings = warnings;

@@ -11,6 +11,7 @@ pub mod errors;
 pub mod escape;
 pub mod fuzzing;
 pub mod gate;
+pub mod limits;
 pub mod manifest;
 pub mod model;
 pub mod output;

@@ -63,7 +63,11 @@ impl Errors<'_> {
 
     /// Check that a value carries no character a backend cannot write.
     pub(super) fn chars(&mut self, path: &FieldPath, value: &str) {
-        if let Some(m) = check::char_problem(value) {
+        if let Some(m) = crate::limits::value_problem(value) {
+            let hint =
+                "long data belongs in a file the service reads (environment_file, a config file)";
+            self.push(path, m, Some(hint.to_owned()));
+        } else if let Some(m) = check::char_problem(value) {
             let hint = if value.contains(['\n', '\r']) {
                 "write it on one line; a multi-line script belongs in a file the command runs"
             } else {
@@ -116,6 +120,18 @@ impl Errors<'_> {
                 format!("`{}` is not an absolute path", exe.escape_debug())
             };
             self.push(&path.index(0), what, Some(hint));
+        }
+        let total: usize = argv.iter().map(|a| a.len() + 1).sum();
+        if total > crate::limits::MAX_ARGV_BYTES {
+            self.push(
+                path,
+                format!(
+                    "the arguments take {} together; at most {} are accepted",
+                    crate::limits::size(total),
+                    crate::limits::size(crate::limits::MAX_ARGV_BYTES)
+                ),
+                Some("pass long data in a file the program reads".to_owned()),
+            );
         }
         for (i, arg) in argv.iter().enumerate() {
             self.chars(&path.index(i), arg);

@@ -245,6 +245,23 @@ fn environment(
             environment.insert(k.clone(), v.clone());
         }
     }
+    let total: usize = environment.iter().map(|(k, v)| k.len() + v.len() + 2).sum();
+    if total > crate::limits::MAX_ENV_BYTES {
+        let table: &[&str] = if s.environment.is_some() {
+            &["services", name]
+        } else {
+            &["defaults"]
+        };
+        errs.push(
+            &FieldPath::keys(table).key("environment"),
+            format!(
+                "the environment takes {} together; at most {} are accepted",
+                crate::limits::size(total),
+                crate::limits::size(crate::limits::MAX_ENV_BYTES)
+            ),
+            Some("put long data in an environment_file or a config file".to_owned()),
+        );
+    }
     environment.into_iter().collect()
 }
 
