@@ -1,11 +1,10 @@
 //! The commands: load, validate, render, then hand the artifacts to a sink. The only module
 //! besides [`crate::output`] and [`crate::verify`] that touches the outside world.
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
-use anyhow::{Context as _, Result};
+use anyhow::Result;
 
 use crate::backend::{self, Backend, RenderContext, RenderOptions, Rendered, capability};
 use crate::cli::{
@@ -90,26 +89,10 @@ fn backend_named(name: &str) -> Result<&'static dyn Backend> {
 }
 
 fn load_templates(dir: Option<&Path>) -> Result<Templates> {
-    let mut overrides = BTreeMap::new();
-    if let Some(dir) = dir {
-        for (name, _) in EMBEDDED {
-            let path = dir.join(name);
-            if path.exists() {
-                let text = std::fs::read_to_string(&path)
-                    .with_context(|| format!("reading template {}", path.display()))?;
-                overrides.insert((*name).to_owned(), text);
-            }
-        }
-        if overrides.is_empty() {
-            return Err(UsageError(format!(
-                "{} holds no template overrides (expected e.g. {}/systemd/service.tera)",
-                dir.display(),
-                dir.display()
-            ))
-            .into());
-        }
+    match dir {
+        Some(dir) => Templates::with_overrides(&crate::render::overrides::load(dir)?),
+        None => Templates::embedded(),
     }
-    Templates::with_overrides(&overrides)
 }
 
 /// Load, validate and render for the chosen backend; print warnings; apply `--strict`.

@@ -24,3 +24,4 @@ mod roundtrip;
 mod snapshots;
 mod stdout;
 mod supervisord;
+mod templates;
