@@ -167,6 +167,9 @@ impl fmt::Display for ManifestErrors {
 
 impl std::error::Error for ManifestErrors {}
 
+/// The field named by an error that is in no key: the top level of the file.
+pub const TOP_LEVEL: &str = "(top level)";
+
 /// Turn a TOML syntax or deserialize error into a located manifest error with a hint.
 /// `loc` indexes the same `text`; without a tree (a syntax error) the field is found by
 /// scanning the text.
@@ -176,7 +179,11 @@ pub(crate) fn from_toml(
     loc: &Locator<'_>,
     err: &toml::de::Error,
 ) -> ManifestError {
-    let span = err.span().unwrap_or(0..0);
+    // the parser gives up on deep nesting without a position: find the deepest line
+    let span = err.span().unwrap_or_else(|| {
+        let at = super::syntax::deepest(text);
+        at..at
+    });
     let offset = span.start;
     let (line, col) = loc.line_col(offset);
     let raw = err.message().trim().to_owned();
@@ -193,7 +200,7 @@ pub(crate) fn from_toml(
         (path, message, hint)
     } else {
         let found = text.get(span.clone()).unwrap_or("");
-        let hint = super::syntax::hint(&raw, found);
+        let hint = Some(super::syntax::hint(&raw, found));
         (
             super::syntax::context(text, offset),
             format!("TOML syntax error: {raw}"),
@@ -204,7 +211,13 @@ pub(crate) fn from_toml(
         file: file.to_owned(),
         line,
         col,
-        field: field.to_string(),
+        // a syntax error outside any key (a broken comment, a stray bracket) is in the file's
+        // top level
+        field: if field.0.is_empty() {
+            TOP_LEVEL.to_owned()
+        } else {
+            field.to_string()
+        },
         message,
         hint,
         snippet: loc.line_text(offset).to_owned(),
@@ -295,9 +308,17 @@ fn explain(raw: &str, path: &FieldPath) -> (String, Option<String>) {
         .replace("expected i64", "expected a whole number");
     let message = reword_struct(&message);
     if message.contains("expected one of") {
-        return (message, None); // the message already lists the choices
+        // the message lists the choices
+        return (
+            message,
+            Some("use one of the values listed, in quotes".to_owned()),
+        );
     }
-    (message, super::hints::hint_for(path).map(str::to_owned))
+    let hint = super::hints::hint_for(path).map_or_else(
+        || "compare with the same key in `openim-init manifest show`".to_owned(),
+        str::to_owned,
+    );
+    (message, Some(hint))
 }
 
 /// serde names the Rust type (`expected struct HealthSpec`); users know TOML tables.

@@ -311,7 +311,15 @@ fn limits(errs: &mut Errors<'_>, path: &FieldPath, s: &ServiceSpec, d: &ServiceS
         ("nproc", limits.nproc, own.nproc.is_some()),
     ] {
         if v == Some(0) {
-            errs.push(&at(key, mine), format!("`{key}` must be at least 1"), None);
+            errs.push(
+                &at(key, mine),
+                format!("`{key}` must be at least 1"),
+                Some(format!(
+                    "a process needs some {}: e.g. {key} = {}, or leave `{key}` out for the system default",
+                    if key == "nofile" { "open files" } else { "processes" },
+                    if key == "nofile" { 65536 } else { 4096 }
+                )),
+            );
         }
     }
     if limits.cpu_quota.is_some_and(|q| q == 0 || q > 100_000) {
@@ -333,7 +341,11 @@ fn start_limit(
     let l = s.start_limit.or(d.start_limit)?;
     let at = origin(path, "start_limit", s.start_limit.is_some());
     if l.burst == 0 {
-        errs.push(&at.key("burst"), "`burst` must be at least 1", None);
+        errs.push(
+            &at.key("burst"),
+            "`burst` must be at least 1",
+            Some("how many starts are allowed within `interval`, e.g. burst = 5".to_owned()),
+        );
     }
     if l.interval.millis() == 0 {
         errs.push(
