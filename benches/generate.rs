@@ -45,6 +45,18 @@ fn big_manifest(n: usize) -> String {
     m
 }
 
+/// `n` services, each requiring a name that is not defined: `n` "did you mean" searches.
+fn unknown_deps_manifest(n: usize) -> String {
+    let mut m = String::from("name = \"bad\"\n");
+    for i in 0..n {
+        let _ = write!(
+            m,
+            "[services.svc-{i}]\ncommand = [\"/bin/svc\"]\nrequires = [\"dep-{i}\"]\n"
+        );
+    }
+    m
+}
+
 fn main() {
     let templates = backend::templates(&BTreeMap::new()).expect("embedded templates");
     let flags = Flags::default();
@@ -62,6 +74,11 @@ fn main() {
         black_box(Model::from_toml("big.toml", &big).expect("valid"));
     });
     println!("{:<28} {:>10.1?}", "load+validate 200 svc", t);
+    let unknown = unknown_deps_manifest(10_000);
+    let t = median_per_iter(1, 3, || {
+        black_box(Model::from_toml("bad.toml", &unknown).expect_err("invalid"));
+    });
+    println!("{:<28} {:>10.1?}", "10k unknown deps (refused)", t);
     let openim = Model::builtin();
     let big_model = Model::from_toml("big.toml", &big).expect("valid");
     for &b in BackendKind::ALL {

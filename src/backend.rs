@@ -13,7 +13,8 @@ pub mod systemd;
 
 use serde::Serialize;
 
-use crate::errors::{Error, Result};
+use crate::errors::{Error, Refusal, Result};
+use crate::limits::{self, MAX_LINE_BYTES};
 use crate::model::Model;
 use crate::render::Templates;
 
@@ -158,9 +159,47 @@ pub fn render(kind: BackendKind, model: &Model, ctx: &RenderContext<'_>) -> Resu
     kind.check_flags(ctx.flags)?;
     let backend = kind.backend();
     let mut out = backend.render(model, ctx)?;
+    check_lines(backend.name(), &out.artifacts)?;
     let found = std::mem::take(&mut out.warnings);
     out.warnings = capability::warnings(backend.name(), |f| backend.support(f), model, found);
     Ok(out)
+}
+
+/// Refuse rendered artifacts with a line systemd (or anything reading lines into a fixed
+/// buffer) cannot load. The message names the backend, the file, the line and its key.
+///
+/// # Errors
+/// A line of [`MAX_LINE_BYTES`] or more ([`crate::errors::Error::Refused`], exit 2).
+fn check_lines(backend: &str, artifacts: &[Artifact]) -> Result<()> {
+    for a in artifacts.iter().filter(|a| a.link_target().is_none()) {
+        for (i, line) in a.contents().lines().enumerate() {
+            if line.len() >= MAX_LINE_BYTES {
+                let key: String = line
+                    .split(['=', ' '])
+                    .next()
+                    .unwrap_or_default()
+                    .chars()
+                    .take(40)
+                    .collect();
+                return Err(Refusal::new(
+                    format!(
+                        "{backend}: {} line {} ({}…)",
+                        a.path,
+                        i + 1,
+                        key.escape_debug()
+                    ),
+                    format!(
+                        "the line is {} long; {backend} reads lines shorter than {}",
+                        limits::size(line.len()),
+                        limits::size(MAX_LINE_BYTES)
+                    ),
+                )
+                .hint("shorten the values that go into it")
+                .into());
+            }
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -208,6 +247,27 @@ mod tests {
         assert!(
             err.to_string().contains("--backend supervisord only"),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn a_line_systemd_cannot_read_is_refused() {
+        let ok = Artifact::file(
+            "a.service",
+            0o644,
+            format!("[Unit]\nDescription={}\n", "x".repeat(1000)),
+        );
+        assert!(check_lines("systemd", std::slice::from_ref(&ok)).is_ok());
+        let long = Artifact::file(
+            "a.service",
+            0o644,
+            format!("[Unit]\nDescription={}\n", "x".repeat(MAX_LINE_BYTES)),
+        );
+        let e = check_lines("systemd", &[long]).expect_err("refused");
+        assert_eq!(e.exit_code(), crate::errors::EXIT_INVALID);
+        assert!(
+            e.to_string().contains("a.service line 2 (Description…)"),
+            "{e}"
         );
     }
 }

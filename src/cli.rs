@@ -57,7 +57,7 @@ pub struct DetectArgs {
 /// `--manifest FILE`.
 #[derive(Debug, Args)]
 pub struct ManifestArg {
-    /// The stack manifest (TOML). Default: the built-in OpenIM Server manifest.
+    /// The stack manifest (TOML; `-` reads stdin). Default: the built-in OpenIM Server manifest.
     #[arg(long, short = 'm', value_name = "FILE")]
     pub manifest: Option<PathBuf>,
 }
@@ -129,6 +129,9 @@ pub enum TemplatesCommand {
     Dump {
         /// Target directory (created if missing).
         dir: PathBuf,
+        /// Overwrite templates edited since they were dumped (the old one is kept under .openim-init/backup/).
+        #[arg(long)]
+        force: bool,
     },
     /// List the template names.
     List,

@@ -6,10 +6,7 @@ pub mod detect;
 mod generate;
 
 use std::collections::BTreeMap;
-use std::io::Write as _;
 use std::path::Path;
-
-use anyhow::Context as _;
 
 use crate::backend::{
     self, Artifact, BackendKind, Flags, RenderContext, Rendered, launchd, supervisord,
@@ -18,14 +15,22 @@ use crate::cli::{Cli, Command, ManifestArg, ManifestCommand, RenderArgs, Templat
 use crate::errors::{Error, Result};
 use crate::manifest::BUILTIN_OPENIM;
 use crate::model::Model;
-use crate::output;
 use crate::render::Templates;
+use crate::{output, stdout};
 
 /// Run a parsed command line.
 ///
 /// # Errors
 /// Any failure; [`Error::exit_code`] maps it to an exit code.
 pub fn run(cli: Cli) -> Result<()> {
+    let result = dispatch(cli);
+    // a full disk shows at the flush; the command's own error, if any, matters more
+    let flushed = stdout::flush();
+    result?;
+    Ok(flushed?)
+}
+
+fn dispatch(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Generate(args) => generate::generate(&args),
         Command::Validate(args) => generate::validate(&args),
@@ -35,24 +40,21 @@ pub fn run(cli: Cli) -> Result<()> {
         }
         Command::Backends(args) => backends::backends(&args),
         Command::Detect(args) => Ok(detect::run(&args)?),
-        Command::Manifest(ManifestCommand::Show) => {
-            print!("{BUILTIN_OPENIM}");
-            Ok(())
-        }
+        Command::Manifest(ManifestCommand::Show) => Ok(stdout::write_str(BUILTIN_OPENIM)?),
         Command::Templates(TemplatesCommand::List) => {
             for (name, _) in backend::embedded_templates() {
-                println!("{name}");
+                stdout::line(name)?;
             }
             Ok(())
         }
-        Command::Templates(TemplatesCommand::Dump { dir }) => {
+        Command::Templates(TemplatesCommand::Dump { dir, force }) => {
             // the same safe sink as `generate --out`: atomic, and never over an edited file
             let artifacts: Vec<Artifact> = backend::embedded_templates()
                 .iter()
                 .map(|(name, text)| Artifact::file(*name, 0o644, *text))
                 .collect();
-            for line in output::write_all(&dir, &artifacts, false)? {
-                println!("{line}");
+            for line in output::write_all(&dir, &artifacts, force)? {
+                stdout::line(line)?;
             }
             Ok(())
         }
@@ -67,32 +69,17 @@ pub fn load_model(arg: &ManifestArg) -> Result<Model> {
     match &arg.manifest {
         None => Ok(Model::from_toml("<built-in openim.toml>", BUILTIN_OPENIM)?),
         Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("reading manifest {}", path.display()))?;
-            Ok(Model::from_toml(&path.display().to_string(), &text)?)
+            let (name, text) = crate::manifest::read_manifest(path)?;
+            Ok(Model::from_toml(&name, &text)?)
         }
     }
 }
 
 fn load_templates(dir: Option<&Path>) -> Result<Templates> {
-    let mut overrides = BTreeMap::new();
-    if let Some(dir) = dir {
-        for (name, _) in backend::embedded_templates() {
-            let path = dir.join(name);
-            if path.exists() {
-                let text = std::fs::read_to_string(&path)
-                    .with_context(|| format!("reading template {}", path.display()))?;
-                overrides.insert(name.to_owned(), text);
-            }
-        }
-        if overrides.is_empty() {
-            return Err(Error::usage(format!(
-                "{} holds no template overrides (expected e.g. {}/systemd/service.tera)",
-                dir.display(),
-                dir.display()
-            )));
-        }
-    }
+    let overrides = match dir {
+        Some(dir) => crate::render::overrides::load(dir, &backend::embedded_templates())?,
+        None => BTreeMap::new(),
+    };
     backend::templates(&overrides)
 }
 
@@ -123,9 +110,8 @@ fn render_for(args: &RenderArgs) -> Result<(BackendKind, Rendered)> {
     if args.strict && !rendered.warnings.is_empty() {
         return Err(Error::Strict(rendered.warnings));
     }
-    let mut err = std::io::stderr().lock();
     for w in &rendered.warnings {
-        let _ = writeln!(err, "warning: {w}");
+        stdout::diag(format_args!("warning: {w}"));
     }
     Ok((kind, rendered))
 }

@@ -5,6 +5,11 @@ use std::fmt;
 
 use crate::backend::capability::Warning;
 use crate::manifest::ManifestErrors;
+use crate::stdout::StdoutError;
+
+pub mod usage;
+
+use usage::UsageError;
 
 /// Exit code: success.
 pub const EXIT_OK: i32 = 0;
@@ -30,6 +35,8 @@ pub enum Error {
     Strict(Vec<Warning>),
     /// The verifier reported this many findings (already printed).
     Verify(usize),
+    /// Writing to stdout failed (a closed pipe ends quietly with 141).
+    Stdout(StdoutError),
     /// Anything else: I/O, a tool that failed (with context).
     Failed(anyhow::Error),
 }
@@ -82,7 +89,8 @@ impl Error {
             Self::Manifest(_) | Self::Usage(_) | Self::Refused(_) => EXIT_INVALID,
             Self::Strict(_) => EXIT_STRICT,
             Self::Verify(_) => EXIT_VERIFY,
-            Self::Failed(_) => EXIT_FAILURE,
+            Self::Stdout(e) if e.is_quiet() => crate::stdout::EXIT_BROKEN_PIPE,
+            Self::Stdout(_) | Self::Failed(_) => EXIT_FAILURE,
         }
     }
 
@@ -111,6 +119,7 @@ impl fmt::Display for Error {
                 Ok(())
             }
             Self::Verify(n) => write!(f, "verification failed: {n} finding(s)"),
+            Self::Stdout(e) => write!(f, "{e}"),
             Self::Failed(e) => write!(f, "{e:#}"),
         }
     }
@@ -130,25 +139,34 @@ impl From<Refusal> for Error {
     }
 }
 
-/// A refusal raised inside the anyhow-based file layer ([`crate::output`],
-/// [`crate::lifecycle`]): it becomes [`Error::Usage`] at the edge.
-#[derive(Debug)]
-pub struct UsageError(pub String);
-
-impl fmt::Display for UsageError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+impl From<anyhow::Error> for Error {
+    fn from(e: anyhow::Error) -> Self {
+        let e = match e.downcast::<UsageError>() {
+            Ok(u) => return Self::Usage(u.0),
+            Err(e) => e,
+        };
+        let e = match e.downcast::<ManifestErrors>() {
+            Ok(m) => return Self::Manifest(m),
+            Err(e) => e,
+        };
+        match e.downcast::<StdoutError>() {
+            Ok(s) => Self::Stdout(s),
+            Err(e) => Self::Failed(e),
+        }
     }
 }
 
-impl std::error::Error for UsageError {}
+impl From<StdoutError> for Error {
+    fn from(e: StdoutError) -> Self {
+        Self::Stdout(e)
+    }
+}
 
-impl From<anyhow::Error> for Error {
-    fn from(e: anyhow::Error) -> Self {
-        match e.downcast::<UsageError>() {
-            Ok(u) => Self::Usage(u.0),
-            Err(e) => Self::Failed(e),
-        }
+impl Error {
+    /// Whether the error ends the program without a message (the reader of stdout left).
+    #[must_use]
+    pub fn is_quiet(&self) -> bool {
+        matches!(self, Self::Stdout(e) if e.is_quiet())
     }
 }
 

@@ -12,7 +12,9 @@ pub mod escape;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 pub mod lifecycle;
+pub mod limits;
 pub mod manifest;
 pub mod model;
 pub mod output;
 pub mod render;
+pub mod stdout;

@@ -5,8 +5,10 @@
 //! by [`crate::model`], which points back into the file through [`locate::Locator`].
 
 pub mod error;
+mod hints;
 mod load;
 pub mod locate;
+mod source;
 mod syntax;
 mod values;
 
@@ -14,7 +16,8 @@ use indexmap::IndexMap;
 use serde::Deserialize;
 
 pub use error::{ManifestError, ManifestErrors};
-pub use values::{ByteSize, Duration, Instances, Signal};
+pub use source::{MAX_MANIFEST_BYTES, STDIN, read_capped, read_file_capped, read_manifest};
+pub use values::{ByteSize, Duration, Instances, MAX_DURATION, MAX_DURATION_TEXT, Signal};
 
 /// The built-in manifest for OpenIM Server, used when no `--manifest` is given.
 pub const BUILTIN_OPENIM: &str = include_str!("manifest/openim.toml");

@@ -5,6 +5,7 @@ mod build;
 mod check;
 mod deps;
 mod graph;
+mod instances;
 mod problems;
 mod service;
 #[cfg(test)]
@@ -15,7 +16,7 @@ use crate::manifest::{self, ByteSize, Duration, ManifestErrors, RestartPolicy, S
 
 pub use build::build;
 pub use graph::DepKind;
-pub use service::MAX_INSTANCES;
+pub use instances::MAX_INSTANCES;
 pub use view::{Dependency, Process, Target, View, Wait, Waits};
 
 /// The placeholder that stands for the instance name in commands and environment values.
@@ -183,6 +184,16 @@ pub struct Health {
     pub retries: u32,
 }
 
+impl Health {
+    /// How long the check may take to pass: `interval × retries + timeout` (saturating).
+    #[must_use]
+    pub fn window(&self) -> Duration {
+        self.interval
+            .saturating_mul(u64::from(self.retries))
+            .saturating_add(self.timeout)
+    }
+}
+
 /// External infrastructure that dependents wait for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct External {
@@ -272,17 +283,6 @@ impl Model {
                     .map(move |p| p.joined(&self.services[i], sep))
             })
             .collect()
-    }
-}
-
-impl Health {
-    /// The longest a service may take to pass its check once started:
-    /// `interval × retries + timeout`, saturating.
-    #[must_use]
-    pub fn window(&self) -> Duration {
-        self.interval
-            .saturating_mul(u64::from(self.retries))
-            .saturating_add(self.timeout)
     }
 }
 

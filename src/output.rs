@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, Result};
 
 use crate::backend::Artifact;
-use crate::errors::UsageError;
+use crate::errors::usage::UsageError;
 use crate::lifecycle::fsops::{self, Found};
 use crate::lifecycle::journal;
 use crate::lifecycle::ledger::{LEGACY_STATE_FILE, OUT_STATE_DIR, Store};

@@ -2,14 +2,31 @@
 //! rendering. Escaping never happens here: backends hand templates values that are already
 //! quoted for their syntax (see [`crate::escape`]), so an override cannot forget it.
 
-use std::collections::BTreeMap;
+mod facts;
+mod guard;
+pub mod overrides;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use anyhow::{Context as _, Result};
 use serde::Serialize;
 
+use crate::errors::usage::UsageError;
+
+pub use guard::{FUEL, MAX_DEPTH, MAX_OUTPUT_BYTES, MAX_TEMPLATE_BYTES};
+
+/// The stack of the thread that renders with overrides.
+const OVERRIDE_STACK: usize = 64 << 20;
+
 /// A set of templates ready to render.
 pub struct Templates {
     tera: tera::Tera,
+    /// The names that were overridden (rendered under the limits of [`guard`]).
+    overridden: BTreeSet<String>,
+    /// Loop iterations and macro calls left for the file being rendered.
+    fuel: Arc<AtomicU64>,
 }
 
 impl Templates {
@@ -17,29 +34,71 @@ impl Templates {
     /// replaced by name (`systemd/service.tera` → text).
     ///
     /// # Errors
-    /// An override names no embedded template, or does not parse.
+    /// An override names no embedded template, does not parse, or is refused by the checks
+    /// that keep it from crashing the process (see [`guard`]): a [`UsageError`] naming it.
     pub fn new(
         embedded: &[(&'static str, &'static str)],
         overrides: &BTreeMap<String, String>,
     ) -> Result<Self> {
-        for name in overrides.keys() {
-            if !embedded.iter().any(|(n, _)| n == name) {
+        let refuse = |name: &str, what: &str| -> anyhow::Error {
+            UsageError(format!("template override {name}: {what}")).into()
+        };
+        let mut sources: BTreeMap<String, String> = embedded
+            .iter()
+            .map(|(n, t)| ((*n).to_owned(), (*t).to_owned()))
+            .collect();
+        let mut facts = BTreeMap::new();
+        for (name, text) in overrides {
+            if !sources.contains_key(name) {
                 let known: Vec<&str> = embedded.iter().map(|(n, _)| *n).collect();
-                anyhow::bail!(
+                return Err(UsageError(format!(
                     "template override `{name}` replaces nothing; known templates: {}",
                     known.join(", ")
-                );
+                ))
+                .into());
             }
+            guard::check_text(text).map_err(|e| refuse(name, &e))?;
+            let parsed = tera::Template::new(name, None, text)
+                .map_err(|e| refuse(name, &format!("does not parse: {}", error_chain(&e))))?;
+            facts.insert(name.clone(), facts::facts(&parsed));
+            sources.insert(name.clone(), guard::instrument(text));
+        }
+        if !overrides.is_empty() {
+            for (name, text) in embedded {
+                if !facts.contains_key(*name) {
+                    let parsed = tera::Template::new(name, None, text)?;
+                    facts.insert((*name).to_owned(), facts::facts(&parsed));
+                }
+            }
+            facts::check_set(&facts).map_err(|(name, what)| refuse(&name, &what))?;
         }
         let mut tera = tera::Tera::default();
         tera.autoescape_on(vec![]);
-        let sources = embedded.iter().map(|(name, text)| {
-            let text = overrides.get(*name).map_or(*text, String::as_str);
-            (*name, text)
-        });
-        tera.add_raw_templates(sources)
-            .context("a template does not parse")?;
-        Ok(Self { tera })
+        tera.add_raw_templates(sources.iter().map(|(n, t)| (n.as_str(), t.as_str())))
+            .map_err(|e| UsageError(format!("a template does not parse: {}", error_chain(&e))))?;
+        let fuel = Arc::new(AtomicU64::new(FUEL));
+        let left = Arc::clone(&fuel);
+        tera.register_function(
+            guard::FUEL_FN,
+            move |_: &std::collections::HashMap<String, tera::Value>| {
+                let ok = left
+                    .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
+                    .is_ok();
+                if ok {
+                    Ok(tera::Value::String(String::new()))
+                } else {
+                    Err(tera::Error::msg(format!(
+                        "more than {FUEL} loop iterations and macro calls for one file"
+                    )))
+                }
+            },
+        );
+        tera.register_function("range", guard::range);
+        Ok(Self {
+            tera,
+            overridden: overrides.keys().cloned().collect(),
+            fuel,
+        })
     }
 
     /// Render template `name` with `context`.
@@ -48,10 +107,38 @@ impl Templates {
     /// The template fails (unknown variable in an override, …).
     pub fn render(&self, name: &str, context: &impl Serialize) -> Result<String> {
         let ctx = tera::Context::from_serialize(context).context("template context")?;
-        self.tera
-            .render(name, &ctx)
-            .map_err(|e| anyhow::anyhow!("{}", error_chain(&e)))
-            .with_context(|| format!("rendering template {name}"))
+        self.fuel.store(FUEL, Ordering::Relaxed);
+        let render = || {
+            let mut out = guard::Bounded::default();
+            self.tera
+                .render_to(name, &ctx, &mut out)
+                .map(|()| out.bytes)
+        };
+        let rendered = if self.overridden.is_empty() {
+            render()
+        } else {
+            // overrides are bounded in depth; a roomy stack is the margin on top
+            std::thread::scope(|s| {
+                std::thread::Builder::new()
+                    .name("template".into())
+                    .stack_size(OVERRIDE_STACK)
+                    .spawn_scoped(s, render)
+                    .map_err(|e| tera::Error::msg(format!("starting the renderer: {e}")))?
+                    .join()
+                    .unwrap_or_else(|_| Err(tera::Error::msg("the renderer panicked")))
+            })
+        };
+        match rendered {
+            Ok(bytes) => String::from_utf8(bytes).context("a template produced invalid UTF-8"),
+            // an override the user wrote is the user's mistake: a usage error naming it
+            Err(e) if !self.overridden.is_empty() => Err(UsageError(format!(
+                "rendering template {name} (--templates overrides it or what it includes): {}",
+                error_chain(&e)
+            ))
+            .into()),
+            Err(e) => Err(anyhow::anyhow!("{}", error_chain(&e)))
+                .with_context(|| format!("rendering template {name}")),
+        }
     }
 }
 

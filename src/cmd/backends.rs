@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 use crate::backend::{BackendKind, Feature, Support};
 use crate::cli::BackendsArgs;
 use crate::errors::Result;
+use crate::stdout;
 
 /// The capability matrix as JSON: per backend, per feature id, the support and how.
 #[must_use]
@@ -65,10 +66,7 @@ pub fn matrix_text() -> String {
 /// `backends [--json]`.
 pub(super) fn backends(args: &BackendsArgs) -> Result<()> {
     if args.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&matrix_json()).map_err(anyhow::Error::from)?
-        );
+        stdout::line(serde_json::to_string_pretty(&matrix_json()).map_err(anyhow::Error::from)?)?;
         return Ok(());
     }
     let mut out = String::new();
@@ -84,6 +82,6 @@ pub(super) fn backends(args: &BackendsArgs) -> Result<()> {
     );
     out.push('\n');
     out.push_str(&matrix_text());
-    print!("{out}");
+    stdout::write_str(&out)?;
     Ok(())
 }

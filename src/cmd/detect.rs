@@ -117,9 +117,9 @@ pub fn render(d: &Detection) -> String {
 pub fn run(args: &DetectArgs) -> Result<()> {
     let d = detect_here(args.fs_root.as_deref(), args.supervisord_conf.as_deref());
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&d)?);
+        crate::stdout::line(serde_json::to_string_pretty(&d)?)?;
     } else {
-        print!("{}", render(&d));
+        crate::stdout::write_str(&render(&d))?;
     }
     Ok(())
 }

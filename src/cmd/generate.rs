@@ -1,7 +1,6 @@
 //! `generate`, `validate` and `verify`.
 
 use std::fmt::Write as _;
-use std::io::Write as _;
 
 use anyhow::Context as _;
 
@@ -9,22 +8,22 @@ use super::{load_model, render_for};
 use crate::backend::{BackendKind, Rendered};
 use crate::cli::{GenerateArgs, ManifestArg};
 use crate::errors::{Error, Result};
-use crate::output;
+use crate::{output, stdout};
 
 /// `generate`: print the artifacts, or write them into `--out DIR`.
 pub(super) fn generate(args: &GenerateArgs) -> Result<()> {
     let (_, rendered) = render_for(&args.render)?;
     match &args.out {
-        None => print!("{}", output::to_text(&rendered.artifacts)),
+        None => stdout::write_str(&output::to_text(&rendered.artifacts))?,
         Some(dir) => {
             let written = output::write_all(dir, &rendered.artifacts, args.force)?;
             for w in written {
-                println!("{w}");
+                stdout::line(w)?;
             }
         }
     }
     for note in &rendered.notes {
-        eprintln!("note: {note}");
+        stdout::diag(format_args!("note: {note}"));
     }
     Ok(())
 }
@@ -32,20 +31,20 @@ pub(super) fn generate(args: &GenerateArgs) -> Result<()> {
 /// `validate`: a summary of the stack and its start order.
 pub(super) fn validate(args: &ManifestArg) -> Result<()> {
     let model = load_model(args)?;
-    println!(
+    stdout::line(format_args!(
         "ok: stack `{}`: {} services ({} processes), {} externals, {} groups",
         model.name,
         model.services.len(),
         model.view.processes().len(),
         model.externals.len(),
         model.groups.len()
-    );
+    ))?;
     let order: Vec<&str> = model
         .start_order()
         .iter()
         .map(|s| s.name.as_str())
         .collect();
-    println!("start order: {}", order.join(" → "));
+    stdout::line(format_args!("start order: {}", order.join(" → ")))?;
     Ok(())
 }
 
@@ -68,18 +67,46 @@ pub(super) fn verify(kind: BackendKind, rendered: &Rendered) -> Result<()> {
     if report.findings.is_empty() {
         let _ = writeln!(
             text,
-            "ok: {} artifact(s) passed {} verifier run(s)",
+            "ok: {} artifact(s) passed {}",
             rendered.artifacts.len(),
-            report.ran.len()
+            programs(&report.ran).join(", ")
         );
     }
-    std::io::stdout()
-        .lock()
-        .write_all(text.as_bytes())
-        .context("writing the report")?;
+    stdout::write_str(&text)?;
     if report.findings.is_empty() {
         Ok(())
     } else {
         Err(Error::Verify(report.findings.len()))
+    }
+}
+
+/// The programs that actually ran (each `ran` entry starts with one), without their
+/// directories, once each: what a success message may claim, and nothing skipped.
+#[must_use]
+pub fn programs(ran: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for r in ran {
+        let first = r.split_whitespace().next().unwrap_or_default();
+        let name = first.rsplit('/').next().unwrap_or(first).to_owned();
+        if !name.is_empty() && !out.contains(&name) {
+            out.push(name);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::programs;
+
+    #[test]
+    fn names_only_the_programs_that_ran() {
+        let ran = [
+            "python3 launchd-lint.py on 2 file(s)".to_owned(),
+            "/usr/bin/python3 <embedded> x".to_owned(),
+            "plistutil -i FILE -o FILE.bin".to_owned(),
+        ];
+        assert_eq!(programs(&ran), ["python3", "plistutil"]);
+        assert!(programs(&[]).is_empty());
     }
 }

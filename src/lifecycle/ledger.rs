@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
 use super::fsops::{self, Found};
-use crate::errors::UsageError;
+use crate::errors::usage::UsageError;
 
 /// The state directory's name inside an output directory.
 pub const OUT_STATE_DIR: &str = ".openim-init";

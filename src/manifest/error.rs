@@ -89,8 +89,9 @@ impl fmt::Display for ManifestError {
                     c => c,
                 })
                 .collect();
-            let caret = " ".repeat(self.col.saturating_sub(1));
-            write!(f, "\n  | {}\n  | {caret}^", line.trim_end())?;
+            let (line, col) = window(line.trim_end(), self.col);
+            let caret = " ".repeat(col.saturating_sub(1));
+            write!(f, "\n  | {line}\n  | {caret}^")?;
         }
         if let Some(h) = &self.hint {
             write!(f, "\n  = hint: {}", printable(h))?;
@@ -98,6 +99,32 @@ impl fmt::Display for ManifestError {
         Ok(())
     }
 }
+
+/// At most [`SNIPPET_CHARS`] characters of `line` around column `col` (1-based), with `…`
+/// where it was cut, and the column of the same character in the result.
+fn window(line: &str, col: usize) -> (String, usize) {
+    let chars: Vec<char> = line.chars().collect();
+    if chars.len() <= SNIPPET_CHARS {
+        return (line.to_owned(), col);
+    }
+    let at = col.saturating_sub(1).min(chars.len());
+    let start = at.saturating_sub(SNIPPET_CHARS / 2);
+    let end = (start + SNIPPET_CHARS).min(chars.len());
+    let mut out = String::new();
+    let mut col = at - start + 1;
+    if start > 0 {
+        out.push('…');
+        col += 1;
+    }
+    out.extend(&chars[start..end]);
+    if end < chars.len() {
+        out.push('…');
+    }
+    (out, col)
+}
+
+/// The most characters of a source line an error shows.
+const SNIPPET_CHARS: usize = 120;
 
 /// `text` with control characters escaped, so user data cannot break lines or drive the
 /// terminal.
@@ -140,6 +167,9 @@ impl fmt::Display for ManifestErrors {
 
 impl std::error::Error for ManifestErrors {}
 
+/// The field named by an error that is in no key: the top level of the file.
+pub const TOP_LEVEL: &str = "(top level)";
+
 /// Turn a TOML syntax or deserialize error into a located manifest error with a hint.
 /// `loc` indexes the same `text`; without a tree (a syntax error) the field is found by
 /// scanning the text.
@@ -149,7 +179,11 @@ pub(crate) fn from_toml(
     loc: &Locator<'_>,
     err: &toml::de::Error,
 ) -> ManifestError {
-    let span = err.span().unwrap_or(0..0);
+    // the parser gives up on deep nesting without a position: find the deepest line
+    let span = err.span().unwrap_or_else(|| {
+        let at = super::syntax::deepest(text);
+        at..at
+    });
     let offset = span.start;
     let (line, col) = loc.line_col(offset);
     let raw = err.message().trim().to_owned();
@@ -166,7 +200,7 @@ pub(crate) fn from_toml(
         (path, message, hint)
     } else {
         let found = text.get(span.clone()).unwrap_or("");
-        let hint = super::syntax::hint(&raw, found);
+        let hint = Some(super::syntax::hint(&raw, found));
         (
             super::syntax::context(text, offset),
             format!("TOML syntax error: {raw}"),
@@ -177,7 +211,13 @@ pub(crate) fn from_toml(
         file: file.to_owned(),
         line,
         col,
-        field: field.to_string(),
+        // a syntax error outside any key (a broken comment, a stray bracket) is in the file's
+        // top level
+        field: if field.0.is_empty() {
+            TOP_LEVEL.to_owned()
+        } else {
+            field.to_string()
+        },
         message,
         hint,
         snippet: loc.line_text(offset).to_owned(),
@@ -268,9 +308,17 @@ fn explain(raw: &str, path: &FieldPath) -> (String, Option<String>) {
         .replace("expected i64", "expected a whole number");
     let message = reword_struct(&message);
     if message.contains("expected one of") {
-        return (message, None); // the message already lists the choices
+        // the message lists the choices
+        return (
+            message,
+            Some("use one of the values listed, in quotes".to_owned()),
+        );
     }
-    (message, hint_for(path).map(str::to_owned))
+    let hint = super::hints::hint_for(path).map_or_else(
+        || "compare with the same key in `openim-init manifest show`".to_owned(),
+        str::to_owned,
+    );
+    (message, Some(hint))
 }
 
 /// serde names the Rust type (`expected struct HealthSpec`); users know TOML tables.
@@ -287,7 +335,11 @@ pub(crate) fn closest<'a>(unknown: &str, expected: &[&'a str]) -> Option<&'a str
         .iter()
         .map(|e| {
             let mut score = strsim::jaro_winkler(unknown, e);
-            if strsim::damerau_levenshtein(unknown, e) <= 1 && unknown.len() > 1 {
+            // one edit apart needs lengths at most one apart: skip the costly distance else
+            if unknown.len() > 1
+                && unknown.len().abs_diff(e.len()) <= 1
+                && strsim::damerau_levenshtein(unknown, e) <= 1
+            {
                 score = score.max(0.9);
             }
             // `timeout` for `wait_timeout`, `exit_codes` for `success_exit_codes`
@@ -301,77 +353,17 @@ pub(crate) fn closest<'a>(unknown: &str, expected: &[&'a str]) -> Option<&'a str
         .map(|(_, e)| e)
 }
 
-/// The hint for a wrong value at `path`: by its key, or for the elements of a list or table
-/// (`environment.KEY`, `command[0]`) by the parent's key.
-fn hint_for(path: &FieldPath) -> Option<&'static str> {
-    let segs = path.0.as_slice();
-    if let [Seg::Key(table), Seg::Key(_)] = segs {
-        // `[services.NAME]` itself: NAME is the user's, not a schema key
-        return match table.as_str() {
-            "services" => Some(r#"a table: [services.NAME] with command = ["/opt/..."]"#),
-            "external" => Some(r#"a table: [external.NAME] with check = { tcp = "host:port" }"#),
-            "groups" => Some(r#"a table: [groups.NAME] with services = ["a", "b"]"#),
-            _ => None,
-        };
-    }
-    let parent = || match segs.len().checked_sub(2).and_then(|i| segs.get(i)) {
-        Some(Seg::Key(p)) => element_hint(p),
-        _ => None,
-    };
-    match segs.last()? {
-        Seg::Key(k) => type_hint(k).or_else(parent),
-        Seg::Index(_) => parent(),
-    }
-}
+#[cfg(test)]
+mod tests {
+    use super::window;
 
-fn element_hint(parent: &str) -> Option<&'static str> {
-    Some(match parent {
-        "environment" => r#"environment values are strings: { PORT = "10002" }"#,
-        "command" | "exec" => {
-            r#"every argument is a string: ["/opt/openim/bin/x", "--port", "80"]"#
-        }
-        "pre_start" => {
-            r#"a list of argv arrays: pre_start = [["/bin/mkdir", "-p", "/data/openim"]]"#
-        }
-        "requires" | "wants" | "after" | "before" | "services" => {
-            r#"names are strings: requires = ["kafka"]"#
-        }
-        "instances" => r#"instance names are strings: instances = ["eu", "us"]"#,
-        "success_exit_codes" => "exit codes are integers from 0 to 255",
-        _ => return None,
-    })
-}
-
-fn type_hint(key: &str) -> Option<&'static str> {
-    Some(match key {
-        "command" | "exec" => {
-            r#"an argv array: command = ["/opt/openim/bin/openim-api", "-c", "/etc/openim/config/"]"#
-        }
-        "pre_start" => {
-            r#"a list of argv arrays: pre_start = [["/bin/mkdir", "-p", "/data/openim"]]"#
-        }
-        "restart_delay" | "stop_timeout" | "interval" | "timeout" | "wait_timeout" => {
-            r#"a duration in quotes: "500ms", "5s", "2min", "1h30min" (units ms, s, min, h, d)"#
-        }
-        "instances" => r#"a count (instances = 4) or names (instances = ["a", "b"])"#,
-        "environment" => r#"a table of strings: environment = { KEY = "value" }"#,
-        "requires" | "wants" | "after" | "before" => {
-            r#"a list of names: requires = ["kafka", "openim-rpc-user"]"#
-        }
-        "services" => r#"a list of service names: services = ["openim-api", "openim-push"]"#,
-        "success_exit_codes" => "a list of integers: success_exit_codes = [255]",
-        "stop_signal" => {
-            "a signal name: SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGKILL, SIGUSR1, SIGUSR2 or SIGWINCH"
-        }
-        "restart" => r#"one of "always", "on-failure", "never""#,
-        "memory_max" => r#"a size: memory_max = "512M" (K, M, G, T) or a number of bytes"#,
-        "nofile" | "nproc" | "cpu_quota" | "retries" | "burst" => "a positive integer",
-        "user" | "group" | "working_dir" | "environment_file" | "description" | "name"
-        | "stdout" | "stderr" | "tcp" | "http" => "a string in double quotes",
-        "health" | "check" => r#"a table: { tcp = "127.0.0.1:10002", interval = "10s" }"#,
-        "limits" => "a table: limits = { nofile = 200000 }",
-        "logs" => r#"a table: logs = { stdout = "/var/log/openim/api.log" }"#,
-        "start_limit" => r#"a table: start_limit = { burst = 5, interval = "1min" }"#,
-        _ => return None,
-    })
+    #[test]
+    fn long_lines_are_cut_around_the_caret() {
+        assert_eq!(window("abc", 2), ("abc".to_owned(), 2));
+        let line = format!("{}X{}", "a".repeat(500), "b".repeat(500));
+        let (cut, col) = window(&line, 501);
+        assert!(cut.chars().count() <= 122, "{cut}");
+        assert!(cut.starts_with('…') && cut.ends_with('…'));
+        assert_eq!(cut.chars().nth(col - 1), Some('X'));
+    }
 }

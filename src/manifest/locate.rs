@@ -71,15 +71,22 @@ impl fmt::Display for FieldPath {
 pub struct Locator<'a> {
     text: &'a str,
     root: Option<Spanned<DeTable<'a>>>,
+    /// Byte offset where each line starts: positions of many errors cost a binary search
+    /// each, not a scan of the text.
+    line_starts: Vec<usize>,
 }
 
 impl<'a> Locator<'a> {
     /// Index `text` (which must already parse as TOML for spans to be found).
     #[must_use]
     pub fn new(text: &'a str) -> Self {
+        let line_starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
         Self {
             text,
             root: DeTable::parse(text).ok(),
+            line_starts,
         }
     }
 
@@ -138,7 +145,11 @@ impl<'a> Locator<'a> {
     /// 1-based line and column of a byte offset.
     #[must_use]
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
-        line_col(self.text, offset)
+        let offset = floor_char_boundary(self.text, offset);
+        // the number of line starts at or before `offset` is the 1-based line
+        let line = self.line_starts.partition_point(|&s| s <= offset);
+        let start = self.line_starts[line.saturating_sub(1)];
+        (line, self.text[start..offset].chars().count() + 1)
     }
 
     /// The deepest field path whose key or value contains `offset`. Table spans from TOML
@@ -202,14 +213,19 @@ fn contains(r: &Range<usize>, offset: usize) -> bool {
     r.start <= offset && offset < r.end.max(r.start + 1)
 }
 
-/// 1-based line and column (in characters) of a byte offset in `text`.
-#[must_use]
-pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(text.len());
-    let mut end = offset;
+/// `offset` moved back to a character boundary of `text` (and at most its length).
+fn floor_char_boundary(text: &str, offset: usize) -> usize {
+    let mut end = offset.min(text.len());
     while !text.is_char_boundary(end) {
         end -= 1;
     }
+    end
+}
+
+/// 1-based line and column (in characters) of a byte offset in `text`.
+#[must_use]
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let end = floor_char_boundary(text, offset);
     let before = &text[..end];
     let line = before.matches('\n').count() + 1;
     let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
@@ -232,6 +248,19 @@ mod tests {
         // a missing leaf falls back to the nearest existing ancestor
         let span = loc.span(&FieldPath::keys(&["services", "a", "requires"]).index(7));
         assert_eq!(&DOC[span], "[\"kafka\"]");
+    }
+
+    #[test]
+    fn indexed_line_col_agrees_with_the_scan() {
+        let text = "a = 1\n\né = \"ü\"\r\n[x]\nlast";
+        let loc = Locator::new(text);
+        for offset in 0..=text.len() + 2 {
+            assert_eq!(
+                loc.line_col(offset),
+                line_col(text, offset),
+                "offset {offset}"
+            );
+        }
     }
 
     #[test]

@@ -111,6 +111,37 @@ pub fn context(text: &str, offset: usize) -> FieldPath {
     }
 }
 
+/// Where `text` nests deepest (brackets and braces, plus the dots of a dotted key), for a
+/// parser error that has no position ("recursion limit"): the start of the first deepest line.
+#[must_use]
+pub fn deepest(text: &str) -> usize {
+    let (mut best, mut best_at, mut depth) = (0usize, 0usize, 0usize);
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let mut quote: Option<char> = None;
+        let mut dots = 0;
+        let mut in_key = depth == 0;
+        for c in line.chars() {
+            match (quote, c) {
+                (Some(q), c) if c == q => quote = None,
+                (None, '"' | '\'') => quote = Some(c),
+                (None, '#') => break,
+                (None, '=') => in_key = false,
+                (None, '.') if in_key => dots += 1,
+                (None, '[' | '{') => depth += 1,
+                (None, ']' | '}') => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+            if depth + dots > best {
+                best = depth + dots;
+                best_at = offset;
+            }
+        }
+        offset += line.len();
+    }
+    best_at
+}
+
 fn floor_boundary(text: &str, offset: usize) -> usize {
     let mut end = offset.min(text.len());
     while !text.is_char_boundary(end) {
@@ -167,9 +198,29 @@ fn split_dotted(key: &str) -> Vec<String> {
     parts
 }
 
-/// A hint for a parser message, when one helps.
+/// A hint for a parser message: a specific one when the message is known, else how TOML is
+/// written.
 #[must_use]
-pub fn hint(message: &str, found: &str) -> Option<String> {
+pub fn hint(message: &str, found: &str) -> String {
+    specific(message, found).unwrap_or_else(|| {
+        if let Some(c) = found
+            .chars()
+            .find(|c| c.is_control() && *c != '\t' && *c != '\n')
+        {
+            format!(
+                "remove the control character U+{:04X}; TOML allows only tabs and line breaks",
+                u32::from(c)
+            )
+        } else {
+            GENERAL.to_owned()
+        }
+    })
+}
+
+/// How TOML is written, for a syntax error without a more specific hint.
+const GENERAL: &str = "write one `key = value` per line under a [table] header: strings in double quotes, lists in [ ], inline tables in { } on one line";
+
+fn specific(message: &str, found: &str) -> Option<String> {
     let m = message;
     let h = if m.contains("duplicate key") {
         format!("`{found}` is already set in this table; keep only one of the two")
@@ -192,6 +243,14 @@ pub fn hint(message: &str, found: &str) -> Option<String> {
         "quote keys with characters other than A-Z a-z 0-9 _ -: [services.\"my.svc\"]".to_owned()
     } else if m.starts_with("string values must be quoted") || m.contains("expected value") {
         "strings are quoted: user = \"openim\"; lists use [ ]: requires = [\"kafka\"]".to_owned()
+    } else if m.contains("expected newline") {
+        "one `key = value` per line: the line goes on after its value (a comment starts with `#`)"
+            .to_owned()
+    } else if m.contains("missing comma") || m.contains("expected `,`") {
+        "separate the elements with `,`".to_owned()
+    } else if m.contains("recursion limit") {
+        "nest tables, arrays and dotted keys less deeply: a manifest needs at most 4 levels"
+            .to_owned()
     } else if m.starts_with("invalid escape") || m.starts_with("missing escaped value") {
         "in \"...\" strings write \\\\ for a backslash, or use '...' literal strings".to_owned()
     } else {
@@ -217,6 +276,17 @@ mod tests {
         assert_eq!(at(t, "x\n"), "services.\"a.b\".user");
         let t = "[services.a\ncommand = []\n";
         assert_eq!(at(t, "\ncommand"), "services.a");
+    }
+
+    #[test]
+    fn finds_the_deepest_line() {
+        let t = format!(
+            "name = \"x\"\n[a]\nb = 1\n{} = 1\nc = [[[1]]]\n",
+            ["k"; 9].join(".")
+        );
+        assert_eq!(deepest(&t), t.find("k.k").unwrap_or_default());
+        let t = "a = 1\nb = [[[[[[1]]]]]]\n# [[[[[[[[[[\n";
+        assert_eq!(deepest(t), t.find("b =").unwrap_or_default());
     }
 
     #[test]

@@ -9,7 +9,26 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize)]
 pub struct Duration(pub u64);
 
+/// The longest duration a manifest may give anywhere: 30 days. Sums of durations (start
+/// budgets, health windows) saturate instead of wrapping.
+pub const MAX_DURATION: Duration = Duration(30 * 86_400_000);
+
+/// [`MAX_DURATION`] as a user writes it.
+pub const MAX_DURATION_TEXT: &str = "30d";
+
 impl Duration {
+    /// `self + other`, at most `u64::MAX` milliseconds (never wraps).
+    #[must_use]
+    pub const fn saturating_add(self, other: Self) -> Self {
+        Self(self.0.saturating_add(other.0))
+    }
+
+    /// `self × n`, at most `u64::MAX` milliseconds (never wraps).
+    #[must_use]
+    pub const fn saturating_mul(self, n: u64) -> Self {
+        Self(self.0.saturating_mul(n))
+    }
+
     /// From whole seconds.
     #[must_use]
     pub const fn from_secs(secs: u64) -> Self {
@@ -20,18 +39,6 @@ impl Duration {
     #[must_use]
     pub const fn millis(self) -> u64 {
         self.0
-    }
-
-    /// `self + other`, stopping at the largest duration instead of wrapping.
-    #[must_use]
-    pub const fn saturating_add(self, other: Self) -> Self {
-        Self(self.0.saturating_add(other.0))
-    }
-
-    /// `self × n`, stopping at the largest duration instead of wrapping.
-    #[must_use]
-    pub const fn saturating_mul(self, n: u64) -> Self {
-        Self(self.0.saturating_mul(n))
     }
 
     /// Whole seconds, rounded up (init systems that only take seconds must not get 0 for 500ms).
@@ -64,9 +71,12 @@ impl Duration {
             if digits == 0 {
                 return Err(format!("`{}` is not a duration", text.escape_debug()));
             }
-            let n: u64 = rest[..digits]
-                .parse()
-                .map_err(|_| format!("`{}`: number too large", text.escape_debug()))?;
+            let n: u64 = rest[..digits].parse().map_err(|_| {
+                format!(
+                    "`{}` is longer than {MAX_DURATION_TEXT}, the longest duration accepted",
+                    text.escape_debug()
+                )
+            })?;
             rest = rest[digits..].trim_start();
             let unit_len = rest
                 .find(|c: char| !c.is_ascii_alphabetic())
@@ -84,8 +94,19 @@ impl Duration {
             total = n
                 .checked_mul(factor)
                 .and_then(|v| total.checked_add(v))
-                .ok_or_else(|| format!("`{}` is too long", text.escape_debug()))?;
+                .ok_or_else(|| {
+                    format!(
+                        "`{}` is longer than {MAX_DURATION_TEXT}, the longest duration accepted",
+                        text.escape_debug()
+                    )
+                })?;
             rest = rest[unit_len..].trim_start();
+        }
+        if total > MAX_DURATION.0 {
+            return Err(format!(
+                "`{}` is longer than {MAX_DURATION_TEXT}, the longest duration accepted",
+                text.escape_debug()
+            ));
         }
         Ok(Self(total))
     }
@@ -313,6 +334,25 @@ mod tests {
         assert_eq!(Duration(1500).to_string(), "1500ms");
         assert_eq!(Duration(120_000).to_string(), "2min");
         assert_eq!(Duration(250).secs_ceil(), 1);
+    }
+
+    #[test]
+    fn durations_are_bounded_and_sums_saturate() {
+        assert_eq!(Duration::parse(MAX_DURATION_TEXT), Ok(MAX_DURATION));
+        assert_eq!(Duration::parse("719h60min"), Ok(MAX_DURATION));
+        for absurd in [
+            "30d1ms",
+            "3416063717354h",
+            "99999999999999999999s",
+            "720h1s",
+        ] {
+            let e = Duration::parse(absurd).err().unwrap_or_default();
+            assert!(e.contains("longer than 30d"), "{absurd}: {e:?}");
+        }
+        let big = Duration(u64::MAX - 1);
+        assert_eq!(big.saturating_add(MAX_DURATION), Duration(u64::MAX));
+        assert_eq!(MAX_DURATION.saturating_mul(u64::MAX), Duration(u64::MAX));
+        assert_eq!(Duration(2).saturating_mul(3), Duration(6));
     }
 
     #[test]

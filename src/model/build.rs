@@ -6,7 +6,7 @@ use crate::manifest::locate::{FieldPath, Locator};
 use crate::manifest::{Duration, Manifest, ManifestErrors, ServiceSpec};
 
 use super::check::{self, NAME_HINT};
-use super::deps::{self, suggest};
+use super::deps;
 use super::problems::{Errors, health_check};
 use super::{External, Group, Model, Service, View, service};
 
@@ -102,6 +102,8 @@ pub fn build(file: &str, text: &str, m: &Manifest) -> Result<Model, ManifestErro
 /// Services, groups and externals share one namespace of safe names.
 fn check_namespace(errs: &mut Errors<'_>, m: &Manifest) {
     let mut seen: HashMap<&str, FieldPath> = HashMap::new();
+    // file names collide on case-insensitive file systems (macOS: launchd plists)
+    let mut folded: HashMap<String, (&str, FieldPath)> = HashMap::new();
     for (table, names) in [
         ("external", m.external.keys().collect::<Vec<_>>()),
         ("services", m.services.keys().collect()),
@@ -123,8 +125,34 @@ fn check_namespace(errs: &mut Errors<'_>, m: &Manifest) {
                             .to_owned(),
                     ),
                 );
+            } else if let Some((other, first)) = folded.get(&name.to_lowercase()) {
+                let line = errs.line_of(first);
+                errs.push_key(
+                    &path,
+                    format!(
+                        "`{}` differs from [{first}] on line {line} only in case",
+                        name.escape_debug()
+                    ),
+                    Some(format!(
+                        "generated files (launchd plists, …) for `{}` and `{}` would be one file on a case-insensitive file system (macOS): rename one of them",
+                        name.escape_debug(),
+                        other.escape_debug()
+                    )),
+                );
             } else {
                 seen.insert(name, path.clone());
+                folded.insert(name.to_lowercase(), (name, path.clone()));
+            }
+            if name != &m.name && name.eq_ignore_ascii_case(&m.name) {
+                errs.push_key(
+                    &path,
+                    format!(
+                        "`{}` differs from the stack name `{}` only in case",
+                        name.escape_debug(),
+                        m.name.escape_debug()
+                    ),
+                    Some("the stack's own files would collide with this entry's on a case-insensitive file system (macOS): rename one of them".to_owned()),
+                );
             }
             if name == &m.name && table != "groups" {
                 errs.push_key(
@@ -156,6 +184,7 @@ fn groups(errs: &mut Errors<'_>, m: &Manifest) -> Vec<Group> {
                     Some("list its members: services = [\"openim-api\"]".to_owned()),
                 );
             }
+            let mut seen = std::collections::HashSet::new();
             for (i, member) in g.services.iter().enumerate() {
                 if !m.services.contains_key(member) {
                     let what = if m.groups.contains_key(member) || m.external.contains_key(member) {
@@ -171,12 +200,9 @@ fn groups(errs: &mut Errors<'_>, m: &Manifest) -> Vec<Group> {
                     } else {
                         format!("`{}` is not a service", member.escape_debug())
                     };
-                    errs.push(
-                        &path.index(i),
-                        what,
-                        Some(suggest(member, m.services.keys())),
-                    );
-                } else if g.services[..i].contains(member) {
+                    let hint = errs.suggest(member, m.services.keys());
+                    errs.push(&path.index(i), what, Some(hint));
+                } else if !seen.insert(member.as_str()) {
                     errs.push(
                         &path.index(i),
                         format!("`{}` is listed twice", member.escape_debug()),

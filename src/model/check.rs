@@ -5,6 +5,9 @@ use crate::manifest::locate::FieldPath;
 
 use super::Check;
 
+/// The longest URL of an http check (what servers and probes accept).
+const MAX_URL: usize = 8192;
+
 /// The longest service, group or external name.
 pub const MAX_NAME: usize = 64;
 
@@ -143,7 +146,8 @@ pub fn parse_check(
         });
     }
     if let Some(url) = &spec.http {
-        let ok = (url.starts_with("http://") || url.starts_with("https://"))
+        let ok = url.len() <= MAX_URL
+            && (url.starts_with("http://") || url.starts_with("https://"))
             && url.len() > "https://".len()
             && !url.contains(char::is_whitespace)
             && char_problem(url).is_none();
@@ -171,6 +175,7 @@ fn parse_tcp(addr: &str) -> Result<Check, String> {
             .ok_or_else(|| format!("`{}` has no port", addr.escape_debug()))?
     };
     let host_ok = !host.is_empty()
+        && host.len() <= 253
         && host
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '_'));
@@ -205,6 +210,7 @@ mod tests {
     fn tcp_addresses() {
         let ok = |s: &str| parse_tcp(s).is_ok();
         assert!(ok("127.0.0.1:80") && ok("[::1]:443") && ok("kafka:9092"));
+        assert!(!ok(&format!("{}:80", "a".repeat(254))));
         assert!(!ok("127.0.0.1") && !ok("127.0.0.1:0") && !ok("127.0.0.1:70000") && !ok(":80"));
     }
 

@@ -20,6 +20,7 @@ pub(super) fn deps(
     inherited: Option<&Vec<String>>,
 ) -> Vec<Dep> {
     let mut out: Vec<Dep> = Vec::new();
+    let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
     let own_path = FieldPath::keys(&["services", me, key]);
     let inherited_path = FieldPath::keys(&["defaults", key]);
     let lists = [(inherited, &inherited_path, true), (own, &own_path, false)];
@@ -55,13 +56,13 @@ pub(super) fn deps(
                 } else {
                     (
                         format!("`{}` is not a service or external", name.escape_debug()),
-                        Some(suggest(name, m.services.keys().chain(m.external.keys()))),
+                        Some(errs.suggest(name, m.services.keys().chain(m.external.keys()))),
                     )
                 };
                 errs.push(&path.index(i), what, hint);
                 continue;
             };
-            if !out.contains(&dep) {
+            if seen.insert(name.as_str()) {
                 out.push(dep);
             }
         }
@@ -124,13 +125,77 @@ fn edge_path(m: &Manifest, declared_in: &str, kind: DepKind, target: &str) -> Fi
     }
 }
 
-/// "did you mean" for an unknown reference, or the list of what is known.
-pub(super) fn suggest<'a>(name: &str, known: impl Iterator<Item = &'a String>) -> String {
-    let known: Vec<&str> = known.map(String::as_str).collect();
-    match crate::manifest::error::closest(name, &known) {
-        Some(k) => format!("did you mean `{k}`?"),
-        None if known.is_empty() => "nothing of that kind is defined".to_owned(),
-        None if known.len() > 12 => format!("known: {}, …", known[..12].join(", ")),
-        None => format!("known: {}", known.join(", ")),
+/// How many names all "did you mean" searches of one manifest may compare in total. Each
+/// search compares the unknown name with every known one; the budget keeps a manifest with
+/// thousands of unknown references near-linear (the first searches get suggestions, the
+/// rest list what is known).
+pub(super) const SUGGEST_BUDGET: usize = 50_000;
+
+/// "did you mean" for an unknown reference (while `budget` lasts), or the list of what is
+/// known. `known` is iterated, never collected: a call costs at most its share of the
+/// budget plus a dozen names.
+pub(super) fn suggest<'a, I>(budget: &mut usize, name: &str, known: I) -> String
+where
+    I: Iterator<Item = &'a String> + Clone,
+{
+    // keys of maps: the size hint is exact, and costs nothing
+    let count = known.size_hint().1.unwrap_or(usize::MAX);
+    if count <= *budget {
+        *budget -= count;
+        let known: Vec<&str> = known.clone().map(String::as_str).collect();
+        if let Some(k) = crate::manifest::error::closest(name, &known) {
+            return format!("did you mean `{k}`?");
+        }
+    }
+    let head: Vec<&str> = known.take(12).map(String::as_str).collect();
+    match count {
+        0 => "nothing of that kind is defined".to_owned(),
+        n if n > head.len() => format!("known: {}, …", head.join(", ")),
+        _ => format!("known: {}", head.join(", ")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{SUGGEST_BUDGET, suggest};
+
+    fn names(n: usize) -> Vec<String> {
+        (0..n).map(|i| format!("svc-{i:05}")).collect()
+    }
+
+    #[test]
+    fn suggests_while_the_budget_lasts_then_lists() {
+        let mut known = names(39);
+        known.push("kafka".to_owned());
+        let mut budget = 100;
+        assert_eq!(
+            suggest(&mut budget, "kafak", known.iter()),
+            "did you mean `kafka`?"
+        );
+        assert_eq!(budget, 60);
+        let _ = suggest(&mut budget, "svc-0008", known.iter());
+        assert_eq!(budget, 20);
+        // not enough left for 40 comparisons: the known names instead, no search
+        let hint = suggest(&mut budget, "kafak", known.iter());
+        assert!(hint.starts_with("known: svc-00000, "), "{hint}");
+        assert!(hint.ends_with(", …"), "{hint}");
+        assert_eq!(budget, 20);
+        assert_eq!(
+            suggest(&mut budget, "x", std::iter::empty()),
+            "nothing of that kind is defined"
+        );
+    }
+
+    #[test]
+    fn many_unknown_references_cost_at_most_the_budget() {
+        let known = names(10_000);
+        let mut budget = SUGGEST_BUDGET;
+        let mut searched = 0;
+        for i in 0..10_000 {
+            let before = budget;
+            let _ = suggest(&mut budget, &format!("dep-{i}"), known.iter());
+            searched += usize::from(budget < before);
+        }
+        assert_eq!(searched, SUGGEST_BUDGET / known.len());
     }
 }

@@ -4,8 +4,8 @@
 use crate::manifest::locate::{FieldPath, Locator};
 use crate::manifest::{HealthSpec, ManifestError};
 
-use super::INSTANCE_PLACEHOLDER;
 use super::check::{self, NAME_HINT};
+use super::{INSTANCE_PLACEHOLDER, deps};
 
 /// Collects located errors while the model is built.
 pub(super) struct Errors<'a> {
@@ -13,6 +13,8 @@ pub(super) struct Errors<'a> {
     loc: Locator<'a>,
     /// The problems found so far.
     pub(super) list: Vec<ManifestError>,
+    /// What is left of [`deps::SUGGEST_BUDGET`].
+    suggest_budget: usize,
 }
 
 impl<'a> Errors<'a> {
@@ -22,7 +24,16 @@ impl<'a> Errors<'a> {
             file,
             loc,
             list: Vec::new(),
+            suggest_budget: deps::SUGGEST_BUDGET,
         }
+    }
+
+    /// "did you mean" for an unknown reference to one of `known` (see [`deps::suggest`]).
+    pub(super) fn suggest<'k, I>(&mut self, name: &str, known: I) -> String
+    where
+        I: Iterator<Item = &'k String> + Clone,
+    {
+        deps::suggest(&mut self.suggest_budget, name, known)
     }
 
     /// An error at the value of `path`.
@@ -61,7 +72,11 @@ impl<'a> Errors<'a> {
 
     /// Check that a value carries no character a backend cannot write.
     pub(super) fn chars(&mut self, path: &FieldPath, value: &str) {
-        if let Some(m) = check::char_problem(value) {
+        if let Some(m) = crate::limits::value_problem(value) {
+            let hint =
+                "long data belongs in a file the service reads (environment_file, a config file)";
+            self.push(path, m, Some(hint.to_owned()));
+        } else if let Some(m) = check::char_problem(value) {
             let hint = if value.contains(['\n', '\r']) {
                 "write it on one line; a multi-line script belongs in a file the command runs"
             } else {
@@ -114,6 +129,18 @@ impl<'a> Errors<'a> {
                 format!("`{}` is not an absolute path", exe.escape_debug())
             };
             self.push(&path.index(0), what, Some(hint));
+        }
+        let total: usize = argv.iter().map(|a| a.len() + 1).sum();
+        if total > crate::limits::MAX_ARGV_BYTES {
+            self.push(
+                path,
+                format!(
+                    "the arguments take {} together; at most {} are accepted",
+                    crate::limits::size(total),
+                    crate::limits::size(crate::limits::MAX_ARGV_BYTES)
+                ),
+                Some("pass long data in a file the program reads".to_owned()),
+            );
         }
         for (i, arg) in argv.iter().enumerate() {
             self.chars(&path.index(i), arg);

@@ -1,15 +1,17 @@
 //! One service: defaults merged, every value checked, references resolved.
 
 use crate::manifest::locate::FieldPath;
-use crate::manifest::{Duration, HealthSpec, Instances, Manifest, RestartPolicy, ServiceSpec};
+use crate::manifest::{Duration, HealthSpec, Manifest, RestartPolicy, ServiceSpec};
 
 use super::check;
 use super::deps::deps;
+use super::instances::instances;
 use super::problems::{Errors, health_check};
 use super::{Health, INSTANCE_PLACEHOLDER, Limits, Logs, Service, StartLimit};
 
-/// The largest instance count accepted.
-pub const MAX_INSTANCES: i64 = 256;
+/// The most failed health checks in a row a service may be given (bounds its health window
+/// to `MAX_DURATION × 1000`).
+pub const MAX_RETRIES: u32 = 1000;
 
 /// Where a merged value was written: the service's own table, or `[defaults]`.
 fn origin(path: &FieldPath, key: &str, own: bool) -> FieldPath {
@@ -127,67 +129,6 @@ pub(super) fn service(errs: &mut Errors<'_>, m: &Manifest, name: &str, s: &Servi
     }
 }
 
-fn instances(
-    errs: &mut Errors<'_>,
-    path: &FieldPath,
-    spec: Option<&Instances>,
-) -> Option<Vec<String>> {
-    let at = path.key("instances");
-    let max = usize::try_from(MAX_INSTANCES).unwrap_or(usize::MAX);
-    match spec? {
-        Instances::Count(n) => {
-            if !(1..=MAX_INSTANCES).contains(n) {
-                errs.push(
-                    &at,
-                    format!("{n} instances is out of range"),
-                    Some(format!("use 1 to {MAX_INSTANCES}, or a list of names")),
-                );
-            }
-            Some(
-                (0..(*n).clamp(0, MAX_INSTANCES))
-                    .map(|i| i.to_string())
-                    .collect(),
-            )
-        }
-        Instances::Names(names) => {
-            if names.is_empty() {
-                errs.push(
-                    &at,
-                    "the instance list is empty",
-                    Some("list at least one name, or remove `instances`".to_owned()),
-                );
-            }
-            if names.len() > max {
-                errs.push(
-                    &at,
-                    format!("{} instances is out of range", names.len()),
-                    Some(format!("use at most {MAX_INSTANCES} names")),
-                );
-            }
-            for (i, inst) in names.iter().enumerate() {
-                if let Some(msg) = check::instance_problem(inst) {
-                    errs.push(
-                        &at.index(i),
-                        msg,
-                        Some(
-                            "instance names become part of unit and file names, e.g. \"eu-1\""
-                                .to_owned(),
-                        ),
-                    );
-                }
-                if names[..i].contains(inst) {
-                    errs.push(
-                        &at.index(i),
-                        format!("instance `{}` is listed twice", inst.escape_debug()),
-                        Some("remove one of them".to_owned()),
-                    );
-                }
-            }
-            Some(names.clone())
-        }
-    }
-}
-
 /// Defaults first, then the service's own variables (which replace same-named defaults).
 fn environment(
     errs: &mut Errors<'_>,
@@ -196,7 +137,8 @@ fn environment(
     d: &ServiceSpec,
     instanced: bool,
 ) -> Vec<(String, String)> {
-    let mut environment: Vec<(String, String)> = Vec::new();
+    // by name: a later value replaces an earlier one in its place (linear, not quadratic)
+    let mut environment: indexmap::IndexMap<String, String> = indexmap::IndexMap::new();
     for (table, env) in [
         (&["defaults"][..], &d.environment),
         (&["services", name][..], &s.environment),
@@ -221,11 +163,29 @@ fn environment(
                     ),
                 );
             }
-            environment.retain(|(old, _)| old != k);
-            environment.push((k.clone(), v.clone()));
+            // a replaced default moves to the end, where the service wrote it
+            environment.shift_remove(k);
+            environment.insert(k.clone(), v.clone());
         }
     }
-    environment
+    let total: usize = environment.iter().map(|(k, v)| k.len() + v.len() + 2).sum();
+    if total > crate::limits::MAX_ENV_BYTES {
+        let table: &[&str] = if s.environment.is_some() {
+            &["services", name]
+        } else {
+            &["defaults"]
+        };
+        errs.push(
+            &FieldPath::keys(table).key("environment"),
+            format!(
+                "the environment takes {} together; at most {} are accepted",
+                crate::limits::size(total),
+                crate::limits::size(crate::limits::MAX_ENV_BYTES)
+            ),
+            Some("put long data in an environment_file or a config file".to_owned()),
+        );
+    }
+    environment.into_iter().collect()
 }
 
 fn logs(errs: &mut Errors<'_>, path: &FieldPath, s: &ServiceSpec, d: &ServiceSpec) -> Logs {
@@ -274,7 +234,15 @@ fn limits(errs: &mut Errors<'_>, path: &FieldPath, s: &ServiceSpec, d: &ServiceS
         ("nproc", limits.nproc, own.nproc.is_some()),
     ] {
         if v == Some(0) {
-            errs.push(&at(key, mine), format!("`{key}` must be at least 1"), None);
+            errs.push(
+                &at(key, mine),
+                format!("`{key}` must be at least 1"),
+                Some(format!(
+                    "a process needs some {}: e.g. {key} = {}, or leave `{key}` out for the system default",
+                    if key == "nofile" { "open files" } else { "processes" },
+                    if key == "nofile" { 65536 } else { 4096 }
+                )),
+            );
         }
     }
     if limits.cpu_quota.is_some_and(|q| q == 0 || q > 100_000) {
@@ -296,7 +264,11 @@ fn start_limit(
     let l = s.start_limit.or(d.start_limit)?;
     let at = origin(path, "start_limit", s.start_limit.is_some());
     if l.burst == 0 {
-        errs.push(&at.key("burst"), "`burst` must be at least 1", None);
+        errs.push(
+            &at.key("burst"),
+            "`burst` must be at least 1",
+            Some("how many starts are allowed within `interval`, e.g. burst = 5".to_owned()),
+        );
     }
     if l.interval.millis() == 0 {
         errs.push(
@@ -347,10 +319,10 @@ fn health(errs: &mut Errors<'_>, at: &FieldPath, h: &HealthSpec) -> Option<Healt
             );
         }
     }
-    if h.retries == Some(0) {
+    if h.retries == Some(0) || h.retries.is_some_and(|r| r > MAX_RETRIES) {
         errs.push(
             &at.key("retries"),
-            "`retries` must be at least 1",
+            format!("`retries` must be from 1 to {MAX_RETRIES}"),
             Some("the number of failed checks in a row before the service is unhealthy".to_owned()),
         );
     }

@@ -14,9 +14,10 @@ fn art(path: &str, contents: &str) -> Artifact {
 }
 
 fn is_refusal(r: &Result<Vec<String>>) -> bool {
-    r.as_ref()
-        .err()
-        .is_some_and(|e| e.downcast_ref::<crate::errors::UsageError>().is_some())
+    r.as_ref().err().is_some_and(|e| {
+        e.downcast_ref::<crate::errors::usage::UsageError>()
+            .is_some()
+    })
 }
 
 /// Every file under `dir` (relative paths), to show that nothing was written.

@@ -74,6 +74,24 @@ impl Cli {
         self
     }
 
+    /// Where the program's stdout goes (default: captured).
+    pub fn stdout(mut self, to: impl Into<std::process::Stdio>) -> Self {
+        self.cmd.stdout(to);
+        self
+    }
+
+    /// What the program reads on stdin (default: nothing).
+    pub fn stdin(mut self, from: impl Into<std::process::Stdio>) -> Self {
+        self.cmd.stdin(from);
+        self
+    }
+
+    /// Set an environment variable.
+    pub fn env(mut self, key: &str, value: impl AsRef<std::ffi::OsStr>) -> Self {
+        self.cmd.env(key, value);
+        self
+    }
+
     pub fn current_dir(mut self, dir: impl AsRef<Path>) -> Self {
         self.cmd.current_dir(dir);
         self

@@ -155,3 +155,95 @@ fn corpus_files_state_what_they_expect() {
         );
     }
 }
+
+#[test]
+fn invalid_utf8_is_reported_at_the_first_bad_byte() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("latin1.toml");
+    std::fs::write(
+        &path,
+        b"name = \"x\"\n[services.a]\ncommand = [\"/bin/a\"]\ndescription = \"caf\xe9\"\n",
+    )
+    .expect("write");
+    let r = Cli::new()
+        .current_dir(dir.path())
+        .args(["validate", "-m", "latin1.toml"])
+        .run();
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains(
+            "error: latin1.toml:4:19: services.a.description: the manifest is not valid UTF-8 (byte 0xE9)"
+        ),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("  = hint: save the file as UTF-8"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn values_an_init_system_cannot_load_are_refused_with_their_field() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cases = [
+        (
+            format!(
+                "name = \"x\"\n[services.a]\ncommand = [\"/bin/a\"]\ndescription = \"{}\"\n",
+                "d".repeat(1 << 20)
+            ),
+            "m.toml:4:15: services.a.description: the value is 1.0 MiB long",
+        ),
+        (
+            format!(
+                "name = \"x\"\n[services.a]\ncommand = [\"/bin/a\"{}]\n",
+                format!(", \"{}\"", "a".repeat(100_000)).repeat(3)
+            ),
+            "m.toml:3:11: services.a.command: the arguments take 293.0 KiB together",
+        ),
+        (
+            format!(
+                "name = \"x\"\n[services.a]\ncommand = [\"/bin/a\"]\nenvironment = {{ {} }}\n",
+                (0..6)
+                    .map(|i| format!("K{i} = \"{}\"", "v".repeat(100_000)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            "m.toml:4:15: services.a.environment: the environment takes 586.0 KiB together",
+        ),
+    ];
+    for (text, want) in cases {
+        std::fs::write(dir.path().join("m.toml"), &text).expect("write");
+        let r = Cli::new()
+            .current_dir(dir.path())
+            .args(["generate", "-b", "systemd", "-m", "m.toml"])
+            .run();
+        assert_eq!(r.code, 2, "{}", r.stderr);
+        assert!(
+            r.stderr.contains(want),
+            "{want}\n{}",
+            &r.stderr[..r.stderr.len().min(2000)]
+        );
+        assert!(r.stderr.contains("  = hint: "), "{}", r.stderr.len());
+        // snippets of long lines are cut
+        assert!(
+            r.stderr.lines().all(|l| l.len() < 1000),
+            "a long line was printed whole"
+        );
+    }
+    // just under the limits, every backend renders and no line reaches systemd's limit
+    let text = format!(
+        "name = \"x\"\n[services.a]\ncommand = [\"/bin/a\", \"{}\"]\ndescription = \"{}\"\n",
+        "%".repeat(131_000),
+        "d".repeat(131_000)
+    );
+    std::fs::write(dir.path().join("m.toml"), &text).expect("write");
+    for backend in ["systemd", "openrc", "supervisord", "launchd"] {
+        let r = Cli::new()
+            .current_dir(dir.path())
+            .args(["generate", "-b", backend, "-m", "m.toml"])
+            .ok();
+        assert!(r.stdout.lines().all(|l| l.len() < (1 << 20)), "{backend}");
+    }
+}

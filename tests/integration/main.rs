@@ -22,4 +22,6 @@ mod output;
 mod robustness;
 mod roundtrip;
 mod snapshots;
+mod stdout;
 mod supervisord;
+mod templates;

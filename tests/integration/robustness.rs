@@ -212,3 +212,90 @@ proptest! {
         let _ = manifest_pipeline(&text);
     }
 }
+
+/// Every error of a mutated manifest has a position inside the text, a field and a hint.
+fn points_and_helps(text: &str) -> Result<(), String> {
+    let Err(errors) = openim_init::model::Model::from_toml("m.toml", text) else {
+        return Ok(());
+    };
+    let lines = text.split('\n').count();
+    for e in &errors.0 {
+        if e.line == 0 || e.line > lines || e.col == 0 {
+            return Err(format!("position outside the text: {e}"));
+        }
+        if e.field.is_empty() {
+            return Err(format!("no field: {e}"));
+        }
+        if e.hint.as_deref().is_none_or(str::is_empty) {
+            return Err(format!("no hint: {e}"));
+        }
+    }
+    Ok(())
+}
+
+/// Values of the wrong type, range or unit.
+const BAD_VALUES: &[&str] = &[
+    "0",
+    "\"\"",
+    "-1",
+    "\"5 parsecs\"",
+    "[]",
+    "{}",
+    "true",
+    "\"x\"",
+    "4294967296",
+    "[1]",
+    "{ a = 1 }",
+    "\"0s\"",
+    "1.5",
+    "\"3416063717354h\"",
+    "[\"\"]",
+    "\"/\"",
+];
+
+/// A fixture with some values (what follows ` = ` up to the end of the line) replaced.
+fn mutated_values() -> impl Strategy<Value = String> {
+    let base = prop::sample::select(vec![
+        include_str!("../fixtures/full.toml"),
+        include_str!("../fixtures/minimal.toml"),
+        BUILTIN_OPENIM,
+    ]);
+    let edits = prop::collection::vec(
+        (
+            any::<prop::sample::Index>(),
+            prop::sample::select(BAD_VALUES),
+        ),
+        1..4,
+    );
+    (base, edits).prop_map(|(base, edits)| {
+        let mut text = base.to_owned();
+        for (at, bad) in edits {
+            let values: Vec<usize> = text.match_indices(" = ").map(|(i, _)| i + 3).collect();
+            if values.is_empty() {
+                break;
+            }
+            let start = values[at.index(values.len())];
+            let end = text[start..].find('\n').map_or(text.len(), |e| start + e);
+            text.replace_range(start..end, bad);
+        }
+        text
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1000))]
+
+    #[test]
+    fn every_error_of_a_mutated_manifest_points_and_helps(text in mutated()) {
+        if let Err(why) = points_and_helps(&text) {
+            prop_assert!(false, "{}\n--- manifest:\n{}", why, text);
+        }
+    }
+
+    #[test]
+    fn every_error_of_a_wrong_value_points_and_helps(text in mutated_values()) {
+        if let Err(why) = points_and_helps(&text) {
+            prop_assert!(false, "{}\n--- manifest:\n{}", why, text);
+        }
+    }
+}
