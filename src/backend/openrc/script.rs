@@ -69,13 +69,8 @@ fn assign(lines: &mut Vec<String>, var: &str, words: &[Vec<Piece<'_>>]) {
     lines.extend(eval_assign(var, words));
 }
 
-/// Build the context for service `s`.
-#[must_use]
-pub fn build(model: &Model, s: usize) -> ServiceScript {
-    let svc = &model.services[s];
-    let inst = svc.is_instanced();
-    let never = svc.restart == RestartPolicy::Never;
-
+/// `command=` and `command_args=` (behind the never-guard for `restart = never`).
+fn command(svc: &Service, inst: bool, never: bool) -> Vec<String> {
     let mut argv: Vec<Vec<Piece<'_>>> = svc.command.iter().map(|a| pieces(a, inst)).collect();
     if never {
         let state = vec![
@@ -95,6 +90,71 @@ pub fn build(model: &Model, s: usize) -> ServiceScript {
     let mut command = Vec::new();
     assign(&mut command, "command", &argv[..1]);
     assign(&mut command, "command_args", &argv[1..]);
+    command
+}
+
+/// Stop schedule, respawn policy and periodic health check (supervise-daemon's settings).
+fn supervision(svc: &Service, never: bool, settings: &mut Vec<String>) -> Option<HealthCheck> {
+    let retry = format!(
+        "{}/{}/SIGKILL/5",
+        svc.stop_signal.name(),
+        secs(svc.stop_timeout)
+    );
+    assign(settings, "retry", &[vec![Piece::Text(&retry)]]);
+    let delay = svc.restart_delay.secs_ceil();
+    if delay > 0 && !never {
+        settings.push(format!("respawn_delay={delay}"));
+    }
+    match (never, svc.start_limit) {
+        (true, _) => settings.push("respawn_max=1".into()),
+        (false, Some(l)) => {
+            settings.push(format!("respawn_max={}", l.burst.saturating_sub(1).max(1)));
+            settings.push(format!("respawn_period={}", secs(l.interval)));
+        }
+        (false, None) => settings.push("respawn_max=0".into()),
+    }
+    svc.health.as_ref().filter(|_| !never).map(|h| {
+        settings.push(format!("healthcheck_delay={}", secs(h.interval)));
+        settings.push(format!("healthcheck_timer={}", secs(h.interval)));
+        HealthCheck {
+            probe: gate::probe(&h.check, h.timeout),
+            retries: h.retries.max(1),
+        }
+    })
+}
+
+/// `rc_cgroup_*` settings for memory and CPU limits (cgroup v2 and v1).
+fn cgroup(svc: &Service) -> Vec<String> {
+    let mut cgroup = Vec::new();
+    let mut v2 = Vec::new();
+    if let Some(m) = svc.limits.memory_max {
+        v2.push(format!("memory.max {}", m.0));
+        cgroup.push(format!(
+            "rc_cgroup_memory=\"memory.limit_in_bytes {}\"",
+            m.0
+        ));
+    }
+    if let Some(q) = svc.limits.cpu_quota {
+        let quota = u64::from(q) * 1000;
+        v2.push(format!("cpu.max {quota} 100000"));
+        cgroup.push(format!(
+            "rc_cgroup_cpu=\"cpu.cfs_period_us 100000 cpu.cfs_quota_us {quota}\""
+        ));
+    }
+    if !v2.is_empty() {
+        cgroup.insert(0, format!("rc_cgroup_settings=\"\n{}\n\"", v2.join("\n")));
+    }
+    cgroup
+}
+
+/// Build the context for service `s`.
+#[must_use]
+pub fn build(model: &Model, s: usize) -> ServiceScript {
+    let svc = &model.services[s];
+    let inst = svc.is_instanced();
+    let never = svc.restart == RestartPolicy::Never;
+
+    let command = command(svc, inst, never);
 
     let mut settings = Vec::new();
     let owner = match (&svc.user, &svc.group) {
@@ -152,52 +212,9 @@ pub fn build(model: &Model, s: usize) -> ServiceScript {
     }
     assign(&mut settings, "supervise_daemon_args", &sd_args);
 
-    let retry = format!(
-        "{}/{}/SIGKILL/5",
-        svc.stop_signal.name(),
-        secs(svc.stop_timeout)
-    );
-    assign(&mut settings, "retry", &[vec![Piece::Text(&retry)]]);
-    let delay = svc.restart_delay.secs_ceil();
-    if delay > 0 && !never {
-        settings.push(format!("respawn_delay={delay}"));
-    }
-    match (never, svc.start_limit) {
-        (true, _) => settings.push("respawn_max=1".into()),
-        (false, Some(l)) => {
-            settings.push(format!("respawn_max={}", l.burst.saturating_sub(1).max(1)));
-            settings.push(format!("respawn_period={}", secs(l.interval)));
-        }
-        (false, None) => settings.push("respawn_max=0".into()),
-    }
-    let health = svc.health.as_ref().filter(|_| !never).map(|h| {
-        settings.push(format!("healthcheck_delay={}", secs(h.interval)));
-        settings.push(format!("healthcheck_timer={}", secs(h.interval)));
-        HealthCheck {
-            probe: gate::probe(&h.check, h.timeout),
-            retries: h.retries.max(1),
-        }
-    });
+    let health = supervision(svc, never, &mut settings);
 
-    let mut cgroup = Vec::new();
-    let mut v2 = Vec::new();
-    if let Some(m) = svc.limits.memory_max {
-        v2.push(format!("memory.max {}", m.0));
-        cgroup.push(format!(
-            "rc_cgroup_memory=\"memory.limit_in_bytes {}\"",
-            m.0
-        ));
-    }
-    if let Some(q) = svc.limits.cpu_quota {
-        let quota = u64::from(q) * 1000;
-        v2.push(format!("cpu.max {quota} 100000"));
-        cgroup.push(format!(
-            "rc_cgroup_cpu=\"cpu.cfs_period_us 100000 cpu.cfs_quota_us {quota}\""
-        ));
-    }
-    if !v2.is_empty() {
-        cgroup.insert(0, format!("rc_cgroup_settings=\"\n{}\n\"", v2.join("\n")));
-    }
+    let cgroup = cgroup(svc);
 
     ServiceScript {
         header: HEADER,
