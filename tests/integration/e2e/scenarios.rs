@@ -212,8 +212,8 @@ pub fn external_dependency_gates_the_start<D: Driver>() {
     let e = s.driver.unit("e", None);
     let mut pending = (!D::AUTOSTART).then(|| Pending::spawn(s.driver.start_command(&e)));
     s.await_state(&e, &D::GATED_STATE, Duration::from_secs(10));
-    // absence takes a wait: two of the gate's polls
-    std::thread::sleep(Duration::from_secs(2));
+    // absence takes a wait: more than two of the gate's polls
+    std::thread::sleep(Duration::from_millis(2500));
     assert_eq!(
         s.driver.state(&e),
         D::GATED_STATE,
@@ -317,23 +317,29 @@ pub fn sigkill_restarts_unless_never<D: Driver>() {
         assert_eq!(n, 1, "restarts of {always}");
     }
 
-    // restart = never: down, and still down well after a restart would have happened
-    s.await_state(&never, &State::Failed, Duration::from_secs(5));
+    never_stays_down(&s, &never, &never_rec, again);
+    s.teardown_clean();
+}
+
+/// After the SIGKILL, `never` is down and stays down well after a restart would have
+/// happened; only `always`'s respawned probe (`again`) still runs.
+fn never_stays_down<D: Driver>(s: &Running<D>, never: &str, never_rec: &Record, again: &Record) {
+    s.await_state(never, &State::Failed, Duration::from_secs(5));
     std::thread::sleep(Duration::from_millis(1500));
     assert_eq!(
-        s.driver.state(&never),
+        s.driver.state(never),
         State::Failed,
         "{}",
         s.driver.diagnostics()
     );
-    assert_eq!(s.driver.main_pid(&never), None);
+    assert_eq!(s.driver.main_pid(never), None);
     assert_eq!(
         probe::starts(&s.record("never")).len(),
         1,
         "never was restarted"
     );
     assert!(!procs::alive(i32::try_from(never_rec.pid).expect("pid")));
-    if let Some(n) = s.driver.restarts(&never) {
+    if let Some(n) = s.driver.restarts(never) {
         assert_eq!(n, 0, "restarts of {never}");
     }
     // only `always`'s probe still runs (both have the same command line)
@@ -347,5 +353,4 @@ pub fn sigkill_restarts_unless_never<D: Driver>() {
         .collect();
     assert_eq!(probes, [i64::from(again.pid)], "{}", s.driver.diagnostics());
     assert_eq!(probe::starts(&s.record("always")).len(), 2);
-    s.teardown_clean();
 }

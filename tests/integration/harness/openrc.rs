@@ -102,6 +102,8 @@ pub struct OpenRc {
     holder: Option<Child>,
     pid: i32,
     ns: String,
+    /// Keeps the namespace (and so its name) until the shutdown has checked it.
+    ns_hold: Option<procs::NsHandle>,
     /// `<work>/openrc`: init.d, runlevels, rc.conf.
     pub dir: PathBuf,
     /// The meta-service stopped at shutdown.
@@ -153,6 +155,7 @@ impl OpenRc {
             holder: Some(holder),
             pid,
             ns: String::new(),
+            ns_hold: None,
             dir,
             stack: stack.to_owned(),
         };
@@ -160,6 +163,7 @@ impl OpenRc {
         let up = wait_for(Duration::from_secs(5), || ready.exists());
         let err = std::fs::read_to_string(rc.dir.join("holder.err")).unwrap_or_default();
         assert!(up, "namespace setup failed: {err}");
+        rc.ns_hold = procs::hold_mount_ns(pid);
         rc.ns = procs::mount_ns(pid).expect("holder's mount namespace");
         assert_ne!(
             procs::mount_ns(i32::try_from(std::process::id()).expect("pid")),
@@ -273,6 +277,7 @@ impl OpenRc {
             procs::in_mount_ns(&self.ns).is_empty()
         });
         cleanup.left = procs::in_mount_ns(&self.ns);
+        self.ns_hold = None;
         cleanup
     }
 }

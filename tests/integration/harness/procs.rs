@@ -94,6 +94,22 @@ pub fn mount_ns(pid: i32) -> Option<String> {
         .map(|p| p.display().to_string())
 }
 
+/// An open handle on the mount namespace of a process: while it is held the namespace lives
+/// on (empty, once its processes are gone), so its inode number, which [`mount_ns`] names,
+/// cannot be given to a namespace created meanwhile (the kernel reuses the lowest free one
+/// at once). Without it, a check that a dead namespace is empty finds, and a cleanup kills,
+/// the processes of another test's new namespace.
+pub struct NsHandle {
+    _file: std::fs::File,
+}
+
+/// Hold the mount namespace of `pid` open (None when the process is gone).
+pub fn hold_mount_ns(pid: i32) -> Option<NsHandle> {
+    std::fs::File::open(format!("/proc/{pid}/ns/mnt"))
+        .ok()
+        .map(|f| NsHandle { _file: f })
+}
+
 /// Live processes in mount namespace `ns`.
 pub fn in_mount_ns(ns: &str) -> Vec<i32> {
     pids()

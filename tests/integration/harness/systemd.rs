@@ -113,6 +113,8 @@ pub struct UserManager {
     cgroups: Vec<PathBuf>,
     markers: Vec<String>,
     mount_ns: Option<String>,
+    /// Keeps the namespace (and so its name) until the shutdown has checked it.
+    ns_hold: Option<procs::NsHandle>,
     finished: bool,
 }
 
@@ -162,6 +164,7 @@ impl UserManager {
             cgroups,
             markers: vec![work.marker(), cg_name],
             mount_ns: None,
+            ns_hold: None,
             finished: false,
         };
         let up = wait_for(Duration::from_secs(20), || {
@@ -177,6 +180,7 @@ impl UserManager {
             "systemd --user did not come up:\n{}",
             mgr.diagnostics()
         );
+        mgr.ns_hold = procs::hold_mount_ns(pid);
         mgr.mount_ns = procs::mount_ns(pid);
         assert_ne!(
             mgr.mount_ns,
@@ -336,6 +340,7 @@ impl UserManager {
                 procs::kill(pid, libc::SIGKILL);
             }
         }
+        self.ns_hold = None;
         c.cgroups_left = cgroup::remove_all(&self.cgroups);
         c
     }
