@@ -9,7 +9,7 @@
 #         for the launchd tests) and python3-venv (for the venv below), perl-base (the launchd
 #         timeout shim), and the shells OpenRC runs as /bin/sh, each proven in CI: dash
 #         (Debian), busybox (ash, Alpine), bash (Gentoo; also macOS' /bin/sh)
-#   venv: supervisor==4.3.0 at ${OPENIM_INIT_VENV:-/opt/openim-init-venv}
+#   venv: supervisor==4.3.0, jsonschema at ${OPENIM_INIT_VENV:-/opt/openim-init-venv}
 #
 # Under CI=true the tests fail instead of skipping when any of these is missing.
 set -euo pipefail
@@ -42,18 +42,23 @@ else
   log "apt: all present (${APT_PKGS[*]})"
 fi
 
-have_supervisor() {
+# pinned Python packages in the venv: supervisor (the real daemon and its parser),
+# jsonschema (validates the fixtures against `manifest schema`)
+PIP_PKGS=("supervisor==$SUPERVISOR" "jsonschema==4.26.0")
+have_pip() { # NAME==VERSION
   [ -x "$VENV/bin/python" ] && [ "$("$VENV/bin/python" -c \
-    'import importlib.metadata as m; print(m.version("supervisor"))' 2>/dev/null)" = "$SUPERVISOR" ]
+    "import importlib.metadata as m; print(m.version('${1%%==*}'))" 2>/dev/null)" = "${1##*==}" ]
 }
-if ! have_supervisor; then
-  log "pip: installing supervisor==$SUPERVISOR into $VENV"
-  [ -x "$VENV/bin/python" ] || /usr/bin/python3 -m venv "$VENV"
-  "$VENV/bin/pip" install -q --disable-pip-version-check "supervisor==$SUPERVISOR"
-  have_supervisor
-else
-  log "pip: supervisor==$SUPERVISOR present in $VENV"
-fi
+for pkg in "${PIP_PKGS[@]}"; do
+  if ! have_pip "$pkg"; then
+    log "pip: installing $pkg into $VENV"
+    [ -x "$VENV/bin/python" ] || /usr/bin/python3 -m venv "$VENV"
+    "$VENV/bin/pip" install -q --disable-pip-version-check "$pkg"
+    have_pip "$pkg"
+  else
+    log "pip: $pkg present in $VENV"
+  fi
+done
 
 absent=()
 for t in "${TOOLS[@]}"; do

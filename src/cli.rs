@@ -6,12 +6,28 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::backend::BackendKind;
 
+/// The exit codes, shown at the end of `--help`.
+pub const EXIT_CODES: &str = "Exit codes:
+  0    success
+  1    an error while doing the work (I/O, a tool failed, stdout full or closed)
+  2    invalid manifest or usage (nothing was written)
+  3    --strict refused a feature the backend loses or emulates
+  4    the backend's verifier found problems
+  141  stdout's reader went away (e.g. `| head`)";
+
 /// Describe the OpenIM stack once; generate, verify and install it for any init system.
 ///
 /// Without --manifest every command uses the built-in OpenIM Server manifest
 /// (see `openim-init manifest show`).
 #[derive(Debug, Parser)]
-#[command(name = "openim-init", version, about, long_about = None, propagate_version = true)]
+#[command(
+    name = "openim-init",
+    version,
+    about,
+    long_about = None,
+    propagate_version = true,
+    after_help = EXIT_CODES
+)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
@@ -37,6 +53,37 @@ pub enum Command {
     Templates(TemplatesCommand),
     /// Which init system is running here, on what evidence, and which backend to use.
     Detect(DetectArgs),
+    /// Draw the stack: services, instances, groups, externals, dependencies, start layers.
+    Graph(GraphArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), e.g. `openim-init man | man -l -`.
+    Man,
+}
+
+/// `graph`.
+#[derive(Debug, Args)]
+pub struct GraphArgs {
+    /// The manifest to draw.
+    #[command(flatten)]
+    pub manifest: ManifestArg,
+    /// Output format: Mermaid (renders on GitHub), Graphviz DOT, or text for terminals.
+    #[arg(long, value_enum, default_value_t = GraphFormat::Mermaid)]
+    pub format: GraphFormat,
+}
+
+/// The formats of `graph`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum GraphFormat {
+    /// A Mermaid flowchart.
+    Mermaid,
+    /// Graphviz DOT.
+    Dot,
+    /// Plain text: the start layers and every edge.
+    Text,
 }
 
 /// `detect`.
@@ -120,6 +167,8 @@ pub struct BackendsArgs {
 pub enum ManifestCommand {
     /// Print the built-in OpenIM manifest, a starting point for your own.
     Show,
+    /// Print the manifest's JSON Schema, for editors (`#:schema` in taplo / Even Better TOML).
+    Schema,
 }
 
 /// `templates …`.

@@ -4,9 +4,12 @@
 pub mod backends;
 pub mod detect;
 mod generate;
+pub mod graph;
 
 use std::collections::BTreeMap;
 use std::path::Path;
+
+use clap::CommandFactory as _;
 
 use crate::backend::{
     self, Artifact, BackendKind, Flags, RenderContext, Rendered, launchd, supervisord,
@@ -41,6 +44,25 @@ fn dispatch(cli: Cli) -> Result<()> {
         Command::Backends(args) => backends::backends(&args),
         Command::Detect(args) => Ok(detect::run(&args)?),
         Command::Manifest(ManifestCommand::Show) => Ok(stdout::write_str(BUILTIN_OPENIM)?),
+        Command::Manifest(ManifestCommand::Schema) => {
+            Ok(stdout::line(crate::manifest::json_schema())?)
+        }
+        Command::Graph(args) => {
+            let model = load_model(&args.manifest)?;
+            Ok(stdout::write_str(&graph::render(&model, args.format))?)
+        }
+        Command::Completions { shell } => {
+            let mut buf = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "openim-init", &mut buf);
+            Ok(stdout::write_str(&String::from_utf8_lossy(&buf))?)
+        }
+        Command::Man => {
+            let mut buf = Vec::new();
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut buf)
+                .map_err(anyhow::Error::from)?;
+            Ok(stdout::write_str(&String::from_utf8_lossy(&buf))?)
+        }
         Command::Templates(TemplatesCommand::List) => {
             for (name, _) in backend::embedded_templates() {
                 stdout::line(name)?;

@@ -8,6 +8,7 @@ pub mod error;
 mod hints;
 mod load;
 pub mod locate;
+mod schema;
 mod source;
 mod syntax;
 mod values;
@@ -16,6 +17,7 @@ use indexmap::IndexMap;
 use serde::Deserialize;
 
 pub use error::{ManifestError, ManifestErrors};
+pub use schema::json_schema;
 pub use source::{MAX_MANIFEST_BYTES, STDIN, read_capped, read_file_capped, read_manifest};
 pub use values::{ByteSize, Duration, Instances, MAX_DURATION, MAX_DURATION_TEXT, Signal};
 
@@ -23,7 +25,7 @@ pub use values::{ByteSize, Duration, Instances, MAX_DURATION, MAX_DURATION_TEXT,
 pub const BUILTIN_OPENIM: &str = include_str!("manifest/openim.toml");
 
 /// A whole manifest as written by the user.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Manifest {
     /// Name of the stack: the group target, supervisord group and OpenRC meta-service.
@@ -46,7 +48,7 @@ pub struct Manifest {
 }
 
 /// One `[services.NAME]` table (also the shape of `[defaults]`).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ServiceSpec {
     /// One line describing the service.
@@ -96,7 +98,9 @@ pub struct ServiceSpec {
 }
 
 /// Restart policy of a service.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum RestartPolicy {
     /// Restart whenever the process exits.
@@ -108,7 +112,7 @@ pub enum RestartPolicy {
 }
 
 /// `start_limit = { burst = 5, interval = "1min" }`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StartLimitSpec {
     /// How many starts are allowed within the interval.
@@ -118,7 +122,7 @@ pub struct StartLimitSpec {
 }
 
 /// `limits = { nofile = 200000, ... }`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LimitsSpec {
     /// Maximum open files (`RLIMIT_NOFILE`).
@@ -132,7 +136,7 @@ pub struct LimitsSpec {
 }
 
 /// `logs = { stdout = "/var/log/x.log", stderr = "/var/log/x.err" }`; absent means journal.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LogsSpec {
     /// File that stdout is appended to.
@@ -142,7 +146,7 @@ pub struct LogsSpec {
 }
 
 /// A readiness or liveness check: exactly one of `tcp`, `http`, `exec`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HealthSpec {
     /// `host:port` that must accept a TCP connection.
@@ -160,7 +164,7 @@ pub struct HealthSpec {
 }
 
 /// One `[external.NAME]` table.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExternalSpec {
     /// One line describing the dependency.
@@ -172,7 +176,7 @@ pub struct ExternalSpec {
 }
 
 /// One `[groups.NAME]` table.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GroupSpec {
     /// One line describing the group.

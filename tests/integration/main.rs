@@ -21,6 +21,7 @@ mod openrc;
 mod output;
 mod robustness;
 mod roundtrip;
+mod shell;
 mod snapshots;
 mod stdout;
 mod supervisord;
