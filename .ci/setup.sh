@@ -80,6 +80,9 @@ fi
 # no ip_forward), started and stopped once to prove it runs; the tests start their own
 dockerd_smoke() {
   local w; w=$(mktemp -d /tmp/oi-dockerd.XXXXXX)
+  # dockerd writes these outside its roots whatever the flags say: remove what it adds
+  local strays=()
+  for f in /etc/docker/key.json /run/docker /run/containerd; do [ -e "$f" ] || strays+=("$f"); done
   dockerd --data-root "$w/root" --exec-root "$w/x" --pidfile "$w/pid" -H "unix://$w/sock" \
     --iptables=false --ip6tables=false --ip-forward=false --ip-masq=false --bridge=none \
     --storage-driver=overlay2 --containerd-namespace oi-setup \
@@ -89,6 +92,7 @@ dockerd_smoke() {
   kill -TERM "$pid" 2>/dev/null || true
   for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
   grep " $w/" /proc/mounts | awk '{print $2}' | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
+  [ ${#strays[@]} -eq 0 ] || rm -rf "${strays[@]}"
   [ $ok = 0 ] || { log "dockerd did not start: $(tail -3 "$w/log")"; rm -rf "$w"; return 1; }
   rm -rf "$w"
 }

@@ -60,7 +60,23 @@ pub fn check(dir: &Path, _rendered: &Rendered) -> Result<Report> {
         report
             .ran
             .push(format!("docker-compose -f {FILE} config -q"));
-        collect(&mut report, "docker-compose", code, &stdout, &stderr);
+        // compose reads env_file on the machine that runs it: a missing one is a fact about
+        // this machine, not a fault of the file
+        let missing: Vec<&str> = stderr
+            .lines()
+            .filter(|l| l.starts_with("Couldn't find env file"))
+            .collect();
+        if missing.len() == stderr.lines().filter(|l| !l.trim().is_empty()).count()
+            && !missing.is_empty()
+        {
+            report.notes.extend(
+                missing
+                    .iter()
+                    .map(|l| format!("docker-compose: {l} (it must exist where compose runs)")),
+            );
+        } else {
+            collect(&mut report, "docker-compose", code, &stdout, &stderr);
+        }
     } else {
         report
             .notes
