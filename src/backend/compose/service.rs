@@ -41,35 +41,7 @@ pub fn process(model: &Model, p: &Process) -> Result<ComposeService> {
             "add [defaults.container] image = \"openim/openim-server:v3.8.3\" (or one per service)",
         )
     })?;
-    // externals the stack runs are waited for by depends_on; the rest inside the container
-    let waits = model
-        .view
-        .dependencies(s)
-        .iter()
-        .filter_map(|d| match d.target {
-            Target::External(e) if model.externals[e].container.is_none() => {
-                let ext = &model.externals[e];
-                Some(Wait {
-                    label: format!("external {}", ext.name),
-                    check: &ext.check,
-                    budget: ext.wait_timeout,
-                    kind: d.kind,
-                    external: true,
-                })
-            }
-            _ => None,
-        })
-        .collect();
-    let prelude = Prelude {
-        waits,
-        pre_start: svc
-            .pre_start
-            .iter()
-            .map(|argv| argv.iter().map(|a| substitute(a, instance)).collect())
-            .collect(),
-        ..Prelude::default()
-    };
-    let argv = prelude.wrap(&name(model, p), svc.argv_for(instance));
+    let argv = argv(model, p);
     let mut ulimits = IndexMap::new();
     for (key, v) in [("nofile", svc.limits.nofile), ("nproc", svc.limits.nproc)] {
         if let Some(n) = v {
@@ -160,6 +132,44 @@ pub fn external(model: &Model, e: &External, c: &Container) -> ComposeService {
         depends_on: IndexMap::new(),
         labels,
     }
+}
+
+/// The argv of process `p`: its command, wrapped in the sh prelude when something must
+/// happen first inside the container (waits on externals the stack does not run,
+/// `pre_start`).
+fn argv(model: &Model, p: &Process) -> Vec<String> {
+    let s = p.service;
+    let svc = &model.services[s];
+    let instance = p.instance.as_deref();
+    // externals the stack runs are waited for by depends_on; the rest inside the container
+    let waits = model
+        .view
+        .dependencies(s)
+        .iter()
+        .filter_map(|d| match d.target {
+            Target::External(e) if model.externals[e].container.is_none() => {
+                let ext = &model.externals[e];
+                Some(Wait {
+                    label: format!("external {}", ext.name),
+                    check: &ext.check,
+                    budget: ext.wait_timeout,
+                    kind: d.kind,
+                    external: true,
+                })
+            }
+            _ => None,
+        })
+        .collect();
+    let prelude = Prelude {
+        waits,
+        pre_start: svc
+            .pre_start
+            .iter()
+            .map(|argv| argv.iter().map(|a| substitute(a, instance)).collect())
+            .collect(),
+        ..Prelude::default()
+    };
+    prelude.wrap(&name(model, p), svc.argv_for(instance))
 }
 
 fn volumes(c: &Container) -> Vec<String> {
