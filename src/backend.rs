@@ -3,6 +3,7 @@
 //! in [`kit`]; what several backends emit in [`shared`].
 
 pub mod capability;
+pub mod compose;
 pub mod data;
 pub mod kit;
 pub mod launchd;
@@ -36,6 +37,8 @@ pub enum BackendKind {
     Supervisord,
     /// launchd plists.
     Launchd,
+    /// docker compose file.
+    Compose,
 }
 
 impl BackendKind {
@@ -45,6 +48,7 @@ impl BackendKind {
         Self::Openrc,
         Self::Supervisord,
         Self::Launchd,
+        Self::Compose,
     ];
 
     /// The implementation.
@@ -55,6 +59,7 @@ impl BackendKind {
             Self::Openrc => &openrc::OpenRc,
             Self::Supervisord => &supervisord::Supervisord,
             Self::Launchd => &launchd::Launchd,
+            Self::Compose => &compose::Compose,
         }
     }
 

@@ -2,8 +2,10 @@
 //! place its rule lives; the property tests feed hostile input through them and back
 //! through the real parsers.
 
+pub mod compose;
 pub mod openrc;
 pub mod plist;
 pub mod sh;
 pub mod supervisord;
 pub mod systemd;
+pub mod yaml;

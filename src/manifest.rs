@@ -95,6 +95,28 @@ pub struct ServiceSpec {
     pub health: Option<HealthSpec>,
     /// Commands (argv arrays) run before the main command.
     pub pre_start: Option<Vec<Vec<String>>>,
+    /// How the service runs as a container (docker compose, Kubernetes); other backends
+    /// ignore it.
+    pub container: Option<ContainerSpec>,
+}
+
+/// A `container` table: what the container backends (docker compose, Kubernetes) need
+/// besides the service itself. Other backends ignore it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContainerSpec {
+    /// The image, e.g. `openim/openim-server:v3.8.3` (required by the container backends).
+    pub image: Option<String>,
+    /// TCP ports the process listens on (Kubernetes containerPorts and Services).
+    pub ports: Option<Vec<u16>>,
+    /// Mounts as `SOURCE:TARGET` or `SOURCE:TARGET:ro`; SOURCE a host path or a volume name.
+    pub volumes: Option<Vec<String>>,
+    /// The shell (absolute path in the image) that runs tcp/http probes; default `/bin/sh`.
+    pub shell: Option<String>,
+    /// The argv the image runs (externals only: a service's `command` is its own).
+    pub command: Option<Vec<String>>,
+    /// Environment of the container (externals only: a service's is its own).
+    pub environment: Option<IndexMap<String, String>>,
 }
 
 /// Restart policy of a service.
@@ -173,6 +195,9 @@ pub struct ExternalSpec {
     pub check: HealthSpec,
     /// How long dependents wait for it before giving up (default 60s).
     pub wait_timeout: Option<Duration>,
+    /// With an `image`, the container backends run it as part of the stack (its `check`
+    /// becomes its health check); without one it stays external.
+    pub container: Option<ContainerSpec>,
 }
 
 /// One `[groups.NAME]` table.

@@ -3,6 +3,7 @@
 
 mod build;
 mod check;
+mod container;
 mod deps;
 mod graph;
 mod instances;
@@ -15,6 +16,7 @@ mod view;
 use crate::manifest::{self, ByteSize, Duration, ManifestErrors, RestartPolicy, Signal};
 
 pub use build::build;
+pub use container::{Container, DEFAULT_SHELL, Volume};
 pub use graph::DepKind;
 pub use instances::MAX_INSTANCES;
 pub use view::{Dependency, Process, Target, View, Wait, Waits};
@@ -91,6 +93,8 @@ pub struct Service {
     pub health: Option<Health>,
     /// Commands run before the main one.
     pub pre_start: Vec<Vec<String>>,
+    /// How it runs as a container (docker compose, Kubernetes).
+    pub container: Container,
 }
 
 /// A start limit: `burst` starts within `interval`.
@@ -205,6 +209,8 @@ pub struct External {
     pub check: Check,
     /// How long a dependent waits before failing its start.
     pub wait_timeout: Duration,
+    /// The container the container backends run it in; `None`: it stays external.
+    pub container: Option<Container>,
 }
 
 /// A named group of services.

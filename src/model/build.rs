@@ -61,6 +61,7 @@ pub fn build(file: &str, text: &str, m: &Manifest) -> Result<Model, ManifestErro
                     .unwrap_or_else(|| format!("{name} (external)")),
                 check,
                 wait_timeout,
+                container: super::container::external(&mut errs, name, spec.container.as_ref()),
             })
         })
         .collect();

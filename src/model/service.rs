@@ -126,6 +126,7 @@ pub(super) fn service(errs: &mut Errors<'_>, m: &Manifest, name: &str, s: &Servi
         before,
         health,
         pre_start,
+        container: super::container::service(errs, name, s, d),
     }
 }
 

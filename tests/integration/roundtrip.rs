@@ -13,6 +13,7 @@
 //! `OPENIM_ROUNDTRIP_SEED` replays a run (every run prints its seed).
 
 mod cases;
+mod compose;
 mod driver;
 mod launchd;
 mod openrc;
@@ -110,6 +111,9 @@ pub struct Batch<'a> {
 /// The stack name of every batch manifest.
 pub const STACK: &str = "rt";
 
+/// The image the container backends run every batch's services from.
+pub const CONTAINER_IMAGE: &str = "localhost/openim-init-probe:1";
+
 impl<'a> Batch<'a> {
     /// A fresh directory with `records/` and, per case, the probe linked under its hostile
     /// directory name.
@@ -204,7 +208,12 @@ impl<'a> Batch<'a> {
             }
             services.insert(Self::service(i), svc);
         }
-        json!({ "name": STACK, "defaults": { "restart": "never" }, "services": services })
+        // the container backends need an image; the others ignore `container`
+        json!({
+            "name": STACK,
+            "defaults": { "restart": "never", "container": { "image": CONTAINER_IMAGE } },
+            "services": services,
+        })
     }
 
     /// Write the manifest and run `openim-init generate --backend BACKEND EXTRA… --out

@@ -1,0 +1,190 @@
+//! YAML for readers of every YAML version. YAML 1.2 serializers (`serde_norway` included) write
+//! `no`, `on`, `y`, `3:4` or `2001-12-14` as plain scalars, which YAML 1.1 readers — docker-compose
+//! 1.29's `PyYAML`, Kubernetes' go-yaml v2 — load as booleans, numbers or dates: the value
+//! changes or the file is rejected. So every string here is double-quoted, with every
+//! character a reader might not take literally written as an escape; keys stay plain only
+//! when they cannot be misread. Block style, two-space indent. `serde_norway` turns the typed
+//! structs into its ordered [`Value`]; this module only writes the text.
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+use serde_norway::{Mapping, Value};
+
+/// `value` as a YAML document (block style, every string double-quoted).
+///
+/// # Errors
+/// The value cannot be represented as YAML data.
+pub fn to_string(value: &impl Serialize) -> Result<String, serde_norway::Error> {
+    let v = serde_norway::to_value(value)?;
+    let mut out = String::new();
+    match &v {
+        Value::Mapping(m) if !m.is_empty() => object(&mut out, m, 0),
+        Value::Sequence(a) if !a.is_empty() => array(&mut out, a, 0),
+        other => {
+            out.push_str(&scalar(other));
+            out.push('\n');
+        }
+    }
+    Ok(out)
+}
+
+/// A string as a YAML double-quoted scalar that every YAML reader takes literally.
+#[must_use]
+pub fn quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if printable(c) => out.push(c),
+            c if u32::from(c) <= 0xFFFF => {
+                let _ = write!(out, "\\u{:04X}", u32::from(c));
+            }
+            c => {
+                let _ = write!(out, "\\U{:08X}", u32::from(c));
+            }
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Characters every reader takes literally inside double quotes (`PyYAML`'s printable set
+/// without the characters YAML 1.1 treats as line breaks, and without the BOM).
+fn printable(c: char) -> bool {
+    matches!(u32::from(c), 0x20..=0x7E | 0xA0..=0xD7FF | 0xE000..=0xFFFD | 0x1_0000..)
+        && !matches!(c, '\u{2028}' | '\u{2029}' | '\u{FEFF}')
+}
+
+/// A key: plain when it is a plain identifier no reader can misread, else quoted.
+fn key(k: &str) -> String {
+    let plain = k.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && k.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '/'))
+        && !matches!(
+            k.to_ascii_lowercase().as_str(),
+            "y" | "n" | "yes" | "no" | "on" | "off" | "true" | "false" | "null"
+        );
+    if plain { k.to_owned() } else { quote(k) }
+}
+
+fn scalar(v: &Value) -> String {
+    match v {
+        Value::Null => "null".to_owned(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => quote(s),
+        Value::Sequence(_) => "[]".to_owned(),
+        Value::Mapping(_) => "{}".to_owned(),
+        Value::Tagged(t) => format!("{} {}", t.tag, scalar(&t.value)),
+    }
+}
+
+fn is_nested(v: &Value) -> bool {
+    match v {
+        Value::Sequence(a) => !a.is_empty(),
+        Value::Mapping(m) => !m.is_empty(),
+        _ => false,
+    }
+}
+
+fn object(out: &mut String, m: &Mapping, indent: usize) {
+    for (i, (k, v)) in m.iter().enumerate() {
+        // the first key of a sequence item follows its "- " on the same line
+        if !(i == 0 && out.ends_with("- ")) {
+            out.push_str(&" ".repeat(indent));
+        }
+        match k {
+            Value::String(k) => out.push_str(&key(k)),
+            other => out.push_str(&scalar(other)),
+        }
+        out.push(':');
+        match v {
+            Value::Mapping(inner) if !inner.is_empty() => {
+                out.push('\n');
+                object(out, inner, indent + 2);
+            }
+            Value::Sequence(items) if !items.is_empty() => {
+                out.push('\n');
+                array(out, items, indent + 2);
+            }
+            other => {
+                out.push(' ');
+                out.push_str(&scalar(other));
+                out.push('\n');
+            }
+        }
+    }
+}
+
+fn array(out: &mut String, items: &[Value], indent: usize) {
+    for v in items {
+        out.push_str(&" ".repeat(indent));
+        out.push_str("- ");
+        match v {
+            Value::Mapping(m) if is_nested(v) => object(out, m, indent + 2),
+            Value::Sequence(a) if is_nested(v) => {
+                out.push('\n');
+                array(out, a, indent + 2);
+            }
+            other => {
+                out.push_str(&scalar(other));
+                out.push('\n');
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_read_back_exactly_and_are_never_plain() {
+        let hostile = [
+            "no",
+            "on",
+            "Off",
+            "y",
+            "3:4",
+            "2001-12-14",
+            "~",
+            "null",
+            "",
+            "-1",
+            "0x1",
+            "1e3",
+            "a\"b\\c",
+            "tab\there",
+            "\u{7f}\u{85}\u{2028}\u{feff}",
+            "é😀",
+            "- x",
+            "#c",
+            "&a *b !t",
+            "<<",
+            "=",
+        ];
+        let doc = serde_json::json!({ "list": hostile, "map": { "no": "yes", "a b": ["x"] }, "e": [], "o": {} });
+        let text = to_string(&doc).expect("yaml");
+        let back: serde_json::Value = serde_norway::from_str(&text).expect("parses");
+        assert_eq!(back, doc, "{text}");
+        for h in hostile {
+            assert!(text.contains(&quote(h)), "{h:?} not quoted in {text}");
+        }
+    }
+
+    #[test]
+    fn sequences_of_mappings_nest() {
+        let doc =
+            serde_json::json!({ "c": [{ "name": "a", "ports": [{ "p": 1 }] }, { "name": "b" }] });
+        let text = to_string(&doc).expect("yaml");
+        assert_eq!(
+            text,
+            "c:\n  - name: \"a\"\n    ports:\n      - p: 1\n  - name: \"b\"\n"
+        );
+        let back: serde_json::Value = serde_norway::from_str(&text).expect("parses");
+        assert_eq!(back, doc);
+    }
+}

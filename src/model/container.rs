@@ -1,0 +1,223 @@
+//! `container` tables: the image, ports, mounts and probe shell the container backends
+//! (docker compose, Kubernetes) need, merged from `[defaults.container]` and checked. Other
+//! backends ignore them.
+
+use crate::manifest::locate::FieldPath;
+use crate::manifest::{ContainerSpec, ServiceSpec};
+
+use super::check;
+use super::problems::Errors;
+
+/// The shell that runs tcp/http probes inside a container when the manifest names none.
+pub const DEFAULT_SHELL: &str = "/bin/sh";
+
+/// A service's or an external's container, checked.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Container {
+    /// The image; `None` when the manifest gives none (the container backends refuse it).
+    pub image: Option<String>,
+    /// TCP ports the process listens on, each once.
+    pub ports: Vec<u16>,
+    /// Mounts, in order.
+    pub volumes: Vec<Volume>,
+    /// The shell that runs tcp/http probes (absolute path in the image).
+    pub shell: String,
+    /// The argv the image runs (externals only; empty: the image's own).
+    pub command: Vec<String>,
+    /// The container's environment (externals only).
+    pub environment: Vec<(String, String)>,
+}
+
+/// One mount: `SOURCE:TARGET[:ro]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Volume {
+    /// A host path (absolute) or a named volume.
+    pub source: String,
+    /// The absolute path inside the container.
+    pub target: String,
+    /// Mounted read-only.
+    pub read_only: bool,
+}
+
+impl Volume {
+    /// Whether the source is a host path (else a named volume).
+    #[must_use]
+    pub fn is_host_path(&self) -> bool {
+        self.source.starts_with('/')
+    }
+}
+
+/// A service's container: its own table over `[defaults.container]`, key by key.
+pub(super) fn service(
+    errs: &mut Errors<'_>,
+    name: &str,
+    s: &ServiceSpec,
+    d: &ServiceSpec,
+) -> Container {
+    let own = s.container.clone().unwrap_or_default();
+    let dflt = d.container.clone().unwrap_or_default();
+    let path = FieldPath::keys(&["services", name, "container"]);
+    let dpath = FieldPath::keys(&["defaults", "container"]);
+    for (spec, at) in [(&own, &path), (&dflt, &dpath)] {
+        for (key, set) in [
+            ("command", spec.command.is_some()),
+            ("environment", spec.environment.is_some()),
+        ] {
+            if set {
+                errs.push_key(
+                    &at.key(key),
+                    format!("`container.{key}` is for externals only"),
+                    Some(format!(
+                        "a service's `{key}` is its own: write it in [services.{name}]"
+                    )),
+                );
+            }
+        }
+    }
+    let pick = |own_set: bool| if own_set { &path } else { &dpath };
+    let merged = ContainerSpec {
+        image: own.image.clone().or(dflt.image),
+        ports: own.ports.clone().or(dflt.ports),
+        volumes: own.volumes.clone().or(dflt.volumes),
+        shell: own.shell.clone().or(dflt.shell),
+        command: None,
+        environment: None,
+    };
+    let at = Origins {
+        image: pick(own.image.is_some()),
+        ports: pick(own.ports.is_some()),
+        volumes: pick(own.volumes.is_some()),
+        shell: pick(own.shell.is_some()),
+        rest: &path,
+    };
+    checked(errs, &merged, &at)
+}
+
+/// An external's container: `Some` when it names an image (the stack then runs it).
+pub(super) fn external(
+    errs: &mut Errors<'_>,
+    name: &str,
+    spec: Option<&ContainerSpec>,
+) -> Option<Container> {
+    let spec = spec?;
+    let path = FieldPath::keys(&["external", name, "container"]);
+    if spec.image.is_none() {
+        errs.push(
+            &path,
+            "the external's container has no `image`",
+            Some(
+                "add image = \"redis:7.0.0\" to run it as part of the stack, or remove the table to keep it external"
+                    .to_owned(),
+            ),
+        );
+        return None;
+    }
+    let at = Origins {
+        image: &path,
+        ports: &path,
+        volumes: &path,
+        shell: &path,
+        rest: &path,
+    };
+    Some(checked(errs, spec, &at))
+}
+
+/// Where each key of a merged container table was written.
+struct Origins<'p> {
+    image: &'p FieldPath,
+    ports: &'p FieldPath,
+    volumes: &'p FieldPath,
+    shell: &'p FieldPath,
+    rest: &'p FieldPath,
+}
+
+fn checked(errs: &mut Errors<'_>, c: &ContainerSpec, at: &Origins<'_>) -> Container {
+    if let Some(image) = &c.image {
+        let p = at.image.key("image");
+        if image.is_empty() || image.contains(char::is_whitespace) {
+            errs.push(
+                &p,
+                "an image reference has no blanks and is not empty",
+                Some("e.g. \"openim/openim-server:v3.8.3\"".to_owned()),
+            );
+        } else {
+            errs.chars(&p, image);
+        }
+    }
+    let ports = c.ports.clone().unwrap_or_default();
+    for (i, port) in ports.iter().enumerate() {
+        if *port == 0 || ports[..i].contains(port) {
+            errs.push(
+                &at.ports.key("ports").index(i),
+                format!("port {port} is 0 or listed twice"),
+                Some("list each TCP port the process listens on once".to_owned()),
+            );
+        }
+    }
+    let volumes = c
+        .volumes
+        .iter()
+        .flatten()
+        .enumerate()
+        .filter_map(|(i, v)| volume(errs, &at.volumes.key("volumes").index(i), v))
+        .collect();
+    let shell = c.shell.clone().unwrap_or_else(|| DEFAULT_SHELL.to_owned());
+    errs.absolute(&at.shell.key("shell"), &shell);
+    let command = c.command.clone().unwrap_or_default();
+    if c.command.is_some() {
+        if command.is_empty() {
+            errs.push(
+                &at.rest.key("command"),
+                "the command is empty",
+                Some("remove it to run the image's own command".to_owned()),
+            );
+        }
+        for (i, a) in command.iter().enumerate() {
+            errs.chars(&at.rest.key("command").index(i), a);
+        }
+    }
+    let mut environment = Vec::new();
+    for (k, v) in c.environment.iter().flatten() {
+        let p = at.rest.key("environment").key(k);
+        if let Some(msg) = check::env_key_problem(k) {
+            errs.push_key(&p, msg, Some("use letters, digits and _".to_owned()));
+        }
+        errs.chars(&p, v);
+        environment.push((k.clone(), v.clone()));
+    }
+    Container {
+        image: c.image.clone(),
+        ports,
+        volumes,
+        shell,
+        command,
+        environment,
+    }
+}
+
+fn volume(errs: &mut Errors<'_>, p: &FieldPath, text: &str) -> Option<Volume> {
+    let parts: Vec<&str> = text.split(':').collect();
+    let (source, target, read_only) = match parts.as_slice() {
+        [s, t] | [s, t, "rw"] => (*s, *t, false),
+        [s, t, "ro"] => (*s, *t, true),
+        _ => ("", "", false),
+    };
+    let named_ok = !source.is_empty()
+        && source
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
+    if (source.starts_with('/') || named_ok) && target.starts_with('/') {
+        errs.chars(p, text);
+        return Some(Volume {
+            source: source.to_owned(),
+            target: target.to_owned(),
+            read_only,
+        });
+    }
+    errs.push(
+        p,
+        format!("`{}` is not SOURCE:TARGET[:ro]", text.escape_debug()),
+        Some("e.g. \"/data/openim/logs:/openim/logs\" or \"mongo-data:/data/db:ro\"; TARGET is absolute".to_owned()),
+    );
+    None
+}
