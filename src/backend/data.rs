@@ -16,6 +16,37 @@ pub struct BackendData {
     pub exec_mode: u32,
     /// The commands, by purpose.
     pub commands: Commands,
+    /// How commands address the per-user instance of the init system (`--user`).
+    #[serde(default)]
+    pub user: UserMode,
+    /// How the output of the `status` command is read.
+    #[serde(default)]
+    pub status_format: StatusFormat,
+}
+
+/// How commands address the per-user instance of the init system.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserMode {
+    /// Extra arguments per tool, inserted after the tool's name (`systemctl --user`).
+    #[serde(default)]
+    pub tool_args: std::collections::BTreeMap<String, Vec<String>>,
+}
+
+/// How the `status` command's answer is read into a state.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StatusFormat {
+    /// `KEY=value` lines of `systemctl show`.
+    SystemdShow,
+    /// The exit code of `rc-service NAME status` (0 started, 3 stopped, 4 stopping, 8
+    /// starting, 32 crashed).
+    OpenrcExit,
+    /// A `supervisorctl status` line.
+    Supervisorctl,
+    /// `launchctl print` (exit 113: not loaded).
+    #[default]
+    LaunchctlPrint,
 }
 
 /// System-wide and per-user install directories.
@@ -29,6 +60,9 @@ pub struct InstallDirs {
     /// How to copy the generated tree there, when a plain copy loses something
     /// (`{dir}` is the install directory).
     pub copy: Option<Argv>,
+    /// A leading directory of the artifacts' paths that the install directory stands for
+    /// (OpenRC's `init.d/`).
+    pub strip: Option<String>,
 }
 
 /// An argv with placeholders: `{stack}` the stack name, `{unit}` a runtime unit (process,
@@ -55,6 +89,10 @@ pub struct Commands {
     pub status: Argv,
     /// The unit's log, when the init system keeps one.
     pub logs: Option<Argv>,
+    /// Restart a unit only if it runs (after its file changed).
+    pub try_restart: Option<Argv>,
+    /// Forget units that are gone (after an uninstall).
+    pub reset_failed: Option<Argv>,
 }
 
 /// The values that fill a command's placeholders.
