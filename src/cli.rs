@@ -91,6 +91,13 @@ pub struct InstallArgs {
     /// install despite the verifier's findings.
     #[arg(long)]
     pub force: bool,
+    /// Stage the vendor layout into DIR for a package: no host command, nothing enabled;
+    /// prints the installed paths one per line.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["start", "user"])]
+    pub root: Option<PathBuf>,
+    /// The distribution layout under --root (default: this machine's).
+    #[arg(long, value_name = "L", requires = "root", value_parser = ["debian", "ubuntu", "rhel", "fedora", "alpine", "arch", "gentoo", "macos"])]
+    pub layout: Option<String>,
 }
 
 /// `uninstall`.
@@ -108,6 +115,12 @@ pub struct UninstallArgs {
     /// Remove installed files even if they were edited since (a backup is kept).
     #[arg(long)]
     pub force: bool,
+    /// Remove a staged tree's files from DIR (no host command).
+    #[arg(long, value_name = "DIR", conflicts_with = "user")]
+    pub root: Option<PathBuf>,
+    /// The distribution layout under --root (default: this machine's).
+    #[arg(long, value_name = "L", requires = "root", hide = true)]
+    pub layout: Option<String>,
 }
 
 /// `status`.

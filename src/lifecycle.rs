@@ -12,6 +12,7 @@
 //! - [`units`]: which units a target names, and the record of an install's units;
 //! - [`install`]: `install` and `uninstall` over all of the above;
 //! - [`status`] and [`health`]: the init system's truth, and health measured here.
+//! - [`stage`]: what a `--root` package tree holds besides the artifacts.
 
 pub mod control;
 pub mod detect;
@@ -23,5 +24,6 @@ pub mod ledger;
 pub mod place;
 pub mod plan;
 pub mod runner;
+pub mod stage;
 pub mod status;
 pub mod units;

@@ -63,6 +63,26 @@ pub struct InstallDirs {
     /// A leading directory of the artifacts' paths that the install directory stands for
     /// (OpenRC's `init.d/`).
     pub strip: Option<String>,
+    /// `--root --layout L`: the directory per distribution layout; `DIR/*.EXT` installs the
+    /// files under that extension.
+    #[serde(default)]
+    pub layouts: std::collections::BTreeMap<String, String>,
+    /// `--root`: what a package ships besides the artifacts.
+    #[serde(default)]
+    pub staged: Staged,
+}
+
+/// What a staged package tree holds besides the artifacts.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Staged {
+    /// Directory of a `sysusers.d` file creating the service users (systemd).
+    pub sysusers: Option<String>,
+    /// Directory of a `tmpfiles.d` file creating the working and log directories.
+    pub tmpfiles: Option<String>,
+    /// Shell lines for a package's pre-install script that create a service user where
+    /// there is no sysusers.d (`{user}`, `{group}`, `{home}`).
+    pub user_snippet: Option<String>,
 }
 
 /// An argv with placeholders: `{stack}` the stack name, `{unit}` a runtime unit (process,

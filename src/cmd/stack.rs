@@ -47,17 +47,63 @@ fn backend(args: &StackArgs) -> Result<BackendKind> {
 /// # Errors
 /// No backend, an invalid manifest, a render refusal, `--user` where it has no meaning.
 pub fn open(args: &StackArgs, dry_run: bool) -> Result<Stack> {
-    let kind = backend(args)?;
+    open_in(args, dry_run, None, None)
+}
+
+/// The layout of this machine's distribution, for `--root` without `--layout`.
+fn this_layout() -> Option<&'static str> {
+    use os_info::Type as T;
+    Some(match os_info::get().os_type() {
+        T::Debian => "debian",
+        T::Ubuntu | T::Mint | T::Pop => "ubuntu",
+        T::Redhat | T::RedHatEnterprise | T::CentOS | T::AlmaLinux | T::RockyLinux => "rhel",
+        T::Fedora => "fedora",
+        T::Alpine => "alpine",
+        T::Arch => "arch",
+        T::Gentoo => "gentoo",
+        T::Macos => "macos",
+        _ => return None,
+    })
+}
+
+/// [`open`], or with `root` a staging tree in `layout` (default: this machine's; the
+/// backend defaults to the layout's usual one).
+///
+/// # Errors
+/// As [`open`]; no layout known for this machine.
+pub fn open_in(
+    args: &StackArgs,
+    dry_run: bool,
+    root: Option<&std::path::Path>,
+    layout: Option<&str>,
+) -> Result<Stack> {
+    let layout = match (root, layout) {
+        (Some(_), None) => Some(this_layout().ok_or_else(|| {
+            Error::usage("--root: this machine's distribution is not known; pass --layout")
+        })?),
+        (_, l) => l,
+    };
+    let kind = match (args.backend, layout) {
+        (None, Some(l)) => match l {
+            "alpine" | "gentoo" => BackendKind::Openrc,
+            "macos" => BackendKind::Launchd,
+            _ => BackendKind::Systemd,
+        },
+        _ => backend(args)?,
+    };
     let model = super::load_model(&args.manifest)?;
     let rendered = backend::render_embedded(kind, &model, &Flags::default())?;
     for w in &rendered.warnings {
         stdout::diag(format_args!("warning: {w}"));
     }
     let data = kind.backend().data();
-    let scope = if args.user {
-        Scope::User
-    } else {
-        Scope::System
+    let scope = match (root, layout) {
+        (Some(root), Some(layout)) => Scope::Root {
+            root: root.to_path_buf(),
+            layout: layout.to_owned(),
+        },
+        _ if args.user => Scope::User,
+        _ => Scope::System,
     };
     let place = Place::resolve(data, kind.name(), &model.name, &scope, &Env::from_process())?;
     let setup = control::setup(data, args.user);

@@ -11,14 +11,21 @@ use crate::stdout;
 /// # Errors
 /// I/O or a failed command.
 pub fn run(args: &UninstallArgs) -> Result<()> {
-    let s = stack::open(&args.stack, args.dry_run)?;
+    let s = stack::open_in(
+        &args.stack,
+        args.dry_run,
+        args.root.as_deref(),
+        args.layout.as_deref(),
+    )?;
     let job = Job {
         place: &s.place,
         control: s.control(),
+        extra: Vec::new(),
     };
     let opts = UninstallOptions {
         force: args.force,
         purge: args.purge,
+        commands: args.root.is_none(),
     };
     for line in install::uninstall(&job, &s.rendered, opts)? {
         stdout::line(line)?;

@@ -22,6 +22,7 @@ use crate::errors::usage::UsageError;
 
 /// What to do besides writing the files.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[expect(clippy::struct_excessive_bools, reason = "independent switches of one run")]
 pub struct InstallOptions {
     /// Replace foreign or edited files (after a backup) and remove edited ones.
     pub force: bool,
@@ -29,6 +30,8 @@ pub struct InstallOptions {
     pub start: bool,
     /// Enable the stack (start at boot).
     pub enable: bool,
+    /// Run the init system's commands (a staged `--root` tree runs none).
+    pub commands: bool,
 }
 
 /// One install or uninstall: where, what, and the init system.
@@ -37,6 +40,8 @@ pub struct Job<'a> {
     pub place: &'a Place,
     /// The init system.
     pub control: Control<'a>,
+    /// Files installed besides the artifacts (paths relative to the store's base).
+    pub extra: Vec<Desired>,
 }
 
 /// One command of the activation: what, on which unit.
@@ -176,6 +181,7 @@ pub fn install(job: &Job<'_>, rendered: &Rendered, opts: InstallOptions) -> Resu
         .artifacts
         .iter()
         .map(|a| Desired::at(&job.place.installed(&a.path), a))
+        .chain(job.extra.iter().cloned())
         .collect();
     let paths = desired
         .iter()
@@ -201,8 +207,12 @@ pub fn install(job: &Job<'_>, rendered: &Rendered, opts: InstallOptions) -> Resu
         .filter(|u| !now.processes.contains(u))
         .cloned()
         .collect();
-    let stops: Vec<Step> = gone.iter().map(|u| (Verb::Stop, u.clone())).collect();
-    let after = activation(job, rendered, &plan, opts, !gone.is_empty());
+    let mut stops: Vec<Step> = gone.iter().map(|u| (Verb::Stop, u.clone())).collect();
+    let mut after = activation(job, rendered, &plan, opts, !gone.is_empty());
+    if !opts.commands {
+        stops.clear();
+        after.clear();
+    }
     let Some(lock) = lock.filter(|_| !dry) else {
         lines.push(plan::render_dry_run(&plan, "/").trim_end().to_owned());
         for (verb, unit) in stops.iter().chain(&after) {
@@ -234,6 +244,8 @@ pub struct UninstallOptions {
     pub force: bool,
     /// Also remove openim-init's state (ledger directory and backups).
     pub purge: bool,
+    /// Run the init system's commands (a staged `--root` tree runs none).
+    pub commands: bool,
 }
 
 /// Stop and disable the stack, remove exactly the files in the ledger (an edited one is kept
@@ -263,6 +275,10 @@ pub fn uninstall(
         record = Record::of(&rendered.units);
     }
     let mut stops: Vec<Step> = Vec::new();
+    let mut after = vec![
+        (Verb::Reload, job.control.stack.to_owned()),
+        (Verb::ResetFailed, job.control.stack.to_owned()),
+    ];
     let wholes: Vec<String> = record
         .stack
         .clone()
@@ -286,10 +302,10 @@ pub fn uninstall(
             prune: true,
         },
     );
-    let after = [
-        (Verb::Reload, job.control.stack.to_owned()),
-        (Verb::ResetFailed, job.control.stack.to_owned()),
-    ];
+    if !opts.commands {
+        stops.clear();
+        after.clear();
+    }
     let Some(lock) = lock.filter(|_| !dry) else {
         lines.push(plan::render_dry_run(&plan, "/").trim_end().to_owned());
         for (verb, unit) in stops.iter().chain(&after) {

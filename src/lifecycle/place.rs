@@ -49,6 +49,14 @@ pub enum Scope {
     System,
     /// The invoking user (`--user`).
     User,
+    /// A package's staging tree (`--root DIR --layout L`): the distribution's vendor
+    /// directories inside `root`, the ledger inside it too.
+    Root {
+        /// The tree.
+        root: PathBuf,
+        /// A key of the backend's `[install.layouts]`.
+        layout: String,
+    },
 }
 
 /// The resolved locations of one install.
@@ -60,6 +68,8 @@ pub struct Place {
     pub store: Store,
     /// The leading directory of artifact paths that [`Place::dir`] stands for.
     pub strip: Option<String>,
+    /// The extension files are installed under (`--layout rhel`: supervisord's `.ini`).
+    pub ext: Option<String>,
 }
 
 impl Place {
@@ -76,6 +86,9 @@ impl Place {
     ) -> anyhow::Result<Self> {
         let root = PathBuf::from("/");
         let (dir, state) = match scope {
+            Scope::Root { root, layout } => {
+                return Self::staged(data, backend, stack, root, layout);
+            }
             Scope::System => (
                 PathBuf::from(&data.install.system),
                 root.join(SYSTEM_STATE_DIR),
@@ -105,6 +118,33 @@ impl Place {
                 confined: false,
             },
             strip: data.install.strip.clone(),
+            ext: None,
+        })
+    }
+
+    fn staged(
+        data: &BackendData,
+        backend: &str,
+        stack: &str,
+        root: &Path,
+        layout: &str,
+    ) -> anyhow::Result<Self> {
+        let pattern = data.install.layouts.get(layout).ok_or_else(|| {
+            let known: Vec<&str> = data.install.layouts.keys().map(String::as_str).collect();
+            UsageError(format!(
+                "--layout {layout}: the {backend} backend knows the layouts {}",
+                known.join(", ")
+            ))
+        })?;
+        let (dir, ext) = match pattern.rsplit_once("/*.") {
+            Some((dir, ext)) => (dir, Some(ext.to_owned())),
+            None => (pattern.as_str(), None),
+        };
+        Ok(Self {
+            dir: PathBuf::from(dir),
+            store: Store::for_install(root, stack, backend),
+            strip: data.install.strip.clone(),
+            ext,
         })
     }
 
@@ -116,8 +156,12 @@ impl Place {
             .as_deref()
             .and_then(|s| path.strip_prefix(s))
             .unwrap_or(path);
-        let full = self.dir.join(rest);
-        full.strip_prefix(&self.store.base)
+        let mut full = self.dir.join(rest);
+        if let Some(ext) = &self.ext {
+            full.set_extension(ext);
+        }
+        // the directory as seen inside the tree (`/` or the staging root)
+        full.strip_prefix("/")
             .unwrap_or(&full)
             .display()
             .to_string()
@@ -184,5 +228,27 @@ mod tests {
         assert_eq!(p.installed("init.d/s.0"), "etc/init.d/s.0");
         let err = Place::resolve(openrc, "openrc", "s", &Scope::User, &e).expect_err("no user");
         assert!(err.to_string().contains("no per-user"), "{err}");
+    }
+
+    #[test]
+    fn staging_uses_the_layouts_vendor_directory_and_keeps_the_ledger_inside_the_root() {
+        let root = |layout: &str| Scope::Root {
+            root: "/pkg".into(),
+            layout: layout.into(),
+        };
+        let systemd = BackendKind::Systemd.backend().data();
+        let p = Place::resolve(systemd, "systemd", "s", &root("debian"), &env()).expect("p");
+        assert_eq!(p.installed("s.target"), "lib/systemd/system/s.target");
+        assert_eq!(
+            p.store.state,
+            Path::new("/pkg/var/lib/openim-init/s/systemd")
+        );
+        let p = Place::resolve(systemd, "systemd", "s", &root("fedora"), &env()).expect("p");
+        assert_eq!(p.installed("s.target"), "usr/lib/systemd/system/s.target");
+        let sv = BackendKind::Supervisord.backend().data();
+        let p = Place::resolve(sv, "supervisord", "s", &root("rhel"), &env()).expect("p");
+        assert_eq!(p.installed("s.conf"), "etc/supervisord.d/s.ini");
+        let err = Place::resolve(sv, "supervisord", "s", &root("macos"), &env()).expect_err("x");
+        assert!(err.to_string().contains("knows the layouts"), "{err}");
     }
 }

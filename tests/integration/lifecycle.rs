@@ -4,6 +4,7 @@
 //! backends that cannot run here (launchd), snapshotted.
 
 mod plans;
+mod staging;
 mod systemd;
 
 use std::path::Path;
