@@ -19,9 +19,9 @@ pub struct BackendData {
     /// How commands address the per-user instance of the init system (`--user`).
     #[serde(default)]
     pub user: UserMode,
-    /// How the output of the `status` command is read.
+    /// How the output of the `status` command is read (none: `status` is refused).
     #[serde(default)]
-    pub status_format: StatusFormat,
+    pub status_format: Option<StatusFormat>,
 }
 
 /// How commands address the per-user instance of the init system.
@@ -34,7 +34,7 @@ pub struct UserMode {
 }
 
 /// How the `status` command's answer is read into a state.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum StatusFormat {
     /// `KEY=value` lines of `systemctl show`.
@@ -45,7 +45,6 @@ pub enum StatusFormat {
     /// A `supervisorctl status` line.
     Supervisorctl,
     /// `launchctl print` (exit 113: not loaded).
-    #[default]
     LaunchctlPrint,
 }
 

@@ -17,13 +17,14 @@ pub fn run(args: &StatusArgs) -> Result<()> {
     let s = stack::open(&args.stack, false)?;
     let units = s.process_targets(&args.targets)?;
     let data = s.kind.backend().data();
-    let report = status::collect(
-        &s.control(),
-        data.status_format,
-        &s.model,
-        s.kind.name(),
-        &units,
-    )?;
+    let format = data.status_format.ok_or_else(|| {
+        Error::usage(format!(
+            "the {} backend has no status reader (status_format in backends/{}.toml)",
+            s.kind.name(),
+            s.kind.name()
+        ))
+    })?;
+    let report = status::collect(&s.control(), format, &s.model, s.kind.name(), &units)?;
     if args.json {
         stdout::line(serde_json::to_string_pretty(&report).map_err(anyhow::Error::from)?)?;
     } else {

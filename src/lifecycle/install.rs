@@ -22,7 +22,10 @@ use crate::errors::usage::UsageError;
 
 /// What to do besides writing the files.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-#[expect(clippy::struct_excessive_bools, reason = "independent switches of one run")]
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "independent switches of one run"
+)]
 pub struct InstallOptions {
     /// Replace foreign or edited files (after a backup) and remove edited ones.
     pub force: bool,
