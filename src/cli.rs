@@ -53,6 +53,21 @@ pub enum Command {
     Templates(TemplatesCommand),
     /// Which init system is running here, on what evidence, and which backend to use.
     Detect(DetectArgs),
+    /// Install the stack into the init system (through a ledger; idempotent).
+    Install(InstallArgs),
+    /// Stop the stack and remove exactly the files openim-init installed.
+    Uninstall(UninstallArgs),
+    /// Every process's state (from the init system) and health (measured now); exit 3
+    /// unless all are running and healthy.
+    Status(StatusArgs),
+    /// Start the stack, a group, a service or one instance, through the init system.
+    Start(ControlArgs),
+    /// Stop the stack, a group, a service or one instance, through the init system.
+    Stop(ControlArgs),
+    /// Restart the stack, a group, a service or one instance, through the init system.
+    Restart(ControlArgs),
+    /// Show the log of a service or instance.
+    Logs(LogsArgs),
     /// Draw the stack: services, instances, groups, externals, dependencies, start layers.
     Graph(GraphArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
@@ -62,6 +77,117 @@ pub enum Command {
     },
     /// Print the manual page (roff), e.g. `openim-init man | man -l -`.
     Man,
+}
+
+/// What every lifecycle command works on: the backend, the manifest, system or user.
+#[derive(Debug, Args)]
+pub struct StackArgs {
+    /// The init system (default: the one detected running here).
+    #[arg(long, short = 'b', value_name = "NAME")]
+    pub backend: Option<BackendKind>,
+    /// The manifest.
+    #[command(flatten)]
+    pub manifest: ManifestArg,
+    /// The per-user instance of the init system (`systemctl --user`, ~/Library/LaunchAgents).
+    #[arg(long)]
+    pub user: bool,
+}
+
+/// `install`.
+#[derive(Debug, Args)]
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "independent command-line flags"
+)]
+pub struct InstallArgs {
+    /// Backend, manifest, scope.
+    #[command(flatten)]
+    pub stack: StackArgs,
+    /// Show the diff of every file and every command that would run; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Start the stack once installed.
+    #[arg(long)]
+    pub start: bool,
+    /// Do not enable the stack (start at boot).
+    #[arg(long)]
+    pub no_enable: bool,
+    /// Replace files openim-init did not write or that were edited (a backup is kept), and
+    /// install despite the verifier's findings.
+    #[arg(long)]
+    pub force: bool,
+    /// Stage the vendor layout into DIR for a package: no host command, nothing enabled;
+    /// prints the installed paths one per line.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["start", "user"])]
+    pub root: Option<PathBuf>,
+    /// The distribution layout under --root (default: this machine's).
+    #[arg(long, value_name = "L", requires = "root", value_parser = ["debian", "ubuntu", "rhel", "fedora", "alpine", "arch", "gentoo", "macos"])]
+    pub layout: Option<String>,
+}
+
+/// `uninstall`.
+#[derive(Debug, Args)]
+pub struct UninstallArgs {
+    /// Backend, manifest, scope.
+    #[command(flatten)]
+    pub stack: StackArgs,
+    /// Show what would be stopped and removed; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Also remove openim-init's state for the stack (ledger, backups).
+    #[arg(long)]
+    pub purge: bool,
+    /// Remove installed files even if they were edited since (a backup is kept).
+    #[arg(long)]
+    pub force: bool,
+    /// Remove a staged tree's files from DIR (no host command).
+    #[arg(long, value_name = "DIR", conflicts_with = "user")]
+    pub root: Option<PathBuf>,
+    /// The distribution layout under --root (default: this machine's).
+    #[arg(long, value_name = "L", requires = "root", hide = true)]
+    pub layout: Option<String>,
+}
+
+/// `status`.
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Backend, manifest, scope.
+    #[command(flatten)]
+    pub stack: StackArgs,
+    /// Print JSON for scripts.
+    #[arg(long)]
+    pub json: bool,
+    /// The stack (default), groups, services or instances (`SERVICE@INSTANCE`).
+    #[arg(value_name = "TARGET")]
+    pub targets: Vec<String>,
+}
+
+/// `start`, `stop`, `restart`.
+#[derive(Debug, Args)]
+pub struct ControlArgs {
+    /// Backend, manifest, scope.
+    #[command(flatten)]
+    pub stack: StackArgs,
+    /// The stack (default), groups, services or instances (`SERVICE@INSTANCE`).
+    #[arg(value_name = "TARGET")]
+    pub targets: Vec<String>,
+}
+
+/// `logs`.
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    /// Backend, manifest, scope.
+    #[command(flatten)]
+    pub stack: StackArgs,
+    /// A service or one instance (`SERVICE@INSTANCE`).
+    #[arg(value_name = "TARGET")]
+    pub target: String,
+    /// Keep printing new lines.
+    #[arg(long, short = 'f')]
+    pub follow: bool,
+    /// How many of the last lines to show.
+    #[arg(short = 'n', value_name = "N", default_value_t = 50)]
+    pub lines: u32,
 }
 
 /// `graph`.

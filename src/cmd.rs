@@ -2,9 +2,15 @@
 //! [`crate::output`] the only place that touches the outside world; one file per command.
 
 pub mod backends;
+mod control;
 pub mod detect;
 mod generate;
 pub mod graph;
+mod install;
+mod logs;
+pub mod stack;
+mod status;
+mod uninstall;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -16,6 +22,7 @@ use crate::backend::{
 };
 use crate::cli::{Cli, Command, ManifestArg, ManifestCommand, RenderArgs, TemplatesCommand};
 use crate::errors::{Error, Result};
+use crate::lifecycle::control::Verb;
 use crate::manifest::BUILTIN_OPENIM;
 use crate::model::Model;
 use crate::render::Templates;
@@ -43,6 +50,13 @@ fn dispatch(cli: Cli) -> Result<()> {
         }
         Command::Backends(args) => backends::backends(&args),
         Command::Detect(args) => Ok(detect::run(&args)?),
+        Command::Install(args) => install::run(&args),
+        Command::Uninstall(args) => uninstall::run(&args),
+        Command::Status(args) => status::run(&args),
+        Command::Start(args) => control::run(&args, Verb::Start),
+        Command::Stop(args) => control::run(&args, Verb::Stop),
+        Command::Restart(args) => control::run(&args, Verb::Restart),
+        Command::Logs(args) => logs::run(&args),
         Command::Manifest(ManifestCommand::Show) => Ok(stdout::write_str(BUILTIN_OPENIM)?),
         Command::Manifest(ManifestCommand::Schema) => {
             Ok(stdout::line(crate::manifest::json_schema())?)

@@ -19,6 +19,8 @@ pub const EXIT_FAILURE: i32 = 1;
 pub const EXIT_INVALID: i32 = 2;
 /// Exit code: `--strict` and the backend loses or emulates something.
 pub const EXIT_STRICT: i32 = 3;
+/// Exit code: `status` found a process not running or not healthy.
+pub const EXIT_NOT_WELL: i32 = 3;
 /// Exit code: the backend's verifier found problems.
 pub const EXIT_VERIFY: i32 = 4;
 
@@ -37,6 +39,8 @@ pub enum Error {
     Verify(usize),
     /// Writing to stdout failed (a closed pipe ends quietly with 141).
     Stdout(StdoutError),
+    /// `status`: not every process is running and healthy (the table says which).
+    NotWell,
     /// Anything else: I/O, a tool that failed (with context).
     Failed(anyhow::Error),
 }
@@ -89,6 +93,7 @@ impl Error {
             Self::Manifest(_) | Self::Usage(_) | Self::Refused(_) => EXIT_INVALID,
             Self::Strict(_) => EXIT_STRICT,
             Self::Verify(_) => EXIT_VERIFY,
+            Self::NotWell => EXIT_NOT_WELL,
             Self::Stdout(e) if e.is_quiet() => crate::stdout::EXIT_BROKEN_PIPE,
             Self::Stdout(_) | Self::Failed(_) => EXIT_FAILURE,
         }
@@ -119,6 +124,7 @@ impl fmt::Display for Error {
                 Ok(())
             }
             Self::Verify(n) => write!(f, "verification failed: {n} finding(s)"),
+            Self::NotWell => write!(f, "not every process is running and healthy"),
             Self::Stdout(e) => write!(f, "{e}"),
             Self::Failed(e) => write!(f, "{e:#}"),
         }

@@ -102,7 +102,7 @@ pub struct ServiceSpec {
 
 /// A `container` table: what the container backends (docker compose, Kubernetes) need
 /// besides the service itself. Other backends ignore it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ContainerSpec {
     /// The image, e.g. `openim/openim-server:v3.8.3` (required by the container backends).

@@ -16,6 +16,36 @@ pub struct BackendData {
     pub exec_mode: u32,
     /// The commands, by purpose.
     pub commands: Commands,
+    /// How commands address the per-user instance of the init system (`--user`).
+    #[serde(default)]
+    pub user: UserMode,
+    /// How the output of the `status` command is read (none: `status` is refused).
+    #[serde(default)]
+    pub status_format: Option<StatusFormat>,
+}
+
+/// How commands address the per-user instance of the init system.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserMode {
+    /// Extra arguments per tool, inserted after the tool's name (`systemctl --user`).
+    #[serde(default)]
+    pub tool_args: std::collections::BTreeMap<String, Vec<String>>,
+}
+
+/// How the `status` command's answer is read into a state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StatusFormat {
+    /// `KEY=value` lines of `systemctl show`.
+    SystemdShow,
+    /// The exit code of `rc-service NAME status` (0 started, 3 stopped, 4 stopping, 8
+    /// starting, 32 crashed).
+    OpenrcExit,
+    /// A `supervisorctl status` line.
+    Supervisorctl,
+    /// `launchctl print` (exit 113: not loaded).
+    LaunchctlPrint,
 }
 
 /// System-wide and per-user install directories.
@@ -29,6 +59,29 @@ pub struct InstallDirs {
     /// How to copy the generated tree there, when a plain copy loses something
     /// (`{dir}` is the install directory).
     pub copy: Option<Argv>,
+    /// A leading directory of the artifacts' paths that the install directory stands for
+    /// (OpenRC's `init.d/`).
+    pub strip: Option<String>,
+    /// `--root --layout L`: the directory per distribution layout; `DIR/*.EXT` installs the
+    /// files under that extension.
+    #[serde(default)]
+    pub layouts: std::collections::BTreeMap<String, String>,
+    /// `--root`: what a package ships besides the artifacts.
+    #[serde(default)]
+    pub staged: Staged,
+}
+
+/// What a staged package tree holds besides the artifacts.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Staged {
+    /// Directory of a `sysusers.d` file creating the service users (systemd).
+    pub sysusers: Option<String>,
+    /// Directory of a `tmpfiles.d` file creating the working and log directories.
+    pub tmpfiles: Option<String>,
+    /// Shell lines for a package's pre-install script that create a service user where
+    /// there is no sysusers.d (`{user}`, `{group}`, `{home}`).
+    pub user_snippet: Option<String>,
 }
 
 /// An argv with placeholders: `{stack}` the stack name, `{unit}` a runtime unit (process,
@@ -55,6 +108,10 @@ pub struct Commands {
     pub status: Argv,
     /// The unit's log, when the init system keeps one.
     pub logs: Option<Argv>,
+    /// Restart a unit only if it runs (after its file changed).
+    pub try_restart: Option<Argv>,
+    /// Forget units that are gone (after an uninstall).
+    pub reset_failed: Option<Argv>,
 }
 
 /// The values that fill a command's placeholders.

@@ -18,6 +18,7 @@ mod env_file;
 mod errors;
 mod harness;
 mod launchd;
+mod lifecycle;
 mod openrc;
 mod output;
 mod robustness;

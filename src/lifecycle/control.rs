@@ -1,0 +1,167 @@
+//! Telling the init system what to do, with the commands of `backends/<name>.toml` and one
+//! [`Runner`]: reload, enable, start, stop, … a unit. Nothing here signals a process.
+
+use anyhow::Result;
+
+use super::runner::{Output, Runner, Setup};
+use crate::backend::BackendData;
+use crate::backend::data::{Argv, Fill};
+
+/// A command's purpose (a key of `[commands]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verb {
+    /// Make the init system read changed files.
+    Reload,
+    /// Start at boot.
+    Enable,
+    /// Undo enable.
+    Disable,
+    /// Start.
+    Start,
+    /// Stop.
+    Stop,
+    /// Restart.
+    Restart,
+    /// Restart if running.
+    TryRestart,
+    /// Forget removed units.
+    ResetFailed,
+    /// The init system's view of a unit.
+    Status,
+    /// The unit's log.
+    Logs,
+}
+
+impl Verb {
+    /// The word for messages.
+    #[must_use]
+    pub fn word(self) -> &'static str {
+        match self {
+            Self::Reload => "reload",
+            Self::Enable => "enable",
+            Self::Disable => "disable",
+            Self::Start => "start",
+            Self::Stop => "stop",
+            Self::Restart => "restart",
+            Self::TryRestart => "try-restart",
+            Self::ResetFailed => "reset-failed",
+            Self::Status => "status",
+            Self::Logs => "logs",
+        }
+    }
+}
+
+/// The init system of one install, driven through a runner.
+pub struct Control<'a> {
+    /// The backend's data (commands).
+    pub data: &'a BackendData,
+    /// Runs every command.
+    pub runner: &'a dyn Runner,
+    /// `{stack}`.
+    pub stack: &'a str,
+    /// `{dir}`.
+    pub dir: &'a str,
+}
+
+impl Control<'_> {
+    /// The argv for `verb` on `unit`, if the backend has that command.
+    #[must_use]
+    pub fn argv(&self, verb: Verb, unit: &str) -> Option<Vec<String>> {
+        let c = &self.data.commands;
+        let template: Option<&Argv> = match verb {
+            Verb::Reload => c.reload.as_ref(),
+            Verb::Enable => c.enable.as_ref(),
+            Verb::Disable => c.disable.as_ref(),
+            Verb::Start => Some(&c.start),
+            Verb::Stop => Some(&c.stop),
+            Verb::Restart => Some(&c.restart),
+            Verb::TryRestart => c.try_restart.as_ref(),
+            Verb::ResetFailed => c.reset_failed.as_ref(),
+            Verb::Status => Some(&c.status),
+            Verb::Logs => c.logs.as_ref(),
+        };
+        let fill = Fill {
+            stack: self.stack,
+            unit,
+            dir: self.dir,
+        };
+        template.map(|t| fill.apply(t))
+    }
+
+    /// Run `verb` on `unit` and return what it gave (`None`: the backend has no such
+    /// command).
+    ///
+    /// # Errors
+    /// The command could not be started.
+    pub fn run(&self, verb: Verb, unit: &str) -> Result<Option<Output>> {
+        self.argv(verb, unit)
+            .map(|argv| self.runner.run(&argv))
+            .transpose()
+    }
+
+    /// Run `verb` on `unit`; it must succeed (a missing command is a success).
+    ///
+    /// # Errors
+    /// It failed: the message names the command, its exit code and what it printed.
+    pub fn must(&self, verb: Verb, unit: &str) -> Result<()> {
+        let Some(argv) = self.argv(verb, unit) else {
+            return Ok(());
+        };
+        let out = self.runner.run(&argv)?;
+        if out.success() {
+            return Ok(());
+        }
+        let shown = self.runner.setup().expand(&argv).join(" ");
+        let code = out.code.map_or_else(
+            || "no exit code (timed out or killed)".to_owned(),
+            |c| format!("exit code {c}"),
+        );
+        anyhow::bail!(
+            "{} failed: `{shown}`: {code}: {}",
+            verb.word(),
+            format!("{}{}", out.stderr, out.stdout).trim()
+        )
+    }
+}
+
+/// The runner setup for an install: per-user tool arguments (`systemctl --user`) with
+/// `user`.
+#[must_use]
+pub fn setup(data: &BackendData, user: bool) -> Setup {
+    let mut setup = Setup::default();
+    if user {
+        for (tool, args) in &data.user.tool_args {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            setup = setup.with_tool_args(tool, &args);
+        }
+    }
+    setup
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::BackendKind;
+    use crate::lifecycle::runner::RecordingRunner;
+
+    #[test]
+    fn commands_come_from_the_data_with_user_arguments() {
+        let data = BackendKind::Systemd.backend().data();
+        let runner = RecordingRunner::new(setup(data, true));
+        let c = Control {
+            data,
+            runner: &runner,
+            stack: "s",
+            dir: "/d",
+        };
+        c.must(Verb::Enable, "s.target").expect("recorded");
+        c.must(Verb::TryRestart, "a.service").expect("recorded");
+        assert_eq!(
+            runner.transcript(),
+            "systemctl --user enable s.target\nsystemctl --user try-restart a.service\n"
+        );
+        let launchd = BackendKind::Launchd.backend().data();
+        let c = Control { data: launchd, ..c };
+        assert!(c.argv(Verb::Reload, "x").is_none());
+    }
+}

@@ -1,0 +1,285 @@
+//! The whole cycle under a real `systemd --user` manager (the harness's, never PID 1, in a
+//! private mount namespace): openim-init installs into the manager's unit directory
+//! (`$XDG_CONFIG_HOME/systemd/user`) and drives it with `systemctl --user`.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde_json::Value;
+
+use super::{by_unit, manifest};
+use crate::common::{Cli, Run};
+use crate::harness::systemd::{UserManager, require_manager};
+use crate::harness::{SYSTEMD, WorkDir, free_port, hold, probe, wait_for, write_manifest};
+
+/// A manager plus the environment that points openim-init at it.
+struct Env {
+    mgr: UserManager,
+    work: WorkDir,
+    units: PathBuf,
+    manifest: PathBuf,
+}
+
+impl Env {
+    fn cli(&self, args: &[&str]) -> Cli {
+        let dir = self.work.join("systemd");
+        Cli::new()
+            .args(args)
+            .args(["--backend", "systemd", "--user", "--manifest"])
+            .arg(&self.manifest)
+            .env("HOME", dir.join("home"))
+            .env("XDG_CONFIG_HOME", dir.join("home/.config"))
+            .env("XDG_RUNTIME_DIR", dir.join("run"))
+            .env("XDG_STATE_HOME", self.work.join("state"))
+            .env("NO_COLOR", "1")
+    }
+
+    fn run(&self, args: &[&str]) -> Run {
+        self.cli(args).run()
+    }
+
+    fn ok(&self, args: &[&str]) -> Run {
+        let r = self.run(args);
+        assert_eq!(
+            r.code,
+            0,
+            "{args:?}\nstdout:\n{}\nstderr:\n{}\n{}",
+            r.stdout,
+            r.stderr,
+            self.mgr.diagnostics()
+        );
+        r
+    }
+
+    fn status(&self) -> (i32, Value) {
+        let r = self.run(&["status", "--json"]);
+        let v = serde_json::from_str(&r.stdout)
+            .unwrap_or_else(|e| panic!("status --json: {e}: {}{}", r.stdout, r.stderr));
+        (r.code, v)
+    }
+
+    /// Wait until `status --json` exits `code` and `ok` holds for its answer.
+    fn await_status(&self, code: i32, what: &str, ok: impl Fn(&Value) -> bool) -> Value {
+        let mut last = (0, Value::Null);
+        let reached = wait_for(Duration::from_secs(30), || {
+            last = self.status();
+            last.0 == code && ok(&last.1)
+        });
+        assert!(reached, "{what}: {last:#?}\n{}", self.mgr.diagnostics());
+        last.1
+    }
+
+    fn state_dir(&self) -> PathBuf {
+        self.work.join("state/openim-init/life/systemd")
+    }
+}
+
+fn boot(name: &str) -> Option<(Env, std::sync::MutexGuard<'static, ()>)> {
+    let serial = hold(&SYSTEMD);
+    if !require_manager() {
+        return None;
+    }
+    let work = WorkDir::new(&format!("life-{name}"));
+    let probe_bin = probe::install(&work)?;
+    let units = work.join("systemd/home/.config/systemd/user");
+    std::fs::create_dir_all(&units).expect("unit dir");
+    let m = manifest(&work, &probe_bin, free_port(), free_port());
+    let path = work.join("manifest.toml");
+    write_manifest(&path, &m);
+    let mgr = UserManager::start(&work, &units);
+    let env = Env {
+        mgr,
+        work,
+        units,
+        manifest: path,
+    };
+    Some((env, serial))
+}
+
+const UNITS: [&str; 4] = ["a.service", "b.service", "c@0.service", "c@1.service"];
+
+fn pids(e: &Env) -> Vec<i32> {
+    UNITS.iter().map(|u| e.mgr.main_pid(u)).collect()
+}
+
+fn all_running(v: &Value) -> bool {
+    let p = by_unit(v);
+    UNITS.iter().all(|u| p[*u]["state"] == "running")
+}
+
+/// A dry run writes nothing and shows the diff and the commands; install --start brings
+/// everything up (status: running, a healthy, b and c without a check); a second install
+/// changes and restarts nothing.
+fn install_and_reinstall(e: &Env) {
+    let dry = e.ok(&["install", "--dry-run", "--start"]);
+    assert!(dry.stdout.contains("create: /"), "{}", dry.stdout);
+    assert!(dry.stdout.contains("+ExecStart="), "{}", dry.stdout);
+    assert!(
+        dry.stdout.contains(
+            "commands that would run:\nsystemctl --user daemon-reload\n\
+             systemctl --user enable life.target\nsystemctl --user start life.target\n"
+        ),
+        "{}",
+        dry.stdout
+    );
+    assert!(!e.units.join("a.service").exists() && !e.state_dir().exists());
+
+    let first = e.ok(&["install", "--start"]);
+    assert!(
+        first.stdout.contains("5 changed (5 created"),
+        "{}",
+        first.stdout
+    );
+    let v = e.await_status(0, "all running and healthy", all_running);
+    let p = by_unit(&v);
+    assert_eq!(p["a.service"]["health"], "ok");
+    assert_eq!(p["b.service"]["health"], "none");
+    assert_eq!(p["c@1.service"]["instance"], "1");
+    assert_eq!(v["externals"][0]["reachable"], false);
+    assert!(p["a.service"]["pid"].as_i64().is_some_and(|x| x > 0));
+    let table = e.ok(&["status"]).stdout;
+    assert!(
+        table.contains("UNIT") && table.contains("c@0.service  running"),
+        "{table}"
+    );
+    assert!(!table.contains('\x1b'), "NO_COLOR: {table:?}");
+
+    let before = pids(e);
+    let again = e.ok(&["install", "--start"]);
+    assert!(again.stdout.contains("0 changed"), "{}", again.stdout);
+    assert!(!again.stdout.contains("daemon-reload"), "{}", again.stdout);
+    assert_eq!(pids(e), before, "a second install restarted something");
+}
+
+/// A process killed with SIGKILL (the test plays the crash) is restarted by systemd and counted;
+/// `stop g` stops only the group; `start`, `restart` and `logs` go through the manager.
+fn drive(e: &Env) {
+    let b = e.mgr.main_pid("b.service");
+    crate::harness::procs::kill(b, libc::SIGKILL);
+    e.await_status(0, "b restarted", |v| {
+        let p = by_unit(v);
+        all_running(v) && p["b.service"]["restarts"].as_u64() >= Some(1)
+    });
+
+    e.ok(&["stop", "g"]);
+    let v = e.await_status(3, "g stopped, others running", |v| {
+        let p = by_unit(v);
+        p["c@0.service"]["state"] == "stopped"
+            && p["c@1.service"]["state"] == "stopped"
+            && p["a.service"]["state"] == "running"
+            && p["b.service"]["state"] == "running"
+    });
+    assert_eq!(by_unit(&v)["c@0.service"]["pid"], Value::Null);
+    e.ok(&["start", "g"]);
+    e.await_status(0, "g running again", all_running);
+    let a = e.mgr.main_pid("a.service");
+    e.ok(&["restart", "a"]);
+    e.await_status(0, "a restarted", |v| {
+        all_running(v) && by_unit(v)["a.service"]["pid"].as_i64() != Some(i64::from(a))
+    });
+    e.ok(&["stop", "c@1"]);
+    e.await_status(3, "c@1 stopped", |v| {
+        by_unit(v)["c@1.service"]["state"] == "stopped"
+    });
+    e.ok(&["start", "c@1"]);
+    let unknown = e.run(&["stop", "nope"]);
+    assert_eq!(unknown.code, 2, "{unknown:?}");
+    let logs = e.ok(&["logs", "b", "-n", "5"]);
+    assert!(logs.stdout.lines().count() <= 5, "{}", logs.stdout);
+}
+
+/// Without b in the manifest: b is stopped and its unit removed; a and c keep their
+/// processes.
+fn manifest_change(e: &Env) {
+    let keep = [e.mgr.main_pid("a.service"), e.mgr.main_pid("c@0.service")];
+    let mut m: Value =
+        toml::from_str(&std::fs::read_to_string(&e.manifest).expect("read")).expect("manifest");
+    m["services"].as_object_mut().expect("services").remove("b");
+    write_manifest(&e.manifest, &m);
+    let r = e.ok(&["install"]);
+    assert!(r.stdout.contains("1 removed"), "{}", r.stdout);
+    assert!(!e.units.join("b.service").exists());
+    assert_eq!(e.mgr.show("b.service", "LoadState"), "not-found");
+    assert_eq!(
+        [e.mgr.main_pid("a.service"), e.mgr.main_pid("c@0.service")],
+        keep,
+        "untouched units were restarted"
+    );
+}
+
+/// An edited unit is refused on install, kept on uninstall (with a warning); everything
+/// else goes, the ledger too, and no process is left.
+fn edited_and_uninstall(e: &mut Env) {
+    let edited = e.units.join("c@.service");
+    let text = std::fs::read_to_string(&edited).expect("read") + "# local edit\n";
+    std::fs::write(&edited, &text).expect("edit");
+    let m: Value =
+        toml::from_str(&std::fs::read_to_string(&e.manifest).expect("read")).expect("manifest");
+    let mut changed = m.clone();
+    changed["services"]["c"]["environment"]["X"] = "1".into();
+    write_manifest(&e.manifest, &changed);
+    let refused = e.run(&["install"]);
+    assert_eq!(refused.code, 2, "{refused:?}");
+    assert!(
+        refused.stderr.contains("edited since"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(std::fs::read_to_string(&edited).expect("kept"), text);
+    write_manifest(&e.manifest, &m);
+
+    let r = e.ok(&["uninstall"]);
+    assert!(r.stdout.contains("warning: kept"), "{}", r.stdout);
+    assert_eq!(std::fs::read_to_string(&edited).expect("kept"), text);
+    for f in ["a.service", "life.target", "g.target"] {
+        assert!(!e.units.join(f).exists(), "{f} left");
+    }
+    assert!(!e.state_dir().join("ledger.json").exists());
+    assert!(
+        wait_for(Duration::from_secs(10), || e.mgr.processes().is_empty()),
+        "{:?}",
+        e.mgr.processes()
+    );
+    std::fs::remove_file(&edited).expect("rm");
+    e.mgr.shutdown().assert_clean();
+}
+
+#[test]
+fn install_status_drive_change_uninstall() {
+    let Some((mut e, _serial)) = boot("cycle") else {
+        return;
+    };
+    install_and_reinstall(&e);
+    drive(&e);
+    manifest_change(&e);
+    edited_and_uninstall(&mut e);
+}
+
+/// Installing into a directory the ledger does not own never replaces a foreign file.
+#[test]
+fn a_foreign_unit_is_never_replaced_without_force() {
+    let Some((mut e, _serial)) = boot("foreign") else {
+        return;
+    };
+    let foreign = e.units.join("a.service");
+    std::fs::write(&foreign, "[Unit]\nDescription=not ours\n").expect("write");
+    let r = e.run(&["install"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(
+        !e.units.join("b.service").exists(),
+        "a refused run wrote something"
+    );
+    let forced = e.ok(&["install", "--force"]);
+    assert!(forced.stdout.contains("replaced"), "{}", forced.stdout);
+    let backup = e
+        .state_dir()
+        .join("backup")
+        .join(Path::new(&foreign).strip_prefix("/").expect("absolute"));
+    assert_eq!(
+        std::fs::read_to_string(&backup).expect("backup kept"),
+        "[Unit]\nDescription=not ours\n"
+    );
+    e.ok(&["uninstall", "--purge"]);
+    assert!(!e.state_dir().exists());
+    e.mgr.shutdown().assert_clean();
+}
