@@ -7,6 +7,7 @@ pub mod data;
 pub mod kit;
 pub mod launchd;
 pub mod openrc;
+pub mod runit;
 pub mod shared;
 pub mod supervisord;
 pub mod systemd;
@@ -36,6 +37,8 @@ pub enum BackendKind {
     Supervisord,
     /// launchd plists.
     Launchd,
+    /// runit service directories.
+    Runit,
 }
 
 impl BackendKind {
@@ -45,6 +48,7 @@ impl BackendKind {
         Self::Openrc,
         Self::Supervisord,
         Self::Launchd,
+        Self::Runit,
     ];
 
     /// The implementation.
@@ -55,6 +59,7 @@ impl BackendKind {
             Self::Openrc => &openrc::OpenRc,
             Self::Supervisord => &supervisord::Supervisord,
             Self::Launchd => &launchd::Launchd,
+            Self::Runit => &runit::Runit,
         }
     }
 

@@ -2,6 +2,7 @@
 //! place its rule lives; the property tests feed hostile input through them and back
 //! through the real parsers.
 
+pub mod envdir;
 pub mod openrc;
 pub mod plist;
 pub mod sh;

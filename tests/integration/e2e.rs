@@ -40,6 +40,7 @@ macro_rules! scenarios {
 pub mod driver;
 pub mod manifests;
 mod openrc;
+mod runit;
 pub mod scenarios;
 mod supervisord;
 mod systemd;
