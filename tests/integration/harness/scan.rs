@@ -74,12 +74,18 @@ pub fn missing(tools: &[&str]) -> Option<String> {
 impl Scan {
     /// Link every directory under `services` into `WORK/scan/` and start the daemon there.
     pub fn start(work: &WorkDir, kind: Kind, services: &Path) -> Self {
-        let dir = work.join("scan");
+        Self::start_at(work.path(), &work.marker(), kind, services)
+    }
+
+    /// Link every directory under `services` into `base/scan/` and start the daemon there,
+    /// with `marker` in its environment (see [`Scan::processes`]).
+    pub fn start_at(base: &Path, marker: &str, kind: Kind, services: &Path) -> Self {
+        let dir = base.join("scan");
         std::fs::create_dir_all(&dir).expect("mkdir scan");
         for e in std::fs::read_dir(services).expect("service dirs").flatten() {
             std::os::unix::fs::symlink(e.path(), dir.join(e.file_name())).expect("link");
         }
-        let out = work.join("scan.out");
+        let out = base.join("scan.out");
         let log = std::fs::File::create(&out).expect("scan.out");
         let mut cmd = match kind {
             Kind::Runit => {
@@ -98,8 +104,8 @@ impl Scan {
         let child = cmd
             .env_clear()
             .env("PATH", PATH)
-            .env(MARKER_VAR, work.marker())
-            .current_dir(work.path())
+            .env(MARKER_VAR, marker)
+            .current_dir(base)
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("dup"))
             .stderr(log)
@@ -113,7 +119,7 @@ impl Scan {
             pid,
             dir,
             out,
-            marker: work.marker(),
+            marker: marker.to_owned(),
             finished: false,
         }
     }
