@@ -86,7 +86,7 @@ impl RoundTrip for Daemontools {
         }
         let marker = batch.dir.display().to_string();
         let mut scan = Scan::start_at(&batch.dir, &marker, self.kind(), &dirs);
-        let all = wait_for(Duration::from_secs(60), || {
+        let all = wait_for(Duration::from_mins(1), || {
             (0..batch.cases.len())
                 .all(|i| probe::starts(&batch.record(i)).len() >= batch.want_execs(i))
         });
