@@ -8,6 +8,7 @@ pub mod kit;
 pub mod launchd;
 pub mod openrc;
 pub mod runit;
+pub mod s6;
 pub mod shared;
 pub mod supervisord;
 pub mod systemd;
@@ -39,6 +40,8 @@ pub enum BackendKind {
     Launchd,
     /// runit service directories.
     Runit,
+    /// s6 service directories (or the s6-overlay tree).
+    S6,
 }
 
 impl BackendKind {
@@ -49,6 +52,7 @@ impl BackendKind {
         Self::Supervisord,
         Self::Launchd,
         Self::Runit,
+        Self::S6,
     ];
 
     /// The implementation.
@@ -60,6 +64,7 @@ impl BackendKind {
             Self::Supervisord => &supervisord::Supervisord,
             Self::Launchd => &launchd::Launchd,
             Self::Runit => &runit::Runit,
+            Self::S6 => &s6::S6,
         }
     }
 

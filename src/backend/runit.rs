@@ -8,6 +8,8 @@
 
 mod files;
 pub mod process;
+
+pub use files::supervisors_line;
 pub mod verify;
 
 use std::collections::BTreeSet;
@@ -116,7 +118,7 @@ impl Backend for Runit {
         let logs = log_dir(&model.name);
         let mut seen = BTreeSet::new();
         for p in model.view.processes() {
-            let plan = process::plan(model, p);
+            let plan = process::plan(model, p, crate::escape::envdir::Reader::Chpst);
             if !seen.insert(plan.name.clone()) {
                 return Err(Refusal::new(
                     format!("services.{}", model.services[p.service].name),

@@ -41,6 +41,7 @@ pub mod driver;
 pub mod manifests;
 mod openrc;
 mod runit;
+mod s6;
 pub mod scenarios;
 mod supervisord;
 mod systemd;

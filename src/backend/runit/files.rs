@@ -26,6 +26,24 @@ fn head(plan: &Plan<'_>, what: &str) -> String {
     s
 }
 
+/// One line that gives the siblings' supervisors up to [`SUPERVISOR_WAIT_SECS`] to come up
+/// (at boot the scan daemon starts them all at once); `probe` tells (`sv status`, `s6-svok`).
+#[must_use]
+pub fn supervisors_line(plan: &Plan<'_>, probe: &str) -> String {
+    let dirs: Vec<String> = plan
+        .deps
+        .iter()
+        .map(|d| sh::quote(&format!("../{}", d.name)))
+        .collect();
+    format!(
+        "for d in {}; do i=0; until {probe} \"$d\" >/dev/null 2>&1 || [ \"$i\" -ge {SUPERVISOR_WAIT_SECS} ]; do i=$((i+1)); sleep 1; done; done",
+        dirs.join(" ")
+    )
+}
+
+/// How long `run` waits for a dependency's supervisor to exist.
+pub const SUPERVISOR_WAIT_SECS: u32 = 5;
+
 /// One line that waits for a dependency's directory with `sv` (readiness: its `check`).
 fn dep_line(d: &super::process::DepDir) -> String {
     let dir = sh::quote(&format!("../{}", d.name));
@@ -75,6 +93,7 @@ pub fn run(plan: &Plan<'_>) -> String {
     }
     if !plan.deps.is_empty() {
         s.push_str("# dependencies: sibling service directories, up and their ./check passing\n");
+        let _ = writeln!(s, "{}", supervisors_line(plan, "sv status"));
         for d in &plan.deps {
             s.push_str(&dep_line(d));
             s.push('\n');

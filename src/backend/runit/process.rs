@@ -17,8 +17,11 @@ pub struct DepDir {
     /// `requires` (start it, fail without it), `wants` (start it, go on without it),
     /// `after`/`before` (wait for it only if it is starting anyway).
     pub kind: DepKind,
-    /// How long to wait for it: its readiness budget (whole seconds, at least `floor`).
+    /// How long to wait for it: its readiness budget (whole seconds, at least
+    /// [`MIN_WAIT_SECS`]).
     pub wait_secs: u64,
+    /// Whether it has a health check (a readiness signal to wait for, not just "up").
+    pub checked: bool,
 }
 
 /// What happens after `run` exits without being asked to stop.
@@ -92,9 +95,9 @@ fn wait_secs(model: &Model, s: usize) -> u64 {
     model.view.ready_budget(s).secs_ceil().max(MIN_WAIT_SECS)
 }
 
-/// The plan of process `p`.
+/// The plan of process `p`; `reader` is the tool that reads its env dir.
 #[must_use]
-pub fn plan<'m>(model: &'m Model, p: &Process) -> Plan<'m> {
+pub fn plan<'m>(model: &'m Model, p: &Process, reader: envdir::Reader) -> Plan<'m> {
     let s = p.service;
     let svc = &model.services[s];
     let inst = p.instance.as_deref();
@@ -105,6 +108,7 @@ pub fn plan<'m>(model: &'m Model, p: &Process) -> Plan<'m> {
                 name,
                 kind,
                 wait_secs: wait_secs(model, t),
+                checked: model.services[t].health.is_some(),
             });
         }
     };
@@ -137,7 +141,7 @@ pub fn plan<'m>(model: &'m Model, p: &Process) -> Plan<'m> {
     let mut exports = Vec::new();
     for (k, v) in &svc.environment {
         let v = substitute(v, inst);
-        match envdir::file(&v) {
+        match envdir::file(&v, reader) {
             Some(f) => env_files.push((k.clone(), f)),
             None => exports.push((k.clone(), v)),
         }
