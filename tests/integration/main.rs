@@ -10,6 +10,7 @@
 
 mod cli;
 mod common;
+mod daemontools;
 mod detect;
 mod e2e;
 mod e2e_verify;

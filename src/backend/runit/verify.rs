@@ -56,7 +56,9 @@ fn is_var_name(key: &str) -> bool {
 #[must_use]
 pub fn siblings(script: &str) -> Vec<String> {
     let mut out = Vec::new();
-    for word in script.split(|c: char| c.is_whitespace() || c == '\'' || c == '"') {
+    let separator =
+        |c: char| c.is_whitespace() || matches!(c, '\'' | '"' | ';' | '&' | '|' | '(' | ')');
+    for word in script.split(separator) {
         if let Some(name) = word.strip_prefix("../")
             && !name.is_empty()
             && !name.contains('/')

@@ -1,7 +1,8 @@
-//! runit: the batch's service directories are linked into a private scan directory and the
-//! real `runsvdir` starts them: runsv runs each `run` (`chpst` with the env dir, or the
-//! shared `/bin/sh` wrapper for what an env dir cannot carry and for `pre_start`), the probe
-//! records what it received and exits, and `finish` (restart = never) leaves it down.
+//! runit and s6: the batch's service directories are linked into a private scan directory
+//! and the real scan daemon starts them (`runsvdir`, or `s6-svscan`): runsv / s6-supervise
+//! runs each `run` (`chpst -e` / `s6-envdir` with the env dir, or the shared `/bin/sh`
+//! wrapper for what an env dir cannot carry and for `pre_start`), the probe records what it
+//! received and exits, and `finish` (restart = never) leaves it down.
 
 use std::time::Duration;
 
@@ -125,20 +126,28 @@ fn is_down(kind: Kind, dir: &std::path::Path) -> bool {
         Kind::Runit => {
             std::fs::read_to_string(dir.join("supervise/stat")).is_ok_and(|s| s.trim() == "down")
         }
-        Kind::S6 => Scan::tool(
-            "s6-svstat",
-            [
-                std::ffi::OsStr::new("-o"),
-                "up,ready".as_ref(),
-                dir.as_os_str(),
-            ],
-        )
-        .stdout
-        .starts_with("false"),
+        Kind::S6 => {
+            Scan::tool(
+                "s6-svstat",
+                [
+                    std::ffi::OsStr::new("-o"),
+                    "up,wantedup".as_ref(),
+                    dir.as_os_str(),
+                ],
+            )
+            .stdout
+            .trim()
+                == "false false"
+        }
     }
 }
 
 #[test]
 fn runit_execs_exactly_the_manifest() {
     run(&Daemontools::new(Kind::Runit));
+}
+
+#[test]
+fn s6_execs_exactly_the_manifest() {
+    run(&Daemontools::new(Kind::S6));
 }
