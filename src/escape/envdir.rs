@@ -63,13 +63,13 @@ mod tests {
                 " lead",
                 "$HOME '\"\\",
                 "é ✓",
-                "x\n ",
+                "x \n",
                 "v\x0b",
             ] {
                 let f = file(v, reader).unwrap_or_else(|| panic!("{v:?} fits a file"));
                 assert_eq!(read(&f, reader).as_deref(), Some(v), "{f:?}");
             }
-            for v in ["trail ", "tab\t", "nul\0"] {
+            for v in ["trail ", "tab\t", "nul\0", "x\n "] {
                 assert_eq!(file(v, reader), None, "{v:?}");
             }
         }

@@ -95,12 +95,9 @@ fn wait_secs(model: &Model, s: usize) -> u64 {
     model.view.ready_budget(s).secs_ceil().max(MIN_WAIT_SECS)
 }
 
-/// The plan of process `p`; `reader` is the tool that reads its env dir.
-#[must_use]
-pub fn plan<'m>(model: &'m Model, p: &Process, reader: envdir::Reader) -> Plan<'m> {
-    let s = p.service;
-    let svc = &model.services[s];
-    let inst = p.instance.as_deref();
+/// The sibling directories service `s` waits for: its service dependencies, then the
+/// services ordered before it that it does not depend on.
+fn deps_of(model: &Model, s: usize) -> Vec<DepDir> {
     let mut deps = Vec::new();
     let mut push = |t: usize, kind: DepKind| {
         for name in dirs_of(model, t) {
@@ -127,7 +124,12 @@ pub fn plan<'m>(model: &'m Model, p: &Process, reader: envdir::Reader) -> Plan<'
             push(t, DepKind::Before);
         }
     }
-    let required_by = (0..model.services.len())
+    deps
+}
+
+/// The directories of the processes that `require` service `s`.
+fn required_by(model: &Model, s: usize) -> Vec<String> {
+    (0..model.services.len())
         .filter(|&w| {
             model
                 .view
@@ -136,7 +138,13 @@ pub fn plan<'m>(model: &'m Model, p: &Process, reader: envdir::Reader) -> Plan<'
                 .any(|d| d.target == Target::Service(s) && d.kind == DepKind::Requires)
         })
         .flat_map(|w| dirs_of(model, w))
-        .collect();
+        .collect()
+}
+
+/// The environment of one process: (env-dir files, values left to the wrapper to export).
+type SplitEnv = (Vec<(String, String)>, Vec<(String, String)>);
+
+fn split_env(svc: &Service, inst: Option<&str>, reader: envdir::Reader) -> SplitEnv {
     let mut env_files = Vec::new();
     let mut exports = Vec::new();
     for (k, v) in &svc.environment {
@@ -146,6 +154,17 @@ pub fn plan<'m>(model: &'m Model, p: &Process, reader: envdir::Reader) -> Plan<'
             None => exports.push((k.clone(), v)),
         }
     }
+    (env_files, exports)
+}
+
+/// The plan of process `p`; `reader` is the tool that reads its env dir.
+#[must_use]
+pub fn plan<'m>(model: &'m Model, p: &Process, reader: envdir::Reader) -> Plan<'m> {
+    let s = p.service;
+    let svc = &model.services[s];
+    let inst = p.instance.as_deref();
+    let (deps, required_by) = (deps_of(model, s), required_by(model, s));
+    let (env_files, exports) = split_env(svc, inst, reader);
     let prelude = Prelude {
         exports,
         environment_file: svc.environment_file.as_deref(),
