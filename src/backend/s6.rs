@@ -63,7 +63,7 @@ impl Backend for S6 {
                 "s6-supervise restarts ./run after every exit; ./finish exits 125 (no restart) for restart = never, and for on-failure after a clean exit (0 or a success code)",
             ),
             Feature::RestartDelay => Support::Emulated(
-                "./finish sleeps restart_delay (whole seconds; timeout-finish raised to fit) before s6-supervise restarts ./run, at least a second apart; a requested stop skips the sleep",
+                "s6-supervise waits a second after ./finish, which sleeps the rest of restart_delay (whole seconds; timeout-finish raised to fit); a requested stop skips the sleep",
             ),
             Feature::StartLimit => Support::Unsupported(
                 "s6-supervise restarts for ever (at most once a second); nothing gives up after a burst",

@@ -163,13 +163,29 @@ pub fn run(plan: &Plan<'_>, deps: Deps) -> String {
     s
 }
 
+/// The sleep `finish` adds: s6-supervise waits a second after `./finish` before it runs
+/// `./run` again, so the restart delay is that second plus the sleep.
+fn finish_sleep(after: AfterExit) -> AfterExit {
+    match after {
+        AfterExit::Restart { delay } => AfterExit::Restart {
+            delay: delay.saturating_sub(1),
+        },
+        AfterExit::RestartOnFailure { delay } => AfterExit::RestartOnFailure {
+            delay: delay.saturating_sub(1),
+        },
+        AfterExit::StayDown => AfterExit::StayDown,
+    }
+}
+
 /// The `finish` script.
 #[must_use]
 pub fn finish(plan: &Plan<'_>, deps: Deps) -> Option<String> {
     let exited = format!("echo \"$1 $2\" >{EXITED}; exit 125");
-    let policy = match plan.after_exit {
+    let policy = match finish_sleep(plan.after_exit) {
         AfterExit::Restart { delay: 0 } => None,
-        AfterExit::Restart { delay } => Some(format!("# restart_delay\nexec sleep {delay}\n")),
+        AfterExit::Restart { delay } => Some(format!(
+            "# restart_delay, less the second s6-supervise waits after ./finish\nexec sleep {delay}\n"
+        )),
         AfterExit::RestartOnFailure { delay } => Some(format!(
             "# restart = on-failure: a clean exit stays down (exit 125: s6-supervise gives up)\ncase $1 in {}) {exited} ;; esac\n{}",
             plan.clean_codes(),
@@ -221,7 +237,7 @@ pub fn artifacts(
 ) -> Vec<Artifact> {
     let (exec, file) = modes;
     let mut out = vec![Artifact::file(format!("{base}/run"), exec, run(plan, deps))];
-    let sleep = match plan.after_exit {
+    let sleep = match finish_sleep(plan.after_exit) {
         AfterExit::Restart { delay } | AfterExit::RestartOnFailure { delay } => delay,
         AfterExit::StayDown => 0,
     };
