@@ -106,3 +106,139 @@ fn the_directory_verifier_finds_a_broken_tree() {
         assert!(found.contains(want), "{want}: {found}");
     }
 }
+
+/// Where a locally built s6-rc (s6-rc-compile, s6-rc-init, s6-rc) lives: s6-rc is not
+/// packaged on Debian 12, so this test runs only when `OPENIM_S6RC_DIR` names a build
+/// (e.g. of skarnet's s6-rc 0.5.4.1 against Debian's skalibs-dev, libs6-dev,
+/// libexecline-dev); otherwise it says so and passes.
+fn s6_rc_dir() -> Option<std::path::PathBuf> {
+    let dir = std::path::PathBuf::from(std::env::var_os("OPENIM_S6RC_DIR")?);
+    ["s6-rc-compile", "s6-rc-init", "s6-rc"]
+        .iter()
+        .all(|t| dir.join(t).is_file())
+        .then_some(dir)
+}
+
+fn run_ok(program: &std::path::Path, args: &[&std::ffi::OsStr]) -> String {
+    let r = crate::harness::scan::Scan::tool(&program.display().to_string(), args);
+    assert_eq!(
+        r.code,
+        0,
+        "{} {args:?}: {}{}",
+        program.display(),
+        r.stdout,
+        r.stderr
+    );
+    r.stdout
+}
+
+/// The s6-overlay tree under the real s6-rc: compiled by s6-rc-compile (with stand-ins for
+/// s6-overlay's `base` and `user` bundles), brought up with `s6-rc -u change STACK` on a
+/// private s6-svscan: B's program starts only after A's health check passed (s6-rc waits
+/// for A's readiness), and `s6-rc -d change STACK` stops both.
+#[test]
+fn s6_rc_runs_the_overlay_tree() {
+    use std::ffi::OsStr;
+    use std::time::Duration;
+
+    use crate::harness::scan::{Kind, Scan};
+    use crate::harness::{WorkDir, free_port, probe};
+
+    let Some(bin) = s6_rc_dir() else {
+        eprintln!("skipped: OPENIM_S6RC_DIR does not name a build of s6-rc (not packaged here)");
+        return;
+    };
+    let _serial = crate::harness::hold(&crate::harness::S6);
+    let work = WorkDir::new("s6rc");
+    let Some(probe_bin) = probe::install(&work) else {
+        return;
+    };
+    let addr = format!("127.0.0.1:{}", free_port());
+    let mut a = probe::service(
+        &work,
+        &probe_bin,
+        "a",
+        &["a"],
+        serde_json::json!({
+            "PROBE_LISTEN": addr, "PROBE_LISTEN_DELAY": "1500",
+        }),
+    );
+    a["health"] =
+        serde_json::json!({ "tcp": addr, "interval": "1s", "timeout": "1s", "retries": 10 });
+    let mut b = probe::service(
+        &work,
+        &probe_bin,
+        "b",
+        &["b"],
+        serde_json::json!({ "PROBE_REQUIRE": addr }),
+    );
+    b["requires"] = serde_json::json!(["a"]);
+    let manifest = serde_json::json!({ "name": "rc", "services": { "a": a, "b": b } });
+    let text = toml::to_string(&manifest).expect("toml");
+    let model = Model::from_toml("rc.toml", &text).expect("valid");
+    let r = backend::render_embedded(BackendKind::S6, &model, &overlay_flags()).expect("renders");
+    let out = work.join("out");
+    openim_init::output::write_all(&out, &r.artifacts, false).expect("written");
+    let src = out.join(overlay::ROOT);
+    for stand_in in ["base", "user"] {
+        std::fs::create_dir_all(src.join(stand_in).join("contents.d")).expect("mkdir");
+        std::fs::write(src.join(stand_in).join("type"), "bundle\n").expect("type");
+    }
+    let db = work.join("db");
+    run_ok(
+        &bin.join("s6-rc-compile"),
+        &[db.as_os_str(), src.as_os_str()],
+    );
+    let empty = work.join("none");
+    std::fs::create_dir_all(&empty).expect("mkdir");
+    let mut scan = Scan::start_at(work.path(), &work.marker(), Kind::S6, &empty);
+    let live = work.join("live");
+    let dir = scan.dir.clone();
+    run_ok(
+        &bin.join("s6-rc-init"),
+        &[
+            OsStr::new("-c"),
+            db.as_os_str(),
+            OsStr::new("-l"),
+            live.as_os_str(),
+            dir.as_os_str(),
+        ],
+    );
+    let rc = |args: &[&str]| {
+        let mut all: Vec<&OsStr> = vec![
+            OsStr::new("-l"),
+            live.as_os_str(),
+            OsStr::new("-t"),
+            OsStr::new("30000"),
+        ];
+        all.extend(args.iter().map(OsStr::new));
+        run_ok(&bin.join("s6-rc"), &all)
+    };
+    rc(&["-u", "change", "rc"]);
+    let listened = &probe::await_records(&work.record("a"), "listen", 1)[0];
+    let started = &probe::await_records(&work.record("b"), "start", 1)[0];
+    assert_eq!(
+        started.require_ok,
+        Some(true),
+        "B started before A answered"
+    );
+    assert!(started.unix_nanos >= listened.unix_nanos);
+    let active = rc(&["-a", "list"]);
+    assert!(active.contains("a\n") && active.contains("b\n"), "{active}");
+    rc(&["-d", "change", "rc"]);
+    let active = rc(&["-a", "list"]);
+    assert!(
+        !active.contains("a\n") && !active.contains("b\n"),
+        "{active}"
+    );
+    assert!(
+        crate::harness::wait_for(Duration::from_secs(5), || scan
+            .processes()
+            .iter()
+            .all(|p| !p.cmdline.contains("/bin/probe"))),
+        "probes left: {:?}",
+        scan.processes()
+    );
+    let c = scan.shutdown();
+    assert!(c.is_clean(), "{c:?}");
+}
