@@ -5,7 +5,9 @@
 #
 #   apt:  systemd (systemd --user, systemctl, systemd-analyze), openrc (openrc-run,
 #         rc-service, supervise-daemon, rc-depend), util-linux (unshare, nsenter, mount),
-#         bsdutils (script), procps, iproute2, libplist-utils (plistutil), python3 (plistlib
+#         bsdutils (script), procps, iproute2, libplist-utils (plistutil), runit (runsvdir,
+#         runsv, sv, chpst, svlogd), s6 (s6-svscan, s6-supervise, s6-svc, s6-svwait,
+#         s6-notifyoncheck, s6-log), execline (execlineb), python3 (plistlib
 #         for the launchd tests) and python3-venv (for the venv below), perl-base (the launchd
 #         timeout shim), and the shells OpenRC runs as /bin/sh, each proven in CI: dash
 #         (Debian), busybox (ash, Alpine), bash (Gentoo; also macOS' /bin/sh)
@@ -25,11 +27,13 @@ SUPERVISOR=4.3.0
 KVALIDATE=1.37.0
 DCLINT=3.1.0
 APT_PKGS=(systemd openrc util-linux bsdutils procps iproute2 libplist-utils python3 python3-venv
-  perl-base dash busybox bash coreutils docker.io docker-compose nodejs)
+  perl-base dash busybox bash coreutils runit s6 execline docker.io docker-compose nodejs)
 # what the tests run, by path or from PATH: checked after the install
 TOOLS=(/lib/systemd/systemd systemctl systemd-analyze /sbin/openrc-run /sbin/rc-service
   /sbin/supervise-daemon /lib/rc/bin/rc-depend /lib/rc/sh/supervise-daemon.sh unshare nsenter
-  mount cp plistutil python3 perl dash busybox bash dockerd docker docker-compose node npm
+  mount cp plistutil python3 perl dash busybox bash runsvdir runsv sv chpst svlogd s6-svscan
+  s6-supervise s6-svc s6-svwait s6-svstat s6-notifyoncheck s6-log s6-setuidgid execlineb
+  dockerd docker docker-compose node npm
   "$VENV/bin/kubernetes-validate" "$NODE_DIR/node_modules/.bin/dclint")
 export DEBIAN_FRONTEND=noninteractive
 log() { echo "[setup] $*" >&2; }

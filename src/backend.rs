@@ -8,6 +8,8 @@ pub mod data;
 pub mod kit;
 pub mod launchd;
 pub mod openrc;
+pub mod runit;
+pub mod s6;
 pub mod shared;
 pub mod supervisord;
 pub mod systemd;
@@ -37,6 +39,10 @@ pub enum BackendKind {
     Supervisord,
     /// launchd plists.
     Launchd,
+    /// runit service directories.
+    Runit,
+    /// s6 service directories (or the s6-overlay tree).
+    S6,
     /// docker compose file.
     Compose,
 }
@@ -48,6 +54,8 @@ impl BackendKind {
         Self::Openrc,
         Self::Supervisord,
         Self::Launchd,
+        Self::Runit,
+        Self::S6,
         Self::Compose,
     ];
 
@@ -59,6 +67,8 @@ impl BackendKind {
             Self::Openrc => &openrc::OpenRc,
             Self::Supervisord => &supervisord::Supervisord,
             Self::Launchd => &launchd::Launchd,
+            Self::Runit => &runit::Runit,
+            Self::S6 => &s6::S6,
             Self::Compose => &compose::Compose,
         }
     }

@@ -253,6 +253,10 @@ pub struct RenderArgs {
     /// launchd: label prefix (default: io.<stack name>).
     #[arg(long, value_name = "PREFIX")]
     pub label_prefix: Option<String>,
+    /// s6: `s6-overlay` writes the s6-rc source tree s6-overlay v3 reads
+    /// (`/etc/s6-overlay/s6-rc.d`) instead of plain s6 service directories.
+    #[arg(long, value_name = "LAYOUT")]
+    pub layout: Option<String>,
     /// Treat every capability warning (a feature the backend loses or emulates) as an error.
     #[arg(long)]
     pub strict: bool,

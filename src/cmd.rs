@@ -128,6 +128,9 @@ fn flags(args: &RenderArgs) -> Flags {
     if let Some(p) = &args.label_prefix {
         flags.0.insert(launchd::LABEL_PREFIX, p.clone());
     }
+    if let Some(l) = &args.layout {
+        flags.0.insert(backend::s6::LAYOUT, l.clone());
+    }
     flags
 }
 

@@ -3,6 +3,7 @@
 //! through the real parsers.
 
 pub mod compose;
+pub mod envdir;
 pub mod openrc;
 pub mod plist;
 pub mod sh;

@@ -177,6 +177,8 @@ fn check_render(model: &Model) -> usize {
                     // a switch, or a value every option accepts
                     let v = if *f == crate::backend::launchd::LABEL_PREFIX {
                         "io.fuzz"
+                    } else if *f == crate::backend::s6::LAYOUT {
+                        crate::backend::s6::OVERLAY
                     } else {
                         ""
                     };

@@ -40,6 +40,8 @@ macro_rules! scenarios {
 pub mod driver;
 pub mod manifests;
 mod openrc;
+mod runit;
+mod s6;
 pub mod scenarios;
 mod supervisord;
 mod systemd;

@@ -65,3 +65,13 @@ fn systemd_analyze_accepts_every_fixture() {
     }
     verify_every_fixture("systemd");
 }
+
+#[test]
+fn runit_service_directories_pass_their_verifier() {
+    verify_every_fixture("runit");
+}
+
+#[test]
+fn s6_service_directories_pass_their_verifier() {
+    verify_every_fixture("s6");
+}

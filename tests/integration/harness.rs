@@ -12,6 +12,7 @@ pub mod hostile;
 pub mod openrc;
 pub mod probe;
 pub mod procs;
+pub mod scan;
 pub mod stubs;
 pub mod supervisord;
 pub mod systemd;
@@ -27,6 +28,10 @@ pub static SYSTEMD: Mutex<()> = Mutex::new(());
 pub static OPENRC: Mutex<()> = Mutex::new(());
 /// Serialises the supervisord end-to-end tests.
 pub static SUPERVISORD: Mutex<()> = Mutex::new(());
+/// Serialises the runit end-to-end tests.
+pub static RUNIT: Mutex<()> = Mutex::new(());
+/// Serialises the s6 end-to-end tests.
+pub static S6: Mutex<()> = Mutex::new(());
 
 /// Take an init system's lock; a test that panicked while holding it does not poison the rest.
 pub fn hold(lock: &'static Mutex<()>) -> MutexGuard<'static, ()> {

@@ -11,6 +11,7 @@
 mod cli;
 mod common;
 mod compose;
+mod daemontools;
 mod detect;
 mod e2e;
 mod e2e_verify;

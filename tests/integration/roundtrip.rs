@@ -18,6 +18,7 @@ mod driver;
 mod launchd;
 mod openrc;
 mod refuse;
+mod runit;
 mod shrink;
 mod supervisord;
 mod systemd;
