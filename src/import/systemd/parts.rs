@@ -95,7 +95,8 @@ pub(super) fn pre(
         Some(toml::Value::Array(a)) => a,
         _ => Vec::new(),
     };
-    list.push(strings(&l.argv));
+    let argv = super::service::absolute(unit, d, l.argv, e, report);
+    list.push(strings(&argv));
     e.set("pre_start", toml::Value::Array(list));
 }
 
@@ -197,7 +198,16 @@ pub(super) fn fixups(unit: &Unit, e: &mut Entry, after: Vec<String>, report: &mu
             .and_then(toml::Value::as_array)
             .is_some_and(|a| a.iter().any(|v| v.as_str() == Some(s)))
     };
-    for s in after {
+    for k in ["requires", "wants", "before"] {
+        if let Some(toml::Value::Array(a)) = e.table.get_mut(k) {
+            let me = e.name.clone();
+            a.retain(|v| v.as_str() != Some(me.as_str()));
+        }
+    }
+    e.table
+        .retain(|_, v| !v.as_array().is_some_and(Vec::is_empty));
+    let me = e.name.clone();
+    for s in after.into_iter().filter(|s| *s != me) {
         if !listed(e, "requires", &s) && !listed(e, "wants", &s) {
             e.push_unique("after", s);
         }

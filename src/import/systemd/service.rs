@@ -5,6 +5,7 @@ use super::super::gate::{self, Gate};
 use super::super::{Draft, Report, sanitize_name};
 use super::{Directive, Unit, parts, service_ref, values};
 use crate::escape::systemd::{self as esc, ExecLine};
+use crate::model::INSTANCE_PLACEHOLDER;
 use parts::{deps, environment, exit_codes, fixups, post, pre, scalar};
 
 /// What a service needs to know about the other units.
@@ -135,7 +136,10 @@ pub(super) fn convert(
             .is_some(),
             ("Service", "Type") => matches!(d.value.as_str(), "exec" | "simple"),
             ("Service", "ExecStart") => exec(unit, d, report)
-                .map(|l| e.set("command", strings(&l.argv)))
+                .map(|l| {
+                    let argv = absolute(unit, d, l.argv, &mut e, report);
+                    e.set("command", strings(&argv));
+                })
                 .is_some(),
             ("Service", "ExecStartPre") => {
                 pre(unit, d, &mut e, draft, report);
@@ -158,13 +162,30 @@ pub(super) fn convert(
 fn more(unit: &Unit, d: &Directive, e: &mut Entry, report: &mut Report, gated: bool) -> bool {
     let s = |report: &mut Report| {
         text(unit, d, report)
+            .and_then(|t| {
+                if t.contains(INSTANCE_PLACEHOLDER) {
+                    Err("the instance (`%i`) is carried only in the command, environment and description".into())
+                } else {
+                    Ok(t)
+                }
+            })
             .map_err(|m| report.drop(unit.place(d), m))
             .ok()
     };
     match (d.section.as_str(), d.key.as_str()) {
         ("Service", "User") => s(report).map(|v| e.set("user", v)).is_some(),
         ("Service", "Group") => s(report).map(|v| e.set("group", v)).is_some(),
-        ("Service", "WorkingDirectory") => s(report).map(|v| e.set("working_dir", v)).is_some(),
+        ("Service", "WorkingDirectory") => s(report)
+            .filter(|v| v.trim_start_matches('-').starts_with('/'))
+            .map(|v| {
+                if let Some(v) = v.strip_prefix('-') {
+                    report.note(unit.place(d), "an optional (`-`) directory became required");
+                    e.set("working_dir", v.to_owned());
+                } else {
+                    e.set("working_dir", v);
+                }
+            })
+            .is_some(),
         ("Service", "Environment") => environment(unit, d, e, report),
         ("Service", "EnvironmentFile") => s(report)
             .map(|v| {
@@ -231,4 +252,33 @@ fn more(unit: &Unit, d: &Directive, e: &mut Entry, report: &mut Report, gated: b
         }
         _ => false,
     }
+}
+
+/// `argv` with a relative program run through `/usr/bin/env` (the manifest needs absolute
+/// paths; systemd searches its own PATH), reported.
+pub(super) fn absolute(
+    unit: &Unit,
+    d: &Directive,
+    mut argv: Vec<String>,
+    e: &mut Entry,
+    report: &mut Report,
+) -> Vec<String> {
+    if !argv[0].starts_with('/') {
+        report.note(
+            unit.place(d),
+            format!(
+                "`{}` is not an absolute path: runs through /usr/bin/env",
+                argv[0]
+            ),
+        );
+        e.comment(
+            "command",
+            format!(
+                "TODO: `{}` is looked up in PATH by env: give its absolute path",
+                argv[0]
+            ),
+        );
+        argv.insert(0, "/usr/bin/env".to_owned());
+    }
+    argv
 }
