@@ -49,10 +49,7 @@ pub fn split(line: &str) -> Result<Vec<String>, String> {
     while let Some(c) = chars.next() {
         let at_start = word.is_none();
         match c {
-            ' ' | '\t' => {
-                words.extend(word.take());
-                continue;
-            }
+            ' ' | '\t' => words.extend(word.take()),
             '\'' => {
                 let w = word.get_or_insert_with(String::new);
                 loop {

@@ -173,7 +173,7 @@ pub fn interpolate(text: &str, lookup: &impl Fn(&str) -> Option<String>) -> Resu
         }
         let Some(r) = rest.strip_prefix('(') else {
             return Err(format!(
-                "`%` not followed by `%` or `(` in `{}`",
+                "a `%` without `%` or `(`: `{}`",
                 text.escape_debug()
             ));
         };
@@ -193,8 +193,7 @@ pub fn interpolate(text: &str, lookup: &impl Fn(&str) -> Option<String>) -> Resu
     Ok(out)
 }
 
-/// The inverse of [`command`] after [`interpolate`]: Python's `shlex.split` (POSIX mode,
-/// no comments). Blanks are space, tab, CR, LF only.
+/// The inverse of [`command`] after [`interpolate`]: `shlex.split` (POSIX, no comments).
 ///
 /// # Errors
 /// An unclosed quote or a `\` at the end (shlex's "No closing quotation" / "No escaped
@@ -245,8 +244,7 @@ pub fn shlex_split(text: &str) -> Result<Vec<String>, String> {
     Ok(words)
 }
 
-/// Tokens of Python's non-POSIX `shlex.shlex` with supervisor's extra word characters:
-/// words, quoted strings (quotes kept), and single other characters.
+/// Tokens of supervisor's non-POSIX `shlex.shlex`: words, quoted strings, other characters.
 fn env_tokens(text: &str) -> Result<Vec<String>, String> {
     let word = |c: char| c.is_ascii_alphanumeric() || "_/.+-():".contains(c);
     let mut out = Vec::new();
@@ -286,21 +284,16 @@ fn env_tokens(text: &str) -> Result<Vec<String>, String> {
 /// What supervisor would reject ("Unexpected end of key/value pairs").
 pub fn parse_environment(text: &str) -> Result<Vec<(String, String)>, String> {
     let tokens = env_tokens(text)?;
+    if !tokens
+        .chunks(4)
+        .all(|kv| matches!(kv, [_, eq, _, ..] if eq == "="))
+    {
+        let what = "unexpected end of key/value pairs in";
+        return Err(format!("{what} `{}`", text.escape_debug()));
+    }
     let mut out: Vec<(String, String)> = Vec::new();
     for kv in tokens.chunks(4) {
-        let [k, eq, v, ..] = kv else {
-            return Err(format!(
-                "unexpected end of key/value pairs in `{}`",
-                text.escape_debug()
-            ));
-        };
-        if eq != "=" {
-            return Err(format!(
-                "unexpected end of key/value pairs in `{}`",
-                text.escape_debug()
-            ));
-        }
-        let v = v.trim_matches(['\'', '"']).to_owned();
+        let (k, v) = (&kv[0], kv[2].trim_matches(['\'', '"']).to_owned());
         out.retain(|(key, _)| key != k);
         out.push((k.clone(), v));
     }

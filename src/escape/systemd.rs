@@ -274,8 +274,7 @@ pub fn undollar(word: &str) -> Result<String, String> {
     Ok(out)
 }
 
-/// One Exec line read back: its prefixes and argv (specifiers already expanded by the
-/// caller; `$$` undone).
+/// One Exec line read back (specifiers already expanded by the caller; `$$` undone).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExecLine {
     /// The `-` prefix: a failure is ignored.

@@ -85,12 +85,11 @@ fn argv(
         } else {
             None
         };
-        match found {
-            Some(p) => {
-                report.note(place, format!("`{}` resolved to {}", words[0], p.display()));
-                words[0] = p.display().to_string();
-            }
-            None => {
+        if let Some(p) = found {
+            report.note(place, format!("`{}` resolved to {}", words[0], p.display()));
+            words[0] = p.display().to_string();
+        } else {
+            {
                 let why = if opts.resolve {
                     "was not found in PATH"
                 } else {

@@ -182,7 +182,7 @@ proptest! {
     fn hostile_values_survive_systemd_both_ways(c in cases::case(), desc in cases::value()) {
         let text = format!(
             "name = \"h\"\ndescription = {}\n{}",
-            toml::Value::String(desc).to_string(),
+            toml::Value::String(desc),
             service_table(&c.args, &c.env, &c.pre)
         );
         let Ok(m) = Model::from_toml("case", &text) else { return Ok(()) };

@@ -102,23 +102,26 @@ pub(super) fn pre(
 
 /// `ExecStartPost=`: openim-init's wait for the service's own health check.
 pub(super) fn post(unit: &Unit, d: &Directive, e: &mut Entry, report: &mut Report) -> bool {
-    let Some(l) = exec(unit, d, report) else {
+    let Some(line) = exec(unit, d, report) else {
         return true;
     };
-    let Some(g) = gate_of(&l).filter(|g| g.kind.is_empty() && g.name == e.name) else {
+    let Some(gate) = gate_of(&line).filter(|g| g.kind.is_empty() && g.name == e.name) else {
         return false;
     };
-    let mut t = check_table(&g.check);
-    let w = g.budget.millis();
+    let mut table = check_table(&gate.check);
+    let window = gate.budget.millis();
     // the unit only holds the window (interval × retries + timeout); 33s is the default
-    if w != 33_000 {
-        let timeout = if w > 3000 { 3000 } else { w / 2 };
-        t.insert("interval".into(), Duration(w - timeout).to_string().into());
-        t.insert("timeout".into(), Duration(timeout).to_string().into());
-        t.insert("retries".into(), 1.into());
-        e.comment("health", format!("the unit only says the check must pass within {}: choose interval, timeout and retries", g.budget));
+    if window != 33_000 {
+        let timeout = if window > 3000 { 3000 } else { window / 2 };
+        table.insert(
+            "interval".into(),
+            Duration(window - timeout).to_string().into(),
+        );
+        table.insert("timeout".into(), Duration(timeout).to_string().into());
+        table.insert("retries".into(), 1.into());
+        e.comment("health", format!("the unit only says the check must pass within {}: choose interval, timeout and retries", gate.budget));
     }
-    e.set("health", toml::Value::Table(t));
+    e.set("health", toml::Value::Table(table));
     true
 }
 
@@ -189,6 +192,32 @@ pub(super) fn output(
     true
 }
 
+/// The keys of a service table in the README's order.
+const ORDER: &[&str] = &[
+    "description",
+    "command",
+    "instances",
+    "environment",
+    "environment_file",
+    "user",
+    "group",
+    "working_dir",
+    "restart",
+    "restart_delay",
+    "start_limit",
+    "stop_signal",
+    "stop_timeout",
+    "success_exit_codes",
+    "limits",
+    "logs",
+    "requires",
+    "wants",
+    "after",
+    "before",
+    "health",
+    "pre_start",
+];
+
 /// The last touches: `after` without what requires/wants already order, start limits
 /// with systemd's defaults filled in, stderr with stdout, keys in the README's order.
 pub(super) fn fixups(unit: &Unit, e: &mut Entry, after: Vec<String>, report: &mut Report) {
@@ -212,11 +241,11 @@ pub(super) fn fixups(unit: &Unit, e: &mut Entry, after: Vec<String>, report: &mu
             e.push_unique("after", s);
         }
     }
-    if let Some(toml::Value::Table(t)) = e.table.get_mut("start_limit") {
-        if t.contains_key("interval") || t.contains_key("burst") {
-            t.entry("interval").or_insert_with(|| "10s".into());
-            t.entry("burst").or_insert_with(|| 5.into());
-        }
+    if let Some(toml::Value::Table(t)) = e.table.get_mut("start_limit")
+        && (t.contains_key("interval") || t.contains_key("burst"))
+    {
+        t.entry("interval").or_insert_with(|| "10s".into());
+        t.entry("burst").or_insert_with(|| 5.into());
     }
     if let Some(toml::Value::Table(t)) = e.table.get_mut("logs") {
         if t.get("stderr") == t.get("stdout") {
@@ -238,30 +267,6 @@ pub(super) fn fixups(unit: &Unit, e: &mut Entry, after: Vec<String>, report: &mu
         e.comment("command", "TODO: no usable ExecStart= was found");
         e.set("command", strings(&["/bin/false"]));
     }
-    const ORDER: &[&str] = &[
-        "description",
-        "command",
-        "instances",
-        "environment",
-        "environment_file",
-        "user",
-        "group",
-        "working_dir",
-        "restart",
-        "restart_delay",
-        "start_limit",
-        "stop_signal",
-        "stop_timeout",
-        "success_exit_codes",
-        "limits",
-        "logs",
-        "requires",
-        "wants",
-        "after",
-        "before",
-        "health",
-        "pre_start",
-    ];
     let mut sorted = toml::Table::new();
     for k in ORDER {
         if let Some(v) = e.table.remove(*k) {
