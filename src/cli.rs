@@ -70,6 +70,9 @@ pub enum Command {
     Logs(LogsArgs),
     /// Draw the stack: services, instances, groups, externals, dependencies, start layers.
     Graph(GraphArgs),
+    /// Read a Procfile, a supervisord ini or systemd units into a manifest (stdout or
+    /// --out); what is not carried over is listed on stderr.
+    Import(ImportArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions {
         /// The shell.
@@ -314,4 +317,39 @@ pub enum TemplatesCommand {
     },
     /// List the template names.
     List,
+}
+
+/// `import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// What the files are.
+    #[arg(value_enum)]
+    pub format: ImportFormat,
+    /// The files: a Procfile; a supervisord ini (its `[include]` files are read too); unit
+    /// files (`.service`, `.target`).
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// The stack name (default: guessed from the files).
+    #[arg(long, value_name = "STACK")]
+    pub name: Option<String>,
+    /// Write the manifest to FILE instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Resolve bare program names (Procfile) to absolute paths through PATH.
+    #[arg(long)]
+    pub resolve: bool,
+    /// Fail (exit 3) when anything was not carried over.
+    #[arg(long)]
+    pub strict: bool,
+}
+
+/// The formats of `import`.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum ImportFormat {
+    /// A foreman/honcho Procfile (and `.env` beside it).
+    Procfile,
+    /// A supervisord ini.
+    Supervisord,
+    /// systemd unit files.
+    Systemd,
 }

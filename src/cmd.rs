@@ -6,6 +6,7 @@ mod control;
 pub mod detect;
 mod generate;
 pub mod graph;
+mod import;
 mod install;
 mod logs;
 pub mod stack;
@@ -57,6 +58,7 @@ fn dispatch(cli: Cli) -> Result<()> {
         Command::Stop(args) => control::run(&args, Verb::Stop),
         Command::Restart(args) => control::run(&args, Verb::Restart),
         Command::Logs(args) => logs::run(&args),
+        Command::Import(args) => import::run(&args),
         Command::Manifest(ManifestCommand::Show) => Ok(stdout::write_str(BUILTIN_OPENIM)?),
         Command::Manifest(ManifestCommand::Schema) => {
             Ok(stdout::line(crate::manifest::json_schema())?)

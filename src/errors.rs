@@ -35,6 +35,9 @@ pub enum Error {
     Refused(Refusal),
     /// `--strict` refused the output because of these warnings.
     Strict(Vec<Warning>),
+    /// `import --strict`: this many keys or directives were not carried over (already
+    /// listed on stderr).
+    ImportStrict(usize),
     /// The verifier reported this many findings (already printed).
     Verify(usize),
     /// Writing to stdout failed (a closed pipe ends quietly with 141).
@@ -91,7 +94,7 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Self::Manifest(_) | Self::Usage(_) | Self::Refused(_) => EXIT_INVALID,
-            Self::Strict(_) => EXIT_STRICT,
+            Self::Strict(_) | Self::ImportStrict(_) => EXIT_STRICT,
             Self::Verify(_) => EXIT_VERIFY,
             Self::NotWell => EXIT_NOT_WELL,
             Self::Stdout(e) if e.is_quiet() => crate::stdout::EXIT_BROKEN_PIPE,
@@ -123,6 +126,10 @@ impl fmt::Display for Error {
                 }
                 Ok(())
             }
+            Self::ImportStrict(n) => write!(
+                f,
+                "--strict: {n} key(s) or directive(s) were not carried over (listed above); nothing was written"
+            ),
             Self::Verify(n) => write!(f, "verification failed: {n} finding(s)"),
             Self::NotWell => write!(f, "not every process is running and healthy"),
             Self::Stdout(e) => write!(f, "{e}"),

@@ -11,6 +11,7 @@ pub mod errors;
 pub mod escape;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
+pub mod import;
 pub mod lifecycle;
 pub mod limits;
 pub mod manifest;

@@ -18,6 +18,7 @@ mod e2e_verify;
 mod env_file;
 mod errors;
 mod harness;
+mod import;
 mod launchd;
 mod lifecycle;
 mod openrc;

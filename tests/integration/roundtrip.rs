@@ -12,7 +12,7 @@
 //! `OPENIM_ROUNDTRIP_CASES` (default 1000) sets the cases per backend and
 //! `OPENIM_ROUNDTRIP_SEED` replays a run (every run prints its seed).
 
-mod cases;
+pub mod cases;
 mod compose;
 mod driver;
 mod launchd;
