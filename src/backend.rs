@@ -6,6 +6,7 @@ pub mod capability;
 pub mod compose;
 pub mod data;
 pub mod kit;
+pub mod kubernetes;
 pub mod launchd;
 pub mod openrc;
 pub mod shared;
@@ -39,6 +40,8 @@ pub enum BackendKind {
     Launchd,
     /// docker compose file.
     Compose,
+    /// Kubernetes manifests (a kustomization).
+    Kubernetes,
 }
 
 impl BackendKind {
@@ -49,6 +52,7 @@ impl BackendKind {
         Self::Supervisord,
         Self::Launchd,
         Self::Compose,
+        Self::Kubernetes,
     ];
 
     /// The implementation.
@@ -60,6 +64,7 @@ impl BackendKind {
             Self::Supervisord => &supervisord::Supervisord,
             Self::Launchd => &launchd::Launchd,
             Self::Compose => &compose::Compose,
+            Self::Kubernetes => &kubernetes::Kubernetes,
         }
     }
 

@@ -253,6 +253,10 @@ pub struct RenderArgs {
     /// launchd: label prefix (default: io.<stack name>).
     #[arg(long, value_name = "PREFIX")]
     pub label_prefix: Option<String>,
+    /// kubernetes: the image of the init containers that wait for dependencies (it needs
+    /// sh, nc, wget and timeout; default busybox:1.36).
+    #[arg(long, value_name = "IMAGE")]
+    pub init_image: Option<String>,
     /// Treat every capability warning (a feature the backend loses or emulates) as an error.
     #[arg(long)]
     pub strict: bool,

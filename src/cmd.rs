@@ -18,7 +18,7 @@ use std::path::Path;
 use clap::CommandFactory as _;
 
 use crate::backend::{
-    self, Artifact, BackendKind, Flags, RenderContext, Rendered, launchd, supervisord,
+    self, Artifact, BackendKind, Flags, RenderContext, Rendered, kubernetes, launchd, supervisord,
 };
 use crate::cli::{Cli, Command, ManifestArg, ManifestCommand, RenderArgs, TemplatesCommand};
 use crate::errors::{Error, Result};
@@ -127,6 +127,9 @@ fn flags(args: &RenderArgs) -> Flags {
     }
     if let Some(p) = &args.label_prefix {
         flags.0.insert(launchd::LABEL_PREFIX, p.clone());
+    }
+    if let Some(i) = &args.init_image {
+        flags.0.insert(kubernetes::INIT_IMAGE, i.clone());
     }
     flags
 }

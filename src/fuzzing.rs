@@ -177,6 +177,8 @@ fn check_render(model: &Model) -> usize {
                     // a switch, or a value every option accepts
                     let v = if *f == crate::backend::launchd::LABEL_PREFIX {
                         "io.fuzz"
+                    } else if *f == crate::backend::kubernetes::INIT_IMAGE {
+                        "busybox:1.37"
                     } else {
                         ""
                     };
