@@ -17,6 +17,7 @@ mod e2e_verify;
 mod env_file;
 mod errors;
 mod harness;
+mod kubernetes;
 mod launchd;
 mod lifecycle;
 mod openrc;

@@ -76,7 +76,19 @@ pub fn init_containers(
                     out.extend(service_wait(p, &label, ext.wait_timeout, kind, init_image));
                     continue;
                 }
-                if let Check::Tcp { host, .. } = &ext.check
+                let host = match &ext.check {
+                    Check::Tcp { host, .. } => Some(host.as_str()),
+                    Check::Http { url } => url
+                        .split_once("://")
+                        .map(|(_, r)| r.split(['/', '?']).next().unwrap_or(r))
+                        .map(|a| {
+                            a.rsplit_once(':')
+                                .map_or(a, |(h, _)| h)
+                                .trim_matches(['[', ']'])
+                        }),
+                    Check::Exec { .. } => None,
+                };
+                if let Some(host) = host
                     && is_loopback(host)
                 {
                     found.push(Warning {
