@@ -139,78 +139,12 @@ impl Backend for Kubernetes {
     fn render(&self, model: &Model, ctx: &RenderContext<'_>) -> Result<Rendered> {
         let init_image = init_image(ctx.flags.value(INIT_IMAGE))?;
         let plan = Plan::new(model)?;
-        let mut out = Rendered::default();
-        let mut found: Vec<Warning> = Vec::new();
-        let mut files: Vec<(String, String)> = Vec::new();
-        let mut claims: IndexMap<String, String> = IndexMap::new();
-        for (e, ext) in model.externals.iter().enumerate() {
-            let (Some(p), Some(c)) = (&plan.externals[e], &ext.container) else {
-                continue;
-            };
-            let owner = Owner {
-                stack: &model.name,
-                service: &ext.name,
-                replicas: 1,
-            };
-            let pod = Pod {
-                init: Vec::new(),
-                main: container::external(ext, c, p),
-                volumes: &c.volumes,
-                grace: None,
-            };
-            add_claims(&mut claims, &format!("external.{}", ext.name), &c.volumes)?;
-            files.push(file(
-                &p.name,
-                &workload::workload(&owner, p, pod),
-                workload::service(&owner, p),
-            )?);
-            out.units
-                .push(Unit::grouping(p.name.clone(), &ext.name, UnitKind::Process));
-        }
-        for (s, svc) in model.services.iter().enumerate() {
-            add_claims(
-                &mut claims,
-                &format!("services.{}", svc.name),
-                &svc.container.volumes,
-            )?;
-            let init = wait::init_containers(model, &plan, s, &init_image, &mut found);
-            for p in &plan.services[s] {
-                let replicas = match p.kind {
-                    Kind::StatefulSet => svc.instances.as_ref().map_or(1, Vec::len),
-                    Kind::Deployment => 1,
-                };
-                let owner = Owner {
-                    stack: &model.name,
-                    service: &svc.name,
-                    replicas: u32::try_from(replicas).unwrap_or(u32::MAX),
-                };
-                let pod = Pod {
-                    init: init.clone(),
-                    main: container::service(svc, p, &mut found)?,
-                    volumes: &svc.container.volumes,
-                    grace: Some(svc.stop_timeout.secs_ceil()),
-                };
-                files.push(file(
-                    &p.name,
-                    &workload::workload(&owner, p, pod),
-                    workload::service(&owner, p),
-                )?);
-            }
-            for proc in model.view.processes_of(s) {
-                let unit = match (&plan.services[s][..], &proc.instance) {
-                    ([p], Some(i)) if p.kind == Kind::StatefulSet => format!("{}-{i}", p.name),
-                    ([p], _) => p.name.clone(),
-                    (many, Some(i)) => many
-                        .iter()
-                        .find(|p| p.instance == expand::Instance::Named(i))
-                        .map_or_else(|| i.clone(), |p| p.name.clone()),
-                    (_, None) => svc.name.clone(),
-                };
-                out.units.push(Unit::process(model, proc, unit));
-            }
-        }
-        if !claims.is_empty() {
-            let docs: Vec<Claim> = claims.keys().map(|n| claim(&model.name, n)).collect();
+        let mut acc = Acc::default();
+        externals(model, &plan, &mut acc)?;
+        services(model, &plan, &init_image, &mut acc)?;
+        let mut files = acc.files;
+        if !acc.claims.is_empty() {
+            let docs: Vec<Claim> = acc.claims.keys().map(|n| claim(&model.name, n)).collect();
             files.push((VOLUMES.to_owned(), documents(&docs)?));
         }
         let kustomization = Kustomization {
@@ -219,6 +153,11 @@ impl Backend for Kubernetes {
             resources: files.iter().map(|(n, _)| n.clone()).collect(),
         };
         files.push((KUSTOMIZATION.to_owned(), documents(&[kustomization])?));
+        let mut out = Rendered {
+            units: acc.units,
+            notes: notes(model, !acc.claims.is_empty()),
+            ..Rendered::default()
+        };
         for (path, text) in files {
             out.artifacts.push(Artifact::file(
                 path,
@@ -227,7 +166,7 @@ impl Backend for Kubernetes {
             ));
         }
         // one warning per finding, naming every service it applies to
-        for w in found {
+        for w in acc.found {
             match out
                 .warnings
                 .iter_mut()
@@ -243,12 +182,105 @@ impl Backend for Kubernetes {
                 None => out.warnings.push(w),
             }
         }
-        out.notes = notes(model, !claims.is_empty());
         Ok(out)
     }
 
     fn verify(&self, dir: &Path, rendered: &Rendered) -> Result<Report> {
         Ok(verify::check(dir, rendered)?)
+    }
+}
+
+/// What rendering collects: files (name, YAML), claims (name → volume), units, findings.
+#[derive(Default)]
+struct Acc {
+    files: Vec<(String, String)>,
+    claims: IndexMap<String, String>,
+    units: Vec<Unit>,
+    found: Vec<Warning>,
+}
+
+/// A Deployment and Service per external that has a container.
+fn externals(model: &Model, plan: &Plan<'_>, acc: &mut Acc) -> Result<()> {
+    for (e, ext) in model.externals.iter().enumerate() {
+        let (Some(p), Some(c)) = (&plan.externals[e], &ext.container) else {
+            continue;
+        };
+        let owner = Owner {
+            stack: &model.name,
+            service: &ext.name,
+            replicas: 1,
+        };
+        let pod = Pod {
+            init: Vec::new(),
+            main: container::external(ext, c, p),
+            volumes: &c.volumes,
+            grace: None,
+        };
+        add_claims(
+            &mut acc.claims,
+            &format!("external.{}", ext.name),
+            &c.volumes,
+        )?;
+        acc.files.push(file(
+            &p.name,
+            &workload::workload(&owner, p, pod),
+            workload::service(&owner, p),
+        )?);
+        acc.units
+            .push(Unit::grouping(p.name.clone(), &ext.name, UnitKind::Process));
+    }
+    Ok(())
+}
+
+/// The workloads (and Services) of every service, and a unit per process.
+fn services(model: &Model, plan: &Plan<'_>, init_image: &str, acc: &mut Acc) -> Result<()> {
+    for (s, svc) in model.services.iter().enumerate() {
+        let field = format!("services.{}", svc.name);
+        add_claims(&mut acc.claims, &field, &svc.container.volumes)?;
+        let init = wait::init_containers(model, plan, s, init_image, &mut acc.found);
+        for p in &plan.services[s] {
+            let replicas = match p.kind {
+                Kind::StatefulSet => svc.instances.as_ref().map_or(1, Vec::len),
+                Kind::Deployment => 1,
+            };
+            let owner = Owner {
+                stack: &model.name,
+                service: &svc.name,
+                replicas: u32::try_from(replicas).unwrap_or(u32::MAX),
+            };
+            let pod = Pod {
+                init: init.clone(),
+                main: container::service(svc, p, &mut acc.found)?,
+                volumes: &svc.container.volumes,
+                grace: Some(svc.stop_timeout.secs_ceil()),
+            };
+            acc.files.push(file(
+                &p.name,
+                &workload::workload(&owner, p, pod),
+                workload::service(&owner, p),
+            )?);
+        }
+        for proc in model.view.processes_of(s) {
+            acc.units.push(Unit::process(
+                model,
+                proc,
+                unit_name(&plan.services[s], proc),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A process's runtime name: its Deployment, or a `StatefulSet`'s pod `NAME-INDEX`.
+fn unit_name(planned: &[plan::Planned<'_>], proc: &crate::model::Process) -> String {
+    match (planned, &proc.instance) {
+        ([p], Some(i)) if p.kind == Kind::StatefulSet => format!("{}-{i}", p.name),
+        ([p], _) => p.name.clone(),
+        (many, Some(i)) => many
+            .iter()
+            .find(|p| p.instance == expand::Instance::Named(i))
+            .map_or_else(|| i.clone(), |p| p.name.clone()),
+        (_, None) => String::new(),
     }
 }
 

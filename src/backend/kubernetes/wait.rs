@@ -70,28 +70,48 @@ pub fn init_containers(
                 }
             }
             Target::External(e) => {
-                let ext = &model.externals[e];
-                let label = format!("external {}", ext.name);
-                if let Some(p) = &plan.externals[e] {
-                    out.extend(service_wait(p, &label, ext.wait_timeout, kind, init_image));
-                    continue;
-                }
-                let host = match &ext.check {
-                    Check::Tcp { host, .. } => Some(host.as_str()),
-                    Check::Http { url } => url
-                        .split_once("://")
-                        .map(|(_, r)| r.split(['/', '?']).next().unwrap_or(r))
-                        .map(|a| {
-                            a.rsplit_once(':')
-                                .map_or(a, |(h, _)| h)
-                                .trim_matches(['[', ']'])
-                        }),
-                    Check::Exec { .. } => None,
-                };
-                if let Some(host) = host
-                    && is_loopback(host)
-                {
-                    found.push(Warning {
+                out.push(external_wait(model, plan, s, e, kind, init_image, found));
+            }
+        }
+    }
+    out
+}
+
+/// The wait on external `e` of service `s`: its Service when the stack runs it, else its
+/// check where it is (a loopback address is reported: in a pod it is the pod).
+fn external_wait(
+    model: &Model,
+    plan: &Plan<'_>,
+    s: usize,
+    e: usize,
+    kind: DepKind,
+    init_image: &str,
+    found: &mut Vec<Warning>,
+) -> Container {
+    let svc = &model.services[s];
+    let ext = &model.externals[e];
+    let label = format!("external {}", ext.name);
+    if let Some(p) = &plan.externals[e]
+        && let Some(c) = service_wait(p, &label, ext.wait_timeout, kind, init_image)
+    {
+        return c;
+    }
+    let host = match &ext.check {
+        Check::Tcp { host, .. } => Some(host.as_str()),
+        Check::Http { url } => url
+            .split_once("://")
+            .map(|(_, r)| r.split(['/', '?']).next().unwrap_or(r))
+            .map(|a| {
+                a.rsplit_once(':')
+                    .map_or(a, |(h, _)| h)
+                    .trim_matches(['[', ']'])
+            }),
+        Check::Exec { .. } => None,
+    };
+    if let Some(host) = host
+        && is_loopback(host)
+    {
+        found.push(Warning {
                         backend: super::NAME,
                         feature: Feature::ExternalGate,
                         services: vec![svc.name.clone()],
@@ -100,32 +120,28 @@ pub fn init_containers(
                             ext.name
                         ),
                     });
-                }
-                let exec = matches!(ext.check, Check::Exec { .. });
-                let (image, shell) = if exec {
-                    (
-                        svc.container.image.as_deref().unwrap_or(init_image),
-                        svc.container.shell.as_str(),
-                    )
-                } else {
-                    (init_image, "/bin/sh")
-                };
-                out.push(container(
-                    &ext.name,
-                    image,
-                    shell,
-                    &Wait {
-                        label,
-                        check: &ext.check,
-                        budget: ext.wait_timeout,
-                        kind,
-                        external: true,
-                    },
-                ));
-            }
-        }
     }
-    out
+    let exec = matches!(ext.check, Check::Exec { .. });
+    let (image, shell) = if exec {
+        (
+            svc.container.image.as_deref().unwrap_or(init_image),
+            svc.container.shell.as_str(),
+        )
+    } else {
+        (init_image, "/bin/sh")
+    };
+    container(
+        &ext.name,
+        image,
+        shell,
+        &Wait {
+            label,
+            check: &ext.check,
+            budget: ext.wait_timeout,
+            kind,
+            external: true,
+        },
+    )
 }
 
 /// The wait on workload `p`'s Service, or `None` when it has no port.
