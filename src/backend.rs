@@ -6,6 +6,7 @@ pub mod capability;
 pub mod compose;
 pub mod data;
 pub mod kit;
+pub mod kubernetes;
 pub mod launchd;
 pub mod openrc;
 pub mod runit;
@@ -45,6 +46,8 @@ pub enum BackendKind {
     S6,
     /// docker compose file.
     Compose,
+    /// Kubernetes manifests (a kustomization).
+    Kubernetes,
 }
 
 impl BackendKind {
@@ -57,6 +60,7 @@ impl BackendKind {
         Self::Runit,
         Self::S6,
         Self::Compose,
+        Self::Kubernetes,
     ];
 
     /// The implementation.
@@ -70,6 +74,7 @@ impl BackendKind {
             Self::Runit => &runit::Runit,
             Self::S6 => &s6::S6,
             Self::Compose => &compose::Compose,
+            Self::Kubernetes => &kubernetes::Kubernetes,
         }
     }
 

@@ -260,6 +260,10 @@ pub struct RenderArgs {
     /// (`/etc/s6-overlay/s6-rc.d`) instead of plain s6 service directories.
     #[arg(long, value_name = "LAYOUT")]
     pub layout: Option<String>,
+    /// kubernetes: the image of the init containers that wait for dependencies (it needs
+    /// sh, nc, wget and timeout; default busybox:1.36).
+    #[arg(long, value_name = "IMAGE")]
+    pub init_image: Option<String>,
     /// Treat every capability warning (a feature the backend loses or emulates) as an error.
     #[arg(long)]
     pub strict: bool,

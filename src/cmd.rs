@@ -19,7 +19,7 @@ use std::path::Path;
 use clap::CommandFactory as _;
 
 use crate::backend::{
-    self, Artifact, BackendKind, Flags, RenderContext, Rendered, launchd, supervisord,
+    self, Artifact, BackendKind, Flags, RenderContext, Rendered, kubernetes, launchd, supervisord,
 };
 use crate::cli::{Cli, Command, ManifestArg, ManifestCommand, RenderArgs, TemplatesCommand};
 use crate::errors::{Error, Result};
@@ -132,6 +132,9 @@ fn flags(args: &RenderArgs) -> Flags {
     }
     if let Some(l) = &args.layout {
         flags.0.insert(backend::s6::LAYOUT, l.clone());
+    }
+    if let Some(i) = &args.init_image {
+        flags.0.insert(kubernetes::INIT_IMAGE, i.clone());
     }
     flags
 }

@@ -179,6 +179,8 @@ fn check_render(model: &Model) -> usize {
                         "io.fuzz"
                     } else if *f == crate::backend::s6::LAYOUT {
                         crate::backend::s6::OVERLAY
+                    } else if *f == crate::backend::kubernetes::INIT_IMAGE {
+                        "busybox:1.37"
                     } else {
                         ""
                     };

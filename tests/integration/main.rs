@@ -19,6 +19,7 @@ mod env_file;
 mod errors;
 mod harness;
 mod import;
+mod kubernetes;
 mod launchd;
 mod lifecycle;
 mod openrc;

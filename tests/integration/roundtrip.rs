@@ -15,6 +15,7 @@
 pub mod cases;
 mod compose;
 mod driver;
+mod kubernetes;
 mod launchd;
 mod openrc;
 mod refuse;

@@ -1,0 +1,394 @@
+//! Kubernetes: a directory of manifests and a `kustomization.yaml` (`kubectl apply -k DIR`).
+//! Per service a Deployment, a `StatefulSet` for instances `0..N-1` (`{instance}` from the
+//! pod-index label, Kubernetes 1.28+), or a Deployment per named instance; per external with
+//! a container image a Deployment; each with a Service for its ports. Dependencies become
+//! init containers that wait for the dependency's Service (or the external's address);
+//! health becomes startup, readiness and liveness probes. The objects are typed serde
+//! structs of our own ([`objects`], [`pod`]) written by [`crate::escape::yaml`]; every
+//! string Kubernetes expands (`command`, `args`, env values, exec probes) is `$(`-escaped
+//! ([`expand`]).
+
+pub mod container;
+pub mod expand;
+pub mod names;
+pub mod objects;
+pub mod plan;
+pub mod pod;
+pub mod probe;
+pub mod semantic;
+pub mod verify;
+pub mod wait;
+pub mod workload;
+
+use std::path::Path;
+use std::sync::LazyLock;
+
+use anyhow::Context as _;
+use indexmap::IndexMap;
+use serde::Serialize;
+
+use super::capability::{Feature, Support, Warning};
+use super::data::BackendData;
+use super::kit::{Artifact, Backend, HEADER, RenderContext, Rendered, Report, Unit, UnitKind};
+use crate::errors::{Refusal, Result};
+use crate::model::Model;
+use objects::{Claim, ClaimResources, ClaimSpec, Kustomization, Meta, V1};
+use plan::{Kind, Plan};
+use workload::{Owner, Pod};
+
+/// The Kubernetes backend.
+pub struct Kubernetes;
+
+static DATA: LazyLock<BackendData> =
+    LazyLock::new(|| BackendData::parse(include_str!("../../backends/kubernetes.toml")));
+
+/// The command-line name.
+pub const NAME: &str = "kubernetes";
+
+/// `--init-image`: the image of the init containers that wait for dependencies.
+pub const INIT_IMAGE: &str = "init-image";
+
+/// The default init image: busybox has `sh`, `nc`, `wget` and `timeout`.
+pub const DEFAULT_INIT_IMAGE: &str = "busybox:1.36";
+
+/// The kustomization file.
+pub const KUSTOMIZATION: &str = "kustomization.yaml";
+
+/// The file of the claims for named volumes.
+pub const VOLUMES: &str = "volumes.yaml";
+
+/// The size each named volume's claim asks for.
+pub const CLAIM_SIZE: &str = "1Gi";
+
+impl Backend for Kubernetes {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn summary(&self) -> &'static str {
+        "Kubernetes: a kustomization of Deployments/StatefulSets and Services, probes, init containers for dependencies"
+    }
+
+    fn flags(&self) -> &'static [&'static str] {
+        &[INIT_IMAGE]
+    }
+
+    fn support(&self, feature: Feature) -> Support {
+        match feature {
+            Feature::StopTimeout
+            | Feature::User
+            | Feature::Group
+            | Feature::WorkingDir
+            | Feature::Environment
+            | Feature::MemoryMax
+            | Feature::CpuQuota
+            | Feature::Health
+            | Feature::Instances => Support::Native,
+            Feature::Restart => Support::Unsupported(
+                "Deployments and StatefulSets only take restartPolicy: Always: the container is restarted after every exit",
+            ),
+            Feature::RestartDelay => Support::Unsupported(
+                "the kubelet restarts after its own back-off (10s, doubling up to 5min)",
+            ),
+            Feature::StartLimit => Support::Unsupported(
+                "the kubelet keeps restarting, with back-off (CrashLoopBackOff)",
+            ),
+            Feature::StopSignal => Support::Unsupported(
+                "the kubelet sends the image's STOPSIGNAL (SIGTERM by default); a stop signal per container needs the alpha ContainerStopSignals feature (1.33)",
+            ),
+            Feature::SuccessExitCodes => {
+                Support::Unsupported("every exit restarts the container, listed codes included")
+            }
+            Feature::EnvironmentFile => Support::Emulated(
+                "the sh wrapper reads the file inside the container: mount it there (from a ConfigMap or Secret); the image needs /bin/sh",
+            ),
+            Feature::ProcessLimits => Support::Unsupported(
+                "Kubernetes has no per-container ulimits: the container runtime's defaults apply (set them in its configuration)",
+            ),
+            Feature::LogFiles => Support::Unsupported(
+                "output goes to the container log (`kubectl logs`); mount a volume and have the process write files to keep them",
+            ),
+            Feature::Requires => Support::Emulated(
+                "an init container (--init-image) polls the dependency's Service until it answers, failing after the dependency's readiness budget (the kubelet then retries it with back-off, so the pod keeps waiting)",
+            ),
+            Feature::Wants => Support::Emulated(
+                "an init container polls the dependency's Service up to its readiness budget, then the pod starts anyway",
+            ),
+            Feature::Ordering => Support::Emulated(
+                "an init container polls the earlier service's Service up to its readiness budget, then the pod starts anyway",
+            ),
+            Feature::ExternalGate => Support::Emulated(
+                "an external with container.image runs as its own Deployment and Service, and an init container waits for that Service; without one the init container polls its check (tcp/http from --init-image, exec from the service's image)",
+            ),
+            Feature::PreStart => Support::Emulated(
+                "the sh wrapper runs each command inside the container before exec (the image needs /bin/sh)",
+            ),
+            Feature::NamedInstances => Support::Emulated(
+                "one Deployment NAME-INSTANCE per instance, {instance} substituted at generation time",
+            ),
+            Feature::Groups => Support::Unsupported(
+                "no groups: the kustomization is the stack; select a group's workloads by name",
+            ),
+        }
+    }
+
+    fn data(&self) -> &'static BackendData {
+        &DATA
+    }
+
+    fn render(&self, model: &Model, ctx: &RenderContext<'_>) -> Result<Rendered> {
+        let init_image = init_image(ctx.flags.value(INIT_IMAGE))?;
+        let plan = Plan::new(model)?;
+        let mut acc = Acc::default();
+        externals(model, &plan, &mut acc)?;
+        services(model, &plan, &init_image, &mut acc)?;
+        let mut files = acc.files;
+        if !acc.claims.is_empty() {
+            let docs: Vec<Claim> = acc.claims.keys().map(|n| claim(&model.name, n)).collect();
+            files.push((VOLUMES.to_owned(), documents(&docs)?));
+        }
+        let kustomization = Kustomization {
+            api_version: "kustomize.config.k8s.io/v1beta1",
+            kind: "Kustomization",
+            resources: files.iter().map(|(n, _)| n.clone()).collect(),
+        };
+        files.push((KUSTOMIZATION.to_owned(), documents(&[kustomization])?));
+        let mut out = Rendered {
+            units: acc.units,
+            notes: notes(model, !acc.claims.is_empty()),
+            ..Rendered::default()
+        };
+        for (path, text) in files {
+            out.artifacts.push(Artifact::file(
+                path,
+                DATA.file_mode,
+                format!("# {HEADER}\n{text}"),
+            ));
+        }
+        // one warning per finding, naming every service it applies to
+        for w in acc.found {
+            match out
+                .warnings
+                .iter_mut()
+                .find(|o| o.feature == w.feature && o.message == w.message)
+            {
+                Some(o) => {
+                    for s in w.services {
+                        if !o.services.contains(&s) {
+                            o.services.push(s);
+                        }
+                    }
+                }
+                None => out.warnings.push(w),
+            }
+        }
+        Ok(out)
+    }
+
+    fn verify(&self, dir: &Path, rendered: &Rendered) -> Result<Report> {
+        Ok(verify::check(dir, rendered)?)
+    }
+}
+
+/// What rendering collects: files (name, YAML), claims (name → volume), units, findings.
+#[derive(Default)]
+struct Acc {
+    files: Vec<(String, String)>,
+    claims: IndexMap<String, String>,
+    units: Vec<Unit>,
+    found: Vec<Warning>,
+}
+
+/// A Deployment and Service per external that has a container.
+fn externals(model: &Model, plan: &Plan<'_>, acc: &mut Acc) -> Result<()> {
+    for (e, ext) in model.externals.iter().enumerate() {
+        let (Some(p), Some(c)) = (&plan.externals[e], &ext.container) else {
+            continue;
+        };
+        let owner = Owner {
+            stack: &model.name,
+            service: &ext.name,
+            replicas: 1,
+        };
+        let pod = Pod {
+            init: Vec::new(),
+            main: container::external(ext, c, p),
+            volumes: &c.volumes,
+            grace: None,
+        };
+        add_claims(
+            &mut acc.claims,
+            &format!("external.{}", ext.name),
+            &c.volumes,
+        )?;
+        acc.files.push(file(
+            &p.name,
+            &workload::workload(&owner, p, pod),
+            workload::service(&owner, p),
+        )?);
+        acc.units
+            .push(Unit::grouping(p.name.clone(), &ext.name, UnitKind::Process));
+    }
+    Ok(())
+}
+
+/// The workloads (and Services) of every service, and a unit per process.
+fn services(model: &Model, plan: &Plan<'_>, init_image: &str, acc: &mut Acc) -> Result<()> {
+    for (s, svc) in model.services.iter().enumerate() {
+        let field = format!("services.{}", svc.name);
+        add_claims(&mut acc.claims, &field, &svc.container.volumes)?;
+        let init = wait::init_containers(model, plan, s, init_image, &mut acc.found);
+        for p in &plan.services[s] {
+            let replicas = match p.kind {
+                Kind::StatefulSet => svc.instances.as_ref().map_or(1, Vec::len),
+                Kind::Deployment => 1,
+            };
+            let owner = Owner {
+                stack: &model.name,
+                service: &svc.name,
+                replicas: u32::try_from(replicas).unwrap_or(u32::MAX),
+            };
+            let pod = Pod {
+                init: init.clone(),
+                main: container::service(svc, p, &mut acc.found)?,
+                volumes: &svc.container.volumes,
+                grace: Some(svc.stop_timeout.secs_ceil()),
+            };
+            acc.files.push(file(
+                &p.name,
+                &workload::workload(&owner, p, pod),
+                workload::service(&owner, p),
+            )?);
+        }
+        for proc in model.view.processes_of(s) {
+            acc.units.push(Unit::process(
+                model,
+                proc,
+                unit_name(&plan.services[s], proc),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A process's runtime name: its Deployment, or a `StatefulSet`'s pod `NAME-INDEX`.
+fn unit_name(planned: &[plan::Planned<'_>], proc: &crate::model::Process) -> String {
+    match (planned, &proc.instance) {
+        ([p], Some(i)) if p.kind == Kind::StatefulSet => format!("{}-{i}", p.name),
+        ([p], _) => p.name.clone(),
+        (many, Some(i)) => many
+            .iter()
+            .find(|p| p.instance == expand::Instance::Named(i))
+            .map_or_else(|| i.clone(), |p| p.name.clone()),
+        (_, None) => String::new(),
+    }
+}
+
+/// The init image: `--init-image`, or [`DEFAULT_INIT_IMAGE`].
+fn init_image(flag: Option<&str>) -> Result<String> {
+    match flag {
+        None => Ok(DEFAULT_INIT_IMAGE.to_owned()),
+        Some(i) if !i.is_empty() && !i.contains(|c: char| c.is_whitespace() || c.is_control()) => {
+            Ok(i.to_owned())
+        }
+        Some(i) => Err(Refusal::new(
+            format!("--{INIT_IMAGE}"),
+            format!("`{}` is not an image reference", i.escape_debug()),
+        )
+        .hint(format!(
+            "e.g. --{INIT_IMAGE} {DEFAULT_INIT_IMAGE} (it needs sh, nc, wget and timeout)"
+        ))
+        .into()),
+    }
+}
+
+/// The named volumes of `volumes` added to `claims` (claim name → volume), refusing two
+/// volumes whose claim names are the same.
+fn add_claims(
+    claims: &mut IndexMap<String, String>,
+    field: &str,
+    volumes: &[crate::model::Volume],
+) -> Result<()> {
+    for v in volumes.iter().filter(|v| !v.is_host_path()) {
+        let name = names::object_name(&format!("{field}.container.volumes"), &v.source)?;
+        match claims.get(&name) {
+            Some(other) if *other != v.source => {
+                return Err(Refusal::new(
+                    format!("{field}.container.volumes"),
+                    format!(
+                        "volumes `{other}` and `{}` would be the same claim `{name}`",
+                        v.source
+                    ),
+                )
+                .hint("rename one of them")
+                .into());
+            }
+            _ => {
+                claims.insert(name, v.source.clone());
+            }
+        }
+    }
+    Ok(())
+}
+
+fn claim(stack: &str, name: &str) -> Claim {
+    let mut labels = IndexMap::new();
+    labels.insert(names::PART_OF.to_owned(), names::stack_label(stack));
+    labels.insert(names::MANAGED_BY.to_owned(), "openim-init".to_owned());
+    let mut requests = IndexMap::new();
+    requests.insert("storage", CLAIM_SIZE.to_owned());
+    Claim {
+        api_version: V1,
+        kind: "PersistentVolumeClaim",
+        metadata: Meta {
+            name: Some(name.to_owned()),
+            labels,
+            annotations: IndexMap::new(),
+        },
+        spec: ClaimSpec {
+            access_modes: vec!["ReadWriteOnce"],
+            resources: ClaimResources { requests },
+        },
+    }
+}
+
+/// The file `NAME.yaml`: the workload, then its Service.
+fn file(
+    name: &str,
+    w: &objects::Workload,
+    s: Option<objects::Service>,
+) -> Result<(String, String)> {
+    let mut text = documents(std::slice::from_ref(w))?;
+    if let Some(s) = s {
+        text.push_str("---\n");
+        text.push_str(&documents(&[s])?);
+    }
+    Ok((format!("{name}.yaml"), text))
+}
+
+/// YAML documents separated by `---`.
+fn documents<T: Serialize>(docs: &[T]) -> Result<String> {
+    let mut parts = Vec::new();
+    for d in docs {
+        parts.push(crate::escape::yaml::to_string(d).context("writing Kubernetes YAML")?);
+    }
+    Ok(parts.join("---\n"))
+}
+
+fn notes(model: &Model, claims: bool) -> Vec<String> {
+    let dir = &DATA.install.system;
+    let mut notes = DATA.notes(&model.name, None);
+    notes.push(format!(
+        "apply the stack: `kubectl apply -k {dir}`, remove it: `kubectl delete -k {dir}` (StatefulSets take {{instance}} from the pod-index label: Kubernetes 1.28 or later)"
+    ));
+    notes.push(
+        "every pod has its own address: health checks are probed on the pod's address (the process must listen on all addresses, not 127.0.0.1), and peers are reached by their Service name (e.g. `redis:16379`), not 127.0.0.1"
+            .to_owned(),
+    );
+    if claims {
+        notes.push(format!(
+            "each named volume is a {CLAIM_SIZE} ReadWriteOnce claim in {VOLUMES}: set its size and storage class there or with a kustomize patch"
+        ));
+    }
+    notes
+}

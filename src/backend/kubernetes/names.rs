@@ -1,0 +1,128 @@
+//! Object names, labels and annotations. Kubernetes names are DNS labels (lowercase letters,
+//! digits and `-`, at most 63, a Service's starting with a letter); the manifest's names may
+//! hold capitals, `_` and `.`, so they are mapped (`Api_v2.x` → `api-v2-x`) and a name that
+//! still does not fit, or two that map to the same, are refused. The manifest's own names
+//! ride along as annotations.
+
+use indexmap::IndexMap;
+
+use crate::errors::Refusal;
+
+/// Label: the workload (selectors match it).
+pub const NAME: &str = "app.kubernetes.io/name";
+/// Label: the service a workload runs (every named instance of it).
+pub const COMPONENT: &str = "app.kubernetes.io/component";
+/// Label: the stack.
+pub const PART_OF: &str = "app.kubernetes.io/part-of";
+/// Label: who wrote the object.
+pub const MANAGED_BY: &str = "app.kubernetes.io/managed-by";
+/// Annotation: the manifest's service or external name.
+pub const ANNOTATION_SERVICE: &str = "openim-init.io/service";
+/// Annotation: the manifest's instance name.
+pub const ANNOTATION_INSTANCE: &str = "openim-init.io/instance";
+
+/// The longest DNS label.
+pub const MAX_LABEL: usize = 63;
+
+/// `name` as a DNS label: lowercase, `_` and `.` as `-`.
+#[must_use]
+pub fn dns(name: &str) -> String {
+    name.chars()
+        .map(|c| match c {
+            '_' | '.' => '-',
+            c => c.to_ascii_lowercase(),
+        })
+        .collect()
+}
+
+/// Why `name` is not an RFC 1035 label (what a Service name must be), or `None`.
+#[must_use]
+pub fn label_problem(name: &str) -> Option<String> {
+    let ok_chars = name
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if name.is_empty() || name.len() > MAX_LABEL {
+        Some(format!(
+            "`{name}` is empty or longer than {MAX_LABEL} characters"
+        ))
+    } else if !ok_chars
+        || !name.starts_with(|c: char| c.is_ascii_lowercase())
+        || name.ends_with('-')
+    {
+        Some(format!(
+            "`{name}` is not a DNS label (a-z, 0-9 and -, starting with a letter, not ending with -)"
+        ))
+    } else {
+        None
+    }
+}
+
+/// The DNS label of `name`, written at `field`, or a refusal saying why there is none.
+///
+/// # Errors
+/// The mapped name is not a DNS label.
+pub fn object_name(field: &str, name: &str) -> Result<String, Refusal> {
+    let mapped = dns(name);
+    match label_problem(&mapped) {
+        None => Ok(mapped),
+        Some(why) => Err(Refusal::new(
+            field,
+            format!("Kubernetes names its objects by DNS label, and {why}"),
+        )
+        .hint("rename it: lowercase letters, digits and -, starting with a letter, at most 63 characters (52 for an instanced service)")),
+    }
+}
+
+/// The labels of every object of workload `name` (of service `component`) in `stack`.
+#[must_use]
+pub fn labels(stack: &str, component: &str, name: &str) -> IndexMap<String, String> {
+    let mut out = selector(stack, name);
+    out.insert(COMPONENT.to_owned(), component.to_owned());
+    out.insert(MANAGED_BY.to_owned(), "openim-init".to_owned());
+    out
+}
+
+/// The labels a workload's selector and Service match: the workload and the stack.
+#[must_use]
+pub fn selector(stack: &str, name: &str) -> IndexMap<String, String> {
+    let mut out = IndexMap::new();
+    out.insert(NAME.to_owned(), name.to_owned());
+    out.insert(PART_OF.to_owned(), stack_label(stack));
+    out
+}
+
+/// The stack's name as a label value (at most 63 characters, ending with a letter or digit).
+#[must_use]
+pub fn stack_label(stack: &str) -> String {
+    let cut: String = stack.chars().take(MAX_LABEL).collect();
+    cut.trim_end_matches(|c: char| !c.is_ascii_alphanumeric())
+        .to_owned()
+}
+
+/// The annotations naming the manifest's service (and instance).
+#[must_use]
+pub fn annotations(service: &str, instance: Option<&str>) -> IndexMap<String, String> {
+    let mut out = IndexMap::new();
+    out.insert(ANNOTATION_SERVICE.to_owned(), service.to_owned());
+    if let Some(i) = instance {
+        out.insert(ANNOTATION_INSTANCE.to_owned(), i.to_owned());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_map_to_dns_labels_or_are_refused() {
+        assert_eq!(
+            object_name("f", "Worker_eu.1").expect("maps"),
+            "worker-eu-1"
+        );
+        assert!(object_name("f", "1st").is_err());
+        assert!(object_name("f", "x-").is_err());
+        assert!(object_name("f", &"a".repeat(64)).is_err());
+        assert_eq!(stack_label("full-"), "full");
+    }
+}

@@ -1,0 +1,220 @@
+//! The typed pod spec: containers, init containers, probes, environment, resources,
+//! security context and volumes (the fields openim-init sets, as the API names them).
+
+use indexmap::IndexMap;
+use serde::Serialize;
+
+/// `spec:` of a pod template.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PodSpec {
+    /// Seconds between SIGTERM and SIGKILL (`stop_timeout`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub termination_grace_period_seconds: Option<u64>,
+    /// Waits for dependencies, in order, before the main container starts.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub init_containers: Vec<Container>,
+    /// The one main container.
+    pub containers: Vec<Container>,
+    /// Host paths and claims the containers mount.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub volumes: Vec<Volume>,
+}
+
+/// One container.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Container {
+    /// A DNS-1123 label.
+    pub name: String,
+    /// The image.
+    pub image: String,
+    /// The argv's first word (overrides the image's entrypoint); absent: the image's own.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub command: Vec<String>,
+    /// The rest of the argv.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub args: Vec<String>,
+    /// Working directory.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub working_dir: Option<String>,
+    /// Environment, in order (a value may refer to an earlier one as `$(NAME)`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub env: Vec<EnvVar>,
+    /// Declared TCP ports.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ports: Vec<ContainerPort>,
+    /// Holds liveness and readiness back until the start window has passed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub startup_probe: Option<Probe>,
+    /// Takes the pod out of its Service while it fails.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub readiness_probe: Option<Probe>,
+    /// Restarts the container when it fails.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub liveness_probe: Option<Probe>,
+    /// Memory and CPU limits.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resources: Option<Resources>,
+    /// User, group, non-root.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub security_context: Option<SecurityContext>,
+    /// Mounts.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub volume_mounts: Vec<VolumeMount>,
+}
+
+/// One environment variable: a value, or (for the instance index) a field of the pod.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EnvVar {
+    /// The name.
+    pub name: String,
+    /// A literal value (with Kubernetes' `$(` escaping).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    /// A value from the downward API.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value_from: Option<EnvSource>,
+}
+
+/// `valueFrom:`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EnvSource {
+    /// `fieldRef: {fieldPath: …}`.
+    pub field_ref: FieldRef,
+}
+
+/// `fieldRef:`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FieldRef {
+    /// e.g. `metadata.labels['apps.kubernetes.io/pod-index']`.
+    pub field_path: String,
+}
+
+/// `ports:` entry of a container.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ContainerPort {
+    /// `tcp-PORT` (Service ports refer to it).
+    pub name: String,
+    /// The port.
+    pub container_port: u16,
+    /// `TCP`.
+    pub protocol: &'static str,
+}
+
+/// A probe: one handler and its timing.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Probe {
+    /// A TCP connect to the pod.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tcp_socket: Option<TcpSocket>,
+    /// An HTTP GET to the pod.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub http_get: Option<HttpGet>,
+    /// A command in the container.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exec: Option<Exec>,
+    /// Seconds between probes.
+    pub period_seconds: u32,
+    /// Seconds one probe may take.
+    pub timeout_seconds: u32,
+    /// Failures in a row before it counts.
+    pub failure_threshold: u32,
+}
+
+/// `tcpSocket:`.
+#[derive(Debug, Clone, Serialize)]
+pub struct TcpSocket {
+    /// The port (on the pod's address).
+    pub port: u16,
+}
+
+/// `httpGet:`.
+#[derive(Debug, Clone, Serialize)]
+pub struct HttpGet {
+    /// The path and query.
+    pub path: String,
+    /// The port.
+    pub port: u16,
+    /// `HTTP` or `HTTPS`.
+    pub scheme: &'static str,
+}
+
+/// `exec:`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Exec {
+    /// The argv.
+    pub command: Vec<String>,
+}
+
+/// `resources: {limits: …}`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Resources {
+    /// `memory` and `cpu` quantities.
+    pub limits: IndexMap<&'static str, String>,
+}
+
+/// A container's `securityContext:`.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SecurityContext {
+    /// The kubelet refuses to start the container as root.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub run_as_non_root: Option<bool>,
+    /// A numeric user.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub run_as_user: Option<u64>,
+    /// A numeric group.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub run_as_group: Option<u64>,
+    /// `false`: setuid binaries cannot gain privileges.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_privilege_escalation: Option<bool>,
+}
+
+/// `volumeMounts:` entry.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VolumeMount {
+    /// The pod volume's name.
+    pub name: String,
+    /// Where in the container.
+    pub mount_path: String,
+    /// Read-only.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub read_only: bool,
+}
+
+/// `volumes:` entry of a pod: a host path or a claim.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Volume {
+    /// The name mounts refer to.
+    pub name: String,
+    /// A directory of the node.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host_path: Option<HostPath>,
+    /// A claim of the stack.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub persistent_volume_claim: Option<ClaimRef>,
+}
+
+/// `hostPath: {path: …}`.
+#[derive(Debug, Clone, Serialize)]
+pub struct HostPath {
+    /// The node's path.
+    pub path: String,
+}
+
+/// `persistentVolumeClaim: {claimName: …}`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClaimRef {
+    /// The claim.
+    pub claim_name: String,
+}

@@ -1,0 +1,201 @@
+//! Dependencies as init containers: before the main container starts, one init container
+//! per dependency polls it — a service of the stack or a containerised external through its
+//! Service (`NAME:PORT` answers once a pod is ready), an external without a container at the
+//! address of its check. tcp and http polls run in the small `--init-image`, an exec check
+//! in the service's own image. `requires` fails the init container when its budget runs out
+//! (the kubelet retries it with back-off, so the pod waits); `wants` and ordering give up
+//! and start.
+
+use super::expand::{Instance, with_instance};
+use super::plan::{Plan, Planned};
+use super::pod::Container;
+use crate::backend::capability::{Feature, Warning};
+use crate::backend::shared::wrapper::wait_line;
+use crate::manifest::Duration;
+use crate::model::{Check, DepKind, Model, Target, Wait};
+
+/// How long a dependent waits for a service without a readiness budget of its own.
+const DEFAULT_BUDGET: Duration = Duration::from_secs(60);
+
+/// The init containers of service `s`, and what could not be waited for.
+#[must_use]
+pub fn init_containers(
+    model: &Model,
+    plan: &Plan<'_>,
+    s: usize,
+    init_image: &str,
+    found: &mut Vec<Warning>,
+) -> Vec<Container> {
+    let view = &model.view;
+    let svc = &model.services[s];
+    let mut edges: Vec<(Target, DepKind)> = view
+        .dependencies(s)
+        .iter()
+        .map(|d| (d.target, d.kind))
+        .collect();
+    for &t in view.ordered_before(s) {
+        if !edges.iter().any(|(x, _)| *x == Target::Service(t)) {
+            edges.push((Target::Service(t), DepKind::Before));
+        }
+    }
+    let mut out = Vec::new();
+    for (target, kind) in edges {
+        match target {
+            Target::Service(t) => {
+                let dep = &model.services[t];
+                let budget = match view.ready_budget(t) {
+                    b if b.millis() == 0 => DEFAULT_BUDGET,
+                    b => b,
+                };
+                for p in &plan.services[t] {
+                    if let Some(c) = service_wait(
+                        p,
+                        &format!("service {}", dep.name),
+                        budget,
+                        kind,
+                        init_image,
+                    ) {
+                        out.push(c);
+                    } else {
+                        found.push(Warning {
+                            backend: super::NAME,
+                            feature: feature(kind),
+                            services: vec![svc.name.clone()],
+                            message: format!(
+                                "{} has no port (declared or health check) to wait on: {} starts without waiting for it",
+                                dep.name, svc.name
+                            ),
+                        });
+                    }
+                }
+            }
+            Target::External(e) => {
+                out.push(external_wait(model, plan, s, e, kind, init_image, found));
+            }
+        }
+    }
+    out
+}
+
+/// The wait on external `e` of service `s`: its Service when the stack runs it, else its
+/// check where it is (a loopback address is reported: in a pod it is the pod).
+fn external_wait(
+    model: &Model,
+    plan: &Plan<'_>,
+    s: usize,
+    e: usize,
+    kind: DepKind,
+    init_image: &str,
+    found: &mut Vec<Warning>,
+) -> Container {
+    let svc = &model.services[s];
+    let ext = &model.externals[e];
+    let label = format!("external {}", ext.name);
+    if let Some(p) = &plan.externals[e]
+        && let Some(c) = service_wait(p, &label, ext.wait_timeout, kind, init_image)
+    {
+        return c;
+    }
+    let host = match &ext.check {
+        Check::Tcp { host, .. } => Some(host.as_str()),
+        Check::Http { url } => url
+            .split_once("://")
+            .map(|(_, r)| r.split(['/', '?']).next().unwrap_or(r))
+            .map(|a| {
+                a.rsplit_once(':')
+                    .map_or(a, |(h, _)| h)
+                    .trim_matches(['[', ']'])
+            }),
+        Check::Exec { .. } => None,
+    };
+    if let Some(host) = host
+        && is_loopback(host)
+    {
+        found.push(Warning {
+                        backend: super::NAME,
+                        feature: Feature::ExternalGate,
+                        services: vec![svc.name.clone()],
+                        message: format!(
+                            "the check of external {} is on {host}, which in a pod is the pod itself: give its address as the pods reach it",
+                            ext.name
+                        ),
+                    });
+    }
+    let exec = matches!(ext.check, Check::Exec { .. });
+    let (image, shell) = if exec {
+        (
+            svc.container.image.as_deref().unwrap_or(init_image),
+            svc.container.shell.as_str(),
+        )
+    } else {
+        (init_image, "/bin/sh")
+    };
+    container(
+        &ext.name,
+        image,
+        shell,
+        &Wait {
+            label,
+            check: &ext.check,
+            budget: ext.wait_timeout,
+            kind,
+            external: true,
+        },
+    )
+}
+
+/// The wait on workload `p`'s Service, or `None` when it has no port.
+fn service_wait(
+    p: &Planned<'_>,
+    label: &str,
+    budget: Duration,
+    kind: DepKind,
+    image: &str,
+) -> Option<Container> {
+    let check = Check::Tcp {
+        host: p.name.clone(),
+        port: p.wait_port?,
+    };
+    Some(container(
+        &p.name,
+        image,
+        "/bin/sh",
+        &Wait {
+            label: label.to_owned(),
+            check: &check,
+            budget,
+            kind,
+            external: false,
+        },
+    ))
+}
+
+fn container(target: &str, image: &str, shell: &str, w: &Wait<'_>) -> Container {
+    let name: String = format!("wait-{}", super::names::dns(target))
+        .chars()
+        .take(super::names::MAX_LABEL)
+        .collect();
+    Container {
+        name: name.trim_end_matches('-').to_owned(),
+        image: image.to_owned(),
+        command: [shell, "-c", &wait_line(w, "exit 1")]
+            .iter()
+            .map(|a| with_instance(a, Instance::None))
+            .collect(),
+        ..Container::default()
+    }
+}
+
+fn feature(kind: DepKind) -> Feature {
+    match kind {
+        DepKind::Requires => Feature::Requires,
+        DepKind::Wants => Feature::Wants,
+        DepKind::After | DepKind::Before => Feature::Ordering,
+    }
+}
+
+/// Whether `host` is this machine (in a pod: the pod).
+#[must_use]
+pub fn is_loopback(host: &str) -> bool {
+    host == "localhost" || host == "::1" || host.starts_with("127.")
+}
