@@ -4,6 +4,7 @@
 
 mod facts;
 mod guard;
+pub mod native;
 pub mod overrides;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -16,6 +17,7 @@ use serde::Serialize;
 use crate::errors::usage::UsageError;
 
 pub use guard::{FUEL, MAX_DEPTH, MAX_OUTPUT_BYTES, MAX_TEMPLATE_BYTES};
+pub use native::Native;
 
 /// The stack of the thread that renders with overrides.
 const OVERRIDE_STACK: usize = 64 << 20;
@@ -27,6 +29,8 @@ pub struct Templates {
     overridden: BTreeSet<String>,
     /// Loop iterations and macro calls left for the file being rendered.
     fuel: Arc<AtomicU64>,
+    /// Whether templates that are not overridden render through [`Native`] (else tera).
+    native: bool,
 }
 
 impl Templates {
@@ -98,14 +102,33 @@ impl Templates {
             tera,
             overridden: overrides.keys().cloned().collect(),
             fuel,
+            native: true,
         })
     }
 
-    /// Render template `name` with `context`.
+    /// The same templates, every one rendered by tera, overridden or not: what proves that
+    /// the [`Native`] writers produce the embedded templates' bytes.
+    #[must_use]
+    pub fn through_tera(mut self) -> Self {
+        self.native = false;
+        self
+    }
+
+    /// Render template `name` with `context`: by its [`Native`] writer unless an override
+    /// replaces the template.
     ///
     /// # Errors
     /// The template fails (unknown variable in an override, …).
-    pub fn render(&self, name: &str, context: &impl Serialize) -> Result<String> {
+    pub fn render(&self, name: &str, context: &impl Native) -> Result<String> {
+        if self.native && !self.overridden.contains(name) {
+            let mut out = String::new();
+            context.write_native(&mut out);
+            return Ok(out);
+        }
+        self.render_tera(name, context)
+    }
+
+    fn render_tera(&self, name: &str, context: &impl Serialize) -> Result<String> {
         let ctx = tera::Context::from_serialize(context).context("template context")?;
         self.fuel.store(FUEL, Ordering::Relaxed);
         let render = || {
