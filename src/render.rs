@@ -8,8 +8,8 @@ pub mod native;
 pub mod overrides;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use anyhow::{Context as _, Result};
 use serde::Serialize;
@@ -24,7 +24,10 @@ const OVERRIDE_STACK: usize = 64 << 20;
 
 /// A set of templates ready to render.
 pub struct Templates {
-    tera: tera::Tera,
+    /// Compiled on first use: without overrides the [`Native`] writers render everything.
+    tera: OnceLock<tera::Tera>,
+    /// Every template's source (overrides instrumented by [`guard`]).
+    sources: BTreeMap<String, String>,
     /// The names that were overridden (rendered under the limits of [`guard`]).
     overridden: BTreeSet<String>,
     /// Loop iterations and macro calls left for the file being rendered.
@@ -76,30 +79,15 @@ impl Templates {
             }
             facts::check_set(&facts).map_err(|(name, what)| refuse(&name, &what))?;
         }
-        let mut tera = tera::Tera::default();
-        tera.autoescape_on(vec![]);
-        tera.add_raw_templates(sources.iter().map(|(n, t)| (n.as_str(), t.as_str())))
-            .map_err(|e| UsageError(format!("a template does not parse: {}", error_chain(&e))))?;
         let fuel = Arc::new(AtomicU64::new(FUEL));
-        let left = Arc::clone(&fuel);
-        tera.register_function(
-            guard::FUEL_FN,
-            move |_: &std::collections::HashMap<String, tera::Value>| {
-                let ok = left
-                    .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
-                    .is_ok();
-                if ok {
-                    Ok(tera::Value::String(String::new()))
-                } else {
-                    Err(tera::Error::msg(format!(
-                        "more than {FUEL} loop iterations and macro calls for one file"
-                    )))
-                }
-            },
-        );
-        tera.register_function("range", guard::range);
+        let tera = OnceLock::new();
+        if !overrides.is_empty() {
+            // an override that does not compile is an error now, before anything renders
+            let _ = tera.set(compile(&sources, &fuel)?);
+        }
         Ok(Self {
             tera,
+            sources,
             overridden: overrides.keys().cloned().collect(),
             fuel,
             native: true,
@@ -129,13 +117,17 @@ impl Templates {
     }
 
     fn render_tera(&self, name: &str, context: &impl Serialize) -> Result<String> {
+        if self.tera.get().is_none() {
+            let _ = self.tera.set(compile(&self.sources, &self.fuel)?);
+        }
+        let Some(tera) = self.tera.get() else {
+            unreachable!("set above")
+        };
         let ctx = tera::Context::from_serialize(context).context("template context")?;
         self.fuel.store(FUEL, Ordering::Relaxed);
         let render = || {
             let mut out = guard::Bounded::default();
-            self.tera
-                .render_to(name, &ctx, &mut out)
-                .map(|()| out.bytes)
+            tera.render_to(name, &ctx, &mut out).map(|()| out.bytes)
         };
         let rendered = if self.overridden.is_empty() {
             render()
@@ -163,6 +155,32 @@ impl Templates {
                 .with_context(|| format!("rendering template {name}")),
         }
     }
+}
+
+/// Compile `sources` with the guard's functions (fuel shared with the [`Templates`]).
+fn compile(sources: &BTreeMap<String, String>, fuel: &Arc<AtomicU64>) -> Result<tera::Tera> {
+    let mut tera = tera::Tera::default();
+    tera.autoescape_on(vec![]);
+    tera.add_raw_templates(sources.iter().map(|(n, t)| (n.as_str(), t.as_str())))
+        .map_err(|e| UsageError(format!("a template does not parse: {}", error_chain(&e))))?;
+    let left = Arc::clone(fuel);
+    tera.register_function(
+        guard::FUEL_FN,
+        move |_: &std::collections::HashMap<String, tera::Value>| {
+            let ok = left
+                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
+                .is_ok();
+            if ok {
+                Ok(tera::Value::String(String::new()))
+            } else {
+                Err(tera::Error::msg(format!(
+                    "more than {FUEL} loop iterations and macro calls for one file"
+                )))
+            }
+        },
+    );
+    tera.register_function("range", guard::range);
+    Ok(tera)
 }
 
 fn error_chain(e: &dyn std::error::Error) -> String {
