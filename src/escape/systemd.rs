@@ -34,16 +34,22 @@ fn needs_quotes(word: &str) -> bool {
 }
 
 fn quote_inner(text: &str, dollar: bool) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '"' => out.push_str("\\\""),
-            '%' => out.push_str("%%"),
-            '$' if dollar => out.push_str("$$"),
-            c => out.push(c),
-        }
+    let mut out = String::with_capacity(text.len() + 16);
+    // every character escaped is ASCII: copy the runs between them whole
+    let mut start = 0;
+    for (i, b) in text.bytes().enumerate() {
+        let escaped = match b {
+            b'\\' => "\\\\",
+            b'"' => "\\\"",
+            b'%' => "%%",
+            b'$' if dollar => "$$",
+            _ => continue,
+        };
+        out.push_str(&text[start..i]);
+        out.push_str(escaped);
+        start = i + 1;
     }
+    out.push_str(&text[start..]);
     out
 }
 
