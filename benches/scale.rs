@@ -62,11 +62,27 @@ fn opts() -> Opts {
     }
 }
 
-/// Wall time (s) and peak RSS (KiB) of one run; `ok` says whether it exited 0.
+/// Wall time and CPU time (user + system, s) and peak RSS (KiB) of one run; `ok` says
+/// whether it exited 0. On a shared machine CPU time is the steadier figure.
 struct Sample {
     secs: f64,
+    cpu: f64,
     rss_kib: u64,
     ok: bool,
+}
+
+fn cpu_secs(u: &libc::rusage) -> f64 {
+    let t = |tv: libc::timeval| tv.tv_sec as f64 + tv.tv_usec as f64 / 1e6;
+    t(u.ru_utime) + t(u.ru_stime)
+}
+
+/// CPU time this process has used so far (for the in-process floor).
+fn self_cpu() -> f64 {
+    // SAFETY: an all-zero rusage is valid; getrusage fills it.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: a valid pointer to our own rusage.
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &raw mut usage) };
+    cpu_secs(&usage)
 }
 
 #[expect(clippy::zombie_processes, reason = "wait4 reaps it, with its rusage")]
@@ -83,6 +99,7 @@ fn run_once(cmd: &mut Command) -> Sample {
     assert_eq!(r, pid, "wait4");
     Sample {
         secs,
+        cpu: cpu_secs(&usage),
         rss_kib: u64::try_from(usage.ru_maxrss).unwrap_or(0),
         ok: libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
     }
@@ -96,11 +113,14 @@ fn measure(runs: usize, mut prepare: impl FnMut(), mut cmd: impl FnMut() -> Comm
             run_once(&mut cmd())
         })
         .collect();
-    samples.sort_by(|a, b| a.secs.total_cmp(&b.secs));
     let rss = samples.iter().map(|s| s.rss_kib).max().unwrap_or(0);
     let ok = samples.iter().all(|s| s.ok);
+    let mut cpu: Vec<f64> = samples.iter().map(|s| s.cpu).collect();
+    cpu.sort_by(f64::total_cmp);
+    samples.sort_by(|a, b| a.secs.total_cmp(&b.secs));
     let mid = samples.swap_remove(runs / 2);
     Sample {
+        cpu: cpu[runs / 2],
         rss_kib: rss,
         ok,
         ..mid
@@ -124,9 +144,10 @@ fn generate(backend: &str, manifest: &Path) -> Command {
     c
 }
 
+/// `wall / cpu` in milliseconds.
 fn ms(s: &Sample) -> String {
     let mark = if s.ok { "" } else { " (exit≠0)" };
-    format!("{:.1} ms{mark}", s.secs * 1e3)
+    format!("{:.0} / {:.0} ms{mark}", s.secs * 1e3, s.cpu * 1e3)
 }
 
 fn rss_ratio(s: &Sample, manifest: &Path) -> String {
@@ -138,6 +159,7 @@ fn rss_ratio(s: &Sample, manifest: &Path) -> String {
 /// Every shape and backend at 1k and 10k: time to stdout, the 10k/1k ratio, peak memory.
 fn stdout_table(o: &Opts) {
     println!("\n### generate to stdout (median of {} runs)\n", o.runs);
+    println!("wall / CPU (user + system) time; the ratio is of CPU time\n");
     println!("| shape | backend | 1k | 10k | 10k/1k | peak RSS 10k (× manifest) |");
     println!("|---|---|---:|---:|---:|---:|");
     for &shape in Shape::ALL {
@@ -156,7 +178,7 @@ fn stdout_table(o: &Opts) {
                 shape.name(),
                 ms(&s1),
                 ms(&s10),
-                s10.secs / s1.secs,
+                s10.cpu / s1.cpu,
                 rss_ratio(&s10, &big)
             );
         }
@@ -242,6 +264,7 @@ fn out_table(o: &Opts) {
         "\n### generate --out into a fresh directory on {} (median of {runs} runs)\n",
         o.dir.display()
     );
+    println!("wall / CPU time; ratio openim-init ÷ floor, wall / CPU\n");
     println!("| stack | backend | files | openim-init | floor | ratio |");
     println!("|---|---|---:|---:|---:|---:|");
     let out = o.dir.join("out");
@@ -259,23 +282,26 @@ fn out_table(o: &Opts) {
             );
             let files = written_files(&out);
             let floor = o.dir.join("floor");
-            let mut times: Vec<f64> = (0..runs)
+            let (mut wall, mut cpu): (Vec<f64>, Vec<f64>) = (0..runs)
                 .map(|_| {
                     fresh(&floor);
-                    let t = Instant::now();
+                    let (t, c) = (Instant::now(), self_cpu());
                     floor_write(&floor, &files);
-                    t.elapsed().as_secs_f64()
+                    (t.elapsed().as_secs_f64(), self_cpu() - c)
                 })
-                .collect();
-            times.sort_by(f64::total_cmp);
-            let f = times[runs / 2];
+                .unzip();
+            wall.sort_by(f64::total_cmp);
+            cpu.sort_by(f64::total_cmp);
+            let (fw, fc) = (wall[runs / 2], cpu[runs / 2]);
             let n = files.len();
             println!(
-                "| {} 10k | {b} | {n} | {} | {:.1} ms | {:.2} |",
+                "| {} 10k | {b} | {n} | {} | {:.0} / {:.0} ms | {:.2} / {:.2} |",
                 shape.name(),
                 ms(&s),
-                f * 1e3,
-                s.secs / f
+                fw * 1e3,
+                fc * 1e3,
+                s.secs / fw,
+                s.cpu / fc
             );
         }
     }
@@ -304,6 +330,7 @@ fn peers_table(o: &Opts) {
     let honcho = find_tool("target/peers/venv/bin/honcho", "honcho");
     let nf = find_tool("target/peers/node_modules/.bin/nf", "nf");
     println!("\n### peers: 10,000-entry export into a fresh directory (median of {runs} runs)\n");
+    println!("wall / CPU time; × is the peer's time ÷ openim-init's, wall / CPU\n");
     println!("| format | openim-init | honcho | × | node-foreman | × |");
     println!("|---|---:|---:|---:|---:|---:|");
     for format in ["systemd", "supervisord"] {
@@ -345,7 +372,10 @@ fn peers_table(o: &Opts) {
         let f = peer(&nf, &["export", "-j", p, "-t", format, "-o", d]);
         let cell = |s: &Option<Sample>| match s {
             None => ("not installed".to_owned(), "–".to_owned()),
-            Some(s) => (ms(s), format!("{:.1}", s.secs / ours.secs)),
+            Some(s) => (
+                ms(s),
+                format!("{:.1} / {:.1}", s.secs / ours.secs, s.cpu / ours.cpu),
+            ),
         };
         let ((hc, hx), (fc, fx)) = (cell(&h), cell(&f));
         println!("| {format} | {} | {hc} | {hx} | {fc} | {fx} |", ms(&ours));
