@@ -9,7 +9,6 @@
 //! killed at any point is completed by the next one.
 
 use std::collections::BTreeSet;
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result};
@@ -26,19 +25,29 @@ pub use crate::lifecycle::fsops::{TEMP_PREFIX, symlink_atomic, write_atomic};
 /// All artifacts as one text, each under a `==== path (mode) ====` header.
 #[must_use]
 pub fn to_text(artifacts: &[Artifact]) -> String {
-    let mut out = String::new();
+    let mut out = Vec::new();
+    // writing into a Vec cannot fail
+    let _ = write_text(artifacts, &mut out);
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+/// Write [`to_text`]'s text to `w`, artifact by artifact (no copy of the whole output).
+///
+/// # Errors
+/// What writing to `w` returns.
+pub fn write_text(artifacts: &[Artifact], w: &mut impl std::io::Write) -> std::io::Result<()> {
     for a in artifacts {
         if let Some(target) = a.link_target() {
-            let _ = writeln!(out, "==== {} -> {target} ====", a.path);
+            writeln!(w, "==== {} -> {target} ====", a.path)?;
             continue;
         }
-        let _ = writeln!(out, "==== {} ({:04o}) ====", a.path, a.mode());
-        out.push_str(a.contents());
+        writeln!(w, "==== {} ({:04o}) ====", a.path, a.mode())?;
+        w.write_all(a.contents().as_bytes())?;
         if !a.contents().ends_with('\n') {
-            out.push('\n');
+            w.write_all(b"\n")?;
         }
     }
-    out
+    Ok(())
 }
 
 fn refuse(message: String) -> anyhow::Error {

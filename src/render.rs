@@ -4,11 +4,12 @@
 
 mod facts;
 mod guard;
+pub mod native;
 pub mod overrides;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use anyhow::{Context as _, Result};
 use serde::Serialize;
@@ -16,17 +17,23 @@ use serde::Serialize;
 use crate::errors::usage::UsageError;
 
 pub use guard::{FUEL, MAX_DEPTH, MAX_OUTPUT_BYTES, MAX_TEMPLATE_BYTES};
+pub use native::Native;
 
 /// The stack of the thread that renders with overrides.
 const OVERRIDE_STACK: usize = 64 << 20;
 
 /// A set of templates ready to render.
 pub struct Templates {
-    tera: tera::Tera,
+    /// Compiled on first use: without overrides the [`Native`] writers render everything.
+    tera: OnceLock<tera::Tera>,
+    /// Every template's source (overrides instrumented by [`guard`]).
+    sources: BTreeMap<String, String>,
     /// The names that were overridden (rendered under the limits of [`guard`]).
     overridden: BTreeSet<String>,
     /// Loop iterations and macro calls left for the file being rendered.
     fuel: Arc<AtomicU64>,
+    /// Whether templates that are not overridden render through [`Native`] (else tera).
+    native: bool,
 }
 
 impl Templates {
@@ -72,47 +79,55 @@ impl Templates {
             }
             facts::check_set(&facts).map_err(|(name, what)| refuse(&name, &what))?;
         }
-        let mut tera = tera::Tera::default();
-        tera.autoescape_on(vec![]);
-        tera.add_raw_templates(sources.iter().map(|(n, t)| (n.as_str(), t.as_str())))
-            .map_err(|e| UsageError(format!("a template does not parse: {}", error_chain(&e))))?;
         let fuel = Arc::new(AtomicU64::new(FUEL));
-        let left = Arc::clone(&fuel);
-        tera.register_function(
-            guard::FUEL_FN,
-            move |_: &std::collections::HashMap<String, tera::Value>| {
-                let ok = left
-                    .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
-                    .is_ok();
-                if ok {
-                    Ok(tera::Value::String(String::new()))
-                } else {
-                    Err(tera::Error::msg(format!(
-                        "more than {FUEL} loop iterations and macro calls for one file"
-                    )))
-                }
-            },
-        );
-        tera.register_function("range", guard::range);
+        let tera = OnceLock::new();
+        if !overrides.is_empty() {
+            // an override that does not compile is an error now, before anything renders
+            let _ = tera.set(compile(&sources, &fuel)?);
+        }
         Ok(Self {
             tera,
+            sources,
             overridden: overrides.keys().cloned().collect(),
             fuel,
+            native: true,
         })
     }
 
-    /// Render template `name` with `context`.
+    /// The same templates, every one rendered by tera, overridden or not: what proves that
+    /// the [`Native`] writers produce the embedded templates' bytes.
+    #[must_use]
+    pub fn through_tera(mut self) -> Self {
+        self.native = false;
+        self
+    }
+
+    /// Render template `name` with `context`: by its [`Native`] writer unless an override
+    /// replaces the template.
     ///
     /// # Errors
     /// The template fails (unknown variable in an override, …).
-    pub fn render(&self, name: &str, context: &impl Serialize) -> Result<String> {
+    pub fn render(&self, name: &str, context: &impl Native) -> Result<String> {
+        if self.native && !self.overridden.contains(name) {
+            let mut out = String::new();
+            context.write_native(&mut out);
+            return Ok(out);
+        }
+        self.render_tera(name, context)
+    }
+
+    fn render_tera(&self, name: &str, context: &impl Serialize) -> Result<String> {
+        if self.tera.get().is_none() {
+            let _ = self.tera.set(compile(&self.sources, &self.fuel)?);
+        }
+        let Some(tera) = self.tera.get() else {
+            unreachable!("set above")
+        };
         let ctx = tera::Context::from_serialize(context).context("template context")?;
         self.fuel.store(FUEL, Ordering::Relaxed);
         let render = || {
             let mut out = guard::Bounded::default();
-            self.tera
-                .render_to(name, &ctx, &mut out)
-                .map(|()| out.bytes)
+            tera.render_to(name, &ctx, &mut out).map(|()| out.bytes)
         };
         let rendered = if self.overridden.is_empty() {
             render()
@@ -140,6 +155,32 @@ impl Templates {
                 .with_context(|| format!("rendering template {name}")),
         }
     }
+}
+
+/// Compile `sources` with the guard's functions (fuel shared with the [`Templates`]).
+fn compile(sources: &BTreeMap<String, String>, fuel: &Arc<AtomicU64>) -> Result<tera::Tera> {
+    let mut tera = tera::Tera::default();
+    tera.autoescape_on(vec![]);
+    tera.add_raw_templates(sources.iter().map(|(n, t)| (n.as_str(), t.as_str())))
+        .map_err(|e| UsageError(format!("a template does not parse: {}", error_chain(&e))))?;
+    let left = Arc::clone(fuel);
+    tera.register_function(
+        guard::FUEL_FN,
+        move |_: &std::collections::HashMap<String, tera::Value>| {
+            let ok = left
+                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
+                .is_ok();
+            if ok {
+                Ok(tera::Value::String(String::new()))
+            } else {
+                Err(tera::Error::msg(format!(
+                    "more than {FUEL} loop iterations and macro calls for one file"
+                )))
+            }
+        },
+    );
+    tera.register_function("range", guard::range);
+    Ok(tera)
 }
 
 fn error_chain(e: &dyn std::error::Error) -> String {

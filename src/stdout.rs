@@ -71,6 +71,23 @@ pub fn write_str(text: &str) -> Result<(), StdoutError> {
         .map_err(StdoutError::from_io)
 }
 
+/// Let `write` write to stdout through one large buffer (no flush per line), e.g. many
+/// artifacts without first joining them into one string.
+///
+/// # Errors
+/// See [`StdoutError`].
+pub fn write_with(
+    write: impl FnOnce(&mut io::BufWriter<io::StdoutLock<'static>>) -> io::Result<()>,
+) -> Result<(), StdoutError> {
+    if closed_at_start() {
+        return Err(StdoutError::Closed);
+    }
+    let mut out = io::BufWriter::with_capacity(1 << 18, io::stdout().lock());
+    write(&mut out)
+        .and_then(|()| out.flush())
+        .map_err(StdoutError::from_io)
+}
+
 /// Write `text` and a newline to stdout.
 ///
 /// # Errors

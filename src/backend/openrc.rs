@@ -5,6 +5,7 @@
 //! them in reverse start order, so `rc-service STACK start|stop` drives the whole stack.
 
 mod script;
+mod text;
 pub mod verify;
 
 use std::collections::BTreeSet;

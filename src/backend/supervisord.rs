@@ -10,6 +10,7 @@
 
 mod groups;
 pub mod program;
+mod text;
 pub mod verify;
 
 use std::collections::HashMap;

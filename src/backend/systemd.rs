@@ -17,6 +17,7 @@ use super::kit::{Artifact, Backend, HEADER, RenderContext, Rendered, Report, Uni
 use crate::errors::Result;
 use crate::escape::systemd as esc;
 use crate::model::{Model, Process, Service};
+use crate::render::{Native, native};
 
 /// The systemd backend.
 pub struct Systemd;
@@ -190,4 +191,20 @@ struct TargetUnit {
     description: String,
     wants: Vec<String>,
     wanted_by: Vec<String>,
+}
+
+impl Native for TargetUnit {
+    /// `templates/systemd/target.tera`, without tera.
+    fn write_native(&self, out: &mut String) {
+        out.push_str("# ");
+        out.push_str(self.header);
+        out.push_str("\n[Unit]\nDescription=");
+        out.push_str(&self.description);
+        native::joined_if(out, "Wants=", &self.wants, " ");
+        if !self.wanted_by.is_empty() {
+            out.push_str("\n\n[Install]\nWantedBy=");
+            native::push_joined(out, &self.wanted_by, " ");
+        }
+        out.push('\n');
+    }
 }

@@ -14,7 +14,7 @@ use crate::{output, stdout};
 pub(super) fn generate(args: &GenerateArgs) -> Result<()> {
     let (_, rendered) = render_for(&args.render)?;
     match &args.out {
-        None => stdout::write_str(&output::to_text(&rendered.artifacts))?,
+        None => stdout::write_with(|w| output::write_text(&rendered.artifacts, w))?,
         Some(dir) => {
             let written = output::write_all(dir, &rendered.artifacts, args.force)?;
             for w in written {

@@ -88,29 +88,120 @@ pub fn write_atomic(path: &Path, contents: &[u8], mode: u32) -> Result<()> {
 /// # Errors
 /// I/O errors, with the path.
 pub fn symlink_atomic(path: &Path, target: &str) -> Result<()> {
-    let parent = parent_of(path);
-    for n in 0..100 {
-        let tmp = parent.join(format!("{TEMP_PREFIX}link-{}-{n}", std::process::id()));
-        match std::os::unix::fs::symlink(target, &tmp) {
-            Ok(()) => {
-                std::fs::rename(&tmp, path)
-                    .with_context(|| format!("renaming a link into {}", path.display()))?;
-                sync_dir(parent);
-                return Ok(());
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                // left by a killed run with the same pid: ours to reuse
-                let _ = std::fs::remove_file(&tmp);
-            }
-            Err(e) => {
-                return Err(e).with_context(|| format!("creating a link in {}", parent.display()));
+    let staged = Staged::link(path, target)?;
+    let dir = staged.dir().to_path_buf();
+    staged.place()?;
+    sync_dir(&dir);
+    Ok(())
+}
+
+/// A file or link written under a temporary name next to its target, not yet durable or in
+/// place: many are staged, made durable together ([`sync_staged`]), then renamed
+/// ([`Staged::place`]) — one flush of the file system instead of one per file, and still
+/// the old file or the new one at every instant.
+#[derive(Debug)]
+pub struct Staged {
+    tmp: PathBuf,
+    path: PathBuf,
+}
+
+impl Staged {
+    /// Write `contents` with `mode` under a temporary name next to `path`.
+    ///
+    /// # Errors
+    /// I/O errors, with the path.
+    pub fn file(path: &Path, contents: &[u8], mode: u32) -> Result<Self> {
+        let parent = parent_of(path);
+        let mut tmp = tempfile::Builder::new()
+            .prefix(TEMP_PREFIX)
+            .tempfile_in(parent)
+            .with_context(|| format!("creating a temporary file in {}", parent.display()))?;
+        tmp.write_all(contents)
+            .with_context(|| format!("writing {}", path.display()))?;
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(mode))
+            .with_context(|| format!("setting the mode of {}", path.display()))?;
+        let tmp = tmp
+            .into_temp_path()
+            .keep()
+            .with_context(|| format!("keeping the temporary file of {}", path.display()))?;
+        Ok(Self {
+            tmp,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// Create a symbolic link to `target` under a temporary name next to `path`.
+    ///
+    /// # Errors
+    /// I/O errors, with the path.
+    pub fn link(path: &Path, target: &str) -> Result<Self> {
+        // a name per link of this process (many are staged at once); one taken by a killed
+        // run with the same pid is skipped (and removed with the other leftovers)
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let parent = parent_of(path);
+        for _ in 0..100 {
+            let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let tmp = parent.join(format!("{TEMP_PREFIX}link-{}-{n}", std::process::id()));
+            match std::os::unix::fs::symlink(target, &tmp) {
+                Ok(()) => {
+                    return Ok(Self {
+                        tmp,
+                        path: path.to_path_buf(),
+                    });
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(e) => {
+                    return Err(e)
+                        .with_context(|| format!("creating a link in {}", parent.display()));
+                }
             }
         }
+        Err(anyhow::anyhow!(
+            "no free temporary name for a link in {}",
+            parent.display()
+        ))
     }
-    Err(anyhow::anyhow!(
-        "no free temporary name for a link in {}",
-        parent.display()
-    ))
+
+    /// Rename the staged file over its target (replacing a symlink there, not following it).
+    ///
+    /// # Errors
+    /// I/O errors, with the path.
+    pub fn place(self) -> Result<()> {
+        std::fs::rename(&self.tmp, &self.path)
+            .with_context(|| format!("renaming into {}", self.path.display()))
+    }
+
+    /// The directory the file goes into.
+    #[must_use]
+    pub fn dir(&self) -> &Path {
+        parent_of(&self.path)
+    }
+}
+
+/// Make every staged file durable before any is renamed: one `syncfs` per directory's file
+/// system on Linux, else an fsync per file.
+///
+/// # Errors
+/// I/O errors, with the path.
+pub fn sync_staged<'a>(staged: impl IntoIterator<Item = &'a Staged>) -> Result<()> {
+    let staged: Vec<&Staged> = staged.into_iter().collect();
+    let dirs: std::collections::BTreeSet<&Path> = staged.iter().map(|s| s.dir()).collect();
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    for dir in dirs {
+        let d = std::fs::File::open(dir).with_context(|| format!("opening {}", dir.display()))?;
+        rustix::fs::syncfs(&d).with_context(|| format!("syncing {}", dir.display()))?;
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    {
+        let _ = dirs;
+        for s in staged {
+            std::fs::File::open(&s.tmp)
+                .and_then(|f| f.sync_all())
+                .with_context(|| format!("syncing {}", s.path.display()))?;
+        }
+    }
+    Ok(())
 }
 
 /// Remove the file or link at `path` (never a directory); a missing one is fine.

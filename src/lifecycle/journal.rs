@@ -7,7 +7,9 @@
 //!    (kept);
 //! 2. the journal (`STATE/journal.json`: every operation with its new contents, what was
 //!    there before, the ledgers before and after) is written and fsynced: the commit point;
-//! 3. each file is written or removed atomically;
+//! 3. every new file is written under a temporary name, all are made durable together
+//!    (one `syncfs`), then each is renamed into place (or removed) and the directories are
+//!    synced: every path holds its old or its new contents at every instant;
 //! 4. [`Applied::commit`] writes the new ledger, then deletes the journal and the copies;
 //!    [`Applied::rollback`] marks the journal as rolling back, restores the copies and the
 //!    old ledger, then deletes the journal.
@@ -105,21 +107,36 @@ fn write_journal(store: &Store, journal: &Journal) -> Result<()> {
 
 /// Put `content` at `path` (or remove what is there), creating parent directories.
 fn put(store: &Store, rel: &str, content: Option<&Content>) -> Result<()> {
-    let path = store.path_of(rel);
+    match stage(store, rel, content)? {
+        None => fsops::remove(&store.path_of(rel)),
+        Some(staged) => {
+            fsops::sync_staged([&staged])?;
+            let dir = staged.dir().to_path_buf();
+            staged.place()?;
+            fsops::sync_dir(&dir);
+            Ok(())
+        }
+    }
+}
+
+/// Write `content` next to `rel` under a temporary name, creating parent directories
+/// (`None` for a removal).
+fn stage(store: &Store, rel: &str, content: Option<&Content>) -> Result<Option<fsops::Staged>> {
     let Some(c) = content else {
-        return fsops::remove(&path);
+        return Ok(None);
     };
     if store.confined
         && let Some(why) = fsops::blocked_parent(&store.base, Path::new(rel))?
     {
         anyhow::bail!("refusing to write {rel}: {why}");
     }
+    let path = store.path_of(rel);
     let parent = fsops::parent_of(&path);
     std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
-    match c.kind {
-        Kind::File => fsops::write_atomic(&path, c.text.as_bytes(), c.mode),
-        Kind::Symlink => fsops::symlink_atomic(&path, &c.text),
-    }
+    Ok(Some(match c.kind {
+        Kind::File => fsops::Staged::file(&path, c.text.as_bytes(), c.mode)?,
+        Kind::Symlink => fsops::Staged::link(&path, &c.text)?,
+    }))
 }
 
 fn content_of(found: &OnDisk) -> Option<Content> {
@@ -227,9 +244,27 @@ pub fn apply<'a>(
     fsops::sync_dir(&txn);
     write_journal(store, &journal)?;
     crash_point(0);
-    for (i, op) in journal.ops.iter().enumerate() {
-        put(store, &op.path, op.new.as_ref())?;
+    // every new file is written and made durable before the first rename: one flush for
+    // the run instead of one per file; the journal already holds every new content
+    let staged = journal
+        .ops
+        .iter()
+        .map(|op| stage(store, &op.path, op.new.as_ref()))
+        .collect::<Result<Vec<_>>>()?;
+    fsops::sync_staged(staged.iter().flatten())?;
+    let mut dirs = std::collections::BTreeSet::new();
+    for (i, (op, staged)) in journal.ops.iter().zip(staged).enumerate() {
+        match staged {
+            Some(s) => {
+                dirs.insert(s.dir().to_path_buf());
+                s.place()?;
+            }
+            None => fsops::remove(&store.path_of(&op.path))?,
+        }
         crash_point(i + 1);
+    }
+    for dir in &dirs {
+        fsops::sync_dir(dir);
     }
     Ok(Applied {
         store,

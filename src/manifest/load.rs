@@ -17,13 +17,17 @@ const MAX_DEPTH: usize = 8;
 /// Parse and deserialize `text`. A syntax error is the only error returned for its file (the
 /// parser cannot go on); schema errors are all returned, in file order.
 pub(super) fn parse(text: &str) -> Result<Manifest, Vec<toml::de::Error>> {
-    let root = DeTable::parse(text).map_err(|e| vec![e])?;
-    let span = root.span();
-    let root = Spanned::new(span, DeValue::Table(root.into_inner()));
-    let whole = match de::<Manifest>(&root) {
+    let document = || -> Result<_, Vec<toml::de::Error>> {
+        let root = DeTable::parse(text).map_err(|e| vec![e])?;
+        let span = root.span();
+        Ok(Spanned::new(span, DeValue::Table(root.into_inner())))
+    };
+    // the common case consumes the tree; only a manifest with problems is parsed again
+    let whole = match Manifest::deserialize(ValueDeserializer::from(document()?)) {
         Ok(m) => return Ok(m),
         Err(e) => e,
     };
+    let root = document()?;
     let mut errors = Vec::new();
     table_errors::<Manifest>(&root, &mut errors, &|key, value, errors| match key {
         "defaults" => Some(table_errors::<ServiceSpec>(value, errors, &no_descent)),

@@ -1,5 +1,6 @@
 //! Maps between manifest field paths (`services.api.requires[1]`) and byte positions.
 
+use std::cell::OnceCell;
 use std::fmt;
 use std::ops::Range;
 
@@ -67,33 +68,45 @@ impl fmt::Display for FieldPath {
     }
 }
 
-/// Finds where a field is in the source text.
+/// Finds where a field is in the source text. The text is parsed and its lines indexed on
+/// the first question only: a manifest without problems never pays for them.
 pub struct Locator<'a> {
     text: &'a str,
-    root: Option<Spanned<DeTable<'a>>>,
+    root: OnceCell<Option<Spanned<DeTable<'a>>>>,
     /// Byte offset where each line starts: positions of many errors cost a binary search
     /// each, not a scan of the text.
-    line_starts: Vec<usize>,
+    line_starts: OnceCell<Vec<usize>>,
 }
 
 impl<'a> Locator<'a> {
     /// Index `text` (which must already parse as TOML for spans to be found).
     #[must_use]
     pub fn new(text: &'a str) -> Self {
-        let line_starts = std::iter::once(0)
-            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
-            .collect();
         Self {
             text,
-            root: DeTable::parse(text).ok(),
-            line_starts,
+            root: OnceCell::new(),
+            line_starts: OnceCell::new(),
         }
+    }
+
+    fn root(&self) -> Option<&Spanned<DeTable<'a>>> {
+        self.root
+            .get_or_init(|| DeTable::parse(self.text).ok())
+            .as_ref()
+    }
+
+    fn line_starts(&self) -> &[usize] {
+        self.line_starts.get_or_init(|| {
+            std::iter::once(0)
+                .chain(self.text.match_indices('\n').map(|(i, _)| i + 1))
+                .collect()
+        })
     }
 
     /// Whether the text parsed as TOML (spans are only known then).
     #[must_use]
     pub fn parsed(&self) -> bool {
-        self.root.is_some()
+        self.root().is_some()
     }
 
     /// The byte range of the value at `path`, or of its nearest existing ancestor.
@@ -113,7 +126,7 @@ impl<'a> Locator<'a> {
     /// Follow `path`: the span of the last key found (if the whole path was found and ends
     /// in a key) and of the deepest value found.
     fn walk(&self, path: &FieldPath) -> (Option<Range<usize>>, Range<usize>) {
-        let Some(root) = &self.root else {
+        let Some(root) = self.root() else {
             return (None, 0..0);
         };
         let mut key = None;
@@ -147,8 +160,9 @@ impl<'a> Locator<'a> {
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
         let offset = floor_char_boundary(self.text, offset);
         // the number of line starts at or before `offset` is the 1-based line
-        let line = self.line_starts.partition_point(|&s| s <= offset);
-        let start = self.line_starts[line.saturating_sub(1)];
+        let starts = self.line_starts();
+        let line = starts.partition_point(|&s| s <= offset);
+        let start = starts[line.saturating_sub(1)];
         (line, self.text[start..offset].chars().count() + 1)
     }
 
@@ -157,7 +171,7 @@ impl<'a> Locator<'a> {
     #[must_use]
     pub fn path_at(&self, offset: usize) -> FieldPath {
         let mut best = FieldPath::default();
-        if let Some(root) = &self.root {
+        if let Some(root) = self.root() {
             let mut path = FieldPath::default();
             search_table(root.get_ref(), offset, &mut path, &mut best);
         }

@@ -21,9 +21,11 @@ pub(super) fn deps(
 ) -> Vec<Dep> {
     let mut out: Vec<Dep> = Vec::new();
     let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
-    let own_path = FieldPath::keys(&["services", me, key]);
-    let inherited_path = FieldPath::keys(&["defaults", key]);
-    let lists = [(inherited, &inherited_path, true), (own, &own_path, false)];
+    // paths are built for a problem only: most dependencies have none
+    let own_path = || FieldPath::keys(&["services", me, key]);
+    let inherited_path = || FieldPath::keys(&["defaults", key]);
+    let lists: [(_, &dyn Fn() -> FieldPath, _); 2] =
+        [(inherited, &inherited_path, true), (own, &own_path, false)];
     for (list, path, is_default) in lists {
         for (i, name) in list.into_iter().flatten().enumerate() {
             if is_default && name == me {
@@ -59,7 +61,7 @@ pub(super) fn deps(
                         Some(errs.suggest(name, m.services.keys().chain(m.external.keys()))),
                     )
                 };
-                errs.push(&path.index(i), what, hint);
+                errs.push(&path().index(i), what, hint);
                 continue;
             };
             if seen.insert(name.as_str()) {

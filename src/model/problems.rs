@@ -143,7 +143,10 @@ impl<'a> Errors<'a> {
             );
         }
         for (i, arg) in argv.iter().enumerate() {
-            self.chars(&path.index(i), arg);
+            // the path of each element is built only for an element with a problem
+            if crate::limits::value_problem(arg).is_some() || check::char_problem(arg).is_some() {
+                self.chars(&path.index(i), arg);
+            }
             if !allow_placeholder && arg.contains(INSTANCE_PLACEHOLDER) {
                 self.push(
                     &path.index(i),

@@ -67,3 +67,72 @@ fn capability_matrix() {
         );
     });
 }
+
+#[path = "../../benches/synth.rs"]
+#[allow(
+    dead_code,
+    reason = "the benchmark's generator; the test uses some shapes"
+)]
+mod synth;
+
+/// The embedded templates render without tera unless overridden: the native writers must
+/// produce tera's bytes for every fixture, every backend option and the benchmark's shapes.
+#[test]
+fn native_writers_match_tera() {
+    use std::collections::BTreeMap;
+
+    use openim_init::backend::RenderContext;
+
+    let native = backend::templates(&BTreeMap::new()).expect("templates");
+    let tera = backend::templates(&BTreeMap::new())
+        .expect("templates")
+        .through_tera();
+    let mut models: Vec<(String, Model)> = std::fs::read_dir(fixture(""))
+        .expect("fixtures")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .map(|p| {
+            let text = std::fs::read_to_string(&p).expect("fixture readable");
+            let name = p.display().to_string();
+            let model = Model::from_toml(&name, &text).expect("fixture valid");
+            (name, model)
+        })
+        .collect();
+    models.push(("openim".into(), Model::builtin()));
+    for shape in [
+        synth::Shape::Rich,
+        synth::Shape::WideDag,
+        synth::Shape::FanIn,
+    ] {
+        let text = synth::manifest(shape, 60);
+        let model = Model::from_toml(shape.name(), &text).expect("synthetic manifest valid");
+        models.push((shape.name().into(), model));
+    }
+    let mut standalone = Flags::default();
+    standalone
+        .0
+        .insert(backend::supervisord::STANDALONE, String::new());
+    for (name, model) in &models {
+        // only the backends with text templates have two paths to compare
+        for &kind in BackendKind::ALL
+            .iter()
+            .filter(|k| !k.backend().templates().is_empty())
+        {
+            let mut variants = vec![Flags::default()];
+            if kind == BackendKind::Supervisord {
+                variants.push(standalone.clone());
+            }
+            for flags in &variants {
+                let render = |templates| {
+                    let ctx = RenderContext { templates, flags };
+                    backend::render(kind, model, &ctx).expect("renders")
+                };
+                let (a, b) = (render(&native), render(&tera));
+                assert_eq!(a.artifacts.len(), b.artifacts.len(), "{name} {kind:?}");
+                for (x, y) in a.artifacts.iter().zip(&b.artifacts) {
+                    assert_eq!(x, y, "{name} {kind:?} {flags:?}: native ≠ tera");
+                }
+            }
+        }
+    }
+}

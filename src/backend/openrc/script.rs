@@ -18,41 +18,41 @@ pub const NEVER_GUARD: &str = r#"[ "$(cat "$0" 2>/dev/null)" = 0 ] || { echo "re
 /// What `templates/openrc/service.tera` lays out.
 #[derive(Serialize)]
 pub struct ServiceScript {
-    header: &'static str,
-    name: String,
+    pub(super) header: &'static str,
+    pub(super) name: String,
     /// Space-separated instance names of a multiplexed script.
-    instances: Option<String>,
-    description: String,
-    never: bool,
+    pub(super) instances: Option<String>,
+    pub(super) description: String,
+    pub(super) never: bool,
     /// `command=` and `command_args=` with their helper lines.
-    command: Vec<String>,
+    pub(super) command: Vec<String>,
     /// Other assignments, one per line.
-    settings: Vec<String>,
+    pub(super) settings: Vec<String>,
     /// `rc_cgroup_*` assignments.
-    cgroup: Vec<String>,
+    pub(super) cgroup: Vec<String>,
     /// Lines of `depend()`.
-    depend: Vec<String>,
+    pub(super) depend: Vec<String>,
     /// `ulimit` commands.
-    limits: Vec<String>,
+    pub(super) limits: Vec<String>,
     /// The environment file, quoted.
-    env_file: Option<String>,
+    pub(super) env_file: Option<String>,
     /// `checkpath` commands that create the log files for the service's user.
-    log_files: Vec<String>,
+    pub(super) log_files: Vec<String>,
     /// Readiness gates on externals: one shell line each (a subshell that fails the start, or
     /// goes on for a soft dependency).
-    gates: Vec<String>,
+    pub(super) gates: Vec<String>,
     /// `pre_start` commands, quoted.
-    pre_start: Vec<String>,
+    pub(super) pre_start: Vec<String>,
     /// Wait until the health check first passes (run in a subshell).
-    ready: Option<String>,
-    health: Option<HealthCheck>,
+    pub(super) ready: Option<String>,
+    pub(super) health: Option<HealthCheck>,
 }
 
 /// `healthcheck()`: one probe; unhealthy after `retries` failures in a row.
 #[derive(Serialize)]
 pub struct HealthCheck {
-    probe: String,
-    retries: u32,
+    pub(super) probe: String,
+    pub(super) retries: u32,
 }
 
 /// Where services without `logs` write their output.

@@ -12,10 +12,10 @@ use crate::model::Model;
 /// A `[group:x]` (when it has programs of its own) and comments.
 #[derive(Serialize)]
 pub(super) struct GroupSection {
-    name: String,
-    comments: Vec<String>,
-    programs: Vec<String>,
-    priority: u32,
+    pub(super) name: String,
+    pub(super) comments: Vec<String>,
+    pub(super) programs: Vec<String>,
+    pub(super) priority: u32,
 }
 
 /// supervisord runs a program once per group that lists it, so every program joins one

@@ -36,30 +36,30 @@ impl Instance<'_> {
 /// The template context of one program section; every string is already escaped.
 #[derive(Debug, Serialize)]
 pub struct ProgramSection {
-    name: String,
-    comments: Vec<String>,
-    command: String,
-    numprocs: Option<usize>,
-    process_name: Option<String>,
-    directory: Option<String>,
-    user: Option<String>,
-    environment: Option<String>,
-    priority: u32,
-    autorestart: &'static str,
-    startsecs: u32,
-    startretries: u32,
-    exitcodes: String,
-    stopsignal: String,
-    stopwaitsecs: u64,
-    logs: Option<LogKeys>,
+    pub(super) name: String,
+    pub(super) comments: Vec<String>,
+    pub(super) command: String,
+    pub(super) numprocs: Option<usize>,
+    pub(super) process_name: Option<String>,
+    pub(super) directory: Option<String>,
+    pub(super) user: Option<String>,
+    pub(super) environment: Option<String>,
+    pub(super) priority: u32,
+    pub(super) autorestart: &'static str,
+    pub(super) startsecs: u32,
+    pub(super) startretries: u32,
+    pub(super) exitcodes: String,
+    pub(super) stopsignal: String,
+    pub(super) stopwaitsecs: u64,
+    pub(super) logs: Option<LogKeys>,
 }
 
 #[derive(Debug, Serialize)]
-struct LogKeys {
-    stdout: String,
-    stderr: Option<String>,
-    maxbytes: String,
-    backups: u32,
+pub(super) struct LogKeys {
+    pub(super) stdout: String,
+    pub(super) stderr: Option<String>,
+    pub(super) maxbytes: String,
+    pub(super) backups: u32,
 }
 
 impl ProgramSection {

@@ -6,6 +6,8 @@ use super::{HEADER, esc, process_unit};
 use crate::backend::shared::gate;
 use crate::manifest::{Duration, RestartPolicy};
 use crate::model::{DepKind, Logs, Model, Target, map_placeholder};
+use crate::render::Native;
+use crate::render::native::{joined_if, line, line_if, lines, number_if, push_joined};
 
 #[derive(Serialize)]
 pub(super) struct ServiceUnit {
@@ -203,5 +205,60 @@ pub(super) fn service_unit(model: &Model, s: usize) -> ServiceUnit {
         cpu_quota: svc.limits.cpu_quota.map(|q| format!("{q}%")),
         stdout,
         stderr,
+    }
+}
+
+impl Native for ServiceUnit {
+    /// `templates/systemd/service.tera`, without tera.
+    fn write_native(&self, out: &mut String) {
+        out.push_str("# ");
+        out.push_str(self.header);
+        out.push_str("\n[Unit]\nDescription=");
+        out.push_str(&self.description);
+        lines(out, "PartOf=", &self.part_of);
+        joined_if(out, "Requires=", &self.requires, " ");
+        joined_if(out, "Wants=", &self.wants, " ");
+        joined_if(out, "After=", &self.after, " ");
+        joined_if(out, "Before=", &self.before, " ");
+        line(out, "StartLimitIntervalSec=", &self.start_limit_interval);
+        number_if(
+            out,
+            "StartLimitBurst=",
+            self.start_limit_burst.map(u64::from),
+        );
+        out.push_str("\n\n[Service]\nType=exec");
+        lines(out, "ExecStartPre=", &self.exec_start_pre);
+        line(out, "ExecStart=", &self.exec_start);
+        lines(out, "ExecStartPost=", &self.exec_start_post);
+        line_if(out, "User=", self.user.as_deref());
+        line_if(out, "Group=", self.group.as_deref());
+        line_if(out, "WorkingDirectory=", self.working_dir.as_deref());
+        lines(out, "Environment=", &self.environment);
+        line_if(out, "EnvironmentFile=", self.environment_file.as_deref());
+        line(out, "Restart=", self.restart);
+        line(out, "RestartSec=", &self.restart_sec);
+        line_if(out, "TimeoutStartSec=", self.timeout_start.as_deref());
+        line(out, "KillSignal=", &self.kill_signal);
+        line(out, "TimeoutStopSec=", &self.timeout_stop);
+        line_if(
+            out,
+            "SuccessExitStatus=",
+            self.success_exit_status.as_deref(),
+        );
+        number_if(out, "LimitNOFILE=", self.limit_nofile);
+        number_if(out, "LimitNPROC=", self.limit_nproc);
+        number_if(out, "MemoryMax=", self.memory_max);
+        line_if(out, "CPUQuota=", self.cpu_quota.as_deref());
+        if let Some(stdout) = self.stdout.as_deref().filter(|s| !s.is_empty()) {
+            line(out, "StandardOutput=", stdout);
+            line(
+                out,
+                "StandardError=",
+                self.stderr.as_deref().unwrap_or_default(),
+            );
+        }
+        out.push_str("\n\n[Install]\nWantedBy=");
+        push_joined(out, &self.wanted_by, " ");
+        out.push('\n');
     }
 }

@@ -1,0 +1,422 @@
+//! End-to-end scale benchmark (issue 14): the release binary on synthetic stacks of every
+//! shape, to stdout and into `--out`, against a minimal atomic-write floor and the peers.
+//!
+//! `cargo bench --bench scale [-- --runs N] [--quick] [--only stdout|chain|out|peers]
+//! [--dir DIR]`; `OPENIM_INIT_BIN=PATH` measures another build. Wall-clock medians of N
+//! runs (default 11; `--quick` 3) and peak RSS (wait4), printed as markdown tables.
+//! honcho and node-foreman are measured when found in `target/peers/venv/bin/honcho` /
+//! `target/peers/node_modules/.bin/nf` or on PATH (`python3 -m venv target/peers/venv &&
+//! target/peers/venv/bin/pip install honcho jinja2`; `cd target/peers && npm install foreman`).
+#![allow(
+    clippy::many_single_char_names,
+    clippy::cast_precision_loss,
+    reason = "a report: short names, ratios of sizes"
+)]
+
+#[path = "synth.rs"]
+#[allow(dead_code, reason = "the example uses the rest")]
+mod synth;
+
+use std::fs;
+use std::io::Write as _;
+use std::os::unix::fs::OpenOptionsExt as _;
+use std::os::unix::process::CommandExt as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use synth::Shape;
+
+const BACKENDS: &[&str] = &["systemd", "openrc", "supervisord", "launchd"];
+/// The binary measured: this build's, or `OPENIM_INIT_BIN` (e.g. an older build to compare).
+fn bin() -> PathBuf {
+    std::env::var_os("OPENIM_INIT_BIN").map_or_else(
+        || PathBuf::from(env!("CARGO_BIN_EXE_openim-init")),
+        PathBuf::from,
+    )
+}
+
+struct Opts {
+    runs: usize,
+    only: Option<String>,
+    dir: PathBuf,
+}
+
+fn opts() -> Opts {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let value = |flag: &str| {
+        args.iter()
+            .position(|a| a == flag)
+            .and_then(|i| args.get(i + 1).cloned())
+    };
+    let quick = args.iter().any(|a| a == "--quick");
+    Opts {
+        runs: value("--runs")
+            .and_then(|r| r.parse().ok())
+            .unwrap_or(if quick { 3 } else { 11 }),
+        only: value("--only"),
+        dir: value("--dir").map_or_else(
+            || PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("scale"),
+            PathBuf::from,
+        ),
+    }
+}
+
+/// Wall time and CPU time (user + system, s) and peak RSS (KiB) of one run; `ok` says
+/// whether it exited 0. On a shared machine CPU time is the steadier figure.
+struct Sample {
+    secs: f64,
+    cpu: f64,
+    rss_kib: u64,
+    ok: bool,
+}
+
+fn cpu_secs(u: &libc::rusage) -> f64 {
+    let t = |tv: libc::timeval| tv.tv_sec as f64 + tv.tv_usec as f64 / 1e6;
+    t(u.ru_utime) + t(u.ru_stime)
+}
+
+/// CPU time this process has used so far (for the in-process floor).
+fn self_cpu() -> f64 {
+    // SAFETY: an all-zero rusage is valid; getrusage fills it.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: a valid pointer to our own rusage.
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &raw mut usage) };
+    cpu_secs(&usage)
+}
+
+#[expect(clippy::zombie_processes, reason = "wait4 reaps it, with its rusage")]
+fn run_once(cmd: &mut Command) -> Sample {
+    let start = Instant::now();
+    let child = cmd.spawn().expect("spawn");
+    let pid = libc::pid_t::try_from(child.id()).expect("pid");
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is valid; wait4 fills it for our own child.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: pid is our child, not yet waited for; status and usage are valid pointers.
+    let r = unsafe { libc::wait4(pid, &raw mut status, 0, &raw mut usage) };
+    let secs = start.elapsed().as_secs_f64();
+    assert_eq!(r, pid, "wait4");
+    Sample {
+        secs,
+        cpu: cpu_secs(&usage),
+        rss_kib: u64::try_from(usage.ru_maxrss).unwrap_or(0),
+        ok: libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+    }
+}
+
+/// Median seconds and largest peak RSS over `runs`; `prepare` runs untimed before each.
+fn measure(runs: usize, mut prepare: impl FnMut(), mut cmd: impl FnMut() -> Command) -> Sample {
+    let mut samples: Vec<Sample> = (0..runs)
+        .map(|_| {
+            prepare();
+            run_once(&mut cmd())
+        })
+        .collect();
+    let rss = samples.iter().map(|s| s.rss_kib).max().unwrap_or(0);
+    let ok = samples.iter().all(|s| s.ok);
+    let mut cpu: Vec<f64> = samples.iter().map(|s| s.cpu).collect();
+    cpu.sort_by(f64::total_cmp);
+    samples.sort_by(|a, b| a.secs.total_cmp(&b.secs));
+    let mid = samples.swap_remove(runs / 2);
+    Sample {
+        cpu: cpu[runs / 2],
+        rss_kib: rss,
+        ok,
+        ..mid
+    }
+}
+
+fn manifest(o: &Opts, shape: Shape, n: usize) -> PathBuf {
+    let path = o.dir.join(format!("{}-{n}.toml", shape.name()));
+    if !path.exists() {
+        fs::write(&path, synth::manifest(shape, n)).expect("write manifest");
+    }
+    path
+}
+
+fn generate(backend: &str, manifest: &Path) -> Command {
+    let mut c = Command::new(bin());
+    c.args(["generate", "--backend", backend, "--manifest"])
+        .arg(manifest)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    c
+}
+
+/// `wall / cpu` in milliseconds.
+fn ms(s: &Sample) -> String {
+    let mark = if s.ok { "" } else { " (exit≠0)" };
+    format!("{:.0} / {:.0} ms{mark}", s.secs * 1e3, s.cpu * 1e3)
+}
+
+fn rss_ratio(s: &Sample, manifest: &Path) -> String {
+    let size = fs::metadata(manifest).map_or(1, |m| m.len().max(1));
+    let ratio = (s.rss_kib * 1024) as f64 / size as f64;
+    format!("{:.1} MiB ({ratio:.1}×)", s.rss_kib as f64 / 1024.0)
+}
+
+/// Every shape and backend at 1k and 10k: time to stdout, the 10k/1k ratio, peak memory.
+fn stdout_table(o: &Opts) {
+    println!("\n### generate to stdout (median of {} runs)\n", o.runs);
+    println!("wall / CPU (user + system) time; the ratio is of CPU time\n");
+    println!("| shape | backend | 1k | 10k | 10k/1k | peak RSS 10k (× manifest) |");
+    println!("|---|---|---:|---:|---:|---:|");
+    for &shape in Shape::ALL {
+        let small = manifest(o, shape, 1000);
+        let big = manifest(o, shape, 10_000);
+        let backends = if shape.invalid() {
+            &BACKENDS[..1]
+        } else {
+            BACKENDS
+        };
+        for b in backends {
+            let s1 = measure(o.runs, || {}, || generate(b, &small));
+            let s10 = measure(o.runs, || {}, || generate(b, &big));
+            println!(
+                "| {} | {b} | {} | {} | {:.1} | {} |",
+                shape.name(),
+                ms(&s1),
+                ms(&s10),
+                s10.cpu / s1.cpu,
+                rss_ratio(&s10, &big)
+            );
+        }
+    }
+}
+
+/// A 100,000-service `requires` chain (each with a health check), every backend.
+fn chain_table(o: &Opts) {
+    let runs = o.runs.min(5);
+    println!("\n### 100,000-service requires chain (median of {runs} runs)\n");
+    println!("| backend | time | peak RSS (× manifest) |");
+    println!("|---|---:|---:|");
+    let m = manifest(o, Shape::Chain, 100_000);
+    for b in BACKENDS {
+        let s = measure(runs, || {}, || generate(b, &m));
+        println!("| {b} | {} | {} |", ms(&s), rss_ratio(&s, &m));
+    }
+}
+
+/// The files a run wrote (not openim-init's own state), with their sizes.
+fn written_files(dir: &Path) -> Vec<(PathBuf, usize)> {
+    let mut out = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for e in fs::read_dir(&d)
+            .expect("read_dir")
+            .map(|e| e.expect("entry"))
+        {
+            let p = e.path();
+            let name = e.file_name();
+            if name.to_string_lossy().starts_with(".openim-init") {
+                continue;
+            }
+            let meta = fs::symlink_metadata(&p).expect("metadata");
+            if meta.is_dir() {
+                todo.push(p);
+            } else {
+                let len = usize::try_from(meta.len()).expect("size");
+                out.push((p.strip_prefix(dir).expect("under").to_path_buf(), len));
+            }
+        }
+    }
+    out
+}
+
+fn fsync_dir(dir: &Path) {
+    fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .expect("fsync dir");
+}
+
+/// The floor: the same files, each written atomically the minimal way (temp file, write,
+/// fsync, rename, fsync of the directory).
+fn floor_write(dir: &Path, files: &[(PathBuf, usize)]) {
+    let body = vec![b'x'; files.iter().map(|f| f.1).max().unwrap_or(0)];
+    for (rel, len) in files {
+        let path = dir.join(rel);
+        let parent = path.parent().expect("parent");
+        fs::create_dir_all(parent).expect("mkdir");
+        let tmp = parent.join(".tmp-floor");
+        let mut f = fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o644)
+            .open(&tmp)
+            .expect("open");
+        f.write_all(&body[..*len]).expect("write");
+        f.sync_all().expect("fsync");
+        fs::rename(&tmp, &path).expect("rename");
+        fsync_dir(parent);
+    }
+}
+
+fn fresh(dir: &Path) {
+    let _ = fs::remove_dir_all(dir);
+}
+
+/// `generate --out` into a fresh directory, against the floor writing the same files.
+fn out_table(o: &Opts) {
+    let runs = o.runs.min(7);
+    println!(
+        "\n### generate --out into a fresh directory on {} (median of {runs} runs)\n",
+        o.dir.display()
+    );
+    println!("wall / CPU time; ratio openim-init ÷ floor, wall / CPU\n");
+    println!("| stack | backend | files | openim-init | floor | ratio |");
+    println!("|---|---|---:|---:|---:|---:|");
+    let out = o.dir.join("out");
+    for shape in [Shape::Plain, Shape::Rich] {
+        let m = manifest(o, shape, 10_000);
+        for b in ["systemd", "openrc"] {
+            let s = measure(
+                runs,
+                || fresh(&out),
+                || {
+                    let mut c = generate(b, &m);
+                    c.arg("--out").arg(&out);
+                    c
+                },
+            );
+            let files = written_files(&out);
+            let floor = o.dir.join("floor");
+            let (mut wall, mut cpu): (Vec<f64>, Vec<f64>) = (0..runs)
+                .map(|_| {
+                    fresh(&floor);
+                    let (t, c) = (Instant::now(), self_cpu());
+                    floor_write(&floor, &files);
+                    (t.elapsed().as_secs_f64(), self_cpu() - c)
+                })
+                .unzip();
+            wall.sort_by(f64::total_cmp);
+            cpu.sort_by(f64::total_cmp);
+            let (fw, fc) = (wall[runs / 2], cpu[runs / 2]);
+            let n = files.len();
+            println!(
+                "| {} 10k | {b} | {n} | {} | {:.0} / {:.0} ms | {:.2} / {:.2} |",
+                shape.name(),
+                ms(&s),
+                fw * 1e3,
+                fc * 1e3,
+                s.secs / fw,
+                s.cpu / fc
+            );
+        }
+    }
+}
+
+fn find_tool(local: &str, name: &str) -> Option<PathBuf> {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join(local);
+    if p.exists() {
+        return Some(p);
+    }
+    std::env::var_os("PATH").and_then(|path| {
+        std::env::split_paths(&path)
+            .map(|d| d.join(name))
+            .find(|p| p.exists())
+    })
+}
+
+/// The same 10,000 plain entries exported by honcho and node-foreman (from a Procfile) and
+/// by openim-init (from the manifest), each into a fresh directory.
+fn peers_table(o: &Opts) {
+    let runs = o.runs.min(5);
+    let procfile = o.dir.join("Procfile-10000");
+    fs::write(&procfile, synth::procfile(10_000)).expect("procfile");
+    let m = manifest(o, Shape::Plain, 10_000);
+    let out = o.dir.join("peer-out");
+    let honcho = find_tool("target/peers/venv/bin/honcho", "honcho");
+    let nf = find_tool("target/peers/node_modules/.bin/nf", "nf");
+    println!("\n### peers: 10,000-entry export into a fresh directory (median of {runs} runs)\n");
+    println!("wall / CPU time; × is the peer's time ÷ openim-init's, wall / CPU\n");
+    println!("| format | openim-init | honcho | × | node-foreman | × |");
+    println!("|---|---:|---:|---:|---:|---:|");
+    for format in ["systemd", "supervisord"] {
+        let prep = || {
+            fresh(&out);
+            fs::create_dir_all(&out).expect("mkdir");
+        };
+        let ours = measure(runs, prep, || {
+            let mut c = generate(format, &m);
+            c.arg("--out").arg(&out);
+            c
+        });
+        let peer = |tool: &Option<PathBuf>, args: &[&str]| {
+            tool.as_ref().map(|t| {
+                measure(runs, prep, || {
+                    let mut c = Command::new(t);
+                    c.args(args).stdout(Stdio::null()).stderr(Stdio::null());
+                    // node-foreman opens every file at once
+                    // SAFETY: setrlimit is async-signal-safe; nothing else runs in the child.
+                    unsafe {
+                        c.pre_exec(|| {
+                            let lim = libc::rlimit {
+                                rlim_cur: 20_000,
+                                rlim_max: 20_000,
+                            };
+                            libc::setrlimit(libc::RLIMIT_NOFILE, &raw const lim);
+                            Ok(())
+                        });
+                    }
+                    c
+                })
+            })
+        };
+        let (p, d) = (
+            procfile.to_str().expect("utf-8"),
+            out.to_str().expect("utf-8"),
+        );
+        let h = peer(&honcho, &["export", "-f", p, format, d]);
+        let f = peer(&nf, &["export", "-j", p, "-t", format, "-o", d]);
+        let cell = |s: &Option<Sample>| match s {
+            None => ("not installed".to_owned(), "–".to_owned()),
+            Some(s) => (
+                ms(s),
+                format!("{:.1} / {:.1}", s.secs / ours.secs, s.cpu / ours.cpu),
+            ),
+        };
+        let ((hc, hx), (fc, fx)) = (cell(&h), cell(&f));
+        println!("| {format} | {} | {hc} | {hx} | {fc} | {fx} |", ms(&ours));
+    }
+}
+
+fn machine(o: &Opts) {
+    let cpu = fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|s| s.trim().to_owned())
+        })
+        .unwrap_or_default();
+    let cores = std::thread::available_parallelism().map_or(0, std::num::NonZero::get);
+    let kernel = fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    println!(
+        "machine: {cpu}, {cores} cores, Linux {}; files in {}; binary {}",
+        kernel.trim(),
+        o.dir.display(),
+        bin().display()
+    );
+}
+
+fn main() {
+    let o = opts();
+    fs::create_dir_all(&o.dir).expect("bench dir");
+    machine(&o);
+    let want = |s: &str| o.only.as_deref().is_none_or(|only| only == s);
+    if want("stdout") {
+        stdout_table(&o);
+    }
+    if want("chain") {
+        chain_table(&o);
+    }
+    if want("out") {
+        out_table(&o);
+    }
+    if want("peers") {
+        peers_table(&o);
+    }
+}

@@ -1,0 +1,92 @@
+//! `templates/supervisord/*.tera` without tera: sections as string appends (see
+//! [`crate::render::native`]); the tests prove the bytes equal tera's.
+
+use super::ConfFile;
+use super::program::ProgramSection;
+use crate::render::Native;
+use crate::render::native::{line, line_if, lines, number_if, push_joined};
+
+impl Native for ProgramSection {
+    /// `templates/supervisord/program.tera`, without tera.
+    fn write_native(&self, out: &mut String) {
+        out.push_str("[program:");
+        out.push_str(&self.name);
+        out.push(']');
+        lines(out, "; ", &self.comments);
+        line(out, "command=", &self.command);
+        if let Some(n) = self.numprocs.filter(|&n| n != 0) {
+            line(out, "numprocs=", &n.to_string());
+            line(
+                out,
+                "process_name=",
+                self.process_name.as_deref().unwrap_or_default(),
+            );
+        }
+        line_if(out, "directory=", self.directory.as_deref());
+        line_if(out, "user=", self.user.as_deref());
+        line_if(out, "environment=", self.environment.as_deref());
+        line(out, "priority=", &self.priority.to_string());
+        out.push_str("\nautostart=true");
+        line(out, "autorestart=", self.autorestart);
+        line(out, "startsecs=", &self.startsecs.to_string());
+        line(out, "startretries=", &self.startretries.to_string());
+        line(out, "exitcodes=", &self.exitcodes);
+        line(out, "stopsignal=", &self.stopsignal);
+        line(out, "stopwaitsecs=", &self.stopwaitsecs.to_string());
+        out.push_str("\nstopasgroup=true\nkillasgroup=true");
+        if let Some(logs) = &self.logs {
+            let backups = logs.backups.to_string();
+            line(out, "stdout_logfile=", &logs.stdout);
+            line(out, "stdout_logfile_maxbytes=", &logs.maxbytes);
+            line(out, "stdout_logfile_backups=", &backups);
+            match logs.stderr.as_deref().filter(|e| !e.is_empty()) {
+                Some(stderr) => {
+                    line(out, "stderr_logfile=", stderr);
+                    line(out, "stderr_logfile_maxbytes=", &logs.maxbytes);
+                    line(out, "stderr_logfile_backups=", &backups);
+                }
+                None => out.push_str("\nredirect_stderr=true"),
+            }
+        }
+        out.push('\n');
+    }
+}
+
+impl Native for ConfFile {
+    /// `templates/supervisord/conf.tera`, without tera.
+    fn write_native(&self, out: &mut String) {
+        out.push_str("# ");
+        out.push_str(self.header);
+        if let Some(d) = &self.daemon {
+            line(out, "\n[unix_http_server]\nfile=", &d.socket);
+            out.push_str("\nchmod=0700\n");
+            line(out, "[supervisord]\nlogfile=", &d.logfile);
+            line(out, "pidfile=", &d.pidfile);
+            line(out, "childlogdir=", &d.childlogdir);
+            number_if(out, "minfds=", d.minfds);
+            number_if(out, "minprocs=", d.minprocs);
+            out.push_str("\n\n[rpcinterface:supervisor]\nsupervisor.rpcinterface_factory=supervisor.rpcinterface:make_main_rpcinterface\n");
+            line(out, "[supervisorctl]\nserverurl=unix://", &d.socket);
+        }
+        for g in &self.groups {
+            out.push('\n');
+            if g.programs.is_empty() {
+                line(out, "; group ", &g.name);
+                lines(out, "; ", &g.comments);
+            } else {
+                out.push_str("\n[group:");
+                out.push_str(&g.name);
+                out.push(']');
+                lines(out, "; ", &g.comments);
+                out.push_str("\nprograms=");
+                push_joined(out, &g.programs, ",");
+                line(out, "priority=", &g.priority.to_string());
+            }
+        }
+        for p in &self.programs {
+            out.push_str("\n\n");
+            out.push_str(p);
+        }
+        out.push('\n');
+    }
+}
