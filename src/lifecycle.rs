@@ -26,4 +26,5 @@ pub mod plan;
 pub mod runner;
 pub mod stage;
 pub mod status;
+pub mod supervisord_conf;
 pub mod units;

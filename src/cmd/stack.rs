@@ -7,6 +7,7 @@ use crate::errors::{Error, Result};
 use crate::lifecycle::control::{self, Control};
 use crate::lifecycle::place::{Env, Place, Scope};
 use crate::lifecycle::runner::{ProcessRunner, RecordingRunner, Runner};
+use crate::lifecycle::supervisord_conf::MainConf;
 use crate::lifecycle::units;
 use crate::model::Model;
 use crate::stdout;
@@ -105,8 +106,16 @@ pub fn open_in(
         _ if args.user => Scope::User,
         _ => Scope::System,
     };
-    let place = Place::resolve(data, kind.name(), &model.name, &scope, &Env::from_process())?;
-    let setup = control::setup(data, args.user);
+    let mut place = Place::resolve(data, kind.name(), &model.name, &scope, &Env::from_process())?;
+    let mut setup = control::setup(data, args.user);
+    if kind == BackendKind::Supervisord
+        && root.is_none()
+        && let Some(conf) = MainConf::find(args.supervisord_conf.as_deref())?
+    {
+        place.dir.clone_from(&conf.include_dir);
+        place.ext.clone_from(&conf.ext);
+        setup = conf.drive(setup);
+    }
     let recording = dry_run.then(|| RecordingRunner::new(setup.clone()));
     let dir = place.dir_text();
     Ok(Stack {

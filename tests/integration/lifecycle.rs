@@ -7,6 +7,7 @@
 mod openrc;
 mod plans;
 mod staging;
+mod supervisord;
 mod systemd;
 
 use std::path::Path;

@@ -25,12 +25,12 @@ struct Env {
 impl Env {
     fn run(&self, args: &[&str]) -> Run {
         let manifest = self.manifest.display().to_string();
-        let mut argv = vec![CLI_BIN];
-        argv.extend_from_slice(args);
-        argv.extend(["--backend", "openrc", "--manifest", &manifest]);
-        let mut cmd = self.rc.command(&argv);
+        let mut words = vec![CLI_BIN];
+        words.extend_from_slice(args);
+        words.extend(["--backend", "openrc", "--manifest", &manifest]);
+        let mut cmd = self.rc.command(&words);
         cmd.env("NO_COLOR", "1");
-        run_timeout(&mut cmd, Duration::from_secs(120))
+        run_timeout(&mut cmd, Duration::from_mins(2))
     }
 
     fn ok(&self, args: &[&str]) -> Run {
@@ -157,7 +157,7 @@ fn install(e: &Env) -> Value {
     v
 }
 
-/// A SIGKILLed process (the test plays the crash) is respawned by supervise-daemon and
+/// A process killed with SIGKILL (the test plays the crash) is respawned by supervise-daemon and
 /// counted; `stop g` stops only the group's instances; `start g` brings them back.
 fn drive(e: &Env, v: &Value) {
     let b = pid(v, "b");
