@@ -69,6 +69,28 @@ pub struct InstallDirs {
     /// `--root`: what a package ships besides the artifacts.
     #[serde(default)]
     pub staged: Staged,
+    /// A host install: how the service users and directories are created.
+    #[serde(default)]
+    pub host: HostAccounts,
+}
+
+/// How a host install creates the service users and their directories (none of it when
+/// empty: launchd, compose).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HostAccounts {
+    /// Directory of the `sysusers.d` file (systemd).
+    pub sysusers: Option<String>,
+    /// Directory of the `tmpfiles.d` file (systemd).
+    pub tmpfiles: Option<String>,
+    /// Applies the sysusers.d file (`{file}`).
+    pub apply_sysusers: Option<Argv>,
+    /// Applies the tmpfiles.d file (`{file}`).
+    pub apply_tmpfiles: Option<Argv>,
+    /// Without sysusers.d: create users with `useradd` (`BusyBox` `adduser -S` where there
+    /// is no useradd) and directories with `install -d`.
+    #[serde(default)]
+    pub useradd: bool,
 }
 
 /// What a staged package tree holds besides the artifacts.

@@ -139,6 +139,12 @@ impl Stack {
         }
     }
 
+    /// Runs read-only lookups (`getent`) for real, even for a dry run.
+    #[must_use]
+    pub fn lookup(&self) -> &dyn Runner {
+        &self.process
+    }
+
     /// The commands a dry run recorded, one per line.
     #[must_use]
     pub fn transcript(&self) -> Option<String> {
