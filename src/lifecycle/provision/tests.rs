@@ -117,3 +117,94 @@ fn the_record_grows_and_purge_removes_only_what_it_names() {
     Created::forget(&store).expect("forget");
     assert!(Created::read(&store).expect("read").is_empty());
 }
+
+/// A whole install and `uninstall --purge` on a scratch tree, commands only recorded: the
+/// missing account and directory are created and recorded, an existing one is never
+/// touched, and purge removes exactly what was recorded.
+#[test]
+fn install_creates_and_purge_removes_only_what_was_missing() {
+    use crate::backend::{Flags, render_embedded};
+    use crate::lifecycle::control::Control;
+    use crate::lifecycle::install::{InstallOptions, Job, install};
+    use crate::lifecycle::place::{Env, Place, Scope};
+    use crate::lifecycle::uninstall::{UninstallOptions, uninstall};
+
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let model = Model::builtin();
+    let kind = BackendKind::Openrc;
+    let data = kind.backend().data();
+    let rendered = render_embedded(kind, &model, &Flags::default()).expect("render");
+    let scope = Scope::Root {
+        root: tmp.path().to_path_buf(),
+        layout: "alpine".into(),
+    };
+    let place = Place::resolve(data, "openrc", "openim", &scope, &Env::default()).expect("place");
+    let cycle = |runner: &RecordingRunner, later: &RecordingRunner| {
+        let mut job = Job {
+            place: &place,
+            control: Control {
+                data,
+                runner,
+                stack: "openim",
+                dir: "/etc/init.d",
+            },
+            extra: Vec::new(),
+            provision: Some(plan(&model, data, tmp.path(), runner).expect("plan")),
+        };
+        let opts = InstallOptions {
+            commands: true,
+            enable: true,
+            ..InstallOptions::default()
+        };
+        let lines = install(&job, &rendered, opts).expect("install");
+        let store = &place.store;
+        let created = Created::read(store).expect("read");
+        let opts = UninstallOptions {
+            purge: true,
+            commands: true,
+            force: false,
+        };
+        job.control.runner = later;
+        uninstall(&job, &rendered, opts).expect("uninstall");
+        let mut ran = lines_of(runner);
+        ran.extend(lines_of(later));
+        (lines, created, ran)
+    };
+    // the user is missing: created, recorded; at the purge it exists: removed
+    let all_there = || RecordingRunner::new(Setup::default()).live();
+    let (lines, created, ran) = cycle(&nobody_there().live(), &all_there());
+    assert!(
+        lines.contains(&"creating user openim".to_owned()),
+        "{lines:?}"
+    );
+    assert_eq!(created.users, ["openim"]);
+    assert!(ran.contains(&"addgroup -S openim".to_owned()), "{ran:?}");
+    assert!(
+        ran.contains(&"rm -rf -- /data/openim".to_owned()),
+        "{ran:?}"
+    );
+    for purged in ["userdel openim", "groupdel openim"] {
+        assert!(ran.contains(&purged.to_owned()), "{purged}: {ran:?}");
+    }
+    assert!(!place.store.state.exists(), "purge leaves no state");
+    // the user exists (lookups answer 0) and so does the directory: nothing is created,
+    // and purge removes nothing of the host's
+    std::fs::create_dir_all(tmp.path().join("data/openim")).expect("mkdir");
+    let (_, created, ran) = cycle(&all_there(), &all_there());
+    assert!(created.is_empty(), "{created:?}");
+    let touched: Vec<&String> = ran
+        .iter()
+        .filter(|c| {
+            [
+                "adduser", "addgroup", "userdel", "groupdel", "rm", "install",
+            ]
+            .iter()
+            .any(|t| c.starts_with(t))
+        })
+        .collect();
+    assert!(touched.is_empty(), "{touched:?}");
+}
+
+fn lines_of(runner: &RecordingRunner) -> Vec<String> {
+    lines(&runner.recorded())
+}
