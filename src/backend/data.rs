@@ -22,6 +22,21 @@ pub struct BackendData {
     /// How the output of the `status` command is read (none: `status` is refused).
     #[serde(default)]
     pub status_format: Option<StatusFormat>,
+    /// `{domain}` in commands: the system's and the user's (`{uid}`: the user's id).
+    #[serde(default)]
+    pub domain: Domains,
+}
+
+/// The values of `{domain}` (launchd: `system`, `gui/{uid}`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Domains {
+    /// System-wide.
+    #[serde(default)]
+    pub system: String,
+    /// Per user (`--user`).
+    #[serde(default)]
+    pub user: String,
 }
 
 /// How commands address the per-user instance of the init system.
@@ -134,6 +149,13 @@ pub struct Commands {
     pub try_restart: Option<Argv>,
     /// Forget units that are gone (after an uninstall).
     pub reset_failed: Option<Argv>,
+    /// Hand a unit's newly written file to the init system (launchd `bootstrap`); every
+    /// created or changed unit is loaded by install (an updated one unloaded first).
+    pub load: Option<Argv>,
+    /// Take a unit away from the init system (launchd `bootout`), before loading it again.
+    pub unload: Option<Argv>,
+    /// Exits 0 while the unit is still loaded: polled after `unload` until it is gone.
+    pub loaded: Option<Argv>,
 }
 
 /// The values that fill a command's placeholders.
@@ -145,6 +167,8 @@ pub struct Fill<'a> {
     pub unit: &'a str,
     /// `{dir}`.
     pub dir: &'a str,
+    /// `{domain}`.
+    pub domain: &'a str,
 }
 
 impl Fill<'_> {
@@ -156,6 +180,7 @@ impl Fill<'_> {
                 a.replace("{stack}", self.stack)
                     .replace("{unit}", self.unit)
                     .replace("{dir}", self.dir)
+                    .replace("{domain}", self.domain)
             })
             .collect()
     }
@@ -178,7 +203,16 @@ impl BackendData {
     pub fn notes(&self, stack: &str, stack_unit: Option<&str>) -> Vec<String> {
         let dir = self.install.system.as_str();
         let fill = |unit: &str, argv: &[String]| {
-            crate::escape::sh::join(&Fill { stack, unit, dir }.apply(argv))
+            let domain = &self.domain.system;
+            crate::escape::sh::join(
+                &Fill {
+                    stack,
+                    unit,
+                    dir,
+                    domain,
+                }
+                .apply(argv),
+            )
         };
         let copy = self.install.copy.as_ref().map_or_else(
             || format!("copy the files to {dir}"),

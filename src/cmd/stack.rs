@@ -25,6 +25,7 @@ pub struct Stack {
     process: ProcessRunner,
     recording: Option<RecordingRunner>,
     dir: String,
+    domain: String,
 }
 
 /// The backend named on the command line, or the one detected running here.
@@ -126,6 +127,7 @@ pub fn open_in(
         process: ProcessRunner::new(setup),
         recording,
         dir,
+        domain: control::domain(data, args.user),
     })
 }
 
@@ -159,6 +161,7 @@ impl Stack {
             runner: self.runner(),
             stack: &self.model.name,
             dir: &self.dir,
+            domain: &self.domain,
         }
     }
 

@@ -98,8 +98,27 @@ pub(super) fn open(
     Ok((Some(lock), ledger))
 }
 
+/// The process units (in start order) defined by the files the plan writes with an action
+/// `which` accepts.
+fn written_units(plan: &Plan, rendered: &Rendered, which: fn(&Action) -> bool) -> Vec<String> {
+    let defined: Vec<&str> = plan
+        .steps
+        .iter()
+        .filter(|s| which(&s.action) && s.desired.is_some())
+        .flat_map(|s| units::defined_by(&s.path, &rendered.units, rendered.artifacts.len()))
+        .map(|u| u.name.as_str())
+        .collect();
+    units::processes(&rendered.units)
+        .into_iter()
+        .filter(|u| defined.contains(&u.name.as_str()))
+        .map(|u| u.name.clone())
+        .collect()
+}
+
 /// The commands after the files are written: reload if anything changed, enable, restart
-/// the running units whose files were updated, start; `gone` units were removed.
+/// the running units whose files were updated, start; `gone` units were removed. A
+/// backend that loads files (launchd) loads every created unit and unloads, awaits and
+/// loads again every updated one instead — loading starts it, so `--start` adds nothing.
 fn activation(
     job: &Job<'_>,
     rendered: &Rendered,
@@ -108,8 +127,7 @@ fn activation(
     gone: bool,
 ) -> Vec<Step> {
     let mut steps = Vec::new();
-    let changed = plan.changed() > 0;
-    if changed {
+    if plan.changed() > 0 {
         steps.push((Verb::Reload, job.control.stack.to_owned()));
     }
     let stack = units::stack_unit(&rendered.units).map(|u| u.name.clone());
@@ -121,25 +139,23 @@ fn activation(
     if opts.enable {
         steps.extend(wholes.iter().map(|u| (Verb::Enable, u.clone())));
     }
-    let updated: Vec<&str> = plan
-        .steps
-        .iter()
-        .filter(|s| matches!(s.action, Action::Update | Action::Force(_)) && s.desired.is_some())
-        .map(|s| s.path.as_str())
-        .collect();
-    let mut restart: Vec<String> = Vec::new();
-    for path in updated {
-        for u in units::defined_by(path, &rendered.units, rendered.artifacts.len()) {
-            if !restart.contains(&u.name) {
-                restart.push(u.name.clone());
-            }
+    let updated = written_units(plan, rendered, |a| {
+        matches!(a, Action::Update | Action::Force(_))
+    });
+    let loads = job.control.argv(Verb::Load, "").is_some();
+    if loads {
+        let created = written_units(plan, rendered, |a| matches!(a, Action::Create));
+        for u in updated {
+            steps.extend([Verb::Unload, Verb::AwaitUnloaded, Verb::Load].map(|v| (v, u.clone())));
         }
+        steps.extend(created.into_iter().map(|u| (Verb::Load, u)));
+    } else {
+        steps.extend(updated.into_iter().map(|u| (Verb::TryRestart, u)));
     }
-    steps.extend(restart.into_iter().map(|u| (Verb::TryRestart, u)));
     if gone {
         steps.push((Verb::ResetFailed, job.control.stack.to_owned()));
     }
-    if opts.start {
+    if opts.start && !loads {
         steps.extend(wholes.into_iter().map(|u| (Verb::Start, u)));
     }
     steps
@@ -277,3 +293,6 @@ pub fn install(job: &Job<'_>, rendered: &Rendered, opts: InstallOptions) -> Resu
     lines.extend(ran);
     Ok(lines)
 }
+
+#[cfg(test)]
+mod tests;

@@ -83,10 +83,40 @@ fn host_install_plans_create_the_missing_user_and_directories() {
     insta_settings("lifecycle").bind(|| insta::assert_snapshot!("openrc_install_start", openrc));
 }
 
+/// launchd: every job enabled, then bootstrapped (which starts it); `--user` drives the
+/// user's `gui/UID` domain (the uid shown as `<uid>`) with the plists in
+/// `~/Library/LaunchAgents`.
 #[test]
 fn launchd_install_plan() {
     let commands = plan("launchd", &["--start"]);
-    insta_settings("lifecycle").bind(|| insta::assert_snapshot!("launchd_install_start", commands));
+    let uid = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("Uid:"))
+                .and_then(|l| l.split_whitespace().next().map(str::to_owned))
+        })
+        .expect("uid");
+    let user = plan("launchd", &["--user"]).replace(&format!("gui/{uid}"), "gui/<uid>");
+    let home = tilde_home(&user);
+    insta_settings("lifecycle").bind(|| {
+        insta::assert_snapshot!("launchd_install_start", commands);
+        insta::assert_snapshot!("launchd_user_install", home);
+    });
+}
+
+/// The temporary HOME in a plan replaced by `~`.
+fn tilde_home(plan: &str) -> String {
+    plan.lines()
+        .map(|l| match l.find("/Library/LaunchAgents/") {
+            Some(at) => {
+                let start = l[..at].rfind(' ').map_or(0, |s| s + 1);
+                format!("{}~{}", &l[..start], &l[at..])
+            }
+            None => l.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 #[test]
