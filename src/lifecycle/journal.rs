@@ -30,8 +30,10 @@ use super::plan::{Action, Desired, OnDisk, Plan};
 const JOURNAL_FILE: &str = "journal.json";
 const TXN_DIR: &str = "txn";
 
-/// Testing hook: `OPENIM_INIT_CRASH_AFTER=K` kills the process (SIGKILL) right after the
-/// K-th durable step of a run (0: the journal, 1..=N: the N file operations, N+1: the ledger).
+/// Testing hook: `OPENIM_INIT_CRASH_AFTER=K` kills the process (SIGKILL) right after its
+/// K-th durable step, counted from 0 over every journaled write of the process (per write:
+/// the journal, the N file operations, the ledger; `install` first writes the verifier's
+/// scratch copy, then the install itself).
 pub const CRASH_ENV: &str = "OPENIM_INIT_CRASH_AFTER";
 
 /// The state of one path: desired contents, or absent.
@@ -81,7 +83,12 @@ pub struct Applied<'a> {
     pub backups: Vec<(String, PathBuf)>,
 }
 
-fn crash_point(step: usize) {
+/// Durable steps taken so far by this process.
+static STEPS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// A durable step was taken: the testing hook's chance to kill the process.
+fn crash_point() {
+    let step = STEPS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     let hit = std::env::var(CRASH_ENV)
         .ok()
         .and_then(|v| v.parse::<usize>().ok())
@@ -226,10 +233,10 @@ pub fn apply<'a>(
     }
     fsops::sync_dir(&txn);
     write_journal(store, &journal)?;
-    crash_point(0);
-    for (i, op) in journal.ops.iter().enumerate() {
+    crash_point();
+    for op in &journal.ops {
         put(store, &op.path, op.new.as_ref())?;
-        crash_point(i + 1);
+        crash_point();
     }
     Ok(Applied {
         store,
@@ -246,7 +253,7 @@ impl Applied<'_> {
     /// I/O errors (the journal is kept: the next run finishes).
     pub fn commit(self) -> Result<()> {
         self.store.write(self.lock, &self.journal.ledger_after)?;
-        crash_point(self.journal.ops.len() + 1);
+        crash_point();
         finish(self.store)
     }
 

@@ -4,6 +4,7 @@
 //! the harness's private mount namespace), and the command plans of backends that cannot run
 //! here (launchd), snapshotted.
 
+mod crash;
 mod openrc;
 mod plans;
 mod staging;
