@@ -185,6 +185,33 @@ fn drive(e: &Env, v: &Value) {
     println!("{table}");
 }
 
+/// A changed script restarts only its service (`rc-service b --ifstarted restart`): b gets
+/// a new process, a and the c instances keep theirs.
+fn changed_file_restarts_only_its_units(e: &Env) {
+    let (_, before) = e.status();
+    let mut m: Value =
+        toml::from_str(&std::fs::read_to_string(&e.manifest).expect("read")).expect("manifest");
+    m["services"]["b"]["environment"]["V"] = "2".into();
+    crate::harness::write_manifest(&e.manifest, &m);
+    let r = e.ok(&["install"]);
+    assert!(
+        r.stdout.contains("1 changed (0 created, 1 updated"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("ran: rc-service b --ifstarted restart"),
+        "{}",
+        r.stdout
+    );
+    let after = e.await_status(0, "b restarted", |v| {
+        all_running(v) && pid(v, "b") != pid(&before, "b")
+    });
+    for u in ["a", "c.0", "c.1"] {
+        assert_eq!(pid(&after, u), pid(&before, u), "{u} was restarted");
+    }
+}
+
 /// uninstall: no script, no runlevel entry, no ledger, no process of the stack.
 fn uninstall(e: &mut Env) {
     let r = e.ok(&["uninstall"]);
@@ -229,5 +256,6 @@ fn openrc_install_status_crash_stop_uninstall() {
     let v = install(&e);
     assert!(e.ledger().exists());
     drive(&e, &v);
+    changed_file_restarts_only_its_units(&e);
     uninstall(&mut e);
 }
