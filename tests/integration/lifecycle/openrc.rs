@@ -176,7 +176,18 @@ fn drive(e: &Env, v: &Value) {
     });
     assert_eq!(by_unit(&v)["c.0"]["pid"], Value::Null);
     e.ok(&["start", "g"]);
-    e.await_status(0, "g running again", all_running);
+    let v = e.await_status(0, "g running again", all_running);
+    let a = pid(&v, "a");
+    e.ok(&["restart", "a"]);
+    e.await_status(0, "a restarted", |v| all_running(v) && pid(v, "a") != a);
+    e.ok(&["stop", "c@1"]);
+    e.await_status(3, "c.1 stopped", |v| {
+        by_unit(v)["c.1"]["state"] == "stopped"
+    });
+    e.ok(&["start", "c@1"]);
+    e.await_status(0, "c.1 running again", all_running);
+    let logs = e.ok(&["logs", "b", "-n", "5"]);
+    assert!(logs.stdout.lines().count() <= 5, "{}", logs.stdout);
     let table = e.ok(&["status"]).stdout;
     assert!(
         table.contains("c.0") && table.contains("running"),

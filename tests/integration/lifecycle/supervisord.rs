@@ -127,11 +127,9 @@ fn boot() -> Option<(Env, std::sync::MutexGuard<'static, ()>)> {
     Some((env, serial))
 }
 
-#[test]
-fn supervisord_install_status_crash_stop_uninstall() {
-    let Some((mut e, _serial)) = boot() else {
-        return;
-    };
+/// install --start into the include directory; all running, a healthy; a second install
+/// changes and restarts nothing.
+fn install(e: &Env) -> Value {
     let first = e.ok(&["install", "--start"]);
     assert!(first.stdout.contains("wrote /"), "{}", first.stdout);
     assert!(e.include().join("life.ini").is_file(), "{}", first.stdout);
@@ -150,9 +148,13 @@ fn supervisord_install_status_crash_stop_uninstall() {
         UNITS.iter().all(|u| pid(&same, u) == pid(&v, u)),
         "restarted: {same:#}"
     );
+    v
+}
 
+/// SIGKILL healed, a group stopped and started, restart, one instance, logs.
+fn drive(e: &Env, v: &Value) {
     // the test plays the crash; supervisord restarts it (it counts no restarts: a new pid)
-    let b = pid(&v, "life:b");
+    let b = pid(v, "life:b");
     crate::harness::procs::kill(i32::try_from(b).expect("pid"), libc::SIGKILL);
     e.await_status(0, "b restarted", |v| {
         all_running(v) && pid(v, "life:b") != b
@@ -167,10 +169,26 @@ fn supervisord_install_status_crash_stop_uninstall() {
             && p["life:b"]["state"] == "running"
     });
     e.ok(&["start", "g"]);
-    e.await_status(0, "g running again", all_running);
+    let v = e.await_status(0, "g running again", all_running);
+    let a = pid(&v, "life:a");
+    e.ok(&["restart", "a"]);
+    e.await_status(0, "a restarted", |v| {
+        all_running(v) && pid(v, "life:a") != a
+    });
+    e.ok(&["stop", "c@1"]);
+    e.await_status(3, "c_1 stopped", |v| {
+        by_unit(v)["life:c_1"]["state"] == "stopped"
+    });
+    e.ok(&["start", "c@1"]);
+    e.await_status(0, "c_1 running again", all_running);
+    let logs = e.ok(&["logs", "b", "-n", "5"]);
+    assert!(logs.stdout.lines().count() <= 5, "{}", logs.stdout);
     let table = e.ok(&["status"]).stdout;
     println!("{table}");
+}
 
+/// uninstall: no program file, no ledger, no process, supervisord knows nothing of it.
+fn uninstall(e: &mut Env) {
     let gone = e.ok(&["uninstall"]);
     assert!(gone.stdout.contains("removed /"), "{}", gone.stdout);
     assert!(!e.include().join("life.ini").exists());
@@ -190,4 +208,14 @@ fn supervisord_install_status_crash_stop_uninstall() {
         e.daemon.status()
     );
     e.daemon.shutdown().assert_clean();
+}
+
+#[test]
+fn supervisord_install_status_crash_stop_uninstall() {
+    let Some((mut e, _serial)) = boot() else {
+        return;
+    };
+    let v = install(&e);
+    drive(&e, &v);
+    uninstall(&mut e);
 }
