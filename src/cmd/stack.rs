@@ -33,7 +33,7 @@ fn backend(args: &StackArgs) -> Result<BackendKind> {
     if let Some(kind) = args.backend {
         return Ok(kind);
     }
-    let d = super::detect::detect_here(None, None);
+    let d = super::detect::detect_here(None, args.supervisord_conf.as_deref());
     d.recommended
         .and_then(|s| BackendKind::by_name(s.name()))
         .ok_or_else(|| {
