@@ -94,6 +94,11 @@ pub struct StackArgs {
     /// The per-user instance of the init system (`systemctl --user`, ~/Library/LaunchAgents).
     #[arg(long)]
     pub user: bool,
+    /// supervisord: the main configuration; programs go into its `[include]` directory and
+    /// `supervisorctl` talks to its socket (default: /etc/supervisor/supervisord.conf or
+    /// /etc/supervisord.conf, whichever exists).
+    #[arg(long, value_name = "FILE")]
+    pub supervisord_conf: Option<std::path::PathBuf>,
 }
 
 /// `install`.

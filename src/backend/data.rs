@@ -22,6 +22,21 @@ pub struct BackendData {
     /// How the output of the `status` command is read (none: `status` is refused).
     #[serde(default)]
     pub status_format: Option<StatusFormat>,
+    /// `{domain}` in commands: the system's and the user's (`{uid}`: the user's id).
+    #[serde(default)]
+    pub domain: Domains,
+}
+
+/// The values of `{domain}` (launchd: `system`, `gui/{uid}`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Domains {
+    /// System-wide.
+    #[serde(default)]
+    pub system: String,
+    /// Per user (`--user`).
+    #[serde(default)]
+    pub user: String,
 }
 
 /// How commands address the per-user instance of the init system.
@@ -69,6 +84,28 @@ pub struct InstallDirs {
     /// `--root`: what a package ships besides the artifacts.
     #[serde(default)]
     pub staged: Staged,
+    /// A host install: how the service users and directories are created.
+    #[serde(default)]
+    pub host: HostAccounts,
+}
+
+/// How a host install creates the service users and their directories (none of it when
+/// empty: launchd, compose).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HostAccounts {
+    /// Directory of the `sysusers.d` file (systemd).
+    pub sysusers: Option<String>,
+    /// Directory of the `tmpfiles.d` file (systemd).
+    pub tmpfiles: Option<String>,
+    /// Applies the sysusers.d file (`{file}`).
+    pub apply_sysusers: Option<Argv>,
+    /// Applies the tmpfiles.d file (`{file}`).
+    pub apply_tmpfiles: Option<Argv>,
+    /// Without sysusers.d: create users with `useradd` (`BusyBox` `adduser -S` where there
+    /// is no useradd) and directories with `install -d`.
+    #[serde(default)]
+    pub useradd: bool,
 }
 
 /// What a staged package tree holds besides the artifacts.
@@ -112,6 +149,13 @@ pub struct Commands {
     pub try_restart: Option<Argv>,
     /// Forget units that are gone (after an uninstall).
     pub reset_failed: Option<Argv>,
+    /// Hand a unit's newly written file to the init system (launchd `bootstrap`); every
+    /// created or changed unit is loaded by install (an updated one unloaded first).
+    pub load: Option<Argv>,
+    /// Take a unit away from the init system (launchd `bootout`), before loading it again.
+    pub unload: Option<Argv>,
+    /// Exits 0 while the unit is still loaded: polled after `unload` until it is gone.
+    pub loaded: Option<Argv>,
 }
 
 /// The values that fill a command's placeholders.
@@ -123,6 +167,8 @@ pub struct Fill<'a> {
     pub unit: &'a str,
     /// `{dir}`.
     pub dir: &'a str,
+    /// `{domain}`.
+    pub domain: &'a str,
 }
 
 impl Fill<'_> {
@@ -134,6 +180,7 @@ impl Fill<'_> {
                 a.replace("{stack}", self.stack)
                     .replace("{unit}", self.unit)
                     .replace("{dir}", self.dir)
+                    .replace("{domain}", self.domain)
             })
             .collect()
     }
@@ -156,7 +203,16 @@ impl BackendData {
     pub fn notes(&self, stack: &str, stack_unit: Option<&str>) -> Vec<String> {
         let dir = self.install.system.as_str();
         let fill = |unit: &str, argv: &[String]| {
-            crate::escape::sh::join(&Fill { stack, unit, dir }.apply(argv))
+            let domain = &self.domain.system;
+            crate::escape::sh::join(
+                &Fill {
+                    stack,
+                    unit,
+                    dir,
+                    domain,
+                }
+                .apply(argv),
+            )
         };
         let copy = self.install.copy.as_ref().map_or_else(
             || format!("copy the files to {dir}"),

@@ -7,7 +7,7 @@ use super::stack;
 use crate::cli::InstallArgs;
 use crate::errors::{Error, Result};
 use crate::lifecycle::install::{self, InstallOptions, Job};
-use crate::lifecycle::stage;
+use crate::lifecycle::{provision, stage};
 use crate::{output, stdout};
 
 /// Run `install`.
@@ -33,6 +33,19 @@ pub fn run(args: &InstallArgs) -> Result<()> {
     if !report.findings.is_empty() && !args.force && !staging {
         return Err(Error::Verify(report.findings.len()));
     }
+    // a host install creates the missing service users and directories; a staged tree
+    // ships them as files, a per-user install runs as the user
+    let provision = if staging || args.stack.user {
+        None
+    } else {
+        let data = s.kind.backend().data();
+        Some(provision::plan(
+            &s.model,
+            data,
+            &s.place.store.base,
+            s.lookup(),
+        )?)
+    };
     let job = Job {
         place: &s.place,
         control: s.control(),
@@ -41,6 +54,7 @@ pub fn run(args: &InstallArgs) -> Result<()> {
         } else {
             Vec::new()
         },
+        provision,
     };
     let opts = InstallOptions {
         force: args.force,

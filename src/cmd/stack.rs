@@ -7,6 +7,7 @@ use crate::errors::{Error, Result};
 use crate::lifecycle::control::{self, Control};
 use crate::lifecycle::place::{Env, Place, Scope};
 use crate::lifecycle::runner::{ProcessRunner, RecordingRunner, Runner};
+use crate::lifecycle::supervisord_conf::MainConf;
 use crate::lifecycle::units;
 use crate::model::Model;
 use crate::stdout;
@@ -24,6 +25,7 @@ pub struct Stack {
     process: ProcessRunner,
     recording: Option<RecordingRunner>,
     dir: String,
+    domain: String,
 }
 
 /// The backend named on the command line, or the one detected running here.
@@ -31,7 +33,7 @@ fn backend(args: &StackArgs) -> Result<BackendKind> {
     if let Some(kind) = args.backend {
         return Ok(kind);
     }
-    let d = super::detect::detect_here(None, None);
+    let d = super::detect::detect_here(None, args.supervisord_conf.as_deref());
     d.recommended
         .and_then(|s| BackendKind::by_name(s.name()))
         .ok_or_else(|| {
@@ -105,8 +107,16 @@ pub fn open_in(
         _ if args.user => Scope::User,
         _ => Scope::System,
     };
-    let place = Place::resolve(data, kind.name(), &model.name, &scope, &Env::from_process())?;
-    let setup = control::setup(data, args.user);
+    let mut place = Place::resolve(data, kind.name(), &model.name, &scope, &Env::from_process())?;
+    let mut setup = control::setup(data, args.user);
+    if kind == BackendKind::Supervisord
+        && root.is_none()
+        && let Some(conf) = MainConf::find(args.supervisord_conf.as_deref())?
+    {
+        place.dir.clone_from(&conf.include_dir);
+        place.ext.clone_from(&conf.ext);
+        setup = conf.drive(setup);
+    }
     let recording = dry_run.then(|| RecordingRunner::new(setup.clone()));
     let dir = place.dir_text();
     Ok(Stack {
@@ -117,6 +127,7 @@ pub fn open_in(
         process: ProcessRunner::new(setup),
         recording,
         dir,
+        domain: control::domain(data, args.user),
     })
 }
 
@@ -128,6 +139,12 @@ impl Stack {
             Some(r) => r,
             None => &self.process,
         }
+    }
+
+    /// Runs read-only lookups (`getent`) for real, even for a dry run.
+    #[must_use]
+    pub fn lookup(&self) -> &dyn Runner {
+        &self.process
     }
 
     /// The commands a dry run recorded, one per line.
@@ -144,6 +161,7 @@ impl Stack {
             runner: self.runner(),
             stack: &self.model.name,
             dir: &self.dir,
+            domain: &self.domain,
         }
     }
 

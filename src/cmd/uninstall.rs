@@ -3,7 +3,8 @@
 use super::stack;
 use crate::cli::UninstallArgs;
 use crate::errors::Result;
-use crate::lifecycle::install::{self, Job, UninstallOptions};
+use crate::lifecycle::install::Job;
+use crate::lifecycle::uninstall::{self, UninstallOptions};
 use crate::stdout;
 
 /// Run `uninstall`.
@@ -21,13 +22,14 @@ pub fn run(args: &UninstallArgs) -> Result<()> {
         place: &s.place,
         control: s.control(),
         extra: Vec::new(),
+        provision: None,
     };
     let opts = UninstallOptions {
         force: args.force,
         purge: args.purge,
         commands: args.root.is_none(),
     };
-    for line in install::uninstall(&job, &s.rendered, opts)? {
+    for line in uninstall::uninstall(&job, &s.rendered, opts)? {
         stdout::line(line)?;
     }
     if let Some(commands) = s.transcript() {

@@ -30,6 +30,12 @@ pub enum Verb {
     Status,
     /// The unit's log.
     Logs,
+    /// Hand a written file to the init system (launchd `bootstrap`).
+    Load,
+    /// Take a unit away from the init system (launchd `bootout`).
+    Unload,
+    /// Wait until the init system no longer has the unit (polls `loaded`).
+    AwaitUnloaded,
 }
 
 impl Verb {
@@ -47,6 +53,9 @@ impl Verb {
             Self::ResetFailed => "reset-failed",
             Self::Status => "status",
             Self::Logs => "logs",
+            Self::Load => "load",
+            Self::Unload => "unload",
+            Self::AwaitUnloaded => "wait for unload",
         }
     }
 }
@@ -61,6 +70,8 @@ pub struct Control<'a> {
     pub stack: &'a str,
     /// `{dir}`.
     pub dir: &'a str,
+    /// `{domain}` (launchd: `system` or `gui/UID`).
+    pub domain: &'a str,
 }
 
 impl Control<'_> {
@@ -79,11 +90,15 @@ impl Control<'_> {
             Verb::ResetFailed => c.reset_failed.as_ref(),
             Verb::Status => Some(&c.status),
             Verb::Logs => c.logs.as_ref(),
+            Verb::Load => c.load.as_ref(),
+            Verb::Unload => c.unload.as_ref(),
+            Verb::AwaitUnloaded => c.loaded.as_ref(),
         };
         let fill = Fill {
             stack: self.stack,
             unit,
             dir: self.dir,
+            domain: self.domain,
         };
         template.map(|t| fill.apply(t))
     }
@@ -107,6 +122,9 @@ impl Control<'_> {
         let Some(argv) = self.argv(verb, unit) else {
             return Ok(());
         };
+        if verb == Verb::AwaitUnloaded {
+            return self.await_unloaded(&argv);
+        }
         let out = self.runner.run(&argv)?;
         if out.success() {
             return Ok(());
@@ -122,6 +140,41 @@ impl Control<'_> {
             format!("{}{}", out.stderr, out.stdout).trim()
         )
     }
+}
+
+impl Control<'_> {
+    /// Poll `argv` (exits 0 while the unit is loaded) until it fails, at most
+    /// [`UNLOAD_DEADLINE`]; a dry run asks once.
+    fn await_unloaded(&self, argv: &[String]) -> Result<()> {
+        let deadline = std::time::Instant::now() + UNLOAD_DEADLINE;
+        loop {
+            let out = self.runner.run(argv)?;
+            if !out.success() || self.runner.is_dry_run() {
+                return Ok(());
+            }
+            anyhow::ensure!(
+                std::time::Instant::now() < deadline,
+                "`{}` still finds the unit {UNLOAD_DEADLINE:?} after it was unloaded",
+                self.runner.setup().expand(argv).join(" ")
+            );
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    }
+}
+
+/// How long an unloaded unit may take to be gone (launchd's bootout waits for the job's
+/// exit timeout).
+pub const UNLOAD_DEADLINE: std::time::Duration = std::time::Duration::from_mins(1);
+
+/// The `{domain}` of an install (`{uid}`: this process's user id).
+#[must_use]
+pub fn domain(data: &BackendData, user: bool) -> String {
+    let d = if user {
+        &data.domain.user
+    } else {
+        &data.domain.system
+    };
+    d.replace("{uid}", &rustix::process::getuid().as_raw().to_string())
 }
 
 /// The runner setup for an install: per-user tool arguments (`systemctl --user`) with
@@ -153,6 +206,7 @@ mod tests {
             runner: &runner,
             stack: "s",
             dir: "/d",
+            domain: "gui/7",
         };
         c.must(Verb::Enable, "s.target").expect("recorded");
         c.must(Verb::TryRestart, "a.service").expect("recorded");
@@ -163,5 +217,9 @@ mod tests {
         let launchd = BackendKind::Launchd.backend().data();
         let c = Control { data: launchd, ..c };
         assert!(c.argv(Verb::Reload, "x").is_none());
+        assert_eq!(
+            c.argv(Verb::Load, "l").expect("load"),
+            ["launchctl", "bootstrap", "gui/7", "/d/l.plist"]
+        );
     }
 }

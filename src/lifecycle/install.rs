@@ -1,12 +1,13 @@
-//! `install` and `uninstall`: rendered artifacts → the backend's real directories, through
-//! the ledger (what openim-init owns), the journal (a killed run is finished by the next)
-//! and the init system's own commands.
+//! `install`: rendered artifacts → the backend's real directories, through the ledger (what
+//! openim-init owns), the journal (a killed run is finished by the next) and the init
+//! system's own commands (`uninstall` is [`super::uninstall`]).
 //!
 //! An install, under the store's lock: finish a killed run; plan every file against the
 //! ledger and the disk (pruning owned files that are no longer rendered); refuse foreign or
-//! edited files unless forced; stop the units that left the manifest; write; reload, enable,
-//! restart only the running units whose files changed, start with `--start`; commit the
-//! ledger — or, when a command fails, put the previous files back. With a recording runner
+//! edited files unless forced; stop the units that left the manifest; write; create the
+//! missing service users and directories (a host install: [`super::provision`]); reload,
+//! enable, restart only the running units whose files changed, start with `--start`; commit
+//! the ledger — or, when a command fails, put the previous files back. With a recording runner
 //! (`--dry-run`) it only reports: the diff and every command, and changes nothing.
 
 use anyhow::Result;
@@ -16,6 +17,7 @@ use super::journal;
 use super::ledger::{Ledger, Lock, Store};
 use super::place::Place;
 use super::plan::{self, Action, Conflict, Desired, Options, Plan};
+use super::provision::{self, Created, Provision};
 use super::units::{self, Record};
 use crate::backend::Rendered;
 use crate::errors::usage::UsageError;
@@ -45,10 +47,13 @@ pub struct Job<'a> {
     pub control: Control<'a>,
     /// Files installed besides the artifacts (paths relative to the store's base).
     pub extra: Vec<Desired>,
+    /// A host install's users and directories (their files, what is missing, the
+    /// commands), created after the files are written and before activation.
+    pub provision: Option<Provision>,
 }
 
 /// One command of the activation: what, on which unit.
-type Step = (Verb, String);
+pub(super) type Step = (Verb, String);
 
 fn refuse(plan: &Plan, store: &Store) -> Result<()> {
     let mut conflicts = Vec::new();
@@ -77,7 +82,11 @@ fn refuse(plan: &Plan, store: &Store) -> Result<()> {
 
 /// The lock and ledger of `store` (an empty ledger and no lock for a dry run on a store that
 /// does not exist yet: a dry run creates nothing). A killed run is finished first.
-fn open(store: &Store, dry_run: bool, lines: &mut Vec<String>) -> Result<(Option<Lock>, Ledger)> {
+pub(super) fn open(
+    store: &Store,
+    dry_run: bool,
+    lines: &mut Vec<String>,
+) -> Result<(Option<Lock>, Ledger)> {
     if dry_run && !store.state.exists() {
         return Ok((None, Ledger::default()));
     }
@@ -89,8 +98,27 @@ fn open(store: &Store, dry_run: bool, lines: &mut Vec<String>) -> Result<(Option
     Ok((Some(lock), ledger))
 }
 
+/// The process units (in start order) defined by the files the plan writes with an action
+/// `which` accepts.
+fn written_units(plan: &Plan, rendered: &Rendered, which: fn(&Action) -> bool) -> Vec<String> {
+    let defined: Vec<&str> = plan
+        .steps
+        .iter()
+        .filter(|s| which(&s.action) && s.desired.is_some())
+        .flat_map(|s| units::defined_by(&s.path, &rendered.units, rendered.artifacts.len()))
+        .map(|u| u.name.as_str())
+        .collect();
+    units::processes(&rendered.units)
+        .into_iter()
+        .filter(|u| defined.contains(&u.name.as_str()))
+        .map(|u| u.name.clone())
+        .collect()
+}
+
 /// The commands after the files are written: reload if anything changed, enable, restart
-/// the running units whose files were updated, start; `gone` units were removed.
+/// the running units whose files were updated, start; `gone` units were removed. A
+/// backend that loads files (launchd) loads every created unit and unloads, awaits and
+/// loads again every updated one instead — loading starts it, so `--start` adds nothing.
 fn activation(
     job: &Job<'_>,
     rendered: &Rendered,
@@ -99,8 +127,7 @@ fn activation(
     gone: bool,
 ) -> Vec<Step> {
     let mut steps = Vec::new();
-    let changed = plan.changed() > 0;
-    if changed {
+    if plan.changed() > 0 {
         steps.push((Verb::Reload, job.control.stack.to_owned()));
     }
     let stack = units::stack_unit(&rendered.units).map(|u| u.name.clone());
@@ -112,31 +139,29 @@ fn activation(
     if opts.enable {
         steps.extend(wholes.iter().map(|u| (Verb::Enable, u.clone())));
     }
-    let updated: Vec<&str> = plan
-        .steps
-        .iter()
-        .filter(|s| matches!(s.action, Action::Update | Action::Force(_)) && s.desired.is_some())
-        .map(|s| s.path.as_str())
-        .collect();
-    let mut restart: Vec<String> = Vec::new();
-    for path in updated {
-        for u in units::defined_by(path, &rendered.units, rendered.artifacts.len()) {
-            if !restart.contains(&u.name) {
-                restart.push(u.name.clone());
-            }
+    let updated = written_units(plan, rendered, |a| {
+        matches!(a, Action::Update | Action::Force(_))
+    });
+    let loads = job.control.argv(Verb::Load, "").is_some();
+    if loads {
+        let created = written_units(plan, rendered, |a| matches!(a, Action::Create));
+        for u in updated {
+            steps.extend([Verb::Unload, Verb::AwaitUnloaded, Verb::Load].map(|v| (v, u.clone())));
         }
+        steps.extend(created.into_iter().map(|u| (Verb::Load, u)));
+    } else {
+        steps.extend(updated.into_iter().map(|u| (Verb::TryRestart, u)));
     }
-    steps.extend(restart.into_iter().map(|u| (Verb::TryRestart, u)));
     if gone {
         steps.push((Verb::ResetFailed, job.control.stack.to_owned()));
     }
-    if opts.start {
+    if opts.start && !loads {
         steps.extend(wholes.into_iter().map(|u| (Verb::Start, u)));
     }
     steps
 }
 
-fn run_steps(job: &Job<'_>, steps: &[Step], lines: &mut Vec<String>) -> Result<()> {
+pub(super) fn run_steps(job: &Job<'_>, steps: &[Step], lines: &mut Vec<String>) -> Result<()> {
     for (verb, unit) in steps {
         if let Some(argv) = job.control.argv(*verb, unit) {
             job.control.must(*verb, unit)?;
@@ -150,7 +175,7 @@ fn run_steps(job: &Job<'_>, steps: &[Step], lines: &mut Vec<String>) -> Result<(
 }
 
 /// What each changed path means to a person.
-fn report(plan: &Plan, lines: &mut Vec<String>) {
+pub(super) fn report(plan: &Plan, lines: &mut Vec<String>) {
     for s in &plan.steps {
         let line = match &s.action {
             Action::Create | Action::Update => format!("wrote /{}", s.path),
@@ -169,6 +194,33 @@ fn report(plan: &Plan, lines: &mut Vec<String>) {
     lines.push(plan.summary());
 }
 
+/// Every file the install owns: the artifacts at their installed paths, the extras and the
+/// provisioning files.
+fn desired(job: &Job<'_>, rendered: &Rendered) -> Vec<Desired> {
+    rendered
+        .artifacts
+        .iter()
+        .map(|a| Desired::at(&job.place.installed(&a.path), a))
+        .chain(job.extra.iter().cloned())
+        .chain(job.provision.iter().flat_map(|p| p.files.iter().cloned()))
+        .collect()
+}
+
+/// The record of `rendered`'s units and the processes of the last install that left the
+/// manifest (last started first).
+fn gone(store: &Store, rendered: &Rendered) -> Result<(Record, Vec<String>)> {
+    let before = Record::read(store)?;
+    let now = Record::of(&rendered.units);
+    let gone = before
+        .processes
+        .iter()
+        .rev()
+        .filter(|u| !now.processes.contains(u))
+        .cloned()
+        .collect();
+    Ok((now, gone))
+}
+
 /// Install `rendered` (see the module documentation). Returns the lines for the user; with
 /// a dry-run runner, the diff and the command plan.
 ///
@@ -180,12 +232,11 @@ pub fn install(job: &Job<'_>, rendered: &Rendered, opts: InstallOptions) -> Resu
     let dry = job.control.runner.is_dry_run();
     let mut lines = Vec::new();
     let (lock, ledger) = open(store, dry, &mut lines)?;
-    let desired: Vec<Desired> = rendered
-        .artifacts
-        .iter()
-        .map(|a| Desired::at(&job.place.installed(&a.path), a))
-        .chain(job.extra.iter().cloned())
-        .collect();
+    let desired = desired(job, rendered);
+    let (missing, creating) = job.provision.as_ref().map_or_else(
+        || (Created::default(), Vec::new()),
+        |p| (p.missing.clone(), p.commands.clone()),
+    );
     let paths = desired
         .iter()
         .map(|d| d.path.as_str())
@@ -201,15 +252,7 @@ pub fn install(job: &Job<'_>, rendered: &Rendered, opts: InstallOptions) -> Resu
         },
     );
     refuse(&plan, store)?;
-    let before = Record::read(store)?;
-    let now = Record::of(&rendered.units);
-    let gone: Vec<String> = before
-        .processes
-        .iter()
-        .rev()
-        .filter(|u| !now.processes.contains(u))
-        .cloned()
-        .collect();
+    let (now, gone) = gone(store, rendered)?;
     let mut stops: Vec<Step> = gone.iter().map(|u| (Verb::Stop, u.clone())).collect();
     let mut after = activation(job, rendered, &plan, opts, !gone.is_empty());
     if !opts.commands {
@@ -218,15 +261,26 @@ pub fn install(job: &Job<'_>, rendered: &Rendered, opts: InstallOptions) -> Resu
     }
     let Some(lock) = lock.filter(|_| !dry) else {
         lines.push(plan::render_dry_run(&plan, "/").trim_end().to_owned());
-        for (verb, unit) in stops.iter().chain(&after) {
+        lines.extend(provision::describe(&missing, "would create"));
+        for (verb, unit) in &stops {
+            job.control.run(*verb, unit)?;
+        }
+        provision::run(job.control.runner, &creating, &mut Vec::new())?;
+        for (verb, unit) in &after {
             job.control.run(*verb, unit)?;
         }
         return Ok(lines);
     };
     run_steps(job, &stops, &mut lines)?;
     let applied = journal::apply(store, &lock, &plan, &ledger)?;
-    let mut ran = Vec::new();
-    if let Err(e) = run_steps(job, &after, &mut ran) {
+    let mut ran = provision::describe(&missing, "creating");
+    if !missing.is_empty() {
+        // recorded first: a run killed half-way still lets --purge remove what it made
+        Created::record(store, &missing)?;
+    }
+    let activated = provision::run(job.control.runner, &creating, &mut ran)
+        .and_then(|()| run_steps(job, &after, &mut ran));
+    if let Err(e) = activated {
         applied.rollback()?;
         if plan.changed() > 0 {
             let _ = job.control.run(Verb::Reload, job.control.stack);
@@ -240,130 +294,5 @@ pub fn install(job: &Job<'_>, rendered: &Rendered, opts: InstallOptions) -> Resu
     Ok(lines)
 }
 
-/// Options of `uninstall`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct UninstallOptions {
-    /// Remove edited files too (after a backup).
-    pub force: bool,
-    /// Also remove openim-init's state (ledger directory and backups).
-    pub purge: bool,
-    /// Run the init system's commands (a staged `--root` tree runs none).
-    pub commands: bool,
-}
-
-/// Stop and disable the stack, remove exactly the files in the ledger (an edited one is kept
-/// with a warning unless forced), let the init system forget them. `rendered` names the
-/// units when no record of the install is left.
-///
-/// # Errors
-/// I/O, or a command that failed.
-pub fn uninstall(
-    job: &Job<'_>,
-    rendered: &Rendered,
-    opts: UninstallOptions,
-) -> Result<Vec<String>> {
-    let store = &job.place.store;
-    let dry = job.control.runner.is_dry_run();
-    let mut lines = Vec::new();
-    if !store.state.exists() {
-        lines.push(format!(
-            "nothing installed (no ledger under {})",
-            store.state.display()
-        ));
-        return Ok(lines);
-    }
-    let (lock, ledger) = open(store, dry, &mut lines)?;
-    let mut record = Record::read(store)?;
-    if record.processes.is_empty() {
-        record = Record::of(&rendered.units);
-    }
-    let mut stops: Vec<Step> = Vec::new();
-    let mut after = vec![
-        (Verb::Reload, job.control.stack.to_owned()),
-        (Verb::ResetFailed, job.control.stack.to_owned()),
-    ];
-    let wholes: Vec<String> = record
-        .stack
-        .clone()
-        .map_or_else(|| record.processes.clone(), |s| vec![s]);
-    stops.extend(wholes.iter().map(|u| (Verb::Stop, u.clone())));
-    stops.extend(
-        record
-            .processes
-            .iter()
-            .rev()
-            .map(|u| (Verb::Stop, u.clone())),
-    );
-    stops.extend(wholes.iter().map(|u| (Verb::Disable, u.clone())));
-    let disk = plan::scan(&store.base, ledger.files.keys().map(String::as_str), false)?;
-    let plan = plan::plan(
-        &[],
-        &ledger,
-        &disk,
-        Options {
-            force: opts.force,
-            prune: true,
-        },
-    );
-    if !opts.commands {
-        stops.clear();
-        after.clear();
-    }
-    let Some(lock) = lock.filter(|_| !dry) else {
-        lines.push(plan::render_dry_run(&plan, "/").trim_end().to_owned());
-        for (verb, unit) in stops.iter().chain(&after) {
-            job.control.run(*verb, unit)?;
-        }
-        return Ok(lines);
-    };
-    stop_all(job, &stops, &mut lines)?;
-    journal::apply(store, &lock, &plan, &ledger)?.commit()?;
-    report(&plan, &mut lines);
-    run_steps(job, &after, &mut lines)?;
-    Record::remove(store)?;
-    forget_state(store, opts.purge, &lock, &mut lines)?;
-    Ok(lines)
-}
-
-/// Stops and disables; a unit the init system no longer knows is not an error, anything
-/// else is.
-fn stop_all(job: &Job<'_>, steps: &[Step], lines: &mut Vec<String>) -> Result<()> {
-    for (verb, unit) in steps {
-        if let Err(e) = job.control.must(*verb, unit) {
-            let text = format!("{e:#}");
-            let unknown = [
-                "not loaded",
-                "not found",
-                "does not exist",
-                "no such",
-                "No such",
-            ]
-            .iter()
-            .any(|w| text.contains(w));
-            anyhow::ensure!(unknown, "{text}");
-        } else if let Some(argv) = job.control.argv(*verb, unit) {
-            lines.push(format!(
-                "ran: {}",
-                job.control.runner.setup().expand(&argv).join(" ")
-            ));
-        }
-    }
-    Ok(())
-}
-
-/// Remove the ledger when it owns nothing any more (and, with `purge`, the whole state
-/// directory with its backups).
-fn forget_state(store: &Store, purge: bool, lock: &Lock, lines: &mut Vec<String>) -> Result<()> {
-    let ledger = store.read(lock)?;
-    if purge {
-        std::fs::remove_dir_all(&store.state)?;
-        lines.push(format!("purged {}", store.state.display()));
-    } else if ledger.files.is_empty() {
-        super::fsops::remove(&store.state.join("ledger.json"))?;
-        let _ = std::fs::remove_dir(&store.state);
-    }
-    if let Some(parent) = store.state.parent() {
-        let _ = std::fs::remove_dir(parent);
-    }
-    Ok(())
-}
+#[cfg(test)]
+mod tests;

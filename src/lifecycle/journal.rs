@@ -32,8 +32,10 @@ use super::plan::{Action, Desired, OnDisk, Plan};
 const JOURNAL_FILE: &str = "journal.json";
 const TXN_DIR: &str = "txn";
 
-/// Testing hook: `OPENIM_INIT_CRASH_AFTER=K` kills the process (SIGKILL) right after the
-/// K-th durable step of a run (0: the journal, 1..=N: the N file operations, N+1: the ledger).
+/// Testing hook: `OPENIM_INIT_CRASH_AFTER=K` kills the process (SIGKILL) right after its
+/// K-th durable step, counted from 0 over every journaled write of the process (per write:
+/// the journal, the N file operations, the ledger; `install` first writes the verifier's
+/// scratch copy, then the install itself).
 pub const CRASH_ENV: &str = "OPENIM_INIT_CRASH_AFTER";
 
 /// The state of one path: desired contents, or absent.
@@ -83,7 +85,12 @@ pub struct Applied<'a> {
     pub backups: Vec<(String, PathBuf)>,
 }
 
-fn crash_point(step: usize) {
+/// Durable steps taken so far by this process.
+static STEPS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// A durable step was taken: the testing hook's chance to kill the process.
+fn crash_point() {
+    let step = STEPS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     let hit = std::env::var(CRASH_ENV)
         .ok()
         .and_then(|v| v.parse::<usize>().ok())
@@ -243,7 +250,7 @@ pub fn apply<'a>(
     }
     fsops::sync_dir(&txn);
     write_journal(store, &journal)?;
-    crash_point(0);
+    crash_point();
     // every new file is written and made durable before the first rename: one flush for
     // the run instead of one per file; the journal already holds every new content
     let staged = journal
@@ -253,7 +260,7 @@ pub fn apply<'a>(
         .collect::<Result<Vec<_>>>()?;
     fsops::sync_staged(staged.iter().flatten())?;
     let mut dirs = std::collections::BTreeSet::new();
-    for (i, (op, staged)) in journal.ops.iter().zip(staged).enumerate() {
+    for (op, staged) in journal.ops.iter().zip(staged) {
         match staged {
             Some(s) => {
                 dirs.insert(s.dir().to_path_buf());
@@ -261,7 +268,7 @@ pub fn apply<'a>(
             }
             None => fsops::remove(&store.path_of(&op.path))?,
         }
-        crash_point(i + 1);
+        crash_point();
     }
     for dir in &dirs {
         fsops::sync_dir(dir);
@@ -281,7 +288,7 @@ impl Applied<'_> {
     /// I/O errors (the journal is kept: the next run finishes).
     pub fn commit(self) -> Result<()> {
         self.store.write(self.lock, &self.journal.ledger_after)?;
-        crash_point(self.journal.ops.len() + 1);
+        crash_point();
         finish(self.store)
     }
 
@@ -372,6 +379,14 @@ pub fn recover(store: &Store, lock: &Lock) -> Result<Option<String>> {
     };
     let journal: Journal = serde_json::from_slice(&bytes)
         .with_context(|| format!("reading the journal {}", path.display()))?;
+    // a run killed between staging and renaming leaves its staged files beside their
+    // targets (in a directory an init system may scan): they go before anything else
+    let dirs: std::collections::BTreeSet<PathBuf> = journal
+        .ops
+        .iter()
+        .map(|op| fsops::parent_of(&store.path_of(&op.path)).to_path_buf())
+        .collect();
+    let _ = fsops::remove_leftovers(dirs);
     let untouched = replay(store, &journal)?;
     let (ledger, what) = match journal.phase {
         Phase::Apply => (&journal.ledger_after, "completed"),

@@ -206,6 +206,7 @@ pub struct RecordingRunner {
     setup: Setup,
     log: Mutex<Vec<Vec<String>>>,
     replies: Vec<(Vec<String>, Output)>,
+    live: bool,
 }
 
 impl RecordingRunner {
@@ -216,6 +217,14 @@ impl RecordingRunner {
             setup,
             ..Self::default()
         }
+    }
+
+    /// Not a dry run: the caller writes its files as for real and only the commands are
+    /// recorded (tests of a whole install on a scratch tree).
+    #[must_use]
+    pub fn live(mut self) -> Self {
+        self.live = true;
+        self
     }
 
     /// Reply `output` to every command that starts with `words`.
@@ -277,7 +286,7 @@ impl Runner for RecordingRunner {
     }
 
     fn is_dry_run(&self) -> bool {
-        true
+        !self.live
     }
 }
 

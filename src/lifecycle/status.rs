@@ -2,6 +2,7 @@
 //! [`StatusFormat`]), health measured now by openim-init with the manifest's check, and
 //! every external probed the same way. A table for people, JSON for scripts.
 
+mod openrc;
 mod parse;
 mod table;
 
@@ -136,7 +137,12 @@ pub fn query(control: &Control<'_>, format: StatusFormat, unit: &str) -> anyhow:
     };
     Ok(match format {
         StatusFormat::SystemdShow => parse::systemd(&out.stdout, parse::monotonic_us()),
-        StatusFormat::OpenrcExit => parse::openrc(out.code),
+        StatusFormat::OpenrcExit => openrc::supervised(
+            parse::openrc(out.code),
+            std::path::Path::new(openrc::OPTIONS_DIR),
+            unit,
+            std::time::SystemTime::now(),
+        ),
         StatusFormat::Supervisorctl => parse::supervisorctl(&out.stdout),
         StatusFormat::LaunchctlPrint => parse::launchctl(out.code, &out.stdout),
     })

@@ -1,10 +1,14 @@
 //! The lifecycle commands (`install`, `status`, `start`/`stop`/`restart`, `logs`,
 //! `uninstall`) run by the real CLI against real init systems: systemd `--user` (a private
-//! manager of the harness, reached through `XDG_RUNTIME_DIR`), and the command plans of
-//! backends that cannot run here (launchd), snapshotted.
+//! manager of the harness, reached through `XDG_RUNTIME_DIR`), OpenRC (openim-init run inside
+//! the harness's private mount namespace), and the command plans of backends that cannot run
+//! here (launchd), snapshotted.
 
+mod crash;
+mod openrc;
 mod plans;
 mod staging;
+mod supervisord;
 mod systemd;
 
 use std::path::Path;

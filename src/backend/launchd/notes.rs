@@ -38,6 +38,7 @@ pub(super) fn notes(model: &Model, prefix: &str) -> Vec<String> {
             stack: &model.name,
             unit: "\0",
             dir,
+            domain: &DATA.domain.system,
         }
         .apply(argv)
         .iter()

@@ -188,6 +188,32 @@ fn drive(e: &Env) {
     assert!(logs.stdout.lines().count() <= 5, "{}", logs.stdout);
 }
 
+/// A changed unit file restarts only its units: c's environment changes, so `c@.service`
+/// is rewritten and both instances get new processes; a and b keep theirs.
+fn changed_file_restarts_only_its_units(e: &Env) {
+    let before = pids(e);
+    let mut m: Value =
+        toml::from_str(&std::fs::read_to_string(&e.manifest).expect("read")).expect("manifest");
+    m["services"]["c"]["environment"]["V"] = "2".into();
+    write_manifest(&e.manifest, &m);
+    let r = e.ok(&["install"]);
+    assert!(
+        r.stdout.contains("1 changed (0 created, 1 updated"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("try-restart c@0.service"), "{}", r.stdout);
+    e.await_status(0, "c restarted", |v| {
+        all_running(v) && pids(e)[2..] != before[2..]
+    });
+    let after = pids(e);
+    assert_eq!(after[..2], before[..2], "a or b was restarted");
+    assert!(
+        after[2] != before[2] && after[3] != before[3],
+        "{before:?} → {after:?}"
+    );
+}
+
 /// Without b in the manifest: b is stopped and its unit removed; a and c keep their
 /// processes.
 fn manifest_change(e: &Env) {
@@ -251,6 +277,7 @@ fn install_status_drive_change_uninstall() {
     };
     install_and_reinstall(&e);
     drive(&e);
+    changed_file_restarts_only_its_units(&e);
     manifest_change(&e);
     edited_and_uninstall(&mut e);
 }
