@@ -38,6 +38,7 @@ pub(super) struct ServiceUnit {
     cpu_quota: Option<String>,
     stdout: Option<String>,
     stderr: Option<String>,
+    sandbox: Vec<String>,
     wanted_by: Vec<String>,
 }
 
@@ -203,5 +204,6 @@ pub(super) fn service_unit(model: &Model, s: usize) -> ServiceUnit {
         cpu_quota: svc.limits.cpu_quota.map(|q| format!("{q}%")),
         stdout,
         stderr,
+        sandbox: super::sandbox::directives(svc),
     }
 }
