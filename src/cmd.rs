@@ -47,7 +47,7 @@ fn dispatch(cli: Cli) -> Result<()> {
         Command::Validate(args) => generate::validate(&args),
         Command::Verify(args) => {
             let (kind, rendered) = render_for(&args.render)?;
-            generate::verify(kind, &rendered)
+            generate::verify(kind, &rendered, args.render.strict)
         }
         Command::Backends(args) => backends::backends(&args),
         Command::Detect(args) => Ok(detect::run(&args)?),

@@ -98,6 +98,29 @@ pub struct ServiceSpec {
     /// How the service runs as a container (docker compose, Kubernetes); other backends
     /// ignore it.
     pub container: Option<ContainerSpec>,
+    /// How far the process is confined (default `basic`; the built-in manifest: `strict`).
+    pub sandbox: Option<SandboxLevel>,
+    /// Paths the process may write besides its working directory and log directories.
+    pub writable_paths: Option<Vec<String>>,
+    /// Linux capabilities the process keeps, e.g. `CAP_NET_BIND_SERVICE`; all others are
+    /// dropped.
+    pub capabilities: Option<Vec<String>>,
+}
+
+/// How far a service is confined (see the README, "Security").
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum SandboxLevel {
+    /// Everything the backend can do: read-only system, private /tmp and devices, kernel
+    /// and clock protected, address families, namespaces and system calls restricted.
+    Strict,
+    /// What never changes a correct program's behaviour: no new privileges, capabilities
+    /// dropped, kernel and /usr /etc read-only, private /tmp and devices, umask 027.
+    Basic,
+    /// No confinement.
+    Off,
 }
 
 /// A `container` table: what the container backends (docker compose, Kubernetes) need

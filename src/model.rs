@@ -8,6 +8,7 @@ mod deps;
 mod graph;
 mod instances;
 mod problems;
+mod sandbox;
 mod service;
 #[cfg(test)]
 mod tests;
@@ -19,6 +20,8 @@ pub use build::build;
 pub use container::{Container, DEFAULT_SHELL, Volume};
 pub use graph::DepKind;
 pub use instances::MAX_INSTANCES;
+pub use manifest::SandboxLevel;
+pub use sandbox::{CAPABILITIES, DEFAULT_LEVEL as DEFAULT_SANDBOX};
 pub use view::{Dependency, Process, Target, View, Wait, Waits};
 
 /// The placeholder that stands for the instance name in commands and environment values.
@@ -95,6 +98,24 @@ pub struct Service {
     pub pre_start: Vec<Vec<String>>,
     /// How it runs as a container (docker compose, Kubernetes).
     pub container: Container,
+    /// How far it is confined.
+    pub sandbox: Sandbox,
+}
+
+/// How far a service is confined, and what it keeps (see `model/sandbox.rs`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sandbox {
+    /// The level.
+    pub level: SandboxLevel,
+    /// Absolute paths it writes: the working directory, the log directories, then
+    /// `writable_paths`; each once.
+    pub writable_paths: Vec<String>,
+    /// Capabilities it keeps (`CAP_*`), each once; all others are dropped.
+    pub capabilities: Vec<String>,
+    /// Whether it may get a private /tmp (none of its paths lies under /tmp or /var/tmp).
+    pub private_tmp: bool,
+    /// Whether /home, /root and /run/user may be hidden (none of its paths lies there).
+    pub home_hidden: bool,
 }
 
 /// A start limit: `burst` starts within `interval`.

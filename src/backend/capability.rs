@@ -89,6 +89,8 @@ pub enum Feature {
     NamedInstances,
     /// The stack and `[groups.X]` started and stopped as one.
     Groups,
+    /// `sandbox`, `writable_paths`, `capabilities`: least privilege.
+    Sandbox,
 }
 
 impl Feature {
@@ -118,6 +120,7 @@ impl Feature {
         Self::Instances,
         Self::NamedInstances,
         Self::Groups,
+        Self::Sandbox,
     ];
 
     /// The stable identifier (`snake_case`), the key in `backends --json`.
@@ -148,6 +151,7 @@ impl Feature {
             Self::Instances => "instances",
             Self::NamedInstances => "named_instances",
             Self::Groups => "groups",
+            Self::Sandbox => "sandbox",
         }
     }
 
@@ -179,6 +183,7 @@ impl Feature {
             Self::Instances => "instances",
             Self::NamedInstances => "instances (names)",
             Self::Groups => "groups",
+            Self::Sandbox => "sandbox",
         }
     }
 
@@ -211,6 +216,7 @@ impl Feature {
             Self::Instances => svc.is_instanced(),
             Self::NamedInstances => svc.is_instanced() && !svc.instances_are_indices(),
             Self::Groups => false,
+            Self::Sandbox => svc.sandbox.level != crate::model::SandboxLevel::Off,
         }
     }
 }

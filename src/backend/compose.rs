@@ -94,6 +94,9 @@ impl Backend for Compose {
             Feature::Groups => Support::Unsupported(
                 "compose has no groups: the file is the stack; start a group by naming its services (`up -d A B`)",
             ),
+            Feature::Sandbox => Support::Unsupported(
+                "no confinement is generated yet: the container keeps the image's user and docker's default capabilities",
+            ),
         }
     }
 

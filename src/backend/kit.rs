@@ -190,6 +190,9 @@ pub struct Report {
     pub findings: Vec<String>,
     /// Remarks that are not failures (e.g. a binary not installed on this machine).
     pub notes: Vec<String>,
+    /// Problems that fail only under `--strict` (e.g. a unit's exposure above the
+    /// threshold); otherwise shown as notes.
+    pub strict_findings: Vec<String>,
 }
 
 /// A target init system or orchestrator. Register a new one in [`super::BackendKind`].

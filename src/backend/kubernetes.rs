@@ -129,6 +129,9 @@ impl Backend for Kubernetes {
             Feature::Groups => Support::Unsupported(
                 "no groups: the kustomization is the stack; select a group's workloads by name",
             ),
+            Feature::Sandbox => {
+                Support::Unsupported("no confinement is generated yet beyond a numeric user")
+            }
         }
     }
 

@@ -107,6 +107,9 @@ impl Backend for Launchd {
             Feature::Groups => Support::Unsupported(
                 "launchd has no job groups; the notes print launchctl loops that bootstrap / boot out the stack and each group",
             ),
+            Feature::Sandbox => Support::Unsupported(
+                "launchd has no capability, file-system or system-call restrictions; only UserName is carried",
+            ),
         }
     }
 

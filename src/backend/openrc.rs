@@ -98,6 +98,7 @@ impl Backend for OpenRc {
             Feature::Groups => Support::Emulated(
                 "a meta-service per group and for the stack wants its members (`want` + `after`); its stop() stops them in reverse start order, because OpenRC does not stop what a service wants",
             ),
+            Feature::Sandbox => Support::Unsupported("no confinement is generated yet"),
         }
     }
 

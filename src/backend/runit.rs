@@ -106,6 +106,9 @@ impl Backend for Runit {
             Feature::Groups => Support::Emulated(
                 "runit has no groups or stack: the stack's directories are linked into the scan directory, and starting or stopping the stack acts on every member in dependency order",
             ),
+            Feature::Sandbox => Support::Unsupported(
+                "runit has no capability, file-system or system-call restrictions; chpst only switches the user",
+            ),
         }
     }
 

@@ -105,6 +105,9 @@ impl Backend for S6 {
             Feature::Groups => Support::Emulated(
                 "plain: s6-svscan has no groups; starting or stopping the stack acts on every member. s6-overlay: a bundle for the stack and each group",
             ),
+            Feature::Sandbox => Support::Unsupported(
+                "s6 has no capability, file-system or system-call restrictions; s6-setuidgid only switches the user",
+            ),
         }
     }
 

@@ -168,6 +168,9 @@ impl Backend for Supervisord {
             Feature::NamedInstances => Support::Emulated(
                 "numprocs only counts 0..N-1: each named instance is its own [program:NAME_INSTANCE] with the name substituted",
             ),
+            Feature::Sandbox => Support::Unsupported(
+                "supervisord has no privilege, capability, file-system or system-call restrictions",
+            ),
         }
     }
 

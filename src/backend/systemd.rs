@@ -2,6 +2,8 @@
 //! target for the stack and one per group. Services are `PartOf=` their targets, so
 //! `systemctl start|stop|restart STACK.target` drives the whole stack.
 
+mod sandbox;
+pub mod security;
 mod unit;
 mod values;
 pub mod verify;
@@ -69,7 +71,8 @@ impl Backend for Systemd {
             | Feature::PreStart
             | Feature::Instances
             | Feature::NamedInstances
-            | Feature::Groups => Native,
+            | Feature::Groups
+            | Feature::Sandbox => Native,
             Feature::ExternalGate => Emulated(
                 "ExecStartPre= polls the external's check until it answers or its wait_timeout passes (requires: the start fails; wants/after: `-` prefix, it starts anyway)",
             ),
@@ -113,6 +116,7 @@ impl Backend for Systemd {
         ));
         for (i, svc) in model.services.iter().enumerate() {
             values::check(svc)?;
+            out.warnings.extend(sandbox::losses(svc));
             let unit = unit::service_unit(model, i);
             out.artifacts.push(artifact(
                 &unit_file(svc),

@@ -48,12 +48,19 @@ pub(super) fn validate(args: &ManifestArg) -> Result<()> {
     Ok(())
 }
 
-/// `verify`: write into a temporary directory, run the backend's verifier, print its report.
-pub(super) fn verify(kind: BackendKind, rendered: &Rendered) -> Result<()> {
+/// `verify`: write into a temporary directory, run the backend's verifier, print its report;
+/// with `strict`, what the verifier reports for `--strict` counts as a finding.
+pub(super) fn verify(kind: BackendKind, rendered: &Rendered, strict: bool) -> Result<()> {
     let tmp = tempfile::tempdir().context("creating a temporary directory")?;
     let dir = tmp.path().join("out");
     output::write_all(&dir, &rendered.artifacts, false)?;
-    let report = kind.backend().verify(&dir, rendered)?;
+    let mut report = kind.backend().verify(&dir, rendered)?;
+    let strict_findings = std::mem::take(&mut report.strict_findings);
+    if strict {
+        report.findings.extend(strict_findings);
+    } else {
+        report.notes.extend(strict_findings);
+    }
     let mut text = String::new();
     for r in &report.ran {
         let _ = writeln!(text, "ran: {r}");

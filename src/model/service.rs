@@ -92,6 +92,16 @@ pub(super) fn service(errs: &mut Errors<'_>, m: &Manifest, name: &str, s: &Servi
         .map(|d| d.name().to_owned())
         .collect();
 
+    let logs = logs(errs, &path, s, d);
+    let sandbox = super::sandbox::sandbox(
+        errs,
+        name,
+        (s, d),
+        working_dir.as_deref(),
+        &logs,
+        environment_file.as_deref(),
+        command.first().map(String::as_str),
+    );
     Service {
         name: name.to_owned(),
         description: s.description.clone().unwrap_or_else(|| name.to_owned()),
@@ -119,7 +129,7 @@ pub(super) fn service(errs: &mut Errors<'_>, m: &Manifest, name: &str, s: &Servi
             .unwrap_or(Duration::from_secs(20)),
         success_exit_codes: exit_codes(errs, &path, s, d),
         limits: limits(errs, &path, s, d),
-        logs: logs(errs, &path, s, d),
+        logs,
         requires,
         wants,
         after,
@@ -127,6 +137,7 @@ pub(super) fn service(errs: &mut Errors<'_>, m: &Manifest, name: &str, s: &Servi
         health,
         pre_start,
         container: super::container::service(errs, name, s, d),
+        sandbox,
     }
 }
 

@@ -26,6 +26,7 @@ mod openrc;
 mod output;
 mod robustness;
 mod roundtrip;
+mod security;
 mod shell;
 mod snapshots;
 mod stdout;

@@ -40,6 +40,7 @@ pub(super) struct ServiceUnit {
     cpu_quota: Option<String>,
     stdout: Option<String>,
     stderr: Option<String>,
+    sandbox: Vec<String>,
     wanted_by: Vec<String>,
 }
 
@@ -205,6 +206,7 @@ pub(super) fn service_unit(model: &Model, s: usize) -> ServiceUnit {
         cpu_quota: svc.limits.cpu_quota.map(|q| format!("{q}%")),
         stdout,
         stderr,
+        sandbox: super::sandbox::directives(svc),
     }
 }
 

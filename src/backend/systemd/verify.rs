@@ -1,5 +1,7 @@
 //! `systemd-analyze verify` over generated units. Any output on stderr is a finding,
-//! because unknown keys and bad values only warn (exit code 0).
+//! because unknown keys and bad values only warn (exit code 0). Then the exposure of every
+//! service unit (`systemd-analyze security --offline=yes`): a note when it is at most
+//! [`security::THRESHOLD`], a finding under `--strict` above it.
 
 use std::path::Path;
 use std::process::Command;
@@ -9,6 +11,7 @@ use anyhow::Result;
 use crate::backend::kit::Rendered;
 use crate::backend::kit::Report;
 use crate::backend::shared::tools::{require_tool, run_tool};
+use crate::backend::systemd::security;
 
 /// Verify the units in `dir`. Template units are checked through their first instance.
 ///
@@ -41,6 +44,22 @@ pub fn check(dir: &Path, rendered: &Rendered) -> Result<Report> {
         report
             .findings
             .push(format!("systemd-analyze exited with {code}"));
+    }
+    for rated in security::rate(&tool, dir, rendered, &mut report.ran)? {
+        match rated {
+            Ok(e) => {
+                let line = format!("exposure {:.1} {} {}", e.score, e.rating, e.unit);
+                if e.score > security::THRESHOLD {
+                    report.strict_findings.push(format!(
+                        "{line}: above {:.1} (systemd-analyze security {}; set `sandbox = \"strict\"`)",
+                        security::THRESHOLD, e.unit
+                    ));
+                } else {
+                    report.notes.push(line);
+                }
+            }
+            Err(e) => report.findings.push(e),
+        }
     }
     Ok(report)
 }

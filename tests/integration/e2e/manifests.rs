@@ -58,7 +58,11 @@ pub fn stack<D: Driver>(work: &WorkDir, probe: &Path, port_a: u16) -> Value {
     d["working_dir"] = json!(D::hostile_dir(work));
     json!({
         "name": STACK,
-        "defaults": { "restart": "always", "restart_delay": "1s", "stop_timeout": "5s" },
+        // the strictest sandbox, with the work dir (records, logs, D's directory) writable
+        "defaults": {
+            "restart": "always", "restart_delay": "1s", "stop_timeout": "5s",
+            "sandbox": "strict", "writable_paths": [work.path()],
+        },
         "services": { "a": a, "b": b, "c": c, "n": n, "d": d },
     })
 }

@@ -95,10 +95,16 @@ impl Cleanup {
 }
 
 /// Launch: move into the sub-cgroups, then unshare the mount namespace, fake `sd_booted()`'s
-/// `/run/systemd/system`, capture `/dev/console`, exec systemd. Values are positional.
+/// `/run/systemd/system`, capture `/dev/console`, exec systemd. Values are positional. The
+/// fake directory gets the `inaccessible/` nodes a booted system has (systemd mounts them over
+/// what `ProtectKernelModules=`, `ProtectHome=yes` and the like hide; without them a sandboxed
+/// unit fails with status 226/NAMESPACE).
 const LAUNCH: &str = r#"set -e
 fake=$1; console=$2; systemd=$3; shift 3
 for cg in "$@"; do echo $$ > "$cg/cgroup.procs"; done
+i="$fake/inaccessible"; mkdir -p "$i/dir"; : > "$i/reg"
+[ -e "$i/fifo" ] || mkfifo "$i/fifo"; [ -e "$i/chr" ] || mknod "$i/chr" c 0 0
+[ -e "$i/blk" ] || mknod "$i/blk" b 0 0; chmod 0 "$i/dir" "$i/reg" "$i/fifo" "$i/chr" "$i/blk"
 exec unshare --mount --propagation private /bin/sh -c '
 if [ -d /run/systemd ]; then mount --bind "$1" /run/systemd
 else mount -t tmpfs -o mode=755 openim-e2e-run /run && mkdir -p /run/systemd/system; fi
