@@ -259,6 +259,7 @@ impl Native for ServiceUnit {
                 self.stderr.as_deref().unwrap_or_default(),
             );
         }
+        lines(out, "", &self.sandbox);
         out.push_str("\n\n[Install]\nWantedBy=");
         push_joined(out, &self.wanted_by, " ");
         out.push('\n');
