@@ -250,8 +250,19 @@ pub fn apply<'a>(
     fsops::sync_dir(&txn);
     write_journal(store, &journal)?;
     crash_point();
-    // every new file is written and made durable before the first rename: one flush for
-    // the run instead of one per file; the journal already holds every new content
+    write_all(store, &journal)?;
+    Ok(Applied {
+        store,
+        lock,
+        journal,
+        backups,
+    })
+}
+
+/// Every operation of `journal`: all new files written and made durable before the first
+/// rename (one flush for the run instead of one per file; the journal already holds every
+/// new content), then the renames and removals, then each directory synced once.
+fn write_all(store: &Store, journal: &Journal) -> Result<()> {
     let staged = journal
         .ops
         .iter()
@@ -272,12 +283,7 @@ pub fn apply<'a>(
     for dir in &dirs {
         fsops::sync_dir(dir);
     }
-    Ok(Applied {
-        store,
-        lock,
-        journal,
-        backups,
-    })
+    Ok(())
 }
 
 impl Applied<'_> {

@@ -93,8 +93,20 @@ pub fn context(text: &str, offset: usize) -> FieldPath {
             }
         }
     }
-    if line_start && depth == 0 && state == State::Code {
-        // the error is at the start of a statement: read it from there
+    let at_statement = line_start && depth == 0 && state == State::Code;
+    field_at(text, end, header, key, at_statement)
+}
+
+/// The field of the statement the scan stopped in: when the offset is at the start of a
+/// statement, the statement read from there; otherwise the key being assigned.
+fn field_at(
+    text: &str,
+    end: usize,
+    header: FieldPath,
+    mut key: Option<String>,
+    at_statement: bool,
+) -> FieldPath {
+    if at_statement {
         let line = text[end..].lines().next().unwrap_or("").trim_start();
         if line.starts_with('[') {
             return header_path(line);

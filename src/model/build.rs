@@ -36,35 +36,7 @@ pub fn build(file: &str, text: &str, m: &Manifest) -> Result<Model, ManifestErro
         );
     }
 
-    let externals: Vec<External> = m
-        .external
-        .iter()
-        .filter_map(|(name, spec)| {
-            let path = FieldPath::keys(&["external", name]);
-            if let Some(d) = &spec.description {
-                errs.chars(&path.key("description"), d);
-            }
-            let wait_timeout = spec.wait_timeout.unwrap_or(Duration::from_secs(60));
-            if wait_timeout.millis() == 0 {
-                errs.push(
-                    &path.key("wait_timeout"),
-                    "`wait_timeout` must be longer than 0s",
-                    Some("how long dependents wait for it, e.g. \"60s\"".to_owned()),
-                );
-            }
-            let check = health_check(&mut errs, &spec.check, &path.key("check"), false)?;
-            Some(External {
-                name: name.clone(),
-                description: spec
-                    .description
-                    .clone()
-                    .unwrap_or_else(|| format!("{name} (external)")),
-                check,
-                wait_timeout,
-                container: super::container::external(&mut errs, name, spec.container.as_ref()),
-            })
-        })
-        .collect();
+    let externals = externals(&mut errs, m);
 
     let services: Vec<Service> = m
         .services
@@ -98,6 +70,38 @@ pub fn build(file: &str, text: &str, m: &Manifest) -> Result<Model, ManifestErro
         groups,
         view,
     })
+}
+
+/// The `[external.X]` entries, checked.
+fn externals(errs: &mut Errors<'_>, m: &Manifest) -> Vec<External> {
+    m.external
+        .iter()
+        .filter_map(|(name, spec)| {
+            let path = FieldPath::keys(&["external", name]);
+            if let Some(d) = &spec.description {
+                errs.chars(&path.key("description"), d);
+            }
+            let wait_timeout = spec.wait_timeout.unwrap_or(Duration::from_secs(60));
+            if wait_timeout.millis() == 0 {
+                errs.push(
+                    &path.key("wait_timeout"),
+                    "`wait_timeout` must be longer than 0s",
+                    Some("how long dependents wait for it, e.g. \"60s\"".to_owned()),
+                );
+            }
+            let check = health_check(errs, &spec.check, &path.key("check"), false)?;
+            Some(External {
+                name: name.clone(),
+                description: spec
+                    .description
+                    .clone()
+                    .unwrap_or_else(|| format!("{name} (external)")),
+                check,
+                wait_timeout,
+                container: super::container::external(errs, name, spec.container.as_ref()),
+            })
+        })
+        .collect()
 }
 
 /// Services, groups and externals share one namespace of safe names.

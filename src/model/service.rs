@@ -7,7 +7,7 @@ use super::check;
 use super::deps::deps;
 use super::instances::instances;
 use super::problems::{Errors, health_check};
-use super::{Health, INSTANCE_PLACEHOLDER, Limits, Logs, Service, StartLimit};
+use super::{Dep, Health, INSTANCE_PLACEHOLDER, Limits, Logs, Service, StartLimit};
 
 /// The most failed health checks in a row a service may be given (bounds its health window
 /// to `MAX_DURATION × 1000`).
@@ -22,53 +22,101 @@ fn origin(path: &FieldPath, key: &str, own: bool) -> FieldPath {
     }
 }
 
-/// Build one service: defaults merged, every value checked (problems go to `errs`).
-pub(super) fn service(errs: &mut Errors<'_>, m: &Manifest, name: &str, s: &ServiceSpec) -> Service {
-    let d = &m.defaults;
-    let path = FieldPath::keys(&["services", name]);
-    let instances = instances(errs, &path, s.instances.as_ref());
+/// `command`: required, an absolute argv.
+fn command(
+    errs: &mut Errors<'_>,
+    path: &FieldPath,
+    s: &ServiceSpec,
+    instanced: bool,
+) -> Vec<String> {
     let command = s.command.clone().unwrap_or_default();
     if s.command.is_none() {
         errs.push(
-            &path,
+            path,
             "the service has no `command`",
             Some(
                 r#"add command = ["/opt/openim/bin/NAME", "-c", "/etc/openim/config/"]"#.to_owned(),
             ),
         );
     } else {
-        errs.argv(&path.key("command"), &command, instances.is_some());
+        errs.argv(&path.key("command"), &command, instanced);
     }
-    let environment = environment(errs, name, s, d, instances.is_some());
+    command
+}
 
-    let environment_file = s
-        .environment_file
-        .clone()
-        .or_else(|| d.environment_file.clone());
-    if let Some(f) = &environment_file {
-        let at = origin(&path, "environment_file", s.environment_file.is_some());
-        errs.absolute(&at, f);
-    }
-    let working_dir = s.working_dir.clone().or_else(|| d.working_dir.clone());
-    if let Some(w) = &working_dir {
-        errs.absolute(&origin(&path, "working_dir", s.working_dir.is_some()), w);
-    }
-    let user = s.user.clone().or_else(|| d.user.clone());
-    let group = s.group.clone().or_else(|| d.group.clone());
-    for (key, val, own) in [
-        ("user", &user, s.user.is_some()),
-        ("group", &group, s.group.is_some()),
-    ] {
-        if let Some(msg) = val.as_deref().and_then(check::account_problem) {
+/// `environment_file` and `working_dir`, from the service or `[defaults]`: absolute paths.
+fn paths(
+    errs: &mut Errors<'_>,
+    path: &FieldPath,
+    s: &ServiceSpec,
+    d: &ServiceSpec,
+) -> [Option<String>; 2] {
+    [
+        ("environment_file", &s.environment_file, &d.environment_file),
+        ("working_dir", &s.working_dir, &d.working_dir),
+    ]
+    .map(|(key, own, default)| {
+        let value = own.clone().or_else(|| default.clone());
+        if let Some(v) = &value {
+            errs.absolute(&origin(path, key, own.is_some()), v);
+        }
+        value
+    })
+}
+
+/// `user` and `group`, from the service or `[defaults]`: names or numeric ids.
+fn accounts(
+    errs: &mut Errors<'_>,
+    path: &FieldPath,
+    s: &ServiceSpec,
+    d: &ServiceSpec,
+) -> [Option<String>; 2] {
+    [("user", &s.user, &d.user), ("group", &s.group, &d.group)].map(|(key, own, default)| {
+        let value = own.clone().or_else(|| default.clone());
+        if let Some(msg) = value.as_deref().and_then(check::account_problem) {
             errs.push(
-                &origin(&path, key, own),
+                &origin(path, key, own.is_some()),
                 msg,
                 Some(
                     "a name such as \"openim\" (letters, digits, _ . -) or a numeric id".to_owned(),
                 ),
             );
         }
-    }
+        value
+    })
+}
+
+/// `requires`, `wants`, `after` (defaults first) and `before`, resolved.
+fn dependencies(
+    errs: &mut Errors<'_>,
+    m: &Manifest,
+    name: &str,
+    s: &ServiceSpec,
+) -> (Vec<Dep>, Vec<Dep>, Vec<Dep>, Vec<String>) {
+    let d = &m.defaults;
+    let mut list = |key: &str, own: Option<&Vec<String>>, inh: Option<&Vec<String>>| {
+        deps(errs, m, name, key, own, inh)
+    };
+    let requires = list("requires", s.requires.as_ref(), d.requires.as_ref());
+    let wants = list("wants", s.wants.as_ref(), d.wants.as_ref());
+    let after = list("after", s.after.as_ref(), d.after.as_ref());
+    let before = list("before", s.before.as_ref(), d.before.as_ref())
+        .into_iter()
+        .map(|d| d.name().to_owned())
+        .collect();
+    (requires, wants, after, before)
+}
+
+/// Build one service: defaults merged, every value checked (problems go to `errs`).
+pub(super) fn service(errs: &mut Errors<'_>, m: &Manifest, name: &str, s: &ServiceSpec) -> Service {
+    let d = &m.defaults;
+    let path = FieldPath::keys(&["services", name]);
+    let instances = instances(errs, &path, s.instances.as_ref());
+    let command = command(errs, &path, s, instances.is_some());
+    let environment = environment(errs, name, s, d, instances.is_some());
+
+    let [environment_file, working_dir] = paths(errs, &path, s, d);
+    let [user, group] = accounts(errs, &path, s, d);
 
     let health = s
         .health
@@ -81,16 +129,7 @@ pub(super) fn service(errs: &mut Errors<'_>, m: &Manifest, name: &str, s: &Servi
     if let Some(desc) = &s.description {
         errs.chars(&path.key("description"), desc);
     }
-    let deps = |errs: &mut Errors<'_>, key: &str, own: Option<&Vec<String>>, inh| {
-        deps(errs, m, name, key, own, inh)
-    };
-    let requires = deps(errs, "requires", s.requires.as_ref(), d.requires.as_ref());
-    let wants = deps(errs, "wants", s.wants.as_ref(), d.wants.as_ref());
-    let after = deps(errs, "after", s.after.as_ref(), d.after.as_ref());
-    let before = deps(errs, "before", s.before.as_ref(), d.before.as_ref())
-        .into_iter()
-        .map(|d| d.name().to_owned())
-        .collect();
+    let (requires, wants, after, before) = dependencies(errs, m, name, s);
 
     let logs = logs(errs, &path, s, d);
     let sandbox = super::sandbox::sandbox(

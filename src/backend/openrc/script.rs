@@ -147,6 +147,62 @@ fn cgroup(svc: &Service) -> Vec<String> {
     cgroup
 }
 
+/// `output_log=`/`error_log=`: the manifest's files, or `DEFAULT_DIR/$RC_SVCNAME.log`;
+/// returns both as words for the `checkpath` lines.
+fn log_settings<'a>(
+    svc: &'a Service,
+    inst: bool,
+    default_log: &'a str,
+    settings: &mut Vec<String>,
+) -> (Vec<Piece<'a>>, Vec<Piece<'a>>) {
+    let log_pieces: (Vec<Piece<'_>>, Vec<Piece<'_>>) = match &svc.logs {
+        Logs::Journal => {
+            let p = vec![
+                Piece::Text(default_log),
+                Piece::Var("RC_SVCNAME"),
+                Piece::Text(".log"),
+            ];
+            (p.clone(), p)
+        }
+        Logs::Files { stdout, stderr } => (
+            pieces(stdout, inst),
+            pieces(stderr.as_deref().unwrap_or(stdout), inst),
+        ),
+    };
+    assign(settings, "output_log", std::slice::from_ref(&log_pieces.0));
+    assign(settings, "error_log", std::slice::from_ref(&log_pieces.1));
+    log_pieces
+}
+
+/// `supervise_daemon_args`: `--group` without a user, and `--env KEY=value` per variable.
+fn daemon_args(svc: &Service, inst: bool, settings: &mut Vec<String>) {
+    let mut sd_args: Vec<Vec<Piece<'_>>> = Vec::new();
+    if let (None, Some(g)) = (&svc.user, &svc.group) {
+        sd_args.push(vec![Piece::Text("--group")]);
+        sd_args.push(vec![Piece::Text(g)]);
+    }
+    let env_texts: Vec<(String, &str)> = svc
+        .environment
+        .iter()
+        .map(|(k, v)| (format!("{k}="), v.as_str()))
+        .collect();
+    for (key, val) in &env_texts {
+        sd_args.push(vec![Piece::Text("--env")]);
+        let mut w = vec![Piece::Text(key)];
+        w.extend(pieces(val, inst));
+        sd_args.push(w);
+    }
+    assign(settings, "supervise_daemon_args", &sd_args);
+}
+
+/// An argv as one shell command line (the placeholder as `$instance`).
+fn shell_words(argv: &[String], inst: bool) -> String {
+    argv.iter()
+        .map(|a| word(&pieces(a, inst)))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// Build the context for service `s`.
 #[must_use]
 pub fn build(model: &Model, s: usize) -> ServiceScript {
@@ -169,48 +225,9 @@ pub fn build(model: &Model, s: usize) -> ServiceScript {
         assign(&mut settings, "directory", &[vec![Piece::Text(dir)]]);
     }
     let default_log = format!("{}/", default_log_dir(model));
-    let log_pieces: (Vec<Piece<'_>>, Vec<Piece<'_>>) = match &svc.logs {
-        Logs::Journal => {
-            let p = vec![
-                Piece::Text(&default_log),
-                Piece::Var("RC_SVCNAME"),
-                Piece::Text(".log"),
-            ];
-            (p.clone(), p)
-        }
-        Logs::Files { stdout, stderr } => (
-            pieces(stdout, inst),
-            pieces(stderr.as_deref().unwrap_or(stdout), inst),
-        ),
-    };
-    assign(
-        &mut settings,
-        "output_log",
-        std::slice::from_ref(&log_pieces.0),
-    );
-    assign(
-        &mut settings,
-        "error_log",
-        std::slice::from_ref(&log_pieces.1),
-    );
+    let log_pieces = log_settings(svc, inst, &default_log, &mut settings);
 
-    let mut sd_args: Vec<Vec<Piece<'_>>> = Vec::new();
-    if let (None, Some(g)) = (&svc.user, &svc.group) {
-        sd_args.push(vec![Piece::Text("--group")]);
-        sd_args.push(vec![Piece::Text(g)]);
-    }
-    let env_texts: Vec<(String, &str)> = svc
-        .environment
-        .iter()
-        .map(|(k, v)| (format!("{k}="), v.as_str()))
-        .collect();
-    for (key, val) in &env_texts {
-        sd_args.push(vec![Piece::Text("--env")]);
-        let mut w = vec![Piece::Text(key)];
-        w.extend(pieces(val, inst));
-        sd_args.push(w);
-    }
-    assign(&mut settings, "supervise_daemon_args", &sd_args);
+    daemon_args(svc, inst, &mut settings);
 
     let health = supervision(svc, never, &mut settings);
 
@@ -245,12 +262,7 @@ pub fn build(model: &Model, s: usize) -> ServiceScript {
         pre_start: svc
             .pre_start
             .iter()
-            .map(|argv| {
-                argv.iter()
-                    .map(|a| word(&pieces(a, inst)))
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            })
+            .map(|argv| shell_words(argv, inst))
             .collect(),
         ready: svc
             .health

@@ -119,58 +119,74 @@ impl Native for ServiceScript {
         if env_file.is_some() {
             out.push_str(ENV_FILE_FN);
         }
-        out.push_str("\n\nstart_pre() {");
-        if let Some(inst) = instances {
-            push_all(
-                out,
-                &[
-                    "\n\tif [ \"$RC_SVCNAME\" = ",
-                    name,
-                    " ]; then\n\t\teerror \"",
-                    name,
-                    " runs as instances: start ",
-                    name,
-                    ".<instance> (",
-                    inst,
-                    ")\"\n\t\treturn 1\n\tfi",
-                ],
-            );
-        }
-        body_lines(out, &self.limits, " || return 1");
-        if let Some(f) = env_file {
-            push_all(out, &["\n\t_env_file ", f, " || return 1"]);
-        }
-        body_lines(out, &self.log_files, " || return 1");
-        body_lines(out, &self.gates, "");
-        body_lines(out, &self.pre_start, " || return 1");
-        out.push_str("\n}");
-        if let Some(ready) = self.ready.as_deref().filter(|r| !r.is_empty()) {
-            push_all(
-                out,
-                &[
-                    "\n\n# readiness: dependents start once the health check passes\nstart_post() {\n\t( ",
-                    ready,
-                    " ) && return 0\n\tdefault_stop\n\treturn 1\n}",
-                ],
-            );
-        }
-        if let Some(h) = &self.health {
-            let retries = h.retries.to_string();
-            push_all(
-                out,
-                &[
-                    "\n\n# run by supervise-daemon every healthcheck_timer seconds; unhealthy after ",
-                    &retries,
-                    " failure(s) in a row\nhealthcheck() {\n\tlocal failed\n\tif ",
-                    &h.probe,
-                    "; then\n\t\tservice_set_value health_failures 0\n\t\treturn 0\n\tfi\n\tfailed=$(( $(service_get_value health_failures) + 1 ))\n\tservice_set_value health_failures \"$failed\"\n\t[ \"$failed\" -lt ",
-                    &retries,
-                    " ]\n}\n\n# supervise-daemon restarts the process after this\nunhealthy() {\n\tservice_set_value health_failures 0\n\tewarn \"${RC_SVCNAME}: health check failed ",
-                    &retries,
-                    " time(s) in a row: restarting\"\n}",
-                ],
-            );
-        }
+        start_pre(self, out, instances, env_file);
+        readiness(self, out);
         out.push('\n');
+    }
+}
+
+/// `start_pre()`: instance guard, limits, environment file, log files, gates, `pre_start`.
+fn start_pre(
+    script: &ServiceScript,
+    out: &mut String,
+    instances: Option<&str>,
+    env_file: Option<&str>,
+) {
+    let name = script.name.as_str();
+    out.push_str("\n\nstart_pre() {");
+    if let Some(inst) = instances {
+        push_all(
+            out,
+            &[
+                "\n\tif [ \"$RC_SVCNAME\" = ",
+                name,
+                " ]; then\n\t\teerror \"",
+                name,
+                " runs as instances: start ",
+                name,
+                ".<instance> (",
+                inst,
+                ")\"\n\t\treturn 1\n\tfi",
+            ],
+        );
+    }
+    body_lines(out, &script.limits, " || return 1");
+    if let Some(f) = env_file {
+        push_all(out, &["\n\t_env_file ", f, " || return 1"]);
+    }
+    body_lines(out, &script.log_files, " || return 1");
+    body_lines(out, &script.gates, "");
+    body_lines(out, &script.pre_start, " || return 1");
+    out.push_str("\n}");
+}
+
+/// `start_post()` (readiness) and `healthcheck()`/`unhealthy()` (liveness).
+fn readiness(script: &ServiceScript, out: &mut String) {
+    if let Some(ready) = script.ready.as_deref().filter(|r| !r.is_empty()) {
+        push_all(
+            out,
+            &[
+                "\n\n# readiness: dependents start once the health check passes\nstart_post() {\n\t( ",
+                ready,
+                " ) && return 0\n\tdefault_stop\n\treturn 1\n}",
+            ],
+        );
+    }
+    if let Some(h) = &script.health {
+        let retries = h.retries.to_string();
+        push_all(
+            out,
+            &[
+                "\n\n# run by supervise-daemon every healthcheck_timer seconds; unhealthy after ",
+                &retries,
+                " failure(s) in a row\nhealthcheck() {\n\tlocal failed\n\tif ",
+                &h.probe,
+                "; then\n\t\tservice_set_value health_failures 0\n\t\treturn 0\n\tfi\n\tfailed=$(( $(service_get_value health_failures) + 1 ))\n\tservice_set_value health_failures \"$failed\"\n\t[ \"$failed\" -lt ",
+                &retries,
+                " ]\n}\n\n# supervise-daemon restarts the process after this\nunhealthy() {\n\tservice_set_value health_failures 0\n\tewarn \"${RC_SVCNAME}: health check failed ",
+                &retries,
+                " time(s) in a row: restarting\"\n}",
+            ],
+        );
     }
 }

@@ -116,38 +116,8 @@ pub fn section(
         comments.insert(1, format!("instance `{i}` of service {}", svc.name));
     }
 
-    let logs = match &svc.logs {
-        Logs::Journal => None,
-        Logs::Files { stdout, stderr } => {
-            let shared = svc.instances.as_ref().is_some_and(|v| v.len() > 1);
-            if shared {
-                comments.push(
-                    "several processes share the log files: rotation is off (use logrotate with copytruncate)"
-                        .to_owned(),
-                );
-            }
-            Some(LogKeys {
-                stdout: plain(svc, "logs.stdout", stdout)?,
-                stderr: match stderr {
-                    Some(e) if e != stdout => Some(plain(svc, "logs.stderr", e)?),
-                    _ => None,
-                },
-                maxbytes: if shared {
-                    "0".into()
-                } else {
-                    d.log_maxbytes.clone()
-                },
-                backups: d.log_backups,
-            })
-        }
-    };
+    let logs = log_keys(svc, &mut comments)?;
 
-    let mut exitcodes = vec![0];
-    for c in &svc.success_exit_codes {
-        if !exitcodes.contains(c) {
-            exitcodes.push(*c);
-        }
-    }
     let numprocs =
         matches!(instance, Instance::Numprocs).then(|| svc.instances.as_ref().map_or(1, Vec::len));
     Ok(ProgramSection {
@@ -175,15 +145,56 @@ pub fn section(
         },
         startsecs: d.startsecs,
         startretries: svc.start_limit.map_or(d.startretries, |l| l.burst),
-        exitcodes: exitcodes
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join(","),
+        exitcodes: exit_codes(svc),
         stopsignal: svc.stop_signal.short().to_owned(),
         stopwaitsecs: svc.stop_timeout.secs_ceil(),
         logs,
     })
+}
+
+/// The log keys, when the service logs to files (rotation off when processes share them).
+fn log_keys(svc: &Service, comments: &mut Vec<String>) -> Result<Option<LogKeys>> {
+    let d = &DATA.program;
+    Ok(match &svc.logs {
+        Logs::Journal => None,
+        Logs::Files { stdout, stderr } => {
+            let shared = svc.instances.as_ref().is_some_and(|v| v.len() > 1);
+            if shared {
+                comments.push(
+                    "several processes share the log files: rotation is off (use logrotate with copytruncate)"
+                        .to_owned(),
+                );
+            }
+            Some(LogKeys {
+                stdout: plain(svc, "logs.stdout", stdout)?,
+                stderr: match stderr {
+                    Some(e) if e != stdout => Some(plain(svc, "logs.stderr", e)?),
+                    _ => None,
+                },
+                maxbytes: if shared {
+                    "0".into()
+                } else {
+                    d.log_maxbytes.clone()
+                },
+                backups: d.log_backups,
+            })
+        }
+    })
+}
+
+/// `exitcodes`: 0 and the success codes, once each.
+fn exit_codes(svc: &Service) -> String {
+    let mut codes = vec![0];
+    for c in &svc.success_exit_codes {
+        if !codes.contains(c) {
+            codes.push(*c);
+        }
+    }
+    codes
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// The argv supervisord runs (placeholders marked for [`esc::expand`]) and comments that

@@ -122,6 +122,20 @@ fn readiness(model: &Model, s: usize) -> (Vec<String>, Vec<String>, Option<Strin
     (pre, post, timeout)
 }
 
+/// `StandardOutput=`/`StandardError=` for log files (`None`: the journal).
+fn outputs(logs: &Logs) -> (Option<String>, Option<String>) {
+    match logs {
+        Logs::Journal => (None, None),
+        Logs::Files { stdout, stderr } => {
+            let out = format!("append:{}", esc::value(stdout));
+            let err = stderr
+                .as_ref()
+                .map_or_else(|| out.clone(), |e| format!("append:{}", esc::value(e)));
+            (Some(out), Some(err))
+        }
+    }
+}
+
 /// The context of service `s`'s unit.
 pub(super) fn service_unit(model: &Model, s: usize) -> ServiceUnit {
     let svc = &model.services[s];
@@ -139,16 +153,7 @@ pub(super) fn service_unit(model: &Model, s: usize) -> ServiceUnit {
     );
     let edges = edges(model, s);
     let (exec_start_pre, exec_start_post, timeout_start) = readiness(model, s);
-    let (stdout, stderr) = match &svc.logs {
-        Logs::Journal => (None, None),
-        Logs::Files { stdout, stderr } => {
-            let out = format!("append:{}", esc::value(stdout));
-            let err = stderr
-                .as_ref()
-                .map_or_else(|| out.clone(), |e| format!("append:{}", esc::value(e)));
-            (Some(out), Some(err))
-        }
-    };
+    let (stdout, stderr) = outputs(&svc.logs);
     let (start_limit_interval, start_limit_burst) = match svc.start_limit {
         Some(l) => (span(l.interval), Some(l.burst)),
         None => ("0".to_owned(), None), // never give up restarting a crashed service
