@@ -2,7 +2,7 @@
 //! target for the stack and one per group. Services are `PartOf=` their targets, so
 //! `systemctl start|stop|restart STACK.target` drives the whole stack.
 
-mod sandbox;
+pub mod sandbox;
 pub mod security;
 mod unit;
 mod values;

@@ -4,6 +4,7 @@
 //! health checks.
 
 mod parts;
+mod sandbox;
 mod service;
 mod values;
 

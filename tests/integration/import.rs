@@ -85,7 +85,7 @@ fn systemd_form(m: &Model) -> String {
         };
         let health = s.health.as_ref().map(|h| (h.check.clone(), h.window()));
         out += &format!(
-            "{} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {deps:?} {:?} {health:?} {:?}\n",
+            "{} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {deps:?} {:?} {health:?} {:?} {:?}\n",
             s.name,
             trim(&s.description),
             s.command,
@@ -105,6 +105,7 @@ fn systemd_form(m: &Model) -> String {
             logs,
             s.before,
             s.pre_start,
+            s.sandbox,
         );
     }
     for g in &m.groups {
@@ -296,4 +297,25 @@ fn procfile_lines_shell_and_env() {
         "{report:#?}"
     );
     assert!(report.iter().any(|r| r.contains("`bundle`")), "{report:#?}");
+}
+
+#[test]
+fn hardening_no_sandbox_level_gives_is_reported_and_adds_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let unit = dir.path().join("x.service");
+    std::fs::write(
+        &unit,
+        "[Service]\nExecStart=/usr/bin/x\nNoNewPrivileges=yes\nProtectSystem=full\n",
+    )
+    .expect("unit");
+    let r = crate::common::Cli::new()
+        .args(["import", "systemd"])
+        .arg(&unit)
+        .ok();
+    assert!(r.stdout.contains("sandbox = \"off\""), "{}", r.stdout);
+    assert!(
+        r.stderr.contains("NoNewPrivileges=") && r.stderr.contains("no `sandbox` level"),
+        "{}",
+        r.stderr
+    );
 }

@@ -5,7 +5,7 @@ use crate::backend::capability::{Feature, Warning};
 use crate::model::{SandboxLevel, Service};
 
 /// Directives both `basic` and `strict` set (besides the paths and capabilities).
-const BASIC: &[&str] = &[
+pub const BASIC: &[&str] = &[
     "NoNewPrivileges=yes",
     "PrivateDevices=yes",
     "ProtectKernelTunables=yes",
@@ -17,7 +17,7 @@ const BASIC: &[&str] = &[
 ];
 
 /// What `strict` adds: a network server's system calls, address families and memory.
-const STRICT: &[&str] = &[
+pub const STRICT: &[&str] = &[
     "PrivateMounts=yes",
     "ProtectClock=yes",
     "ProtectHostname=yes",

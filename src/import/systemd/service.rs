@@ -104,6 +104,7 @@ pub(super) fn convert(
     }
     let mut after = Vec::new();
     let mut gated = false;
+    let mut hardening = Vec::new();
     for d in &unit.directives {
         let handled = match (d.section.as_str(), d.key.as_str()) {
             ("Unit", "Description") => text(unit, d, report)
@@ -148,6 +149,10 @@ pub(super) fn convert(
             }
             ("Service", "ExecStartPost") => post(unit, d, &mut e, report),
             ("Install", "WantedBy") => true,
+            ("Service", k) if super::sandbox::is_sandbox_key(k) => {
+                hardening.push(d.clone());
+                true
+            }
             _ => more(unit, d, &mut e, report, gated),
         };
         if !handled && !report.items.iter().any(|i| i.place == unit.place(d)) {
@@ -155,6 +160,7 @@ pub(super) fn convert(
         }
     }
     fixups(unit, &mut e, after, report);
+    super::sandbox::carry(unit, &hardening, &mut e, report);
     e
 }
 
