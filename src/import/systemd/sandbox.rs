@@ -36,26 +36,23 @@ pub(super) fn carry(unit: &Unit, lines: &[Directive], e: &mut Entry, report: &mu
         e.set("sandbox", "off");
         return;
     }
-    match recognise(lines, e) {
-        Some((level, caps, writable)) => {
-            e.set("sandbox", level);
-            if !caps.is_empty() {
-                e.set("capabilities", strings(&caps));
-            }
-            if !writable.is_empty() {
-                e.set("writable_paths", strings(&writable));
-            }
+    let Some((level, caps, writable)) = recognise(lines, e) else {
+        // what cannot be said as a level is not half-said: no confinement is added
+        e.set("sandbox", "off");
+        for d in lines {
+            report.drop(
+                unit.place(d),
+                "a hardening directive that no `sandbox` level gives as a whole",
+            );
         }
-        None => {
-            // what cannot be said as a level is not half-said: no confinement is added
-            e.set("sandbox", "off");
-            for d in lines {
-                report.drop(
-                    unit.place(d),
-                    "a hardening directive that no `sandbox` level gives as a whole",
-                );
-            }
-        }
+        return;
+    };
+    e.set("sandbox", level);
+    if !caps.is_empty() {
+        e.set("capabilities", strings(&caps));
+    }
+    if !writable.is_empty() {
+        e.set("writable_paths", strings(&writable));
     }
 }
 
