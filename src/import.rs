@@ -9,6 +9,7 @@ pub mod gate;
 pub mod procfile;
 pub mod supervisord;
 pub mod systemd;
+pub mod wrapper;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
