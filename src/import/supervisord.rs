@@ -8,6 +8,7 @@
 mod assemble;
 mod logs;
 mod program;
+mod reader;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -53,7 +53,7 @@ fn env_file_step(rest: &str) -> Option<(String, &str)> {
 }
 
 /// A number step `PREFIX N SUFFIX; ` at the start of `rest`.
-fn number_step<'a>(rest: &'a str, render: impl Fn(u64) -> String) -> Option<(u64, &'a str)> {
+fn number_step(rest: &str, render: impl Fn(u64) -> String) -> Option<(u64, &str)> {
     let probe = render(0);
     let (head, _) = probe.split_once('0')?;
     let digits: String = rest
@@ -126,7 +126,7 @@ fn steps(script: &str, out: &mut Unwrapped) -> Option<bool> {
 /// Read `argv` as openim-init's wrapper, or `None` when it is not one.
 #[must_use]
 pub fn unwrap(argv: &[String]) -> Option<Unwrapped> {
-    let [shell, c, script, name, args @ ..] = argv else {
+    let [shell, c, script, name, rest @ ..] = argv else {
         return None;
     };
     if shell != SHELL || c != "-c" {
@@ -137,9 +137,9 @@ pub fn unwrap(argv: &[String]) -> Option<Unwrapped> {
         ..Unwrapped::default()
     };
     let exports = steps(script, &mut out)?;
-    let mut args = args.iter();
+    let mut rest = rest.iter();
     if exports {
-        for a in args.by_ref() {
+        for a in rest.by_ref() {
             if a == EXPORTS_END {
                 break;
             }
@@ -147,7 +147,7 @@ pub fn unwrap(argv: &[String]) -> Option<Unwrapped> {
             out.exports.push((k.to_owned(), v.to_owned()));
         }
     }
-    out.argv = args.cloned().collect();
+    out.argv = rest.cloned().collect();
     if out.argv.is_empty() {
         return None;
     }

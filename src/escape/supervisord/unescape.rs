@@ -228,8 +228,10 @@ pub fn parse_ini(text: &str) -> IniFile {
     let mut indent_level = 0;
     let flush = |file: &mut IniFile, cur: Option<usize>, opt: &mut Option<(usize, Vec<String>)>| {
         if let (Some(s), Some((v, lines))) = (cur, opt.take()) {
-            file.sections[s].values[v].value =
-                lines.join("\n").trim_end_matches(is_space).to_owned();
+            lines
+                .join("\n")
+                .trim_end_matches(is_space)
+                .clone_into(&mut file.sections[s].values[v].value);
         }
     };
     for (i, raw) in text.split('\n').enumerate() {
@@ -270,17 +272,15 @@ pub fn parse_ini(text: &str) -> IniFile {
             .strip_prefix('[')
             .and_then(|v| v.rfind(']').filter(|&e| e > 0).map(|e| &v[..e]));
         if let Some(name) = header {
-            cur = Some(match file.sections.iter().position(|s| s.name == name) {
-                Some(s) => s,
-                None => {
-                    file.sections.push(IniSection {
-                        name: name.to_owned(),
-                        line: i + 1,
-                        ..IniSection::default()
-                    });
-                    file.sections.len() - 1
-                }
-            });
+            let known = file.sections.iter().position(|s| s.name == name);
+            cur = Some(known.unwrap_or_else(|| {
+                file.sections.push(IniSection {
+                    name: name.to_owned(),
+                    line: i + 1,
+                    ..IniSection::default()
+                });
+                file.sections.len() - 1
+            }));
             continue;
         }
         let Some(s) = cur else {

@@ -11,7 +11,8 @@ use super::super::draft::{Entry, strings};
 use super::super::gate::check_table;
 use super::super::{Draft, Report, sanitize_name};
 use super::Section;
-use super::program::{Ctx, Program, convert};
+use super::program::{Program, convert};
+use super::reader::Ctx;
 use crate::escape::supervisord::{interpolate, parse_environment};
 use crate::manifest::Duration;
 use crate::model::substitute;
@@ -117,6 +118,7 @@ fn merge_named(programs: Vec<Program>, report: &mut Report) -> Vec<Program> {
                     out.push(Program {
                         entry: Entry::new(svc),
                         priority: p.priority,
+                        key: p.key,
                         named: p.named.clone(),
                         waits: Vec::new(),
                     });
@@ -137,23 +139,23 @@ fn merge_named(programs: Vec<Program>, report: &mut Report) -> Vec<Program> {
         let mut e = Entry::new(&sanitize_name(&p.entry.name));
         for (k, v) in &list[0].entry.table {
             let vs: Vec<&Value> = list.iter().filter_map(|q| q.entry.table.get(k)).collect();
-            match (vs.len() == list.len())
+            if let Some(t) = (vs.len() == list.len())
                 .then(|| template(&vs, &insts))
                 .flatten()
             {
-                Some(t) => e.set(k, t),
-                None => {
-                    report.drop(
-                        format!("[program:{}_…] {k}", p.entry.name),
-                        "differs between the instances beyond the instance name: the first is kept",
-                    );
-                    e.set(k, v.clone());
-                }
+                e.set(k, t);
+            } else {
+                report.drop(
+                    format!("[program:{}_…] {k}", p.entry.name),
+                    "differs between the instances beyond the instance name: the first is kept",
+                );
+                e.set(k, v.clone());
             }
         }
         e.set("instances", strings(&insts));
-        e.key_comments = list[0].entry.key_comments.clone();
+        e.key_comments.clone_from(&list[0].entry.key_comments);
         p.priority = list.iter().map(|q| q.priority).min().unwrap_or(999);
+        p.key = list.iter().map(|q| q.key).min().unwrap_or((999, 999));
         p.waits.clone_from(&list[0].waits);
         p.entry = e;
     }
@@ -193,8 +195,9 @@ fn waits(programs: &mut [Program], d: &mut Draft) {
 }
 
 /// Priorities → `after`: each service after those at the priority level below its own.
-fn order(programs: &mut [Program], keys: &[(i64, i64)]) {
-    let mut levels: Vec<(i64, i64)> = keys.to_vec();
+fn order(programs: &mut [Program]) {
+    let keys: Vec<(i64, i64)> = programs.iter().map(|p| p.key).collect();
+    let mut levels = keys.clone();
     levels.sort_unstable();
     levels.dedup();
     let names: Vec<String> = programs.iter().map(|p| p.entry.name.clone()).collect();
@@ -217,32 +220,22 @@ fn order(programs: &mut [Program], keys: &[(i64, i64)]) {
     }
 }
 
-/// The manifest of `sections`.
-pub(super) fn draft(
-    paths: &[PathBuf],
-    sections: &[Section],
-    env: &BTreeMap<String, String>,
-    opts: &super::super::Options,
-    report: &mut Report,
-) -> Draft {
-    let mut d = Draft::default();
-    let mut env = env.clone();
-    daemon_env(sections, &mut env, &mut d, report);
-    let textual_here = sections.iter().any(|s| s.sec.name == "include");
-    let mut groups: Vec<(&Section, String, Vec<String>, i64)> = Vec::new();
+/// A `[group:x]`: its section, name, programs and priority.
+type GroupSpec<'s> = (&'s Section, String, Vec<String>, i64);
+
+/// The `[group:x]` sections; sections of other kinds than program, group and the daemon's
+/// are reported.
+fn read_groups<'s>(sections: &'s [Section], report: &mut Report) -> Vec<GroupSpec<'s>> {
+    let mut groups = Vec::new();
     for s in sections {
         if let Some(g) = s.sec.name.strip_prefix("group:") {
-            let list = s
-                .sec
-                .get("programs")
-                .map(|v| {
-                    v.value
-                        .split(',')
-                        .map(|p| p.trim().to_owned())
-                        .filter(|p| !p.is_empty())
-                        .collect()
-                })
-                .unwrap_or_default();
+            let list = s.sec.get("programs").map_or_else(Vec::new, |v| {
+                v.value
+                    .split(',')
+                    .map(|p| p.trim().to_owned())
+                    .filter(|p| !p.is_empty())
+                    .collect()
+            });
             let prio = s
                 .sec
                 .get("priority")
@@ -253,84 +246,11 @@ pub(super) fn draft(
             report.drop(s.place(""), "this kind of section is not carried over");
         }
     }
-    let mut programs = Vec::new();
-    let mut keys = Vec::new();
-    for s in sections
-        .iter()
-        .filter(|s| s.sec.name.starts_with("program:"))
-    {
-        let name = s.sec.name["program:".len()..].trim();
-        let group = groups.iter().find(|g| g.2.iter().any(|p| p == name));
-        let ctx = Ctx {
-            env: &env,
-            group: group.map_or(name, |g| g.1.as_str()),
-            textual_here,
-        };
-        let p = convert(s, &ctx, report);
-        keys.push((group.map_or(p.priority, |g| g.3), p.priority));
-        programs.push(p);
-    }
-    let svc_of = |prog: &str| {
-        programs
-            .iter()
-            .find(|p| p.entry.name == sanitize_name(prog))
-            .map_or_else(
-                || sanitize_name(prog),
-                |p| {
-                    p.named
-                        .as_ref()
-                        .map_or_else(|| p.entry.name.clone(), |n| sanitize_name(&n.0))
-                },
-            )
-    };
-    let groups: Vec<(&Section, String, Vec<String>)> = groups
-        .iter()
-        .map(|(s, n, l, _)| {
-            let mut members: Vec<String> = Vec::new();
-            for m in l.iter().map(|p| svc_of(p)) {
-                if !members.contains(&m) {
-                    members.push(m);
-                }
-            }
-            (*s, n.clone(), members)
-        })
-        .collect();
-    let mut programs = merge_named(programs, report);
-    let keys: Vec<(i64, i64)> = {
-        // a merged service takes the key of its first program
-        let mut k = keys.into_iter();
-        programs
-            .iter()
-            .map(|_| k.next().unwrap_or((999, 999)))
-            .collect()
-    };
-    waits(&mut programs, &mut d);
-    order(&mut programs, &keys);
-    d.name = opts.name.clone().unwrap_or_else(|| {
-        groups.first().map_or_else(
-            || {
-                sanitize_name(
-                    &paths
-                        .first()
-                        .and_then(|p| p.file_stem())
-                        .map(|s| s.to_string_lossy().into_owned())
-                        .unwrap_or_default(),
-                )
-            },
-            |g| sanitize_name(&g.1),
-        )
-    });
-    d.comments.push(format!(
-        "Imported by `openim-init import supervisord` from {} file(s); review the comments below.",
-        paths.len()
-    ));
-    d.services = programs
-        .into_iter()
-        .map(|mut p| {
-            p.entry.sort_keys();
-            p.entry
-        })
-        .collect();
+    groups
+}
+
+/// The stack's description (and its members when not all services), then the groups.
+fn write_groups(d: &mut Draft, groups: Vec<(&Section, String, Vec<String>)>) {
     let all: Vec<String> = d.services.iter().map(|e| e.name.clone()).collect();
     for (s, name, members) in groups {
         let mut g = Entry::new(&sanitize_name(&name));
@@ -347,5 +267,79 @@ pub(super) fn draft(
         g.set("services", strings(&members));
         d.groups.push(g);
     }
+}
+
+/// The manifest of `sections`.
+pub(super) fn draft(
+    paths: &[PathBuf],
+    sections: &[Section],
+    env: &BTreeMap<String, String>,
+    opts: &super::super::Options,
+    report: &mut Report,
+) -> Draft {
+    let mut d = Draft::default();
+    let mut env = env.clone();
+    daemon_env(sections, &mut env, &mut d, report);
+    let textual_here = sections.iter().any(|s| s.sec.name == "include");
+    let groups = read_groups(sections, report);
+    let mut programs = Vec::new();
+    for s in sections
+        .iter()
+        .filter(|s| s.sec.name.starts_with("program:"))
+    {
+        let name = s.sec.name["program:".len()..].trim();
+        let group = groups.iter().find(|g| g.2.iter().any(|p| p == name));
+        let ctx = Ctx {
+            env: &env,
+            group: group.map_or(name, |g| g.1.as_str()),
+            textual_here,
+        };
+        let mut p = convert(s, &ctx, report);
+        p.key.0 = group.map_or(p.priority, |g| g.3);
+        programs.push(p);
+    }
+    let svc_of = |prog: &str| {
+        let p = programs
+            .iter()
+            .find(|p| p.entry.name == sanitize_name(prog));
+        p.and_then(|p| p.named.as_ref().map(|n| sanitize_name(&n.0)))
+            .unwrap_or_else(|| sanitize_name(prog))
+    };
+    let groups: Vec<(&Section, String, Vec<String>)> = groups
+        .iter()
+        .map(|(s, n, l, _)| {
+            let mut members: Vec<String> = Vec::new();
+            for m in l.iter().map(|p| svc_of(p)) {
+                if !members.contains(&m) {
+                    members.push(m);
+                }
+            }
+            (*s, n.clone(), members)
+        })
+        .collect();
+    let mut programs = merge_named(programs, report);
+    waits(&mut programs, &mut d);
+    order(&mut programs);
+    let stem = paths
+        .first()
+        .and_then(|p| p.file_stem())
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    d.name = opts
+        .name
+        .clone()
+        .unwrap_or_else(|| sanitize_name(groups.first().map_or(stem.as_str(), |g| g.1.as_str())));
+    d.comments.push(format!(
+        "Imported by `openim-init import supervisord` from {} file(s); review the comments below.",
+        paths.len()
+    ));
+    d.services = programs
+        .into_iter()
+        .map(|mut p| {
+            p.entry.sort_keys();
+            p.entry
+        })
+        .collect();
+    write_groups(&mut d, groups);
     d
 }

@@ -2,7 +2,7 @@
 
 use super::super::Report;
 use super::super::draft::Entry;
-use super::program::{Reader, truthy};
+use super::reader::{Reader, truthy};
 
 /// A log file value: `Ok(Some(path))`, `Ok(None)` for supervisor's own (`AUTO`), or a drop.
 fn log_file(r: &Reader<'_>, key: &str, report: &mut Report) -> Option<String> {
