@@ -9,6 +9,7 @@ pub mod gate;
 pub mod procfile;
 pub mod supervisord;
 pub mod systemd;
+pub mod wrapper;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -35,6 +36,8 @@ pub struct Options {
     pub name: Option<String>,
     /// Resolve bare program names through `PATH` (`--resolve`).
     pub resolve: bool,
+    /// The environment `%(ENV_X)s` is expanded from (supervisord ini), as `KEY=value` pairs.
+    pub env: Vec<(String, String)>,
 }
 
 /// Whether a report line is a loss or only worth knowing.
@@ -205,7 +208,8 @@ pub fn import(
     if out.draft.services.is_empty() {
         return Err(Failure("no service was found to import".into()));
     }
-    let taken = |n: &str, d: &Draft| d.services.iter().chain(&d.groups).any(|e| e.name == n);
+    // a group named like the stack lists the stack's members; a service may not be
+    let taken = |n: &str, d: &Draft| d.services.iter().any(|e| e.name == n);
     if taken(&out.draft.name, &out.draft) {
         let renamed = format!("{}-stack", out.draft.name);
         out.report.note(

@@ -21,6 +21,7 @@ pub fn run(args: &ImportArgs) -> Result<()> {
     let opts = Options {
         name: args.name.clone(),
         resolve: args.resolve,
+        env: std::env::vars().collect(),
     };
     let imported = import::import(format, &args.files, &Disk, &opts)
         .map_err(|f| Error::Failed(anyhow!("import: {f}")))?;

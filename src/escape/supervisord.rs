@@ -47,7 +47,7 @@ pub fn expand(text: &str) -> String {
 }
 
 /// Whitespace as Python's `str.isspace` sees it (what configparser checks before `;`/`#`).
-fn is_space(c: char) -> bool {
+pub(crate) fn is_space(c: char) -> bool {
     c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c)
 }
 
@@ -155,150 +155,10 @@ pub fn environment(pairs: &[(String, String)]) -> String {
     expand(&items.join(","))
 }
 
-/// The inverse of [`expand`] (layer 2): Python's `text % expansions`. `%%` → `%`,
-/// `%(NAME)s` / `%(NAME)d` → `lookup(NAME)`.
-///
-/// # Errors
-/// An unknown name or a `%` that Python would reject.
-pub fn interpolate(text: &str, lookup: &impl Fn(&str) -> Option<String>) -> Result<String, String> {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(i) = rest.find('%') {
-        out.push_str(&rest[..i]);
-        rest = &rest[i + 1..];
-        if let Some(r) = rest.strip_prefix('%') {
-            out.push('%');
-            rest = r;
-            continue;
-        }
-        let Some(r) = rest.strip_prefix('(') else {
-            return Err(format!(
-                "a `%` without `%` or `(`: `{}`",
-                text.escape_debug()
-            ));
-        };
-        let close = r
-            .find(')')
-            .ok_or_else(|| format!("an unclosed `%(` in `{}`", text.escape_debug()))?;
-        let name = &r[..close];
-        let after = &r[close + 1..];
-        let conv = after.chars().next().filter(|c| matches!(c, 's' | 'd'));
-        let Some(conv) = conv else {
-            return Err(format!("`%({name})` needs `s` or `d`"));
-        };
-        out.push_str(&lookup(name).ok_or_else(|| format!("`%({name}){conv}` is not known here"))?);
-        rest = &after[1..];
-    }
-    out.push_str(rest);
-    Ok(out)
-}
-
-/// The inverse of [`command`] after [`interpolate`]: `shlex.split` (POSIX, no comments).
-///
-/// # Errors
-/// An unclosed quote or a `\` at the end (shlex's "No closing quotation" / "No escaped
-/// character").
-pub fn shlex_split(text: &str) -> Result<Vec<String>, String> {
-    let mut words = Vec::new();
-    let mut word: Option<String> = None;
-    let mut chars = text.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            ' ' | '\t' | '\r' | '\n' => words.extend(word.take()),
-            '\'' => {
-                let w = word.get_or_insert_with(String::new);
-                loop {
-                    match chars.next() {
-                        Some('\'') => break,
-                        Some(x) => w.push(x),
-                        None => return Err("no closing quotation".into()),
-                    }
-                }
-            }
-            '"' => {
-                let w = word.get_or_insert_with(String::new);
-                loop {
-                    match chars.next() {
-                        Some('"') => break,
-                        Some('\\') => match chars.next() {
-                            Some(e @ ('"' | '\\')) => w.push(e),
-                            Some(e) => {
-                                w.push('\\');
-                                w.push(e);
-                            }
-                            None => return Err("no closing quotation".into()),
-                        },
-                        Some(x) => w.push(x),
-                        None => return Err("no closing quotation".into()),
-                    }
-                }
-            }
-            '\\' => {
-                let e = chars.next().ok_or("no escaped character")?;
-                word.get_or_insert_with(String::new).push(e);
-            }
-            c => word.get_or_insert_with(String::new).push(c),
-        }
-    }
-    words.extend(word);
-    Ok(words)
-}
-
-/// Tokens of supervisor's non-POSIX `shlex.shlex`: words, quoted strings, other characters.
-fn env_tokens(text: &str) -> Result<Vec<String>, String> {
-    let word = |c: char| c.is_ascii_alphanumeric() || "_/.+-():".contains(c);
-    let mut out = Vec::new();
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        if matches!(c, ' ' | '\t' | '\r' | '\n') {
-            continue;
-        }
-        if c == '#' {
-            while chars.next_if(|c| *c != '\n').is_some() {}
-            continue;
-        }
-        let mut t = c.to_string();
-        if c == '"' || c == '\'' {
-            loop {
-                let x = chars.next().ok_or("no closing quotation")?;
-                t.push(x);
-                if x == c {
-                    break;
-                }
-            }
-        } else if word(c) {
-            while let Some(x) = chars.next_if(|x| word(*x) || *x == '"' || *x == '\'') {
-                t.push(x);
-            }
-        }
-        out.push(t);
-    }
-    Ok(out)
-}
-
-/// The inverse of [`environment`] after [`interpolate`]: supervisor's
-/// `dict_of_key_value_pairs` (`KEY`, `=`, one token, a separator; quotes stripped from
-/// both ends of the value).
-///
-/// # Errors
-/// What supervisor would reject ("Unexpected end of key/value pairs").
-pub fn parse_environment(text: &str) -> Result<Vec<(String, String)>, String> {
-    let tokens = env_tokens(text)?;
-    if !tokens
-        .chunks(4)
-        .all(|kv| matches!(kv, [_, eq, _, ..] if eq == "="))
-    {
-        let what = "unexpected end of key/value pairs in";
-        return Err(format!("{what} `{}`", text.escape_debug()));
-    }
-    let mut out: Vec<(String, String)> = Vec::new();
-    for kv in tokens.chunks(4) {
-        let (k, v) = (&kv[0], kv[2].trim_matches(['\'', '"']).to_owned());
-        out.retain(|(key, _)| key != k);
-        out.push((k.clone(), v));
-    }
-    Ok(out)
-}
+mod unescape;
+pub use unescape::{
+    IniFile, IniSection, IniValue, interpolate, parse_environment, parse_ini, shlex_split,
+};
 
 #[cfg(test)]
 mod unescape_tests;

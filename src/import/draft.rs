@@ -103,11 +103,49 @@ impl Entry {
         }
     }
 
+    /// Put the keys of a service table in the README's order.
+    pub fn sort_keys(&mut self) {
+        let mut sorted = toml::Table::new();
+        for k in ORDER {
+            if let Some(v) = self.table.remove(*k) {
+                sorted.insert((*k).to_owned(), v);
+            }
+        }
+        sorted.extend(std::mem::take(&mut self.table));
+        self.table = sorted;
+    }
+
     /// A comment above `key`, for a person to decide.
     pub fn comment(&mut self, key: &str, text: impl Into<String>) {
         self.key_comments.push((key.to_owned(), text.into()));
     }
 }
+
+/// The keys of a service table in the README's order.
+const ORDER: &[&str] = &[
+    "description",
+    "command",
+    "instances",
+    "environment",
+    "environment_file",
+    "user",
+    "group",
+    "working_dir",
+    "restart",
+    "restart_delay",
+    "start_limit",
+    "stop_signal",
+    "stop_timeout",
+    "success_exit_codes",
+    "limits",
+    "logs",
+    "requires",
+    "wants",
+    "after",
+    "before",
+    "health",
+    "pre_start",
+];
 
 /// An argv as a TOML array.
 #[must_use]

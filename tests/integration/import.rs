@@ -12,7 +12,7 @@ use proptest::prelude::*;
 use crate::roundtrip::cases;
 
 /// Render `model` for `kind` into memory and import it back.
-fn round_trip(
+pub(crate) fn round_trip(
     kind: BackendKind,
     format: Format,
     model: &Model,
@@ -31,6 +31,7 @@ fn round_trip(
     let opts = Options {
         name: Some(model.name.clone()),
         resolve: false,
+        env: Vec::new(),
     };
     let imported = import::import(format, &paths, &files, &opts).map_err(|f| f.to_string())?;
     let back = imported
@@ -119,7 +120,7 @@ fn systemd_form(m: &Model) -> String {
     out
 }
 
-fn fixtures() -> Vec<(String, Model)> {
+pub(crate) fn fixtures() -> Vec<(String, Model)> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
     let mut out = vec![("built-in".to_owned(), Model::builtin())];
     let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
@@ -150,7 +151,7 @@ fn systemd_units_import_back_into_the_same_stack() {
     }
 }
 
-fn service_table(
+pub(crate) fn service_table(
     args: &[String],
     env: &std::collections::BTreeMap<String, String>,
     pre: &[Vec<String>],
@@ -251,6 +252,7 @@ fn procfile_lines_shell_and_env() {
     let opts = Options {
         name: Some("app".into()),
         resolve: false,
+        env: Vec::new(),
     };
     let imported = import::import(
         Format::Procfile,

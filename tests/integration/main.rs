@@ -19,6 +19,7 @@ mod env_file;
 mod errors;
 mod harness;
 mod import;
+mod import_supervisord;
 mod kubernetes;
 mod launchd;
 mod lifecycle;

@@ -192,32 +192,6 @@ pub(super) fn output(
     true
 }
 
-/// The keys of a service table in the README's order.
-const ORDER: &[&str] = &[
-    "description",
-    "command",
-    "instances",
-    "environment",
-    "environment_file",
-    "user",
-    "group",
-    "working_dir",
-    "restart",
-    "restart_delay",
-    "start_limit",
-    "stop_signal",
-    "stop_timeout",
-    "success_exit_codes",
-    "limits",
-    "logs",
-    "requires",
-    "wants",
-    "after",
-    "before",
-    "health",
-    "pre_start",
-];
-
 /// The last touches: `after` without what requires/wants already order, start limits
 /// with systemd's defaults filled in, stderr with stdout, keys in the README's order.
 pub(super) fn fixups(unit: &Unit, e: &mut Entry, after: Vec<String>, report: &mut Report) {
@@ -267,12 +241,5 @@ pub(super) fn fixups(unit: &Unit, e: &mut Entry, after: Vec<String>, report: &mu
         e.comment("command", "TODO: no usable ExecStart= was found");
         e.set("command", strings(&["/bin/false"]));
     }
-    let mut sorted = toml::Table::new();
-    for k in ORDER {
-        if let Some(v) = e.table.remove(*k) {
-            sorted.insert((*k).to_owned(), v);
-        }
-    }
-    sorted.extend(std::mem::take(&mut e.table));
-    e.table = sorted;
+    e.sort_keys();
 }
