@@ -29,9 +29,23 @@ pub const EXIT_CODES: &str = "Exit codes:
     after_help = EXIT_CODES
 )]
 pub struct Cli {
+    /// Colour in what is printed: auto (a terminal, and `NO_COLOR` unset), always, never.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// `--color`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorChoice {
+    /// On a terminal, unless `NO_COLOR` is set.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
 }
 
 /// The subcommands.
@@ -40,7 +54,7 @@ pub enum Command {
     /// Render the artifacts of one backend (to stdout, or into --out DIR).
     Generate(GenerateArgs),
     /// Check a manifest and print a summary of the stack.
-    Validate(ManifestArg),
+    Validate(ValidateArgs),
     /// Render into a temporary directory and run the backend's own verifier on it.
     Verify(VerifyArgs),
     /// List the backends and what each can express (the capability report).
@@ -233,6 +247,18 @@ pub struct DetectArgs {
     /// Look at this directory as if it were `/` (for tests).
     #[arg(long, value_name = "DIR", hide = true)]
     pub fs_root: Option<PathBuf>,
+}
+
+/// `validate`.
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// The manifest to check.
+    #[command(flatten)]
+    pub manifest: ManifestArg,
+    /// Print the stack (services, processes, externals, groups, start order and layers) as
+    /// JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `--manifest FILE`.

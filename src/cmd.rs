@@ -34,6 +34,11 @@ use crate::{output, stdout};
 /// # Errors
 /// Any failure; [`Error::exit_code`] maps it to an exit code.
 pub fn run(cli: Cli) -> Result<()> {
+    stdout::set_colour(match cli.color {
+        crate::cli::ColorChoice::Auto => None,
+        crate::cli::ColorChoice::Always => Some(true),
+        crate::cli::ColorChoice::Never => Some(false),
+    });
     let result = dispatch(cli);
     // a full disk shows at the flush; the command's own error, if any, matters more
     let flushed = stdout::flush();

@@ -147,3 +147,47 @@ mod startup {
         super::STDOUT_CLOSED.store(closed, Ordering::Relaxed);
     }
 }
+
+/// `--color`: 0 auto, 1 always, 2 never.
+static COLOUR: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(0);
+
+/// Set the `--color` choice for this run: `None` auto, `Some(true)` always, `Some(false)`
+/// never.
+pub fn set_colour(choice: Option<bool>) {
+    let v = match choice {
+        None => 0,
+        Some(true) => 1,
+        Some(false) => 2,
+    };
+    COLOUR.store(v, Ordering::Relaxed);
+}
+
+/// Whether to print ANSI colours: `--color always`, or `auto` on a terminal without a
+/// non-empty `NO_COLOR` (<https://no-color.org>).
+#[must_use]
+pub fn colour() -> bool {
+    use std::io::IsTerminal as _;
+    match COLOUR.load(Ordering::Relaxed) {
+        1 => true,
+        2 => false,
+        _ => {
+            io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    }
+}
+
+#[cfg(test)]
+mod colour_tests {
+    use super::{colour, set_colour};
+
+    #[test]
+    fn the_choice_decides_and_auto_needs_a_terminal() {
+        set_colour(Some(true));
+        assert!(colour());
+        set_colour(Some(false));
+        assert!(!colour());
+        set_colour(None);
+        // the test harness's stdout is not a terminal
+        assert!(!colour());
+    }
+}

@@ -6,7 +6,7 @@ use anyhow::Context as _;
 
 use super::{load_model, render_for};
 use crate::backend::{BackendKind, Rendered};
-use crate::cli::{GenerateArgs, ManifestArg};
+use crate::cli::{GenerateArgs, ValidateArgs};
 use crate::errors::{Error, Result};
 use crate::{output, stdout};
 
@@ -29,8 +29,12 @@ pub(super) fn generate(args: &GenerateArgs) -> Result<()> {
 }
 
 /// `validate`: a summary of the stack and its start order.
-pub(super) fn validate(args: &ManifestArg) -> Result<()> {
-    let model = load_model(args)?;
+pub(super) fn validate(args: &ValidateArgs) -> Result<()> {
+    let model = load_model(&args.manifest)?;
+    if args.json {
+        let json = serde_json::to_string_pretty(&summary(&model)).map_err(anyhow::Error::from)?;
+        return Ok(stdout::line(json)?);
+    }
     stdout::line(format_args!(
         "ok: stack `{}`: {} services ({} processes), {} externals, {} groups",
         model.name,
@@ -46,6 +50,42 @@ pub(super) fn validate(args: &ManifestArg) -> Result<()> {
         .collect();
     stdout::line(format_args!("start order: {}", order.join(" → ")))?;
     Ok(())
+}
+
+/// The stack as `validate --json` prints it.
+fn summary(model: &crate::model::Model) -> serde_json::Value {
+    let services: Vec<serde_json::Value> = model
+        .services
+        .iter()
+        .map(|s| {
+            serde_json::json!({
+                "name": s.name,
+                "instances": s.instances,
+                "processes": s.instances.as_ref().map_or(1, Vec::len),
+            })
+        })
+        .collect();
+    let order: Vec<&str> = model
+        .start_order()
+        .iter()
+        .map(|s| s.name.as_str())
+        .collect();
+    let layers: Vec<usize> = model
+        .view
+        .order()
+        .iter()
+        .map(|&s| model.view.layer(s))
+        .collect();
+    serde_json::json!({
+        "stack": model.name,
+        "description": model.description,
+        "services": services,
+        "processes": model.view.processes().len(),
+        "externals": model.externals.iter().map(|e| &e.name).collect::<Vec<_>>(),
+        "groups": model.groups.iter().map(|g| serde_json::json!({"name": g.name, "services": g.services})).collect::<Vec<_>>(),
+        "start_order": order,
+        "start_layers": layers,
+    })
 }
 
 /// `verify`: write into a temporary directory, run the backend's verifier, print its report;

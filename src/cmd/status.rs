@@ -1,8 +1,6 @@
 //! `status [--json] [TARGET…]`: exit 0 when every process is running and healthy, 3
 //! otherwise.
 
-use std::io::IsTerminal as _;
-
 use super::stack;
 use crate::cli::StatusArgs;
 use crate::errors::{Error, Result};
@@ -28,9 +26,7 @@ pub fn run(args: &StatusArgs) -> Result<()> {
     if args.json {
         stdout::line(serde_json::to_string_pretty(&report).map_err(anyhow::Error::from)?)?;
     } else {
-        let colour = std::io::stdout().is_terminal()
-            && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-        stdout::write_str(&status::table(&report, colour))?;
+        stdout::write_str(&status::table(&report, stdout::colour()))?;
     }
     if report.all_well() {
         Ok(())

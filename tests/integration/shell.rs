@@ -160,3 +160,38 @@ fn every_fixture_validates_against_the_schema_and_mistakes_do_not() {
         assert!(schema_accepts(&schema, bad).is_err(), "{why} accepted");
     }
 }
+
+#[test]
+fn validate_json_describes_the_stack() {
+    let r = Cli::new().args(["validate", "--json"]).ok();
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).expect("json");
+    assert_eq!(v["stack"], "openim");
+    assert_eq!(v["processes"], 15, "12 services, msgtransfer ×4");
+    let order = v["start_order"].as_array().expect("order");
+    assert_eq!(order.len(), 12);
+    assert_eq!(v["start_layers"].as_array().map(Vec::len), Some(12));
+    assert!(
+        v["externals"]
+            .as_array()
+            .expect("externals")
+            .iter()
+            .any(|e| e == "kafka")
+    );
+    let transfer = v["services"]
+        .as_array()
+        .expect("services")
+        .iter()
+        .find(|s| s["name"] == "openim-msgtransfer")
+        .expect("msgtransfer");
+    assert_eq!(transfer["processes"], 4);
+}
+
+#[test]
+fn color_is_a_global_flag_with_three_choices() {
+    for choice in ["auto", "always", "never"] {
+        Cli::new().args(["--color", choice, "validate"]).ok();
+        Cli::new().args(["backends", "--color", choice]).ok();
+    }
+    let r = Cli::new().args(["--color", "sometimes", "validate"]).run();
+    assert_eq!(r.code, 2, "{}", r.stderr);
+}
