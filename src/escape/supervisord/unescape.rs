@@ -215,6 +215,41 @@ fn inline_comment(line: &[char]) -> Option<usize> {
     }
 }
 
+/// The index of section `name`, added at `line` when it is new (repeated sections merge).
+fn section(file: &mut IniFile, name: &str, line: usize) -> usize {
+    if let Some(known) = file.sections.iter().position(|s| s.name == name) {
+        return known;
+    }
+    file.sections.push(IniSection {
+        name: name.to_owned(),
+        line,
+        ..IniSection::default()
+    });
+    file.sections.len() - 1
+}
+
+/// A `key = value` (or `key: value`) line of section `s`: a later key replaces an earlier
+/// one; returns the option whose continuation lines follow, or records the error.
+fn option(file: &mut IniFile, s: usize, value: &str, line: usize) -> Option<(usize, Vec<String>)> {
+    let Some(p) = value.find(['=', ':']).filter(|&p| p > 0) else {
+        file.errors.push((
+            line,
+            format!("`{}` is not `key = value`", value.escape_debug()),
+        ));
+        return None;
+    };
+    let key = value[..p].trim_end_matches(is_space).to_lowercase();
+    let v = value[p + 1..].trim_start_matches(is_space).to_owned();
+    let values = &mut file.sections[s].values;
+    values.retain(|x| x.key != key);
+    values.push(IniValue {
+        key,
+        value: String::new(),
+        line,
+    });
+    Some((values.len() - 1, vec![v]))
+}
+
 /// Read `text` as supervisor's `UnhosedConfigParser` does (Python's `RawConfigParser` with
 /// `inline_comment_prefixes=(';', '#')`, `strict=False`, delimiters `=` and `:`): full-line
 /// and inline comments removed, indented lines continuing the value above, blank lines
@@ -272,15 +307,7 @@ pub fn parse_ini(text: &str) -> IniFile {
             .strip_prefix('[')
             .and_then(|v| v.rfind(']').filter(|&e| e > 0).map(|e| &v[..e]));
         if let Some(name) = header {
-            let known = file.sections.iter().position(|s| s.name == name);
-            cur = Some(known.unwrap_or_else(|| {
-                file.sections.push(IniSection {
-                    name: name.to_owned(),
-                    line: i + 1,
-                    ..IniSection::default()
-                });
-                file.sections.len() - 1
-            }));
+            cur = Some(section(&mut file, name, i + 1));
             continue;
         }
         let Some(s) = cur else {
@@ -288,24 +315,7 @@ pub fn parse_ini(text: &str) -> IniFile {
                 .push((i + 1, "a key before any [section] header".into()));
             continue;
         };
-        match value.find(['=', ':']).filter(|&p| p > 0) {
-            Some(p) => {
-                let key = value[..p].trim_end_matches(is_space).to_lowercase();
-                let v = value[p + 1..].trim_start_matches(is_space).to_owned();
-                let values = &mut file.sections[s].values;
-                values.retain(|x| x.key != key);
-                values.push(IniValue {
-                    key,
-                    value: String::new(),
-                    line: i + 1,
-                });
-                opt = Some((values.len() - 1, vec![v]));
-            }
-            None => file.errors.push((
-                i + 1,
-                format!("`{}` is not `key = value`", value.escape_debug()),
-            )),
-        }
+        opt = option(&mut file, s, value, i + 1);
     }
     flush(&mut file, cur, &mut opt);
     file
