@@ -11,6 +11,18 @@ use super::problems::Errors;
 /// The shell that runs tcp/http probes inside a container when the manifest names none.
 pub const DEFAULT_SHELL: &str = "/bin/sh";
 
+/// In a container's `command` and `environment`: the address the container listens on,
+/// chosen by the backend — docker compose (host networking) `127.0.0.1`, so that the stack's
+/// infrastructure stays off the host's other interfaces; Kubernetes `0.0.0.0`, as a pod is
+/// reached on its own address (by its Service and its probes).
+pub const BIND_PLACEHOLDER: &str = "{bind}";
+
+/// `text` with every [`BIND_PLACEHOLDER`] replaced by `address`.
+#[must_use]
+pub fn with_bind(text: &str, address: &str) -> String {
+    text.replace(BIND_PLACEHOLDER, address)
+}
+
 /// A service's or an external's container, checked.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Container {
@@ -24,7 +36,9 @@ pub struct Container {
     pub shell: String,
     /// The argv the image runs (externals only; empty: the image's own).
     pub command: Vec<String>,
-    /// The container's environment (externals only).
+    /// The container's environment: an external's whole environment; for a service what the
+    /// container backends add over its own `environment` (e.g. where the stack's
+    /// infrastructure is). May hold [`BIND_PLACEHOLDER`].
     pub environment: Vec<(String, String)>,
 }
 
@@ -47,7 +61,8 @@ impl Volume {
     }
 }
 
-/// A service's container: its own table over `[defaults.container]`, key by key.
+/// A service's container: its own table over `[defaults.container]`, key by key (and the
+/// environment variable by variable).
 pub(super) fn service(
     errs: &mut Errors<'_>,
     name: &str,
@@ -59,20 +74,20 @@ pub(super) fn service(
     let path = FieldPath::keys(&["services", name, "container"]);
     let dpath = FieldPath::keys(&["defaults", "container"]);
     for (spec, at) in [(&own, &path), (&dflt, &dpath)] {
-        for (key, set) in [
-            ("command", spec.command.is_some()),
-            ("environment", spec.environment.is_some()),
-        ] {
-            if set {
-                errs.push_key(
-                    &at.key(key),
-                    format!("`container.{key}` is for externals only"),
-                    Some(format!(
-                        "a service's `{key}` is its own: write it in [services.{name}]"
-                    )),
-                );
-            }
+        if spec.command.is_some() {
+            errs.push_key(
+                &at.key("command"),
+                "`container.command` is for externals only",
+                Some(format!(
+                    "a service's `command` is its own: write it in [services.{name}]"
+                )),
+            );
         }
+    }
+    let mut environment = dflt.environment.clone().unwrap_or_default();
+    for (k, v) in own.environment.iter().flatten() {
+        environment.shift_remove(k);
+        environment.insert(k.clone(), v.clone());
     }
     let pick = |own_set: bool| if own_set { &path } else { &dpath };
     let merged = ContainerSpec {
@@ -81,14 +96,14 @@ pub(super) fn service(
         volumes: own.volumes.clone().or(dflt.volumes),
         shell: own.shell.clone().or(dflt.shell),
         command: None,
-        environment: None,
+        environment: (!environment.is_empty()).then_some(environment),
     };
     let at = Origins {
         image: pick(own.image.is_some()),
         ports: pick(own.ports.is_some()),
         volumes: pick(own.volumes.is_some()),
         shell: pick(own.shell.is_some()),
-        rest: &path,
+        rest: pick(own.environment.is_some()),
     };
     checked(errs, &merged, &at)
 }

@@ -20,6 +20,7 @@ mod errors;
 mod harness;
 mod import;
 mod kubernetes;
+mod kubernetes_peers;
 mod launchd;
 mod lifecycle;
 mod openrc;
