@@ -2,6 +2,8 @@
 //! (docker compose, Kubernetes) need, merged from `[defaults.container]` and checked. Other
 //! backends ignore them.
 
+use indexmap::IndexMap;
+
 use crate::manifest::locate::FieldPath;
 use crate::manifest::{ContainerSpec, ServiceSpec};
 
@@ -84,10 +86,11 @@ pub(super) fn service(
             );
         }
     }
-    let mut environment = dflt.environment.clone().unwrap_or_default();
-    for (k, v) in own.environment.iter().flatten() {
-        environment.shift_remove(k);
-        environment.insert(k.clone(), v.clone());
+    // the environment variable by variable, each checked where it was written
+    let mut environment = environment_of(errs, dflt.environment.as_ref(), &dpath);
+    for (k, v) in environment_of(errs, own.environment.as_ref(), &path) {
+        environment.retain(|(o, _)| *o != k);
+        environment.push((k, v));
     }
     let pick = |own_set: bool| if own_set { &path } else { &dpath };
     let merged = ContainerSpec {
@@ -96,16 +99,19 @@ pub(super) fn service(
         volumes: own.volumes.clone().or(dflt.volumes),
         shell: own.shell.clone().or(dflt.shell),
         command: None,
-        environment: (!environment.is_empty()).then_some(environment),
+        environment: None,
     };
     let at = Origins {
         image: pick(own.image.is_some()),
         ports: pick(own.ports.is_some()),
         volumes: pick(own.volumes.is_some()),
         shell: pick(own.shell.is_some()),
-        rest: pick(own.environment.is_some()),
+        rest: &path,
     };
-    checked(errs, &merged, &at)
+    Container {
+        environment,
+        ..checked(errs, &merged, &at)
+    }
 }
 
 /// An external's container: `Some` when it names an image (the stack then runs it).
@@ -191,15 +197,7 @@ fn checked(errs: &mut Errors<'_>, c: &ContainerSpec, at: &Origins<'_>) -> Contai
             errs.chars(&at.rest.key("command").index(i), a);
         }
     }
-    let mut environment = Vec::new();
-    for (k, v) in c.environment.iter().flatten() {
-        let p = at.rest.key("environment").key(k);
-        if let Some(msg) = check::env_key_problem(k) {
-            errs.push_key(&p, msg, Some("use letters, digits and _".to_owned()));
-        }
-        errs.chars(&p, v);
-        environment.push((k.clone(), v.clone()));
-    }
+    let environment = environment_of(errs, c.environment.as_ref(), at.rest);
     Container {
         image: c.image.clone(),
         ports,
@@ -208,6 +206,24 @@ fn checked(errs: &mut Errors<'_>, c: &ContainerSpec, at: &Origins<'_>) -> Contai
         command,
         environment,
     }
+}
+
+/// The variables of the `environment` of the container table at `at`, checked.
+fn environment_of(
+    errs: &mut Errors<'_>,
+    vars: Option<&IndexMap<String, String>>,
+    at: &FieldPath,
+) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for (k, v) in vars.into_iter().flatten() {
+        let p = at.key("environment").key(k);
+        if let Some(msg) = check::env_key_problem(k) {
+            errs.push_key(&p, msg, Some("use letters, digits and _".to_owned()));
+        }
+        errs.chars(&p, v);
+        out.push((k.clone(), v.clone()));
+    }
+    out
 }
 
 fn volume(errs: &mut Errors<'_>, p: &FieldPath, text: &str) -> Option<Volume> {

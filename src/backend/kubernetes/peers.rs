@@ -1,5 +1,5 @@
 //! Loopback addresses of the stack's own workloads. A manifest is written for one machine,
-//! where MongoDB is `127.0.0.1:37017`; in a cluster every pod has its own loopback, and the
+//! where the database is `127.0.0.1:37017`; in a cluster every pod has its own loopback, and the
 //! workload serving port 37017 is reached by its Service name. So in the argv and the
 //! environment of every container, `HOST:PORT` with a loopback HOST (`127.x.y.z`,
 //! `localhost`, `[::1]`) and a PORT that exactly one workload's Service serves becomes
