@@ -136,9 +136,11 @@ pub struct ContainerSpec {
     pub volumes: Option<Vec<String>>,
     /// The shell (absolute path in the image) that runs tcp/http probes; default `/bin/sh`.
     pub shell: Option<String>,
-    /// The argv the image runs (externals only: a service's `command` is its own).
+    /// The argv the image runs (externals only: a service's `command` is its own). `{bind}` is
+    /// the address to listen on.
     pub command: Option<Vec<String>>,
-    /// Environment of the container (externals only: a service's is its own).
+    /// Environment of the container: an external's; for a service, variables the container
+    /// backends add over its own `environment`. `{bind}` is the address to listen on.
     pub environment: Option<IndexMap<String, String>>,
 }
 

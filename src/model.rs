@@ -17,7 +17,7 @@ mod view;
 use crate::manifest::{self, ByteSize, Duration, ManifestErrors, RestartPolicy, Signal};
 
 pub use build::build;
-pub use container::{Container, DEFAULT_SHELL, Volume};
+pub use container::{BIND_PLACEHOLDER, Container, DEFAULT_SHELL, Volume, with_bind};
 pub use graph::DepKind;
 pub use instances::MAX_INSTANCES;
 pub use manifest::SandboxLevel;

@@ -8,10 +8,12 @@
 //! string Kubernetes expands (`command`, `args`, env values, exec probes) is `$(`-escaped
 //! ([`expand`]).
 
+pub mod claims;
 pub mod container;
 pub mod expand;
 pub mod names;
 pub mod objects;
+pub mod peers;
 pub mod plan;
 pub mod pod;
 pub mod probe;
@@ -32,7 +34,9 @@ use super::data::BackendData;
 use super::kit::{Artifact, Backend, HEADER, RenderContext, Rendered, Report, Unit, UnitKind};
 use crate::errors::{Refusal, Result};
 use crate::model::Model;
-use objects::{Claim, ClaimResources, ClaimSpec, Kustomization, Meta, V1};
+use claims::{add_claims, claim};
+use objects::{Claim, Kustomization};
+use peers::Peers;
 use plan::{Kind, Plan};
 use workload::{Owner, Pod};
 
@@ -142,7 +146,10 @@ impl Backend for Kubernetes {
     fn render(&self, model: &Model, ctx: &RenderContext<'_>) -> Result<Rendered> {
         let init_image = init_image(ctx.flags.value(INIT_IMAGE))?;
         let plan = Plan::new(model)?;
-        let mut acc = Acc::default();
+        let mut acc = Acc {
+            peers: Peers::new(&plan),
+            ..Acc::default()
+        };
         externals(model, &plan, &mut acc)?;
         services(model, &plan, &init_image, &mut acc)?;
         let mut files = acc.files;
@@ -158,7 +165,7 @@ impl Backend for Kubernetes {
         files.push((KUSTOMIZATION.to_owned(), documents(&[kustomization])?));
         let mut out = Rendered {
             units: acc.units,
-            notes: notes(model, !acc.claims.is_empty()),
+            notes: notes(model, !acc.claims.is_empty(), &acc.peers),
             ..Rendered::default()
         };
         for (path, text) in files {
@@ -169,7 +176,7 @@ impl Backend for Kubernetes {
             ));
         }
         // one warning per finding, naming every service it applies to
-        for w in acc.found {
+        for w in acc.found.into_iter().chain(acc.peers.ambiguous) {
             match out
                 .warnings
                 .iter_mut()
@@ -193,13 +200,15 @@ impl Backend for Kubernetes {
     }
 }
 
-/// What rendering collects: files (name, YAML), claims (name → volume), units, findings.
+/// What rendering collects: files (name, YAML), claims (name → volume), units, findings,
+/// and the loopback addresses rewritten.
 #[derive(Default)]
 struct Acc {
     files: Vec<(String, String)>,
     claims: IndexMap<String, String>,
     units: Vec<Unit>,
     found: Vec<Warning>,
+    peers: Peers,
 }
 
 /// A Deployment and Service per external that has a container.
@@ -215,7 +224,7 @@ fn externals(model: &Model, plan: &Plan<'_>, acc: &mut Acc) -> Result<()> {
         };
         let pod = Pod {
             init: Vec::new(),
-            main: container::external(ext, c, p),
+            main: container::external(ext, c, p, &mut acc.peers),
             volumes: &c.volumes,
             grace: None,
         };
@@ -253,7 +262,7 @@ fn services(model: &Model, plan: &Plan<'_>, init_image: &str, acc: &mut Acc) -> 
             };
             let pod = Pod {
                 init: init.clone(),
-                main: container::service(svc, p, &mut acc.found)?,
+                main: container::service(svc, p, &mut acc.peers, &mut acc.found)?,
                 volumes: &svc.container.volumes,
                 grace: Some(svc.stop_timeout.secs_ceil()),
             };
@@ -305,56 +314,6 @@ fn init_image(flag: Option<&str>) -> Result<String> {
     }
 }
 
-/// The named volumes of `volumes` added to `claims` (claim name → volume), refusing two
-/// volumes whose claim names are the same.
-fn add_claims(
-    claims: &mut IndexMap<String, String>,
-    field: &str,
-    volumes: &[crate::model::Volume],
-) -> Result<()> {
-    for v in volumes.iter().filter(|v| !v.is_host_path()) {
-        let name = names::object_name(&format!("{field}.container.volumes"), &v.source)?;
-        match claims.get(&name) {
-            Some(other) if *other != v.source => {
-                return Err(Refusal::new(
-                    format!("{field}.container.volumes"),
-                    format!(
-                        "volumes `{other}` and `{}` would be the same claim `{name}`",
-                        v.source
-                    ),
-                )
-                .hint("rename one of them")
-                .into());
-            }
-            _ => {
-                claims.insert(name, v.source.clone());
-            }
-        }
-    }
-    Ok(())
-}
-
-fn claim(stack: &str, name: &str) -> Claim {
-    let mut labels = IndexMap::new();
-    labels.insert(names::PART_OF.to_owned(), names::stack_label(stack));
-    labels.insert(names::MANAGED_BY.to_owned(), "openim-init".to_owned());
-    let mut requests = IndexMap::new();
-    requests.insert("storage", CLAIM_SIZE.to_owned());
-    Claim {
-        api_version: V1,
-        kind: "PersistentVolumeClaim",
-        metadata: Meta {
-            name: Some(name.to_owned()),
-            labels,
-            annotations: IndexMap::new(),
-        },
-        spec: ClaimSpec {
-            access_modes: vec!["ReadWriteOnce"],
-            resources: ClaimResources { requests },
-        },
-    }
-}
-
 /// The file `NAME.yaml`: the workload, then its Service.
 fn file(
     name: &str,
@@ -378,16 +337,17 @@ fn documents<T: Serialize>(docs: &[T]) -> Result<String> {
     Ok(parts.join("---\n"))
 }
 
-fn notes(model: &Model, claims: bool) -> Vec<String> {
+fn notes(model: &Model, claims: bool, peers: &Peers) -> Vec<String> {
     let dir = &DATA.install.system;
     let mut notes = DATA.notes(&model.name, None);
     notes.push(format!(
         "apply the stack: `kubectl apply -k {dir}`, remove it: `kubectl delete -k {dir}` (StatefulSets take {{instance}} from the pod-index label: Kubernetes 1.28 or later)"
     ));
     notes.push(
-        "every pod has its own address: health checks are probed on the pod's address (the process must listen on all addresses, not 127.0.0.1), and peers are reached by their Service name (e.g. `redis:16379`), not 127.0.0.1"
+        "every pod has its own address: health checks are probed on the pod's address (the process must listen on all addresses, not 127.0.0.1: `{bind}` in a container table is 0.0.0.0 here), and peers are reached by their Service name (e.g. `redis:16379`), not 127.0.0.1"
             .to_owned(),
     );
+    notes.extend(peers.note());
     if claims {
         notes.push(format!(
             "each named volume is a {CLAIM_SIZE} ReadWriteOnce claim in {VOLUMES}: set its size and storage class there or with a kustomize patch"

@@ -2,6 +2,8 @@
 //! (docker compose, Kubernetes) need, merged from `[defaults.container]` and checked. Other
 //! backends ignore them.
 
+use indexmap::IndexMap;
+
 use crate::manifest::locate::FieldPath;
 use crate::manifest::{ContainerSpec, ServiceSpec};
 
@@ -10,6 +12,18 @@ use super::problems::Errors;
 
 /// The shell that runs tcp/http probes inside a container when the manifest names none.
 pub const DEFAULT_SHELL: &str = "/bin/sh";
+
+/// In a container's `command` and `environment`: the address the container listens on,
+/// chosen by the backend — docker compose (host networking) `127.0.0.1`, so that the stack's
+/// infrastructure stays off the host's other interfaces; Kubernetes `0.0.0.0`, as a pod is
+/// reached on its own address (by its Service and its probes).
+pub const BIND_PLACEHOLDER: &str = "{bind}";
+
+/// `text` with every [`BIND_PLACEHOLDER`] replaced by `address`.
+#[must_use]
+pub fn with_bind(text: &str, address: &str) -> String {
+    text.replace(BIND_PLACEHOLDER, address)
+}
 
 /// A service's or an external's container, checked.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -24,7 +38,9 @@ pub struct Container {
     pub shell: String,
     /// The argv the image runs (externals only; empty: the image's own).
     pub command: Vec<String>,
-    /// The container's environment (externals only).
+    /// The container's environment: an external's whole environment; for a service what the
+    /// container backends add over its own `environment` (e.g. where the stack's
+    /// infrastructure is). May hold [`BIND_PLACEHOLDER`].
     pub environment: Vec<(String, String)>,
 }
 
@@ -47,7 +63,8 @@ impl Volume {
     }
 }
 
-/// A service's container: its own table over `[defaults.container]`, key by key.
+/// A service's container: its own table over `[defaults.container]`, key by key (and the
+/// environment variable by variable).
 pub(super) fn service(
     errs: &mut Errors<'_>,
     name: &str,
@@ -59,20 +76,21 @@ pub(super) fn service(
     let path = FieldPath::keys(&["services", name, "container"]);
     let dpath = FieldPath::keys(&["defaults", "container"]);
     for (spec, at) in [(&own, &path), (&dflt, &dpath)] {
-        for (key, set) in [
-            ("command", spec.command.is_some()),
-            ("environment", spec.environment.is_some()),
-        ] {
-            if set {
-                errs.push_key(
-                    &at.key(key),
-                    format!("`container.{key}` is for externals only"),
-                    Some(format!(
-                        "a service's `{key}` is its own: write it in [services.{name}]"
-                    )),
-                );
-            }
+        if spec.command.is_some() {
+            errs.push_key(
+                &at.key("command"),
+                "`container.command` is for externals only",
+                Some(format!(
+                    "a service's `command` is its own: write it in [services.{name}]"
+                )),
+            );
         }
+    }
+    // the environment variable by variable, each checked where it was written
+    let mut environment = environment_of(errs, dflt.environment.as_ref(), &dpath);
+    for (k, v) in environment_of(errs, own.environment.as_ref(), &path) {
+        environment.retain(|(o, _)| *o != k);
+        environment.push((k, v));
     }
     let pick = |own_set: bool| if own_set { &path } else { &dpath };
     let merged = ContainerSpec {
@@ -90,7 +108,10 @@ pub(super) fn service(
         shell: pick(own.shell.is_some()),
         rest: &path,
     };
-    checked(errs, &merged, &at)
+    Container {
+        environment,
+        ..checked(errs, &merged, &at)
+    }
 }
 
 /// An external's container: `Some` when it names an image (the stack then runs it).
@@ -176,15 +197,7 @@ fn checked(errs: &mut Errors<'_>, c: &ContainerSpec, at: &Origins<'_>) -> Contai
             errs.chars(&at.rest.key("command").index(i), a);
         }
     }
-    let mut environment = Vec::new();
-    for (k, v) in c.environment.iter().flatten() {
-        let p = at.rest.key("environment").key(k);
-        if let Some(msg) = check::env_key_problem(k) {
-            errs.push_key(&p, msg, Some("use letters, digits and _".to_owned()));
-        }
-        errs.chars(&p, v);
-        environment.push((k.clone(), v.clone()));
-    }
+    let environment = environment_of(errs, c.environment.as_ref(), at.rest);
     Container {
         image: c.image.clone(),
         ports,
@@ -193,6 +206,24 @@ fn checked(errs: &mut Errors<'_>, c: &ContainerSpec, at: &Origins<'_>) -> Contai
         command,
         environment,
     }
+}
+
+/// The variables of the `environment` of the container table at `at`, checked.
+fn environment_of(
+    errs: &mut Errors<'_>,
+    vars: Option<&IndexMap<String, String>>,
+    at: &FieldPath,
+) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for (k, v) in vars.into_iter().flatten() {
+        let p = at.key("environment").key(k);
+        if let Some(msg) = check::env_key_problem(k) {
+            errs.push_key(&p, msg, Some("use letters, digits and _".to_owned()));
+        }
+        errs.chars(&p, v);
+        out.push((k.clone(), v.clone()));
+    }
+    out
 }
 
 fn volume(errs: &mut Errors<'_>, p: &FieldPath, text: &str) -> Option<Volume> {

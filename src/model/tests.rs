@@ -26,6 +26,14 @@ const POSITIONS: &[(&str, &str)] = &[
         "services.a.working_dir",
     ),
     (
+        "[defaults.container]\nenvironment = { K = \"@\" }\n[services.a]\ncommand = [\"/bin/a\"]\ncontainer = { environment = { L = \"x\" } }\n",
+        "defaults.container.environment.K",
+    ),
+    (
+        "[services.a]\ncommand = [\"/bin/a\"]\ncontainer = { environment = { K = \"@\" } }\n",
+        "services.a.container.environment.K",
+    ),
+    (
         "[defaults]\nworking_dir = \"/@\"\n[services.a]\ncommand = [\"/bin/a\"]\n",
         "defaults.working_dir",
     ),
@@ -113,6 +121,22 @@ fn tabs_and_unicode_are_fine_where_text_is_free() {
     let text = "name = \"x\"\ndescription = \"tab\\there, ünïcødé ✓\"\n[services.a]\n\
                 command = [\"/bin/a\", \"\\t\", \"ü\"]\nenvironment = { K = \"é\\t\" }\n";
     assert!(Model::from_toml("t.toml", text).is_ok());
+}
+
+#[test]
+fn a_services_container_environment_is_merged_variable_by_variable() {
+    let text = "name = \"x\"\n[defaults.container]\nenvironment = { A = \"1\", B = \"1\" }\n\
+                [services.a]\ncommand = [\"/bin/a\"]\ncontainer = { environment = { B = \"2\" } }\n";
+    let m = Model::from_toml("t.toml", text).expect("valid");
+    let env: Vec<(&str, &str)> = m.services[0]
+        .container
+        .environment
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    assert_eq!(env, [("A", "1"), ("B", "2")]);
+    let bad = "name = \"x\"\n[defaults.container]\ncommand = [\"/bin/x\"]\n[services.a]\ncommand = [\"/bin/a\"]\n";
+    assert!(Model::from_toml("t.toml", bad).is_err());
 }
 
 mod view {

@@ -21,6 +21,7 @@ mod harness;
 mod import;
 mod import_supervisord;
 mod kubernetes;
+mod kubernetes_peers;
 mod launchd;
 mod lifecycle;
 mod openrc;

@@ -9,7 +9,12 @@ use crate::escape::compose::dollar;
 use crate::manifest::{Duration, RestartPolicy};
 use crate::model::{
     Check, Container, DepKind, External, Health, Model, Process, Target, Wait, substitute,
+    with_bind,
 };
+
+/// What `{bind}` becomes: with host networking a container listens on the host, and the
+/// stack's infrastructure stays on its loopback as it would on one machine.
+pub const BIND: &str = "127.0.0.1";
 
 /// The label keys every container carries.
 pub const LABEL_STACK: &str = "io.openim-init.stack";
@@ -57,11 +62,7 @@ pub fn process(model: &Model, p: &Process) -> Result<ComposeService> {
     Ok(ComposeService {
         image: dollar(image),
         command: Some(argv.iter().map(|a| dollar(a)).collect()),
-        environment: svc
-            .environment
-            .iter()
-            .map(|(k, v)| (k.clone(), dollar(&substitute(v, instance))))
-            .collect(),
+        environment: environment(svc, instance),
         env_file: svc.environment_file.iter().map(|f| dollar(f)).collect(),
         user: svc.user.as_ref().map(|u| match &svc.group {
             Some(g) => dollar(&format!("{u}:{g}")),
@@ -90,6 +91,23 @@ pub fn process(model: &Model, p: &Process) -> Result<ComposeService> {
     })
 }
 
+/// The environment of a service's container: its own, then its container's (`{bind}`
+/// resolved), `{instance}` substituted.
+fn environment(svc: &crate::model::Service, instance: Option<&str>) -> IndexMap<String, String> {
+    let mut out = IndexMap::new();
+    for (k, v) in &svc.environment {
+        out.insert(k.clone(), dollar(&substitute(v, instance)));
+    }
+    for (k, v) in &svc.container.environment {
+        out.shift_remove(k);
+        out.insert(
+            k.clone(),
+            dollar(&substitute(&with_bind(v, BIND), instance)),
+        );
+    }
+    out
+}
+
 /// The compose service that runs external `e` (which has a container).
 #[must_use]
 pub fn external(model: &Model, e: &External, c: &Container) -> ComposeService {
@@ -105,11 +123,16 @@ pub fn external(model: &Model, e: &External, c: &Container) -> ComposeService {
     };
     ComposeService {
         image: dollar(c.image.as_deref().unwrap_or_default()),
-        command: (!c.command.is_empty()).then(|| c.command.iter().map(|a| dollar(a)).collect()),
+        command: (!c.command.is_empty()).then(|| {
+            c.command
+                .iter()
+                .map(|a| dollar(&with_bind(a, BIND)))
+                .collect()
+        }),
         environment: c
             .environment
             .iter()
-            .map(|(k, v)| (k.clone(), dollar(v)))
+            .map(|(k, v)| (k.clone(), dollar(&with_bind(v, BIND))))
             .collect(),
         env_file: Vec::new(),
         user: None,

@@ -4,6 +4,7 @@
 use indexmap::IndexMap;
 
 use super::expand::{Instance, POD_INDEX, with_instance};
+use super::peers::Peers;
 use super::plan::Planned;
 use super::pod::{Container, Resources, SecurityContext};
 use super::probe::{Probes, probes};
@@ -12,13 +13,23 @@ use crate::backend::capability::{Feature, Warning};
 use crate::backend::shared::wrapper::Prelude;
 use crate::errors::{Refusal, Result};
 use crate::manifest::Duration;
-use crate::model::{Container as Spec, External, Health, Limits, Service};
+use crate::model::{Container as Spec, External, Health, Limits, Service, with_bind};
 
-/// The main container of workload `p` of service `svc`.
+/// What `{bind}` becomes: a pod is reached on its own address.
+pub const BIND: &str = "0.0.0.0";
+
+/// The main container of workload `p` of service `svc`: its environment is the service's
+/// and then its container's; loopback addresses of the stack's workloads in argv and
+/// environment are written as their Service names ([`Peers`]).
 ///
 /// # Errors
 /// The service names no image, or defines `POD_INDEX` itself in a `StatefulSet`.
-pub fn service(svc: &Service, p: &Planned<'_>, found: &mut Vec<Warning>) -> Result<Container> {
+pub fn service(
+    svc: &Service,
+    p: &Planned<'_>,
+    peers: &mut Peers,
+    found: &mut Vec<Warning>,
+) -> Result<Container> {
     let image = svc.container.image.as_deref().ok_or_else(|| {
         Refusal::new(
             format!("services.{}.container.image", svc.name),
@@ -28,7 +39,15 @@ pub fn service(svc: &Service, p: &Planned<'_>, found: &mut Vec<Warning>) -> Resu
             "add [defaults.container] image = \"openim/openim-server:v3.8.3\" (or one per service)",
         )
     })?;
-    if p.instance == Instance::Index && svc.environment.iter().any(|(k, _)| k == POD_INDEX) {
+    let mut vars: IndexMap<&str, String> = IndexMap::new();
+    for (k, v) in &svc.environment {
+        vars.insert(k, v.clone());
+    }
+    for (k, v) in &svc.container.environment {
+        vars.shift_remove(k.as_str());
+        vars.insert(k, with_bind(v, BIND));
+    }
+    if p.instance == Instance::Index && vars.contains_key(POD_INDEX) {
         return Err(Refusal::new(
             format!("services.{}.environment.{POD_INDEX}", svc.name),
             "a StatefulSet sets POD_INDEX to the pod's index itself",
@@ -46,9 +65,13 @@ pub fn service(svc: &Service, p: &Planned<'_>, found: &mut Vec<Warning>) -> Resu
     let words: Vec<String> = prelude
         .wrap(&p.name, svc.command.clone())
         .iter()
-        .map(|a| with_instance(a, p.instance))
+        .map(|a| with_instance(&peers.rewrite(&svc.name, &p.name, a), p.instance))
         .collect();
     let (command, args) = split(words);
+    let vars: Vec<(String, String)> = vars
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), peers.rewrite(&svc.name, &p.name, &v)))
+        .collect();
     let probes = svc.health.as_ref().map_or_else(Probes::default, |h| {
         probes(h, &svc.container.shell, p.instance, h.window())
     });
@@ -58,7 +81,7 @@ pub fn service(svc: &Service, p: &Planned<'_>, found: &mut Vec<Warning>) -> Resu
         command,
         args,
         working_dir: svc.working_dir.clone(),
-        env: env(&svc.environment, p.instance),
+        env: env(&vars, p.instance),
         ports: container_ports(p),
         startup_probe: probes.startup,
         readiness_probe: probes.readiness,
@@ -71,9 +94,21 @@ pub fn service(svc: &Service, p: &Planned<'_>, found: &mut Vec<Warning>) -> Resu
 
 /// The container of external `e`, run from its image; its command (if any) goes to `args`,
 /// so the image's entrypoint still runs (as compose's `command` does); probed every 2s, with
-/// the wait budget as its start window.
+/// the wait budget as its start window. `{bind}` is `0.0.0.0` and loopback addresses of the
+/// stack's workloads are their Service names, as in a service's container.
 #[must_use]
-pub fn external(e: &External, c: &Spec, p: &Planned<'_>) -> Container {
+pub fn external(e: &External, c: &Spec, p: &Planned<'_>, peers: &mut Peers) -> Container {
+    let mut text = |t: &str| peers.rewrite(&e.name, &p.name, &with_bind(t, BIND));
+    let args: Vec<String> = c
+        .command
+        .iter()
+        .map(|a| with_instance(&text(a), Instance::None))
+        .collect();
+    let vars: Vec<(String, String)> = c
+        .environment
+        .iter()
+        .map(|(k, v)| (k.clone(), text(v)))
+        .collect();
     let health = Health {
         check: e.check.clone(),
         interval: Duration::from_secs(2),
@@ -84,12 +119,8 @@ pub fn external(e: &External, c: &Spec, p: &Planned<'_>) -> Container {
     Container {
         name: p.name.clone(),
         image: c.image.clone().unwrap_or_default(),
-        args: c
-            .command
-            .iter()
-            .map(|a| with_instance(a, Instance::None))
-            .collect(),
-        env: env(&c.environment, Instance::None),
+        args,
+        env: env(&vars, Instance::None),
         ports: container_ports(p),
         startup_probe: probes.startup,
         readiness_probe: probes.readiness,
