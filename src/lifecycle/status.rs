@@ -147,11 +147,15 @@ pub fn query(control: &Control<'_>, format: StatusFormat, unit: &str) -> anyhow:
         StatusFormat::Supervisorctl => parse::supervisorctl(&out.stdout),
         StatusFormat::LaunchctlPrint => parse::launchctl(out.code, &out.stdout),
         StatusFormat::SvStatus => scan::sv(&out.stdout, scan::exited(&service_dir(control, unit))),
-        StatusFormat::S6Svstat => scan::s6(
-            out.code,
-            &out.stdout,
-            scan::exited(&service_dir(control, unit)),
-        ),
+        StatusFormat::S6Svstat => {
+            let dir = service_dir(control, unit);
+            scan::s6(
+                out.code,
+                &out.stdout,
+                scan::exited(&dir),
+                scan::notifies(&dir),
+            )
+        }
     })
 }
 

@@ -52,10 +52,12 @@ pub fn sv(text: &str, exited: bool) -> Seen {
 }
 
 /// `s6-svstat -o up,wantedup,ready,pid,updownfor DIR` (`true true true 42 17`); `exited`:
-/// the marker exists. Up but not ready (a health check that has not passed yet) is starting;
-/// down but wanted up is waiting to be restarted. An error (not supervised) is not installed.
+/// the marker exists; `notifies`: the directory has a `notification-fd` (without one, s6
+/// never marks the service ready). Up but not ready (a health check that has not passed
+/// yet) is starting; down but wanted up is waiting to be restarted. An error (not
+/// supervised) is not installed.
 #[must_use]
-pub fn s6(code: Option<i32>, text: &str, exited: bool) -> Seen {
+pub fn s6(code: Option<i32>, text: &str, exited: bool, notifies: bool) -> Seen {
     let words: Vec<&str> = text.split_whitespace().collect();
     let [up, wanted, ready, pid, secs] = words[..] else {
         return Seen::default();
@@ -63,7 +65,8 @@ pub fn s6(code: Option<i32>, text: &str, exited: bool) -> Seen {
     if code != Some(0) {
         return Seen::default();
     }
-    let (up, wanted, ready) = (up == "true", wanted == "true", ready == "true");
+    let (up, wanted) = (up == "true", wanted == "true");
+    let ready = ready == "true" || !notifies;
     let state = match (up, wanted) {
         (true, false) => State::Stopping,
         (true, true) if ready => State::Running,
@@ -84,6 +87,12 @@ pub fn s6(code: Option<i32>, text: &str, exited: bool) -> Seen {
 #[must_use]
 pub fn exited(dir: &Path) -> bool {
     dir.join(EXITED).exists()
+}
+
+/// Whether service directory `dir` notifies readiness (s6's `notification-fd`).
+#[must_use]
+pub fn notifies(dir: &Path) -> bool {
+    dir.join("notification-fd").exists()
 }
 
 #[cfg(test)]
@@ -118,20 +127,22 @@ mod tests {
 
     #[test]
     fn s6_svstat_fields_are_read() {
-        let up = s6(Some(0), "true true true 42 17\n", false);
+        let up = s6(Some(0), "true true true 42 17\n", false, true);
         assert_eq!(st(&up), (Some(State::Running), Some(42), Some(17)));
-        let unready = s6(Some(0), "true true false 42 1\n", false);
+        let unready = s6(Some(0), "true true false 42 1\n", false, true);
         assert_eq!(unready.state, Some(State::Starting));
-        let down = s6(Some(0), "false false false -1 5\n", false);
+        let plain = s6(Some(0), "true true false 42 1\n", false, false);
+        assert_eq!(plain.state, Some(State::Running));
+        let down = s6(Some(0), "false false false -1 5\n", false, true);
         assert_eq!(st(&down), (Some(State::Stopped), None, None));
         assert_eq!(
-            s6(Some(0), "false false false -1 5\n", true).state,
+            s6(Some(0), "false false false -1 5\n", true, true).state,
             Some(State::Failed)
         );
         assert_eq!(
-            s6(Some(0), "false true false -1 0\n", false).state,
+            s6(Some(0), "false true false -1 0\n", false, true).state,
             Some(State::Starting)
         );
-        assert_eq!(s6(Some(1), "", false), Seen::default());
+        assert_eq!(s6(Some(1), "", false, true), Seen::default());
     }
 }
