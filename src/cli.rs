@@ -138,7 +138,7 @@ pub struct InstallArgs {
     #[arg(long, value_name = "DIR", conflicts_with_all = ["start", "user"])]
     pub root: Option<PathBuf>,
     /// The distribution layout under --root (default: this machine's).
-    #[arg(long, value_name = "L", requires = "root", value_parser = ["debian", "ubuntu", "rhel", "fedora", "alpine", "arch", "gentoo", "macos"])]
+    #[arg(long, value_name = "L", requires = "root", value_parser = ["debian", "ubuntu", "rhel", "fedora", "alpine", "arch", "gentoo", "void", "macos"])]
     pub layout: Option<String>,
 }
 

@@ -64,6 +64,7 @@ fn this_layout() -> Option<&'static str> {
         T::Alpine => "alpine",
         T::Arch => "arch",
         T::Gentoo => "gentoo",
+        T::Void => "void",
         T::Macos => "macos",
         _ => return None,
     })
@@ -89,6 +90,7 @@ pub fn open_in(
     let kind = match (args.backend, layout) {
         (None, Some(l)) => match l {
             "alpine" | "gentoo" => BackendKind::Openrc,
+            "void" => BackendKind::Runit,
             "macos" => BackendKind::Launchd,
             _ => BackendKind::Systemd,
         },
