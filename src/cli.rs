@@ -113,6 +113,15 @@ pub struct StackArgs {
     /// /etc/supervisord.conf, whichever exists).
     #[arg(long, value_name = "FILE")]
     pub supervisord_conf: Option<std::path::PathBuf>,
+    /// runit/s6: the scan directory `runsvdir`/`s6-svscan` watches, into which `install`
+    /// links the stack's directories (default: runit /etc/service, s6 /run/service; Void:
+    /// /var/service).
+    #[arg(long, value_name = "DIR")]
+    pub service_dir: Option<std::path::PathBuf>,
+    /// runit/s6: where the stack's service directories are installed (default: runit
+    /// /etc/sv, s6 /etc/s6/sv).
+    #[arg(long, value_name = "DIR")]
+    pub sv_dir: Option<std::path::PathBuf>,
 }
 
 /// `install`.
@@ -143,7 +152,7 @@ pub struct InstallArgs {
     #[arg(long, value_name = "DIR", conflicts_with_all = ["start", "user"])]
     pub root: Option<PathBuf>,
     /// The distribution layout under --root (default: this machine's).
-    #[arg(long, value_name = "L", requires = "root", value_parser = ["debian", "ubuntu", "rhel", "fedora", "alpine", "arch", "gentoo", "macos"])]
+    #[arg(long, value_name = "L", requires = "root", value_parser = ["debian", "ubuntu", "rhel", "fedora", "alpine", "arch", "gentoo", "void", "macos"])]
     pub layout: Option<String>,
 }
 

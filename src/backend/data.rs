@@ -61,6 +61,11 @@ pub enum StatusFormat {
     Supervisorctl,
     /// `launchctl print` (exit 113: not loaded).
     LaunchctlPrint,
+    /// runit's `sv status DIR` line, and the `supervise/openim-init.exited` marker of the
+    /// generated `finish` (exited and left down).
+    SvStatus,
+    /// `s6-svstat -o up,wantedup,ready,pid,updownfor DIR`, and the same marker.
+    S6Svstat,
 }
 
 /// System-wide and per-user install directories.
@@ -87,6 +92,13 @@ pub struct InstallDirs {
     /// A host install: how the service users and directories are created.
     #[serde(default)]
     pub host: HostAccounts,
+    /// runit/s6: the scan directory the supervisor watches (`{scan}` in commands;
+    /// `--service-dir` overrides it). Enabling a process links its directory there.
+    pub scan: Option<String>,
+    /// runit/s6: what the supervisor creates inside each process's directory (`supervise`,
+    /// …), removed by `uninstall` once the supervisor has let go of it.
+    #[serde(default)]
+    pub runtime: Vec<String>,
 }
 
 /// How a host install creates the service users and their directories (none of it when
@@ -154,7 +166,9 @@ pub struct Commands {
     pub load: Option<Argv>,
     /// Take a unit away from the init system (launchd `bootout`), before loading it again.
     pub unload: Option<Argv>,
-    /// Exits 0 while the unit is still loaded: polled after `unload` until it is gone.
+    /// Exits 0 while the unit is still loaded (runit/s6: supervised): polled after
+    /// `unload` (runit/s6: after `disable`) until it is gone, and after `enable` until it
+    /// is there when the backend has no `load`.
     pub loaded: Option<Argv>,
 }
 

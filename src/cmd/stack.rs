@@ -26,6 +26,7 @@ pub struct Stack {
     recording: Option<RecordingRunner>,
     dir: String,
     domain: String,
+    scan: String,
 }
 
 /// The backend named on the command line, or the one detected running here.
@@ -63,6 +64,7 @@ fn this_layout() -> Option<&'static str> {
         T::Alpine => "alpine",
         T::Arch => "arch",
         T::Gentoo => "gentoo",
+        T::Void => "void",
         T::Macos => "macos",
         _ => return None,
     })
@@ -88,6 +90,7 @@ pub fn open_in(
     let kind = match (args.backend, layout) {
         (None, Some(l)) => match l {
             "alpine" | "gentoo" => BackendKind::Openrc,
+            "void" => BackendKind::Runit,
             "macos" => BackendKind::Launchd,
             _ => BackendKind::Systemd,
         },
@@ -117,8 +120,14 @@ pub fn open_in(
         place.ext.clone_from(&conf.ext);
         setup = conf.drive(setup);
     }
+    if root.is_none() {
+        service_dirs(args, &mut place, kind)?;
+    }
     let recording = dry_run.then(|| RecordingRunner::new(setup.clone()));
     let dir = place.dir_text();
+    let scan = place.scan_text();
+    let mut rendered = rendered;
+    start_order(&model, &mut rendered.units);
     Ok(Stack {
         kind,
         model,
@@ -128,7 +137,47 @@ pub fn open_in(
         recording,
         dir,
         domain: control::domain(data, args.user),
+        scan,
     })
+}
+
+/// `--service-dir` and `--sv-dir`: only for the backends that link directories into a
+/// scan directory (runit, s6).
+fn service_dirs(args: &StackArgs, place: &mut Place, kind: BackendKind) -> Result<()> {
+    if place.scan.is_none() {
+        if args.service_dir.is_some() || args.sv_dir.is_some() {
+            return Err(Error::usage(format!(
+                "--service-dir/--sv-dir: the {} backend has no scan directory (runit and s6 have)",
+                kind.name()
+            )));
+        }
+        return Ok(());
+    }
+    let absolute = |p: &std::path::Path| std::path::absolute(p).map_err(anyhow::Error::from);
+    if let Some(d) = &args.service_dir {
+        place.scan = Some(absolute(d)?);
+    }
+    if let Some(d) = &args.sv_dir {
+        place.dir = absolute(d)?;
+    }
+    Ok(())
+}
+
+/// Without a unit for the whole stack the processes are started one by one: put them in
+/// dependency order (stable: independent services keep their declaration order).
+fn start_order(model: &Model, units: &mut [Unit]) {
+    if units::stack_unit(units).is_some() {
+        return;
+    }
+    let order = model.view.order();
+    let rank = |u: &Unit| {
+        model
+            .view
+            .service_id(&u.service)
+            .and_then(|id| order.iter().position(|&o| o == id))
+            .unwrap_or(usize::MAX)
+    };
+    units.sort_by_key(rank);
 }
 
 impl Stack {
@@ -162,6 +211,7 @@ impl Stack {
             stack: &self.model.name,
             dir: &self.dir,
             domain: &self.domain,
+            scan: &self.scan,
         }
     }
 

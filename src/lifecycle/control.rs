@@ -36,6 +36,9 @@ pub enum Verb {
     Unload,
     /// Wait until the init system no longer has the unit (polls `loaded`).
     AwaitUnloaded,
+    /// Wait until the init system has the unit (polls `loaded`; runit/s6: its supervisor
+    /// runs, after the scan daemon found the link).
+    AwaitLoaded,
 }
 
 impl Verb {
@@ -56,6 +59,7 @@ impl Verb {
             Self::Load => "load",
             Self::Unload => "unload",
             Self::AwaitUnloaded => "wait for unload",
+            Self::AwaitLoaded => "wait for load",
         }
     }
 }
@@ -72,6 +76,8 @@ pub struct Control<'a> {
     pub dir: &'a str,
     /// `{domain}` (launchd: `system` or `gui/UID`).
     pub domain: &'a str,
+    /// `{scan}` (runit/s6: the scan directory).
+    pub scan: &'a str,
 }
 
 impl Control<'_> {
@@ -92,7 +98,7 @@ impl Control<'_> {
             Verb::Logs => c.logs.as_ref(),
             Verb::Load => c.load.as_ref(),
             Verb::Unload => c.unload.as_ref(),
-            Verb::AwaitUnloaded => c.loaded.as_ref(),
+            Verb::AwaitUnloaded | Verb::AwaitLoaded => c.loaded.as_ref(),
         };
         let fill = Fill {
             stack: self.stack,
@@ -100,7 +106,13 @@ impl Control<'_> {
             dir: self.dir,
             domain: self.domain,
         };
-        template.map(|t| fill.apply(t))
+        template.map(|t| {
+            let mut argv = fill.apply(t);
+            for a in &mut argv {
+                *a = a.replace("{scan}", self.scan);
+            }
+            argv
+        })
     }
 
     /// Run `verb` on `unit` and return what it gave (`None`: the backend has no such
@@ -122,8 +134,8 @@ impl Control<'_> {
         let Some(argv) = self.argv(verb, unit) else {
             return Ok(());
         };
-        if verb == Verb::AwaitUnloaded {
-            return self.await_unloaded(&argv);
+        if matches!(verb, Verb::AwaitUnloaded | Verb::AwaitLoaded) {
+            return self.await_loaded(&argv, verb == Verb::AwaitLoaded);
         }
         let out = self.runner.run(&argv)?;
         if out.success() {
@@ -143,19 +155,24 @@ impl Control<'_> {
 }
 
 impl Control<'_> {
-    /// Poll `argv` (exits 0 while the unit is loaded) until it fails, at most
-    /// [`UNLOAD_DEADLINE`]; a dry run asks once.
-    fn await_unloaded(&self, argv: &[String]) -> Result<()> {
+    /// Poll `argv` (exits 0 while the unit is loaded) until it succeeds (`loaded`) or
+    /// fails (not `loaded`), at most [`UNLOAD_DEADLINE`]; a dry run asks once.
+    fn await_loaded(&self, argv: &[String], loaded: bool) -> Result<()> {
         let deadline = std::time::Instant::now() + UNLOAD_DEADLINE;
         loop {
             let out = self.runner.run(argv)?;
-            if !out.success() || self.runner.is_dry_run() {
+            if out.success() == loaded || self.runner.is_dry_run() {
                 return Ok(());
             }
             anyhow::ensure!(
                 std::time::Instant::now() < deadline,
-                "`{}` still finds the unit {UNLOAD_DEADLINE:?} after it was unloaded",
-                self.runner.setup().expand(argv).join(" ")
+                "`{}`: the unit is {} {UNLOAD_DEADLINE:?} later",
+                self.runner.setup().expand(argv).join(" "),
+                if loaded {
+                    "still not there"
+                } else {
+                    "still there"
+                }
             );
             std::thread::sleep(std::time::Duration::from_millis(100));
         }
@@ -207,6 +224,7 @@ mod tests {
             stack: "s",
             dir: "/d",
             domain: "gui/7",
+            scan: "",
         };
         c.must(Verb::Enable, "s.target").expect("recorded");
         c.must(Verb::TryRestart, "a.service").expect("recorded");

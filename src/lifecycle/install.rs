@@ -138,6 +138,11 @@ fn activation(
     );
     if opts.enable {
         steps.extend(wholes.iter().map(|u| (Verb::Enable, u.clone())));
+        if job.place.scan.is_some() {
+            // runit/s6: the scan daemon takes the links up (s6: on the rescan asked for)
+            steps.push((Verb::Reload, job.control.stack.to_owned()));
+            steps.extend(wholes.iter().map(|u| (Verb::AwaitLoaded, u.clone())));
+        }
     }
     let updated = written_units(plan, rendered, |a| {
         matches!(a, Action::Update | Action::Force(_))

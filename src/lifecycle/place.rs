@@ -70,6 +70,9 @@ pub struct Place {
     pub strip: Option<String>,
     /// The extension files are installed under (`--layout rhel`: supervisord's `.ini`).
     pub ext: Option<String>,
+    /// runit/s6: the scan directory the process directories are linked into (none for a
+    /// staged tree: a package never enables).
+    pub scan: Option<PathBuf>,
 }
 
 impl Place {
@@ -119,6 +122,7 @@ impl Place {
             },
             strip: data.install.strip.clone(),
             ext: None,
+            scan: data.install.scan.as_ref().map(PathBuf::from),
         })
     }
 
@@ -145,6 +149,7 @@ impl Place {
             store: Store::for_install(root, stack, backend),
             strip: data.install.strip.clone(),
             ext,
+            scan: None,
         })
     }
 
@@ -171,6 +176,15 @@ impl Place {
     #[must_use]
     pub fn dir_text(&self) -> String {
         self.dir.display().to_string()
+    }
+
+    /// The scan directory as text, for `{scan}` (empty when there is none).
+    #[must_use]
+    pub fn scan_text(&self) -> String {
+        self.scan
+            .as_ref()
+            .map(|s| s.display().to_string())
+            .unwrap_or_default()
     }
 }
 

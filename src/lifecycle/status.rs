@@ -4,6 +4,7 @@
 
 mod openrc;
 mod parse;
+mod scan;
 mod table;
 
 use serde::Serialize;
@@ -145,7 +146,22 @@ pub fn query(control: &Control<'_>, format: StatusFormat, unit: &str) -> anyhow:
         ),
         StatusFormat::Supervisorctl => parse::supervisorctl(&out.stdout),
         StatusFormat::LaunchctlPrint => parse::launchctl(out.code, &out.stdout),
+        StatusFormat::SvStatus => scan::sv(&out.stdout, scan::exited(&service_dir(control, unit))),
+        StatusFormat::S6Svstat => {
+            let dir = service_dir(control, unit);
+            scan::s6(
+                out.code,
+                &out.stdout,
+                scan::exited(&dir),
+                scan::notifies(&dir),
+            )
+        }
     })
+}
+
+/// The directory of `unit` (runit/s6: `{dir}/{unit}`).
+fn service_dir(control: &Control<'_>, unit: &str) -> std::path::PathBuf {
+    std::path::Path::new(control.dir).join(unit)
 }
 
 /// The status of `units` (processes) of `model`, and of every external.

@@ -7,6 +7,7 @@
 mod crash;
 mod openrc;
 mod plans;
+mod scan;
 mod staging;
 mod supervisord;
 mod systemd;

@@ -29,6 +29,7 @@ fn run(place: &Place, rendered: &Rendered) -> Vec<String> {
             stack: "s",
             dir: &place.dir_text(),
             domain: "gui/501",
+            scan: "",
         },
         extra: Vec::new(),
         provision: None,

@@ -148,6 +148,7 @@ fn install_creates_and_purge_removes_only_what_was_missing() {
                 stack: "openim",
                 dir: "/etc/init.d",
                 domain: "",
+                scan: "",
             },
             extra: Vec::new(),
             provision: Some(plan(&model, data, tmp.path(), runner).expect("plan")),

@@ -1,6 +1,7 @@
 //! `install --root DIR --layout L`: the vendor layout of every distribution staged for a
 //! package, with no host command; the file list is snapshotted, the systemd tree accepts a
-//! real `systemctl --root=DIR enable`, and the Alpine tree is what `abuild` expects.
+//! real `systemctl --root=DIR enable`, the Alpine tree is what `abuild` expects, and the
+//! runit/s6 trees hold executable scripts and no scan-directory link.
 
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::Path;
@@ -18,6 +19,9 @@ const CASES: &[(&str, &str)] = &[
     ("supervisord", "rhel"),
     ("supervisord", "alpine"),
     ("launchd", "macos"),
+    ("runit", "debian"),
+    ("runit", "void"),
+    ("s6", "debian"),
 ];
 
 fn stage(root: &Path, backend: &str, layout: &str) -> crate::common::Run {
@@ -146,4 +150,47 @@ fn the_alpine_tree_has_executable_openrc_scripts_and_a_user_snippet() {
         gone.stdout
     );
     assert!(tree(root.path()).is_empty(), "{:?}", tree(root.path()));
+}
+
+#[test]
+fn the_runit_and_s6_trees_are_service_directories_without_links() {
+    for (backend, dir) in [("runit", "/etc/sv/"), ("s6", "/etc/s6/sv/")] {
+        let root = tempfile::tempdir().expect("root");
+        let r = stage(root.path(), backend, "debian");
+        assert!(r.stderr.contains("useradd -r -g openim"), "{}", r.stderr);
+        for path in r.stdout.lines() {
+            assert!(path.starts_with(dir), "{backend}: {path}");
+            let name = Path::new(path).file_name().and_then(|n| n.to_str());
+            if matches!(name, Some("run" | "finish")) {
+                let p = root.path().join(path.trim_start_matches('/'));
+                let mode = std::fs::metadata(&p).expect("staged").permissions().mode();
+                assert_eq!(mode & 0o777, 0o755, "{backend}: {path}");
+            }
+        }
+        for scan in ["etc/service", "var/service", "run/service"] {
+            assert!(
+                !root.path().join(scan).exists(),
+                "{backend}: {scan} written"
+            );
+        }
+        let gone = Cli::new()
+            .args([
+                "uninstall",
+                "--backend",
+                backend,
+                "--layout",
+                "debian",
+                "--root",
+            ])
+            .arg(root.path())
+            .ok();
+        assert!(gone.stdout.contains("removed /etc/"), "{}", gone.stdout);
+        assert!(tree(root.path()).is_empty(), "{:?}", tree(root.path()));
+        let sv = root.path().join(dir.trim_matches('/'));
+        assert_eq!(
+            std::fs::read_dir(&sv).expect("kept").count(),
+            0,
+            "{backend}"
+        );
+    }
 }
