@@ -218,15 +218,17 @@ impl BackendData {
         let dir = self.install.system.as_str();
         let fill = |unit: &str, argv: &[String]| {
             let domain = &self.domain.system;
-            crate::escape::sh::join(
-                &Fill {
-                    stack,
-                    unit,
-                    dir,
-                    domain,
-                }
-                .apply(argv),
-            )
+            let filled: Vec<String> = Fill {
+                stack,
+                unit,
+                dir,
+                domain,
+            }
+            .apply(argv)
+            .into_iter()
+            .map(|a| a.replace("{scan}", self.install.scan.as_deref().unwrap_or_default()))
+            .collect();
+            crate::escape::sh::join(&filled)
         };
         let copy = self.install.copy.as_ref().map_or_else(
             || format!("copy the files to {dir}"),
