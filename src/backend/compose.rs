@@ -8,6 +8,7 @@
 //! inside the container.
 
 pub mod file;
+pub mod sandbox;
 pub mod service;
 pub mod verify;
 
@@ -94,8 +95,8 @@ impl Backend for Compose {
             Feature::Groups => Support::Unsupported(
                 "compose has no groups: the file is the stack; start a group by naming its services (`up -d A B`)",
             ),
-            Feature::Sandbox => Support::Unsupported(
-                "no confinement is generated yet: the container keeps the image's user and docker's default capabilities",
+            Feature::Sandbox => Support::Emulated(
+                "cap_drop [ALL] + cap_add `capabilities`, no-new-privileges; strict: read_only, tmpfs for /tmp and each writable path no volume covers (lost on recreate); docker's default seccomp, no filters of its own",
             ),
         }
     }
@@ -135,6 +136,14 @@ impl Backend for Compose {
             file.volumes.insert(dollar(&v.source), Empty {});
         }
         for svc in &model.services {
+            if svc.user.is_none() && svc.sandbox.level != crate::model::SandboxLevel::Off {
+                out.warnings.push(Warning {
+                    backend: NAME,
+                    feature: Feature::Sandbox,
+                    services: vec![svc.name.clone()],
+                    message: "no `user`: the container runs as the image's user, root unless the image sets one (without capabilities, but still uid 0)".to_owned(),
+                });
+            }
             if svc.user.is_none() && svc.group.is_some() {
                 out.warnings.push(Warning {
                     backend: NAME,

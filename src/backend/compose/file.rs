@@ -65,6 +65,22 @@ pub struct ComposeService {
     /// Mounts, `SOURCE:TARGET[:ro]`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub volumes: Vec<String>,
+    /// `no-new-privileges:true` when sandboxed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub security_opt: Vec<&'static str>,
+    /// `[ALL]` when sandboxed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub cap_drop: Vec<&'static str>,
+    /// The capabilities kept (`NET_BIND_SERVICE`, without `CAP_`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub cap_add: Vec<String>,
+    /// A read-only root file system (`strict`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub read_only: Option<bool>,
+    /// Writable in-memory mounts under a read-only root: `/tmp` and the writable paths no
+    /// volume covers.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tmpfs: Vec<String>,
     /// The health check.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub healthcheck: Option<Healthcheck>,

@@ -59,7 +59,7 @@ pub fn process(model: &Model, p: &Process) -> Result<ComposeService> {
     if let Some(i) = instance {
         labels.insert(LABEL_INSTANCE, dollar(i));
     }
-    Ok(ComposeService {
+    let mut out = ComposeService {
         image: dollar(image),
         command: Some(argv.iter().map(|a| dollar(a)).collect()),
         environment: environment(svc, instance),
@@ -82,13 +82,20 @@ pub fn process(model: &Model, p: &Process) -> Result<ComposeService> {
         mem_limit: svc.limits.memory_max.map(|b| b.0),
         cpus: svc.limits.cpu_quota.map(|q| f64::from(q) / 100.0),
         volumes: volumes(&svc.container),
+        security_opt: Vec::new(),
+        cap_drop: Vec::new(),
+        cap_add: Vec::new(),
+        read_only: None,
+        tmpfs: Vec::new(),
         healthcheck: svc
             .health
             .as_ref()
             .map(|h| healthcheck(&h.check, &svc.container.shell, h, None)),
         depends_on: depends_on(model, s),
         labels,
-    })
+    };
+    super::sandbox::apply(svc, &mut out);
+    Ok(out)
 }
 
 /// The environment of a service's container: its own, then its container's (`{bind}`
@@ -146,6 +153,11 @@ pub fn external(model: &Model, e: &External, c: &Container) -> ComposeService {
         mem_limit: None,
         cpus: None,
         volumes: volumes(c),
+        security_opt: Vec::new(),
+        cap_drop: Vec::new(),
+        cap_add: Vec::new(),
+        read_only: None,
+        tmpfs: Vec::new(),
         healthcheck: Some(healthcheck(
             &e.check,
             &c.shell,
