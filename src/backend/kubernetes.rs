@@ -17,6 +17,7 @@ pub mod peers;
 pub mod plan;
 pub mod pod;
 pub mod probe;
+pub mod sandbox;
 pub mod semantic;
 pub mod verify;
 pub mod wait;
@@ -133,9 +134,9 @@ impl Backend for Kubernetes {
             Feature::Groups => Support::Unsupported(
                 "no groups: the kustomization is the stack; select a group's workloads by name",
             ),
-            Feature::Sandbox => {
-                Support::Unsupported("no confinement is generated yet beyond a numeric user")
-            }
+            Feature::Sandbox => Support::Emulated(
+                "restricted Pod Security Standard: runAsNonRoot, seccomp RuntimeDefault, no privilege escalation, capabilities drop ALL (+ `capabilities`); strict: readOnlyRootFilesystem, emptyDir for /tmp and each uncovered writable path; no file-system or system-call rules of its own",
+            ),
         }
     }
 
@@ -266,11 +267,10 @@ fn services(model: &Model, plan: &Plan<'_>, init_image: &str, acc: &mut Acc) -> 
                 volumes: &svc.container.volumes,
                 grace: Some(svc.stop_timeout.secs_ceil()),
             };
-            acc.files.push(file(
-                &p.name,
-                &workload::workload(&owner, p, pod),
-                workload::service(&owner, p),
-            )?);
+            let mut w = workload::workload(&owner, p, pod);
+            sandbox::confine(svc, &mut w.spec.template.spec, &mut acc.found);
+            acc.files
+                .push(file(&p.name, &w, workload::service(&owner, p))?);
         }
         for proc in model.view.processes_of(s) {
             acc.units.push(Unit::process(

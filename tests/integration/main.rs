@@ -26,6 +26,7 @@ mod launchd;
 mod lifecycle;
 mod openrc;
 mod output;
+mod pod_security;
 mod robustness;
 mod roundtrip;
 mod security;

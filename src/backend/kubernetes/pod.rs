@@ -1,5 +1,5 @@
 //! The typed pod spec: containers, init containers, probes, environment, resources,
-//! security context and volumes (the fields openim-init sets, as the API names them).
+//! security contexts and volumes (the fields openim-init sets, as the API names them).
 
 use indexmap::IndexMap;
 use serde::Serialize;
@@ -16,10 +16,47 @@ pub struct PodSpec {
     pub init_containers: Vec<Container>,
     /// The one main container.
     pub containers: Vec<Container>,
-    /// Host paths and claims the containers mount.
+    /// Host paths, claims and scratch directories the containers mount.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub volumes: Vec<Volume>,
+    /// Non-root and the runtime's seccomp profile, for every container (sandboxed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub security_context: Option<PodSecurityContext>,
 }
+
+/// A pod's `securityContext:`.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PodSecurityContext {
+    /// The kubelet refuses to start any container as root.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub run_as_non_root: Option<bool>,
+    /// `RuntimeDefault`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seccomp_profile: Option<SeccompProfile>,
+}
+
+/// `seccompProfile: {type: …}`.
+#[derive(Debug, Clone, Serialize)]
+pub struct SeccompProfile {
+    /// `RuntimeDefault`.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+}
+
+/// `capabilities: {drop: [ALL], add: […]}`.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Capabilities {
+    /// Capabilities kept (`NET_BIND_SERVICE`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub add: Vec<String>,
+    /// `ALL`.
+    pub drop: Vec<&'static str>,
+}
+
+/// `emptyDir: {}`: a scratch directory that lives as long as the pod.
+#[derive(Debug, Clone, Serialize)]
+pub struct EmptyDir {}
 
 /// One container.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -175,6 +212,12 @@ pub struct SecurityContext {
     /// `false`: setuid binaries cannot gain privileges.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub allow_privilege_escalation: Option<bool>,
+    /// Every capability dropped but the listed ones (sandboxed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub capabilities: Option<Capabilities>,
+    /// A read-only root file system (`strict`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub read_only_root_filesystem: Option<bool>,
 }
 
 /// `volumeMounts:` entry.
@@ -202,6 +245,9 @@ pub struct Volume {
     /// A claim of the stack.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub persistent_volume_claim: Option<ClaimRef>,
+    /// A scratch directory (`strict`: /tmp and the writable paths).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub empty_dir: Option<EmptyDir>,
 }
 
 /// `hostPath: {path: …}`.

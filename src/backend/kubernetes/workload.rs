@@ -84,6 +84,7 @@ pub fn workload(owner: &Owner<'_>, p: &Planned<'_>, pod: Pod<'_>) -> Workload {
                     init_containers: pod.init,
                     containers: vec![pod.main],
                     volumes,
+                    security_context: None,
                 },
             },
         },
@@ -205,6 +206,7 @@ fn pod_volumes(volumes: &[crate::model::Volume]) -> Vec<Volume> {
                     path: v.source.clone(),
                 }),
                 persistent_volume_claim: None,
+                empty_dir: None,
             }
         } else {
             Volume {
@@ -213,6 +215,7 @@ fn pod_volumes(volumes: &[crate::model::Volume]) -> Vec<Volume> {
                 }),
                 name: m.name,
                 host_path: None,
+                empty_dir: None,
             }
         });
     }
