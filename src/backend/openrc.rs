@@ -4,6 +4,7 @@
 //! instance. The stack and every group are meta-services that `want` their members and stop
 //! them in reverse start order, so `rc-service STACK start|stop` drives the whole stack.
 
+mod sandbox;
 mod script;
 mod text;
 pub mod verify;
@@ -98,7 +99,9 @@ impl Backend for OpenRc {
             Feature::Groups => Support::Emulated(
                 "a meta-service per group and for the stack wants its members (`want` + `after`); its stop() stops them in reverse start order, because OpenRC does not stop what a service wants",
             ),
-            Feature::Sandbox => Support::Unsupported("no confinement is generated yet"),
+            Feature::Sandbox => Support::Emulated(
+                "supervise-daemon --no-new-privs, umask=0027, capabilities= (bounding set cut to `capabilities`, raised as ambient) where supervise-daemon has capability support (Debian 12's has none: there it is skipped, and a non-root user keeps no listed capability); no file-system, device or system-call restrictions",
+            ),
         }
     }
 

@@ -174,9 +174,12 @@ fn log_settings<'a>(
     log_pieces
 }
 
-/// `supervise_daemon_args`: `--group` without a user, and `--env KEY=value` per variable.
+/// `supervise_daemon_args`: the sandbox's flags, `--group` without a user, and `--env KEY=value` per variable.
 fn daemon_args(svc: &Service, inst: bool, settings: &mut Vec<String>) {
-    let mut sd_args: Vec<Vec<Piece<'_>>> = Vec::new();
+    let mut sd_args: Vec<Vec<Piece<'_>>> = super::sandbox::daemon_flags(svc)
+        .iter()
+        .map(|f| vec![Piece::Text(f)])
+        .collect();
     if let (None, Some(g)) = (&svc.user, &svc.group) {
         sd_args.push(vec![Piece::Text("--group")]);
         sd_args.push(vec![Piece::Text(g)]);
@@ -228,6 +231,7 @@ pub fn build(model: &Model, s: usize) -> ServiceScript {
     let log_pieces = log_settings(svc, inst, &default_log, &mut settings);
 
     daemon_args(svc, inst, &mut settings);
+    settings.extend(super::sandbox::settings(svc));
 
     let health = supervision(svc, never, &mut settings);
 

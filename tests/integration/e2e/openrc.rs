@@ -188,7 +188,10 @@ impl Driver for OpenRcDriver {
 
     fn check(s: &Running<Self>, at: Checkpoint<'_>) {
         match at {
-            Checkpoint::StackRunning => instance_links(&s.driver.rc.dir),
+            Checkpoint::StackRunning => {
+                instance_links(&s.driver.rc.dir);
+                confined(&s.driver);
+            }
             Checkpoint::TornDown => host_untouched(),
             _ => {}
         }
@@ -209,6 +212,16 @@ fn instance_links(dir: &Path) {
                 link.display()
             );
         }
+    }
+}
+
+/// The sandbox reached A's process: no new privileges and umask 0027 (the capability
+/// bounding set stays: Debian's supervise-daemon has no capability support).
+fn confined(d: &OpenRcDriver) {
+    let pid = d.value("a", "child_pid").expect("a's child_pid");
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("status");
+    for want in ["NoNewPrivs:\t1", "Umask:\t0027"] {
+        assert!(status.contains(want), "{want} not in:\n{status}");
     }
 }
 

@@ -182,6 +182,12 @@ fn supervise_start(shell: &[&str], script: &Path, svcname: &str) -> Started {
     let mut options = Vec::new();
     let mut i = 2;
     while i + 1 < dashdash {
+        // the sandbox's one option without a value
+        if words[i] == "--no-new-privs" {
+            options.push((words[i].clone(), String::new()));
+            i += 1;
+            continue;
+        }
         options.push((words[i].clone(), words[i + 1].clone()));
         i += 2;
     }

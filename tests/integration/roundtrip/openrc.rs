@@ -87,6 +87,14 @@ type Launch = (Vec<String>, Vec<(String, String)>);
 /// The command and its environment from supervise-daemon's argv (`NAME --start [--opt
 /// value]… COMMAND -- ARGS…`).
 fn launch(words: &[String]) -> Result<Launch, String> {
+    // the sandbox's one option without a value, before `--`
+    let end = words.iter().position(|w| w == "--").unwrap_or(words.len());
+    let words: Vec<String> = words
+        .iter()
+        .enumerate()
+        .filter(|(i, w)| *i > end || *w != "--no-new-privs")
+        .map(|(_, w)| w.clone())
+        .collect();
     let dashdash = words
         .iter()
         .position(|w| w == "--")
