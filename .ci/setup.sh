@@ -17,12 +17,16 @@
 #         dockerd is not left running: the compose tests start their own (host networking,
 #         no iptables, no bridge) and stop it; here it is started once the recipe's way and
 #         stopped again, to prove it can run on this machine
+#   venv: checkov==3.3.30 (Kubernetes security checks) in its own venv, its dependencies pinned
+#         apart from the above, at ${OPENIM_INIT_CHECKOV_VENV:-/opt/openim-init-checkov}
 #   npm:  dclint@3.1.0 (compose-spec schema lint; npm comes with the nodejs package) at ${OPENIM_INIT_NODE:-/opt/openim-init-node}
 #
 # Under CI=true the tests fail instead of skipping when any of these is missing.
 set -euo pipefail
 VENV=${OPENIM_INIT_VENV:-/opt/openim-init-venv}
 NODE_DIR=${OPENIM_INIT_NODE:-/opt/openim-init-node}
+CHECKOV_VENV=${OPENIM_INIT_CHECKOV_VENV:-/opt/openim-init-checkov}
+CHECKOV=3.3.30
 SUPERVISOR=4.3.0
 KVALIDATE=1.37.0
 DCLINT=3.1.0
@@ -34,7 +38,7 @@ TOOLS=(/lib/systemd/systemd systemctl systemd-analyze /sbin/openrc-run /sbin/rc-
   mount cp plistutil python3 perl dash busybox bash runsvdir runsv sv chpst svlogd s6-svscan
   s6-supervise s6-svc s6-svwait s6-svstat s6-notifyoncheck s6-log s6-setuidgid execlineb
   dockerd docker docker-compose node npm
-  "$VENV/bin/kubernetes-validate" "$NODE_DIR/node_modules/.bin/dclint")
+  "$VENV/bin/kubernetes-validate" "$NODE_DIR/node_modules/.bin/dclint" "$CHECKOV_VENV/bin/checkov")
 export DEBIAN_FRONTEND=noninteractive
 log() { echo "[setup] $*" >&2; }
 T0=$(date +%s)
@@ -73,6 +77,15 @@ for pkg in "${PIP_PKGS[@]}"; do
     log "pip: $pkg present in $VENV"
   fi
 done
+
+# checkov pins many libraries of its own: a venv of its own (about 40 s cold)
+if [ "$("$CHECKOV_VENV/bin/checkov" --version 2>/dev/null || true)" != "$CHECKOV" ]; then
+  log "pip: installing checkov==$CHECKOV into $CHECKOV_VENV"
+  [ -x "$CHECKOV_VENV/bin/python" ] || /usr/bin/python3 -m venv "$CHECKOV_VENV"
+  "$CHECKOV_VENV/bin/pip" install -q --disable-pip-version-check "checkov==$CHECKOV"
+else
+  log "pip: checkov==$CHECKOV present in $CHECKOV_VENV"
+fi
 
 if [ "$("$NODE_DIR/node_modules/.bin/dclint" --version 2>/dev/null || true)" != "$DCLINT" ]; then
   log "npm: installing dclint@$DCLINT into $NODE_DIR"

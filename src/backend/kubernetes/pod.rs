@@ -19,6 +19,9 @@ pub struct PodSpec {
     /// Host paths, claims and scratch directories the containers mount.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub volumes: Vec<Volume>,
+    /// `false` when sandboxed: no Kubernetes API token in the containers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub automount_service_account_token: Option<bool>,
     /// Non-root and the runtime's seccomp profile, for every container (sandboxed).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub security_context: Option<PodSecurityContext>,

@@ -1,9 +1,10 @@
 //! The sandbox of a service's pod, after the restricted Pod Security Standard: the pod runs
-//! as non-root under the runtime's seccomp profile; every container (init containers too)
-//! cannot escalate privileges and drops every capability (the main one keeps `capabilities`;
-//! the restricted profile allows only `NET_BIND_SERVICE`, others are kept and reported).
-//! `strict` also makes every root file system read-only, with an `emptyDir` for /tmp and
-//! one for each writable path no writable volume covers (it lives as long as the pod).
+//! as non-root under the runtime's seccomp profile, without a service account token; every
+//! container (init containers too) cannot escalate privileges and drops every capability
+//! (the main one keeps `capabilities`; the restricted profile allows only
+//! `NET_BIND_SERVICE`, others are kept and reported). `strict` also makes every root file
+//! system read-only, with an `emptyDir` for /tmp and one for each writable path no writable
+//! volume covers (it lives as long as the pod).
 
 use super::pod::{
     Capabilities, EmptyDir, PodSecurityContext, PodSpec, SeccompProfile, SecurityContext, Volume,
@@ -33,6 +34,8 @@ pub fn confine(svc: &Service, spec: &mut PodSpec, found: &mut Vec<Warning>) {
         return;
     }
     let strict = sandbox.level == SandboxLevel::Strict;
+    // a service of the stack never talks to the Kubernetes API
+    spec.automount_service_account_token = Some(false);
     spec.security_context = Some(PodSecurityContext {
         run_as_non_root: Some(true),
         seccomp_profile: Some(SeccompProfile {

@@ -84,6 +84,7 @@ pub fn workload(owner: &Owner<'_>, p: &Planned<'_>, pod: Pod<'_>) -> Workload {
                     init_containers: pod.init,
                     containers: vec![pod.main],
                     volumes,
+                    automount_service_account_token: None,
                     security_context: None,
                 },
             },
