@@ -108,7 +108,7 @@ impl Backend for Launchd {
                 "launchd has no job groups; the notes print launchctl loops that bootstrap / boot out the stack and each group",
             ),
             Feature::Sandbox => Support::Unsupported(
-                "launchd has no capability, file-system or system-call restrictions; only UserName is carried",
+                "only Umask 0027 (written as 23) and UserName are carried: launchd has no capability, privilege, file-system or system-call restrictions",
             ),
         }
     }
@@ -211,6 +211,8 @@ struct Job {
     exit_time_out: u64,
     user_name: Option<String>,
     group_name: Option<String>,
+    /// 23 (0o027) when sandboxed: launchd takes the umask as a decimal integer.
+    umask: Option<u32>,
     working_directory: Option<String>,
     environment_variables: Option<IndexMap<String, String>>,
     standard_out_path: Option<String>,
@@ -284,6 +286,7 @@ fn job(svc: &Service, waits: &[Wait<'_>], label: String, instance: Option<&str>)
         exit_time_out: svc.stop_timeout.secs_ceil().max(1),
         user_name: svc.user.clone(),
         group_name: svc.group.clone(),
+        umask: (svc.sandbox.level != crate::model::SandboxLevel::Off).then_some(0o027),
         working_directory: svc.working_dir.clone(),
         environment_variables: (!environment.is_empty()).then_some(environment),
         standard_out_path: stdout,

@@ -107,7 +107,7 @@ impl Backend for Runit {
                 "runit has no groups or stack: the stack's directories are linked into the scan directory, and starting or stopping the stack acts on every member in dependency order",
             ),
             Feature::Sandbox => Support::Unsupported(
-                "runit has no capability, file-system or system-call restrictions; chpst only switches the user",
+                "only `umask 027` before the exec and the user (chpst -u) are carried: runit has no capability, privilege, file-system or system-call restrictions",
             ),
         }
     }

@@ -106,7 +106,7 @@ impl Backend for S6 {
                 "plain: s6-svscan has no groups; starting or stopping the stack acts on every member. s6-overlay: a bundle for the stack and each group",
             ),
             Feature::Sandbox => Support::Unsupported(
-                "s6 has no capability, file-system or system-call restrictions; s6-setuidgid only switches the user",
+                "only `umask 027` before the exec and the user (s6-setuidgid) are carried: s6 has no capability, privilege, file-system or system-call restrictions",
             ),
         }
     }

@@ -169,7 +169,7 @@ impl Backend for Supervisord {
                 "numprocs only counts 0..N-1: each named instance is its own [program:NAME_INSTANCE] with the name substituted",
             ),
             Feature::Sandbox => Support::Unsupported(
-                "supervisord has no privilege, capability, file-system or system-call restrictions",
+                "only umask=027 and user are carried: supervisord has no privilege, capability, file-system or system-call restrictions",
             ),
         }
     }

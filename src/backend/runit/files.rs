@@ -121,6 +121,10 @@ pub fn run(plan: &Plan<'_>) -> String {
         // the shell exports OLDPWD after a cd: the service must not inherit it
         let _ = writeln!(s, "cd {} || exit 1\nunset OLDPWD", sh::quote(dir));
     }
+    if plan.svc.sandbox.level != crate::model::SandboxLevel::Off {
+        // the sandbox: files the service creates are not world-readable
+        s.push_str("umask 027\n");
+    }
     line.push_str(&sh::join(&chpst));
     if !plan.env_files.is_empty() {
         line.push_str(" -e \"$env\"");

@@ -154,6 +154,10 @@ pub fn run(plan: &Plan<'_>, deps: Deps) -> String {
     if let Some(dir) = plan.cwd {
         let _ = writeln!(s, "cd {} || exit 1\nunset OLDPWD", sh::quote(dir));
     }
+    if plan.svc.sandbox.level != crate::model::SandboxLevel::Off {
+        // the sandbox: files the service creates are not world-readable
+        s.push_str("umask 027\n");
+    }
     s.push_str("exec ");
     if !plan.env_files.is_empty() {
         s.push_str("s6-envdir \"$env\" ");

@@ -43,6 +43,8 @@ pub struct ProgramSection {
     pub(super) process_name: Option<String>,
     pub(super) directory: Option<String>,
     pub(super) user: Option<String>,
+    /// `027` when sandboxed.
+    pub(super) umask: Option<&'static str>,
     pub(super) environment: Option<String>,
     pub(super) priority: u32,
     pub(super) autorestart: &'static str,
@@ -136,6 +138,7 @@ pub fn section(
             .as_deref()
             .map(|u| plain(svc, "user", u))
             .transpose()?,
+        umask: (svc.sandbox.level != crate::model::SandboxLevel::Off).then_some("027"),
         environment: (!native.is_empty()).then_some(native),
         priority,
         autorestart: match svc.restart {

@@ -24,6 +24,7 @@ impl Native for ProgramSection {
         }
         line_if(out, "directory=", self.directory.as_deref());
         line_if(out, "user=", self.user.as_deref());
+        line_if(out, "umask=", self.umask);
         line_if(out, "environment=", self.environment.as_deref());
         line(out, "priority=", &self.priority.to_string());
         out.push_str("\nautostart=true");

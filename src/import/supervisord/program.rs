@@ -25,6 +25,7 @@ const KEYS: &[&str] = &[
     "stopasgroup",
     "killasgroup",
     "user",
+    "umask",
     "redirect_stderr",
     "environment",
     "directory",
@@ -205,6 +206,15 @@ fn settings(r: &Reader<'_>, e: &mut Entry, report: &mut Report) {
     }
     if let Some(u) = r.get("user", report) {
         e.set("user", u);
+    }
+    // openim-init writes 027 for either sandbox level: the service gets the default level
+    match r.get("umask", report) {
+        None => {}
+        Some(m) if m.trim_start_matches('0') == "27" => {}
+        Some(m) => report.drop(
+            s.place("umask"),
+            format!("`{m}`: only the sandbox's 027 is carried (as the default `sandbox`)"),
+        ),
     }
     match r.get("autorestart", report).map(|v| v.to_ascii_lowercase()) {
         None => {}
