@@ -47,12 +47,6 @@ fn violations(spec: &Value) -> Vec<String> {
             }
         }
     }
-    let seccomp_ok = |sc: &Value| {
-        matches!(
-            sc["seccompProfile"]["type"].as_str(),
-            Some("RuntimeDefault" | "Localhost")
-        )
-    };
     if pod_sc["seccompProfile"]["type"] == "Unconfined" {
         out.push("pod seccompProfile Unconfined".to_owned());
     }
@@ -62,54 +56,66 @@ fn violations(spec: &Value) -> Vec<String> {
     let containers = spec["containers"].as_array().into_iter().flatten();
     let inits = spec["initContainers"].as_array().into_iter().flatten();
     for c in containers.chain(inits) {
-        let name = c["name"].as_str().unwrap_or_default();
-        let sc = &c["securityContext"];
-        let mut bad = |what: &str| out.push(format!("container {name}: {what}"));
-        if sc["privileged"] == true {
-            bad("privileged");
-        }
-        if c["ports"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .any(|p| p["hostPort"].as_u64().is_some_and(|n| n != 0))
-        {
-            bad("hostPort");
-        }
-        if sc["allowPrivilegeEscalation"] != false {
-            bad("allowPrivilegeEscalation is not false");
-        }
-        if sc["runAsNonRoot"] != true && pod_sc["runAsNonRoot"] != true {
-            bad("runAsNonRoot is not true (pod or container)");
-        }
-        if sc["runAsNonRoot"] == false {
-            bad("runAsNonRoot false");
-        }
-        if sc["runAsUser"] == 0 {
-            bad("runAsUser 0");
-        }
-        if sc["seccompProfile"]["type"] == "Unconfined" || !(seccomp_ok(sc) || seccomp_ok(pod_sc)) {
-            bad("seccompProfile is not RuntimeDefault or Localhost");
-        }
-        let caps = &sc["capabilities"];
-        if !caps["drop"]
-            .as_array()
-            .is_some_and(|d| d.iter().any(|x| x == "ALL"))
-        {
-            bad("capabilities.drop lacks ALL");
-        }
-        for a in caps["add"].as_array().into_iter().flatten() {
-            if !RESTRICTED_ADD.contains(&a.as_str().unwrap_or_default()) {
-                bad(&format!("adds capability {a}"));
-            }
-        }
-        for key in ["procMount", "appArmorProfile"] {
-            if sc[key].is_string() || sc[key].is_object() {
-                bad(&format!("sets {key}"));
-            }
-        }
+        container_violations(c, pod_sc, &mut out);
     }
     out
+}
+
+/// The restricted profile's violations of container `c` in a pod whose securityContext is
+/// `pod_sc`.
+fn container_violations(c: &Value, pod_sc: &Value, out: &mut Vec<String>) {
+    let seccomp_ok = |sc: &Value| {
+        matches!(
+            sc["seccompProfile"]["type"].as_str(),
+            Some("RuntimeDefault" | "Localhost")
+        )
+    };
+    let name = c["name"].as_str().unwrap_or_default();
+    let sc = &c["securityContext"];
+    let mut bad = |what: &str| out.push(format!("container {name}: {what}"));
+    if sc["privileged"] == true {
+        bad("privileged");
+    }
+    if c["ports"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|p| p["hostPort"].as_u64().is_some_and(|n| n != 0))
+    {
+        bad("hostPort");
+    }
+    if sc["allowPrivilegeEscalation"] != false {
+        bad("allowPrivilegeEscalation is not false");
+    }
+    if sc["runAsNonRoot"] != true && pod_sc["runAsNonRoot"] != true {
+        bad("runAsNonRoot is not true (pod or container)");
+    }
+    if sc["runAsNonRoot"] == false {
+        bad("runAsNonRoot false");
+    }
+    if sc["runAsUser"] == 0 {
+        bad("runAsUser 0");
+    }
+    if sc["seccompProfile"]["type"] == "Unconfined" || !(seccomp_ok(sc) || seccomp_ok(pod_sc)) {
+        bad("seccompProfile is not RuntimeDefault or Localhost");
+    }
+    let caps = &sc["capabilities"];
+    if !caps["drop"]
+        .as_array()
+        .is_some_and(|d| d.iter().any(|x| x == "ALL"))
+    {
+        bad("capabilities.drop lacks ALL");
+    }
+    for a in caps["add"].as_array().into_iter().flatten() {
+        if !RESTRICTED_ADD.contains(&a.as_str().unwrap_or_default()) {
+            bad(&format!("adds capability {a}"));
+        }
+    }
+    for key in ["procMount", "appArmorProfile"] {
+        if sc[key].is_string() || sc[key].is_object() {
+            bad(&format!("sets {key}"));
+        }
+    }
 }
 
 /// The built-in output's service pods pass the restricted profile, but for the one
@@ -246,6 +252,27 @@ fn checkov() -> Option<std::path::PathBuf> {
         .or_else(|| which::which("checkov").ok())
 }
 
+/// Checkov's JSON report on the built-in manifest's Kubernetes output.
+fn checkov_report(tool: &std::path::Path) -> Value {
+    // checkov skips hidden directories, and tempdir()'s names start with a dot
+    let dir = tempfile::Builder::new()
+        .prefix("openim-checkov-")
+        .tempdir()
+        .expect("tempdir");
+    let out = dir.path().join("k8s");
+    Cli::new()
+        .args(["generate", "--backend", "kubernetes", "--out"])
+        .arg(&out)
+        .ok();
+    let run = std::process::Command::new(tool)
+        .args(["--framework", "kubernetes", "--compact", "-o", "json", "-d"])
+        .arg(&out)
+        .output()
+        .expect("checkov runs");
+    serde_json::from_slice(&run.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&run.stderr)))
+}
+
 /// Checkov on the built-in output: the service workloads fail no check but the accepted
 /// ones, and pass every check the sandbox is for.
 #[test]
@@ -257,23 +284,7 @@ fn checkov_accepts_the_service_workloads() {
     ) {
         return;
     }
-    // checkov skips hidden directories, and tempdir()'s names start with a dot
-    let dir = tempfile::Builder::new()
-        .prefix("openim-checkov-")
-        .tempdir()
-        .expect("tempdir");
-    let out = dir.path().join("k8s");
-    Cli::new()
-        .args(["generate", "--backend", "kubernetes", "--out"])
-        .arg(&out)
-        .ok();
-    let run = std::process::Command::new(tool.expect("checkov"))
-        .args(["--framework", "kubernetes", "--compact", "-o", "json", "-d"])
-        .arg(&out)
-        .output()
-        .expect("checkov runs");
-    let report: Value = serde_json::from_slice(&run.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&run.stderr)));
+    let report = checkov_report(&tool.expect("checkov"));
     let report = if report.is_array() {
         &report[0]
     } else {
