@@ -24,6 +24,7 @@ pub mod ledger;
 pub mod place;
 pub mod plan;
 pub mod provision;
+pub mod retire;
 pub mod runner;
 pub mod stage;
 pub mod status;

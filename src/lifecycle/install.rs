@@ -18,6 +18,7 @@ use super::ledger::{Ledger, Lock, Store};
 use super::place::Place;
 use super::plan::{self, Action, Conflict, Desired, Options, Plan};
 use super::provision::{self, Created, Provision};
+use super::retire;
 use super::units::{self, Record};
 use crate::backend::Rendered;
 use crate::errors::usage::UsageError;
@@ -98,19 +99,23 @@ pub(super) fn open(
     Ok((Some(lock), ledger))
 }
 
-/// The process units (in start order) defined by the files the plan writes with an action
-/// `which` accepts.
-fn written_units(plan: &Plan, rendered: &Rendered, which: fn(&Action) -> bool) -> Vec<String> {
-    let defined: Vec<&str> = plan
+/// The process units (in start order) defined by the files of the plan's steps that `which`
+/// accepts.
+fn written_units(
+    plan: &Plan,
+    rendered: &Rendered,
+    which: impl Fn(&plan::Step) -> bool,
+) -> Vec<String> {
+    let defined: std::collections::HashSet<&str> = plan
         .steps
         .iter()
-        .filter(|s| which(&s.action) && s.desired.is_some())
+        .filter(|s| which(s))
         .flat_map(|s| units::defined_by(&s.path, &rendered.units, rendered.artifacts.len()))
         .map(|u| u.name.as_str())
         .collect();
     units::processes(&rendered.units)
         .into_iter()
-        .filter(|u| defined.contains(&u.name.as_str()))
+        .filter(|u| defined.contains(u.name.as_str()))
         .map(|u| u.name.clone())
         .collect()
 }
@@ -124,6 +129,7 @@ fn activation(
     rendered: &Rendered,
     plan: &Plan,
     opts: InstallOptions,
+    existing: &[String],
     gone: bool,
 ) -> Vec<Step> {
     let mut steps = Vec::new();
@@ -144,18 +150,25 @@ fn activation(
             steps.extend(wholes.iter().map(|u| (Verb::AwaitLoaded, u.clone())));
         }
     }
-    let updated = written_units(plan, rendered, |a| {
-        matches!(a, Action::Update | Action::Force(_))
-    });
     let loads = job.control.argv(Verb::Load, "").is_some();
     if loads {
-        let created = written_units(plan, rendered, |a| matches!(a, Action::Create));
+        let updated = written_units(plan, rendered, |s| {
+            s.desired.is_some() && matches!(s.action, Action::Update | Action::Force(_))
+        });
+        let created = written_units(plan, rendered, |s| {
+            s.desired.is_some() && matches!(s.action, Action::Create)
+        });
         for u in updated {
             steps.extend([Verb::Unload, Verb::AwaitUnloaded, Verb::Load].map(|v| (v, u.clone())));
         }
         steps.extend(created.into_iter().map(|u| (Verb::Load, u)));
     } else {
-        steps.extend(updated.into_iter().map(|u| (Verb::TryRestart, u)));
+        // a unit that ran before and one of its files was written or removed (runit/s6: a
+        // new `env/` file in its directory counts as much as a changed `run`)
+        let touched = written_units(plan, rendered, |s| s.action.changes_disk());
+        let existing: std::collections::HashSet<&String> = existing.iter().collect();
+        let restart = touched.into_iter().filter(|u| existing.contains(u));
+        steps.extend(restart.map(|u| (Verb::TryRestart, u)));
     }
     if gone {
         steps.push((Verb::ResetFailed, job.control.stack.to_owned()));
@@ -211,19 +224,19 @@ fn desired(job: &Job<'_>, rendered: &Rendered) -> Vec<Desired> {
         .collect()
 }
 
-/// The record of `rendered`'s units and the processes of the last install that left the
-/// manifest (last started first).
-fn gone(store: &Store, rendered: &Rendered) -> Result<(Record, Vec<String>)> {
-    let before = Record::read(store)?;
+/// The process units of the last install, the record of `rendered`'s units, and the
+/// processes of the last install that left the manifest (last started first).
+fn gone(store: &Store, rendered: &Rendered) -> Result<(Vec<String>, Record, Vec<String>)> {
+    let before = Record::read(store)?.processes;
     let now = Record::of(&rendered.units);
+    let kept: std::collections::HashSet<&String> = now.processes.iter().collect();
     let gone = before
-        .processes
         .iter()
         .rev()
-        .filter(|u| !now.processes.contains(u))
+        .filter(|u| !kept.contains(u))
         .cloned()
         .collect();
-    Ok((now, gone))
+    Ok((before, now, gone))
 }
 
 /// Install `rendered` (see the module documentation). Returns the lines for the user; with
@@ -257,9 +270,10 @@ pub fn install(job: &Job<'_>, rendered: &Rendered, opts: InstallOptions) -> Resu
         },
     );
     refuse(&plan, store)?;
-    let (now, gone) = gone(store, rendered)?;
+    let (before, now, gone) = gone(store, rendered)?;
     let mut stops: Vec<Step> = gone.iter().map(|u| (Verb::Stop, u.clone())).collect();
-    let mut after = activation(job, rendered, &plan, opts, !gone.is_empty());
+    stops.extend(retire::unlink_steps(job.place, job.control.stack, &gone));
+    let mut after = activation(job, rendered, &plan, opts, &before, !gone.is_empty());
     if !opts.commands {
         stops.clear();
         after.clear();
@@ -277,6 +291,9 @@ pub fn install(job: &Job<'_>, rendered: &Rendered, opts: InstallOptions) -> Resu
         return Ok(lines);
     };
     run_steps(job, &stops, &mut lines)?;
+    if opts.commands {
+        retire::forget_runtime(job.place, &job.control.data.install.runtime, &gone)?;
+    }
     let applied = journal::apply(store, &lock, &plan, &ledger)?;
     let mut ran = provision::describe(&missing, "creating");
     if !missing.is_empty() {
@@ -294,6 +311,12 @@ pub fn install(job: &Job<'_>, rendered: &Rendered, opts: InstallOptions) -> Resu
     }
     applied.commit()?;
     now.write(store)?;
+    let removed = plan
+        .steps
+        .iter()
+        .filter(|s| s.desired.is_none())
+        .map(|s| &s.path);
+    retire::remove_empty_dirs(job.place, removed);
     report(&plan, &mut lines);
     lines.extend(ran);
     Ok(lines)

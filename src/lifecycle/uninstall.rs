@@ -10,6 +10,7 @@ use super::journal;
 use super::ledger::{Lock, Store};
 use super::plan::{self, Options};
 use super::provision::{self, Created};
+use super::retire;
 use super::units::Record;
 use crate::backend::Rendered;
 
@@ -105,10 +106,14 @@ pub fn uninstall(
     };
     stop_all(job, &stops, &mut lines)?;
     if opts.commands {
-        forget_runtime(job, &record.processes)?;
+        retire::forget_runtime(
+            job.place,
+            &job.control.data.install.runtime,
+            &record.processes,
+        )?;
     }
     journal::apply(store, &lock, &plan, &ledger)?.commit()?;
-    remove_empty_dirs(job, ledger.files.keys());
+    retire::remove_empty_dirs(job.place, ledger.files.keys());
     report(&plan, &mut lines);
     run_steps(job, &after, &mut lines)?;
     provision::run(job.control.runner, &purging, &mut lines)?;
@@ -144,48 +149,6 @@ fn stop_all(job: &Job<'_>, steps: &[Step], lines: &mut Vec<String>) -> Result<()
         }
     }
     Ok(())
-}
-
-/// runit/s6: what the supervisor created in each process's directory (it has let go of
-/// them: [`Verb::AwaitUnloaded`]).
-fn forget_runtime(job: &Job<'_>, processes: &[String]) -> Result<()> {
-    let runtime = &job.control.data.install.runtime;
-    for unit in processes {
-        let dir = job.place.dir.join(unit);
-        for r in runtime {
-            match std::fs::remove_dir_all(dir.join(r)) {
-                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                    return Err(anyhow::Error::from(e)
-                        .context(format!("removing {}", dir.join(r).display())));
-                }
-                _ => {}
-            }
-        }
-    }
-    Ok(())
-}
-
-/// The directories that held the removed files (runit/s6: `NAME/`, `NAME/log/`, …), when
-/// they are empty now, up to the install directory (kept).
-fn remove_empty_dirs<'p>(job: &Job<'_>, removed: impl Iterator<Item = &'p String>) {
-    let base = &job.place.store.base;
-    let top = base.join(job.place.dir.strip_prefix("/").unwrap_or(&job.place.dir));
-    let mut dirs: Vec<std::path::PathBuf> = removed
-        .flat_map(|p| {
-            let full = base.join(p);
-            full.ancestors()
-                .skip(1)
-                .take_while(|d| d.starts_with(&top) && *d != top)
-                .map(std::path::Path::to_path_buf)
-                .collect::<Vec<_>>()
-        })
-        .collect();
-    // deepest first
-    dirs.sort_by_key(|d| std::cmp::Reverse(d.components().count()));
-    dirs.dedup();
-    for d in dirs {
-        let _ = std::fs::remove_dir(d);
-    }
 }
 
 /// Remove the ledger when it owns nothing any more (and, with `purge`, the whole state

@@ -141,8 +141,9 @@ pub fn resolve<'u>(
 }
 
 /// The process units that the file installed from artifact `path` defines: the unit named
-/// like the file, or every instance of the service named like it (`svc`, `svc@`); a lone
-/// file defines every process (supervisord's one conf file).
+/// like the file, or every instance of the service named like it (`svc`, `svc@`), or the
+/// unit whose service directory holds it (runit/s6: `sv/NAME/run`, `sv/NAME/log/run`); a
+/// lone file defines every process (supervisord's one conf file).
 #[must_use]
 pub fn defined_by<'u>(path: &str, units: &'u [Unit], artifacts: usize) -> Vec<&'u Unit> {
     let file = Path::new(path)
@@ -157,10 +158,15 @@ pub fn defined_by<'u>(path: &str, units: &'u [Unit], artifacts: usize) -> Vec<&'
             .to_owned()
     };
     let name = stem(&file);
+    let dirs: Vec<&str> = Path::new(path)
+        .parent()
+        .map(|p| p.iter().filter_map(|c| c.to_str()).collect())
+        .unwrap_or_default();
     processes(units)
         .into_iter()
         .filter(|u| {
             artifacts == 1
+                || dirs.contains(&u.name.as_str())
                 || stem(&u.name) == name
                 || u.service == name
                 || u.instance.is_some() && format!("{}@", u.service) == name
@@ -228,5 +234,22 @@ mod tests {
         assert_eq!(names(&defined_by("a.service", &u, 3)), ["a.service"]);
         assert!(defined_by("s.target", &u, 3).is_empty());
         assert_eq!(defined_by("stack.conf", &u, 1).len(), 3);
+        let dirs = vec![
+            Unit {
+                name: "a".into(),
+                service: "a".into(),
+                instance: None,
+                kind: UnitKind::Process,
+            },
+            Unit {
+                name: "c-1".into(),
+                service: "c".into(),
+                instance: Some("1".into()),
+                kind: UnitKind::Process,
+            },
+        ];
+        assert_eq!(names(&defined_by("sv/c-1/log/run", &dirs, 9)), ["c-1"]);
+        assert_eq!(names(&defined_by("sv/a/env/X", &dirs, 9)), ["a"]);
+        assert!(defined_by("sv/b/run", &dirs, 9).is_empty());
     }
 }

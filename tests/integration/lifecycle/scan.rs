@@ -14,7 +14,9 @@ use serde_json::Value;
 use super::{by_unit, manifest};
 use crate::common::{CLI_BIN, Run, require};
 use crate::harness::scan::{self, Kind, Scan, missing};
-use crate::harness::{RUNIT, S6, WorkDir, free_port, hold, probe, run_timeout, wait_for};
+use crate::harness::{
+    RUNIT, S6, WorkDir, free_port, hold, probe, run_timeout, wait_for, write_manifest,
+};
 
 const UNITS: [&str; 4] = ["a", "b", "c-0", "c-1"];
 
@@ -216,6 +218,59 @@ fn drive(e: &Env, v: &Value) {
     println!("{table}");
 }
 
+/// A changed file restarts only the units whose directory holds it (c's environment gains
+/// a variable: a new `env/` file for runit, a changed `run` for s6); a service that left
+/// the manifest is stopped, unlinked and its directory removed; the others keep running.
+fn changes(e: &Env) {
+    let v = e.await_status(0, "all running", all_running);
+    let before: Vec<i64> = UNITS.iter().map(|u| pid(&v, u)).collect();
+    let mut m: Value =
+        toml::from_str(&std::fs::read_to_string(&e.manifest).expect("read")).expect("manifest");
+    m["services"]["c"]["environment"]["V"] = "2".into();
+    write_manifest(&e.manifest, &m);
+    let r = e.ok(&["install"]);
+    let restarted: Vec<&str> = r
+        .stdout
+        .lines()
+        .filter(|l| l.contains(" -r ") || l.contains("try-restart"))
+        .filter_map(|l| l.rsplit('/').next())
+        .collect();
+    assert_eq!(restarted, ["c-0", "c-1"], "{}", r.stdout);
+    let now = |v: &Value| UNITS.map(|u| pid(v, u));
+    let v = e.await_status(0, "c restarted", |v| {
+        let p = now(v);
+        all_running(v) && p[2] != before[2] && p[3] != before[3]
+    });
+    assert_eq!(
+        now(&v)[..2],
+        before[..2],
+        "a or b was restarted:\n{}",
+        r.stdout
+    );
+    let b = pid(&v, "b");
+    m["services"].as_object_mut().expect("services").remove("b");
+    write_manifest(&e.manifest, &m);
+    let r = e.ok(&["install"]);
+    assert!(r.stdout.contains("removed"), "{}", r.stdout);
+    assert_eq!(entries(&e.scan.dir), ["a", "c-0", "c-1"], "links");
+    assert_eq!(entries(&e.sv_dir()), ["a", "c-0", "c-1"], "directories");
+    let left = e.await_status(0, "a and c running, b gone", |v| {
+        let p = by_unit(v);
+        !p.contains_key("b")
+            && ["a", "c-0", "c-1"]
+                .iter()
+                .all(|u| p[*u]["state"] == "running")
+    });
+    assert_eq!(pid(&left, "a"), before[0], "a was restarted");
+    assert!(
+        wait_for(Duration::from_secs(30), || !Path::new(&format!(
+            "/proc/{b}"
+        ))
+        .exists()),
+        "b's process {b} still runs"
+    );
+}
+
 /// uninstall: no link, no directory, no ledger, no process of the stack; the daemon
 /// then shuts down with nothing to kill.
 fn uninstall(e: &mut Env) {
@@ -248,6 +303,7 @@ fn cycle(kind: Kind) {
     let v = install(&e);
     assert!(e.ledger().exists());
     drive(&e, &v);
+    changes(&e);
     uninstall(&mut e);
 }
 
