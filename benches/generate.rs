@@ -60,10 +60,7 @@ fn unknown_deps_manifest(n: usize) -> String {
 fn main() {
     let templates = backend::templates(&BTreeMap::new()).expect("embedded templates");
     let flags = Flags::default();
-    let ctx = RenderContext {
-        templates: &templates,
-        flags: &flags,
-    };
+    let ctx = RenderContext::new(&templates, &flags);
     let big = big_manifest(200);
     println!("{:<28} {:>12}", "case", "per run");
     let t = median_per_iter(200, 9, || {

@@ -15,6 +15,8 @@ pub mod shared;
 pub mod supervisord;
 pub mod systemd;
 
+use std::cell::RefCell;
+
 use serde::Serialize;
 
 use crate::errors::{Error, Refusal, Result};
@@ -25,7 +27,7 @@ use crate::render::Templates;
 pub use capability::{Feature, Support, Warning};
 pub use data::BackendData;
 pub use kit::{
-    Artifact, Backend, Body, Flags, HEADER, RenderContext, Rendered, Report, Unit, UnitKind,
+    Artifact, Backend, Body, Flags, HEADER, RenderContext, Rendered, Report, Sink, Unit, UnitKind,
 };
 
 /// Every backend. Adding one: a variant here and an arm in [`BackendKind::backend`].
@@ -163,62 +165,95 @@ pub fn templates(overrides: &std::collections::BTreeMap<String, String>) -> Resu
 /// As [`render`].
 pub fn render_embedded(kind: BackendKind, model: &Model, flags: &Flags) -> Result<Rendered> {
     let templates = templates(&std::collections::BTreeMap::new())?;
-    let ctx = RenderContext {
-        templates: &templates,
-        flags,
-    };
-    render(kind, model, &ctx)
+    render(kind, model, &RenderContext::new(&templates, flags))
 }
 
 /// Render with the backend's flags checked, and one capability warning per feature this
 /// model uses that the backend emulates or loses (with what rendering found merged in).
+/// With a sink in `ctx`, the artifacts go there (each checked as [`render`] checks them)
+/// instead of into the result.
 ///
 /// # Errors
 /// As [`Backend::render`], or a flag of another backend.
 pub fn render(kind: BackendKind, model: &Model, ctx: &RenderContext<'_>) -> Result<Rendered> {
     kind.check_flags(ctx.flags)?;
     let backend = kind.backend();
-    let mut out = backend.render(model, ctx)?;
-    check_lines(backend.name(), &out.artifacts)?;
+    let mut out = match ctx.sink {
+        None => backend.render(model, ctx)?,
+        Some(sink) => {
+            let checked = RefCell::new(Checked {
+                backend: backend.name(),
+                inner: sink,
+            });
+            let mut out = backend.render(
+                model,
+                &RenderContext {
+                    sink: Some(&checked),
+                    ..*ctx
+                },
+            )?;
+            // a backend that collects instead of emitting still reaches the sink (whole)
+            for a in std::mem::take(&mut out.artifacts) {
+                checked.borrow_mut().take(a)?;
+            }
+            out
+        }
+    };
+    for a in &out.artifacts {
+        check_lines(backend.name(), a)?;
+    }
     let found = std::mem::take(&mut out.warnings);
     out.warnings = capability::warnings(backend.name(), |f| backend.support(f), model, found);
     Ok(out)
 }
 
-/// Refuse rendered artifacts with a line systemd (or anything reading lines into a fixed
+/// A sink that checks each artifact's lines before passing it on.
+struct Checked<'s, 'a> {
+    backend: &'static str,
+    inner: &'s RefCell<dyn Sink + 'a>,
+}
+
+impl Sink for Checked<'_, '_> {
+    fn take(&mut self, artifact: Artifact) -> Result<()> {
+        check_lines(self.backend, &artifact)?;
+        self.inner.borrow_mut().take(artifact)
+    }
+}
+
+/// Refuse a rendered artifact with a line systemd (or anything reading lines into a fixed
 /// buffer) cannot load. The message names the backend, the file, the line and its key.
 ///
 /// # Errors
 /// A line of [`MAX_LINE_BYTES`] or more ([`crate::errors::Error::Refused`], exit 2).
-fn check_lines(backend: &str, artifacts: &[Artifact]) -> Result<()> {
+fn check_lines(backend: &str, a: &Artifact) -> Result<()> {
     // a file shorter than the limit has no line as long as it
-    let long = |a: &&Artifact| a.link_target().is_none() && a.contents().len() >= MAX_LINE_BYTES;
-    for a in artifacts.iter().filter(long) {
-        for (i, line) in a.contents().lines().enumerate() {
-            if line.len() >= MAX_LINE_BYTES {
-                let key: String = line
-                    .split(['=', ' '])
-                    .next()
-                    .unwrap_or_default()
-                    .chars()
-                    .take(40)
-                    .collect();
-                return Err(Refusal::new(
-                    format!(
-                        "{backend}: {} line {} ({}…)",
-                        a.path,
-                        i + 1,
-                        key.escape_debug()
-                    ),
-                    format!(
-                        "the line is {} long; {backend} reads lines shorter than {}",
-                        limits::size(line.len()),
-                        limits::size(MAX_LINE_BYTES)
-                    ),
-                )
-                .hint("shorten the values that go into it")
-                .into());
-            }
+    if a.link_target().is_some() || a.contents().len() < MAX_LINE_BYTES {
+        return Ok(());
+    }
+    for (i, line) in a.contents().lines().enumerate() {
+        if line.len() >= MAX_LINE_BYTES {
+            let key: String = line
+                .split(['=', ' '])
+                .next()
+                .unwrap_or_default()
+                .chars()
+                .take(40)
+                .collect();
+            return Err(Refusal::new(
+                format!(
+                    "{backend}: {} line {} ({}…)",
+                    a.path,
+                    i + 1,
+                    key.escape_debug()
+                ),
+                format!(
+                    "the line is {} long; {backend} reads lines shorter than {}",
+                    limits::size(line.len()),
+                    limits::size(MAX_LINE_BYTES)
+                ),
+            )
+            .hint("shorten the values that go into it")
+            .into());
         }
     }
     Ok(())
@@ -279,13 +314,13 @@ mod tests {
             0o644,
             format!("[Unit]\nDescription={}\n", "x".repeat(1000)),
         );
-        assert!(check_lines("systemd", std::slice::from_ref(&ok)).is_ok());
+        assert!(check_lines("systemd", &ok).is_ok());
         let long = Artifact::file(
             "a.service",
             0o644,
             format!("[Unit]\nDescription={}\n", "x".repeat(MAX_LINE_BYTES)),
         );
-        let e = check_lines("systemd", &[long]).expect_err("refused");
+        let e = check_lines("systemd", &long).expect_err("refused");
         assert_eq!(e.exit_code(), crate::errors::EXIT_INVALID);
         assert!(
             e.to_string().contains("a.service line 2 (Description…)"),

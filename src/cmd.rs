@@ -9,6 +9,7 @@ pub mod graph;
 mod import;
 mod install;
 mod logs;
+mod print;
 pub mod stack;
 mod status;
 mod uninstall;
@@ -144,23 +145,76 @@ fn flags(args: &RenderArgs) -> Flags {
     flags
 }
 
-/// Load, validate and render for the chosen backend; print warnings; apply `--strict`.
-fn render_for(args: &RenderArgs) -> Result<(BackendKind, Rendered)> {
+/// What rendering reads, loaded and checked from the command line.
+struct Prepared {
+    kind: BackendKind,
+    flags: Flags,
+    model: Model,
+    templates: Templates,
+}
+
+fn prepare(args: &RenderArgs) -> Result<Prepared> {
     let kind = args.backend;
     let flags = flags(args);
     kind.check_flags(&flags)?;
     let model = load_model(&args.manifest)?;
     let templates = load_templates(args.templates.as_deref())?;
-    let ctx = RenderContext {
-        templates: &templates,
-        flags: &flags,
-    };
-    let rendered = backend::render(kind, &model, &ctx)?;
+    Ok(Prepared {
+        kind,
+        flags,
+        model,
+        templates,
+    })
+}
+
+/// Print the warnings, or refuse them all under `--strict`.
+fn warnings(args: &RenderArgs, rendered: &mut Rendered) -> Result<()> {
     if args.strict && !rendered.warnings.is_empty() {
-        return Err(Error::Strict(rendered.warnings));
+        return Err(Error::Strict(std::mem::take(&mut rendered.warnings)));
     }
     for w in &rendered.warnings {
         stdout::diag(format_args!("warning: {w}"));
     }
-    Ok((kind, rendered))
+    Ok(())
+}
+
+/// Load, validate and render for the chosen backend; print warnings; apply `--strict`.
+fn render_for(args: &RenderArgs) -> Result<(BackendKind, Rendered)> {
+    let p = prepare(args)?;
+    let mut rendered = backend::render(
+        p.kind,
+        &p.model,
+        &RenderContext::new(&p.templates, &p.flags),
+    )?;
+    warnings(args, &mut rendered)?;
+    Ok((p.kind, rendered))
+}
+
+/// Load, validate and render to stdout, printing nothing unless the whole output is good
+/// (every artifact rendered and checked, `--strict` satisfied). The artifacts are held
+/// while they fit in [`print::HOLD_BYTES`]; a larger output is rendered a second time and
+/// written as it is made, so memory does not grow with it. Returns the result without
+/// artifacts (warnings, notes).
+fn print_for(args: &RenderArgs) -> Result<Rendered> {
+    let p = prepare(args)?;
+    let held = std::cell::RefCell::new(print::Held::default());
+    let ctx = RenderContext {
+        sink: Some(&held),
+        ..RenderContext::new(&p.templates, &p.flags)
+    };
+    let mut rendered = backend::render(p.kind, &p.model, &ctx)?;
+    warnings(args, &mut rendered)?;
+    match held.into_inner().artifacts() {
+        Some(artifacts) => stdout::write_with(|w| output::write_text(&artifacts, w))?,
+        None => {
+            let writer = std::cell::RefCell::new(print::Writer(stdout::buffered()?));
+            let ctx = RenderContext {
+                sink: Some(&writer),
+                ..RenderContext::new(&p.templates, &p.flags)
+            };
+            backend::render(p.kind, &p.model, &ctx)?;
+            writer.into_inner().finish()?;
+        }
+    }
+    Ok(rendered)
 }

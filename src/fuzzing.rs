@@ -187,10 +187,7 @@ fn check_render(model: &Model) -> usize {
                     flags.0.insert(f, v.to_owned());
                 }
             }
-            let ctx = RenderContext {
-                templates: &templates,
-                flags: &flags,
-            };
+            let ctx = RenderContext::new(&templates, &flags);
             let rendered = match backend::render(kind, model, &ctx) {
                 Ok(r) => r,
                 // a backend may refuse what its syntax cannot carry, as a clean usage error

@@ -36,16 +36,22 @@ pub fn to_text(artifacts: &[Artifact]) -> String {
 /// # Errors
 /// What writing to `w` returns.
 pub fn write_text(artifacts: &[Artifact], w: &mut impl std::io::Write) -> std::io::Result<()> {
-    for a in artifacts {
-        if let Some(target) = a.link_target() {
-            writeln!(w, "==== {} -> {target} ====", a.path)?;
-            continue;
-        }
-        writeln!(w, "==== {} ({:04o}) ====", a.path, a.mode())?;
-        w.write_all(a.contents().as_bytes())?;
-        if !a.contents().ends_with('\n') {
-            w.write_all(b"\n")?;
-        }
+    artifacts.iter().try_for_each(|a| write_one(a, w))
+}
+
+/// Write one artifact as [`to_text`] shows it: a `==== path (mode) ====` header and its
+/// contents (newline-terminated), or `==== path -> target ====` for a link.
+///
+/// # Errors
+/// The writer's.
+pub fn write_one(a: &Artifact, w: &mut impl std::io::Write) -> std::io::Result<()> {
+    if let Some(target) = a.link_target() {
+        return writeln!(w, "==== {} -> {target} ====", a.path);
+    }
+    writeln!(w, "==== {} ({:04o}) ====", a.path, a.mode())?;
+    w.write_all(a.contents().as_bytes())?;
+    if !a.contents().ends_with('\n') {
+        w.write_all(b"\n")?;
     }
     Ok(())
 }

@@ -34,7 +34,9 @@ impl StdoutError {
         matches!(self, Self::BrokenPipe)
     }
 
-    fn from_io(e: io::Error) -> Self {
+    /// The error of a failed write to stdout.
+    #[must_use]
+    pub fn from_io(e: io::Error) -> Self {
         if e.kind() == io::ErrorKind::BrokenPipe {
             Self::BrokenPipe
         } else {
@@ -86,6 +88,18 @@ pub fn write_with(
     write(&mut out)
         .and_then(|()| out.flush())
         .map_err(StdoutError::from_io)
+}
+
+/// Stdout behind one large buffer, for a writer that goes on across calls (e.g. a sink fed
+/// artifact by artifact); flush it when done.
+///
+/// # Errors
+/// Stdout was closed when the program started.
+pub fn buffered() -> Result<io::BufWriter<io::StdoutLock<'static>>, StdoutError> {
+    if closed_at_start() {
+        return Err(StdoutError::Closed);
+    }
+    Ok(io::BufWriter::with_capacity(1 << 18, io::stdout().lock()))
 }
 
 /// Write `text` and a newline to stdout.

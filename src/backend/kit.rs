@@ -1,6 +1,7 @@
 //! What every backend implements and produces: the [`Backend`] trait, the rendered
 //! [`Artifact`]s and runtime [`Unit`]s, and the [`RenderContext`] rendering reads.
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -173,12 +174,63 @@ impl Flags {
     }
 }
 
+/// Where a streaming render hands each artifact as soon as it is made (see
+/// [`super::render`]), so that a large stack's output is never held whole.
+pub trait Sink {
+    /// Take one artifact.
+    ///
+    /// # Errors
+    /// The sink refuses it (e.g. a line too long) or cannot write it.
+    fn take(&mut self, artifact: Artifact) -> Result<()>;
+}
+
 /// Everything a backend needs besides the model. Rendering reads nothing else.
 pub struct RenderContext<'a> {
     /// Templates (embedded, possibly overridden).
     pub templates: &'a Templates,
     /// The backend's own command-line options (checked to belong to it).
     pub flags: &'a Flags,
+    /// Where artifacts go as they are made; none: into [`Rendered::artifacts`].
+    pub sink: Option<&'a RefCell<dyn Sink + 'a>>,
+}
+
+impl<'a> RenderContext<'a> {
+    /// A context that collects the artifacts into [`Rendered::artifacts`].
+    #[must_use]
+    pub fn new(templates: &'a Templates, flags: &'a Flags) -> Self {
+        Self {
+            templates,
+            flags,
+            sink: None,
+        }
+    }
+
+    /// Hand `artifact` to the sink, or keep it in `out` when there is none. Backends emit
+    /// every artifact through here, in output order, and never read one back.
+    ///
+    /// # Errors
+    /// The sink's.
+    pub fn emit(&self, out: &mut Rendered, artifact: Artifact) -> Result<()> {
+        match self.sink {
+            Some(sink) => sink.borrow_mut().take(artifact),
+            None => {
+                out.artifacts.push(artifact);
+                Ok(())
+            }
+        }
+    }
+
+    /// [`Self::emit`] each of `artifacts`, in order.
+    ///
+    /// # Errors
+    /// The sink's.
+    pub fn emit_all(
+        &self,
+        out: &mut Rendered,
+        artifacts: impl IntoIterator<Item = Artifact>,
+    ) -> Result<()> {
+        artifacts.into_iter().try_for_each(|a| self.emit(out, a))
+    }
 }
 
 /// What a verifier said.

@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 use anyhow::Context as _;
 
-use super::{load_model, render_for};
+use super::{load_model, print_for, render_for};
 use crate::backend::{BackendKind, Rendered};
 use crate::cli::{GenerateArgs, ValidateArgs};
 use crate::errors::{Error, Result};
@@ -12,16 +12,17 @@ use crate::{output, stdout};
 
 /// `generate`: print the artifacts, or write them into `--out DIR`.
 pub(super) fn generate(args: &GenerateArgs) -> Result<()> {
-    let (_, rendered) = render_for(&args.render)?;
-    match &args.out {
-        None => stdout::write_with(|w| output::write_text(&rendered.artifacts, w))?,
+    let rendered = match &args.out {
+        None => print_for(&args.render)?,
         Some(dir) => {
+            let (_, rendered) = render_for(&args.render)?;
             let written = output::write_all(dir, &rendered.artifacts, args.force)?;
             for w in written {
                 stdout::line(w)?;
             }
+            rendered
         }
-    }
+    };
     for note in &rendered.notes {
         stdout::diag(format_args!("note: {note}"));
     }

@@ -22,6 +22,7 @@ mod import;
 mod import_supervisord;
 mod kubernetes;
 mod kubernetes_peers;
+mod large_output;
 mod launchd;
 mod lifecycle;
 mod openrc;

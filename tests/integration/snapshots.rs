@@ -124,7 +124,7 @@ fn native_writers_match_tera() {
             }
             for flags in &variants {
                 let render = |templates| {
-                    let ctx = RenderContext { templates, flags };
+                    let ctx = RenderContext::new(templates, flags);
                     backend::render(kind, model, &ctx).expect("renders")
                 };
                 let (a, b) = (render(&native), render(&tera));

@@ -1,0 +1,116 @@
+//! An output larger than what `generate` holds for one write (8 MiB) is rendered twice —
+//! once to check every artifact, once to write it as it is made — so that memory does not
+//! grow with it. The bytes must be those of the files `--out` writes, in order, and a
+//! refusal deep into the stack must still print nothing at all.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+
+use crate::common::{Cli, generate_into};
+
+/// `n` services, each with an environment value of 10 KiB (so 1,000 of them pass 8 MiB
+/// in every backend); `last` replaces the last one's program.
+fn manifest(n: usize, last: &str) -> String {
+    let pad = "x".repeat(10 << 10);
+    let mut m = String::from("name = \"big\"\n");
+    for i in 0..n {
+        let program = if i + 1 == n { last } else { "/opt/big/bin/svc" };
+        let _ = write!(
+            m,
+            "\n[services.svc-{i}]\ncommand = [{program:?}, \"-i\", \"{i}\"]\nenvironment = {{ PAD = \"{pad}\" }}\n"
+        );
+    }
+    m
+}
+
+/// The `==== path (mode) ====` sections of a `generate` output, by path.
+fn sections(text: &str) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    let mut current: Option<(String, String)> = None;
+    for line in text.split_inclusive('\n') {
+        if let Some(head) = line.strip_prefix("==== ") {
+            if let Some((path, body)) = current.take() {
+                out.insert(path, body);
+            }
+            let path = head.split([' ', '\n']).next().expect("path").to_owned();
+            current = Some((path, String::new()));
+        } else if let Some((_, body)) = &mut current {
+            body.push_str(line);
+        }
+    }
+    if let Some((path, body)) = current {
+        out.insert(path, body);
+    }
+    out
+}
+
+/// Every regular file under `dir` (not openim-init's own state), by relative path.
+fn files(dir: &Path) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for e in std::fs::read_dir(&d).expect("read_dir").flatten() {
+            let p = e.path();
+            if e.file_name().to_string_lossy().starts_with(".openim-init") {
+                continue;
+            }
+            if p.is_dir() {
+                todo.push(p);
+            } else if p.is_file() && !p.is_symlink() {
+                let rel = p.strip_prefix(dir).expect("under").display().to_string();
+                out.insert(rel, std::fs::read_to_string(&p).expect("read"));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn a_large_output_is_every_artifact_whole() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("big.toml");
+    std::fs::write(&path, manifest(1000, "/opt/big/bin/svc")).expect("write");
+    for backend in ["systemd", "launchd"] {
+        let r = Cli::new()
+            .args(["generate", "--backend", backend, "--manifest"])
+            .arg(&path)
+            .ok();
+        assert!(
+            r.stdout.len() > 8 << 20,
+            "{backend}: {} bytes",
+            r.stdout.len()
+        );
+        let printed = sections(&r.stdout);
+        let written = files(generate_into(backend, Some(&path), &[]).path());
+        assert_eq!(printed.len(), written.len(), "{backend}: number of files");
+        for (p, body) in &written {
+            assert_eq!(printed.get(p), Some(body), "{backend}: {p}");
+        }
+        let headers: Vec<&str> = r
+            .stdout
+            .lines()
+            .filter(|l| l.starts_with("==== "))
+            .collect();
+        let first = |svc: &str| headers.iter().position(|h| h.contains(svc));
+        assert!(
+            first("svc-0.") < first("svc-1.") && first("svc-1.") < first("svc-999."),
+            "{backend}: out of order"
+        );
+    }
+}
+
+#[test]
+fn a_refusal_deep_in_a_large_output_prints_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("big.toml");
+    // systemd refuses a quote in an executable's path, however quoted
+    std::fs::write(&path, manifest(1000, "/opt/big/bin/\"svc\"")).expect("write");
+    let r = Cli::new()
+        .args(["generate", "--backend", "systemd", "--manifest"])
+        .arg(&path)
+        .run();
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("svc-999"), "{}", r.stderr);
+    assert_eq!(r.stdout, "", "output printed before the refusal");
+}
