@@ -204,17 +204,16 @@ fn print_for(args: &RenderArgs) -> Result<Rendered> {
     };
     let mut rendered = backend::render(p.kind, &p.model, &ctx)?;
     warnings(args, &mut rendered)?;
-    match held.into_inner().artifacts() {
-        Some(artifacts) => stdout::write_with(|w| output::write_text(&artifacts, w))?,
-        None => {
-            let writer = std::cell::RefCell::new(print::Writer(stdout::buffered()?));
-            let ctx = RenderContext {
-                sink: Some(&writer),
-                ..RenderContext::new(&p.templates, &p.flags)
-            };
-            backend::render(p.kind, &p.model, &ctx)?;
-            writer.into_inner().finish()?;
-        }
+    if let Some(artifacts) = held.into_inner().artifacts() {
+        stdout::write_with(|w| output::write_text(&artifacts, w))?;
+    } else {
+        let writer = std::cell::RefCell::new(print::Writer(stdout::buffered()?));
+        let ctx = RenderContext {
+            sink: Some(&writer),
+            ..RenderContext::new(&p.templates, &p.flags)
+        };
+        backend::render(p.kind, &p.model, &ctx)?;
+        writer.into_inner().finish()?;
     }
     Ok(rendered)
 }

@@ -21,6 +21,10 @@ pub struct Warning {
     pub message: String,
 }
 
+/// How many services a warning names on its line; the rest are counted (the JSON of a
+/// warning lists them all).
+const SHOWN_SERVICES: usize = 16;
+
 impl fmt::Display for Warning {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
@@ -30,8 +34,15 @@ impl fmt::Display for Warning {
             self.feature.key(),
             self.message
         )?;
-        if !self.services.is_empty() {
-            write!(f, " ({})", self.services.join(", "))?;
+        match self.services.len() {
+            0 => {}
+            n if n <= SHOWN_SERVICES => write!(f, " ({})", self.services.join(", "))?,
+            n => write!(
+                f,
+                " ({} and {} more)",
+                self.services[..SHOWN_SERVICES].join(", "),
+                n - SHOWN_SERVICES
+            )?,
         }
         Ok(())
     }
@@ -298,4 +309,23 @@ pub fn warnings(
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_list_of_services_is_cut_and_counted() {
+        let w = |n: usize| Warning {
+            backend: "runit",
+            feature: Feature::Restart,
+            services: (0..n).map(|i| format!("s{i}")).collect(),
+            message: "emulated".into(),
+        };
+        assert_eq!(w(2).to_string(), "runit: restart → emulated (s0, s1)");
+        let long = w(10_000).to_string();
+        assert!(long.ends_with(", s15 and 9984 more)"), "{long}");
+        assert!(!long.contains("s16"), "{long}");
+    }
 }

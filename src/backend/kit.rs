@@ -211,13 +211,11 @@ impl<'a> RenderContext<'a> {
     /// # Errors
     /// The sink's.
     pub fn emit(&self, out: &mut Rendered, artifact: Artifact) -> Result<()> {
-        match self.sink {
-            Some(sink) => sink.borrow_mut().take(artifact),
-            None => {
-                out.artifacts.push(artifact);
-                Ok(())
-            }
+        if let Some(sink) = self.sink {
+            return sink.borrow_mut().take(artifact);
         }
+        out.artifacts.push(artifact);
+        Ok(())
     }
 
     /// [`Self::emit`] each of `artifacts`, in order.
