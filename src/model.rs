@@ -4,12 +4,16 @@
 mod build;
 mod check;
 mod container;
+mod csr;
 mod deps;
+mod environment;
 mod graph;
 mod instances;
+mod path;
 mod problems;
 mod sandbox;
 mod service;
+mod suggest;
 #[cfg(test)]
 mod tests;
 mod view;
@@ -18,11 +22,11 @@ use crate::manifest::{self, ByteSize, Duration, ManifestErrors, RestartPolicy, S
 
 pub use build::build;
 pub use container::{BIND_PLACEHOLDER, Container, DEFAULT_SHELL, Volume, with_bind};
-pub use graph::DepKind;
+pub use graph::{DepKind, Target};
 pub use instances::MAX_INSTANCES;
 pub use manifest::SandboxLevel;
 pub use sandbox::{CAPABILITIES, DEFAULT_LEVEL as DEFAULT_SANDBOX};
-pub use view::{Dependency, Process, Target, View, Wait, Waits};
+pub use view::{Dependency, Process, View, Wait, Waits};
 
 /// The placeholder that stands for the instance name in commands and environment values.
 pub const INSTANCE_PLACEHOLDER: &str = "{instance}";
@@ -252,7 +256,7 @@ impl Model {
     /// Every problem found, each with its position.
     pub fn from_toml(file: &str, text: &str) -> Result<Self, ManifestErrors> {
         let spec = manifest::parse(file, text)?;
-        build(file, text, &spec)
+        build(file, text, spec)
     }
 
     /// The built-in OpenIM model.

@@ -1,50 +1,53 @@
 //! Manifest → Model: merge defaults, check every value and reference, report all problems.
 
-use std::collections::HashMap;
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
 
-use crate::manifest::locate::{FieldPath, Locator};
+use crate::manifest::locate::Locator;
 use crate::manifest::{Duration, Manifest, ManifestErrors, ServiceSpec};
 
 use super::check::{self, NAME_HINT};
-use super::deps;
+use super::deps::{self, Links};
+use super::path::At;
 use super::problems::{Errors, health_check};
 use super::{External, Group, Model, Service, View, service};
 
-/// Build the model from a parsed manifest; `text` is the source for positions.
+/// Build the model from a parsed manifest; `text` is the source for positions. The manifest
+/// is consumed: the services' strings move into the model.
 ///
 /// # Errors
 /// Every problem found, in file order.
-pub fn build(file: &str, text: &str, m: &Manifest) -> Result<Model, ManifestErrors> {
+pub fn build(file: &str, text: &str, mut m: Manifest) -> Result<Model, ManifestErrors> {
     let mut errs = Errors::new(file, Locator::new(text));
     if let Some(problem) = check::name_problem(&m.name) {
-        errs.push(
-            &FieldPath::keys(&["name"]),
-            problem,
-            Some(NAME_HINT.to_owned()),
-        );
+        errs.push(&At::keys(&["name"]), problem, Some(NAME_HINT.to_owned()));
     }
     if let Some(d) = &m.description {
-        errs.chars(&FieldPath::keys(&["description"]), d);
+        errs.chars(&At::keys(&["description"]), d);
     }
     check_defaults(&mut errs, &m.defaults);
-    check_namespace(&mut errs, m);
+    check_namespace(&mut errs, &m);
     if m.services.is_empty() {
         errs.push(
-            &FieldPath::keys(&["services"]),
+            &At::keys(&["services"]),
             "the manifest defines no services",
             Some(r#"add a [services.NAME] table with command = ["/opt/..."]"#.to_owned()),
         );
     }
 
-    let externals = externals(&mut errs, m);
+    let externals = externals(&mut errs, &m);
 
-    let services: Vec<Service> = m
-        .services
-        .iter()
-        .map(|(name, spec)| service::service(&mut errs, m, name, spec))
-        .collect();
-    let groups = groups(&mut errs, m);
-    deps::check_cycles(&mut errs, m, &services);
+    // each service's own table is taken out (and consumed); the names stay, to resolve
+    // references, until they move into the services at the end
+    let specs: Vec<ServiceSpec> = m.services.values_mut().map(std::mem::take).collect();
+    let mut links = Links::new(&m);
+    let mut services: Vec<Service> = Vec::with_capacity(specs.len());
+    for (name, spec) in m.services.keys().zip(specs) {
+        services.push(service::service(&mut errs, &m, &mut links, name, spec));
+    }
+    let groups = groups(&mut errs, &m);
+    let edges = links.edges();
+    deps::check_cycles(&mut errs, &m, &links, &edges);
 
     if !errs.list.is_empty() {
         // defaults are checked once per service: report each problem once
@@ -54,16 +57,31 @@ pub fn build(file: &str, text: &str, m: &Manifest) -> Result<Model, ManifestErro
         errs.list.dedup();
         return Err(ManifestErrors(errs.list));
     }
-    let (own, groups): (Vec<Group>, Vec<Group>) =
-        groups.into_iter().partition(|g| g.name == m.name);
+    let Manifest {
+        name,
+        description,
+        services: table,
+        ..
+    } = m;
+    for (s, n) in services.iter_mut().zip(table.into_keys()) {
+        s.name = n;
+    }
+    let (own, groups): (Vec<Group>, Vec<Group>) = groups.into_iter().partition(|g| g.name == name);
     let stack_members = own.into_iter().next().map_or_else(
         || services.iter().map(|s| s.name.clone()).collect(),
         |g| g.services,
     );
-    let view = View::new(&services, &externals, &stack_members, &groups);
+    let view = View::new(
+        &services,
+        &externals,
+        &stack_members,
+        &groups,
+        &links.into_csr(),
+        &edges,
+    );
     Ok(Model {
-        name: m.name.clone(),
-        description: m.description.clone().unwrap_or_else(|| m.name.clone()),
+        description: description.unwrap_or_else(|| name.clone()),
+        name,
         services,
         externals,
         stack_members,
@@ -77,7 +95,7 @@ fn externals(errs: &mut Errors<'_>, m: &Manifest) -> Vec<External> {
     m.external
         .iter()
         .filter_map(|(name, spec)| {
-            let path = FieldPath::keys(&["external", name]);
+            let path = At::keys(&["external", name]);
             if let Some(d) = &spec.description {
                 errs.chars(&path.key("description"), d);
             }
@@ -89,7 +107,7 @@ fn externals(errs: &mut Errors<'_>, m: &Manifest) -> Vec<External> {
                     Some("how long dependents wait for it, e.g. \"60s\"".to_owned()),
                 );
             }
-            let check = health_check(errs, &spec.check, &path.key("check"), false)?;
+            let check = health_check(errs, spec.check.clone(), &path.key("check"), false)?;
             Some(External {
                 name: name.clone(),
                 description: spec
@@ -98,45 +116,64 @@ fn externals(errs: &mut Errors<'_>, m: &Manifest) -> Vec<External> {
                     .unwrap_or_else(|| format!("{name} (external)")),
                 check,
                 wait_timeout,
-                container: super::container::external(errs, name, spec.container.as_ref()),
+                container: super::container::external(errs, name, spec.container.clone()),
             })
         })
         .collect()
 }
 
+/// `name` folded to lower case for comparing names as a case-insensitive file system does
+/// (borrowed when it is already).
+fn folded(name: &str) -> Cow<'_, str> {
+    if !name.is_ascii() {
+        Cow::Owned(name.to_lowercase())
+    } else if name.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(name.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(name)
+    }
+}
+
 /// Services, groups and externals share one namespace of safe names.
 fn check_namespace(errs: &mut Errors<'_>, m: &Manifest) {
-    let mut seen: HashMap<&str, FieldPath> = HashMap::new();
+    let count = m.external.len() + m.services.len() + m.groups.len();
+    // where each name was first defined: its table
+    let mut seen: HashMap<&str, &str> = HashMap::with_capacity(count);
     // file names collide on case-insensitive file systems (macOS: launchd plists)
-    let mut folded: HashMap<String, (&str, FieldPath)> = HashMap::new();
+    let mut seen_folded: HashMap<Cow<'_, str>, (&str, &str)> = HashMap::with_capacity(count);
     for (table, names) in [
         ("external", m.external.keys().collect::<Vec<_>>()),
         ("services", m.services.keys().collect()),
         ("groups", m.groups.keys().collect()),
     ] {
         for name in names {
-            let path = FieldPath::keys(&[table, name]);
+            let path = At::keys(&[table, name]);
             errs.name(&path, name);
-            if let Some(first) = seen.get(name.as_str()) {
-                let line = errs.line_of(first);
+            let fold = folded(name);
+            if let Some(&first) = seen.get(name.as_str()) {
+                let first = At::keys(&[first, name]);
+                let line = errs.line_of(&first);
                 errs.push_key(
                     &path,
                     format!(
-                        "`{}` is already defined as [{first}] on line {line}",
-                        name.escape_debug()
+                        "`{}` is already defined as [{}] on line {line}",
+                        name.escape_debug(),
+                        first.path()
                     ),
                     Some(
                         "services, groups and externals share one namespace: rename one of them"
                             .to_owned(),
                     ),
                 );
-            } else if let Some((other, first)) = folded.get(&name.to_lowercase()) {
-                let line = errs.line_of(first);
+            } else if let Some(&(other, first)) = seen_folded.get(&fold) {
+                let first = At::keys(&[first, other]);
+                let line = errs.line_of(&first);
                 errs.push_key(
                     &path,
                     format!(
-                        "`{}` differs from [{first}] on line {line} only in case",
-                        name.escape_debug()
+                        "`{}` differs from [{}] on line {line} only in case",
+                        name.escape_debug(),
+                        first.path()
                     ),
                     Some(format!(
                         "generated files (launchd plists, …) for `{}` and `{}` would be one file on a case-insensitive file system (macOS): rename one of them",
@@ -145,8 +182,8 @@ fn check_namespace(errs: &mut Errors<'_>, m: &Manifest) {
                     )),
                 );
             } else {
-                seen.insert(name, path.clone());
-                folded.insert(name.to_lowercase(), (name, path.clone()));
+                seen.insert(name, table);
+                seen_folded.insert(fold, (name, table));
             }
             if name != &m.name && name.eq_ignore_ascii_case(&m.name) {
                 errs.push_key(
@@ -177,7 +214,7 @@ fn groups(errs: &mut Errors<'_>, m: &Manifest) -> Vec<Group> {
     m.groups
         .iter()
         .map(|(name, g)| {
-            let gpath = FieldPath::keys(&["groups", name]);
+            let gpath = At::keys(&["groups", name]);
             let path = gpath.key("services");
             if let Some(d) = &g.description {
                 errs.chars(&gpath.key("description"), d);
@@ -189,7 +226,7 @@ fn groups(errs: &mut Errors<'_>, m: &Manifest) -> Vec<Group> {
                     Some("list its members: services = [\"openim-api\"]".to_owned()),
                 );
             }
-            let mut seen = std::collections::HashSet::new();
+            let mut seen = HashSet::with_capacity(g.services.len());
             for (i, member) in g.services.iter().enumerate() {
                 if !m.services.contains_key(member) {
                     let what = if m.groups.contains_key(member) || m.external.contains_key(member) {
@@ -238,7 +275,7 @@ fn check_defaults(errs: &mut Errors<'_>, d: &ServiceSpec) {
     for (key, set) in per_service {
         if set {
             errs.push_key(
-                &FieldPath::keys(&["defaults", key]),
+                &At::keys(&["defaults", key]),
                 format!("`{key}` cannot be a default"),
                 Some(format!("move `{key}` into each [services.NAME] table")),
             );

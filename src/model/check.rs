@@ -1,9 +1,8 @@
 //! Checks of single values: names, paths, characters a backend cannot carry, probes.
 
 use crate::manifest::HealthSpec;
-use crate::manifest::locate::FieldPath;
 
-use super::Check;
+use super::{Check, INSTANCE_PLACEHOLDER};
 
 /// The longest URL of an http check (what servers and probes accept).
 const MAX_URL: usize = 8192;
@@ -71,6 +70,24 @@ pub fn char_problem(value: &str) -> Option<String> {
     })
 }
 
+/// Whether `value` certainly has no problem [`char_problem`] or
+/// [`crate::limits::value_problem`] would find: not too long, no control byte but tab, and
+/// no byte 0xC2 (which the C1 control characters U+0080..U+009F start with in UTF-8). One
+/// pass over the bytes; `false` only means "check it exactly".
+#[must_use]
+pub fn plain_value(value: &str) -> bool {
+    value.len() <= crate::limits::MAX_VALUE_BYTES
+        && !value
+            .bytes()
+            .any(|b| (b < 0x20 && b != b'\t') || b == 0x7f || b == 0xc2)
+}
+
+/// Whether `text` holds [`INSTANCE_PLACEHOLDER`] (a byte search for its `{` first).
+#[must_use]
+pub fn has_placeholder(text: &str) -> bool {
+    text.as_bytes().contains(&b'{') && text.contains(INSTANCE_PLACEHOLDER)
+}
+
 /// Why `path` is not an absolute path, or `None`.
 pub fn absolute_problem(path: &str) -> Option<String> {
     if path.starts_with('/') {
@@ -120,65 +137,68 @@ pub fn account_problem(name: &str) -> Option<String> {
     })
 }
 
-/// A probe parsed from a health/check table, or the field and message of the problem.
-pub fn parse_check(
-    spec: &HealthSpec,
-    at: &FieldPath,
-) -> Result<Check, (FieldPath, String, String)> {
+/// A probe parsed from a health/check table, or the problem: the key of the table it is at
+/// (`None`: the table itself), the message and the hint.
+pub fn parse_check(spec: HealthSpec) -> Result<Check, (Option<&'static str>, String, String)> {
     let given = [spec.tcp.is_some(), spec.http.is_some(), spec.exec.is_some()]
         .iter()
         .filter(|b| **b)
         .count();
     if given != 1 {
         return Err((
-            at.clone(),
+            None,
             format!("needs exactly one of `tcp`, `http`, `exec` (found {given})"),
             r#"e.g. { tcp = "127.0.0.1:10002" }, { http = "http://127.0.0.1:8080/healthz" } or { exec = ["/usr/bin/check"] }"#.into(),
         ));
     }
-    if let Some(addr) = &spec.tcp {
+    if let Some(addr) = spec.tcp {
         return parse_tcp(addr).map_err(|m| {
             (
-                at.key("tcp"),
+                Some("tcp"),
                 m,
                 r#"write "host:port", e.g. "127.0.0.1:19094" or "[::1]:80""#.into(),
             )
         });
     }
-    if let Some(url) = &spec.http {
+    if let Some(url) = spec.http {
         let ok = url.len() <= MAX_URL
             && (url.starts_with("http://") || url.starts_with("https://"))
             && url.len() > "https://".len()
             && !url.contains(char::is_whitespace)
-            && char_problem(url).is_none();
+            && char_problem(&url).is_none();
         return if ok {
-            Ok(Check::Http { url: url.clone() })
+            Ok(Check::Http { url })
         } else {
             Err((
-                at.key("http"),
+                Some("http"),
                 format!("`{}` is not an http(s) URL", url.escape_debug()),
                 "e.g. \"http://127.0.0.1:10002/healthz\"".into(),
             ))
         };
     }
-    let argv = spec.exec.clone().unwrap_or_default();
+    let argv = spec.exec.unwrap_or_default();
     Ok(Check::Exec { argv })
 }
 
-fn parse_tcp(addr: &str) -> Result<Check, String> {
+/// A `host:port` check; the host keeps the buffer of `addr`.
+fn parse_tcp(addr: String) -> Result<Check, String> {
     let bad = || format!("`{}` is not host:port", addr.escape_debug());
-    let (host, port) = if let Some(rest) = addr.strip_prefix('[') {
-        let (h, p) = rest.split_once("]:").ok_or_else(bad)?;
-        (h, p)
+    // where the host lies in `addr`, and the port text
+    let (start, end, port) = if let Some(rest) = addr.strip_prefix('[') {
+        let close = rest.find("]:").ok_or_else(bad)?;
+        (1, 1 + close, &rest[close + 2..])
     } else {
-        addr.rsplit_once(':')
-            .ok_or_else(|| format!("`{}` has no port", addr.escape_debug()))?
+        let colon = addr
+            .rfind(':')
+            .ok_or_else(|| format!("`{}` has no port", addr.escape_debug()))?;
+        (0, colon, &addr[colon + 1..])
     };
+    let host = &addr[start..end];
     let host_ok = !host.is_empty()
         && host.len() <= 253
         && host
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '_'));
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'-' | b':' | b'_'));
     if !host_ok {
         return Err(bad());
     }
@@ -187,10 +207,10 @@ fn parse_tcp(addr: &str) -> Result<Check, String> {
         .ok()
         .filter(|p| *p > 0)
         .ok_or_else(|| format!("port {port} is out of range (1-65535)"))?;
-    Ok(Check::Tcp {
-        host: host.to_owned(),
-        port,
-    })
+    let mut host = addr;
+    host.truncate(end);
+    host.drain(..start);
+    Ok(Check::Tcp { host, port })
 }
 
 #[cfg(test)]
@@ -208,9 +228,16 @@ mod tests {
 
     #[test]
     fn tcp_addresses() {
-        let ok = |s: &str| parse_tcp(s).is_ok();
+        let ok = |s: &str| parse_tcp(s.to_owned()).is_ok();
         assert!(ok("127.0.0.1:80") && ok("[::1]:443") && ok("kafka:9092"));
         assert!(!ok(&format!("{}:80", "a".repeat(254))));
+        assert_eq!(
+            parse_tcp("[::1]:443".to_owned()),
+            Ok(Check::Tcp {
+                host: "::1".to_owned(),
+                port: 443
+            })
+        );
         assert!(!ok("127.0.0.1") && !ok("127.0.0.1:0") && !ok("127.0.0.1:70000") && !ok(":80"));
     }
 
@@ -219,5 +246,14 @@ mod tests {
         assert!(char_problem("a\tb").is_none());
         assert!(char_problem("a\nb").is_some());
         assert!(char_problem("a\0b").is_some());
+        for v in ["a\tb", "/opt/x", "héllo", "it's \"x\" $HOME", ""] {
+            assert!(plain_value(v), "{v:?}");
+        }
+        // C1 controls and every byte the exact check refuses fall back to it
+        for v in ["a\nb", "a\0b", "\u{7f}", "\u{85}", "\u{9f}x"] {
+            assert!(!plain_value(v) && char_problem(v).is_some(), "{v:?}");
+        }
+        // 0xC2 also starts printable characters: the exact check accepts them
+        assert!(!plain_value("\u{a0}") && char_problem("\u{a0}").is_none());
     }
 }

@@ -2,12 +2,10 @@
 //! (docker compose, Kubernetes) need, merged from `[defaults.container]` and checked. Other
 //! backends ignore them.
 
-use indexmap::IndexMap;
-
-use crate::manifest::locate::FieldPath;
-use crate::manifest::{ContainerSpec, ServiceSpec};
+use crate::manifest::ContainerSpec;
 
 use super::check;
+use super::path::At;
 use super::problems::Errors;
 
 /// The shell that runs tcp/http probes inside a container when the manifest names none.
@@ -63,20 +61,25 @@ impl Volume {
     }
 }
 
-/// A service's container: its own table over `[defaults.container]`, key by key (and the
-/// environment variable by variable).
+/// A service's container: its own table `own` over `dflt` (`[defaults.container]`), key by
+/// key (and the environment variable by variable); `path` is the service's table.
 pub(super) fn service(
     errs: &mut Errors<'_>,
+    path: &At<'_>,
     name: &str,
-    s: &ServiceSpec,
-    d: &ServiceSpec,
+    own: Option<ContainerSpec>,
+    dflt: Option<&ContainerSpec>,
 ) -> Container {
-    let own = s.container.clone().unwrap_or_default();
-    let dflt = d.container.clone().unwrap_or_default();
-    let path = FieldPath::keys(&["services", name, "container"]);
-    let dpath = FieldPath::keys(&["defaults", "container"]);
-    for (spec, at) in [(&own, &path), (&dflt, &dpath)] {
-        if spec.command.is_some() {
+    let own = own.unwrap_or_default();
+    let empty = ContainerSpec::default();
+    let dflt = dflt.unwrap_or(&empty);
+    let path = path.key("container");
+    let dpath = At::keys(&["defaults", "container"]);
+    for (set, at) in [
+        (own.command.is_some(), &path),
+        (dflt.command.is_some(), &dpath),
+    ] {
+        if set {
             errs.push_key(
                 &at.key("command"),
                 "`container.command` is for externals only",
@@ -86,31 +89,39 @@ pub(super) fn service(
             );
         }
     }
-    // the environment variable by variable, each checked where it was written
-    let mut environment = environment_of(errs, dflt.environment.as_ref(), &dpath);
-    for (k, v) in environment_of(errs, own.environment.as_ref(), &path) {
-        environment.retain(|(o, _)| *o != k);
+    // the environment variable by variable, each checked where it was written; a variable of
+    // the service's own replaces the default of that name, and comes after the defaults
+    let own_env = own.environment.unwrap_or_default();
+    let mut environment: Vec<(String, String)> = Vec::new();
+    for (k, v) in dflt.environment.iter().flatten() {
+        check_var(errs, &dpath, k, v);
+        if !own_env.contains_key(k) {
+            environment.push((k.clone(), v.clone()));
+        }
+    }
+    for (k, v) in own_env {
+        check_var(errs, &path, &k, &v);
         environment.push((k, v));
     }
-    let pick = |own_set: bool| if own_set { &path } else { &dpath };
-    let merged = ContainerSpec {
-        image: own.image.clone().or(dflt.image),
-        ports: own.ports.clone().or(dflt.ports),
-        volumes: own.volumes.clone().or(dflt.volumes),
-        shell: own.shell.clone().or(dflt.shell),
-        command: None,
-        environment: None,
-    };
+    let pick = |own_set: bool| if own_set { path } else { dpath };
     let at = Origins {
         image: pick(own.image.is_some()),
         ports: pick(own.ports.is_some()),
         volumes: pick(own.volumes.is_some()),
         shell: pick(own.shell.is_some()),
-        rest: &path,
+        rest: path,
+    };
+    let merged = ContainerSpec {
+        image: own.image.or_else(|| dflt.image.clone()),
+        ports: own.ports.or_else(|| dflt.ports.clone()),
+        volumes: own.volumes.or_else(|| dflt.volumes.clone()),
+        shell: own.shell.or_else(|| dflt.shell.clone()),
+        command: None,
+        environment: None,
     };
     Container {
         environment,
-        ..checked(errs, &merged, &at)
+        ..checked(errs, merged, &at)
     }
 }
 
@@ -118,10 +129,10 @@ pub(super) fn service(
 pub(super) fn external(
     errs: &mut Errors<'_>,
     name: &str,
-    spec: Option<&ContainerSpec>,
+    spec: Option<ContainerSpec>,
 ) -> Option<Container> {
     let spec = spec?;
-    let path = FieldPath::keys(&["external", name, "container"]);
+    let path = At::keys(&["external", name, "container"]);
     if spec.image.is_none() {
         errs.push(
             &path,
@@ -134,25 +145,25 @@ pub(super) fn external(
         return None;
     }
     let at = Origins {
-        image: &path,
-        ports: &path,
-        volumes: &path,
-        shell: &path,
-        rest: &path,
+        image: path,
+        ports: path,
+        volumes: path,
+        shell: path,
+        rest: path,
     };
     Some(checked(errs, spec, &at))
 }
 
 /// Where each key of a merged container table was written.
 struct Origins<'p> {
-    image: &'p FieldPath,
-    ports: &'p FieldPath,
-    volumes: &'p FieldPath,
-    shell: &'p FieldPath,
-    rest: &'p FieldPath,
+    image: At<'p>,
+    ports: At<'p>,
+    volumes: At<'p>,
+    shell: At<'p>,
+    rest: At<'p>,
 }
 
-fn checked(errs: &mut Errors<'_>, c: &ContainerSpec, at: &Origins<'_>) -> Container {
+fn checked(errs: &mut Errors<'_>, c: ContainerSpec, at: &Origins<'_>) -> Container {
     if let Some(image) = &c.image {
         let p = at.image.key("image");
         if image.is_empty() || image.contains(char::is_whitespace) {
@@ -165,7 +176,7 @@ fn checked(errs: &mut Errors<'_>, c: &ContainerSpec, at: &Origins<'_>) -> Contai
             errs.chars(&p, image);
         }
     }
-    let ports = c.ports.clone().unwrap_or_default();
+    let ports = c.ports.unwrap_or_default();
     for (i, port) in ports.iter().enumerate() {
         if *port == 0 || ports[..i].contains(port) {
             errs.push(
@@ -182,10 +193,11 @@ fn checked(errs: &mut Errors<'_>, c: &ContainerSpec, at: &Origins<'_>) -> Contai
         .enumerate()
         .filter_map(|(i, v)| volume(errs, &at.volumes.key("volumes").index(i), v))
         .collect();
-    let shell = c.shell.clone().unwrap_or_else(|| DEFAULT_SHELL.to_owned());
+    let shell = c.shell.unwrap_or_else(|| DEFAULT_SHELL.to_owned());
     errs.absolute(&at.shell.key("shell"), &shell);
-    let command = c.command.clone().unwrap_or_default();
-    if c.command.is_some() {
+    let set = c.command.is_some();
+    let command = c.command.unwrap_or_default();
+    if set {
         if command.is_empty() {
             errs.push(
                 &at.rest.key("command"),
@@ -197,9 +209,13 @@ fn checked(errs: &mut Errors<'_>, c: &ContainerSpec, at: &Origins<'_>) -> Contai
             errs.chars(&at.rest.key("command").index(i), a);
         }
     }
-    let environment = environment_of(errs, c.environment.as_ref(), at.rest);
+    let mut environment = Vec::new();
+    for (k, v) in c.environment.into_iter().flatten() {
+        check_var(errs, &at.rest, &k, &v);
+        environment.push((k, v));
+    }
     Container {
-        image: c.image.clone(),
+        image: c.image,
         ports,
         volumes,
         shell,
@@ -208,25 +224,21 @@ fn checked(errs: &mut Errors<'_>, c: &ContainerSpec, at: &Origins<'_>) -> Contai
     }
 }
 
-/// The variables of the `environment` of the container table at `at`, checked.
-fn environment_of(
-    errs: &mut Errors<'_>,
-    vars: Option<&IndexMap<String, String>>,
-    at: &FieldPath,
-) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    for (k, v) in vars.into_iter().flatten() {
-        let p = at.key("environment").key(k);
-        if let Some(msg) = check::env_key_problem(k) {
-            errs.push_key(&p, msg, Some("use letters, digits and _".to_owned()));
-        }
-        errs.chars(&p, v);
-        out.push((k.clone(), v.clone()));
+/// Check one variable of the `environment` of the container table at `at`.
+fn check_var(errs: &mut Errors<'_>, at: &At<'_>, k: &str, v: &str) {
+    if let Some(msg) = check::env_key_problem(k) {
+        errs.push_key(
+            &at.key("environment").key(k),
+            msg,
+            Some("use letters, digits and _".to_owned()),
+        );
     }
-    out
+    if !check::plain_value(v) {
+        errs.chars(&at.key("environment").key(k), v);
+    }
 }
 
-fn volume(errs: &mut Errors<'_>, p: &FieldPath, text: &str) -> Option<Volume> {
+fn volume(errs: &mut Errors<'_>, p: &At<'_>, text: &str) -> Option<Volume> {
     let parts: Vec<&str> = text.split(':').collect();
     let (source, target, read_only) = match parts.as_slice() {
         [s, t] | [s, t, "rw"] => (*s, *t, false),

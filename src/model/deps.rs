@@ -1,81 +1,278 @@
-//! References between entries: dependency lists resolved to services and externals, and
-//! dependency cycles, each reported at the edge that closes it.
+//! References between entries: dependency lists resolved to services and externals (by
+//! index, once), and dependency cycles, each reported at the edge that closes it.
 
 use crate::manifest::Manifest;
-use crate::manifest::ServiceSpec;
-use crate::manifest::locate::FieldPath;
 
-use super::graph::{self, DepKind};
+use super::Dep;
+use super::csr::Csr;
+use super::graph::{self, DepKind, Edge, Link, NOWHERE, Target};
+use super::path::At;
 use super::problems::Errors;
-use super::{Dep, Service};
 
-/// Resolve the `key` list (`requires`, `wants`, `after`, `before`) of service `me`: its
-/// defaults first, then its own entries.
-pub(super) fn deps(
-    errs: &mut Errors<'_>,
-    m: &Manifest,
-    me: &str,
-    key: &str,
-    own: Option<&Vec<String>>,
-    inherited: Option<&Vec<String>>,
-) -> Vec<Dep> {
-    let mut out: Vec<Dep> = Vec::new();
-    let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
-    // paths are built for a problem only: most dependencies have none
-    let own_path = || FieldPath::keys(&["services", me, key]);
-    let inherited_path = || FieldPath::keys(&["defaults", key]);
-    let lists: [(_, &dyn Fn() -> FieldPath, _); 2] =
-        [(inherited, &inherited_path, true), (own, &own_path, false)];
-    for (list, path, is_default) in lists {
-        for (i, name) in list.into_iter().flatten().enumerate() {
-            if is_default && name == me {
-                continue; // a default dependency does not apply to the service it names
-            }
-            let dep = if m.services.contains_key(name) {
-                Dep::Service(name.clone())
-            } else if m.external.contains_key(name) && key != "before" {
-                Dep::External(name.clone())
-            } else {
-                let (what, hint) = if let Some(g) = m.groups.get(name) {
-                    (
-                        format!(
-                            "`{}` is a group; dependencies name services or externals",
-                            name.escape_debug()
-                        ),
-                        Some(format!(
-                            "name its members instead: {}",
-                            g.services.join(", ")
-                        )),
-                    )
-                } else if key == "before" && m.external.contains_key(name) {
-                    (
-                        format!(
-                            "`{}` is an external; `before` orders services of this stack",
-                            name.escape_debug()
-                        ),
-                        Some("externals are not started by the stack: remove it".to_owned()),
-                    )
-                } else {
-                    (
-                        format!("`{}` is not a service or external", name.escape_debug()),
-                        Some(errs.suggest(name, m.services.keys().chain(m.external.keys()))),
-                    )
-                };
-                errs.push(&path().index(i), what, hint);
-                continue;
-            };
-            if seen.insert(name.as_str()) {
-                out.push(dep);
-            }
+/// The dependency lists of a service, in the order they are resolved.
+const KINDS: [DepKind; 4] = [
+    DepKind::Requires,
+    DepKind::Wants,
+    DepKind::After,
+    DepKind::Before,
+];
+
+/// The resolved dependencies of every service (each list without repeats), in one vector.
+pub(super) struct Links {
+    list: Vec<Link>,
+    /// Where each service's links start; one more entry for the end.
+    start: Vec<usize>,
+    /// Per target (services, then externals): the list that holds it (a stamp) and where.
+    seen: Vec<(usize, usize)>,
+    stamp: usize,
+    services: usize,
+    /// The `[defaults]` lists, resolved once (`None`: a problem, reported per service).
+    defaults: [Vec<Option<Target>>; 4],
+}
+
+/// The four lists of a service: `requires`, `wants`, `after` and `before`.
+pub(super) type Lists = (Vec<Dep>, Vec<Dep>, Vec<Dep>, Vec<String>);
+
+impl Links {
+    /// Ready for the services of `m`, with its `[defaults]` lists resolved.
+    pub(super) fn new(m: &Manifest) -> Self {
+        let defaults = KINDS.map(|kind| {
+            inherited(m, kind)
+                .iter()
+                .map(|n| resolve(m, n, kind))
+                .collect()
+        });
+        Self {
+            list: Vec::new(),
+            start: vec![0],
+            seen: vec![(0, 0); m.services.len() + m.external.len()],
+            stamp: 0,
+            services: m.services.len(),
+            defaults,
         }
     }
-    out
+
+    /// The links of service `s`.
+    pub(super) fn of(&self, s: usize) -> &[Link] {
+        match (self.start.get(s), self.start.get(s + 1)) {
+            (Some(&a), Some(&b)) => &self.list[a..b],
+            _ => &[],
+        }
+    }
+
+    /// Resolve the lists of the next service, `name`: its defaults first,
+    /// then its own entries, each target once per list. Problems go to `errs`.
+    pub(super) fn service(
+        &mut self,
+        errs: &mut Errors<'_>,
+        m: &Manifest,
+        name: &str,
+        own: [Option<Vec<String>>; 4],
+    ) -> Lists {
+        let [own_requires, own_wants, own_after, own_before] = own;
+        let requires = self.list_of(errs, m, name, 0, own_requires);
+        let wants = self.list_of(errs, m, name, 1, own_wants);
+        let after = self.list_of(errs, m, name, 2, own_after);
+        let before = self.list_of(errs, m, name, 3, own_before);
+        let before = before
+            .into_iter()
+            .map(|d| match d {
+                Dep::Service(n) | Dep::External(n) => n,
+            })
+            .collect();
+        self.start.push(self.list.len());
+        (requires, wants, after, before)
+    }
+
+    /// One list (`KINDS[k]`) of service `name`.
+    fn list_of(
+        &mut self,
+        errs: &mut Errors<'_>,
+        m: &Manifest,
+        name: &str,
+        k: usize,
+        own: Option<Vec<String>>,
+    ) -> Vec<Dep> {
+        let kind = KINDS[k];
+        self.stamp += 1;
+        let inherited = inherited(m, kind);
+        let mut out = Vec::with_capacity(inherited.len() + own.as_ref().map_or(0, Vec::len));
+        for (i, dep) in inherited.iter().enumerate() {
+            if dep == name {
+                continue; // a default dependency does not apply to the service it names
+            }
+            let Some(target) = self.defaults[k][i] else {
+                unresolved(
+                    errs,
+                    m,
+                    kind,
+                    dep,
+                    &At::keys(&["defaults", kind.key()]).index(i),
+                );
+                continue;
+            };
+            if self.add(target, kind, (NOWHERE, index(i))) {
+                out.push(dep_of(target, dep.clone()));
+            }
+        }
+        for (i, dep) in own.into_iter().flatten().enumerate() {
+            let Some(target) = resolve(m, &dep, kind) else {
+                let at = At::keys(&["services", name, kind.key()]).index(i);
+                unresolved(errs, m, kind, &dep, &at);
+                continue;
+            };
+            if self.add(target, kind, (index(i), NOWHERE)) {
+                out.push(dep_of(target, dep));
+            }
+        }
+        out
+    }
+
+    /// The links of every service, for the view.
+    pub(super) fn into_csr(self) -> Csr<Link> {
+        Csr::from_parts(self.start, self.list)
+    }
+
+    /// Record `target` in the current list; `false` when the list already holds it (then
+    /// only where the service's own list names it is noted).
+    fn add(&mut self, target: Target, kind: DepKind, (own, default): (u32, u32)) -> bool {
+        let slot = match target {
+            Target::Service(i) => i,
+            Target::External(e) => self.services + e,
+        };
+        let (stamp, at) = &mut self.seen[slot];
+        if *stamp == self.stamp {
+            let link = &mut self.list[*at];
+            if link.own == NOWHERE {
+                link.own = own;
+            }
+            return false;
+        }
+        *stamp = self.stamp;
+        *at = self.list.len();
+        self.list.push(Link {
+            target,
+            kind,
+            own,
+            default,
+        });
+        true
+    }
+
+    /// Every edge between services, in declaration order: per service its `requires`,
+    /// `wants` and `after` services, then the services its `before` names.
+    pub(super) fn edges(&self) -> Vec<Edge> {
+        let n = self.start.len() - 1;
+        let mut out = Vec::with_capacity(self.list.len());
+        for s in 0..n {
+            for l in self.of(s) {
+                match (l.kind, l.target) {
+                    (DepKind::Before, Target::Service(later)) => out.push(Edge {
+                        waiter: later,
+                        dep: s,
+                        kind: DepKind::Before,
+                    }),
+                    (kind, Target::Service(dep)) => out.push(Edge {
+                        waiter: s,
+                        dep,
+                        kind,
+                    }),
+                    (_, Target::External(_)) => {}
+                }
+            }
+        }
+        out
+    }
+
+    /// Where `e` is written: the service's own list, or `[defaults]`.
+    fn written_at<'m>(&self, m: &'m Manifest, e: &Edge) -> At<'m> {
+        let (declared_in, target) = (e.declared_in(), e.target());
+        let name = m
+            .services
+            .get_index(declared_in)
+            .map_or("", |(n, _)| n.as_str());
+        let link = self
+            .of(declared_in)
+            .iter()
+            .find(|l| l.kind == e.kind && l.target == Target::Service(target));
+        match link {
+            Some(l) if l.own != NOWHERE => {
+                At::keys(&["services", name, e.kind.key()]).index(l.own as usize)
+            }
+            Some(l) if l.default != NOWHERE => {
+                At::keys(&["defaults", e.kind.key()]).index(l.default as usize)
+            }
+            _ => At::keys(&["services", name]),
+        }
+    }
+}
+
+/// The `[defaults]` list of `kind`.
+fn inherited(m: &Manifest, kind: DepKind) -> &[String] {
+    let d = &m.defaults;
+    let list = match kind {
+        DepKind::Requires => &d.requires,
+        DepKind::Wants => &d.wants,
+        DepKind::After => &d.after,
+        DepKind::Before => &d.before,
+    };
+    list.as_deref().unwrap_or_default()
+}
+
+/// A position in a list, as stored in a [`Link`].
+fn index(i: usize) -> u32 {
+    u32::try_from(i).unwrap_or(NOWHERE)
+}
+
+fn dep_of(target: Target, name: String) -> Dep {
+    match target {
+        Target::Service(_) => Dep::Service(name),
+        Target::External(_) => Dep::External(name),
+    }
+}
+
+/// What `name` in a `kind` list names: a service, or an external (not for `before`).
+fn resolve(m: &Manifest, name: &str, kind: DepKind) -> Option<Target> {
+    if let Some(i) = m.services.get_index_of(name) {
+        Some(Target::Service(i))
+    } else if kind == DepKind::Before {
+        None
+    } else {
+        m.external.get_index_of(name).map(Target::External)
+    }
+}
+
+/// Report `name` in a `kind` list at `at`, which names no service or external.
+fn unresolved(errs: &mut Errors<'_>, m: &Manifest, kind: DepKind, name: &str, at: &At<'_>) {
+    let (what, hint) = if let Some(g) = m.groups.get(name) {
+        (
+            format!(
+                "`{}` is a group; dependencies name services or externals",
+                name.escape_debug()
+            ),
+            format!("name its members instead: {}", g.services.join(", ")),
+        )
+    } else if kind == DepKind::Before && m.external.contains_key(name) {
+        (
+            format!(
+                "`{}` is an external; `before` orders services of this stack",
+                name.escape_debug()
+            ),
+            "externals are not started by the stack: remove it".to_owned(),
+        )
+    } else {
+        (
+            format!("`{}` is not a service or external", name.escape_debug()),
+            errs.suggest(name, m.services.keys().chain(m.external.keys())),
+        )
+    };
+    errs.push(at, what, Some(hint));
 }
 
 /// One error per dependency cycle, at the edge that closes it, with the whole path.
-pub(super) fn check_cycles(errs: &mut Errors<'_>, m: &Manifest, services: &[Service]) {
-    for cycle in graph::find_cycles(services) {
-        let name = |i: usize| services[i].name.as_str();
+pub(super) fn check_cycles(errs: &mut Errors<'_>, m: &Manifest, links: &Links, edges: &[Edge]) {
+    let name = |i: usize| m.services.get_index(i).map_or("", |(n, _)| n.as_str());
+    for cycle in graph::find_cycles(m.services.len(), edges) {
         let mut path: Vec<&str> = cycle.iter().map(|e| name(e.waiter)).collect();
         path.push(name(cycle[0].waiter));
         let why: Vec<String> = cycle
@@ -89,14 +286,8 @@ pub(super) fn check_cycles(errs: &mut Errors<'_>, m: &Manifest, services: &[Serv
                 )
             })
             .collect();
-        let first = cycle[0];
         errs.push(
-            &edge_path(
-                m,
-                name(first.declared_in()),
-                first.kind,
-                name(first.target()),
-            ),
+            &links.written_at(m, &cycle[0]),
             format!(
                 "dependency cycle: {} ({})",
                 path.join(" → "),
@@ -104,100 +295,5 @@ pub(super) fn check_cycles(errs: &mut Errors<'_>, m: &Manifest, services: &[Serv
             ),
             Some("a service cannot wait for itself: remove one of these edges".to_owned()),
         );
-    }
-}
-
-/// Where `declared_in.kind` names `target`: the service's own list, or `[defaults]`.
-fn edge_path(m: &Manifest, declared_in: &str, kind: DepKind, target: &str) -> FieldPath {
-    let list = |s: &ServiceSpec| -> Option<Vec<String>> {
-        match kind {
-            DepKind::Requires => s.requires.clone(),
-            DepKind::Wants => s.wants.clone(),
-            DepKind::After => s.after.clone(),
-            DepKind::Before => s.before.clone(),
-        }
-    };
-    let own = m.services.get(declared_in).and_then(list);
-    if let Some(i) = own.and_then(|l| l.iter().position(|n| n == target)) {
-        return FieldPath::keys(&["services", declared_in, kind.key()]).index(i);
-    }
-    match list(&m.defaults).and_then(|l| l.iter().position(|n| n == target)) {
-        Some(i) => FieldPath::keys(&["defaults", kind.key()]).index(i),
-        None => FieldPath::keys(&["services", declared_in]),
-    }
-}
-
-/// How many names all "did you mean" searches of one manifest may compare in total. Each
-/// search compares the unknown name with every known one; the budget keeps a manifest with
-/// thousands of unknown references near-linear (the first searches get suggestions, the
-/// rest list what is known).
-pub(super) const SUGGEST_BUDGET: usize = 50_000;
-
-/// "did you mean" for an unknown reference (while `budget` lasts), or the list of what is
-/// known. `known` is iterated, never collected: a call costs at most its share of the
-/// budget plus a dozen names.
-pub(super) fn suggest<'a, I>(budget: &mut usize, name: &str, known: I) -> String
-where
-    I: Iterator<Item = &'a String> + Clone,
-{
-    // keys of maps: the size hint is exact, and costs nothing
-    let count = known.size_hint().1.unwrap_or(usize::MAX);
-    if count <= *budget {
-        *budget -= count;
-        let known: Vec<&str> = known.clone().map(String::as_str).collect();
-        if let Some(k) = crate::manifest::error::closest(name, &known) {
-            return format!("did you mean `{k}`?");
-        }
-    }
-    let head: Vec<&str> = known.take(12).map(String::as_str).collect();
-    match count {
-        0 => "nothing of that kind is defined".to_owned(),
-        n if n > head.len() => format!("known: {}, …", head.join(", ")),
-        _ => format!("known: {}", head.join(", ")),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{SUGGEST_BUDGET, suggest};
-
-    fn names(n: usize) -> Vec<String> {
-        (0..n).map(|i| format!("svc-{i:05}")).collect()
-    }
-
-    #[test]
-    fn suggests_while_the_budget_lasts_then_lists() {
-        let mut known = names(39);
-        known.push("kafka".to_owned());
-        let mut budget = 100;
-        assert_eq!(
-            suggest(&mut budget, "kafak", known.iter()),
-            "did you mean `kafka`?"
-        );
-        assert_eq!(budget, 60);
-        let _ = suggest(&mut budget, "svc-0008", known.iter());
-        assert_eq!(budget, 20);
-        // not enough left for 40 comparisons: the known names instead, no search
-        let hint = suggest(&mut budget, "kafak", known.iter());
-        assert!(hint.starts_with("known: svc-00000, "), "{hint}");
-        assert!(hint.ends_with(", …"), "{hint}");
-        assert_eq!(budget, 20);
-        assert_eq!(
-            suggest(&mut budget, "x", std::iter::empty()),
-            "nothing of that kind is defined"
-        );
-    }
-
-    #[test]
-    fn many_unknown_references_cost_at_most_the_budget() {
-        let known = names(10_000);
-        let mut budget = SUGGEST_BUDGET;
-        let mut searched = 0;
-        for i in 0..10_000 {
-            let before = budget;
-            let _ = suggest(&mut budget, &format!("dep-{i}"), known.iter());
-            searched += usize::from(budget < before);
-        }
-        assert_eq!(searched, SUGGEST_BUDGET / known.len());
     }
 }

@@ -1,11 +1,12 @@
-//! The start-order graph between services: cycle detection and a stable topological order.
-//! Both walk the graph without recursion, so a long chain of services cannot overflow the
-//! stack.
+//! The start-order graph between services: cycle detection and a stable topological order,
+//! over edges between service indices (see [`super::deps::Links::edges`]). Both walk the
+//! graph without recursion, so a long chain of services cannot overflow the stack, and both
+//! are linear in services and edges (plus a heap's log factor for the order).
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::BinaryHeap;
 
-use super::{Dep, Service};
+use super::csr::Csr;
 
 /// The kind of a dependency edge: the manifest list it was written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -37,6 +38,32 @@ impl DepKind {
     pub fn is_hard(self) -> bool {
         self == Self::Requires
     }
+}
+
+/// What a dependency points at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Target {
+    /// A service of the stack (index into the services).
+    Service(usize),
+    /// An `[external.X]` entry (index into the externals).
+    External(usize),
+}
+
+/// "No position": a list does not name a [`Link`]'s target.
+pub(super) const NOWHERE: u32 = u32::MAX;
+
+/// One dependency of a service, resolved (each target once per list): what the edges and
+/// the view are built from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Link {
+    /// What it names (for `before`: the service that starts later).
+    pub target: Target,
+    /// The list it is in.
+    pub kind: DepKind,
+    /// Where the service's own list names it first, or [`NOWHERE`].
+    pub own: u32,
+    /// Where the `[defaults]` list names it first, or [`NOWHERE`].
+    pub default: u32,
 }
 
 /// "`waiter` waits for `dep`", written as `declared_in.kind = [..]` in the manifest.
@@ -72,57 +99,11 @@ impl Edge {
     }
 }
 
-/// Every edge between services, in declaration order.
-#[must_use]
-pub fn edges(services: &[Service]) -> Vec<Edge> {
-    let by_name: HashMap<&str, usize> = services
-        .iter()
-        .enumerate()
-        .map(|(i, s)| (s.name.as_str(), i))
-        .collect();
-    let index = |name: &str| by_name.get(name).copied();
-    let mut out = Vec::new();
-    for (b, svc) in services.iter().enumerate() {
-        for (kind, list) in [
-            (DepKind::Requires, &svc.requires),
-            (DepKind::Wants, &svc.wants),
-            (DepKind::After, &svc.after),
-        ] {
-            for dep in list {
-                if let Dep::Service(name) = dep
-                    && let Some(a) = index(name)
-                {
-                    out.push(Edge {
-                        waiter: b,
-                        dep: a,
-                        kind,
-                    });
-                }
-            }
-        }
-        for name in &svc.before {
-            if let Some(later) = index(name) {
-                out.push(Edge {
-                    waiter: later,
-                    dep: b,
-                    kind: DepKind::Before,
-                });
-            }
-        }
-    }
-    out
-}
-
 /// Dependency cycles, each as the edges that close it (`a waits for b … waits for a`). Cycles
 /// that share a service are reported once.
 #[must_use]
-pub fn find_cycles(services: &[Service]) -> Vec<Vec<Edge>> {
-    let n = services.len();
-    let all = edges(services);
-    let mut next: Vec<Vec<Edge>> = vec![Vec::new(); n];
-    for e in &all {
-        next[e.waiter].push(*e);
-    }
+pub fn find_cycles(n: usize, edges: &[Edge]) -> Vec<Vec<Edge>> {
+    let next = Csr::group(n, edges.iter().map(|e| (e.waiter, *e)));
     // 0 = unvisited, 1 = on the current path, 2 = done
     let mut state = vec![0u8; n];
     let mut cycles = Vec::new();
@@ -135,7 +116,7 @@ pub fn find_cycles(services: &[Service]) -> Vec<Vec<Edge>> {
         state[start] = 1;
         while let Some(top) = path.last_mut() {
             let (v, _, i) = *top;
-            let Some(e) = next[v].get(i).copied() else {
+            let Some(e) = next.of(v).get(i).copied() else {
                 state[v] = 2;
                 path.pop();
                 continue;
@@ -164,22 +145,21 @@ pub fn find_cycles(services: &[Service]) -> Vec<Vec<Edge>> {
     cycles
 }
 
-/// Service indices in dependency order; among services free to start, declaration order.
-pub fn order(services: &[Service]) -> Vec<usize> {
-    let n = services.len();
+/// Service indices (of `n`) in dependency order; among services free to start, declaration
+/// order.
+pub fn order(n: usize, edges: &[Edge]) -> Vec<usize> {
     let mut indegree = vec![0usize; n];
-    let mut next: Vec<Vec<usize>> = vec![Vec::new(); n];
-    for e in edges(services) {
-        next[e.dep].push(e.waiter);
+    for e in edges {
         indegree[e.waiter] += 1;
     }
+    let next = Csr::group(n, edges.iter().map(|e| (e.dep, e.waiter)));
     // among the services free to start, the one declared first
     let mut ready: BinaryHeap<Reverse<usize>> =
         (0..n).filter(|&i| indegree[i] == 0).map(Reverse).collect();
     let mut order = Vec::with_capacity(n);
     while let Some(Reverse(pick)) = ready.pop() {
         order.push(pick);
-        for &w in &next[pick] {
+        for &w in next.of(pick) {
             indegree[w] -= 1;
             if indegree[w] == 0 {
                 ready.push(Reverse(w));

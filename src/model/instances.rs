@@ -1,24 +1,28 @@
 //! `instances`: a count (`0..N-1`) or a list of names, checked.
 
+use std::borrow::Cow;
+use std::collections::HashMap;
+
 use crate::manifest::Instances;
-use crate::manifest::locate::FieldPath;
 
 use super::check;
+use super::path::At;
 use super::problems::Errors;
 
 /// The largest instance count accepted.
 pub const MAX_INSTANCES: i64 = 256;
 
+/// The instance names of a service (at `path`), checked.
 pub(super) fn instances(
     errs: &mut Errors<'_>,
-    path: &FieldPath,
-    spec: Option<&Instances>,
+    path: &At<'_>,
+    spec: Option<Instances>,
 ) -> Option<Vec<String>> {
     let at = path.key("instances");
     let max = usize::try_from(MAX_INSTANCES).unwrap_or(usize::MAX);
     match spec? {
         Instances::Count(n) => {
-            if !(1..=MAX_INSTANCES).contains(n) {
+            if !(1..=MAX_INSTANCES).contains(&n) {
                 errs.push(
                     &at,
                     format!("{n} instances is out of range"),
@@ -26,7 +30,7 @@ pub(super) fn instances(
                 );
             }
             Some(
-                (0..(*n).clamp(0, MAX_INSTANCES))
+                (0..n.clamp(0, MAX_INSTANCES))
                     .map(|i| i.to_string())
                     .collect(),
             )
@@ -46,8 +50,8 @@ pub(super) fn instances(
                     Some(format!("use at most {MAX_INSTANCES} names")),
                 );
             }
-            let mut seen: std::collections::HashMap<String, &String> =
-                std::collections::HashMap::new();
+            // by name folded to lower case; most names are already, and are not copied
+            let mut seen: HashMap<Cow<'_, str>, &String> = HashMap::with_capacity(names.len());
             for (i, inst) in names.iter().enumerate() {
                 if let Some(msg) = check::instance_problem(inst) {
                     errs.push(
@@ -59,7 +63,12 @@ pub(super) fn instances(
                         ),
                     );
                 }
-                match seen.get(inst.to_ascii_lowercase().as_str()) {
+                let folded = if inst.bytes().any(|b| b.is_ascii_uppercase()) {
+                    Cow::Owned(inst.to_ascii_lowercase())
+                } else {
+                    Cow::Borrowed(inst.as_str())
+                };
+                match seen.get(&folded) {
                     Some(first) if *first == inst => errs.push(
                         &at.index(i),
                         format!("instance `{}` is listed twice", inst.escape_debug()),
@@ -75,11 +84,11 @@ pub(super) fn instances(
                         Some("their files (launchd plists) would collide on a case-insensitive file system (macOS): rename one of them".to_owned()),
                     ),
                     None => {
-                        seen.insert(inst.to_ascii_lowercase(), inst);
+                        seen.insert(folded, inst);
                     }
                 }
             }
-            Some(names.clone())
+            Some(names)
         }
     }
 }

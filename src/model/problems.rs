@@ -1,11 +1,12 @@
 //! Collecting located problems while the model is built: every check pushes here, and the
 //! build reports them all at once.
 
-use crate::manifest::locate::{FieldPath, Locator};
+use crate::manifest::locate::Locator;
 use crate::manifest::{HealthSpec, ManifestError};
 
 use super::check::{self, NAME_HINT};
-use super::{INSTANCE_PLACEHOLDER, deps};
+use super::path::At;
+use super::suggest::{self, SUGGEST_BUDGET};
 
 /// Collects located errors while the model is built.
 pub(super) struct Errors<'a> {
@@ -13,7 +14,7 @@ pub(super) struct Errors<'a> {
     loc: Locator<'a>,
     /// The problems found so far.
     pub(super) list: Vec<ManifestError>,
-    /// What is left of [`deps::SUGGEST_BUDGET`].
+    /// What is left of [`SUGGEST_BUDGET`].
     suggest_budget: usize,
 }
 
@@ -24,54 +25,57 @@ impl<'a> Errors<'a> {
             file,
             loc,
             list: Vec::new(),
-            suggest_budget: deps::SUGGEST_BUDGET,
+            suggest_budget: SUGGEST_BUDGET,
         }
     }
 
-    /// "did you mean" for an unknown reference to one of `known` (see [`deps::suggest`]).
+    /// "did you mean" for an unknown reference to one of `known` (see [`suggest::suggest`]).
     pub(super) fn suggest<'k, I>(&mut self, name: &str, known: I) -> String
     where
         I: Iterator<Item = &'k String> + Clone,
     {
-        deps::suggest(&mut self.suggest_budget, name, known)
+        suggest::suggest(&mut self.suggest_budget, name, known)
     }
 
     /// An error at the value of `path`.
     pub(super) fn push(
         &mut self,
-        path: &FieldPath,
+        path: &At<'_>,
         message: impl Into<String>,
         hint: impl Into<Option<String>>,
     ) {
-        let e = ManifestError::at(self.file, &self.loc, path, message, hint.into());
+        let e = ManifestError::at(self.file, &self.loc, &path.path(), message, hint.into());
         self.list.push(e);
     }
 
     /// An error at the key naming `path` (an entry name, an environment variable name).
     pub(super) fn push_key(
         &mut self,
-        path: &FieldPath,
+        path: &At<'_>,
         message: impl Into<String>,
         hint: impl Into<Option<String>>,
     ) {
-        let e = ManifestError::at_key(self.file, &self.loc, path, message, hint.into());
+        let e = ManifestError::at_key(self.file, &self.loc, &path.path(), message, hint.into());
         self.list.push(e);
     }
 
     /// The 1-based line where the key naming `path` is written.
-    pub(super) fn line_of(&self, path: &FieldPath) -> usize {
-        self.loc.line_col(self.loc.key_span(path).start).0
+    pub(super) fn line_of(&self, path: &At<'_>) -> usize {
+        self.loc.line_col(self.loc.key_span(&path.path()).start).0
     }
 
     /// Check the name of a service, external, group or the stack.
-    pub(super) fn name(&mut self, path: &FieldPath, name: &str) {
+    pub(super) fn name(&mut self, path: &At<'_>, name: &str) {
         if let Some(m) = check::name_problem(name) {
             self.push_key(path, m, Some(NAME_HINT.to_owned()));
         }
     }
 
     /// Check that a value carries no character a backend cannot write.
-    pub(super) fn chars(&mut self, path: &FieldPath, value: &str) {
+    pub(super) fn chars(&mut self, path: &At<'_>, value: &str) {
+        if check::plain_value(value) {
+            return;
+        }
         if let Some(m) = crate::limits::value_problem(value) {
             let hint =
                 "long data belongs in a file the service reads (environment_file, a config file)";
@@ -87,7 +91,7 @@ impl<'a> Errors<'a> {
     }
 
     /// Check an absolute path.
-    pub(super) fn absolute(&mut self, path: &FieldPath, value: &str) {
+    pub(super) fn absolute(&mut self, path: &At<'_>, value: &str) {
         if let Some(m) = check::absolute_problem(value) {
             self.push(
                 path,
@@ -101,7 +105,7 @@ impl<'a> Errors<'a> {
 
     /// Check an argv: not empty, absolute executable, no unwritable characters, and the
     /// placeholder only where instances exist.
-    pub(super) fn argv(&mut self, path: &FieldPath, argv: &[String], allow_placeholder: bool) {
+    pub(super) fn argv(&mut self, path: &At<'_>, argv: &[String], allow_placeholder: bool) {
         let Some(exe) = argv.first() else {
             self.push(
                 path,
@@ -144,10 +148,10 @@ impl<'a> Errors<'a> {
         }
         for (i, arg) in argv.iter().enumerate() {
             // the path of each element is built only for an element with a problem
-            if crate::limits::value_problem(arg).is_some() || check::char_problem(arg).is_some() {
+            if !check::plain_value(arg) {
                 self.chars(&path.index(i), arg);
             }
-            if !allow_placeholder && arg.contains(INSTANCE_PLACEHOLDER) {
+            if !allow_placeholder && check::has_placeholder(arg) {
                 self.push(
                     &path.index(i),
                     "`{instance}` is used but the service has no `instances`",
@@ -164,19 +168,19 @@ impl<'a> Errors<'a> {
 /// Parse and check a probe (`health` of a service, `check` of an external).
 pub(super) fn health_check(
     errs: &mut Errors<'_>,
-    spec: &HealthSpec,
-    path: &FieldPath,
+    spec: HealthSpec,
+    path: &At<'_>,
     allow_placeholder: bool,
 ) -> Option<super::Check> {
-    match check::parse_check(spec, path) {
+    match check::parse_check(spec) {
         Ok(c) => {
             if let super::Check::Exec { argv } = &c {
                 errs.argv(&path.key("exec"), argv, allow_placeholder);
             }
             Some(c)
         }
-        Err((p, m, h)) => {
-            errs.push(&p, m, Some(h));
+        Err((key, m, h)) => {
+            errs.push(&key.map_or(*path, |k| path.key(k)), m, Some(h));
             None
         }
     }

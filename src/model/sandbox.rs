@@ -2,9 +2,11 @@
 //! working directory and log directories), the capabilities it keeps, and what its paths
 //! rule out (a private /tmp when one lives under /tmp; a hidden /home when one lives there).
 
-use crate::manifest::locate::FieldPath;
+use std::collections::HashSet;
+
 use crate::manifest::{SandboxLevel, ServiceSpec};
 
+use super::path::At;
 use super::problems::Errors;
 use super::{Logs, Sandbox};
 
@@ -76,44 +78,129 @@ fn parent(path: &str) -> String {
     }
 }
 
-/// Build the sandbox of service `s` (`name`) with `d` its defaults; `working_dir`, `logs`,
-/// `environment_file` and `exe` are the merged values, made accessible automatically.
+/// What a service writes as its own `sandbox`, `writable_paths` and `capabilities` (each
+/// `None` when it inherits `[defaults]`).
+pub(super) struct Own {
+    /// `sandbox`.
+    pub level: Option<SandboxLevel>,
+    /// `writable_paths`.
+    pub writable_paths: Option<Vec<String>>,
+    /// `capabilities`.
+    pub capabilities: Option<Vec<String>>,
+}
+
+/// The merged values a sandbox makes accessible automatically.
+pub(super) struct Reached<'a> {
+    /// The working directory.
+    pub working_dir: Option<&'a str>,
+    /// The log files (their directories are written).
+    pub logs: &'a Logs,
+    /// The environment file (read).
+    pub environment_file: Option<&'a str>,
+    /// The executable (run).
+    pub exe: Option<&'a str>,
+}
+
+/// Build the sandbox of the service at `path` from its own settings over `d`, its defaults.
 pub(super) fn sandbox(
     errs: &mut Errors<'_>,
-    name: &str,
-    (s, d): (&ServiceSpec, &ServiceSpec),
-    working_dir: Option<&str>,
-    logs: &Logs,
-    environment_file: Option<&str>,
-    exe: Option<&str>,
+    path: &At<'_>,
+    own: Own,
+    d: &ServiceSpec,
+    reached: &Reached<'_>,
 ) -> Sandbox {
-    let path = FieldPath::keys(&["services", name]);
-    let at = |key: &str, own: bool| {
+    let at = |key: &'static str, own: bool| {
         if own {
             path.key(key)
         } else {
-            FieldPath::keys(&["defaults", key])
+            At::keys(&["defaults", key])
         }
     };
-    let level = s.sandbox.or(d.sandbox).unwrap_or(DEFAULT_LEVEL);
+    let level = own.level.or(d.sandbox).unwrap_or(DEFAULT_LEVEL);
 
-    let declared = s.writable_paths.as_ref().or(d.writable_paths.as_ref());
-    let declared_at = at("writable_paths", s.writable_paths.is_some());
-    let mut writable: Vec<String> = working_dir.map(str::to_owned).into_iter().collect();
-    if let Logs::Files { stdout, stderr } = logs {
+    let mut writable: Vec<String> = reached.working_dir.map(str::to_owned).into_iter().collect();
+    if let Logs::Files { stdout, stderr } = reached.logs {
         writable.extend(std::iter::once(stdout).chain(stderr).map(|f| parent(f)));
     }
-    for (i, p) in declared.into_iter().flatten().enumerate() {
-        errs.absolute(&declared_at.index(i), p);
-        writable.push(p.trim_end_matches('/').to_owned());
+    let declared_at = at("writable_paths", own.writable_paths.is_some());
+    match own.writable_paths {
+        Some(list) => {
+            for (i, mut p) in list.into_iter().enumerate() {
+                errs.absolute(&declared_at.index(i), &p);
+                p.truncate(p.trim_end_matches('/').len());
+                writable.push(p);
+            }
+        }
+        None => {
+            for (i, p) in d.writable_paths.iter().flatten().enumerate() {
+                errs.absolute(&declared_at.index(i), p);
+                writable.push(p.trim_end_matches('/').to_owned());
+            }
+        }
     }
-    let mut seen = std::collections::HashSet::new();
-    writable.retain(|p| !p.is_empty() && seen.insert(p.clone()));
+    let writable = each_once(writable);
 
-    let caps = s.capabilities.as_ref().or(d.capabilities.as_ref());
-    let caps_at = at("capabilities", s.capabilities.is_some());
-    let mut capabilities: Vec<String> = Vec::new();
-    for (i, c) in caps.into_iter().flatten().enumerate() {
+    let caps_at = at("capabilities", own.capabilities.is_some());
+    let capabilities = match own.capabilities {
+        Some(list) => capabilities(errs, &caps_at, list),
+        None => capabilities(errs, &caps_at, d.capabilities.iter().flatten().cloned()),
+    };
+    if level == SandboxLevel::Off && !capabilities.is_empty() {
+        errs.push(
+            &caps_at,
+            "`capabilities` limits what a sandboxed process keeps, but `sandbox` is \"off\"",
+            Some("set sandbox = \"basic\" (or \"strict\"), or remove `capabilities`".to_owned()),
+        );
+    }
+
+    let paths = writable
+        .iter()
+        .map(String::as_str)
+        .chain(reached.environment_file)
+        .chain(reached.exe);
+    let any_under = |dirs: &[&str]| paths.clone().any(|p| dirs.iter().any(|d| under(p, d)));
+    let private_tmp = !any_under(TMP_DIRS);
+    let home_hidden = !any_under(HOME_DIRS);
+    Sandbox {
+        level,
+        private_tmp,
+        home_hidden,
+        writable_paths: writable,
+        capabilities,
+    }
+}
+
+/// The non-empty paths of `list`, each once, in their first place.
+fn each_once(mut list: Vec<String>) -> Vec<String> {
+    // a few paths: compare with those kept (no hashing, no copies)
+    if list.len() <= 16 {
+        let mut out: Vec<String> = Vec::with_capacity(list.len());
+        for p in list {
+            if !p.is_empty() && !out.contains(&p) {
+                out.push(p);
+            }
+        }
+        return out;
+    }
+    let keep: Vec<bool> = {
+        let mut seen = HashSet::new();
+        list.iter()
+            .map(|p| !p.is_empty() && seen.insert(p.as_str()))
+            .collect()
+    };
+    let mut keep = keep.into_iter();
+    list.retain(|_| keep.next().unwrap_or(false));
+    list
+}
+
+/// The capabilities a service keeps (checked at `at`), each once.
+fn capabilities(
+    errs: &mut Errors<'_>,
+    at: &At<'_>,
+    list: impl IntoIterator<Item = String>,
+) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for (i, c) in list.into_iter().enumerate() {
         if !CAPABILITIES.contains(&c.as_str()) {
             let upper = c.to_ascii_uppercase();
             let guess = if upper.starts_with("CAP_") {
@@ -128,36 +215,15 @@ pub(super) fn sandbox(
                     .to_owned()
             };
             errs.push(
-                &caps_at.index(i),
+                &at.index(i),
                 format!("`{}` is not a Linux capability", c.escape_debug()),
                 Some(hint),
             );
-        } else if !capabilities.contains(c) {
-            capabilities.push(c.clone());
+        } else if !out.contains(&c) {
+            out.push(c);
         }
     }
-    if level == SandboxLevel::Off && !capabilities.is_empty() {
-        errs.push(
-            &caps_at,
-            "`capabilities` limits what a sandboxed process keeps, but `sandbox` is \"off\"",
-            Some("set sandbox = \"basic\" (or \"strict\"), or remove `capabilities`".to_owned()),
-        );
-    }
-
-    let reached: Vec<&str> = writable
-        .iter()
-        .map(String::as_str)
-        .chain(environment_file)
-        .chain(exe)
-        .collect();
-    let any_under = |dirs: &[&str]| reached.iter().any(|p| dirs.iter().any(|d| under(p, d)));
-    Sandbox {
-        level,
-        private_tmp: !any_under(TMP_DIRS),
-        home_hidden: !any_under(HOME_DIRS),
-        writable_paths: writable,
-        capabilities,
-    }
+    out
 }
 
 #[cfg(test)]

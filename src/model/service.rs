@@ -1,36 +1,40 @@
-//! One service: defaults merged, every value checked, references resolved.
+//! One service: defaults merged, every value checked, references resolved. The service's own
+//! table is consumed: its strings move into the model, and only what `[defaults]` gives is
+//! copied.
 
-use crate::manifest::locate::FieldPath;
-use crate::manifest::{Duration, HealthSpec, Manifest, RestartPolicy, ServiceSpec};
+use crate::manifest::{
+    Duration, HealthSpec, LimitsSpec, LogsSpec, Manifest, RestartPolicy, ServiceSpec,
+};
 
 use super::check;
-use super::deps::deps;
+use super::deps::Links;
 use super::instances::instances;
+use super::path::At;
 use super::problems::{Errors, health_check};
-use super::{Dep, Health, INSTANCE_PLACEHOLDER, Limits, Logs, Service, StartLimit};
+use super::sandbox::{Own, Reached};
+use super::{Health, Limits, Logs, Service, StartLimit};
 
 /// The most failed health checks in a row a service may be given (bounds its health window
 /// to `MAX_DURATION × 1000`).
 pub const MAX_RETRIES: u32 = 1000;
 
 /// Where a merged value was written: the service's own table, or `[defaults]`.
-fn origin(path: &FieldPath, key: &str, own: bool) -> FieldPath {
+fn origin<'a>(path: &At<'a>, key: &'static str, own: bool) -> At<'a> {
     if own {
         path.key(key)
     } else {
-        FieldPath::keys(&["defaults", key])
+        At::keys(&["defaults", key])
     }
 }
 
 /// `command`: required, an absolute argv.
 fn command(
     errs: &mut Errors<'_>,
-    path: &FieldPath,
-    s: &ServiceSpec,
+    path: &At<'_>,
+    command: Option<Vec<String>>,
     instanced: bool,
 ) -> Vec<String> {
-    let command = s.command.clone().unwrap_or_default();
-    if s.command.is_none() {
+    let Some(command) = command else {
         errs.push(
             path,
             "the service has no `command`",
@@ -38,112 +42,131 @@ fn command(
                 r#"add command = ["/opt/openim/bin/NAME", "-c", "/etc/openim/config/"]"#.to_owned(),
             ),
         );
-    } else {
-        errs.argv(&path.key("command"), &command, instanced);
-    }
+        return Vec::new();
+    };
+    errs.argv(&path.key("command"), &command, instanced);
     command
 }
 
-/// `environment_file` and `working_dir`, from the service or `[defaults]`: absolute paths.
-fn paths(
+/// A string from the service or `[defaults]` (`key`), checked where it was written.
+fn inherited(
     errs: &mut Errors<'_>,
-    path: &FieldPath,
-    s: &ServiceSpec,
-    d: &ServiceSpec,
-) -> [Option<String>; 2] {
-    [
-        ("environment_file", &s.environment_file, &d.environment_file),
-        ("working_dir", &s.working_dir, &d.working_dir),
-    ]
-    .map(|(key, own, default)| {
-        let value = own.clone().or_else(|| default.clone());
-        if let Some(v) = &value {
-            errs.absolute(&origin(path, key, own.is_some()), v);
-        }
-        value
-    })
-}
-
-/// `user` and `group`, from the service or `[defaults]`: names or numeric ids.
-fn accounts(
-    errs: &mut Errors<'_>,
-    path: &FieldPath,
-    s: &ServiceSpec,
-    d: &ServiceSpec,
-) -> [Option<String>; 2] {
-    [("user", &s.user, &d.user), ("group", &s.group, &d.group)].map(|(key, own, default)| {
-        let value = own.clone().or_else(|| default.clone());
-        if let Some(msg) = value.as_deref().and_then(check::account_problem) {
-            errs.push(
-                &origin(path, key, own.is_some()),
-                msg,
-                Some(
-                    "a name such as \"openim\" (letters, digits, _ . -) or a numeric id".to_owned(),
-                ),
-            );
-        }
-        value
-    })
-}
-
-/// `requires`, `wants`, `after` (defaults first) and `before`, resolved.
-fn dependencies(
-    errs: &mut Errors<'_>,
-    m: &Manifest,
-    name: &str,
-    s: &ServiceSpec,
-) -> (Vec<Dep>, Vec<Dep>, Vec<Dep>, Vec<String>) {
-    let d = &m.defaults;
-    let mut list = |key: &str, own: Option<&Vec<String>>, inh: Option<&Vec<String>>| {
-        deps(errs, m, name, key, own, inh)
-    };
-    let requires = list("requires", s.requires.as_ref(), d.requires.as_ref());
-    let wants = list("wants", s.wants.as_ref(), d.wants.as_ref());
-    let after = list("after", s.after.as_ref(), d.after.as_ref());
-    let before = list("before", s.before.as_ref(), d.before.as_ref())
-        .into_iter()
-        .map(|d| d.name().to_owned())
-        .collect();
-    (requires, wants, after, before)
-}
-
-/// Build one service: defaults merged, every value checked (problems go to `errs`).
-pub(super) fn service(errs: &mut Errors<'_>, m: &Manifest, name: &str, s: &ServiceSpec) -> Service {
-    let d = &m.defaults;
-    let path = FieldPath::keys(&["services", name]);
-    let instances = instances(errs, &path, s.instances.as_ref());
-    let command = command(errs, &path, s, instances.is_some());
-    let environment = environment(errs, name, s, d, instances.is_some());
-
-    let [environment_file, working_dir] = paths(errs, &path, s, d);
-    let [user, group] = accounts(errs, &path, s, d);
-
-    let health = s
-        .health
-        .as_ref()
-        .and_then(|h| health(errs, &path.key("health"), h));
-    let pre_start = s.pre_start.clone().unwrap_or_default();
-    for (i, argv) in pre_start.iter().enumerate() {
-        errs.argv(&path.key("pre_start").index(i), argv, instances.is_some());
+    path: &At<'_>,
+    key: &'static str,
+    (own, default): (Option<String>, Option<&String>),
+    check: fn(&mut Errors<'_>, &At<'_>, &str),
+) -> Option<String> {
+    let at = origin(path, key, own.is_some());
+    let value = own.or_else(|| default.cloned());
+    if let Some(v) = &value {
+        check(errs, &at, v);
     }
-    if let Some(desc) = &s.description {
+    value
+}
+
+/// `user` and `group`: names or numeric ids.
+fn account(errs: &mut Errors<'_>, at: &At<'_>, value: &str) {
+    if let Some(msg) = check::account_problem(value) {
+        errs.push(
+            at,
+            msg,
+            Some("a name such as \"openim\" (letters, digits, _ . -) or a numeric id".to_owned()),
+        );
+    }
+}
+
+/// `environment_file` and `working_dir`: absolute paths.
+fn absolute(errs: &mut Errors<'_>, at: &At<'_>, value: &str) {
+    errs.absolute(at, value);
+}
+
+/// `environment_file`, `working_dir`, `user` and `group` from the service (`own`) or `d`.
+fn strings(
+    errs: &mut Errors<'_>,
+    path: &At<'_>,
+    own: [Option<String>; 4],
+    d: &ServiceSpec,
+) -> [Option<String>; 4] {
+    let defaults = [&d.environment_file, &d.working_dir, &d.user, &d.group];
+    let keys = ["environment_file", "working_dir", "user", "group"];
+    let checks: [fn(&mut Errors<'_>, &At<'_>, &str); 4] = [absolute, absolute, account, account];
+    let mut i = 0;
+    own.map(|value| {
+        let merged = inherited(
+            errs,
+            path,
+            keys[i],
+            (value, defaults[i].as_ref()),
+            checks[i],
+        );
+        i += 1;
+        merged
+    })
+}
+
+/// `health`, `pre_start` and the `description` of the service at `path`, checked.
+fn probes(
+    errs: &mut Errors<'_>,
+    path: &At<'_>,
+    (health_spec, pre_start): (Option<HealthSpec>, Option<Vec<Vec<String>>>),
+    description: Option<&String>,
+    placeholder_ok: bool,
+) -> (Option<Health>, Vec<Vec<String>>) {
+    let health = health_spec.and_then(|h| health(errs, &path.key("health"), h));
+    let pre_start = pre_start.unwrap_or_default();
+    for (i, argv) in pre_start.iter().enumerate() {
+        errs.argv(&path.key("pre_start").index(i), argv, placeholder_ok);
+    }
+    if let Some(desc) = description {
         errs.chars(&path.key("description"), desc);
     }
-    let (requires, wants, after, before) = dependencies(errs, m, name, s);
+    (health, pre_start)
+}
 
-    let logs = logs(errs, &path, s, d);
+/// Build service `name` from its own table `s`: defaults merged, every value checked
+/// (problems go to `errs`), its dependencies resolved into `links`. `m` is the manifest
+/// the services' tables were taken from: it answers what is defined, and gives the defaults.
+pub(super) fn service(
+    errs: &mut Errors<'_>,
+    m: &Manifest,
+    links: &mut Links,
+    name: &str,
+    s: ServiceSpec,
+) -> Service {
+    let d = &m.defaults;
+    let path = At::keys(&["services", name]);
+    let instances = instances(errs, &path, s.instances);
+    let placeholder_ok = instances.is_some();
+    let command = command(errs, &path, s.command, placeholder_ok);
+    let environment = super::environment::merged(errs, &path, s.environment, d, placeholder_ok);
+    let own = [s.environment_file, s.working_dir, s.user, s.group];
+    let [environment_file, working_dir, user, group] = strings(errs, &path, own, d);
+    let own = (s.health, s.pre_start);
+    let (health, pre_start) = probes(errs, &path, own, s.description.as_ref(), placeholder_ok);
+    let (requires, wants, after, before) =
+        links.service(errs, m, name, [s.requires, s.wants, s.after, s.before]);
+    let logs = logs(errs, &path, s.logs, d.logs.as_ref());
     let sandbox = super::sandbox::sandbox(
         errs,
-        name,
-        (s, d),
-        working_dir.as_deref(),
-        &logs,
-        environment_file.as_deref(),
-        command.first().map(String::as_str),
+        &path,
+        Own {
+            level: s.sandbox,
+            writable_paths: s.writable_paths,
+            capabilities: s.capabilities,
+        },
+        d,
+        &Reached {
+            working_dir: working_dir.as_deref(),
+            logs: &logs,
+            environment_file: environment_file.as_deref(),
+            exe: command.first().map(String::as_str),
+        },
     );
+    let container = super::container::service(errs, &path, name, s.container, d.container.as_ref());
     Service {
-        name: name.to_owned(),
-        description: s.description.clone().unwrap_or_else(|| name.to_owned()),
+        // the name moves in from the manifest once every service is built
+        name: String::new(),
+        description: s.description.unwrap_or_else(|| name.to_owned()),
         command,
         instances,
         environment,
@@ -151,23 +174,26 @@ pub(super) fn service(errs: &mut Errors<'_>, m: &Manifest, name: &str, s: &Servi
         user,
         group,
         working_dir,
-        restart: s.restart.or(d.restart).unwrap_or(RestartPolicy::OnFailure),
-        restart_delay: s
-            .restart_delay
-            .or(d.restart_delay)
-            .unwrap_or(Duration::from_secs(5)),
-        start_limit: start_limit(errs, &path, s, d),
+        restart: pick(s.restart, d.restart, RestartPolicy::OnFailure),
+        restart_delay: pick(s.restart_delay, d.restart_delay, Duration::from_secs(5)),
+        start_limit: start_limit(
+            errs,
+            &path,
+            s.start_limit.is_some(),
+            s.start_limit.or(d.start_limit),
+        ),
         stop_signal: s
             .stop_signal
-            .clone()
             .or_else(|| d.stop_signal.clone())
             .unwrap_or_default(),
-        stop_timeout: s
-            .stop_timeout
-            .or(d.stop_timeout)
-            .unwrap_or(Duration::from_secs(20)),
-        success_exit_codes: exit_codes(errs, &path, s, d),
-        limits: limits(errs, &path, s, d),
+        stop_timeout: pick(s.stop_timeout, d.stop_timeout, Duration::from_secs(20)),
+        success_exit_codes: exit_codes(
+            errs,
+            &path,
+            s.success_exit_codes,
+            d.success_exit_codes.as_ref(),
+        ),
+        limits: limits(errs, &path, s.limits.as_ref(), d.limits.as_ref()),
         logs,
         requires,
         wants,
@@ -175,77 +201,24 @@ pub(super) fn service(errs: &mut Errors<'_>, m: &Manifest, name: &str, s: &Servi
         before,
         health,
         pre_start,
-        container: super::container::service(errs, name, s, d),
+        container,
         sandbox,
     }
 }
 
-/// Defaults first, then the service's own variables (which replace same-named defaults).
-fn environment(
-    errs: &mut Errors<'_>,
-    name: &str,
-    s: &ServiceSpec,
-    d: &ServiceSpec,
-    instanced: bool,
-) -> Vec<(String, String)> {
-    // by name: a later value replaces an earlier one in its place (linear, not quadratic)
-    let mut environment: indexmap::IndexMap<String, String> = indexmap::IndexMap::new();
-    for (table, env) in [
-        (&["defaults"][..], &d.environment),
-        (&["services", name][..], &s.environment),
-    ] {
-        for (k, v) in env.iter().flatten() {
-            let p = FieldPath::keys(table).key("environment").key(k);
-            if let Some(msg) = check::env_key_problem(k) {
-                errs.push_key(
-                    &p,
-                    msg,
-                    Some("use letters, digits and _; not starting with a digit".to_owned()),
-                );
-            }
-            errs.chars(&p, v);
-            if !instanced && v.contains(INSTANCE_PLACEHOLDER) {
-                errs.push(
-                    &p,
-                    "`{instance}` is used but the service has no `instances`",
-                    Some(
-                        "add `instances = 2` (or a list of names), or remove `{instance}`"
-                            .to_owned(),
-                    ),
-                );
-            }
-            // a replaced default moves to the end, where the service wrote it
-            environment.shift_remove(k);
-            environment.insert(k.clone(), v.clone());
-        }
-    }
-    let total: usize = environment.iter().map(|(k, v)| k.len() + v.len() + 2).sum();
-    if total > crate::limits::MAX_ENV_BYTES {
-        let table: &[&str] = if s.environment.is_some() {
-            &["services", name]
-        } else {
-            &["defaults"]
-        };
-        errs.push(
-            &FieldPath::keys(table).key("environment"),
-            format!(
-                "the environment takes {} together; at most {} are accepted",
-                crate::limits::size(total),
-                crate::limits::size(crate::limits::MAX_ENV_BYTES)
-            ),
-            Some("put long data in an environment_file or a config file".to_owned()),
-        );
-    }
-    environment.into_iter().collect()
+/// The service's own value, else the default's, else `fallback`.
+fn pick<T>(own: Option<T>, default: Option<T>, fallback: T) -> T {
+    own.or(default).unwrap_or(fallback)
 }
 
-fn logs(errs: &mut Errors<'_>, path: &FieldPath, s: &ServiceSpec, d: &ServiceSpec) -> Logs {
-    let spec = s
-        .logs
-        .clone()
-        .or_else(|| d.logs.clone())
-        .unwrap_or_default();
-    let at = origin(path, "logs", s.logs.is_some());
+fn logs(
+    errs: &mut Errors<'_>,
+    path: &At<'_>,
+    own: Option<LogsSpec>,
+    default: Option<&LogsSpec>,
+) -> Logs {
+    let at = origin(path, "logs", own.is_some());
+    let spec = own.or_else(|| default.cloned()).unwrap_or_default();
     match (spec.stdout, spec.stderr) {
         (None, None) => Logs::Journal,
         (Some(out), err) => {
@@ -270,10 +243,15 @@ fn logs(errs: &mut Errors<'_>, path: &FieldPath, s: &ServiceSpec, d: &ServiceSpe
 }
 
 /// Each limit from the service, else from `[defaults]`, checked where it was written.
-fn limits(errs: &mut Errors<'_>, path: &FieldPath, s: &ServiceSpec, d: &ServiceSpec) -> Limits {
-    let own = s.limits.clone().unwrap_or_default();
-    let def = d.limits.clone().unwrap_or_default();
-    let at = |key: &str, own: bool| origin(path, "limits", own).key(key);
+fn limits(
+    errs: &mut Errors<'_>,
+    path: &At<'_>,
+    own: Option<&LimitsSpec>,
+    def: Option<&LimitsSpec>,
+) -> Limits {
+    let none = LimitsSpec::default();
+    let (own, def) = (own.unwrap_or(&none), def.unwrap_or(&none));
+    let at = |key: &'static str, own: bool| origin(path, "limits", own).key(key);
     let limits = Limits {
         nofile: own.nofile.or(def.nofile),
         nproc: own.nproc.or(def.nproc),
@@ -308,12 +286,12 @@ fn limits(errs: &mut Errors<'_>, path: &FieldPath, s: &ServiceSpec, d: &ServiceS
 
 fn start_limit(
     errs: &mut Errors<'_>,
-    path: &FieldPath,
-    s: &ServiceSpec,
-    d: &ServiceSpec,
+    path: &At<'_>,
+    own: bool,
+    merged: Option<crate::manifest::StartLimitSpec>,
 ) -> Option<StartLimit> {
-    let l = s.start_limit.or(d.start_limit)?;
-    let at = origin(path, "start_limit", s.start_limit.is_some());
+    let l = merged?;
+    let at = origin(path, "start_limit", own);
     if l.burst == 0 {
         errs.push(
             &at.key("burst"),
@@ -336,16 +314,12 @@ fn start_limit(
 
 fn exit_codes(
     errs: &mut Errors<'_>,
-    path: &FieldPath,
-    s: &ServiceSpec,
-    d: &ServiceSpec,
+    path: &At<'_>,
+    own: Option<Vec<i32>>,
+    default: Option<&Vec<i32>>,
 ) -> Vec<i32> {
-    let codes = s
-        .success_exit_codes
-        .clone()
-        .or_else(|| d.success_exit_codes.clone())
-        .unwrap_or_default();
-    let at = origin(path, "success_exit_codes", s.success_exit_codes.is_some());
+    let at = origin(path, "success_exit_codes", own.is_some());
+    let codes = own.or_else(|| default.cloned()).unwrap_or_default();
     for (i, c) in codes.iter().enumerate() {
         if !(0..=255).contains(c) {
             errs.push(
@@ -358,7 +332,7 @@ fn exit_codes(
     codes
 }
 
-fn health(errs: &mut Errors<'_>, at: &FieldPath, h: &HealthSpec) -> Option<Health> {
+fn health(errs: &mut Errors<'_>, at: &At<'_>, h: HealthSpec) -> Option<Health> {
     let interval = h.interval.unwrap_or(Duration::from_secs(10));
     let timeout = h.timeout.unwrap_or(Duration::from_secs(3));
     for (key, d) in [("interval", interval), ("timeout", timeout)] {
@@ -377,11 +351,12 @@ fn health(errs: &mut Errors<'_>, at: &FieldPath, h: &HealthSpec) -> Option<Healt
             Some("the number of failed checks in a row before the service is unhealthy".to_owned()),
         );
     }
+    let retries = h.retries.unwrap_or(3).max(1);
     let check = health_check(errs, h, at, false)?;
     Some(Health {
         check,
         interval,
         timeout,
-        retries: h.retries.unwrap_or(3).max(1),
+        retries,
     })
 }

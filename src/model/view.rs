@@ -5,10 +5,10 @@
 //! the model is built; backends only read it.
 
 use std::collections::HashMap;
-use std::ops::Range;
 
-use super::graph::{self, DepKind};
-use super::{Check, Dep, External, Group, Service};
+use super::csr::Csr;
+use super::graph::{self, DepKind, Edge, Link, Target};
+use super::{Check, External, Group, Service};
 use crate::manifest::Duration;
 
 /// One process the init system runs: a service, or one instance of an instanced service.
@@ -30,15 +30,6 @@ impl Process {
             Some(i) => format!("{}{sep}{i}", service.name),
         }
     }
-}
-
-/// What a dependency points at.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Target {
-    /// A service of the stack (index into the services).
-    Service(usize),
-    /// An `[external.X]` entry (index into the externals).
-    External(usize),
 }
 
 /// One dependency of a service, as declared in its own `requires`/`wants`/`after` lists
@@ -91,103 +82,80 @@ pub struct View {
     service_ids: HashMap<String, usize>,
     external_ids: HashMap<String, usize>,
     processes: Vec<Process>,
-    process_ranges: Vec<Range<usize>>,
-    dependencies: Vec<Vec<Dependency>>,
-    ordered_before: Vec<Vec<usize>>,
+    /// Where each service's processes start in `processes`; one more entry for the end.
+    process_start: Vec<usize>,
+    dependencies: Csr<Dependency>,
+    ordered_before: Csr<usize>,
     order: Vec<usize>,
     layers: Vec<usize>,
     ready_budgets: Vec<Duration>,
     in_stack: Vec<bool>,
-    groups_of: Vec<Vec<usize>>,
+    groups_of: Csr<usize>,
 }
 
 impl View {
-    /// Build the view of validated services (no cycles, every reference resolved).
-    #[must_use]
-    pub fn new(
+    /// Build the view of validated services (no cycles, every reference resolved) from
+    /// their resolved dependencies and the edges between them.
+    pub(super) fn new(
         services: &[Service],
         externals: &[External],
         stack_members: &[String],
         groups: &[Group],
+        links: &Csr<Link>,
+        edges: &[Edge],
     ) -> Self {
-        let service_ids: HashMap<String, usize> = services
-            .iter()
-            .enumerate()
-            .map(|(i, s)| (s.name.clone(), i))
-            .collect();
-        let external_ids: HashMap<String, usize> = externals
-            .iter()
-            .enumerate()
-            .map(|(i, e)| (e.name.clone(), i))
-            .collect();
+        let n = services.len();
         let mut view = Self {
-            service_ids,
-            external_ids,
+            service_ids: ids(services.iter().map(|s| &s.name)),
+            external_ids: ids(externals.iter().map(|e| &e.name)),
+            process_start: Vec::with_capacity(n + 1),
             ..Self::default()
         };
-        for (i, s) in services.iter().enumerate() {
-            let start = view.processes.len();
+        view.process_start.push(0);
+        for s in services {
             match &s.instances {
                 None => view.processes.push(Process {
-                    service: i,
+                    service: view.process_start.len() - 1,
                     instance: None,
                 }),
-                Some(list) => view.processes.extend(list.iter().map(|inst| Process {
-                    service: i,
-                    instance: Some(inst.clone()),
-                })),
+                Some(list) => {
+                    let service = view.process_start.len() - 1;
+                    view.processes.extend(list.iter().map(|inst| Process {
+                        service,
+                        instance: Some(inst.clone()),
+                    }));
+                }
             }
-            view.process_ranges.push(start..view.processes.len());
-            view.dependencies.push(view.declared(s));
+            view.process_start.push(view.processes.len());
         }
-        view.ordered_before = vec![Vec::new(); services.len()];
-        for e in graph::edges(services) {
-            if e.kind == DepKind::Before {
-                view.ordered_before[e.waiter].push(e.dep);
-            }
-        }
-        view.order = graph::order(services);
+        view.dependencies = declared(n, externals.len(), links);
+        view.ordered_before = Csr::group(
+            n,
+            edges
+                .iter()
+                .filter(|e| e.kind == DepKind::Before)
+                .map(|e| (e.waiter, e.dep)),
+        );
+        view.order = graph::order(n, edges);
         view.layers = view.compute_layers();
         view.ready_budgets = view.compute_budgets(services, externals);
-        view.in_stack = vec![false; services.len()];
-        view.groups_of = vec![Vec::new(); services.len()];
+        view.in_stack = vec![false; n];
         for m in stack_members {
             if let Some(&i) = view.service_ids.get(m) {
                 view.in_stack[i] = true;
             }
         }
-        for (g, group) in groups.iter().enumerate() {
-            for m in &group.services {
-                if let Some(&i) = view.service_ids.get(m) {
-                    view.groups_of[i].push(g);
-                }
-            }
-        }
+        let ids = &view.service_ids;
+        view.groups_of = Csr::group(
+            n,
+            groups.iter().enumerate().flat_map(|(g, group)| {
+                group
+                    .services
+                    .iter()
+                    .filter_map(move |m| ids.get(m).map(|&i| (i, g)))
+            }),
+        );
         view
-    }
-
-    /// The declared dependencies of `s`: requires, wants, after; each target once.
-    fn declared(&self, s: &Service) -> Vec<Dependency> {
-        let mut out: Vec<Dependency> = Vec::new();
-        let lists = [
-            (DepKind::Requires, &s.requires),
-            (DepKind::Wants, &s.wants),
-            (DepKind::After, &s.after),
-        ];
-        for (kind, list) in lists {
-            for dep in list {
-                let target = match dep {
-                    Dep::Service(n) => self.service_ids.get(n).map(|&i| Target::Service(i)),
-                    Dep::External(n) => self.external_ids.get(n).map(|&i| Target::External(i)),
-                };
-                if let Some(target) = target
-                    && !out.iter().any(|d| d.target == target)
-                {
-                    out.push(Dependency { target, kind });
-                }
-            }
-        }
-        out
     }
 
     /// Start layer of every service: 0 without predecessors, else one more than the deepest.
@@ -206,13 +174,13 @@ impl View {
 
     /// Services `s` starts after: its service dependencies and those ordered before it.
     fn predecessors(&self, s: usize) -> impl Iterator<Item = usize> + '_ {
-        self.dependencies[s]
+        self.dependencies(s)
             .iter()
             .filter_map(|d| match d.target {
                 Target::Service(i) => Some(i),
                 Target::External(_) => None,
             })
-            .chain(self.ordered_before[s].iter().copied())
+            .chain(self.ordered_before(s).iter().copied())
     }
 
     /// Per service, in start order: the time its own waits may take plus its health window.
@@ -220,14 +188,14 @@ impl View {
         let mut budgets = vec![Duration::default(); services.len()];
         for &s in &self.order {
             let mut total = Duration::default();
-            for d in &self.dependencies[s] {
+            for d in self.dependencies(s) {
                 total = total.saturating_add(match d.target {
                     Target::External(e) => externals[e].wait_timeout,
                     Target::Service(t) if services[t].health.is_some() => budgets[t],
                     Target::Service(_) => Duration::default(),
                 });
             }
-            for &t in &self.ordered_before[s] {
+            for &t in self.ordered_before(s) {
                 if services[t].health.is_some() {
                     total = total.saturating_add(budgets[t]);
                 }
@@ -261,21 +229,22 @@ impl View {
     /// The processes of service `s`.
     #[must_use]
     pub fn processes_of(&self, s: usize) -> &[Process] {
-        self.process_ranges
-            .get(s)
-            .map_or(&[], |r| &self.processes[r.clone()])
+        match (self.process_start.get(s), self.process_start.get(s + 1)) {
+            (Some(&a), Some(&b)) => &self.processes[a..b],
+            _ => &[],
+        }
     }
 
     /// The declared dependencies of service `s` (each target once, strongest kind).
     #[must_use]
     pub fn dependencies(&self, s: usize) -> &[Dependency] {
-        self.dependencies.get(s).map_or(&[], Vec::as_slice)
+        self.dependencies.of(s)
     }
 
     /// Services whose `before` names service `s` (they start first).
     #[must_use]
     pub fn ordered_before(&self, s: usize) -> &[usize] {
-        self.ordered_before.get(s).map_or(&[], Vec::as_slice)
+        self.ordered_before.of(s)
     }
 
     /// Service indices in start order (dependencies first; ties in declaration order).
@@ -306,7 +275,7 @@ impl View {
     /// Indices of the named groups (not the stack) that list service `s`.
     #[must_use]
     pub fn groups_of(&self, s: usize) -> &[usize] {
-        self.groups_of.get(s).map_or(&[], Vec::as_slice)
+        self.groups_of.of(s)
     }
 
     /// What service `s` waits for before its command runs, for backends without a
@@ -356,4 +325,38 @@ impl View {
         }
         out
     }
+}
+
+/// Name → index.
+fn ids<'a>(names: impl ExactSizeIterator<Item = &'a String>) -> HashMap<String, usize> {
+    let mut ids = HashMap::with_capacity(names.len());
+    for (i, name) in names.enumerate() {
+        ids.insert(name.clone(), i);
+    }
+    ids
+}
+
+/// The declared dependencies of every service (of `n`, with `externals` externals): its
+/// `requires`, `wants` and `after` links, each target once, the first (strongest) kind.
+fn declared(n: usize, externals: usize, links: &Csr<Link>) -> Csr<Dependency> {
+    // per target (services, then externals): the last service (+ 1) that listed it
+    let mut listed_by = vec![0usize; n + externals];
+    let mut out = Csr::with_capacity(n, 0);
+    for s in 0..n {
+        out.push_list(links.of(s).iter().filter_map(|l| {
+            let slot = match l.target {
+                Target::Service(i) => i,
+                Target::External(e) => n + e,
+            };
+            let fresh = l.kind != DepKind::Before && listed_by[slot] != s + 1;
+            if fresh {
+                listed_by[slot] = s + 1;
+            }
+            fresh.then_some(Dependency {
+                target: l.target,
+                kind: l.kind,
+            })
+        }));
+    }
+    out
 }

@@ -1,0 +1,106 @@
+//! Lists per service in one allocation: item `i`'s list is `items[start[i]..start[i + 1]]`.
+//! The graph and the view keep their per-service lists (edges, dependencies, groups) this
+//! way: two vectors in all instead of one per service.
+
+/// Per-node lists, stored contiguously (see the module documentation).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Csr<T> {
+    start: Vec<usize>,
+    items: Vec<T>,
+}
+
+impl<T> Default for Csr<T> {
+    fn default() -> Self {
+        Self {
+            start: vec![0],
+            items: Vec::new(),
+        }
+    }
+}
+
+impl<T: Copy> Csr<T> {
+    /// Lists for nodes `0..n` from `(node, item)` pairs, each list in the pairs' order (a
+    /// counting sort: linear). Pairs naming a node `>= n` are dropped.
+    pub(super) fn group(n: usize, pairs: impl Iterator<Item = (usize, T)> + Clone) -> Self {
+        let mut start = vec![0usize; n + 1];
+        for (node, _) in pairs.clone() {
+            if let Some(c) = start.get_mut(node + 1) {
+                *c += 1;
+            }
+        }
+        let mut total = 0;
+        for s in &mut start {
+            total += *s;
+            *s = total;
+        }
+        let mut items: Vec<Option<T>> = vec![None; start[n]];
+        let mut next = start.clone();
+        for (node, item) in pairs {
+            if node < n {
+                items[next[node]] = Some(item);
+                next[node] += 1;
+            }
+        }
+        Self {
+            start,
+            items: items.into_iter().flatten().collect(),
+        }
+    }
+}
+
+impl<T> Csr<T> {
+    /// Lists from their items and where each starts (`start[0] == 0`, one entry more than
+    /// there are lists, each at most `items.len()`, none smaller than the one before).
+    pub(super) fn from_parts(start: Vec<usize>, items: Vec<T>) -> Self {
+        debug_assert!(start.first() == Some(&0) && start.last() <= Some(&items.len()));
+        Self { start, items }
+    }
+
+    /// An empty list set, to which [`Csr::push_list`] appends.
+    pub(super) fn with_capacity(nodes: usize, items: usize) -> Self {
+        let mut start = Vec::with_capacity(nodes + 1);
+        start.push(0);
+        Self {
+            start,
+            items: Vec::with_capacity(items),
+        }
+    }
+
+    /// Append the list of the next node.
+    pub(super) fn push_list(&mut self, list: impl IntoIterator<Item = T>) {
+        self.items.extend(list);
+        self.start.push(self.items.len());
+    }
+
+    /// The list of node `i` (empty for a node beyond the last).
+    pub(super) fn of(&self, i: usize) -> &[T] {
+        match (self.start.get(i), self.start.get(i + 1)) {
+            (Some(&a), Some(&b)) => &self.items[a..b],
+            _ => &[],
+        }
+    }
+
+    /// How many nodes have a list.
+    pub(super) fn len(&self) -> usize {
+        self.start.len() - 1
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Csr;
+
+    #[test]
+    fn groups_keep_the_order_of_their_items() {
+        let c = Csr::group(3, [(2, 'a'), (0, 'b'), (2, 'c'), (5, 'x')].into_iter());
+        assert_eq!(c.of(0), &['b']);
+        assert_eq!(c.of(1), &[] as &[char]);
+        assert_eq!(c.of(2), &['a', 'c']);
+        assert_eq!(c.of(3), &[] as &[char]);
+        assert_eq!(c.len(), 3);
+        let mut p = Csr::with_capacity(2, 2);
+        p.push_list([1]);
+        p.push_list([]);
+        assert_eq!((p.of(0), p.of(1), p.len()), (&[1][..], &[][..], 2));
+    }
+}

@@ -1,0 +1,72 @@
+//! A service's environment: the variables of `[defaults]` first, then its own (which replace
+//! same-named defaults, in the service's place), each checked where it was written.
+
+use indexmap::IndexMap;
+
+use crate::manifest::ServiceSpec;
+
+use super::check;
+use super::path::At;
+use super::problems::Errors;
+
+/// The environment of the service at `path` (`services.NAME`) from its own variables `own`
+/// over those of `d`, its defaults; `instanced`: whether `{instance}` may appear.
+pub(super) fn merged(
+    errs: &mut Errors<'_>,
+    path: &At<'_>,
+    own: Option<IndexMap<String, String>>,
+    d: &ServiceSpec,
+    instanced: bool,
+) -> Vec<(String, String)> {
+    let own_set = own.is_some();
+    let own = own.unwrap_or_default();
+    let defaults = d.environment.as_ref();
+    let mut out = Vec::with_capacity(defaults.map_or(0, IndexMap::len) + own.len());
+    let default_at = At::keys(&["defaults", "environment"]);
+    for (k, v) in defaults.into_iter().flatten() {
+        check_var(errs, &default_at, k, v, instanced);
+        // a replaced default moves to the end, where the service wrote it
+        if !own.contains_key(k) {
+            out.push((k.clone(), v.clone()));
+        }
+    }
+    let own_at = path.key("environment");
+    for (k, v) in own {
+        check_var(errs, &own_at, &k, &v, instanced);
+        out.push((k, v));
+    }
+    let total: usize = out.iter().map(|(k, v)| k.len() + v.len() + 2).sum();
+    if total > crate::limits::MAX_ENV_BYTES {
+        errs.push(
+            if own_set { &own_at } else { &default_at },
+            format!(
+                "the environment takes {} together; at most {} are accepted",
+                crate::limits::size(total),
+                crate::limits::size(crate::limits::MAX_ENV_BYTES)
+            ),
+            Some("put long data in an environment_file or a config file".to_owned()),
+        );
+    }
+    out
+}
+
+/// Check variable `k` of the environment table at `at`.
+fn check_var(errs: &mut Errors<'_>, at: &At<'_>, k: &str, v: &str, instanced: bool) {
+    if let Some(msg) = check::env_key_problem(k) {
+        errs.push_key(
+            &at.key(k),
+            msg,
+            Some("use letters, digits and _; not starting with a digit".to_owned()),
+        );
+    }
+    if !check::plain_value(v) {
+        errs.chars(&at.key(k), v);
+    }
+    if !instanced && check::has_placeholder(v) {
+        errs.push(
+            &at.key(k),
+            "`{instance}` is used but the service has no `instances`",
+            Some("add `instances = 2` (or a list of names), or remove `{instance}`".to_owned()),
+        );
+    }
+}
