@@ -6,6 +6,7 @@ pub mod compose;
 pub mod envdir;
 pub mod openrc;
 pub mod plist;
+pub mod scan;
 pub mod sh;
 pub mod supervisord;
 pub mod systemd;

@@ -109,7 +109,7 @@ impl Templates {
     /// The template fails (unknown variable in an override, …).
     pub fn render(&self, name: &str, context: &impl Native) -> Result<String> {
         if self.native && !self.overridden.contains(name) {
-            let mut out = String::new();
+            let mut out = String::with_capacity(context.size_hint());
             context.write_native(&mut out);
             return Ok(out);
         }

@@ -1,6 +1,7 @@
 //! The capability report: which model features each backend carries natively, emulates or
 //! loses, and the warnings a given manifest triggers.
 
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 use serde::Serialize;
@@ -268,6 +269,11 @@ pub fn warnings(
 ) -> Vec<Warning> {
     let mut out: Vec<Warning> = Vec::new();
     for &feature in Feature::ALL {
+        let message = match support(feature) {
+            Support::Native => continue,
+            Support::Emulated(how) => format!("emulated: {how}"),
+            Support::Unsupported(what) => format!("not supported: {what}"),
+        };
         let services: Vec<String> = if feature == Feature::Groups {
             Vec::new()
         } else {
@@ -282,11 +288,6 @@ pub fn warnings(
             }
             users
         };
-        let message = match support(feature) {
-            Support::Native => continue,
-            Support::Emulated(how) => format!("emulated: {how}"),
-            Support::Unsupported(what) => format!("not supported: {what}"),
-        };
         out.push(Warning {
             backend: name,
             feature,
@@ -294,13 +295,18 @@ pub fn warnings(
             message,
         });
     }
+    // the services of each warning something was merged into, to add each once
+    let mut members: HashMap<Feature, HashSet<String>> = HashMap::new();
     for w in found {
         match out.iter_mut().find(|o| o.feature == w.feature) {
             Some(o) => {
+                let seen = members
+                    .entry(w.feature)
+                    .or_insert_with(|| o.services.iter().cloned().collect());
                 o.message.push_str("; ");
                 o.message.push_str(&w.message);
                 for s in w.services {
-                    if !o.services.contains(&s) {
+                    if seen.insert(s.clone()) {
                         o.services.push(s);
                     }
                 }

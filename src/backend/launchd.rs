@@ -19,7 +19,7 @@ use serde::Serialize;
 use super::capability::{Feature, Support, Warning};
 use super::data::BackendData;
 use super::kit::{Artifact, Backend, RenderContext, Rendered, Report, Unit};
-use super::shared::wrapper::{self, Prelude};
+use super::shared::wrapper::{self, Prelude, Ready};
 use crate::errors::{Error, Refusal, Result};
 use crate::manifest::RestartPolicy;
 use crate::model::{DepKind, Logs, Model, Process, Service, Wait, substitute};
@@ -242,7 +242,7 @@ struct ResourceLimits {
 fn job(svc: &Service, waits: &[Wait<'_>], label: String, instance: Option<&str>) -> Job {
     let prelude = Prelude {
         environment_file: svc.environment_file.as_deref(),
-        waits: waits.to_vec(),
+        waits: waits.iter().map(Ready::of).collect(),
         pre_start: svc
             .pre_start
             .iter()

@@ -8,6 +8,7 @@ mod unit;
 mod values;
 pub mod verify;
 
+use std::borrow::Cow;
 use std::path::Path;
 use std::sync::LazyLock;
 
@@ -16,10 +17,11 @@ use serde::Serialize;
 use super::capability::{Feature, Support};
 use super::data::BackendData;
 use super::kit::{Artifact, Backend, HEADER, RenderContext, Rendered, Report, Unit, UnitKind};
+use super::shared::lines;
 use crate::errors::Result;
 use crate::escape::systemd as esc;
 use crate::model::{Model, Process, Service};
-use crate::render::{Native, native};
+use crate::render::Native;
 
 /// The systemd backend.
 pub struct Systemd;
@@ -99,41 +101,36 @@ impl Backend for Systemd {
                 .map(|g| (format!("groups.{}.description", g.name), &g.description)),
         );
         values::check_descriptions(descriptions)?;
-        let stack_target = format!("{}.target", model.name);
-        let target = TargetUnit {
-            header: HEADER,
-            description: esc::value(&model.description),
-            wants: model
-                .process_names(&model.stack_members, "@")
-                .into_iter()
-                .map(service_file)
-                .collect(),
-            wanted_by: vec!["multi-user.target".into()],
+        let shared = unit::Shared::new(model);
+        let members = |names: &[String]| -> Vec<&str> {
+            names
+                .iter()
+                .filter_map(|n| model.view.service_id(n))
+                .flat_map(|i| shared.units.of(i))
+                .map(String::as_str)
+                .collect()
         };
+        let wants = members(&model.stack_members);
+        let target = TargetUnit::new(&model.description, &wants, true);
         out.artifacts.push(artifact(
-            &stack_target,
+            &shared.stack_target,
             ctx.templates.render("systemd/target.tera", &target)?,
         ));
+        out.artifacts
+            .reserve(model.services.len() + model.groups.len());
         for (i, svc) in model.services.iter().enumerate() {
             values::check(svc)?;
             out.warnings.extend(sandbox::losses(svc));
-            let unit = unit::service_unit(model, i);
+            let edges = unit::edges(&shared, i);
+            let unit = unit::service_unit(&shared, i, &edges);
             out.artifacts.push(artifact(
                 &unit_file(svc),
                 ctx.templates.render("systemd/service.tera", &unit)?,
             ));
         }
         for group in &model.groups {
-            let target = TargetUnit {
-                header: HEADER,
-                description: esc::value(&group.description),
-                wants: model
-                    .process_names(&group.services, "@")
-                    .into_iter()
-                    .map(service_file)
-                    .collect(),
-                wanted_by: Vec::new(),
-            };
+            let wants = members(&group.services);
+            let target = TargetUnit::new(&group.description, &wants, false);
             let name = format!("{}.target", group.name);
             out.artifacts.push(artifact(
                 &name,
@@ -142,20 +139,17 @@ impl Backend for Systemd {
             out.units
                 .push(Unit::grouping(name, &group.name, UnitKind::Group));
         }
+        let processes = model.view.processes().iter().zip(shared.units.all());
         out.units.splice(
             0..0,
-            model
-                .view
-                .processes()
-                .iter()
-                .map(|p| Unit::process(model, p, process_unit(model, p))),
+            processes.map(|(p, name)| Unit::process(model, p, name.clone())),
         );
         out.units.push(Unit::grouping(
-            stack_target.clone(),
+            shared.stack_target.clone(),
             &model.name,
             UnitKind::Stack,
         ));
-        out.notes = DATA.notes(&model.name, Some(&stack_target));
+        out.notes = DATA.notes(&model.name, Some(&shared.stack_target));
         Ok(out)
     }
 
@@ -168,46 +162,72 @@ fn artifact(path: &str, contents: String) -> Artifact {
     Artifact::file(path, DATA.file_mode, contents)
 }
 
-/// `NAME` → `NAME.service` (`NAME@INSTANCE` → `NAME@INSTANCE.service`).
-fn service_file(name: String) -> String {
-    name + ".service"
-}
-
 /// The unit file name of a service: `NAME.service` or the template `NAME@.service`.
 #[must_use]
 pub fn unit_file(svc: &Service) -> String {
+    let mut out = String::with_capacity(svc.name.len() + 9);
+    out.push_str(&svc.name);
     if svc.is_instanced() {
-        format!("{}@.service", svc.name)
-    } else {
-        format!("{}.service", svc.name)
+        out.push('@');
     }
+    out.push_str(".service");
+    out
 }
 
 /// The unit a process runs as: `NAME.service` or `NAME@INSTANCE.service`.
 #[must_use]
 pub fn process_unit(model: &Model, p: &Process) -> String {
-    service_file(p.joined(&model.services[p.service], "@"))
+    let name = &model.services[p.service].name;
+    let instance = p.instance.as_deref().unwrap_or_default();
+    let mut out = String::with_capacity(name.len() + instance.len() + 9);
+    out.push_str(name);
+    if p.instance.is_some() {
+        out.push('@');
+        out.push_str(instance);
+    }
+    out.push_str(".service");
+    out
 }
 
 #[derive(Serialize)]
-struct TargetUnit {
+struct TargetUnit<'a> {
     header: &'static str,
-    description: String,
-    wants: Vec<String>,
-    wanted_by: Vec<String>,
+    description: Cow<'a, str>,
+    wants: &'a [&'a str],
+    /// `wants` cut into lines (see [`lines::runs`]): what the template writes.
+    wants_lines: lines::Lines<'a, &'a str>,
+    wanted_by: Vec<&'static str>,
 }
 
-impl Native for TargetUnit {
+impl<'a> TargetUnit<'a> {
+    /// The target described `description` that wants `wants` (and is wanted by
+    /// `multi-user.target` when `install`).
+    fn new(description: &'a str, wants: &'a [&'a str], install: bool) -> Self {
+        Self {
+            header: HEADER,
+            description: esc::value_cow(description),
+            wants_lines: lines::Lines(wants),
+            wants,
+            wanted_by: if install {
+                vec!["multi-user.target"]
+            } else {
+                Vec::new()
+            },
+        }
+    }
+}
+
+impl Native for TargetUnit<'_> {
     /// `templates/systemd/target.tera`, without tera.
     fn write_native(&self, out: &mut String) {
         out.push_str("# ");
         out.push_str(self.header);
         out.push_str("\n[Unit]\nDescription=");
         out.push_str(&self.description);
-        native::joined_if(out, "Wants=", &self.wants, " ");
+        lines::push_lines(out, "Wants=", self.wants, " ");
         if !self.wanted_by.is_empty() {
             out.push_str("\n\n[Install]\nWantedBy=");
-            native::push_joined(out, &self.wanted_by, " ");
+            lines::push_joined(out, &self.wanted_by, " ");
         }
         out.push('\n');
     }

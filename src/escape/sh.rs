@@ -6,32 +6,50 @@
 /// each `'` written as `'\''`.
 #[must_use]
 pub fn quote(word: &str) -> String {
-    let safe = !word.is_empty()
-        && word.chars().all(|c| {
-            c.is_ascii_alphanumeric()
-                || matches!(c, '/' | '_' | '.' | ',' | ':' | '+' | '@' | '%' | '-' | '=')
-        });
-    // a leading `=` or `~` can mean something at the start of a word in some shells
-    if safe && !word.starts_with(['=', '~']) {
-        return word.to_owned();
-    }
     let mut out = String::with_capacity(word.len() + 2);
-    out.push('\'');
-    for c in word.chars() {
-        if c == '\'' {
-            out.push_str("'\\''");
-        } else {
-            out.push(c);
-        }
+    push_quote(&mut out, word);
+    out
+}
+
+/// The bytes that may stand bare in a word (no quoting needed).
+const BARE: [bool; 256] = super::scan::alnum_and(b"/_.,:+@%-=");
+
+/// Append [`quote`]`(word)` to `out`.
+pub fn push_quote(out: &mut String, word: &str) {
+    // a leading `=` or `~` can mean something at the start of a word in some shells
+    let safe =
+        !word.is_empty() && !word.starts_with(['=', '~']) && super::scan::all_in(word, &BARE);
+    if safe {
+        out.push_str(word);
+        return;
     }
     out.push('\'');
-    out
+    let mut rest = word;
+    while let Some(i) = rest.find('\'') {
+        out.push_str(&rest[..i]);
+        out.push_str("'\\''");
+        rest = &rest[i + 1..];
+    }
+    out.push_str(rest);
+    out.push('\'');
 }
 
 /// Quote every word and join them with spaces: a command line `sh` splits back into `argv`.
 #[must_use]
 pub fn join(argv: &[String]) -> String {
-    argv.iter().map(|a| quote(a)).collect::<Vec<_>>().join(" ")
+    let mut out = String::with_capacity(argv.iter().map(|a| a.len() + 1).sum());
+    push_join(&mut out, argv);
+    out
+}
+
+/// Append [`join`]`(argv)` to `out`.
+pub fn push_join(out: &mut String, argv: &[String]) {
+    for (i, a) in argv.iter().enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        push_quote(out, a);
+    }
 }
 
 /// The inverse of [`join`] for the plain part of the shell language: split `line` into

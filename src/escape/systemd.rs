@@ -10,7 +10,10 @@
 //! however quoted, and it drops any assignment holding a Unicode noncharacter; the backend
 //! refuses the last two with the field named.
 
-use crate::model::map_placeholder;
+use std::borrow::Cow;
+
+use super::scan;
+use crate::model::INSTANCE_PLACEHOLDER;
 
 /// The token that stands for the instance name in a template unit (the escaped form, which
 /// equals the name for the instance names the model allows).
@@ -22,52 +25,73 @@ pub fn value(text: &str) -> String {
     text.replace('%', "%%")
 }
 
-fn needs_quotes(word: &str) -> bool {
-    word.is_empty()
-        || !word.chars().all(|c| {
-            c.is_ascii_alphanumeric()
-                || matches!(
-                    c,
-                    '/' | '_' | '.' | ',' | ':' | '+' | '@' | '=' | '-' | '{' | '}'
-                )
-        })
+/// [`value`], borrowing `text` when it has nothing to escape.
+#[must_use]
+pub fn value_cow(text: &str) -> Cow<'_, str> {
+    if text.contains('%') {
+        let mut out = String::with_capacity(text.len() + 8);
+        scan::push_escaped(&mut out, text, b"%", |_| "%%");
+        Cow::Owned(out)
+    } else {
+        Cow::Borrowed(text)
+    }
 }
 
-fn quote_inner(text: &str, dollar: bool) -> String {
-    let mut out = String::with_capacity(text.len() + 16);
-    // every character escaped is ASCII: copy the runs between them whole
-    let mut start = 0;
-    for (i, b) in text.bytes().enumerate() {
-        let escaped = match b {
-            b'\\' => "\\\\",
-            b'"' => "\\\"",
-            b'%' => "%%",
-            b'$' if dollar => "$$",
-            _ => continue,
-        };
-        out.push_str(&text[start..i]);
-        out.push_str(escaped);
-        start = i + 1;
+/// What an Exec line's word may hold bare.
+const BARE: [bool; 256] = scan::alnum_and(b"/_.,:+@=-{}");
+
+fn needs_quotes(word: &str) -> bool {
+    word.is_empty() || !scan::all_in(word, &BARE)
+}
+
+/// Append `text` with `\`, `"` and `%` escaped (and `$` when `dollar`).
+fn push_quote_inner(out: &mut String, text: &str, dollar: bool) {
+    let set: &[u8] = if dollar { b"\\\"%$" } else { b"\\\"%" };
+    // every character escaped is ASCII: the runs between them are copied whole
+    scan::push_escaped(out, text, set, |b| match b {
+        b'\\' => "\\\\",
+        b'"' => "\\\"",
+        b'%' => "%%",
+        _ => "$$",
+    });
+}
+
+/// Append the inside of a double-quoted word: `text` with `\`, `"` and `%` escaped (and
+/// `$` when `dollar`: an Exec line's words but not its executable or an assignment), each
+/// `{instance}` written as [`INSTANCE_TOKEN`] when `instanced`.
+pub fn push_literal(out: &mut String, text: &str, dollar: bool, instanced: bool) {
+    if !instanced {
+        push_quote_inner(out, text, dollar);
+        return;
     }
-    out.push_str(&text[start..]);
-    out
+    for (i, piece) in text.split(INSTANCE_PLACEHOLDER).enumerate() {
+        if i > 0 {
+            out.push_str(INSTANCE_TOKEN);
+        }
+        push_quote_inner(out, piece, dollar);
+    }
 }
 
 /// One word of an Exec line. `{instance}` becomes `%i` when `instanced`.
 #[must_use]
 pub fn exec_word(word: &str, instanced: bool) -> String {
-    let literal = |s: &str| quote_inner(s, true);
-    let body = if instanced {
-        map_placeholder(word, literal, INSTANCE_TOKEN)
-    } else {
-        literal(word)
-    };
-    // `{`/`}` only matter as part of the placeholder, which is already replaced
-    if needs_quotes(word) || body != word {
-        format!("\"{body}\"")
-    } else {
-        body
+    let mut out = String::with_capacity(word.len() + 2);
+    push_exec_word(&mut out, word, instanced);
+    out
+}
+
+/// Append [`exec_word`]`(word, instanced)` to `out`.
+pub fn push_exec_word(out: &mut String, word: &str, instanced: bool) {
+    // the bare characters need no escaping; `{`/`}` only matter as part of the
+    // placeholder, which is replaced (so quoted) when instanced
+    let placeholder = instanced && word.contains(INSTANCE_PLACEHOLDER);
+    if !placeholder && !needs_quotes(word) {
+        out.push_str(word);
+        return;
     }
+    out.push('"');
+    push_literal(out, word, true, instanced);
+    out.push('"');
 }
 
 /// Whether `c` is a Unicode noncharacter (U+FDD0..U+FDEF, U+xFFFE, U+xFFFF), which systemd
@@ -82,6 +106,10 @@ pub fn is_noncharacter(c: char) -> bool {
 /// Why no unit file can carry `text`, or `None`.
 #[must_use]
 pub fn text_problem(text: &str) -> Option<String> {
+    // every noncharacter is at least U+FDD0: its UTF-8 starts with 0xEF or above
+    if text.bytes().all(|b| b < 0xEF) {
+        return None;
+    }
     let c = text.chars().find(|c| is_noncharacter(*c))?;
     Some(format!(
         "contains the Unicode noncharacter U+{:04X}, which systemd rejects as not UTF-8 clean (it would ignore the setting)",
@@ -89,12 +117,26 @@ pub fn text_problem(text: &str) -> Option<String> {
     ))
 }
 
+/// Printable ASCII but quotes and backslashes: what a program path may hold.
+const PLAIN_PATH: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = b' ';
+    while b <= b'~' {
+        t[b as usize] = !matches!(b, b'\'' | b'"' | b'\\');
+        b += 1;
+    }
+    t
+};
+
 /// Why systemd refuses `path` as the executable of an Exec line, or `None`. systemd
 /// rejects quotes, backslashes and control characters (a tab too) in the executable name
 /// ("Executable name contains special characters"), however it is quoted: the unit would
 /// not load.
 #[must_use]
 pub fn executable_problem(path: &str) -> Option<String> {
+    if scan::all_in(path, &PLAIN_PATH) {
+        return None;
+    }
     let bad = path
         .chars()
         .find(|c| matches!(c, '\'' | '"' | '\\') || c.is_control())?;
@@ -119,34 +161,36 @@ fn needs_argv0(path: &str) -> bool {
 /// [`executable_problem`].
 #[must_use]
 pub fn exec_line(argv: &[String], instanced: bool) -> String {
-    let words = argv.iter().map(|w| exec_word(w, instanced));
-    match argv.first() {
-        Some(exe) if needs_argv0(exe) => {
-            let literal = |s: &str| quote_inner(s, false);
-            let path = if instanced {
-                map_placeholder(exe, literal, INSTANCE_TOKEN)
-            } else {
-                literal(exe)
-            };
-            std::iter::once(format!("\"@{path}\""))
-                .chain(words)
-                .collect::<Vec<_>>()
-                .join(" ")
+    let mut out = String::with_capacity(argv.iter().map(|w| w.len() + 3).sum());
+    push_exec_line(&mut out, argv, instanced);
+    out
+}
+
+/// Append [`exec_line`]`(argv, instanced)` to `out`.
+pub fn push_exec_line(out: &mut String, argv: &[String], instanced: bool) {
+    if let Some(exe) = argv.first().filter(|exe| needs_argv0(exe)) {
+        out.push_str("\"@");
+        push_literal(out, exe, false, instanced);
+        out.push_str("\" ");
+    }
+    for (i, w) in argv.iter().enumerate() {
+        if i > 0 {
+            out.push(' ');
         }
-        _ => words.collect::<Vec<_>>().join(" "),
+        push_exec_word(out, w, instanced);
     }
 }
 
 /// One `Environment=` assignment, quoted: `"KEY=value"`.
 #[must_use]
 pub fn environment(key: &str, val: &str, instanced: bool) -> String {
-    let literal = |s: &str| quote_inner(s, false);
-    let body = if instanced {
-        map_placeholder(val, literal, INSTANCE_TOKEN)
-    } else {
-        literal(val)
-    };
-    format!("\"{key}={body}\"")
+    let mut out = String::with_capacity(key.len() + val.len() + 4);
+    out.push('"');
+    out.push_str(key);
+    out.push('=');
+    push_literal(&mut out, val, false, instanced);
+    out.push('"');
+    out
 }
 
 pub use unescape::{ExecLine, parse_exec, split_words, undollar, unspecify};

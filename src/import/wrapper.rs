@@ -5,7 +5,7 @@
 //! hand-written `sh -c` is never mistaken for one (it stays the command).
 
 use super::gate::{Gate, recognize};
-use crate::backend::shared::wrapper::{EXPORTS_END, Prelude, SHELL, TIMEOUT_SHIM, env_file};
+use crate::backend::shared::wrapper::{EXPORTS_END, Prelude, Ready, SHELL, TIMEOUT_SHIM, env_file};
 use crate::escape::sh;
 use crate::model::{DepKind, Limits, Wait};
 
@@ -175,7 +175,7 @@ pub fn unwrap(argv: &[String]) -> Option<Unwrapped> {
         exports: out.exports.clone(),
         environment_file: out.environment_file.as_deref(),
         limits: out.limits,
-        waits,
+        waits: waits.iter().map(Ready::of).collect(),
         pre_start: out.pre_start.clone(),
     };
     (prelude.script().as_deref() == Some(script.as_str())).then_some(out)
@@ -201,13 +201,13 @@ mod tests {
                 nproc: Some(64),
                 ..Limits::default()
             },
-            waits: vec![Wait {
+            waits: vec![Ready::of(&Wait {
                 label: "external db (x) || exit; ".into(),
                 check: &check,
                 budget: Duration::from_secs(45),
                 kind: DepKind::Wants,
                 external: true,
-            }],
+            })],
             pre_start: vec![
                 vec!["/bin/p".into(), "a || exit; b".into()],
                 vec!["/bin/q".into()],

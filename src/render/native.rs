@@ -10,6 +10,11 @@ use serde::Serialize;
 pub trait Native: Serialize {
     /// Append what the embedded template renders for this context to `out`.
     fn write_native(&self, out: &mut String);
+
+    /// About how many bytes [`Native::write_native`] appends (the buffer it starts with).
+    fn size_hint(&self) -> usize {
+        256
+    }
 }
 
 /// Append `\n{key}{value}`: one line, written the way templates with `{%-` tags emit it
@@ -30,14 +35,47 @@ pub fn line_if(out: &mut String, key: &str, value: Option<&str>) {
 /// [`line`] for a number, when tera counts it as true (present, not zero).
 pub fn number_if(out: &mut String, key: &str, value: Option<u64>) {
     if let Some(v) = value.filter(|&v| v != 0) {
-        line(out, key, &v.to_string());
+        out.push('\n');
+        out.push_str(key);
+        push_u64(out, v);
     }
 }
 
+/// Append `v` in decimal (what `{{ v }}` and `v.to_string()` write, without the formatter).
+pub fn push_u64(out: &mut String, v: u64) {
+    if v < 10 {
+        out.push(char::from(b'0' + digit(v)));
+        return;
+    }
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    let mut v = v;
+    while v > 0 {
+        i -= 1;
+        buf[i] = b'0' + digit(v % 10);
+        v /= 10;
+    }
+    out.extend(buf[i..].iter().map(|&b| char::from(b)));
+}
+
+/// Append `v` in decimal, with a `-` when negative.
+pub fn push_i64(out: &mut String, v: i64) {
+    if v < 0 {
+        out.push('-');
+    }
+    push_u64(out, v.unsigned_abs());
+}
+
+/// `v % 10` as a byte.
+fn digit(v: u64) -> u8 {
+    // below 10: the conversion cannot fail
+    u8::try_from(v % 10).unwrap_or_default()
+}
+
 /// [`line`] per value (a template's `{%- for %}` loop).
-pub fn lines(out: &mut String, key: &str, values: &[String]) {
+pub fn lines<S: AsRef<str>>(out: &mut String, key: &str, values: &[S]) {
     for v in values {
-        line(out, key, v);
+        line(out, key, v.as_ref());
     }
 }
 
@@ -58,5 +96,24 @@ pub fn push_joined(out: &mut String, values: &[String], sep: &str) {
             out.push_str(sep);
         }
         out.push_str(v);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{push_i64, push_u64};
+
+    #[test]
+    fn numbers_are_written_as_to_string_writes_them() {
+        for v in [0, 1, 9, 10, 99, 100, 12_345, u64::from(u32::MAX), u64::MAX] {
+            let mut out = String::from("x");
+            push_u64(&mut out, v);
+            assert_eq!(out, format!("x{v}"));
+        }
+        for v in [0, -1, 255, i64::MIN, i64::MAX] {
+            let mut out = String::new();
+            push_i64(&mut out, v);
+            assert_eq!(out, v.to_string());
+        }
     }
 }

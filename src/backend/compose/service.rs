@@ -3,7 +3,7 @@
 use indexmap::IndexMap;
 
 use super::file::{ComposeService, Condition, DependsOn, Healthcheck, Ulimit, duration};
-use crate::backend::shared::{gate, wrapper::Prelude};
+use crate::backend::shared::{gate, wrapper::Prelude, wrapper::Ready};
 use crate::errors::{Refusal, Result};
 use crate::escape::compose::dollar;
 use crate::manifest::{Duration, RestartPolicy};
@@ -177,7 +177,7 @@ fn argv(model: &Model, p: &Process) -> Vec<String> {
     let svc = &model.services[s];
     let instance = p.instance.as_deref();
     // externals the stack runs are waited for by depends_on; the rest inside the container
-    let waits = model
+    let waits: Vec<Wait<'_>> = model
         .view
         .dependencies(s)
         .iter()
@@ -196,7 +196,7 @@ fn argv(model: &Model, p: &Process) -> Vec<String> {
         })
         .collect();
     let prelude = Prelude {
-        waits,
+        waits: waits.iter().map(Ready::of).collect(),
         pre_start: svc
             .pre_start
             .iter()

@@ -4,7 +4,7 @@
 //! wrapper must export, the wrapper itself, the account, and what happens after an exit.
 //! Each backend writes this plan in its own tools' words.
 
-use crate::backend::shared::wrapper::Prelude;
+use crate::backend::shared::wrapper::{Prelude, Ready};
 use crate::escape::envdir;
 use crate::manifest::{Duration, RestartPolicy};
 use crate::model::{DepKind, Logs, Model, Process, Service, Target, substitute};
@@ -172,8 +172,9 @@ pub fn plan<'m>(model: &'m Model, p: &Process, reader: envdir::Reader) -> Plan<'
         waits: model
             .waits(s)
             .waits
-            .into_iter()
+            .iter()
             .filter(|w| w.external)
+            .map(Ready::of)
             .collect(),
         pre_start: svc
             .pre_start

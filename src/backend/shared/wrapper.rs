@@ -8,6 +8,9 @@
 //! Every step fails the start (`|| exit`) except a soft wait (`wants`/`after`/`before`),
 //! which waits up to its budget and then starts anyway.
 
+use std::borrow::Cow;
+use std::fmt::Write as _;
+
 use super::gate;
 use crate::escape::sh;
 use crate::model::{Limits, Wait};
@@ -26,6 +29,28 @@ pub const TIMEOUT_SHIM: &str = "command -v timeout >/dev/null 2>&1 || timeout() 
 /// that uses it.
 pub const ENV_FILE_HOW: &str = "the /bin/sh wrapper reads KEY=value lines literally (surrounding blanks trimmed, blank and #/; comment lines skipped, one pair of enclosing quotes removed, nothing executed: no `$`, quote or backslash processing) and exports them; a missing file fails the start";
 
+/// One readiness wait as the wrapper runs it: the poll loop (see [`gate::wait_script`],
+/// usually shared by every service that waits for the same thing, see
+/// [`super::waits::WaitScripts`]) and whether running out of time fails the start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ready<'a> {
+    /// The poll loop.
+    pub script: Cow<'a, str>,
+    /// Whether running out of time fails the start (`requires`); else it starts anyway.
+    pub hard: bool,
+}
+
+impl Ready<'_> {
+    /// The wait `w`, scripted.
+    #[must_use]
+    pub fn of(w: &Wait<'_>) -> Ready<'static> {
+        Ready {
+            script: Cow::Owned(gate::wait_script(&w.label, w.check, w.budget)),
+            hard: w.hard(),
+        }
+    }
+}
+
 /// What must happen before the argv runs. A backend fills in what it cannot do natively.
 #[derive(Debug, Default, Clone)]
 pub struct Prelude<'m> {
@@ -37,44 +62,84 @@ pub struct Prelude<'m> {
     /// `nofile`/`nproc` limits set with `ulimit` (the other fields are ignored).
     pub limits: Limits,
     /// Readiness waits, in order.
-    pub waits: Vec<Wait<'m>>,
+    pub waits: Vec<Ready<'m>>,
     /// Commands run in order before the argv (instance already substituted).
     pub pre_start: Vec<Vec<String>>,
 }
 
 impl Prelude<'_> {
+    /// Whether nothing must happen before the argv.
+    fn is_empty(&self) -> bool {
+        self.exports.is_empty()
+            && self.waits.is_empty()
+            && self.environment_file.is_none()
+            && self.limits.nofile.is_none()
+            && self.limits.nproc.is_none()
+            && self.pre_start.is_empty()
+    }
+
     /// The wrapper script, or `None` when nothing must happen first.
     #[must_use]
     pub fn script(&self) -> Option<String> {
-        let mut lines: Vec<String> = Vec::new();
-        if !self.exports.is_empty() {
-            lines.push(format!(
-                "while [ \"$1\" != {EXPORTS_END} ]; do export \"$1\" || exit; shift; done; shift"
-            ));
-        }
-        if !self.waits.is_empty() {
-            lines.push(TIMEOUT_SHIM.to_owned());
-        }
-        if let Some(f) = self.environment_file {
-            lines.push(env_file(f));
-        }
-        if let Some(n) = self.limits.nofile {
-            lines.push(format!("ulimit -n {n} || exit"));
-        }
-        if let Some(n) = self.limits.nproc {
-            lines.push(format!(
-                "{{ ulimit -u {n} 2>/dev/null || ulimit -p {n}; }} || exit"
-            ));
-        }
-        lines.extend(self.waits.iter().map(|w| wait_line(w, "exit")));
-        for argv in &self.pre_start {
-            lines.push(format!("{} || exit", sh::join(argv)));
-        }
-        if lines.is_empty() {
+        if self.is_empty() {
             return None;
         }
-        lines.push("exec \"$@\"".to_owned());
-        Some(lines.join("; "))
+        let mut out = String::with_capacity(
+            256 + self
+                .waits
+                .iter()
+                .map(|w| w.script.len() + 16)
+                .sum::<usize>(),
+        );
+        self.push_script(&mut out);
+        Some(out)
+    }
+
+    /// Append the (non-empty) wrapper script to `out`: its steps joined by `; `.
+    fn push_script(&self, out: &mut String) {
+        let start = out.len();
+        let step = |out: &mut String| {
+            if out.len() > start {
+                out.push_str("; ");
+            }
+        };
+        if !self.exports.is_empty() {
+            step(out);
+            let _ = write!(
+                out,
+                "while [ \"$1\" != {EXPORTS_END} ]; do export \"$1\" || exit; shift; done; shift"
+            );
+        }
+        if !self.waits.is_empty() {
+            step(out);
+            out.push_str(TIMEOUT_SHIM);
+        }
+        if let Some(f) = self.environment_file {
+            step(out);
+            out.push_str(&env_file(f));
+        }
+        if let Some(n) = self.limits.nofile {
+            step(out);
+            let _ = write!(out, "ulimit -n {n} || exit");
+        }
+        if let Some(n) = self.limits.nproc {
+            step(out);
+            let _ = write!(
+                out,
+                "{{ ulimit -u {n} 2>/dev/null || ulimit -p {n}; }} || exit"
+            );
+        }
+        for w in &self.waits {
+            step(out);
+            push_wait_line(out, &w.script, w.hard, "exit");
+        }
+        for argv in &self.pre_start {
+            step(out);
+            sh::push_join(out, argv);
+            out.push_str(" || exit");
+        }
+        step(out);
+        out.push_str("exec \"$@\"");
     }
 
     /// The argv the backend runs: `argv` itself when nothing must happen first, else
@@ -84,7 +149,8 @@ impl Prelude<'_> {
         let Some(script) = self.script() else {
             return argv;
         };
-        let mut out = vec![SHELL.to_owned(), "-c".to_owned(), script, name.to_owned()];
+        let mut out = Vec::with_capacity(5 + self.exports.len() + argv.len());
+        out.extend([SHELL.to_owned(), "-c".to_owned(), script, name.to_owned()]);
         if !self.exports.is_empty() {
             out.extend(self.exports.iter().map(|(k, v)| format!("{k}={v}")));
             out.push(EXPORTS_END.to_owned());
@@ -99,8 +165,17 @@ impl Prelude<'_> {
 #[must_use]
 pub fn wait_line(w: &Wait<'_>, fail: &str) -> String {
     let script = gate::wait_script(&w.label, w.check, w.budget);
-    let on_fail = if w.hard() { fail } else { ":" };
-    format!("( {script} ) || {on_fail}")
+    let mut out = String::with_capacity(script.len() + 16);
+    push_wait_line(&mut out, &script, w.hard(), fail);
+    out
+}
+
+/// Append [`wait_line`] for the poll loop `script` to `out`.
+pub fn push_wait_line(out: &mut String, script: &str, hard: bool, fail: &str) {
+    out.push_str("( ");
+    out.push_str(script);
+    out.push_str(" ) || ");
+    out.push_str(if hard { fail } else { ":" });
 }
 
 /// Loads `KEY=value` lines of `path` into the environment without running anything from the

@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use super::{DATA, Settings};
 use crate::backend::shared::gate;
-use crate::backend::shared::wrapper::Prelude;
+use crate::backend::shared::wrapper::{Prelude, Ready};
 use crate::errors::{Error, Refusal, Result};
 use crate::escape::supervisord as esc;
 use crate::manifest::RestartPolicy;
@@ -242,7 +242,7 @@ fn launch(
         exports,
         environment_file: svc.environment_file.as_deref(),
         limits: svc.limits,
-        waits: waits.waits,
+        waits: waits.waits.iter().map(Ready::of).collect(),
         pre_start: svc
             .pre_start
             .iter()

@@ -1,6 +1,8 @@
 //! The hardening directives of one service unit (systemd.exec(5)), by sandbox level, and
 //! what a service's paths rule out, reported as a capability warning.
 
+use std::borrow::Cow;
+
 use crate::backend::capability::{Feature, Warning};
 use crate::model::{SandboxLevel, Service};
 
@@ -57,39 +59,42 @@ fn path_word(path: &str) -> String {
 }
 
 /// The `[Service]` lines confining `svc`, in a stable order (none for `sandbox = "off"`).
-pub(super) fn directives(svc: &Service) -> Vec<String> {
+pub(super) fn directives(svc: &Service) -> Vec<Cow<'static, str>> {
     let sb = &svc.sandbox;
     let strict = match sb.level {
         SandboxLevel::Off => return Vec::new(),
         SandboxLevel::Basic => false,
         SandboxLevel::Strict => true,
     };
-    let mut out: Vec<String> = BASIC.iter().map(|&d| d.to_owned()).collect();
-    let caps = sb.capabilities.join(" ");
-    out.push(format!("CapabilityBoundingSet={caps}"));
-    if !caps.is_empty() {
-        // a non-root user keeps a bounding capability only when it is also ambient
-        out.push(format!("AmbientCapabilities={caps}"));
-    }
-    out.push(format!(
-        "ProtectSystem={}",
-        if strict { "strict" } else { "full" }
-    ));
-    let home = if strict && sb.home_hidden {
-        "yes"
+    let mut out: Vec<Cow<'static, str>> = Vec::with_capacity(BASIC.len() + STRICT.len() + 6);
+    out.extend(BASIC.iter().map(|&d| Cow::Borrowed(d)));
+    if sb.capabilities.is_empty() {
+        out.push(Cow::Borrowed("CapabilityBoundingSet="));
     } else {
-        "read-only"
-    };
-    out.push(format!("ProtectHome={home}"));
+        let caps = sb.capabilities.join(" ");
+        out.push(Cow::Owned(format!("CapabilityBoundingSet={caps}")));
+        // a non-root user keeps a bounding capability only when it is also ambient
+        out.push(Cow::Owned(format!("AmbientCapabilities={caps}")));
+    }
+    out.push(Cow::Borrowed(if strict {
+        "ProtectSystem=strict"
+    } else {
+        "ProtectSystem=full"
+    }));
+    out.push(Cow::Borrowed(if strict && sb.home_hidden {
+        "ProtectHome=yes"
+    } else {
+        "ProtectHome=read-only"
+    }));
     if !sb.writable_paths.is_empty() {
         let words: Vec<String> = sb.writable_paths.iter().map(|p| path_word(p)).collect();
-        out.push(format!("ReadWritePaths={}", words.join(" ")));
+        out.push(Cow::Owned(format!("ReadWritePaths={}", words.join(" "))));
     }
     if sb.private_tmp {
-        out.push("PrivateTmp=yes".to_owned());
+        out.push(Cow::Borrowed("PrivateTmp=yes"));
     }
     if strict {
-        out.extend(STRICT.iter().map(|&d| d.to_owned()));
+        out.extend(STRICT.iter().map(|&d| Cow::Borrowed(d)));
     }
     out
 }

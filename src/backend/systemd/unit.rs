@@ -1,38 +1,49 @@
 //! The template context of one service unit: every value already escaped for systemd.
 
+use std::borrow::Cow;
+use std::cell::OnceCell;
+
 use serde::Serialize;
 
 use super::{HEADER, esc, process_unit};
 use crate::backend::shared::gate;
+use crate::backend::shared::lines::{self, Lines};
+use crate::backend::shared::names::ProcessNames;
+use crate::backend::shared::waits::{self, WaitScripts};
 use crate::manifest::{Duration, RestartPolicy};
 use crate::model::{DepKind, Logs, Model, Target, map_placeholder};
 use crate::render::Native;
-use crate::render::native::{joined_if, line, line_if, lines, number_if, push_joined};
+use crate::render::native::{line, line_if, lines as each_line, number_if, push_i64, push_u64};
 
 #[derive(Serialize)]
-pub(super) struct ServiceUnit {
+pub(super) struct ServiceUnit<'a> {
     header: &'static str,
-    description: String,
-    part_of: Vec<String>,
-    requires: Vec<String>,
-    wants: Vec<String>,
-    after: Vec<String>,
-    before: Vec<String>,
-    start_limit_interval: String,
+    description: Cow<'a, str>,
+    part_of: Vec<&'a str>,
+    requires: &'a [&'a str],
+    wants: &'a [&'a str],
+    after: &'a [&'a str],
+    before: &'a [&'a str],
+    /// The lists above cut into lines (see [`lines::runs`]): what the template writes.
+    requires_lines: Lines<'a, &'a str>,
+    wants_lines: Lines<'a, &'a str>,
+    after_lines: Lines<'a, &'a str>,
+    before_lines: Lines<'a, &'a str>,
+    start_limit_interval: Cow<'static, str>,
     start_limit_burst: Option<u32>,
-    exec_start_pre: Vec<String>,
-    exec_start: String,
+    exec_start_pre: Vec<Cow<'a, str>>,
+    exec_start: ExecLine<'a>,
     exec_start_post: Vec<String>,
-    user: Option<String>,
-    group: Option<String>,
-    working_dir: Option<String>,
-    environment: Vec<String>,
-    environment_file: Option<String>,
+    user: Option<Cow<'a, str>>,
+    group: Option<Cow<'a, str>>,
+    working_dir: Option<Cow<'a, str>>,
+    environment: Environment<'a>,
+    environment_file: Option<Cow<'a, str>>,
     restart: &'static str,
-    restart_sec: String,
-    timeout_start: Option<String>,
-    kill_signal: String,
-    timeout_stop: String,
+    restart_sec: Span,
+    timeout_start: Option<Span>,
+    kill_signal: &'a str,
+    timeout_stop: Span,
     success_exit_status: Option<String>,
     limit_nofile: Option<u64>,
     limit_nproc: Option<u64>,
@@ -40,37 +51,144 @@ pub(super) struct ServiceUnit {
     cpu_quota: Option<String>,
     stdout: Option<String>,
     stderr: Option<String>,
-    sandbox: Vec<String>,
-    wanted_by: Vec<String>,
+    sandbox: &'a [Cow<'static, str>],
+    wanted_by: Vec<&'a str>,
 }
 
-/// systemd time span: whole seconds when exact, else milliseconds.
-fn span(d: Duration) -> String {
-    if d.millis().is_multiple_of(1000) {
-        format!("{}s", d.millis() / 1000)
-    } else {
-        format!("{}ms", d.millis())
+/// An Exec line: written straight into the unit, into a string only for a template.
+pub(super) struct ExecLine<'a> {
+    argv: &'a [String],
+    instanced: bool,
+}
+
+impl Serialize for ExecLine<'_> {
+    fn serialize<Z: serde::Serializer>(&self, serializer: Z) -> Result<Z::Ok, Z::Error> {
+        serializer.serialize_str(&esc::exec_line(self.argv, self.instanced))
     }
+}
+
+/// A systemd time span: whole seconds when exact, else milliseconds.
+#[derive(Clone, Copy)]
+pub(super) struct Span(Duration);
+
+impl Span {
+    fn push(self, out: &mut String) {
+        let ms = self.0.millis();
+        if ms.is_multiple_of(1000) {
+            push_u64(out, ms / 1000);
+            out.push('s');
+        } else {
+            push_u64(out, ms);
+            out.push_str("ms");
+        }
+    }
+}
+
+impl Serialize for Span {
+    fn serialize<Z: serde::Serializer>(&self, serializer: Z) -> Result<Z::Ok, Z::Error> {
+        let mut text = String::with_capacity(16);
+        self.push(&mut text);
+        serializer.serialize_str(&text)
+    }
+}
+
+/// `Environment=` values: written straight into the unit, quoted into strings only for a
+/// template.
+pub(super) struct Environment<'a> {
+    vars: &'a [(String, String)],
+    instanced: bool,
+}
+
+impl Serialize for Environment<'_> {
+    fn serialize<Z: serde::Serializer>(&self, serializer: Z) -> Result<Z::Ok, Z::Error> {
+        serializer.collect_seq(
+            self.vars
+                .iter()
+                .map(|(k, v)| esc::environment(k, v, self.instanced)),
+        )
+    }
+}
+
+/// What every unit of one render shares: the unit names of the processes, the targets and
+/// the gates on externals, each built once.
+pub(super) struct Shared<'a> {
+    model: &'a Model,
+    /// `NAME.service` / `NAME@INSTANCE.service` of every process.
+    pub(super) units: ProcessNames,
+    /// `STACK.target`.
+    pub(super) stack_target: String,
+    /// `GROUP.target` of every group.
+    group_targets: Vec<String>,
+    scripts: WaitScripts<'a>,
+    /// The `ExecStartPre=` line (without the `-` of a soft wait) of each external's gate.
+    gates: Vec<OnceCell<String>>,
+    /// The sandbox directives of each run of services with the same sandbox, and the run
+    /// of each service (services mostly share the defaults' sandbox).
+    sandboxes: Vec<Vec<Cow<'static, str>>>,
+    sandbox_of: Vec<usize>,
+}
+
+impl<'a> Shared<'a> {
+    pub(super) fn new(model: &'a Model) -> Self {
+        let (sandboxes, sandbox_of) = sandboxes(model);
+        Self {
+            model,
+            units: ProcessNames::new(model, |p| process_unit(model, p)),
+            stack_target: format!("{}.target", model.name),
+            group_targets: model
+                .groups
+                .iter()
+                .map(|g| format!("{}.target", g.name))
+                .collect(),
+            scripts: WaitScripts::new(model),
+            gates: vec![OnceCell::new(); model.externals.len()],
+            sandboxes,
+            sandbox_of,
+        }
+    }
+
+    /// The gate on external `e` as an Exec line.
+    fn gate(&self, e: usize) -> &str {
+        self.gates[e].get_or_init(|| {
+            let script = self.scripts.script(Target::External(e)).unwrap_or_default();
+            let mut line = String::with_capacity(script.len() + 32);
+            line.push_str("/bin/sh -c \"");
+            esc::push_literal(&mut line, script, true, false);
+            line.push('"');
+            line
+        })
+    }
+}
+
+/// The sandbox directives of each run of services with equal sandboxes, and the run of
+/// each service.
+fn sandboxes(model: &Model) -> (Vec<Vec<Cow<'static, str>>>, Vec<usize>) {
+    let mut runs = Vec::new();
+    let mut run_of = Vec::with_capacity(model.services.len());
+    let mut last: Option<&crate::model::Sandbox> = None;
+    for svc in &model.services {
+        if last != Some(&svc.sandbox) {
+            runs.push(super::sandbox::directives(svc));
+            last = Some(&svc.sandbox);
+        }
+        run_of.push(runs.len() - 1);
+    }
+    (runs, run_of)
 }
 
 /// The units of the services service `s` depends on, per kind, and the units it orders
 /// itself before.
-struct Edges {
-    requires: Vec<String>,
-    wants: Vec<String>,
-    after: Vec<String>,
-    before: Vec<String>,
+pub(super) struct Edges<'a> {
+    requires: Vec<&'a str>,
+    wants: Vec<&'a str>,
+    after: Vec<&'a str>,
+    before: Vec<&'a str>,
 }
 
-fn edges(model: &Model, s: usize) -> Edges {
-    let units = |i: usize| {
-        model
-            .view
-            .processes_of(i)
-            .iter()
-            .map(|p| process_unit(model, p))
-            .collect::<Vec<_>>()
-    };
+/// The edges of service `s` (what its unit context borrows).
+pub(super) fn edges<'a>(sh: &'a Shared<'_>, s: usize) -> Edges<'a> {
+    let model = sh.model;
+    let units = |i: usize| sh.units.of(i).iter().map(String::as_str);
     let mut e = Edges {
         requires: Vec::new(),
         wants: Vec::new(),
@@ -81,13 +199,12 @@ fn edges(model: &Model, s: usize) -> Edges {
         let Target::Service(t) = d.target else {
             continue;
         };
-        let list = units(t);
         match d.kind {
-            DepKind::Requires => e.requires.extend(list.iter().cloned()),
-            DepKind::Wants => e.wants.extend(list.iter().cloned()),
+            DepKind::Requires => e.requires.extend(units(t)),
+            DepKind::Wants => e.wants.extend(units(t)),
             DepKind::After | DepKind::Before => {}
         }
-        e.after.extend(list);
+        e.after.extend(units(t));
     }
     for name in &model.services[s].before {
         if let Some(t) = model.view.service_id(name) {
@@ -99,26 +216,39 @@ fn edges(model: &Model, s: usize) -> Edges {
 
 /// Readiness: gates on externals before the start (soft ones may fail), the health check
 /// after it; and the start timeout that covers both.
-fn readiness(model: &Model, s: usize) -> (Vec<String>, Vec<String>, Option<String>) {
+fn readiness<'a>(sh: &'a Shared<'_>, s: usize) -> (Vec<Cow<'a, str>>, Vec<String>, Option<Span>) {
+    let model = sh.model;
     let svc = &model.services[s];
     let mut pre = Vec::new();
     let mut budget = Duration::default();
-    for w in model.waits(s).waits.iter().filter(|w| w.external) {
-        let argv = gate::wait_argv(&w.label, w.check, w.budget);
-        let line = esc::exec_line(&argv, false);
-        pre.push(if w.hard() { line } else { format!("-{line}") });
-        budget = budget.saturating_add(w.budget);
+    for (e, kind) in waits::externals(model, s) {
+        let line = sh.gate(e);
+        pre.push(if kind.is_hard() {
+            Cow::Borrowed(line)
+        } else {
+            Cow::Owned(format!("-{line}"))
+        });
+        budget = budget.saturating_add(model.externals[e].wait_timeout);
     }
     let inst = svc.is_instanced();
-    pre.extend(svc.pre_start.iter().map(|argv| esc::exec_line(argv, inst)));
+    pre.extend(
+        svc.pre_start
+            .iter()
+            .map(|argv| Cow::Owned(esc::exec_line(argv, inst))),
+    );
     let mut post = Vec::new();
     if let Some(h) = &svc.health {
-        let argv = gate::wait_argv(&svc.name, &h.check, h.window());
-        post.push(esc::exec_line(&argv, false));
+        let mut script = String::with_capacity(400);
+        gate::push_wait_script(&mut script, &svc.name, &h.check, h.window());
+        let mut line = String::with_capacity(script.len() + 32);
+        line.push_str("/bin/sh -c \"");
+        esc::push_literal(&mut line, &script, true, false);
+        line.push('"');
+        post.push(line);
         budget = budget.saturating_add(h.window());
     }
     let timeout =
-        (budget.millis() > 0).then(|| span(budget.saturating_add(Duration::from_secs(30))));
+        (budget.millis() > 0).then(|| Span(budget.saturating_add(Duration::from_secs(30))));
     (pre, post, timeout)
 }
 
@@ -137,73 +267,94 @@ fn outputs(logs: &Logs) -> (Option<String>, Option<String>) {
 }
 
 /// The context of service `s`'s unit.
-pub(super) fn service_unit(model: &Model, s: usize) -> ServiceUnit {
+pub(super) fn service_unit<'a>(
+    sh: &'a Shared<'_>,
+    s: usize,
+    edges: &'a Edges<'a>,
+) -> ServiceUnit<'a> {
+    let model = sh.model;
     let svc = &model.services[s];
     let inst = svc.is_instanced();
     let mut part_of = Vec::new();
     if model.view.in_stack(s) {
-        part_of.push(format!("{}.target", model.name));
+        part_of.push(sh.stack_target.as_str());
     }
     part_of.extend(
         model
             .view
             .groups_of(s)
             .iter()
-            .map(|&g| format!("{}.target", model.groups[g].name)),
+            .map(|&g| sh.group_targets[g].as_str()),
     );
-    let edges = edges(model, s);
-    let (exec_start_pre, exec_start_post, timeout_start) = readiness(model, s);
+    let (exec_start_pre, exec_start_post, timeout_start) = readiness(sh, s);
     let (stdout, stderr) = outputs(&svc.logs);
     let (start_limit_interval, start_limit_burst) = match svc.start_limit {
-        Some(l) => (span(l.interval), Some(l.burst)),
-        None => ("0".to_owned(), None), // never give up restarting a crashed service
+        Some(l) => {
+            let mut text = String::with_capacity(16);
+            Span(l.interval).push(&mut text);
+            (Cow::Owned(text), Some(l.burst))
+        }
+        None => (Cow::Borrowed("0"), None), // never give up restarting a crashed service
     };
     ServiceUnit {
         header: HEADER,
         description: if inst {
-            map_placeholder(&svc.description, esc::value, esc::INSTANCE_TOKEN)
+            Cow::Owned(map_placeholder(
+                &svc.description,
+                esc::value,
+                esc::INSTANCE_TOKEN,
+            ))
         } else {
-            esc::value(&svc.description)
+            esc::value_cow(&svc.description)
         },
         wanted_by: if part_of.is_empty() {
-            vec!["multi-user.target".into()]
+            vec!["multi-user.target"]
         } else {
             part_of.clone()
         },
         part_of,
-        requires: edges.requires,
-        wants: edges.wants,
-        after: edges.after,
-        before: edges.before,
+        requires_lines: Lines(&edges.requires),
+        wants_lines: Lines(&edges.wants),
+        after_lines: Lines(&edges.after),
+        before_lines: Lines(&edges.before),
+        requires: &edges.requires,
+        wants: &edges.wants,
+        after: &edges.after,
+        before: &edges.before,
         start_limit_interval,
         start_limit_burst,
         exec_start_pre,
-        exec_start: esc::exec_line(&svc.command, inst),
+        exec_start: ExecLine {
+            argv: &svc.command,
+            instanced: inst,
+        },
         exec_start_post,
-        user: svc.user.as_deref().map(esc::value),
-        group: svc.group.as_deref().map(esc::value),
-        working_dir: svc.working_dir.as_deref().map(esc::value),
-        environment: svc
-            .environment
-            .iter()
-            .map(|(k, v)| esc::environment(k, v, inst))
-            .collect(),
-        environment_file: svc.environment_file.as_deref().map(esc::value),
+        user: svc.user.as_deref().map(esc::value_cow),
+        group: svc.group.as_deref().map(esc::value_cow),
+        working_dir: svc.working_dir.as_deref().map(esc::value_cow),
+        environment: Environment {
+            vars: &svc.environment,
+            instanced: inst,
+        },
+        environment_file: svc.environment_file.as_deref().map(esc::value_cow),
         restart: match svc.restart {
             RestartPolicy::Always => "always",
             RestartPolicy::OnFailure => "on-failure",
             RestartPolicy::Never => "no",
         },
-        restart_sec: span(svc.restart_delay),
+        restart_sec: Span(svc.restart_delay),
         timeout_start,
-        kill_signal: svc.stop_signal.name().to_owned(),
-        timeout_stop: span(svc.stop_timeout),
+        kill_signal: svc.stop_signal.name(),
+        timeout_stop: Span(svc.stop_timeout),
         success_exit_status: (!svc.success_exit_codes.is_empty()).then(|| {
-            svc.success_exit_codes
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join(" ")
+            let mut codes = String::with_capacity(4 * svc.success_exit_codes.len());
+            for (i, &c) in svc.success_exit_codes.iter().enumerate() {
+                if i > 0 {
+                    codes.push(' ');
+                }
+                push_i64(&mut codes, c.into());
+            }
+            codes
         }),
         limit_nofile: svc.limits.nofile,
         limit_nproc: svc.limits.nproc,
@@ -211,22 +362,51 @@ pub(super) fn service_unit(model: &Model, s: usize) -> ServiceUnit {
         cpu_quota: svc.limits.cpu_quota.map(|q| format!("{q}%")),
         stdout,
         stderr,
-        sandbox: super::sandbox::directives(svc),
+        sandbox: &sh.sandboxes[sh.sandbox_of[s]],
     }
 }
 
-impl Native for ServiceUnit {
+impl Native for ServiceUnit<'_> {
+    fn size_hint(&self) -> usize {
+        let list = |l: &[&str]| l.iter().map(|u| u.len() + 1).sum::<usize>();
+        let each = |l: &[String]| l.iter().map(|u| u.len() + 24).sum::<usize>();
+        900 + self.description.len()
+            + list(self.requires)
+            + list(self.wants)
+            + 2 * list(self.after)
+            + list(self.before)
+            + self
+                .exec_start_pre
+                .iter()
+                .map(|l| l.len() + 16)
+                .sum::<usize>()
+            + self
+                .exec_start
+                .argv
+                .iter()
+                .map(|w| w.len() + 3)
+                .sum::<usize>()
+            + each(&self.exec_start_post)
+            + self
+                .environment
+                .vars
+                .iter()
+                .map(|(k, v)| k.len() + v.len() + 16)
+                .sum::<usize>()
+            + self.sandbox.iter().map(|l| l.len() + 1).sum::<usize>()
+    }
+
     /// `templates/systemd/service.tera`, without tera.
     fn write_native(&self, out: &mut String) {
         out.push_str("# ");
         out.push_str(self.header);
         out.push_str("\n[Unit]\nDescription=");
         out.push_str(&self.description);
-        lines(out, "PartOf=", &self.part_of);
-        joined_if(out, "Requires=", &self.requires, " ");
-        joined_if(out, "Wants=", &self.wants, " ");
-        joined_if(out, "After=", &self.after, " ");
-        joined_if(out, "Before=", &self.before, " ");
+        each_line(out, "PartOf=", &self.part_of);
+        lines::push_lines(out, "Requires=", self.requires, " ");
+        lines::push_lines(out, "Wants=", self.wants, " ");
+        lines::push_lines(out, "After=", self.after, " ");
+        lines::push_lines(out, "Before=", self.before, " ");
         line(out, "StartLimitIntervalSec=", &self.start_limit_interval);
         number_if(
             out,
@@ -234,19 +414,31 @@ impl Native for ServiceUnit {
             self.start_limit_burst.map(u64::from),
         );
         out.push_str("\n\n[Service]\nType=exec");
-        lines(out, "ExecStartPre=", &self.exec_start_pre);
-        line(out, "ExecStart=", &self.exec_start);
-        lines(out, "ExecStartPost=", &self.exec_start_post);
+        each_line(out, "ExecStartPre=", &self.exec_start_pre);
+        out.push_str("\nExecStart=");
+        esc::push_exec_line(out, self.exec_start.argv, self.exec_start.instanced);
+        each_line(out, "ExecStartPost=", &self.exec_start_post);
         line_if(out, "User=", self.user.as_deref());
         line_if(out, "Group=", self.group.as_deref());
         line_if(out, "WorkingDirectory=", self.working_dir.as_deref());
-        lines(out, "Environment=", &self.environment);
+        for (k, v) in self.environment.vars {
+            out.push_str("\nEnvironment=\"");
+            out.push_str(k);
+            out.push('=');
+            esc::push_literal(out, v, false, self.environment.instanced);
+            out.push('"');
+        }
         line_if(out, "EnvironmentFile=", self.environment_file.as_deref());
         line(out, "Restart=", self.restart);
-        line(out, "RestartSec=", &self.restart_sec);
-        line_if(out, "TimeoutStartSec=", self.timeout_start.as_deref());
-        line(out, "KillSignal=", &self.kill_signal);
-        line(out, "TimeoutStopSec=", &self.timeout_stop);
+        out.push_str("\nRestartSec=");
+        self.restart_sec.push(out);
+        if let Some(t) = self.timeout_start {
+            out.push_str("\nTimeoutStartSec=");
+            t.push(out);
+        }
+        line(out, "KillSignal=", self.kill_signal);
+        out.push_str("\nTimeoutStopSec=");
+        self.timeout_stop.push(out);
         line_if(
             out,
             "SuccessExitStatus=",
@@ -264,9 +456,9 @@ impl Native for ServiceUnit {
                 self.stderr.as_deref().unwrap_or_default(),
             );
         }
-        lines(out, "", &self.sandbox);
+        each_line(out, "", self.sandbox);
         out.push_str("\n\n[Install]\nWantedBy=");
-        push_joined(out, &self.wanted_by, " ");
+        lines::push_joined(out, &self.wanted_by, " ");
         out.push('\n');
     }
 }

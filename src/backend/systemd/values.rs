@@ -17,42 +17,46 @@ pub fn check(svc: &Service) -> Result<()> {
         .hint("systemd cannot carry this value in a unit file: change it in the manifest")
         .into())
     };
-    let mut argvs = vec![("command".to_owned(), &svc.command)];
-    for (i, argv) in svc.pre_start.iter().enumerate() {
-        argvs.push((format!("pre_start[{i}]"), argv));
-    }
-    for (field, argv) in argvs {
+    let argvs = std::iter::once((None, &svc.command))
+        .chain(svc.pre_start.iter().enumerate().map(|(i, a)| (Some(i), a)));
+    for (pre, argv) in argvs {
+        let field = |i: usize| match pre {
+            None => format!("command[{i}]"),
+            Some(p) => format!("pre_start[{p}][{i}]"),
+        };
         if let Some(p) = argv.first().and_then(|exe| esc::executable_problem(exe)) {
-            return fail(&format!("{field}[0]"), &argv[0], p);
+            return fail(&field(0), &argv[0], p);
         }
         for (i, word) in argv.iter().enumerate() {
             if let Some(p) = esc::text_problem(word) {
-                return fail(&format!("{field}[{i}]"), word, p);
+                return fail(&field(i), word, p);
             }
         }
     }
-    let mut values: Vec<(String, &str)> = vec![("description".into(), &svc.description)];
-    values.extend(
-        svc.environment
-            .iter()
-            .map(|(k, v)| (format!("environment.{k}"), v.as_str())),
-    );
-    let optional = [
-        ("environment_file", &svc.environment_file),
-        ("working_dir", &svc.working_dir),
-    ];
-    values.extend(
-        optional
-            .iter()
-            .filter_map(|(f, v)| v.as_deref().map(|v| ((*f).to_owned(), v))),
-    );
-    if let Logs::Files { stdout, stderr } = &svc.logs {
-        values.push(("logs.stdout".into(), stdout));
-        values.extend(stderr.as_deref().map(|e| ("logs.stderr".to_owned(), e)));
+    if let Some(p) = esc::text_problem(&svc.description) {
+        return fail("description", &svc.description, p);
     }
-    for (field, v) in values {
+    for (k, v) in &svc.environment {
         if let Some(p) = esc::text_problem(v) {
-            return fail(&field, v, p);
+            return fail(&format!("environment.{k}"), v, p);
+        }
+    }
+    let optional = [
+        ("environment_file", svc.environment_file.as_deref()),
+        ("working_dir", svc.working_dir.as_deref()),
+    ];
+    let logs = match &svc.logs {
+        Logs::Files { stdout, stderr } => [Some(stdout.as_str()), stderr.as_deref()],
+        Logs::Journal => [None, None],
+    };
+    let fields = optional
+        .into_iter()
+        .chain([("logs.stdout", logs[0]), ("logs.stderr", logs[1])]);
+    for (field, v) in fields {
+        if let Some(v) = v
+            && let Some(p) = esc::text_problem(v)
+        {
+            return fail(field, v, p);
         }
     }
     Ok(())
