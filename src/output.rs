@@ -153,18 +153,21 @@ fn refuse_conflicts(root: &Path, store: &Store, plan: &Plan) -> Result<()> {
 
 /// One line per file for the user, then the summary.
 fn report(root: &Path, plan: &Plan, backups: &[(String, PathBuf)], lines: &mut Vec<String>) {
+    let root = root.display().to_string();
+    let sep = if root.ends_with('/') { "" } else { "/" };
+    lines.reserve(plan.steps.len() + 1);
     for step in &plan.steps {
-        let path = root.join(&step.path);
         let Some(d) = &step.desired else { continue };
+        let path = format_args!("{root}{sep}{}", step.path);
         if let Some((_, to)) = backups.iter().find(|(p, _)| *p == step.path) {
-            lines.push(format!("backed up {} → {}", path.display(), to.display()));
+            lines.push(format!("backed up {path} → {}", to.display()));
         }
         let line = match (&step.action, d.kind) {
-            (Action::Keep | Action::Adopt, _) => format!("unchanged {}", path.display()),
+            (Action::Keep | Action::Adopt, _) => format!("unchanged {path}"),
             (_, crate::lifecycle::ledger::Kind::Symlink) => {
-                format!("linked {} -> {}", path.display(), d.contents)
+                format!("linked {path} -> {}", d.contents)
             }
-            _ => format!("wrote {} ({:04o})", path.display(), d.mode),
+            _ => format!("wrote {path} ({:04o})", d.mode),
         };
         lines.push(line);
     }
@@ -199,8 +202,8 @@ pub fn write_all(dir: &Path, artifacts: &[Artifact], force: bool) -> Result<Vec<
     let ledger = store.read(&lock)?;
     let desired: Vec<Desired> = artifacts.iter().map(Desired::from_artifact).collect();
     let disk = plan::scan(&root, desired.iter().map(|d| d.path.as_str()), true)?;
-    let plan = plan::plan(
-        &desired,
+    let plan = plan::plan_owned(
+        desired,
         &ledger,
         &disk,
         Options {
@@ -213,17 +216,6 @@ pub fn write_all(dir: &Path, artifacts: &[Artifact], force: bool) -> Result<Vec<
     let backups = applied.backups.clone();
     applied.commit()?;
     report(&root, &plan, &backups, &mut lines);
-    let dirs = desired
-        .iter()
-        .filter_map(|d| root.join(&d.path).parent().map(Path::to_path_buf))
-        .chain([root.clone()])
-        .collect::<BTreeSet<_>>();
-    for path in fsops::remove_leftovers(dirs) {
-        lines.push(format!(
-            "removed {} (left by an interrupted run)",
-            path.display()
-        ));
-    }
     Ok(lines)
 }
 

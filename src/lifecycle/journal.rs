@@ -5,30 +5,36 @@
 //! 1. copies of everything about to be replaced or removed go to `STATE/txn/` (to roll
 //!    back) and, for forced replacements of foreign or edited files, to `STATE/backup/`
 //!    (kept);
-//! 2. the journal (`STATE/journal.json`: every operation with its new contents, what was
-//!    there before, the ledgers before and after) is written and fsynced: the commit point;
-//! 3. every new file is written under a temporary name, all are made durable together
-//!    (one `syncfs`), then each is renamed into place (or removed) and the directories are
+//! 2. every new file is written under a temporary name next to its target (the directories
+//!    being written into are listed first in `STATE/staging.json`, so that a run killed
+//!    before step 3 leaves nothing behind for long), and all are made durable together
+//!    (one `syncfs`);
+//! 3. the journal (`STATE/journal.json`: every operation with the new file's ledger entry
+//!    and temporary name, what was there before, the ledgers before and after) is written
+//!    and fsynced: the commit point. The staged files themselves hold the new contents;
+//! 4. each staged file is renamed into place (or a path removed), then the directories are
 //!    synced: every path holds its old or its new contents at every instant;
-//! 4. [`Applied::commit`] writes the new ledger, then deletes the journal and the copies;
+//! 5. [`Applied::commit`] writes the new ledger, then deletes the journal and the copies;
 //!    [`Applied::rollback`] marks the journal as rolling back, restores the copies and the
 //!    old ledger, then deletes the journal.
 //!
 //! [`recover`] (run first by every run) finds a journal left by a killed run and finishes it
-//! in its direction. Each operation is idempotent: a path that already holds its target is
-//! skipped, and one that holds neither the old nor the new state (edited after the crash) is
-//! left alone (the ledger then shows it as edited).
+//! in its direction (or, with only the staging list, removes the staged files). Each
+//! operation is idempotent: a path that already holds its target is skipped, and one that
+//! holds neither the old nor the new state (edited after the crash) is left alone (the
+//! ledger then shows it as edited).
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result};
 use serde::{Deserialize, Serialize};
 
-use super::fsops;
+use super::fsops::{self, Batch, Handle, Job, Source};
 use super::ledger::{Entry, Kind, Ledger, Lock, Store, read_regular};
-use super::plan::{Action, Desired, OnDisk, Plan};
+use super::plan::{Action, OnDisk, Plan, Step};
 
 const JOURNAL_FILE: &str = "journal.json";
+const STAGING_FILE: &str = "staging.json";
 const TXN_DIR: &str = "txn";
 
 /// Testing hook: `OPENIM_INIT_CRASH_AFTER=K` kills the process (SIGKILL) right after its
@@ -37,8 +43,8 @@ const TXN_DIR: &str = "txn";
 /// scratch copy, then the install itself).
 pub const CRASH_ENV: &str = "OPENIM_INIT_CRASH_AFTER";
 
-/// The state of one path: desired contents, or absent.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// The contents of one path, to write it (a rollback from a saved copy).
+#[derive(Debug, Clone, PartialEq, Eq)]
 struct Content {
     kind: Kind,
     mode: u32,
@@ -46,12 +52,50 @@ struct Content {
     text: String,
 }
 
+/// What goes at a path: its ledger entry (the contents wait in the staged file).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct Target {
+    kind: Kind,
+    mode: u32,
+    #[serde(default)]
+    sha256: String,
+    /// The contents themselves, in journals of earlier versions (which held every text).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    text: Option<String>,
+}
+
+impl Target {
+    fn of(e: &Entry) -> Self {
+        Self {
+            kind: e.kind,
+            mode: e.mode,
+            sha256: e.sha256.clone(),
+            text: None,
+        }
+    }
+
+    fn entry(&self) -> Entry {
+        match &self.text {
+            Some(text) => Entry::of(self.kind, self.mode, text.as_bytes()),
+            None => Entry {
+                kind: self.kind,
+                mode: self.mode,
+                sha256: self.sha256.clone(),
+            },
+        }
+    }
+}
+
 /// One file operation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 struct Op {
     path: String,
     /// What goes there (`None`: removed).
-    new: Option<Content>,
+    new: Option<Target>,
+    /// The temporary name the new contents wait under, in the path's directory (written
+    /// and durable before the journal).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    staged: Option<String>,
     /// What was there when planned (`None`: nothing).
     before: Option<Entry>,
     /// Where the copy of what was there is kept during the run (relative to the state dir).
@@ -111,38 +155,34 @@ fn write_journal(store: &Store, journal: &Journal) -> Result<()> {
     fsops::write_atomic(&journal_path(store), &text, 0o600)
 }
 
-/// Put `content` at `path` (or remove what is there), creating parent directories.
-fn put(store: &Store, rel: &str, content: Option<&Content>) -> Result<()> {
-    match stage(store, rel, content)? {
-        None => fsops::remove(&store.path_of(rel)),
-        Some(staged) => {
-            fsops::sync_staged([&staged])?;
-            let dir = staged.dir().to_path_buf();
-            staged.place()?;
-            fsops::sync_dir(&dir);
-            Ok(())
-        }
-    }
-}
-
-/// Write `content` next to `rel` under a temporary name, creating parent directories
-/// (`None` for a removal).
-fn stage(store: &Store, rel: &str, content: Option<&Content>) -> Result<Option<fsops::Staged>> {
-    let Some(c) = content else {
-        return Ok(None);
-    };
+/// Refuse to write `rel` through a symlinked or non-directory parent (output directories).
+fn check_parent(store: &Store, rel: &str) -> Result<()> {
     if store.confined
         && let Some(why) = fsops::blocked_parent(&store.base, Path::new(rel))?
     {
         anyhow::bail!("refusing to write {rel}: {why}");
     }
+    Ok(())
+}
+
+/// Put `content` at `path` (or remove what is there), creating parent directories.
+fn put(store: &Store, rel: &str, content: Option<&Content>) -> Result<()> {
+    let Some(c) = content else {
+        return fsops::remove(&store.path_of(rel));
+    };
+    check_parent(store, rel)?;
     let path = store.path_of(rel);
     let parent = fsops::parent_of(&path);
     std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
-    Ok(Some(match c.kind {
+    let staged = match c.kind {
         Kind::File => fsops::Staged::file(&path, c.text.as_bytes(), c.mode)?,
         Kind::Symlink => fsops::Staged::link(&path, &c.text)?,
-    }))
+    };
+    fsops::sync_staged([&staged])?;
+    let dir = staged.dir().to_path_buf();
+    staged.place()?;
+    fsops::sync_dir(&dir);
+    Ok(())
 }
 
 fn content_of(found: &OnDisk) -> Option<Content> {
@@ -161,8 +201,12 @@ fn content_of(found: &OnDisk) -> Option<Content> {
     }
 }
 
-/// A copy of `found` under `dir/rel` (with `.N` added when taken), byte for byte.
+/// A copy of `found` under `dir/rel` (with `.N` added when taken), byte for byte; nothing
+/// (and no directory made) when there is nothing to copy.
 fn save(dir: &Path, rel: &str, found: &OnDisk) -> Result<Option<PathBuf>> {
+    if !matches!(found, OnDisk::File { .. } | OnDisk::Symlink { .. }) {
+        return Ok(None);
+    }
     let mut path = dir.join(rel);
     for n in 1.. {
         if fsops::inspect(&path)? == fsops::Found::Missing {
@@ -184,16 +228,13 @@ fn save(dir: &Path, rel: &str, found: &OnDisk) -> Result<Option<PathBuf>> {
     Ok(Some(path))
 }
 
-fn new_content(d: Option<&Desired>) -> Option<Content> {
-    d.map(|d| Content {
-        kind: d.kind,
-        mode: d.mode,
-        text: d.contents.clone(),
-    })
+/// The directory of a ledger path, relative to the store's base (`""` at the top).
+fn parent_rel(rel: &str) -> &str {
+    rel.rsplit_once('/').map_or("", |(dir, _)| dir)
 }
 
-/// Carry out `plan` (which must have no refusals) over the files of `store`: copies, journal,
-/// then every file operation. `before` is the ledger the plan was made from.
+/// Carry out `plan` (which must have no refusals) over the files of `store`: copies, staged
+/// files, journal, then every file operation. `before` is the ledger the plan was made from.
 ///
 /// # Errors
 /// The plan has refusals, or an I/O error (the journal then lets the next run finish).
@@ -220,8 +261,15 @@ pub fn apply<'a>(
         ledger_after: plan.ledger_after(before),
     };
     let mut backups = Vec::new();
-    for step in plan.steps.iter().filter(|s| s.action.changes_disk()) {
+    let mut saved_any = false;
+    let steps: Vec<&Step> = plan
+        .steps
+        .iter()
+        .filter(|s| s.action.changes_disk())
+        .collect();
+    for step in &steps {
         let saved = save(&txn, &step.path, &step.found)?;
+        saved_any |= saved.is_some();
         if matches!(step.action, Action::Force(_))
             && let Some(kept) = save(&store.backup_dir(), &step.path, &step.found)?
         {
@@ -229,7 +277,8 @@ pub fn apply<'a>(
         }
         journal.ops.push(Op {
             path: step.path.clone(),
-            new: new_content(step.desired.as_ref()),
+            new: step.entry.as_ref().map(Target::of),
+            staged: None,
             before: step.found.entry(),
             saved: saved.map(|p| {
                 p.strip_prefix(&store.state)
@@ -239,18 +288,15 @@ pub fn apply<'a>(
             }),
         });
     }
-    if journal.ops.is_empty() {
-        return Ok(Applied {
-            store,
-            lock,
-            journal,
-            backups,
-        });
+    if !journal.ops.is_empty() {
+        if saved_any {
+            fsops::sync_dir(&txn);
+        }
+        let (batch, handles) = stage_all(store, &steps, &mut journal.ops)?;
+        write_journal(store, &journal)?;
+        crash_point();
+        place_all(store, &journal, &batch, &handles)?;
     }
-    fsops::sync_dir(&txn);
-    write_journal(store, &journal)?;
-    crash_point();
-    write_all(store, &journal)?;
     Ok(Applied {
         store,
         lock,
@@ -259,30 +305,80 @@ pub fn apply<'a>(
     })
 }
 
-/// Every operation of `journal`: all new files written and made durable before the first
-/// rename (one flush for the run instead of one per file; the journal already holds every
-/// new content), then the renames and removals, then each directory synced once.
-fn write_all(store: &Store, journal: &Journal) -> Result<()> {
-    let staged = journal
-        .ops
+/// Write every new file under a temporary name next to its target (each directory checked,
+/// created and opened once) and make them all durable; each op records its temporary name.
+/// The directories are listed in the staging file first: a run killed before its journal
+/// is written leaves staged files only where the next run looks for them.
+fn stage_all(
+    store: &Store,
+    steps: &[&Step],
+    ops: &mut [Op],
+) -> Result<(Batch, Vec<Option<Handle>>)> {
+    let mut batch = Batch::default();
+    let dirs: std::collections::BTreeSet<&str> = steps
         .iter()
-        .map(|op| stage(store, &op.path, op.new.as_ref()))
-        .collect::<Result<Vec<_>>>()?;
-    fsops::sync_staged(staged.iter().flatten())?;
-    let mut dirs = std::collections::BTreeSet::new();
-    for (op, staged) in journal.ops.iter().zip(staged) {
-        match staged {
-            Some(s) => {
-                dirs.insert(s.dir().to_path_buf());
-                s.place()?;
+        .filter(|s| s.desired.is_some())
+        .map(|s| parent_rel(&s.path))
+        .collect();
+    if !dirs.is_empty() {
+        std::fs::create_dir_all(&store.state)
+            .with_context(|| format!("creating {}", store.state.display()))?;
+        let list = serde_json::to_vec(&dirs)?;
+        fsops::write_atomic(&store.state.join(STAGING_FILE), &list, 0o600)?;
+    }
+    let mut jobs = Vec::with_capacity(ops.len());
+    let mut last: Option<(&str, usize)> = None;
+    for step in steps {
+        let Some(d) = &step.desired else {
+            continue;
+        };
+        let (parent, name) = step.path.rsplit_once('/').unwrap_or(("", &step.path));
+        let dir = match last {
+            Some((p, i)) if p == parent => i,
+            _ => {
+                let path = if parent.is_empty() {
+                    store.base.clone()
+                } else {
+                    store.base.join(parent)
+                };
+                batch.dir(&path, || check_parent(store, &step.path))?
             }
+        };
+        last = Some((parent, dir));
+        let source = match d.kind {
+            Kind::File => Source::File(d.contents.as_bytes(), d.mode),
+            Kind::Symlink => Source::Link(&d.contents),
+        };
+        let name = std::ffi::OsStr::new(name);
+        jobs.push(Job { dir, name, source });
+    }
+    let mut staged = batch.stage(&jobs)?.into_iter();
+    let mut handles = Vec::with_capacity(ops.len());
+    for (step, op) in steps.iter().zip(ops.iter_mut()) {
+        let h = step.desired.as_ref().and_then(|_| staged.next());
+        op.staged = h.map(|h| batch.temp(h).to_owned());
+        handles.push(h);
+    }
+    batch.sync()?;
+    Ok((batch, handles))
+}
+
+/// Every operation of `journal` in order: each staged file renamed into place, each removal
+/// done, then each directory synced once.
+fn place_all(
+    store: &Store,
+    journal: &Journal,
+    batch: &Batch,
+    handles: &[Option<Handle>],
+) -> Result<()> {
+    for (op, h) in journal.ops.iter().zip(handles) {
+        match h {
+            Some(h) => batch.place(*h)?,
             None => fsops::remove(&store.path_of(&op.path))?,
         }
         crash_point();
     }
-    for dir in &dirs {
-        fsops::sync_dir(dir);
-    }
+    batch.sync_dirs();
     Ok(())
 }
 
@@ -315,6 +411,7 @@ impl Applied<'_> {
 
 fn finish(store: &Store) -> Result<()> {
     fsops::remove(&journal_path(store))?;
+    fsops::remove(&store.state.join(STAGING_FILE))?;
     let txn = store.state.join(TXN_DIR);
     match std::fs::remove_dir_all(&txn) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
