@@ -24,14 +24,14 @@
 //! holds neither the old nor the new state (edited after the crash) is left alone (the
 //! ledger then shows it as edited).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{Context as _, Result};
 use serde::{Deserialize, Serialize};
 
-use super::fsops::{self, Batch, Handle, Job, Source};
+use super::fsops;
 use super::ledger::{Entry, Kind, Ledger, Lock, Store, read_regular};
-use super::plan::{Action, OnDisk, Plan, Step};
+use super::plan::{Action, Plan, Step};
 
 const JOURNAL_FILE: &str = "journal.json";
 const STAGING_FILE: &str = "staging.json";
@@ -97,8 +97,10 @@ struct Op {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     staged: Option<String>,
     /// What was there when planned (`None`: nothing).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     before: Option<Entry>,
     /// Where the copy of what was there is kept during the run (relative to the state dir).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     saved: Option<String>,
 }
 
@@ -114,7 +116,38 @@ struct Journal {
     phase: Phase,
     ops: Vec<Op>,
     ledger_before: Ledger,
-    ledger_after: Ledger,
+    /// The ledger after the run; left out when it is `ledger_before` with every operation's
+    /// new entry (the usual case: nothing adopted, forgotten or re-recorded besides).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ledger_after: Option<Ledger>,
+}
+
+impl Journal {
+    /// The ledger after the run.
+    fn after(&self) -> Ledger {
+        if let Some(after) = &self.ledger_after {
+            return after.clone();
+        }
+        let mut after = self.ledger_before.clone();
+        after.version = 1;
+        for op in &self.ops {
+            match &op.new {
+                Some(t) => after.files.insert(op.path.clone(), t.entry()),
+                None => after.files.remove(&op.path),
+            };
+        }
+        after
+    }
+}
+
+/// Whether the ledger after `plan` is `before` with the new entries of the paths it
+/// changes on disk (then the journal need not hold it).
+fn derivable(plan: &Plan, before: &Ledger) -> bool {
+    plan.steps.iter().all(|s| match s.action {
+        Action::Adopt | Action::Forget | Action::KeepEdited => false,
+        Action::Keep => before.files.get(&s.path) == s.entry.as_ref(),
+        _ => true,
+    })
 }
 
 /// A plan whose files are on disk; the ledger is not yet updated.
@@ -124,6 +157,8 @@ pub struct Applied<'a> {
     store: &'a Store,
     lock: &'a Lock,
     journal: Journal,
+    /// The ledger once committed.
+    after: Ledger,
     /// Backups of foreign or edited files kept for the user: (path, backup).
     pub backups: Vec<(String, PathBuf)>,
 }
@@ -133,12 +168,10 @@ static STEPS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::n
 
 /// A durable step was taken: the testing hook's chance to kill the process.
 fn crash_point() {
+    static AT: std::sync::OnceLock<Option<usize>> = std::sync::OnceLock::new();
     let step = STEPS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-    let hit = std::env::var(CRASH_ENV)
-        .ok()
-        .and_then(|v| v.parse::<usize>().ok())
-        == Some(step);
-    if hit {
+    let at = AT.get_or_init(|| std::env::var(CRASH_ENV).ok().and_then(|v| v.parse().ok()));
+    if *at == Some(step) {
         let me = rustix::process::getpid();
         let _ = rustix::process::kill_process(me, rustix::process::Signal::KILL);
     }
@@ -153,84 +186,6 @@ fn write_journal(store: &Store, journal: &Journal) -> Result<()> {
         .with_context(|| format!("creating {}", store.state.display()))?;
     let text = serde_json::to_vec(journal)?;
     fsops::write_atomic(&journal_path(store), &text, 0o600)
-}
-
-/// Refuse to write `rel` through a symlinked or non-directory parent (output directories).
-fn check_parent(store: &Store, rel: &str) -> Result<()> {
-    if store.confined
-        && let Some(why) = fsops::blocked_parent(&store.base, Path::new(rel))?
-    {
-        anyhow::bail!("refusing to write {rel}: {why}");
-    }
-    Ok(())
-}
-
-/// Put `content` at `path` (or remove what is there), creating parent directories.
-fn put(store: &Store, rel: &str, content: Option<&Content>) -> Result<()> {
-    let Some(c) = content else {
-        return fsops::remove(&store.path_of(rel));
-    };
-    check_parent(store, rel)?;
-    let path = store.path_of(rel);
-    let parent = fsops::parent_of(&path);
-    std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
-    let staged = match c.kind {
-        Kind::File => fsops::Staged::file(&path, c.text.as_bytes(), c.mode)?,
-        Kind::Symlink => fsops::Staged::link(&path, &c.text)?,
-    };
-    fsops::sync_staged([&staged])?;
-    let dir = staged.dir().to_path_buf();
-    staged.place()?;
-    fsops::sync_dir(&dir);
-    Ok(())
-}
-
-fn content_of(found: &OnDisk) -> Option<Content> {
-    match found {
-        OnDisk::File { mode, bytes } => Some(Content {
-            kind: Kind::File,
-            mode: *mode,
-            text: String::from_utf8_lossy(bytes).into_owned(),
-        }),
-        OnDisk::Symlink { target } => Some(Content {
-            kind: Kind::Symlink,
-            mode: 0o777,
-            text: String::from_utf8_lossy(target).into_owned(),
-        }),
-        OnDisk::Missing | OnDisk::Blocked(_) => None,
-    }
-}
-
-/// A copy of `found` under `dir/rel` (with `.N` added when taken), byte for byte; nothing
-/// (and no directory made) when there is nothing to copy.
-fn save(dir: &Path, rel: &str, found: &OnDisk) -> Result<Option<PathBuf>> {
-    if !matches!(found, OnDisk::File { .. } | OnDisk::Symlink { .. }) {
-        return Ok(None);
-    }
-    let mut path = dir.join(rel);
-    for n in 1.. {
-        if fsops::inspect(&path)? == fsops::Found::Missing {
-            break;
-        }
-        path = dir.join(format!("{rel}.{n}"));
-    }
-    let parent = fsops::parent_of(&path);
-    std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
-    match found {
-        OnDisk::File { mode, bytes } => fsops::write_atomic(&path, bytes, *mode)?,
-        OnDisk::Symlink { target } => {
-            let to = <std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(target);
-            std::os::unix::fs::symlink(to, &path)
-                .with_context(|| format!("saving the link {rel}"))?;
-        }
-        OnDisk::Missing | OnDisk::Blocked(_) => return Ok(None),
-    }
-    Ok(Some(path))
-}
-
-/// The directory of a ledger path, relative to the store's base (`""` at the top).
-fn parent_rel(rel: &str) -> &str {
-    rel.rsplit_once('/').map_or("", |(dir, _)| dir)
 }
 
 /// Carry out `plan` (which must have no refusals) over the files of `store`: copies, staged
@@ -258,8 +213,12 @@ pub fn apply<'a>(
         phase: Phase::Apply,
         ops: Vec::new(),
         ledger_before: before.clone(),
-        ledger_after: plan.ledger_after(before),
+        ledger_after: None,
     };
+    let after = plan.ledger_after(before);
+    if !derivable(plan, before) {
+        journal.ledger_after = Some(after.clone());
+    }
     let mut backups = Vec::new();
     let mut saved_any = false;
     let steps: Vec<&Step> = plan
@@ -301,85 +260,9 @@ pub fn apply<'a>(
         store,
         lock,
         journal,
+        after,
         backups,
     })
-}
-
-/// Write every new file under a temporary name next to its target (each directory checked,
-/// created and opened once) and make them all durable; each op records its temporary name.
-/// The directories are listed in the staging file first: a run killed before its journal
-/// is written leaves staged files only where the next run looks for them.
-fn stage_all(
-    store: &Store,
-    steps: &[&Step],
-    ops: &mut [Op],
-) -> Result<(Batch, Vec<Option<Handle>>)> {
-    let mut batch = Batch::default();
-    let dirs: std::collections::BTreeSet<&str> = steps
-        .iter()
-        .filter(|s| s.desired.is_some())
-        .map(|s| parent_rel(&s.path))
-        .collect();
-    if !dirs.is_empty() {
-        std::fs::create_dir_all(&store.state)
-            .with_context(|| format!("creating {}", store.state.display()))?;
-        let list = serde_json::to_vec(&dirs)?;
-        fsops::write_atomic(&store.state.join(STAGING_FILE), &list, 0o600)?;
-    }
-    let mut jobs = Vec::with_capacity(ops.len());
-    let mut last: Option<(&str, usize)> = None;
-    for step in steps {
-        let Some(d) = &step.desired else {
-            continue;
-        };
-        let (parent, name) = step.path.rsplit_once('/').unwrap_or(("", &step.path));
-        let dir = match last {
-            Some((p, i)) if p == parent => i,
-            _ => {
-                let path = if parent.is_empty() {
-                    store.base.clone()
-                } else {
-                    store.base.join(parent)
-                };
-                batch.dir(&path, || check_parent(store, &step.path))?
-            }
-        };
-        last = Some((parent, dir));
-        let source = match d.kind {
-            Kind::File => Source::File(d.contents.as_bytes(), d.mode),
-            Kind::Symlink => Source::Link(&d.contents),
-        };
-        let name = std::ffi::OsStr::new(name);
-        jobs.push(Job { dir, name, source });
-    }
-    let mut staged = batch.stage(&jobs)?.into_iter();
-    let mut handles = Vec::with_capacity(ops.len());
-    for (step, op) in steps.iter().zip(ops.iter_mut()) {
-        let h = step.desired.as_ref().and_then(|_| staged.next());
-        op.staged = h.map(|h| batch.temp(h).to_owned());
-        handles.push(h);
-    }
-    batch.sync()?;
-    Ok((batch, handles))
-}
-
-/// Every operation of `journal` in order: each staged file renamed into place, each removal
-/// done, then each directory synced once.
-fn place_all(
-    store: &Store,
-    journal: &Journal,
-    batch: &Batch,
-    handles: &[Option<Handle>],
-) -> Result<()> {
-    for (op, h) in journal.ops.iter().zip(handles) {
-        match h {
-            Some(h) => batch.place(*h)?,
-            None => fsops::remove(&store.path_of(&op.path))?,
-        }
-        crash_point();
-    }
-    batch.sync_dirs();
-    Ok(())
 }
 
 impl Applied<'_> {
@@ -388,7 +271,7 @@ impl Applied<'_> {
     /// # Errors
     /// I/O errors (the journal is kept: the next run finishes).
     pub fn commit(self) -> Result<()> {
-        self.store.write(self.lock, &self.journal.ledger_after)?;
+        self.store.write(self.lock, &self.after)?;
         crash_point();
         finish(self.store)
     }
@@ -421,7 +304,10 @@ fn finish(store: &Store) -> Result<()> {
     }
 }
 
+mod files;
 mod recover;
+
+use files::{content_of, parent_rel, place_all, put, save, stage_all};
 
 pub use recover::recover;
 use recover::replay;

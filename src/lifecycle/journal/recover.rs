@@ -137,7 +137,7 @@ pub fn recover(store: &Store, lock: &Lock) -> Result<Option<String>> {
         .collect();
     let _ = fsops::remove_leftovers(dirs);
     let (mut ledger, what) = match journal.phase {
-        Phase::Apply => (journal.ledger_after.clone(), "completed"),
+        Phase::Apply => (journal.after(), "completed"),
         Phase::Rollback => (journal.ledger_before.clone(), "rolled back"),
     };
     for path in &done.incomplete {

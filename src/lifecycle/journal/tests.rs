@@ -2,6 +2,7 @@
 //! step is tested through the CLI (`tests/integration/output.rs`).
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
 use super::*;
 use crate::lifecycle::plan::{self, Desired, Options};
@@ -309,4 +310,30 @@ fn an_interrupted_rollback_is_finished_as_a_rollback() {
     let expected: BTreeMap<String, String> = [("a".into(), "1".into())].into();
     assert_eq!(tree(&s.store.base), expected);
     assert_eq!(s.store.read(&s.lock).expect("ledger"), ledger);
+}
+
+#[test]
+fn a_run_that_adopts_keeps_its_whole_ledger_in_the_journal() {
+    let s = setup();
+    std::fs::write(s.store.path_of("same"), "s").expect("identical file");
+    let (p, ledger) = plan_for(
+        &s,
+        &[file("same", "s"), file("new", "n")],
+        Options::default(),
+    );
+    assert_eq!(p.steps[1].action, Action::Adopt);
+    let applied = apply(&s.store, &s.lock, &p, &ledger).expect("apply");
+    assert!(applied.journal.ledger_after.is_some());
+    drop(applied);
+    recover(&s.store, &s.lock)
+        .expect("recover")
+        .expect("a journal");
+    let owned = s.store.read(&s.lock).expect("ledger").files;
+    assert_eq!(owned.keys().collect::<Vec<_>>(), ["new", "same"]);
+    // without anything adopted the journal leaves the ledger out: it follows from the ops
+    let (p, ledger) = plan_for(&s, &[file("new", "n2")], Options::default());
+    let applied = apply(&s.store, &s.lock, &p, &ledger).expect("apply");
+    assert!(applied.journal.ledger_after.is_none());
+    assert_eq!(applied.journal.after(), applied.after);
+    applied.commit().expect("commit");
 }
