@@ -2,11 +2,20 @@
 //! shape, to stdout and into `--out`, against a minimal atomic-write floor and the peers.
 //!
 //! `cargo bench --bench scale [-- --runs N] [--quick] [--only stdout|chain|out|peers]
-//! [--dir DIR]`; `OPENIM_INIT_BIN=PATH` measures another build. Wall-clock medians of N
-//! runs (default 11; `--quick` 3) and peak RSS (wait4), printed as markdown tables.
+//! [--backends a,b] [--dir DIR]`; `OPENIM_INIT_BIN=PATH` measures another build. Wall-clock
+//! medians of N runs (default 11; `--quick` 3) and peak RSS (wait4), printed as markdown
+//! tables. `--backends` narrows the backends of the stdout, chain and out tables (default:
+//! all 8 for stdout and chain, systemd and openrc for out). `--dir` on a tmpfs (e.g.
+//! `/dev/shm/x`) or a disk decides where `--out` and the floor write.
 //! honcho and node-foreman are measured when found in `target/peers/venv/bin/honcho` /
 //! `target/peers/node_modules/.bin/nf` or on PATH (`python3 -m venv target/peers/venv &&
 //! target/peers/venv/bin/pip install honcho jinja2`; `cd target/peers && npm install foreman`).
+//! What each writes for N entries differs and the table says it: honcho's systemd export is
+//! a unit and a target per process plus one target (2N + 1 files), its supervisord export
+//! one file; node-foreman's systemd export is the same 2N + 1 files, its supervisord export
+//! a file per process plus a group (N + 1); openim-init writes N units and a target, or
+//! one supervisord file. The peers write each file in place (no temporary file, fsync or
+//! record of what they own); openim-init writes atomically, durably and journaled.
 #![allow(
     clippy::many_single_char_names,
     clippy::cast_precision_loss,
@@ -27,7 +36,16 @@ use std::time::Instant;
 
 use synth::Shape;
 
-const BACKENDS: &[&str] = &["systemd", "openrc", "supervisord", "launchd"];
+const BACKENDS: &[&str] = &[
+    "systemd",
+    "openrc",
+    "supervisord",
+    "launchd",
+    "runit",
+    "s6",
+    "compose",
+    "kubernetes",
+];
 /// The binary measured: this build's, or `OPENIM_INIT_BIN` (e.g. an older build to compare).
 fn bin() -> PathBuf {
     std::env::var_os("OPENIM_INIT_BIN").map_or_else(
@@ -39,7 +57,23 @@ fn bin() -> PathBuf {
 struct Opts {
     runs: usize,
     only: Option<String>,
+    /// `--backends a,b`: only these (in [`BACKENDS`] order).
+    backends: Option<Vec<String>>,
     dir: PathBuf,
+}
+
+impl Opts {
+    /// The backends of `from` that `--backends` keeps.
+    fn backends<'a>(&self, from: &[&'a str]) -> Vec<&'a str> {
+        from.iter()
+            .copied()
+            .filter(|b| {
+                self.backends
+                    .as_ref()
+                    .is_none_or(|keep| keep.iter().any(|k| k == b))
+            })
+            .collect()
+    }
 }
 
 fn opts() -> Opts {
@@ -55,6 +89,16 @@ fn opts() -> Opts {
             .and_then(|r| r.parse().ok())
             .unwrap_or(if quick { 3 } else { 11 }),
         only: value("--only"),
+        backends: value("--backends").map(|v| {
+            let names: Vec<String> = v.split(',').map(|b| b.trim().to_owned()).collect();
+            for n in &names {
+                assert!(
+                    BACKENDS.contains(&n.as_str()),
+                    "unknown backend {n}: {BACKENDS:?}"
+                );
+            }
+            names
+        }),
         dir: value("--dir").map_or_else(
             || PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("scale"),
             PathBuf::from,
@@ -166,9 +210,9 @@ fn stdout_table(o: &Opts) {
         let small = manifest(o, shape, 1000);
         let big = manifest(o, shape, 10_000);
         let backends = if shape.invalid() {
-            &BACKENDS[..1]
+            o.backends(BACKENDS).into_iter().take(1).collect()
         } else {
-            BACKENDS
+            o.backends(BACKENDS)
         };
         for b in backends {
             let s1 = measure(o.runs, || {}, || generate(b, &small));
@@ -192,7 +236,7 @@ fn chain_table(o: &Opts) {
     println!("| backend | time | peak RSS (× manifest) |");
     println!("|---|---:|---:|");
     let m = manifest(o, Shape::Chain, 100_000);
-    for b in BACKENDS {
+    for b in o.backends(BACKENDS) {
         let s = measure(runs, || {}, || generate(b, &m));
         println!("| {b} | {} | {} |", ms(&s), rss_ratio(&s, &m));
     }
@@ -257,20 +301,45 @@ fn fresh(dir: &Path) {
     let _ = fs::remove_dir_all(dir);
 }
 
-/// `generate --out` into a fresh directory, against the floor writing the same files.
+/// Median wall and CPU seconds of the floor writing `files` into a fresh `dir`, in process.
+fn floor_times(runs: usize, dir: &Path, files: &[(PathBuf, usize)]) -> (f64, f64) {
+    let (mut wall, mut cpu): (Vec<f64>, Vec<f64>) = (0..runs)
+        .map(|_| {
+            fresh(dir);
+            let (t, c) = (Instant::now(), self_cpu());
+            floor_write(dir, files);
+            (t.elapsed().as_secs_f64(), self_cpu() - c)
+        })
+        .unzip();
+    wall.sort_by(f64::total_cmp);
+    cpu.sort_by(f64::total_cmp);
+    (wall[runs / 2], cpu[runs / 2])
+}
+
+/// `generate --out` into a fresh directory, against the same run to stdout (the difference
+/// is the sink's own time) and the floor writing the same files.
 fn out_table(o: &Opts) {
     let runs = o.runs.min(7);
     println!(
         "\n### generate --out into a fresh directory on {} (median of {runs} runs)\n",
         o.dir.display()
     );
-    println!("wall / CPU time; ratio openim-init ÷ floor, wall / CPU\n");
-    println!("| stack | backend | files | openim-init | floor | ratio |");
-    println!("|---|---|---:|---:|---:|---:|");
+    println!(
+        "wall / CPU time; sink = --out − stdout (the sink's own time); ratio = --out ÷ \
+         floor, wall / CPU\n"
+    );
+    println!("| stack | backend | files | stdout | --out | sink | floor | ratio |");
+    println!("|---|---|---:|---:|---:|---:|---:|---:|");
     let out = o.dir.join("out");
+    let backends = if o.backends.is_some() {
+        o.backends(BACKENDS)
+    } else {
+        vec!["systemd", "openrc"]
+    };
     for shape in [Shape::Plain, Shape::Rich] {
         let m = manifest(o, shape, 10_000);
-        for b in ["systemd", "openrc"] {
+        for &b in &backends {
+            let to_stdout = measure(runs, || {}, || generate(b, &m));
             let s = measure(
                 runs,
                 || fresh(&out),
@@ -281,23 +350,15 @@ fn out_table(o: &Opts) {
                 },
             );
             let files = written_files(&out);
-            let floor = o.dir.join("floor");
-            let (mut wall, mut cpu): (Vec<f64>, Vec<f64>) = (0..runs)
-                .map(|_| {
-                    fresh(&floor);
-                    let (t, c) = (Instant::now(), self_cpu());
-                    floor_write(&floor, &files);
-                    (t.elapsed().as_secs_f64(), self_cpu() - c)
-                })
-                .unzip();
-            wall.sort_by(f64::total_cmp);
-            cpu.sort_by(f64::total_cmp);
-            let (fw, fc) = (wall[runs / 2], cpu[runs / 2]);
+            let (fw, fc) = floor_times(runs, &o.dir.join("floor"), &files);
             let n = files.len();
             println!(
-                "| {} 10k | {b} | {n} | {} | {:.0} / {:.0} ms | {:.2} / {:.2} |",
+                "| {} 10k | {b} | {n} | {} | {} | {:.0} / {:.0} ms | {:.0} / {:.0} ms | {:.2} / {:.2} |",
                 shape.name(),
+                ms(&to_stdout),
                 ms(&s),
+                (s.secs - to_stdout.secs) * 1e3,
+                (s.cpu - to_stdout.cpu) * 1e3,
                 fw * 1e3,
                 fc * 1e3,
                 s.secs / fw,
@@ -319,8 +380,34 @@ fn find_tool(local: &str, name: &str) -> Option<PathBuf> {
     })
 }
 
+/// What a run left in `dir`: `N files, M MB`.
+fn wrote(dir: &Path) -> String {
+    let files = written_files(dir);
+    let bytes: usize = files.iter().map(|f| f.1).sum();
+    format!("{} files, {:.1} MB", files.len(), bytes as f64 / 1e6)
+}
+
+/// A peer's command, with room for node-foreman, which opens every file at once.
+fn peer_command(tool: &Path, args: &[&str]) -> Command {
+    let mut c = Command::new(tool);
+    c.args(args).stdout(Stdio::null()).stderr(Stdio::null());
+    // SAFETY: setrlimit is async-signal-safe; nothing else runs in the child.
+    unsafe {
+        c.pre_exec(|| {
+            let lim = libc::rlimit {
+                rlim_cur: 20_000,
+                rlim_max: 20_000,
+            };
+            libc::setrlimit(libc::RLIMIT_NOFILE, &raw const lim);
+            Ok(())
+        });
+    }
+    c
+}
+
 /// The same 10,000 plain entries exported by honcho and node-foreman (from a Procfile) and
-/// by openim-init (from the manifest), each into a fresh directory.
+/// by openim-init (from the manifest), each into a fresh directory, side by side; with what
+/// each wrote, and how much of openim-init's time is its sink (--out − stdout).
 fn peers_table(o: &Opts) {
     let runs = o.runs.min(5);
     let procfile = o.dir.join("Procfile-10000");
@@ -329,56 +416,57 @@ fn peers_table(o: &Opts) {
     let out = o.dir.join("peer-out");
     let honcho = find_tool("target/peers/venv/bin/honcho", "honcho");
     let nf = find_tool("target/peers/node_modules/.bin/nf", "nf");
-    println!("\n### peers: 10,000-entry export into a fresh directory (median of {runs} runs)\n");
-    println!("wall / CPU time; × is the peer's time ÷ openim-init's, wall / CPU\n");
-    println!("| format | openim-init | honcho | × | node-foreman | × |");
-    println!("|---|---:|---:|---:|---:|---:|");
+    println!(
+        "\n### peers: 10,000-entry export into a fresh directory on {} (median of {runs} runs)\n",
+        o.dir.display()
+    );
+    println!(
+        "wall / CPU time (what the run wrote); × is the peer's time ÷ openim-init's, wall / \
+         CPU; sink is openim-init's --out − stdout, and its share of the --out time\n"
+    );
+    println!("| format | openim-init | sink | honcho | × | node-foreman | × |");
+    println!("|---|---:|---:|---:|---:|---:|---:|");
     for format in ["systemd", "supervisord"] {
         let prep = || {
             fresh(&out);
             fs::create_dir_all(&out).expect("mkdir");
         };
+        let to_stdout = measure(runs, || {}, || generate(format, &m));
         let ours = measure(runs, prep, || {
             let mut c = generate(format, &m);
             c.arg("--out").arg(&out);
             c
         });
-        let peer = |tool: &Option<PathBuf>, args: &[&str]| {
-            tool.as_ref().map(|t| {
-                measure(runs, prep, || {
-                    let mut c = Command::new(t);
-                    c.args(args).stdout(Stdio::null()).stderr(Stdio::null());
-                    // node-foreman opens every file at once
-                    // SAFETY: setrlimit is async-signal-safe; nothing else runs in the child.
-                    unsafe {
-                        c.pre_exec(|| {
-                            let lim = libc::rlimit {
-                                rlim_cur: 20_000,
-                                rlim_max: 20_000,
-                            };
-                            libc::setrlimit(libc::RLIMIT_NOFILE, &raw const lim);
-                            Ok(())
-                        });
-                    }
-                    c
-                })
-            })
-        };
+        let ours_wrote = wrote(&out);
         let (p, d) = (
             procfile.to_str().expect("utf-8"),
             out.to_str().expect("utf-8"),
         );
+        let peer = |tool: &Option<PathBuf>, args: &[&str]| {
+            tool.as_ref().map(|t| {
+                let s = measure(runs, prep, || peer_command(t, args));
+                (s, wrote(&out))
+            })
+        };
         let h = peer(&honcho, &["export", "-f", p, format, d]);
         let f = peer(&nf, &["export", "-j", p, "-t", format, "-o", d]);
-        let cell = |s: &Option<Sample>| match s {
+        let cell = |s: &Option<(Sample, String)>| match s {
             None => ("not installed".to_owned(), "–".to_owned()),
-            Some(s) => (
-                ms(s),
+            Some((s, what)) => (
+                format!("{} ({what})", ms(s)),
                 format!("{:.1} / {:.1}", s.secs / ours.secs, s.cpu / ours.cpu),
             ),
         };
         let ((hc, hx), (fc, fx)) = (cell(&h), cell(&f));
-        println!("| {format} | {} | {hc} | {hx} | {fc} | {fx} |", ms(&ours));
+        let (sw, sc) = (ours.secs - to_stdout.secs, ours.cpu - to_stdout.cpu);
+        println!(
+            "| {format} | {} ({ours_wrote}) | {:.0} / {:.0} ms ({:.0}% / {:.0}%) | {hc} | {hx} | {fc} | {fx} |",
+            ms(&ours),
+            sw * 1e3,
+            sc * 1e3,
+            100.0 * sw / ours.secs,
+            100.0 * sc / ours.cpu
+        );
     }
 }
 

@@ -157,21 +157,45 @@ fn refuse_conflicts(root: &Path, store: &Store, plan: &Plan) -> Result<()> {
     )))
 }
 
+/// `mode` as four octal digits.
+fn octal(mode: u32) -> [char; 4] {
+    let digit = |shift: u32| char::from(b'0' + u8::try_from((mode >> shift) & 7).unwrap_or(0));
+    [digit(9), digit(6), digit(3), digit(0)]
+}
+
 /// One line per file for the user, then the summary.
 fn report(root: &Path, plan: &Plan, backups: &[(String, PathBuf)], lines: &mut Vec<String>) {
+    let mut root = root.display().to_string();
+    if !root.ends_with('/') {
+        root.push('/');
+    }
+    lines.reserve(plan.steps.len() + 1);
     for step in &plan.steps {
-        let path = root.join(&step.path);
         let Some(d) = &step.desired else { continue };
         if let Some((_, to)) = backups.iter().find(|(p, _)| *p == step.path) {
-            lines.push(format!("backed up {} → {}", path.display(), to.display()));
+            lines.push(format!("backed up {root}{} → {}", step.path, to.display()));
         }
-        let line = match (&step.action, d.kind) {
-            (Action::Keep | Action::Adopt, _) => format!("unchanged {}", path.display()),
-            (_, crate::lifecycle::ledger::Kind::Symlink) => {
-                format!("linked {} -> {}", path.display(), d.contents)
-            }
-            _ => format!("wrote {} ({:04o})", path.display(), d.mode),
+        let (verb, tail) = match (&step.action, d.kind) {
+            (Action::Keep | Action::Adopt, _) => ("unchanged ", None),
+            (_, crate::lifecycle::ledger::Kind::Symlink) => ("linked ", Some(" -> ")),
+            _ => ("wrote ", None),
         };
+        let mut line = String::with_capacity(verb.len() + root.len() + step.path.len() + 8);
+        line.push_str(verb);
+        line.push_str(&root);
+        line.push_str(&step.path);
+        match (verb, tail) {
+            (_, Some(arrow)) => {
+                line.push_str(arrow);
+                line.push_str(&d.contents);
+            }
+            ("wrote ", None) => {
+                line.push_str(" (");
+                line.extend(octal(d.mode));
+                line.push(')');
+            }
+            _ => {}
+        }
         lines.push(line);
     }
     lines.push(plan.summary());
@@ -205,8 +229,8 @@ pub fn write_all(dir: &Path, artifacts: &[Artifact], force: bool) -> Result<Vec<
     let ledger = store.read(&lock)?;
     let desired: Vec<Desired> = artifacts.iter().map(Desired::from_artifact).collect();
     let disk = plan::scan(&root, desired.iter().map(|d| d.path.as_str()), true)?;
-    let plan = plan::plan(
-        &desired,
+    let plan = plan::plan_owned(
+        desired,
         &ledger,
         &disk,
         Options {
@@ -219,17 +243,6 @@ pub fn write_all(dir: &Path, artifacts: &[Artifact], force: bool) -> Result<Vec<
     let backups = applied.backups.clone();
     applied.commit()?;
     report(&root, &plan, &backups, &mut lines);
-    let dirs = desired
-        .iter()
-        .filter_map(|d| root.join(&d.path).parent().map(Path::to_path_buf))
-        .chain([root.clone()])
-        .collect::<BTreeSet<_>>();
-    for path in fsops::remove_leftovers(dirs) {
-        lines.push(format!(
-            "removed {} (left by an interrupted run)",
-            path.display()
-        ));
-    }
     Ok(lines)
 }
 

@@ -1,6 +1,7 @@
 //! `generate`, `validate` and `verify`.
 
 use std::fmt::Write as _;
+use std::io::Write as _;
 
 use anyhow::Context as _;
 
@@ -17,9 +18,7 @@ pub(super) fn generate(args: &GenerateArgs) -> Result<()> {
         Some(dir) => {
             let (_, rendered) = render_for(&args.render)?;
             let written = output::write_all(dir, &rendered.artifacts, args.force)?;
-            for w in written {
-                stdout::line(w)?;
-            }
+            stdout::write_with(|w| written.iter().try_for_each(|l| writeln!(w, "{l}")))?;
             rendered
         }
     };

@@ -8,6 +8,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result};
 
+mod batch;
+
+pub use batch::{Batch, Handle, Job, Source};
+
 /// Prefix of the temporary files written next to their target before the rename.
 pub const TEMP_PREFIX: &str = ".openim-init-tmp-";
 

@@ -5,30 +5,36 @@
 //! 1. copies of everything about to be replaced or removed go to `STATE/txn/` (to roll
 //!    back) and, for forced replacements of foreign or edited files, to `STATE/backup/`
 //!    (kept);
-//! 2. the journal (`STATE/journal.json`: every operation with its new contents, what was
-//!    there before, the ledgers before and after) is written and fsynced: the commit point;
-//! 3. every new file is written under a temporary name, all are made durable together
-//!    (one `syncfs`), then each is renamed into place (or removed) and the directories are
+//! 2. every new file is written under a temporary name next to its target (the directories
+//!    being written into are listed first in `STATE/staging.json`, so that a run killed
+//!    before step 3 leaves nothing behind for long), and all are made durable together
+//!    (one `syncfs`);
+//! 3. the journal (`STATE/journal.json`: every operation with the new file's ledger entry
+//!    and temporary name, what was there before, the ledgers before and after) is written
+//!    and fsynced: the commit point. The staged files themselves hold the new contents;
+//! 4. each staged file is renamed into place (or a path removed), then the directories are
 //!    synced: every path holds its old or its new contents at every instant;
-//! 4. [`Applied::commit`] writes the new ledger, then deletes the journal and the copies;
+//! 5. [`Applied::commit`] writes the new ledger, then deletes the journal and the copies;
 //!    [`Applied::rollback`] marks the journal as rolling back, restores the copies and the
 //!    old ledger, then deletes the journal.
 //!
 //! [`recover`] (run first by every run) finds a journal left by a killed run and finishes it
-//! in its direction. Each operation is idempotent: a path that already holds its target is
-//! skipped, and one that holds neither the old nor the new state (edited after the crash) is
-//! left alone (the ledger then shows it as edited).
+//! in its direction (or, with only the staging list, removes the staged files). Each
+//! operation is idempotent: a path that already holds its target is skipped, and one that
+//! holds neither the old nor the new state (edited after the crash) is left alone (the
+//! ledger then shows it as edited).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{Context as _, Result};
 use serde::{Deserialize, Serialize};
 
 use super::fsops;
 use super::ledger::{Entry, Kind, Ledger, Lock, Store, read_regular};
-use super::plan::{Action, Desired, OnDisk, Plan};
+use super::plan::{Action, Plan, Step};
 
 const JOURNAL_FILE: &str = "journal.json";
+const STAGING_FILE: &str = "staging.json";
 const TXN_DIR: &str = "txn";
 
 /// Testing hook: `OPENIM_INIT_CRASH_AFTER=K` kills the process (SIGKILL) right after its
@@ -37,8 +43,8 @@ const TXN_DIR: &str = "txn";
 /// scratch copy, then the install itself).
 pub const CRASH_ENV: &str = "OPENIM_INIT_CRASH_AFTER";
 
-/// The state of one path: desired contents, or absent.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// The contents of one path, to write it (a rollback from a saved copy).
+#[derive(Debug, Clone, PartialEq, Eq)]
 struct Content {
     kind: Kind,
     mode: u32,
@@ -46,15 +52,55 @@ struct Content {
     text: String,
 }
 
+/// What goes at a path: its ledger entry (the contents wait in the staged file).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct Target {
+    kind: Kind,
+    mode: u32,
+    #[serde(default)]
+    sha256: String,
+    /// The contents themselves, in journals of earlier versions (which held every text).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    text: Option<String>,
+}
+
+impl Target {
+    fn of(e: &Entry) -> Self {
+        Self {
+            kind: e.kind,
+            mode: e.mode,
+            sha256: e.sha256.clone(),
+            text: None,
+        }
+    }
+
+    fn entry(&self) -> Entry {
+        match &self.text {
+            Some(text) => Entry::of(self.kind, self.mode, text.as_bytes()),
+            None => Entry {
+                kind: self.kind,
+                mode: self.mode,
+                sha256: self.sha256.clone(),
+            },
+        }
+    }
+}
+
 /// One file operation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 struct Op {
     path: String,
     /// What goes there (`None`: removed).
-    new: Option<Content>,
+    new: Option<Target>,
+    /// The temporary name the new contents wait under, in the path's directory (written
+    /// and durable before the journal).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    staged: Option<String>,
     /// What was there when planned (`None`: nothing).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     before: Option<Entry>,
     /// Where the copy of what was there is kept during the run (relative to the state dir).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     saved: Option<String>,
 }
 
@@ -70,7 +116,38 @@ struct Journal {
     phase: Phase,
     ops: Vec<Op>,
     ledger_before: Ledger,
-    ledger_after: Ledger,
+    /// The ledger after the run; left out when it is `ledger_before` with every operation's
+    /// new entry (the usual case: nothing adopted, forgotten or re-recorded besides).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ledger_after: Option<Ledger>,
+}
+
+impl Journal {
+    /// The ledger after the run.
+    fn after(&self) -> Ledger {
+        if let Some(after) = &self.ledger_after {
+            return after.clone();
+        }
+        let mut after = self.ledger_before.clone();
+        after.version = 1;
+        for op in &self.ops {
+            match &op.new {
+                Some(t) => after.files.insert(op.path.clone(), t.entry()),
+                None => after.files.remove(&op.path),
+            };
+        }
+        after
+    }
+}
+
+/// Whether the ledger after `plan` is `before` with the new entries of the paths it
+/// changes on disk (then the journal need not hold it).
+fn derivable(plan: &Plan, before: &Ledger) -> bool {
+    plan.steps.iter().all(|s| match s.action {
+        Action::Adopt | Action::Forget | Action::KeepEdited => false,
+        Action::Keep => before.files.get(&s.path) == s.entry.as_ref(),
+        _ => true,
+    })
 }
 
 /// A plan whose files are on disk; the ledger is not yet updated.
@@ -80,6 +157,8 @@ pub struct Applied<'a> {
     store: &'a Store,
     lock: &'a Lock,
     journal: Journal,
+    /// The ledger once committed.
+    after: Ledger,
     /// Backups of foreign or edited files kept for the user: (path, backup).
     pub backups: Vec<(String, PathBuf)>,
 }
@@ -89,12 +168,10 @@ static STEPS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::n
 
 /// A durable step was taken: the testing hook's chance to kill the process.
 fn crash_point() {
+    static AT: std::sync::OnceLock<Option<usize>> = std::sync::OnceLock::new();
     let step = STEPS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-    let hit = std::env::var(CRASH_ENV)
-        .ok()
-        .and_then(|v| v.parse::<usize>().ok())
-        == Some(step);
-    if hit {
+    let at = AT.get_or_init(|| std::env::var(CRASH_ENV).ok().and_then(|v| v.parse().ok()));
+    if *at == Some(step) {
         let me = rustix::process::getpid();
         let _ = rustix::process::kill_process(me, rustix::process::Signal::KILL);
     }
@@ -111,89 +188,8 @@ fn write_journal(store: &Store, journal: &Journal) -> Result<()> {
     fsops::write_atomic(&journal_path(store), &text, 0o600)
 }
 
-/// Put `content` at `path` (or remove what is there), creating parent directories.
-fn put(store: &Store, rel: &str, content: Option<&Content>) -> Result<()> {
-    match stage(store, rel, content)? {
-        None => fsops::remove(&store.path_of(rel)),
-        Some(staged) => {
-            fsops::sync_staged([&staged])?;
-            let dir = staged.dir().to_path_buf();
-            staged.place()?;
-            fsops::sync_dir(&dir);
-            Ok(())
-        }
-    }
-}
-
-/// Write `content` next to `rel` under a temporary name, creating parent directories
-/// (`None` for a removal).
-fn stage(store: &Store, rel: &str, content: Option<&Content>) -> Result<Option<fsops::Staged>> {
-    let Some(c) = content else {
-        return Ok(None);
-    };
-    if store.confined
-        && let Some(why) = fsops::blocked_parent(&store.base, Path::new(rel))?
-    {
-        anyhow::bail!("refusing to write {rel}: {why}");
-    }
-    let path = store.path_of(rel);
-    let parent = fsops::parent_of(&path);
-    std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
-    Ok(Some(match c.kind {
-        Kind::File => fsops::Staged::file(&path, c.text.as_bytes(), c.mode)?,
-        Kind::Symlink => fsops::Staged::link(&path, &c.text)?,
-    }))
-}
-
-fn content_of(found: &OnDisk) -> Option<Content> {
-    match found {
-        OnDisk::File { mode, bytes } => Some(Content {
-            kind: Kind::File,
-            mode: *mode,
-            text: String::from_utf8_lossy(bytes).into_owned(),
-        }),
-        OnDisk::Symlink { target } => Some(Content {
-            kind: Kind::Symlink,
-            mode: 0o777,
-            text: String::from_utf8_lossy(target).into_owned(),
-        }),
-        OnDisk::Missing | OnDisk::Blocked(_) => None,
-    }
-}
-
-/// A copy of `found` under `dir/rel` (with `.N` added when taken), byte for byte.
-fn save(dir: &Path, rel: &str, found: &OnDisk) -> Result<Option<PathBuf>> {
-    let mut path = dir.join(rel);
-    for n in 1.. {
-        if fsops::inspect(&path)? == fsops::Found::Missing {
-            break;
-        }
-        path = dir.join(format!("{rel}.{n}"));
-    }
-    let parent = fsops::parent_of(&path);
-    std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
-    match found {
-        OnDisk::File { mode, bytes } => fsops::write_atomic(&path, bytes, *mode)?,
-        OnDisk::Symlink { target } => {
-            let to = <std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(target);
-            std::os::unix::fs::symlink(to, &path)
-                .with_context(|| format!("saving the link {rel}"))?;
-        }
-        OnDisk::Missing | OnDisk::Blocked(_) => return Ok(None),
-    }
-    Ok(Some(path))
-}
-
-fn new_content(d: Option<&Desired>) -> Option<Content> {
-    d.map(|d| Content {
-        kind: d.kind,
-        mode: d.mode,
-        text: d.contents.clone(),
-    })
-}
-
-/// Carry out `plan` (which must have no refusals) over the files of `store`: copies, journal,
-/// then every file operation. `before` is the ledger the plan was made from.
+/// Carry out `plan` (which must have no refusals) over the files of `store`: copies, staged
+/// files, journal, then every file operation. `before` is the ledger the plan was made from.
 ///
 /// # Errors
 /// The plan has refusals, or an I/O error (the journal then lets the next run finish).
@@ -217,11 +213,22 @@ pub fn apply<'a>(
         phase: Phase::Apply,
         ops: Vec::new(),
         ledger_before: before.clone(),
-        ledger_after: plan.ledger_after(before),
+        ledger_after: None,
     };
+    let after = plan.ledger_after(before);
+    if !derivable(plan, before) {
+        journal.ledger_after = Some(after.clone());
+    }
     let mut backups = Vec::new();
-    for step in plan.steps.iter().filter(|s| s.action.changes_disk()) {
+    let mut saved_any = false;
+    let steps: Vec<&Step> = plan
+        .steps
+        .iter()
+        .filter(|s| s.action.changes_disk())
+        .collect();
+    for step in &steps {
         let saved = save(&txn, &step.path, &step.found)?;
+        saved_any |= saved.is_some();
         if matches!(step.action, Action::Force(_))
             && let Some(kept) = save(&store.backup_dir(), &step.path, &step.found)?
         {
@@ -229,7 +236,8 @@ pub fn apply<'a>(
         }
         journal.ops.push(Op {
             path: step.path.clone(),
-            new: new_content(step.desired.as_ref()),
+            new: step.entry.as_ref().map(Target::of),
+            staged: None,
             before: step.found.entry(),
             saved: saved.map(|p| {
                 p.strip_prefix(&store.state)
@@ -239,51 +247,22 @@ pub fn apply<'a>(
             }),
         });
     }
-    if journal.ops.is_empty() {
-        return Ok(Applied {
-            store,
-            lock,
-            journal,
-            backups,
-        });
+    if !journal.ops.is_empty() {
+        if saved_any {
+            fsops::sync_dir(&txn);
+        }
+        let (batch, handles) = stage_all(store, &steps, &mut journal.ops)?;
+        write_journal(store, &journal)?;
+        crash_point();
+        place_all(store, &journal, &batch, &handles)?;
     }
-    fsops::sync_dir(&txn);
-    write_journal(store, &journal)?;
-    crash_point();
-    write_all(store, &journal)?;
     Ok(Applied {
         store,
         lock,
         journal,
+        after,
         backups,
     })
-}
-
-/// Every operation of `journal`: all new files written and made durable before the first
-/// rename (one flush for the run instead of one per file; the journal already holds every
-/// new content), then the renames and removals, then each directory synced once.
-fn write_all(store: &Store, journal: &Journal) -> Result<()> {
-    let staged = journal
-        .ops
-        .iter()
-        .map(|op| stage(store, &op.path, op.new.as_ref()))
-        .collect::<Result<Vec<_>>>()?;
-    fsops::sync_staged(staged.iter().flatten())?;
-    let mut dirs = std::collections::BTreeSet::new();
-    for (op, staged) in journal.ops.iter().zip(staged) {
-        match staged {
-            Some(s) => {
-                dirs.insert(s.dir().to_path_buf());
-                s.place()?;
-            }
-            None => fsops::remove(&store.path_of(&op.path))?,
-        }
-        crash_point();
-    }
-    for dir in &dirs {
-        fsops::sync_dir(dir);
-    }
-    Ok(())
 }
 
 impl Applied<'_> {
@@ -292,7 +271,7 @@ impl Applied<'_> {
     /// # Errors
     /// I/O errors (the journal is kept: the next run finishes).
     pub fn commit(self) -> Result<()> {
-        self.store.write(self.lock, &self.journal.ledger_after)?;
+        self.store.write(self.lock, &self.after)?;
         crash_point();
         finish(self.store)
     }
@@ -315,6 +294,7 @@ impl Applied<'_> {
 
 fn finish(store: &Store) -> Result<()> {
     fsops::remove(&journal_path(store))?;
+    fsops::remove(&store.state.join(STAGING_FILE))?;
     let txn = store.state.join(TXN_DIR);
     match std::fs::remove_dir_all(&txn) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
@@ -324,7 +304,10 @@ fn finish(store: &Store) -> Result<()> {
     }
 }
 
+mod files;
 mod recover;
+
+use files::{content_of, parent_rel, place_all, put, save, stage_all};
 
 pub use recover::recover;
 use recover::replay;

@@ -10,16 +10,14 @@
 //!   warning if edited (or with `force` back up and remove), forget if already gone.
 
 mod diff;
+mod scan;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, HashSet};
 use std::fmt::Write as _;
-use std::path::Path;
-
-use anyhow::{Context as _, Result};
 
 pub use diff::render_dry_run;
+pub use scan::scan;
 
-use super::fsops::{self, Found};
 use super::ledger::{Entry, Kind, Ledger};
 use crate::backend::Artifact;
 
@@ -170,6 +168,8 @@ pub struct Step {
     pub action: Action,
     /// The desired state (`None`: to be removed or left).
     pub desired: Option<Desired>,
+    /// The desired state's ledger entry (its hash computed once).
+    pub entry: Option<Entry>,
     /// What is there now.
     pub found: OnDisk,
 }
@@ -213,10 +213,10 @@ impl Plan {
         let mut after = before.clone();
         after.version = 1;
         for s in &self.steps {
-            match (&s.action, &s.desired) {
+            match (&s.action, &s.entry) {
                 (Action::Retain | Action::Refuse(_), _) => {}
-                (_, Some(d)) => {
-                    after.files.insert(s.path.clone(), d.entry());
+                (_, Some(e)) => {
+                    after.files.insert(s.path.clone(), e.clone());
                 }
                 (_, None) => {
                     after.files.remove(&s.path);
@@ -247,22 +247,24 @@ impl Plan {
     }
 }
 
-/// The step for a desired path.
-fn desired_step(d: &Desired, owned: Option<&Entry>, found: &OnDisk, opts: Options) -> Action {
-    let now = found.entry();
-    let conflict = match (found, owned) {
-        (OnDisk::Blocked(why), _) => return Action::Refuse(Conflict::Blocked(why.clone())),
-        (OnDisk::Missing, _) => return Action::Create,
-        _ if now.as_ref() == Some(&d.entry()) => {
+/// The step for a desired path whose ledger entry will be `want`.
+fn desired_step(want: &Entry, owned: Option<&Entry>, found: &OnDisk, opts: Options) -> Action {
+    let now = match found {
+        OnDisk::Blocked(why) => return Action::Refuse(Conflict::Blocked(why.clone())),
+        OnDisk::Missing => return Action::Create,
+        OnDisk::File { .. } | OnDisk::Symlink { .. } => found.entry(),
+    };
+    let conflict = match owned {
+        _ if now.as_ref() == Some(want) => {
             return if owned.is_some() {
                 Action::Keep
             } else {
                 Action::Adopt
             };
         }
-        (_, Some(e)) if now.as_ref() == Some(e) => return Action::Update,
-        (_, Some(_)) => Conflict::Edited,
-        (_, None) => Conflict::Foreign,
+        Some(e) if now.as_ref() == Some(e) => return Action::Update,
+        Some(_) => Conflict::Edited,
+        None => Conflict::Foreign,
     };
     if opts.force {
         Action::Force(conflict)
@@ -294,88 +296,60 @@ pub fn plan(
     disk: &BTreeMap<String, OnDisk>,
     opts: Options,
 ) -> Plan {
-    let missing = OnDisk::Missing;
-    let found = |p: &str| disk.get(p).unwrap_or(&missing).clone();
-    let mut seen = BTreeSet::new();
-    let mut steps = Vec::new();
-    for d in desired {
-        if !seen.insert(d.path.as_str()) {
-            steps.push(Step {
-                path: d.path.clone(),
-                action: Action::Refuse(Conflict::Blocked("it would be written twice".into())),
-                desired: Some(d.clone()),
-                found: found(&d.path),
-            });
-            continue;
-        }
+    plan_owned(desired.to_vec(), ledger, disk, opts)
+}
+
+/// [`plan`], keeping the desired states in the steps without copying their contents.
+#[must_use]
+pub fn plan_owned(
+    desired: Vec<Desired>,
+    ledger: &Ledger,
+    disk: &BTreeMap<String, OnDisk>,
+    opts: Options,
+) -> Plan {
+    let found = |p: &str| disk.get(p).cloned().unwrap_or(OnDisk::Missing);
+    let mut seen = HashSet::with_capacity(desired.len());
+    let twice: Vec<bool> = desired
+        .iter()
+        .map(|d| !seen.insert(d.path.as_str()))
+        .collect();
+    drop(seen);
+    let mut steps = Vec::with_capacity(desired.len());
+    for (d, twice) in desired.into_iter().zip(twice) {
         let on_disk = found(&d.path);
+        let want = d.entry();
+        let action = if twice {
+            Action::Refuse(Conflict::Blocked("it would be written twice".into()))
+        } else {
+            desired_step(&want, ledger.files.get(&d.path), &on_disk, opts)
+        };
         steps.push(Step {
             path: d.path.clone(),
-            action: desired_step(d, ledger.files.get(&d.path), &on_disk, opts),
-            desired: Some(d.clone()),
+            action,
+            desired: Some(d),
+            entry: Some(want),
             found: on_disk,
         });
     }
+    let desired_paths: HashSet<&str> = steps.iter().map(|s| s.path.as_str()).collect();
+    let mut leftovers = Vec::new();
     for (path, owned) in &ledger.files {
-        if seen.contains(path.as_str()) {
+        if desired_paths.contains(path.as_str()) {
             continue;
         }
         let on_disk = found(path);
-        steps.push(Step {
+        leftovers.push(Step {
             path: path.clone(),
             action: leftover_step(owned, &on_disk, opts),
             desired: None,
+            entry: None,
             found: on_disk,
         });
     }
+    drop(desired_paths);
+    steps.extend(leftovers);
     steps.sort_by(|a, b| a.path.cmp(&b.path));
     Plan { steps }
-}
-
-/// Read what each of `paths` (relative to `base`) holds. With `confined`, a symlink or
-/// non-directory among the directories between `base` and the path blocks it.
-///
-/// # Errors
-/// A path cannot be inspected or read.
-pub fn scan<'a>(
-    base: &Path,
-    paths: impl IntoIterator<Item = &'a str>,
-    confined: bool,
-) -> Result<BTreeMap<String, OnDisk>> {
-    use std::os::unix::fs::PermissionsExt as _;
-    let mut out = BTreeMap::new();
-    for rel in paths {
-        let path = base.join(rel);
-        let blocked = if confined {
-            fsops::blocked_parent(base, Path::new(rel))?
-        } else {
-            None
-        };
-        let on_disk = match (blocked, fsops::inspect(&path)?) {
-            (Some(why), _) => OnDisk::Blocked(why),
-            (None, Found::Missing) => OnDisk::Missing,
-            (None, Found::File) => {
-                let read = || format!("reading {}", path.display());
-                let meta = std::fs::metadata(&path).with_context(read)?;
-                OnDisk::File {
-                    mode: meta.permissions().mode() & 0o7777,
-                    bytes: std::fs::read(&path).with_context(read)?,
-                }
-            }
-            (None, Found::Link) => OnDisk::Symlink {
-                target: std::fs::read_link(&path)
-                    .with_context(|| format!("reading the link {}", path.display()))?
-                    .into_os_string()
-                    .into_encoded_bytes(),
-            },
-            (None, Found::Dir) => OnDisk::Blocked(format!("{} is a directory", path.display())),
-            (None, Found::Other) => {
-                OnDisk::Blocked(format!("{} is not a regular file", path.display()))
-            }
-        };
-        out.insert(rel.to_owned(), on_disk);
-    }
-    Ok(out)
 }
 
 #[cfg(test)]

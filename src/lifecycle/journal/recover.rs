@@ -1,25 +1,35 @@
 //! Finishing a run that was killed: the journal says which direction (apply or rollback),
-//! and every step is replayed idempotently; staged leftovers are removed first.
+//! and every step is replayed idempotently; staged leftovers are removed after.
 
+use std::collections::BTreeSet;
 use std::fmt::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result};
 
-use super::{Content, Journal, Op, Phase, content_of, finish, journal_path, put, read_regular};
+use super::{
+    Content, Journal, Op, Phase, STAGING_FILE, content_of, finish, journal_path, parent_rel, put,
+    read_regular,
+};
 use crate::lifecycle::fsops;
 use crate::lifecycle::ledger::{Entry, Lock, Store};
-use crate::lifecycle::plan::OnDisk;
+use crate::lifecycle::plan::{OnDisk, scan};
 
 /// The target of `op` in `phase`: the new contents, or the saved copy of what was there.
 fn target_of(store: &Store, op: &Op, phase: Phase) -> Result<Option<Content>> {
     if phase == Phase::Apply {
-        return Ok(op.new.clone());
+        return Ok(op.new.as_ref().and_then(|t| {
+            t.text.as_ref().map(|text| Content {
+                kind: t.kind,
+                mode: t.mode,
+                text: text.clone(),
+            })
+        }));
     }
     let Some(saved) = &op.saved else {
         return Ok(None);
     };
-    let found = crate::lifecycle::plan::scan(&store.state, [saved.as_str()], false)?;
+    let found = scan(&store.state, [saved.as_str()], false)?;
     match found.get(saved) {
         Some(f @ (OnDisk::File { .. } | OnDisk::Symlink { .. })) => Ok(content_of(f)),
         _ => anyhow::bail!(
@@ -30,32 +40,78 @@ fn target_of(store: &Store, op: &Op, phase: Phase) -> Result<Option<Content>> {
     }
 }
 
+/// What a replay could not do.
+#[derive(Debug, Default)]
+pub(super) struct Replayed {
+    /// Paths changed by someone else since (left alone).
+    pub untouched: Vec<String>,
+    /// Paths whose staged file is gone or changed (left as they were).
+    pub incomplete: Vec<String>,
+}
+
+/// What `path` (relative to `dir`) holds, as a ledger entry.
+fn entry_at(dir: &Path, rel: &str) -> Result<Option<Entry>> {
+    Ok(scan(dir, [rel], false)?.get(rel).and_then(OnDisk::entry))
+}
+
+/// Rename the staged file of `op` into place if it holds `to`; false when it does not.
+fn place_staged(store: &Store, op: &Op, to: Option<&Entry>) -> Result<bool> {
+    let (Some(tmp), Some(to)) = (&op.staged, to) else {
+        return Ok(false);
+    };
+    let path = store.path_of(&op.path);
+    let dir = fsops::parent_of(&path);
+    if entry_at(dir, tmp)?.as_ref() != Some(to) {
+        return Ok(false);
+    }
+    std::fs::rename(dir.join(tmp), &path)
+        .with_context(|| format!("renaming into {}", path.display()))?;
+    fsops::sync_dir(dir);
+    Ok(true)
+}
+
 /// Bring every path of the journal to its target for the journal's phase, skipping those
 /// already there and leaving alone those changed by someone else since.
-pub(super) fn replay(store: &Store, journal: &Journal) -> Result<Vec<String>> {
-    let mut untouched = Vec::new();
+pub(super) fn replay(store: &Store, journal: &Journal) -> Result<Replayed> {
+    let mut out = Replayed::default();
     for op in &journal.ops {
         let target = target_of(store, op, journal.phase)?;
+        let new = op.new.as_ref().map(super::Target::entry);
         let (from, to) = match journal.phase {
-            Phase::Apply => (op.before.clone(), entry_of(target.as_ref())),
-            Phase::Rollback => (entry_of(op.new.as_ref()), op.before.clone()),
+            Phase::Apply => (op.before.clone(), new),
+            Phase::Rollback => (new, op.before.clone()),
         };
-        let found = crate::lifecycle::plan::scan(&store.base, [op.path.as_str()], false)?;
-        let now = found.get(&op.path).and_then(OnDisk::entry);
+        let now = entry_at(&store.base, &op.path)?;
         if now == to {
             continue;
         }
-        if now == from {
+        if now != from {
+            out.untouched.push(op.path.clone());
+        } else if target.is_some() || to.is_none() {
             put(store, &op.path, target.as_ref())?;
-        } else {
-            untouched.push(op.path.clone());
+        } else if !place_staged(store, op, to.as_ref())? {
+            out.incomplete.push(op.path.clone());
         }
     }
-    Ok(untouched)
+    Ok(out)
 }
 
-fn entry_of(c: Option<&Content>) -> Option<Entry> {
-    c.map(|c| Entry::of(c.kind, c.mode, c.text.as_bytes()))
+/// Remove the staged files of a run killed before its journal was written (the staging
+/// file lists their directories); a line for the user when there were some.
+fn discard_staged(store: &Store) -> Result<Option<String>> {
+    let list = store.state.join(STAGING_FILE);
+    let Some(bytes) = read_regular(&list)? else {
+        return Ok(None);
+    };
+    let dirs: Vec<String> = serde_json::from_slice(&bytes).unwrap_or_default();
+    let removed = fsops::remove_leftovers(dirs.iter().map(|d| store.base.join(d)));
+    fsops::remove(&list)?;
+    Ok((!removed.is_empty()).then(|| {
+        format!(
+            "removed {} file(s) staged by an interrupted run that had changed nothing yet",
+            removed.len()
+        )
+    }))
 }
 
 /// Finish a run that was killed: complete it, or complete its rollback. Returns a line for
@@ -67,34 +123,47 @@ pub fn recover(store: &Store, lock: &Lock) -> Result<Option<String>> {
     let _ = fsops::remove_leftovers([store.state.clone()]);
     let path = journal_path(store);
     let Some(bytes) = read_regular(&path)? else {
-        return Ok(None);
+        return discard_staged(store);
     };
     let journal: Journal = serde_json::from_slice(&bytes)
         .with_context(|| format!("reading the journal {}", path.display()))?;
-    // a run killed between staging and renaming leaves its staged files beside their
-    // targets (in a directory an init system may scan): they go before anything else
-    let dirs: std::collections::BTreeSet<PathBuf> = journal
+    let done = replay(store, &journal)?;
+    // staged files not renamed (paths left alone) and any older leftovers: beside their
+    // targets, in a directory an init system may scan
+    let dirs: BTreeSet<PathBuf> = journal
         .ops
         .iter()
-        .map(|op| fsops::parent_of(&store.path_of(&op.path)).to_path_buf())
+        .map(|op| store.base.join(parent_rel(&op.path)))
         .collect();
     let _ = fsops::remove_leftovers(dirs);
-    let untouched = replay(store, &journal)?;
-    let (ledger, what) = match journal.phase {
-        Phase::Apply => (&journal.ledger_after, "completed"),
-        Phase::Rollback => (&journal.ledger_before, "rolled back"),
+    let (mut ledger, what) = match journal.phase {
+        Phase::Apply => (journal.after(), "completed"),
+        Phase::Rollback => (journal.ledger_before.clone(), "rolled back"),
     };
-    store.write(lock, ledger)?;
+    for path in &done.incomplete {
+        match journal.ledger_before.files.get(path) {
+            Some(e) => ledger.files.insert(path.clone(), e.clone()),
+            None => ledger.files.remove(path),
+        };
+    }
+    store.write(lock, &ledger)?;
     finish(store)?;
     let mut line = format!(
         "{what} an interrupted run ({} file operation(s))",
         journal.ops.len()
     );
-    if !untouched.is_empty() {
+    if !done.untouched.is_empty() {
         let _ = write!(
             line,
             "; changed by someone else since, left alone: {}",
-            untouched.join(", ")
+            done.untouched.join(", ")
+        );
+    }
+    if !done.incomplete.is_empty() {
+        let _ = write!(
+            line,
+            "; staged copy gone, left as it was: {}",
+            done.incomplete.join(", ")
         );
     }
     Ok(Some(line))

@@ -2,9 +2,10 @@
 //! step is tested through the CLI (`tests/integration/output.rs`).
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
 use super::*;
-use crate::lifecycle::plan::{self, Options};
+use crate::lifecycle::plan::{self, Desired, Options};
 
 fn file(path: &str, text: &str) -> Desired {
     Desired {
@@ -154,15 +155,26 @@ fn rollback_restores_every_file_and_the_old_ledger() {
     );
 }
 
+/// Undo the rename of `rel` by `applied`: its new contents back under the staged name, as
+/// a run killed before that rename leaves it.
+fn unplace(s: &Setup, applied: &Applied<'_>, rel: &str) {
+    let op = applied.journal.ops.iter().find(|o| o.path == rel);
+    let tmp = op.and_then(|o| o.staged.clone()).expect("staged");
+    let path = s.store.path_of(rel);
+    let dir = fsops::parent_of(&path).to_path_buf();
+    std::fs::rename(&path, dir.join(tmp)).expect("unplace");
+}
+
 #[test]
 fn a_dropped_run_is_completed_by_recover() {
     let s = setup();
     run(&s, &[file("a", "1")], Options::default());
     let (p, ledger) = plan_for(&s, &[file("a", "2"), file("b", "3")], Options::default());
     let applied = apply(&s.store, &s.lock, &p, &ledger).expect("apply");
-    // the process "dies" before commit; the files may be half done: undo one of them
+    // the process "dies" before commit, and before renaming b into place
+    unplace(&s, &applied, "b");
     drop(applied);
-    std::fs::remove_file(s.store.path_of("b")).expect("rm");
+    assert!(!s.store.path_of("b").exists());
     let (refused, _) = plan_for(&s, &[file("x", "x")], Options::default());
     let err = apply(&s.store, &s.lock, &refused, &ledger).expect_err("journal pending");
     assert!(format!("{err}").contains("recovered first"), "{err}");
@@ -179,6 +191,90 @@ fn a_dropped_run_is_completed_by_recover() {
     assert_eq!(s.store.read(&s.lock).expect("ledger").files.len(), 2);
     assert_eq!(leftovers(&s), (false, false));
     assert_eq!(recover(&s.store, &s.lock).expect("nothing"), None);
+    assert_eq!(staged_left(&s, &[""]), 0);
+}
+
+/// How many staged files are in these directories (relative to the base).
+fn staged_left(s: &Setup, dirs: &[&str]) -> usize {
+    dirs.iter()
+        .flat_map(|d| {
+            std::fs::read_dir(s.store.base.join(d))
+                .expect("dir")
+                .flatten()
+        })
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with(fsops::TEMP_PREFIX)
+        })
+        .count()
+}
+
+#[test]
+fn a_run_whose_staged_copy_is_gone_is_completed_without_it() {
+    let s = setup();
+    run(&s, &[file("a", "1")], Options::default());
+    let (p, ledger) = plan_for(&s, &[file("a", "2"), file("b", "3")], Options::default());
+    let applied = apply(&s.store, &s.lock, &p, &ledger).expect("apply");
+    // a not yet renamed, and its staged copy removed by someone
+    unplace(&s, &applied, "a");
+    std::fs::copy(s.store.state.join("txn/a"), s.store.path_of("a")).expect("old a back");
+    let op = applied.journal.ops.iter().find(|o| o.path == "a");
+    let tmp = op.and_then(|o| o.staged.clone()).expect("staged");
+    std::fs::remove_file(s.store.base.join(tmp)).expect("rm staged");
+    drop(applied);
+    let line = recover(&s.store, &s.lock)
+        .expect("recover")
+        .expect("a journal");
+    assert!(
+        line.ends_with("staged copy gone, left as it was: a"),
+        "{line}"
+    );
+    assert_eq!(tree(&s.store.base)["a"], "1");
+    assert_eq!(tree(&s.store.base)["b"], "3");
+    // the ledger still owns a as it is: the next run updates it without --force
+    let again = run(&s, &[file("a", "2"), file("b", "3")], Options::default());
+    assert_eq!(
+        again.summary(),
+        "1 changed (0 created, 1 updated, 0 removed), 1 unchanged"
+    );
+}
+
+#[test]
+fn files_staged_by_a_run_killed_before_its_journal_are_removed() {
+    let s = setup();
+    run(&s, &[file("a", "1")], Options::default());
+    let (p, ledger) = plan_for(
+        &s,
+        &[file("a", "2"), file("sub/b", "3")],
+        Options::default(),
+    );
+    let steps: Vec<&Step> = p.steps.iter().filter(|s| s.action.changes_disk()).collect();
+    let mut ops: Vec<Op> = steps
+        .iter()
+        .map(|st| Op {
+            path: st.path.clone(),
+            new: st.entry.as_ref().map(Target::of),
+            staged: None,
+            before: None,
+            saved: None,
+        })
+        .collect();
+    // killed after staging, before the journal: the staged files and their list remain
+    let (batch, _) = stage_all(&s.store, &steps, &mut ops).expect("staged");
+    drop(batch);
+    assert!(s.store.state.join(STAGING_FILE).exists());
+    assert_eq!(staged_left(&s, &["", "sub"]), 2);
+    let line = recover(&s.store, &s.lock).expect("recover");
+    assert_eq!(
+        line.as_deref(),
+        Some("removed 2 file(s) staged by an interrupted run that had changed nothing yet")
+    );
+    let expected: BTreeMap<String, String> = [("a".into(), "1".into())].into();
+    assert_eq!(tree(&s.store.base), expected);
+    assert!(!s.store.state.join(STAGING_FILE).exists());
+    assert_eq!(staged_left(&s, &["", "sub"]), 0);
+    assert_eq!(s.store.read(&s.lock).expect("ledger"), ledger);
 }
 
 #[test]
@@ -214,4 +310,30 @@ fn an_interrupted_rollback_is_finished_as_a_rollback() {
     let expected: BTreeMap<String, String> = [("a".into(), "1".into())].into();
     assert_eq!(tree(&s.store.base), expected);
     assert_eq!(s.store.read(&s.lock).expect("ledger"), ledger);
+}
+
+#[test]
+fn a_run_that_adopts_keeps_its_whole_ledger_in_the_journal() {
+    let s = setup();
+    std::fs::write(s.store.path_of("same"), "s").expect("identical file");
+    let (p, ledger) = plan_for(
+        &s,
+        &[file("same", "s"), file("new", "n")],
+        Options::default(),
+    );
+    assert_eq!(p.steps[1].action, Action::Adopt);
+    let applied = apply(&s.store, &s.lock, &p, &ledger).expect("apply");
+    assert!(applied.journal.ledger_after.is_some());
+    drop(applied);
+    recover(&s.store, &s.lock)
+        .expect("recover")
+        .expect("a journal");
+    let owned = s.store.read(&s.lock).expect("ledger").files;
+    assert_eq!(owned.keys().collect::<Vec<_>>(), ["new", "same"]);
+    // without anything adopted the journal leaves the ledger out: it follows from the ops
+    let (p, ledger) = plan_for(&s, &[file("new", "n2")], Options::default());
+    let applied = apply(&s.store, &s.lock, &p, &ledger).expect("apply");
+    assert!(applied.journal.ledger_after.is_none());
+    assert_eq!(applied.journal.after(), applied.after);
+    applied.commit().expect("commit");
 }

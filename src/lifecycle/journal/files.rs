@@ -1,0 +1,166 @@
+//! The file operations of a run: copies of what is replaced, the new files staged and
+//! renamed into place, and one file put back (a rollback, a journal of an earlier version).
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, Result};
+
+use super::{Content, Journal, Op, STAGING_FILE, crash_point};
+use crate::lifecycle::fsops::{self, Batch, Handle, Job, Source};
+use crate::lifecycle::ledger::{Kind, Store};
+use crate::lifecycle::plan::{OnDisk, Step};
+
+/// Refuse to write `rel` through a symlinked or non-directory parent (output directories).
+fn check_parent(store: &Store, rel: &str) -> Result<()> {
+    if store.confined
+        && let Some(why) = fsops::blocked_parent(&store.base, Path::new(rel))?
+    {
+        anyhow::bail!("refusing to write {rel}: {why}");
+    }
+    Ok(())
+}
+
+/// Put `content` at `path` (or remove what is there), creating parent directories.
+pub(super) fn put(store: &Store, rel: &str, content: Option<&Content>) -> Result<()> {
+    let Some(c) = content else {
+        return fsops::remove(&store.path_of(rel));
+    };
+    check_parent(store, rel)?;
+    let path = store.path_of(rel);
+    let parent = fsops::parent_of(&path);
+    std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+    let staged = match c.kind {
+        Kind::File => fsops::Staged::file(&path, c.text.as_bytes(), c.mode)?,
+        Kind::Symlink => fsops::Staged::link(&path, &c.text)?,
+    };
+    fsops::sync_staged([&staged])?;
+    let dir = staged.dir().to_path_buf();
+    staged.place()?;
+    fsops::sync_dir(&dir);
+    Ok(())
+}
+
+pub(super) fn content_of(found: &OnDisk) -> Option<Content> {
+    match found {
+        OnDisk::File { mode, bytes } => Some(Content {
+            kind: Kind::File,
+            mode: *mode,
+            text: String::from_utf8_lossy(bytes).into_owned(),
+        }),
+        OnDisk::Symlink { target } => Some(Content {
+            kind: Kind::Symlink,
+            mode: 0o777,
+            text: String::from_utf8_lossy(target).into_owned(),
+        }),
+        OnDisk::Missing | OnDisk::Blocked(_) => None,
+    }
+}
+
+/// A copy of `found` under `dir/rel` (with `.N` added when taken), byte for byte; nothing
+/// (and no directory made) when there is nothing to copy.
+pub(super) fn save(dir: &Path, rel: &str, found: &OnDisk) -> Result<Option<PathBuf>> {
+    if !matches!(found, OnDisk::File { .. } | OnDisk::Symlink { .. }) {
+        return Ok(None);
+    }
+    let mut path = dir.join(rel);
+    for n in 1.. {
+        if fsops::inspect(&path)? == fsops::Found::Missing {
+            break;
+        }
+        path = dir.join(format!("{rel}.{n}"));
+    }
+    let parent = fsops::parent_of(&path);
+    std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+    match found {
+        OnDisk::File { mode, bytes } => fsops::write_atomic(&path, bytes, *mode)?,
+        OnDisk::Symlink { target } => {
+            let to = <std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(target);
+            std::os::unix::fs::symlink(to, &path)
+                .with_context(|| format!("saving the link {rel}"))?;
+        }
+        OnDisk::Missing | OnDisk::Blocked(_) => return Ok(None),
+    }
+    Ok(Some(path))
+}
+
+/// The directory of a ledger path, relative to the store's base (`""` at the top).
+pub(super) fn parent_rel(rel: &str) -> &str {
+    rel.rsplit_once('/').map_or("", |(dir, _)| dir)
+}
+
+/// Write every new file under a temporary name next to its target (each directory checked,
+/// created and opened once) and make them all durable; each op records its temporary name.
+/// The directories are listed in the staging file first: a run killed before its journal
+/// is written leaves staged files only where the next run looks for them.
+pub(super) fn stage_all(
+    store: &Store,
+    steps: &[&Step],
+    ops: &mut [Op],
+) -> Result<(Batch, Vec<Option<Handle>>)> {
+    let mut batch = Batch::default();
+    let dirs: std::collections::BTreeSet<&str> = steps
+        .iter()
+        .filter(|s| s.desired.is_some())
+        .map(|s| parent_rel(&s.path))
+        .collect();
+    if !dirs.is_empty() {
+        std::fs::create_dir_all(&store.state)
+            .with_context(|| format!("creating {}", store.state.display()))?;
+        let list = serde_json::to_vec(&dirs)?;
+        fsops::write_atomic(&store.state.join(STAGING_FILE), &list, 0o600)?;
+    }
+    let mut jobs = Vec::with_capacity(ops.len());
+    let mut last: Option<(&str, usize)> = None;
+    for step in steps {
+        let Some(d) = &step.desired else {
+            continue;
+        };
+        let (parent, name) = step.path.rsplit_once('/').unwrap_or(("", &step.path));
+        let dir = match last {
+            Some((p, i)) if p == parent => i,
+            _ => {
+                let path = if parent.is_empty() {
+                    store.base.clone()
+                } else {
+                    store.base.join(parent)
+                };
+                batch.dir(&path, || check_parent(store, &step.path))?
+            }
+        };
+        last = Some((parent, dir));
+        let source = match d.kind {
+            Kind::File => Source::File(d.contents.as_bytes(), d.mode),
+            Kind::Symlink => Source::Link(&d.contents),
+        };
+        let name = std::ffi::OsStr::new(name);
+        jobs.push(Job { dir, name, source });
+    }
+    let mut staged = batch.stage(&jobs)?.into_iter();
+    let mut handles = Vec::with_capacity(ops.len());
+    for (step, op) in steps.iter().zip(ops.iter_mut()) {
+        let h = step.desired.as_ref().and_then(|_| staged.next());
+        op.staged = h.map(|h| batch.temp(h).to_owned());
+        handles.push(h);
+    }
+    batch.sync()?;
+    Ok((batch, handles))
+}
+
+/// Every operation of `journal` in order: each staged file renamed into place, each removal
+/// done, then each directory synced once.
+pub(super) fn place_all(
+    store: &Store,
+    journal: &Journal,
+    batch: &Batch,
+    handles: &[Option<Handle>],
+) -> Result<()> {
+    for (op, h) in journal.ops.iter().zip(handles) {
+        match h {
+            Some(h) => batch.place(*h)?,
+            None => fsops::remove(&store.path_of(&op.path))?,
+        }
+        crash_point();
+    }
+    batch.sync_dirs();
+    Ok(())
+}

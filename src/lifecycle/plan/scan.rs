@@ -1,0 +1,129 @@
+//! What the disk holds at each planned path: the one part of planning that reads the disk.
+//! Paths are taken a directory at a time: its parents are checked once, and a directory with
+//! many planned paths is listed once instead of asking for each path (most are missing in a
+//! fresh directory).
+
+use std::collections::{BTreeMap, HashMap};
+use std::ffi::OsString;
+use std::fs::FileType;
+use std::io::Read as _;
+use std::path::Path;
+
+use anyhow::{Context as _, Result};
+
+use super::OnDisk;
+use crate::lifecycle::fsops::{self, Found};
+
+/// From how many planned paths in one directory it is listed rather than asked path by path.
+const LIST_FROM: usize = 8;
+
+/// The entries of `dir` by name with their types (not following links); an empty listing
+/// when it does not exist; `None` when it cannot be listed (then each path is asked).
+fn list(dir: &Path) -> Option<HashMap<OsString, FileType>> {
+    match std::fs::read_dir(dir) {
+        Ok(entries) => entries
+            .map(|e| e.and_then(|e| Ok((e.file_name(), e.file_type()?))))
+            .collect::<std::io::Result<_>>()
+            .ok(),
+        Err(e)
+            if e.kind() == std::io::ErrorKind::NotFound
+                || e.kind() == std::io::ErrorKind::NotADirectory =>
+        {
+            Some(HashMap::new())
+        }
+        Err(_) => None,
+    }
+}
+
+/// What a listed type is.
+fn found_of(t: FileType) -> Found {
+    if t.is_symlink() {
+        Found::Link
+    } else if t.is_dir() {
+        Found::Dir
+    } else if t.is_file() {
+        Found::File
+    } else {
+        Found::Other
+    }
+}
+
+/// A regular file's mode and bytes; `None` if it went away meanwhile.
+fn read_file(path: &Path) -> Result<Option<OnDisk>> {
+    use std::os::unix::fs::PermissionsExt as _;
+    let read = || format!("reading {}", path.display());
+    let mut file = match std::fs::File::open(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        r => r.with_context(read)?,
+    };
+    let meta = file.metadata().with_context(read)?;
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+    file.read_to_end(&mut bytes).with_context(read)?;
+    Ok(Some(OnDisk::File {
+        mode: meta.permissions().mode() & 0o7777,
+        bytes,
+    }))
+}
+
+/// What `path` holds, knowing (from a listing) what kind of entry it is.
+fn read_one(path: &Path, kind: Found) -> Result<OnDisk> {
+    Ok(match kind {
+        Found::Missing => OnDisk::Missing,
+        Found::File => read_file(path)?.unwrap_or(OnDisk::Missing),
+        Found::Link => OnDisk::Symlink {
+            target: std::fs::read_link(path)
+                .with_context(|| format!("reading the link {}", path.display()))?
+                .into_os_string()
+                .into_encoded_bytes(),
+        },
+        Found::Dir => OnDisk::Blocked(format!("{} is a directory", path.display())),
+        Found::Other => OnDisk::Blocked(format!("{} is not a regular file", path.display())),
+    })
+}
+
+/// Read what each of `paths` (relative to `base`) holds. With `confined`, a symlink or
+/// non-directory among the directories between `base` and the path blocks it.
+///
+/// # Errors
+/// A path cannot be inspected or read.
+pub fn scan<'a>(
+    base: &Path,
+    paths: impl IntoIterator<Item = &'a str>,
+    confined: bool,
+) -> Result<BTreeMap<String, OnDisk>> {
+    let mut by_dir: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for rel in paths {
+        let dir = rel.rsplit_once('/').map_or("", |(dir, _)| dir);
+        by_dir.entry(dir).or_default().push(rel);
+    }
+    let mut out = BTreeMap::new();
+    for (dir, rels) in by_dir {
+        let blocked = match rels.first() {
+            Some(first) if confined => fsops::blocked_parent(base, Path::new(first))?,
+            _ => None,
+        };
+        if let Some(why) = blocked {
+            for rel in rels {
+                out.insert(rel.to_owned(), OnDisk::Blocked(why.clone()));
+            }
+            continue;
+        }
+        let listing = (rels.len() >= LIST_FROM)
+            .then(|| list(&base.join(dir)))
+            .flatten();
+        for rel in rels {
+            let name = std::ffi::OsStr::new(rel.rsplit('/').next().unwrap_or(rel));
+            let listed = listing.as_ref().filter(|_| !name.is_empty());
+            let on_disk = match listed.map(|l| l.get(name)) {
+                Some(None) => OnDisk::Missing,
+                Some(Some(t)) => read_one(&base.join(rel), found_of(*t))?,
+                None => {
+                    let path = base.join(rel);
+                    read_one(&path, fsops::inspect(&path)?)?
+                }
+            };
+            out.insert(rel.to_owned(), on_disk);
+        }
+    }
+    Ok(out)
+}
