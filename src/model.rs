@@ -9,6 +9,7 @@ mod deps;
 mod environment;
 mod graph;
 mod instances;
+mod names;
 mod path;
 mod problems;
 mod sandbox;

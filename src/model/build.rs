@@ -1,13 +1,16 @@
 //! Manifest → Model: merge defaults, check every value and reference, report all problems.
 
 use std::borrow::Cow;
-use std::collections::{HashMap, HashSet};
+
+use hashbrown::{HashMap, HashSet};
 
 use crate::manifest::locate::Locator;
+use indexmap::map::MutableKeys as _;
+
 use crate::manifest::{Duration, Manifest, ManifestErrors, ServiceSpec};
 
 use super::check::{self, NAME_HINT};
-use super::deps::{self, Links};
+use super::deps::{self, Links, Tables};
 use super::path::At;
 use super::problems::{Errors, health_check};
 use super::{External, Group, Model, Service, View, service};
@@ -37,13 +40,22 @@ pub fn build(file: &str, text: &str, mut m: Manifest) -> Result<Model, ManifestE
 
     let externals = externals(&mut errs, &m);
 
-    // each service's own table is taken out (and consumed); the names stay, to resolve
-    // references, until they move into the services at the end
-    let specs: Vec<ServiceSpec> = m.services.values_mut().map(std::mem::take).collect();
+    // each service's own table is taken out of the manifest (and consumed) in turn; the
+    // names stay, to resolve references, until they move into the services at the end
     let mut links = Links::new(&m);
-    let mut services: Vec<Service> = Vec::with_capacity(specs.len());
-    for (name, spec) in m.services.keys().zip(specs) {
-        services.push(service::service(&mut errs, &m, &mut links, name, spec));
+    let mut services: Vec<Service> = Vec::with_capacity(m.services.len());
+    let Manifest {
+        defaults,
+        services: table,
+        groups: group_specs,
+        ..
+    } = &mut m;
+    let tables = Tables {
+        defaults,
+        groups: group_specs,
+    };
+    for (name, spec) in table.iter_mut() {
+        services.push(service::service(&mut errs, &tables, &mut links, name, spec));
     }
     let groups = groups(&mut errs, &m);
     let edges = links.edges();
@@ -57,15 +69,13 @@ pub fn build(file: &str, text: &str, mut m: Manifest) -> Result<Model, ManifestE
         errs.list.dedup();
         return Err(ManifestErrors(errs.list));
     }
-    let Manifest {
-        name,
-        description,
-        services: table,
-        ..
-    } = m;
-    for (s, n) in services.iter_mut().zip(table.into_keys()) {
-        s.name = n;
+    let (links, service_ids, external_ids) = links.into_parts();
+    for (s, (n, _)) in services.iter_mut().zip(m.services.iter_mut2()) {
+        s.name = std::mem::take(n);
     }
+    let Manifest {
+        name, description, ..
+    } = m;
     let (own, groups): (Vec<Group>, Vec<Group>) = groups.into_iter().partition(|g| g.name == name);
     let stack_members = own.into_iter().next().map_or_else(
         || services.iter().map(|s| s.name.clone()).collect(),
@@ -76,8 +86,8 @@ pub fn build(file: &str, text: &str, mut m: Manifest) -> Result<Model, ManifestE
         &externals,
         &stack_members,
         &groups,
-        &links.into_csr(),
-        &edges,
+        (&links, &edges),
+        (service_ids, external_ids),
     );
     Ok(Model {
         description: description.unwrap_or_else(|| name.clone()),
@@ -242,7 +252,7 @@ fn groups(errs: &mut Errors<'_>, m: &Manifest) -> Vec<Group> {
                     } else {
                         format!("`{}` is not a service", member.escape_debug())
                     };
-                    let hint = errs.suggest(member, m.services.keys());
+                    let hint = errs.suggest(member, m.services.keys().map(String::as_str));
                     errs.push(&path.index(i), what, Some(hint));
                 } else if !seen.insert(member.as_str()) {
                     errs.push(

@@ -70,6 +70,13 @@ pub(super) fn service(
     own: Option<ContainerSpec>,
     dflt: Option<&ContainerSpec>,
 ) -> Container {
+    if own.is_none() && dflt.is_none() {
+        // what the checks below make of no tables at all, without them
+        return Container {
+            shell: DEFAULT_SHELL.to_owned(),
+            ..Container::default()
+        };
+    }
     let own = own.unwrap_or_default();
     let empty = ContainerSpec::default();
     let dflt = dflt.unwrap_or(&empty);
@@ -263,4 +270,23 @@ fn volume(errs: &mut Errors<'_>, p: &At<'_>, text: &str) -> Option<Volume> {
         Some("e.g. \"/data/openim/logs:/openim/logs\" or \"mongo-data:/data/db:ro\"; TARGET is absolute".to_owned()),
     );
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{ContainerSpec, service};
+    use crate::manifest::locate::Locator;
+    use crate::model::path::At;
+    use crate::model::problems::Errors;
+
+    #[test]
+    fn no_tables_at_all_are_what_the_checks_make_of_empty_ones() {
+        let mut errs = Errors::new("f", Locator::new(""));
+        let path = At::keys(&["services", "a"]);
+        let none = service(&mut errs, &path, "a", None, None);
+        let empty = ContainerSpec::default();
+        let checked = service(&mut errs, &path, "a", Some(empty.clone()), Some(&empty));
+        assert_eq!(none, checked);
+        assert!(errs.list.is_empty());
+    }
 }

@@ -33,18 +33,22 @@ impl<T: Copy> Csr<T> {
             total += *s;
             *s = total;
         }
-        let mut items: Vec<Option<T>> = vec![None; start[n]];
+        // every slot is overwritten below: any item fills them first
+        let Some((_, filler)) = pairs.clone().find(|(node, _)| *node < n) else {
+            return Self {
+                start,
+                items: Vec::new(),
+            };
+        };
+        let mut items = vec![filler; start[n]];
         let mut next = start.clone();
         for (node, item) in pairs {
             if node < n {
-                items[next[node]] = Some(item);
+                items[next[node]] = item;
                 next[node] += 1;
             }
         }
-        Self {
-            start,
-            items: items.into_iter().flatten().collect(),
-        }
+        Self { start, items }
     }
 }
 

@@ -1,11 +1,14 @@
 //! References between entries: dependency lists resolved to services and externals (by
 //! index, once), and dependency cycles, each reported at the edge that closes it.
 
-use crate::manifest::Manifest;
+use indexmap::IndexMap;
+
+use crate::manifest::{GroupSpec, Manifest, ServiceSpec};
 
 use super::Dep;
 use super::csr::Csr;
 use super::graph::{self, DepKind, Edge, Link, NOWHERE, Target};
+use super::names::NameIndex;
 use super::path::At;
 use super::problems::Errors;
 
@@ -17,8 +20,21 @@ const KINDS: [DepKind; 4] = [
     DepKind::Before,
 ];
 
+/// What a service is built against: the manifest's `[defaults]` and groups (the services and
+/// externals are known to the [`Links`]).
+pub(super) struct Tables<'m> {
+    /// `[defaults]`.
+    pub defaults: &'m ServiceSpec,
+    /// `[groups.*]`.
+    pub groups: &'m IndexMap<String, GroupSpec>,
+}
+
 /// The resolved dependencies of every service (each list without repeats), in one vector.
 pub(super) struct Links {
+    /// The services by name.
+    services_ix: NameIndex,
+    /// The externals by name.
+    externals_ix: NameIndex,
     list: Vec<Link>,
     /// Where each service's links start; one more entry for the end.
     start: Vec<usize>,
@@ -36,13 +52,17 @@ pub(super) type Lists = (Vec<Dep>, Vec<Dep>, Vec<Dep>, Vec<String>);
 impl Links {
     /// Ready for the services of `m`, with its `[defaults]` lists resolved.
     pub(super) fn new(m: &Manifest) -> Self {
+        let services_ix = NameIndex::new(m.services.keys().map(String::as_str));
+        let externals_ix = NameIndex::new(m.external.keys().map(String::as_str));
         let defaults = KINDS.map(|kind| {
-            inherited(m, kind)
+            inherited(&m.defaults, kind)
                 .iter()
-                .map(|n| resolve(m, n, kind))
+                .map(|n| resolve((&services_ix, &externals_ix), n, kind))
                 .collect()
         });
         Self {
+            services_ix,
+            externals_ix,
             list: Vec::new(),
             start: vec![0],
             seen: vec![(0, 0); m.services.len() + m.external.len()],
@@ -65,15 +85,15 @@ impl Links {
     pub(super) fn service(
         &mut self,
         errs: &mut Errors<'_>,
-        m: &Manifest,
+        t: &Tables<'_>,
         name: &str,
         own: [Option<Vec<String>>; 4],
     ) -> Lists {
         let [own_requires, own_wants, own_after, own_before] = own;
-        let requires = self.list_of(errs, m, name, 0, own_requires);
-        let wants = self.list_of(errs, m, name, 1, own_wants);
-        let after = self.list_of(errs, m, name, 2, own_after);
-        let before = self.list_of(errs, m, name, 3, own_before);
+        let requires = self.list_of(errs, t, name, 0, own_requires);
+        let wants = self.list_of(errs, t, name, 1, own_wants);
+        let after = self.list_of(errs, t, name, 2, own_after);
+        let before = self.list_of(errs, t, name, 3, own_before);
         let before = before
             .into_iter()
             .map(|d| match d {
@@ -88,27 +108,25 @@ impl Links {
     fn list_of(
         &mut self,
         errs: &mut Errors<'_>,
-        m: &Manifest,
+        t: &Tables<'_>,
         name: &str,
         k: usize,
         own: Option<Vec<String>>,
     ) -> Vec<Dep> {
         let kind = KINDS[k];
+        let inherited = inherited(t.defaults, kind);
+        if inherited.is_empty() && own.is_none() {
+            return Vec::new();
+        }
         self.stamp += 1;
-        let inherited = inherited(m, kind);
         let mut out = Vec::with_capacity(inherited.len() + own.as_ref().map_or(0, Vec::len));
         for (i, dep) in inherited.iter().enumerate() {
             if dep == name {
                 continue; // a default dependency does not apply to the service it names
             }
             let Some(target) = self.defaults[k][i] else {
-                unresolved(
-                    errs,
-                    m,
-                    kind,
-                    dep,
-                    &At::keys(&["defaults", kind.key()]).index(i),
-                );
+                let at = At::keys(&["defaults", kind.key()]).index(i);
+                self.unresolved(errs, t, kind, dep, &at);
                 continue;
             };
             if self.add(target, kind, (NOWHERE, index(i))) {
@@ -116,9 +134,9 @@ impl Links {
             }
         }
         for (i, dep) in own.into_iter().flatten().enumerate() {
-            let Some(target) = resolve(m, &dep, kind) else {
+            let Some(target) = resolve((&self.services_ix, &self.externals_ix), &dep, kind) else {
                 let at = At::keys(&["services", name, kind.key()]).index(i);
-                unresolved(errs, m, kind, &dep, &at);
+                self.unresolved(errs, t, kind, &dep, &at);
                 continue;
             };
             if self.add(target, kind, (index(i), NOWHERE)) {
@@ -128,9 +146,13 @@ impl Links {
         out
     }
 
-    /// The links of every service, for the view.
-    pub(super) fn into_csr(self) -> Csr<Link> {
-        Csr::from_parts(self.start, self.list)
+    /// The links of every service, and the services and the externals by name, for the view.
+    pub(super) fn into_parts(self) -> (Csr<Link>, NameIndex, NameIndex) {
+        (
+            Csr::from_parts(self.start, self.list),
+            self.services_ix,
+            self.externals_ix,
+        )
     }
 
     /// Record `target` in the current list; `false` when the list already holds it (then
@@ -208,8 +230,7 @@ impl Links {
 }
 
 /// The `[defaults]` list of `kind`.
-fn inherited(m: &Manifest, kind: DepKind) -> &[String] {
-    let d = &m.defaults;
+fn inherited(d: &ServiceSpec, kind: DepKind) -> &[String] {
     let list = match kind {
         DepKind::Requires => &d.requires,
         DepKind::Wants => &d.wants,
@@ -232,41 +253,55 @@ fn dep_of(target: Target, name: String) -> Dep {
 }
 
 /// What `name` in a `kind` list names: a service, or an external (not for `before`).
-fn resolve(m: &Manifest, name: &str, kind: DepKind) -> Option<Target> {
-    if let Some(i) = m.services.get_index_of(name) {
-        Some(Target::Service(i))
-    } else if kind == DepKind::Before {
-        None
-    } else {
-        m.external.get_index_of(name).map(Target::External)
+fn resolve(
+    (services, externals): (&NameIndex, &NameIndex),
+    name: &str,
+    kind: DepKind,
+) -> Option<Target> {
+    match services.get(name) {
+        Some(i) => Some(Target::Service(i)),
+        None if kind == DepKind::Before => None,
+        None => externals.get(name).map(Target::External),
     }
 }
 
-/// Report `name` in a `kind` list at `at`, which names no service or external.
-fn unresolved(errs: &mut Errors<'_>, m: &Manifest, kind: DepKind, name: &str, at: &At<'_>) {
-    let (what, hint) = if let Some(g) = m.groups.get(name) {
-        (
-            format!(
-                "`{}` is a group; dependencies name services or externals",
-                name.escape_debug()
-            ),
-            format!("name its members instead: {}", g.services.join(", ")),
-        )
-    } else if kind == DepKind::Before && m.external.contains_key(name) {
-        (
-            format!(
-                "`{}` is an external; `before` orders services of this stack",
-                name.escape_debug()
-            ),
-            "externals are not started by the stack: remove it".to_owned(),
-        )
-    } else {
-        (
-            format!("`{}` is not a service or external", name.escape_debug()),
-            errs.suggest(name, m.services.keys().chain(m.external.keys())),
-        )
-    };
-    errs.push(at, what, Some(hint));
+impl Links {
+    /// Report `name` in a `kind` list at `at`, which names no service or external.
+    fn unresolved(
+        &self,
+        errs: &mut Errors<'_>,
+        t: &Tables<'_>,
+        kind: DepKind,
+        name: &str,
+        at: &At<'_>,
+    ) {
+        let (what, hint) = if let Some(g) = t.groups.get(name) {
+            (
+                format!(
+                    "`{}` is a group; dependencies name services or externals",
+                    name.escape_debug()
+                ),
+                format!("name its members instead: {}", g.services.join(", ")),
+            )
+        } else if kind == DepKind::Before && self.externals_ix.get(name).is_some() {
+            (
+                format!(
+                    "`{}` is an external; `before` orders services of this stack",
+                    name.escape_debug()
+                ),
+                "externals are not started by the stack: remove it".to_owned(),
+            )
+        } else {
+            (
+                format!("`{}` is not a service or external", name.escape_debug()),
+                errs.suggest(
+                    name,
+                    self.services_ix.names().chain(self.externals_ix.names()),
+                ),
+            )
+        };
+        errs.push(at, what, Some(hint));
+    }
 }
 
 /// One error per dependency cycle, at the edge that closes it, with the whole path.

@@ -1,7 +1,8 @@
 //! `instances`: a count (`0..N-1`) or a list of names, checked.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+
+use hashbrown::HashMap;
 
 use crate::manifest::Instances;
 
@@ -50,45 +51,47 @@ pub(super) fn instances(
                     Some(format!("use at most {MAX_INSTANCES} names")),
                 );
             }
-            // by name folded to lower case; most names are already, and are not copied
-            let mut seen: HashMap<Cow<'_, str>, &String> = HashMap::with_capacity(names.len());
-            for (i, inst) in names.iter().enumerate() {
-                if let Some(msg) = check::instance_problem(inst) {
-                    errs.push(
-                        &at.index(i),
-                        msg,
-                        Some(
-                            "instance names become part of unit and file names, e.g. \"eu-1\""
-                                .to_owned(),
-                        ),
-                    );
-                }
-                let folded = if inst.bytes().any(|b| b.is_ascii_uppercase()) {
-                    Cow::Owned(inst.to_ascii_lowercase())
-                } else {
-                    Cow::Borrowed(inst.as_str())
-                };
-                match seen.get(&folded) {
-                    Some(first) if *first == inst => errs.push(
-                        &at.index(i),
-                        format!("instance `{}` is listed twice", inst.escape_debug()),
-                        Some("remove one of them".to_owned()),
-                    ),
-                    Some(first) => errs.push(
-                        &at.index(i),
-                        format!(
-                            "instance `{}` differs from `{}` only in case",
-                            inst.escape_debug(),
-                            first.escape_debug()
-                        ),
-                        Some("their files (launchd plists) would collide on a case-insensitive file system (macOS): rename one of them".to_owned()),
-                    ),
-                    None => {
-                        seen.insert(folded, inst);
-                    }
-                }
-            }
+            check_names(errs, &at, &names);
             Some(names)
+        }
+    }
+}
+
+/// Each instance name usable, and once (also when case is ignored).
+fn check_names(errs: &mut Errors<'_>, at: &At<'_>, names: &[String]) {
+    // by name folded to lower case; most names are already, and are not copied
+    let mut seen: HashMap<Cow<'_, str>, &String> = HashMap::with_capacity(names.len());
+    for (i, inst) in names.iter().enumerate() {
+        if let Some(msg) = check::instance_problem(inst) {
+            errs.push(
+                &at.index(i),
+                msg,
+                Some("instance names become part of unit and file names, e.g. \"eu-1\"".to_owned()),
+            );
+        }
+        let folded = if inst.bytes().any(|b| b.is_ascii_uppercase()) {
+            Cow::Owned(inst.to_ascii_lowercase())
+        } else {
+            Cow::Borrowed(inst.as_str())
+        };
+        match seen.get(&folded) {
+            Some(first) if *first == inst => errs.push(
+                &at.index(i),
+                format!("instance `{}` is listed twice", inst.escape_debug()),
+                Some("remove one of them".to_owned()),
+            ),
+            Some(first) => errs.push(
+                &at.index(i),
+                format!(
+                    "instance `{}` differs from `{}` only in case",
+                    inst.escape_debug(),
+                    first.escape_debug()
+                ),
+                Some("their files (launchd plists) would collide on a case-insensitive file system (macOS): rename one of them".to_owned()),
+            ),
+            None => {
+                seen.insert(folded, inst);
+            }
         }
     }
 }

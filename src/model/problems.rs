@@ -32,7 +32,7 @@ impl<'a> Errors<'a> {
     /// "did you mean" for an unknown reference to one of `known` (see [`suggest::suggest`]).
     pub(super) fn suggest<'k, I>(&mut self, name: &str, known: I) -> String
     where
-        I: Iterator<Item = &'k String> + Clone,
+        I: Iterator<Item = &'k str> + Clone,
     {
         suggest::suggest(&mut self.suggest_budget, name, known)
     }

@@ -2,7 +2,7 @@
 //! working directory and log directories), the capabilities it keeps, and what its paths
 //! rule out (a private /tmp when one lives under /tmp; a hidden /home when one lives there).
 
-use std::collections::HashSet;
+use hashbrown::HashSet;
 
 use crate::manifest::{SandboxLevel, ServiceSpec};
 
@@ -78,17 +78,6 @@ fn parent(path: &str) -> String {
     }
 }
 
-/// What a service writes as its own `sandbox`, `writable_paths` and `capabilities` (each
-/// `None` when it inherits `[defaults]`).
-pub(super) struct Own {
-    /// `sandbox`.
-    pub level: Option<SandboxLevel>,
-    /// `writable_paths`.
-    pub writable_paths: Option<Vec<String>>,
-    /// `capabilities`.
-    pub capabilities: Option<Vec<String>>,
-}
-
 /// The merged values a sandbox makes accessible automatically.
 pub(super) struct Reached<'a> {
     /// The working directory.
@@ -101,14 +90,17 @@ pub(super) struct Reached<'a> {
     pub exe: Option<&'a str>,
 }
 
-/// Build the sandbox of the service at `path` from its own settings over `d`, its defaults.
+/// Build the sandbox of the service at `path` from its own `sandbox`, `writable_paths` and
+/// `capabilities` (taken out of `s`) over those of `d`, its defaults.
 pub(super) fn sandbox(
     errs: &mut Errors<'_>,
     path: &At<'_>,
-    own: Own,
-    d: &ServiceSpec,
+    (s, d): (&mut ServiceSpec, &ServiceSpec),
     reached: &Reached<'_>,
 ) -> Sandbox {
+    let own_level = s.sandbox;
+    let own_writable = s.writable_paths.take();
+    let own_caps = s.capabilities.take();
     let at = |key: &'static str, own: bool| {
         if own {
             path.key(key)
@@ -116,14 +108,14 @@ pub(super) fn sandbox(
             At::keys(&["defaults", key])
         }
     };
-    let level = own.level.or(d.sandbox).unwrap_or(DEFAULT_LEVEL);
+    let level = own_level.or(d.sandbox).unwrap_or(DEFAULT_LEVEL);
 
     let mut writable: Vec<String> = reached.working_dir.map(str::to_owned).into_iter().collect();
     if let Logs::Files { stdout, stderr } = reached.logs {
         writable.extend(std::iter::once(stdout).chain(stderr).map(|f| parent(f)));
     }
-    let declared_at = at("writable_paths", own.writable_paths.is_some());
-    match own.writable_paths {
+    let declared_at = at("writable_paths", own_writable.is_some());
+    match own_writable {
         Some(list) => {
             for (i, mut p) in list.into_iter().enumerate() {
                 errs.absolute(&declared_at.index(i), &p);
@@ -140,8 +132,8 @@ pub(super) fn sandbox(
     }
     let writable = each_once(writable);
 
-    let caps_at = at("capabilities", own.capabilities.is_some());
-    let capabilities = match own.capabilities {
+    let caps_at = at("capabilities", own_caps.is_some());
+    let capabilities = match own_caps {
         Some(list) => capabilities(errs, &caps_at, list),
         None => capabilities(errs, &caps_at, d.capabilities.iter().flatten().cloned()),
     };
@@ -153,14 +145,12 @@ pub(super) fn sandbox(
         );
     }
 
-    let paths = writable
-        .iter()
-        .map(String::as_str)
-        .chain(reached.environment_file)
-        .chain(reached.exe);
-    let any_under = |dirs: &[&str]| paths.clone().any(|p| dirs.iter().any(|d| under(p, d)));
-    let private_tmp = !any_under(TMP_DIRS);
-    let home_hidden = !any_under(HOME_DIRS);
+    let (mut private_tmp, mut home_hidden) = (true, true);
+    let paths = writable.iter().map(String::as_str);
+    for p in paths.chain(reached.environment_file).chain(reached.exe) {
+        private_tmp &= !TMP_DIRS.iter().any(|d| under(p, d));
+        home_hidden &= !HOME_DIRS.iter().any(|d| under(p, d));
+    }
     Sandbox {
         level,
         private_tmp,
@@ -174,16 +164,18 @@ pub(super) fn sandbox(
 fn each_once(mut list: Vec<String>) -> Vec<String> {
     // a few paths: compare with those kept (no hashing, no copies)
     if list.len() <= 16 {
-        let mut out: Vec<String> = Vec::with_capacity(list.len());
-        for p in list {
-            if !p.is_empty() && !out.contains(&p) {
-                out.push(p);
+        let mut kept = 0;
+        for i in 0..list.len() {
+            if !list[i].is_empty() && !list[..kept].contains(&list[i]) {
+                list.swap(kept, i);
+                kept += 1;
             }
         }
-        return out;
+        list.truncate(kept);
+        return list;
     }
     let keep: Vec<bool> = {
-        let mut seen = HashSet::new();
+        let mut seen = HashSet::with_capacity(list.len());
         list.iter()
             .map(|p| !p.is_empty() && seen.insert(p.as_str()))
             .collect()
@@ -228,7 +220,7 @@ fn capabilities(
 
 #[cfg(test)]
 mod tests {
-    use super::{parent, under};
+    use super::{each_once, parent, under};
 
     #[test]
     fn paths_beneath_a_directory() {
@@ -237,5 +229,18 @@ mod tests {
         assert!(!under("/tmpfoo", "/tmp"));
         assert_eq!(parent("/var/log/a.log"), "/var/log");
         assert_eq!(parent("/a.log"), "/");
+    }
+
+    #[test]
+    fn paths_are_kept_once_in_their_first_place() {
+        let list = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        let short = list(&["/a", "", "/b", "/a", "/c", "/b"]);
+        assert_eq!(each_once(short), list(&["/a", "/b", "/c"]));
+        let mut long: Vec<String> = (0..40).map(|i| format!("/p{}", i % 7)).collect();
+        long.insert(3, String::new());
+        assert_eq!(
+            each_once(long),
+            (0..7).map(|i| format!("/p{i}")).collect::<Vec<_>>()
+        );
     }
 }

@@ -3,15 +3,15 @@
 //! copied.
 
 use crate::manifest::{
-    Duration, HealthSpec, LimitsSpec, LogsSpec, Manifest, RestartPolicy, ServiceSpec,
+    Duration, HealthSpec, LimitsSpec, LogsSpec, RestartPolicy, ServiceSpec, Signal, StartLimitSpec,
 };
 
 use super::check;
-use super::deps::Links;
+use super::deps::{Links, Tables};
 use super::instances::instances;
 use super::path::At;
 use super::problems::{Errors, health_check};
-use super::sandbox::{Own, Reached};
+use super::sandbox::Reached;
 use super::{Health, Limits, Logs, Service, StartLimit};
 
 /// The most failed health checks in a row a service may be given (bounds its health window
@@ -87,21 +87,25 @@ fn strings(
     own: [Option<String>; 4],
     d: &ServiceSpec,
 ) -> [Option<String>; 4] {
-    let defaults = [&d.environment_file, &d.working_dir, &d.user, &d.group];
-    let keys = ["environment_file", "working_dir", "user", "group"];
-    let checks: [fn(&mut Errors<'_>, &At<'_>, &str); 4] = [absolute, absolute, account, account];
-    let mut i = 0;
-    own.map(|value| {
-        let merged = inherited(
+    let [environment_file, working_dir, user, group] = own;
+    [
+        inherited(
             errs,
             path,
-            keys[i],
-            (value, defaults[i].as_ref()),
-            checks[i],
-        );
-        i += 1;
-        merged
-    })
+            "environment_file",
+            (environment_file, d.environment_file.as_ref()),
+            absolute,
+        ),
+        inherited(
+            errs,
+            path,
+            "working_dir",
+            (working_dir, d.working_dir.as_ref()),
+            absolute,
+        ),
+        inherited(errs, path, "user", (user, d.user.as_ref()), account),
+        inherited(errs, path, "group", (group, d.group.as_ref()), account),
+    ]
 }
 
 /// `health`, `pre_start` and the `description` of the service at `path`, checked.
@@ -123,38 +127,40 @@ fn probes(
     (health, pre_start)
 }
 
-/// Build service `name` from its own table `s`: defaults merged, every value checked
-/// (problems go to `errs`), its dependencies resolved into `links`. `m` is the manifest
-/// the services' tables were taken from: it answers what is defined, and gives the defaults.
+/// Build service `name` from its own table `s`, which is emptied (its values move into the
+/// service): defaults merged, every value checked (problems go to `errs`), its
+/// dependencies resolved into `links`.
 pub(super) fn service(
     errs: &mut Errors<'_>,
-    m: &Manifest,
+    t: &Tables<'_>,
     links: &mut Links,
     name: &str,
-    s: ServiceSpec,
+    s: &mut ServiceSpec,
 ) -> Service {
-    let d = &m.defaults;
+    let d = t.defaults;
     let path = At::keys(&["services", name]);
-    let instances = instances(errs, &path, s.instances);
+    let instances = instances(errs, &path, s.instances.take());
     let placeholder_ok = instances.is_some();
-    let command = command(errs, &path, s.command, placeholder_ok);
-    let environment = super::environment::merged(errs, &path, s.environment, d, placeholder_ok);
-    let own = [s.environment_file, s.working_dir, s.user, s.group];
+    let command = command(errs, &path, s.command.take(), placeholder_ok);
+    let environment =
+        super::environment::merged(errs, &path, s.environment.take(), d, placeholder_ok);
+    let own = [
+        &mut s.environment_file,
+        &mut s.working_dir,
+        &mut s.user,
+        &mut s.group,
+    ];
+    let own = own.map(Option::take);
     let [environment_file, working_dir, user, group] = strings(errs, &path, own, d);
-    let own = (s.health, s.pre_start);
+    let own = (s.health.take(), s.pre_start.take());
     let (health, pre_start) = probes(errs, &path, own, s.description.as_ref(), placeholder_ok);
-    let (requires, wants, after, before) =
-        links.service(errs, m, name, [s.requires, s.wants, s.after, s.before]);
-    let logs = logs(errs, &path, s.logs, d.logs.as_ref());
+    let own = [&mut s.requires, &mut s.wants, &mut s.after, &mut s.before].map(Option::take);
+    let (requires, wants, after, before) = links.service(errs, t, name, own);
+    let logs = logs(errs, &path, s.logs.take(), d.logs.as_ref());
     let sandbox = super::sandbox::sandbox(
         errs,
         &path,
-        Own {
-            level: s.sandbox,
-            writable_paths: s.writable_paths,
-            capabilities: s.capabilities,
-        },
-        d,
+        (s, d),
         &Reached {
             working_dir: working_dir.as_deref(),
             logs: &logs,
@@ -162,11 +168,12 @@ pub(super) fn service(
             exe: command.first().map(String::as_str),
         },
     );
-    let container = super::container::service(errs, &path, name, s.container, d.container.as_ref());
+    let own = s.container.take();
+    let container = super::container::service(errs, &path, name, own, d.container.as_ref());
     Service {
         // the name moves in from the manifest once every service is built
         name: String::new(),
-        description: s.description.unwrap_or_else(|| name.to_owned()),
+        description: s.description.take().unwrap_or_else(|| name.to_owned()),
         command,
         instances,
         environment,
@@ -176,21 +183,13 @@ pub(super) fn service(
         working_dir,
         restart: pick(s.restart, d.restart, RestartPolicy::OnFailure),
         restart_delay: pick(s.restart_delay, d.restart_delay, Duration::from_secs(5)),
-        start_limit: start_limit(
-            errs,
-            &path,
-            s.start_limit.is_some(),
-            s.start_limit.or(d.start_limit),
-        ),
-        stop_signal: s
-            .stop_signal
-            .or_else(|| d.stop_signal.clone())
-            .unwrap_or_default(),
+        start_limit: start_limit(errs, &path, (s.start_limit, d.start_limit)),
+        stop_signal: signal(s.stop_signal.take(), d.stop_signal.as_ref()),
         stop_timeout: pick(s.stop_timeout, d.stop_timeout, Duration::from_secs(20)),
         success_exit_codes: exit_codes(
             errs,
             &path,
-            s.success_exit_codes,
+            s.success_exit_codes.take(),
             d.success_exit_codes.as_ref(),
         ),
         limits: limits(errs, &path, s.limits.as_ref(), d.limits.as_ref()),
@@ -204,6 +203,11 @@ pub(super) fn service(
         container,
         sandbox,
     }
+}
+
+/// The service's own stop signal, else a copy of the default's, else `SIGTERM`.
+fn signal(own: Option<Signal>, default: Option<&Signal>) -> Signal {
+    own.or_else(|| default.cloned()).unwrap_or_default()
 }
 
 /// The service's own value, else the default's, else `fallback`.
@@ -287,11 +291,10 @@ fn limits(
 fn start_limit(
     errs: &mut Errors<'_>,
     path: &At<'_>,
-    own: bool,
-    merged: Option<crate::manifest::StartLimitSpec>,
+    (own, default): (Option<StartLimitSpec>, Option<StartLimitSpec>),
 ) -> Option<StartLimit> {
-    let l = merged?;
-    let at = origin(path, "start_limit", own);
+    let at = origin(path, "start_limit", own.is_some());
+    let l = own.or(default)?;
     if l.burst == 0 {
         errs.push(
             &at.key("burst"),

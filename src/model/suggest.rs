@@ -13,23 +13,19 @@ pub(super) const SUGGEST_BUDGET: usize = 50_000;
 /// names.
 pub(super) fn suggest<'a, I>(budget: &mut usize, name: &str, known: I) -> String
 where
-    I: Iterator<Item = &'a String> + Clone,
+    I: Iterator<Item = &'a str> + Clone,
 {
     // keys of maps: the size hint is exact, and costs nothing
     let count = known.size_hint().1.unwrap_or(usize::MAX);
     if count <= *budget {
         *budget -= count;
         let typo = Typo::new(name);
-        let known: Vec<&str> = known
-            .clone()
-            .map(String::as_str)
-            .filter(|k| typo.may_match(k))
-            .collect();
+        let known: Vec<&str> = known.clone().filter(|k| typo.may_match(k)).collect();
         if let Some(k) = crate::manifest::error::closest(name, &known) {
             return format!("did you mean `{k}`?");
         }
     }
-    let head: Vec<&str> = known.take(12).map(String::as_str).collect();
+    let head: Vec<&str> = known.take(12).collect();
     match count {
         0 => "nothing of that kind is defined".to_owned(),
         n if n > head.len() => format!("known: {}, …", head.join(", ")),
@@ -116,14 +112,14 @@ mod tests {
         known.push("kafka".to_owned());
         let mut budget = 100;
         assert_eq!(
-            suggest(&mut budget, "kafak", known.iter()),
+            suggest(&mut budget, "kafak", known.iter().map(String::as_str)),
             "did you mean `kafka`?"
         );
         assert_eq!(budget, 60);
-        let _ = suggest(&mut budget, "svc-0008", known.iter());
+        let _ = suggest(&mut budget, "svc-0008", known.iter().map(String::as_str));
         assert_eq!(budget, 20);
         // not enough left for 40 comparisons: the known names instead, no search
-        let hint = suggest(&mut budget, "kafak", known.iter());
+        let hint = suggest(&mut budget, "kafak", known.iter().map(String::as_str));
         assert!(hint.starts_with("known: svc-00000, "), "{hint}");
         assert!(hint.ends_with(", …"), "{hint}");
         assert_eq!(budget, 20);
@@ -140,7 +136,11 @@ mod tests {
         let mut searched = 0;
         for i in 0..10_000 {
             let before = budget;
-            let _ = suggest(&mut budget, &format!("dep-{i}"), known.iter());
+            let _ = suggest(
+                &mut budget,
+                &format!("dep-{i}"),
+                known.iter().map(String::as_str),
+            );
             searched += usize::from(budget < before);
         }
         assert_eq!(searched, SUGGEST_BUDGET / known.len());

@@ -4,10 +4,9 @@
 //! the readiness budgets of the services others wait for. Built once, in linear time, when
 //! the model is built; backends only read it.
 
-use std::collections::HashMap;
-
 use super::csr::Csr;
 use super::graph::{self, DepKind, Edge, Link, Target};
+use super::names::NameIndex;
 use super::{Check, External, Group, Service};
 use crate::manifest::Duration;
 
@@ -79,8 +78,8 @@ pub struct Waits<'m> {
 /// The derived, indexed view (see the module documentation).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct View {
-    service_ids: HashMap<String, usize>,
-    external_ids: HashMap<String, usize>,
+    service_ids: NameIndex,
+    external_ids: NameIndex,
     processes: Vec<Process>,
     /// Where each service's processes start in `processes`; one more entry for the end.
     process_start: Vec<usize>,
@@ -101,13 +100,13 @@ impl View {
         externals: &[External],
         stack_members: &[String],
         groups: &[Group],
-        links: &Csr<Link>,
-        edges: &[Edge],
+        (links, edges): (&Csr<Link>, &[Edge]),
+        (service_ids, external_ids): (NameIndex, NameIndex),
     ) -> Self {
         let n = services.len();
         let mut view = Self {
-            service_ids: ids(services.iter().map(|s| &s.name)),
-            external_ids: ids(externals.iter().map(|e| &e.name)),
+            service_ids,
+            external_ids,
             process_start: Vec::with_capacity(n + 1),
             ..Self::default()
         };
@@ -141,7 +140,7 @@ impl View {
         view.ready_budgets = view.compute_budgets(services, externals);
         view.in_stack = vec![false; n];
         for m in stack_members {
-            if let Some(&i) = view.service_ids.get(m) {
+            if let Some(i) = view.service_ids.get(m) {
                 view.in_stack[i] = true;
             }
         }
@@ -152,7 +151,7 @@ impl View {
                 group
                     .services
                     .iter()
-                    .filter_map(move |m| ids.get(m).map(|&i| (i, g)))
+                    .filter_map(move |m| ids.get(m).map(|i| (i, g)))
             }),
         );
         view
@@ -211,13 +210,13 @@ impl View {
     /// The index of a service by name.
     #[must_use]
     pub fn service_id(&self, name: &str) -> Option<usize> {
-        self.service_ids.get(name).copied()
+        self.service_ids.get(name)
     }
 
     /// The index of an external by name.
     #[must_use]
     pub fn external_id(&self, name: &str) -> Option<usize> {
-        self.external_ids.get(name).copied()
+        self.external_ids.get(name)
     }
 
     /// Every process, services in declaration order, instances in their order.
@@ -325,15 +324,6 @@ impl View {
         }
         out
     }
-}
-
-/// Name → index.
-fn ids<'a>(names: impl ExactSizeIterator<Item = &'a String>) -> HashMap<String, usize> {
-    let mut ids = HashMap::with_capacity(names.len());
-    for (i, name) in names.enumerate() {
-        ids.insert(name.clone(), i);
-    }
-    ids
 }
 
 /// The declared dependencies of every service (of `n`, with `externals` externals): its
