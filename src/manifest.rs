@@ -5,6 +5,7 @@
 //! by [`crate::model`], which points back into the file through [`locate::Locator`].
 
 pub mod error;
+mod fast;
 mod hints;
 mod load;
 pub mod locate;

@@ -17,6 +17,16 @@ const MAX_DEPTH: usize = 8;
 /// Parse and deserialize `text`. A syntax error is the only error returned for its file (the
 /// parser cannot go on); schema errors are all returned, in file order.
 pub(super) fn parse(text: &str) -> Result<Manifest, Vec<toml::de::Error>> {
+    // the usual shape of a manifest is read straight from the text; anything else, and any
+    // error, by `toml` (whose results and messages are the reference)
+    match super::fast::parse(text) {
+        Some(m) => Ok(m),
+        None => parse_toml(text),
+    }
+}
+
+/// [`parse`] by `toml` alone: a document tree first, then serde over it.
+pub(super) fn parse_toml(text: &str) -> Result<Manifest, Vec<toml::de::Error>> {
     let document = || -> Result<_, Vec<toml::de::Error>> {
         let root = DeTable::parse(text).map_err(|e| vec![e])?;
         let span = root.span();
