@@ -3,6 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -17,7 +18,7 @@ pub struct Warning {
     /// The model feature concerned.
     pub feature: Feature,
     /// Services it applies to (empty: the whole stack).
-    pub services: Vec<String>,
+    pub services: Vec<Arc<str>>,
     /// What happens instead; details found while rendering follow after `; `.
     pub message: String,
 }
@@ -268,25 +269,36 @@ pub fn warnings(
     found: Vec<Warning>,
 ) -> Vec<Warning> {
     let mut out: Vec<Warning> = Vec::new();
+    // every service's name, shared by the warnings (built when one is needed)
+    let mut names: Vec<Arc<str>> = Vec::new();
     for &feature in Feature::ALL {
         let message = match support(feature) {
             Support::Native => continue,
             Support::Emulated(how) => format!("emulated: {how}"),
             Support::Unsupported(what) => format!("not supported: {what}"),
         };
-        let services: Vec<String> = if feature == Feature::Groups {
+        let services: Vec<Arc<str>> = if feature == Feature::Groups {
             Vec::new()
         } else {
-            let users: Vec<String> = model
+            let mut users = model
                 .services
                 .iter()
-                .filter(|s| feature.used_by(s))
-                .map(|s| s.name.clone())
-                .collect();
-            if users.is_empty() {
+                .enumerate()
+                .filter(|(_, s)| feature.used_by(s));
+            let Some((first, _)) = users.next() else {
                 continue;
+            };
+            if names.is_empty() {
+                names = model
+                    .services
+                    .iter()
+                    .map(|s| Arc::from(s.name.as_str()))
+                    .collect();
             }
-            users
+            std::iter::once(first)
+                .chain(users.map(|(i, _)| i))
+                .map(|i| Arc::clone(&names[i]))
+                .collect()
         };
         out.push(Warning {
             backend: name,
@@ -296,7 +308,7 @@ pub fn warnings(
         });
     }
     // the services of each warning something was merged into, to add each once
-    let mut members: HashMap<Feature, HashSet<String>> = HashMap::new();
+    let mut members: HashMap<Feature, HashSet<Arc<str>>> = HashMap::new();
     for w in found {
         match out.iter_mut().find(|o| o.feature == w.feature) {
             Some(o) => {

@@ -140,7 +140,7 @@ impl Backend for Compose {
                 out.warnings.push(Warning {
                     backend: NAME,
                     feature: Feature::Sandbox,
-                    services: vec![svc.name.clone()],
+                    services: vec![svc.name.as_str().into()],
                     message: "no `user`: the container runs as the image's user, root unless the image sets one (without capabilities, but still uid 0)".to_owned(),
                 });
             }
@@ -148,7 +148,7 @@ impl Backend for Compose {
                 out.warnings.push(Warning {
                     backend: NAME,
                     feature: Feature::Group,
-                    services: vec![svc.name.clone()],
+                    services: vec![svc.name.as_str().into()],
                     message:
                         "a group without a user cannot be given: the image's user and group run"
                             .to_owned(),

@@ -128,7 +128,7 @@ impl Backend for Launchd {
                 out.warnings.push(Warning {
                     backend: NAME,
                     feature: feature_of(*kind),
-                    services: vec![svc.name.clone()],
+                    services: vec![svc.name.as_str().into()],
                     message: format!(
                         "not waitable: `{}` has no health check, so {} starts without waiting for it",
                         model.services[*dep].name, svc.name

@@ -211,7 +211,7 @@ fn service_warnings(svc: &Service) -> Vec<Warning> {
             out.push(Warning {
                 backend: NAME,
                 feature: Feature::StartLimit,
-                services: vec![svc.name.clone()],
+                services: vec![svc.name.as_str().into()],
                 message: format!(
                     "restart_delay ({}) x {respawns} respawns exceeds the interval ({}): supervise-daemon can never reach the limit and respawns forever",
                     svc.restart_delay, l.interval
@@ -223,7 +223,7 @@ fn service_warnings(svc: &Service) -> Vec<Warning> {
         out.push(Warning {
             backend: NAME,
             feature: Feature::Health,
-            services: vec![svc.name.clone()],
+            services: vec![svc.name.as_str().into()],
             message: "restart = never: start_post() waits for the check once; no periodic healthcheck(), since supervise-daemon would restart the process".into(),
         });
     }

@@ -8,11 +8,15 @@
 
 mod files;
 pub mod process;
+mod wrappers;
 
-pub use files::supervisors_line;
+pub use files::{
+    head, head_with, path, push_path_quoted, push_redirect, push_sibling, script_size,
+    supervisors_line,
+};
 pub mod verify;
 
-use std::collections::BTreeSet;
+use std::collections::HashSet;
 use std::path::Path;
 use std::sync::LazyLock;
 
@@ -119,37 +123,40 @@ impl Backend for Runit {
     fn render(&self, model: &Model, _ctx: &RenderContext<'_>) -> Result<Rendered> {
         let mut out = Rendered::default();
         let logs = log_dir(&model.name);
-        let mut seen = BTreeSet::new();
-        for p in model.view.processes() {
-            let plan = process::plan(model, p, crate::escape::envdir::Reader::Chpst);
-            if !seen.insert(plan.name.clone()) {
-                return Err(Refusal::new(
-                    format!("services.{}", model.services[p.service].name),
-                    format!(
-                        "runit needs one service directory per process, but `{DIR}/{}` would be written twice: a service name collides with NAME-INSTANCE of an instanced service",
-                        plan.name
-                    ),
-                )
-                .hint("rename the service or the instance")
-                .into());
+        let planner = process::Planner::new(model, crate::escape::envdir::Reader::Chpst);
+        let mut seen = HashSet::with_capacity(model.view.processes().len());
+        for s in 0..model.services.len() {
+            for (k, p) in model.view.processes_of(s).iter().enumerate() {
+                let plan = planner.plan(p, k);
+                if !seen.insert(plan.name) {
+                    return Err(Refusal::new(
+                        format!("services.{}", model.services[p.service].name),
+                        format!(
+                            "runit needs one service directory per process, but `{DIR}/{}` would be written twice: a service name collides with NAME-INSTANCE of an instanced service",
+                            plan.name
+                        ),
+                    )
+                    .hint("rename the service or the instance")
+                    .into());
+                }
+                files::artifacts(
+                    &mut out.artifacts,
+                    &plan,
+                    DIR,
+                    &logs,
+                    (DATA.exec_mode, DATA.file_mode),
+                );
+                out.units
+                    .push(Unit::process(model, p, plan.name.to_owned()));
             }
-            out.artifacts.extend(files::artifacts(
-                &plan,
-                DIR,
-                &logs,
-                DATA.exec_mode,
-                DATA.file_mode,
-            ));
-            out.units
-                .push(Unit::process(model, p, process::dir_name(model, p)));
         }
         out.notes = DATA.notes(&model.name, None);
-        let names: Vec<String> = model
+        let names: Vec<&str> = model
             .view
             .order()
             .iter()
-            .flat_map(|&i| model.view.processes_of(i))
-            .map(|p| process::dir_name(model, p))
+            .flat_map(|&i| planner.dirs().of(i))
+            .map(String::as_str)
             .collect();
         out.notes.push(format!(
             "enable: link each directory into the scan directory runsvdir watches (Debian /etc/service, Void /var/service): `for s in {}; do ln -s {}/$s /etc/service/; done`",

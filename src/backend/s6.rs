@@ -13,7 +13,7 @@
 mod files;
 pub mod overlay;
 
-use std::collections::BTreeSet;
+use std::collections::HashSet;
 use std::path::Path;
 use std::sync::LazyLock;
 
@@ -131,35 +131,43 @@ impl Backend for S6 {
             }
         };
         let mut out = Rendered::default();
-        let mut seen = BTreeSet::new();
         let logs = super::runit::log_dir(&model.name);
         let file_modes = (DATA.exec_mode, DATA.file_mode);
-        for p in model.view.processes() {
-            let plan = process::plan(model, p, Reader::S6Envdir);
-            if !seen.insert(plan.name.clone()) {
-                return Err(Refusal::new(
-                    format!("services.{}", model.services[p.service].name),
-                    format!(
-                        "s6 needs one service directory per process, but `{}` would be written twice: a service name collides with NAME-INSTANCE of an instanced service",
-                        plan.name
-                    ),
-                )
-                .hint("rename the service or the instance")
-                .into());
+        let planner = process::Planner::new(model, Reader::S6Envdir);
+        let mut seen = HashSet::with_capacity(model.view.processes().len());
+        for s in 0..model.services.len() {
+            for (k, p) in model.view.processes_of(s).iter().enumerate() {
+                let plan = planner.plan(p, k);
+                if !seen.insert(plan.name) {
+                    return Err(Refusal::new(
+                        format!("services.{}", model.services[p.service].name),
+                        format!(
+                            "s6 needs one service directory per process, but `{}` would be written twice: a service name collides with NAME-INSTANCE of an instanced service",
+                            plan.name
+                        ),
+                    )
+                    .hint("rename the service or the instance")
+                    .into());
+                }
+                if overlay {
+                    out.artifacts.extend(overlay::longrun(&plan, file_modes));
+                } else {
+                    let mut base = String::with_capacity(DIR.len() + plan.name.len() + 1);
+                    base.push_str(DIR);
+                    base.push('/');
+                    base.push_str(plan.name);
+                    files::artifacts(
+                        &mut out.artifacts,
+                        &plan,
+                        &base,
+                        files::Deps::InRun,
+                        Some(&logs),
+                        file_modes,
+                    );
+                }
+                out.units
+                    .push(Unit::process(model, p, plan.name.to_owned()));
             }
-            if overlay {
-                out.artifacts.extend(overlay::longrun(&plan, file_modes));
-            } else {
-                out.artifacts.extend(files::artifacts(
-                    &plan,
-                    &format!("{DIR}/{}", plan.name),
-                    files::Deps::InRun,
-                    Some(&logs),
-                    file_modes,
-                ));
-            }
-            out.units
-                .push(Unit::process(model, p, process::dir_name(model, p)));
         }
         if overlay {
             out.artifacts
@@ -178,7 +186,7 @@ impl Backend for S6 {
             out.notes = DATA.notes(&model.name, None);
             out.notes.push(format!(
                 "enable: link each directory into the scan directory s6-svscan watches (e.g. /run/service): `for s in {}; do ln -s {}/$s /run/service/ && s6-svscanctl -a /run/service; done`",
-                process_names(model).join(" "),
+                process_names(&planner).join(" "),
                 DATA.install.system
             ));
         }
@@ -198,12 +206,13 @@ impl Backend for S6 {
 }
 
 /// Every process's directory name, in start order.
-fn process_names(model: &Model) -> Vec<String> {
-    model
+fn process_names<'a>(planner: &'a process::Planner<'_>) -> Vec<&'a str> {
+    planner
+        .model()
         .view
         .order()
         .iter()
-        .flat_map(|&i| model.view.processes_of(i))
-        .map(|p| process::dir_name(model, p))
+        .flat_map(|&i| planner.dirs().of(i))
+        .map(String::as_str)
         .collect()
 }

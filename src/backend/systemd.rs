@@ -2,6 +2,8 @@
 //! target for the stack and one per group. Services are `PartOf=` their targets, so
 //! `systemctl start|stop|restart STACK.target` drives the whole stack.
 
+mod fields;
+mod index;
 pub mod sandbox;
 pub mod security;
 mod unit;
@@ -101,7 +103,7 @@ impl Backend for Systemd {
                 .map(|g| (format!("groups.{}.description", g.name), &g.description)),
         );
         values::check_descriptions(descriptions)?;
-        let shared = unit::Shared::new(model);
+        let shared = index::Shared::new(model);
         let members = |names: &[String]| -> Vec<&str> {
             names
                 .iter()
@@ -121,7 +123,7 @@ impl Backend for Systemd {
         for (i, svc) in model.services.iter().enumerate() {
             values::check(svc)?;
             out.warnings.extend(sandbox::losses(svc));
-            let edges = unit::edges(&shared, i);
+            let edges = index::edges(&shared, i);
             let unit = unit::service_unit(&shared, i, &edges);
             out.artifacts.push(artifact(
                 &unit_file(svc),

@@ -29,12 +29,19 @@ impl Reader {
 /// The file contents that make `reader` set exactly `value`, or `None` when no file can.
 #[must_use]
 pub fn file(value: &str, reader: Reader) -> Option<String> {
-    if value.ends_with(reader.trimmed()) || value.contains('\0') {
+    if !carries(value, reader) {
         return None;
     }
-    let mut out = value.replace('\n', "\0");
+    let mut out = String::with_capacity(value.len() + 1);
+    super::scan::push_escaped(&mut out, value, b"\n", |_| "\0");
     out.push('\n');
     Some(out)
+}
+
+/// Whether a file can make `reader` set exactly `value` (see [`file`]).
+#[must_use]
+pub fn carries(value: &str, reader: Reader) -> bool {
+    !value.ends_with(reader.trimmed()) && !value.contains('\0')
 }
 
 /// What `reader` makes of `contents` (its rule, for tests): the first line, trailing

@@ -49,6 +49,19 @@ impl Iterator for Positions<'_> {
 
 /// Append `text` to `out` with each byte of `set` replaced by `escape(byte)`.
 pub fn push_escaped(out: &mut String, text: &str, set: &[u8], escape: impl Fn(u8) -> &'static str) {
+    // short text: a plain scan costs less than setting up the vector search
+    if text.len() < 32 {
+        let mut start = 0;
+        for (i, b) in text.bytes().enumerate() {
+            if set.contains(&b) {
+                out.push_str(&text[start..i]);
+                out.push_str(escape(b));
+                start = i + 1;
+            }
+        }
+        out.push_str(&text[start..]);
+        return;
+    }
     let mut start = 0;
     for i in positions(text, set) {
         out.push_str(&text[start..i]);

@@ -14,12 +14,16 @@ pub fn quote(word: &str) -> String {
 /// The bytes that may stand bare in a word (no quoting needed).
 const BARE: [bool; 256] = super::scan::alnum_and(b"/_.,:+@%-=");
 
+/// Whether `word` stands for itself in `sh` ([`quote`] leaves it as it is).
+#[must_use]
+pub fn is_bare(word: &str) -> bool {
+    // a leading `=` or `~` can mean something at the start of a word in some shells
+    !word.is_empty() && !word.starts_with(['=', '~']) && super::scan::all_in(word, &BARE)
+}
+
 /// Append [`quote`]`(word)` to `out`.
 pub fn push_quote(out: &mut String, word: &str) {
-    // a leading `=` or `~` can mean something at the start of a word in some shells
-    let safe =
-        !word.is_empty() && !word.starts_with(['=', '~']) && super::scan::all_in(word, &BARE);
-    if safe {
+    if is_bare(word) {
         out.push_str(word);
         return;
     }
@@ -43,12 +47,12 @@ pub fn join(argv: &[String]) -> String {
 }
 
 /// Append [`join`]`(argv)` to `out`.
-pub fn push_join(out: &mut String, argv: &[String]) {
+pub fn push_join<S: AsRef<str>>(out: &mut String, argv: &[S]) {
     for (i, a) in argv.iter().enumerate() {
         if i > 0 {
             out.push(' ');
         }
-        push_quote(out, a);
+        push_quote(out, a.as_ref());
     }
 }
 

@@ -55,7 +55,10 @@ pub fn push_u64(out: &mut String, v: u64) {
         buf[i] = b'0' + digit(v % 10);
         v /= 10;
     }
-    out.extend(buf[i..].iter().map(|&b| char::from(b)));
+    out.reserve(buf.len() - i);
+    for &b in &buf[i..] {
+        out.push(char::from(b));
+    }
 }
 
 /// Append `v` in decimal, with a `-` when negative.

@@ -72,7 +72,7 @@ impl Peers {
                     self.ambiguous.push(Warning {
                         backend: super::NAME,
                         feature: Feature::Environment,
-                        services: vec![entry.to_owned()],
+                        services: vec![entry.into()],
                         message: format!(
                             "`{host}:{port}` is left as written: port {port} is served by {}, and in a pod {host} is the pod itself",
                             many.join(" and ")

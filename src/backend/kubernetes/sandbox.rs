@@ -148,7 +148,7 @@ fn warning(svc: &Service, message: String) -> Warning {
     Warning {
         backend: super::NAME,
         feature: Feature::Sandbox,
-        services: vec![svc.name.clone()],
+        services: vec![svc.name.as_str().into()],
         message,
     }
 }

@@ -60,7 +60,7 @@ pub fn init_containers(
                         found.push(Warning {
                             backend: super::NAME,
                             feature: feature(kind),
-                            services: vec![svc.name.clone()],
+                            services: vec![svc.name.as_str().into()],
                             message: format!(
                                 "{} has no port (declared or health check) to wait on: {} starts without waiting for it",
                                 dep.name, svc.name
@@ -114,7 +114,7 @@ fn external_wait(
         found.push(Warning {
                         backend: super::NAME,
                         feature: Feature::ExternalGate,
-                        services: vec![svc.name.clone()],
+                        services: vec![svc.name.as_str().into()],
                         message: format!(
                             "the check of external {} is on {host}, which in a pod is the pod itself: give its address as the pods reach it",
                             ext.name

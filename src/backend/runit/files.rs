@@ -10,67 +10,138 @@ use crate::backend::kit::{Artifact, HEADER};
 use crate::backend::shared::gate;
 use crate::escape::sh;
 use crate::model::DepKind;
+use crate::render::native::push_u64;
 
 /// Where `finish` records an exit it leaves down (`CODE SIGNAL`): runit has no failed state,
 /// so this file is how `status` tells "exited and not restarted" from "stopped". `run`
 /// removes it.
 pub const EXITED: &str = "supervise/openim-init.exited";
 
-/// The comment lines every script starts with.
-fn head(plan: &Plan<'_>, what: &str) -> String {
-    let mut s = format!("#!/bin/sh\n# {HEADER}\n");
-    for line in plan.description.lines() {
-        let _ = writeln!(s, "# {line}");
+/// The lines every script of `description` starts with: the interpreter, the header
+/// comment and the description as comments.
+#[must_use]
+pub fn preamble(description: &str) -> String {
+    let mut s = String::with_capacity(HEADER.len() + description.len() + 32);
+    s.push_str("#!/bin/sh\n# ");
+    s.push_str(HEADER);
+    s.push('\n');
+    for line in description.lines() {
+        s.push_str("# ");
+        s.push_str(line);
+        s.push('\n');
     }
-    let _ = writeln!(s, "# {what}");
     s
+}
+
+/// The comment lines every script starts with, in a buffer for the whole script.
+#[must_use]
+pub fn head(plan: &Plan<'_>, what: &str) -> String {
+    head_with(plan, what, 256)
+}
+
+/// [`head`] in a buffer with room for `rest` more bytes.
+#[must_use]
+pub fn head_with(plan: &Plan<'_>, what: &str, rest: usize) -> String {
+    let mut s = String::with_capacity(plan.preamble.len() + what.len() + 3 + rest);
+    s.push_str(&plan.preamble);
+    s.push_str("# ");
+    s.push_str(what);
+    s.push('\n');
+    s
+}
+
+/// Append the quoted path of the sibling directory `name` (`../NAME`).
+pub fn push_sibling(out: &mut String, name: &str) {
+    // `../` and a name that needs no quotes need none together
+    if sh::is_bare(name) {
+        out.push_str("../");
+        out.push_str(name);
+        return;
+    }
+    let mut path = String::with_capacity(name.len() + 3);
+    path.push_str("../");
+    path.push_str(name);
+    sh::push_quote(out, &path);
 }
 
 /// One line that gives the siblings' supervisors up to [`SUPERVISOR_WAIT_SECS`] to come up
 /// (at boot the scan daemon starts them all at once); `probe` tells (`sv status`, `s6-svok`).
 #[must_use]
 pub fn supervisors_line(plan: &Plan<'_>, probe: &str) -> String {
-    let dirs: Vec<String> = plan
-        .deps
-        .iter()
-        .map(|d| sh::quote(&format!("../{}", d.name)))
-        .collect();
-    format!(
-        "for d in {}; do i=0; until {probe} \"$d\" >/dev/null 2>&1 || [ \"$i\" -ge {SUPERVISOR_WAIT_SECS} ]; do i=$((i+1)); sleep 1; done; done",
-        dirs.join(" ")
-    )
+    let mut out = String::with_capacity(160 + plan.deps.len() * 16);
+    out.push_str("for d in");
+    for d in &plan.deps {
+        out.push(' ');
+        push_sibling(&mut out, d.name);
+    }
+    out.push_str("; do i=0; until ");
+    out.push_str(probe);
+    out.push_str(" \"$d\" >/dev/null 2>&1 || [ \"$i\" -ge ");
+    push_u64(&mut out, SUPERVISOR_WAIT_SECS.into());
+    out.push_str(" ]; do i=$((i+1)); sleep 1; done; done");
+    out
 }
 
 /// How long `run` waits for a dependency's supervisor to exist.
 pub const SUPERVISOR_WAIT_SECS: u32 = 5;
 
-/// One line that waits for a dependency's directory with `sv` (readiness: its `check`).
-fn dep_line(d: &super::process::DepDir) -> String {
-    let dir = sh::quote(&format!("../{}", d.name));
-    let w = d.wait_secs;
-    match d.kind {
-        DepKind::Requires => format!("sv -w {w} start {dir} || exit 1"),
-        DepKind::Wants => format!("sv -w {w} start {dir} || :"),
-        DepKind::After | DepKind::Before => format!("sv -w {w} check {dir} || :"),
-    }
+/// Append the line that waits for a dependency's directory with `sv` (readiness: its
+/// `check`).
+fn push_dep_line(out: &mut String, d: &super::process::DepDir<'_>) {
+    out.push_str("sv -w ");
+    push_u64(out, d.wait_secs);
+    out.push_str(match d.kind {
+        DepKind::Requires | DepKind::Wants => " start ",
+        DepKind::After | DepKind::Before => " check ",
+    });
+    push_sibling(out, d.name);
+    out.push_str(match d.kind {
+        DepKind::Requires => " || exit 1\n",
+        _ => " || :\n",
+    });
 }
 
 /// `chpst -u` of a user and group (numeric ids written as `:ID`).
 fn account(user: Option<&str>, group: Option<&str>) -> Option<String> {
-    let id = |n: &str| {
+    let id = |out: &mut String, n: &str| {
         if n.chars().all(|c| c.is_ascii_digit()) {
-            format!(":{n}")
-        } else {
-            n.to_owned()
+            out.push(':');
         }
+        out.push_str(n);
     };
+    let mut out = String::with_capacity(user.map_or(2, str::len) + group.map_or(0, str::len) + 3);
     match (user, group) {
-        (None, None) => None,
-        (Some(u), None) => Some(id(u)),
+        (None, None) => return None,
+        (Some(u), None) => id(&mut out, u),
         (u, Some(g)) => {
-            let u = u.map_or_else(|| ":0".to_owned(), id);
+            match u {
+                Some(u) => id(&mut out, u),
+                None => out.push_str(":0"),
+            }
             // `:UID` takes a numeric group as `:UID:GID`, a name as `USER:GROUP`
-            Some(format!("{u}:{}", g.trim_start_matches(':')))
+            out.push(':');
+            out.push_str(g.trim_start_matches(':'));
+        }
+    }
+    Some(out)
+}
+
+/// Append the line that sends the script's output where the service logs: the logger's
+/// pipe (stderr joined to stdout) or its files.
+pub fn push_redirect(s: &mut String, plan: &Plan<'_>) {
+    match plan.log_files {
+        None => s.push_str("exec 2>&1\n"),
+        Some((out, err)) => {
+            s.push_str("exec >>");
+            sh::push_quote(s, out);
+            match err {
+                None => s.push_str(" 2>&1\n"),
+                Some(err) => {
+                    s.push_str(" 2>>");
+                    sh::push_quote(s, err);
+                    s.push('\n');
+                }
+            }
         }
     }
 }
@@ -78,126 +149,170 @@ fn account(user: Option<&str>, group: Option<&str>) -> Option<String> {
 /// The `run` script.
 #[must_use]
 pub fn run(plan: &Plan<'_>) -> String {
-    let mut s = head(plan, "runsv runs this; it must exec the service (same pid)");
-    match plan.log_files {
-        None => s.push_str("exec 2>&1\n"),
-        Some((out, None)) => {
-            let _ = writeln!(s, "exec >>{} 2>&1", sh::quote(out));
-        }
-        Some((out, Some(err))) => {
-            let _ = writeln!(s, "exec >>{} 2>>{}", sh::quote(out), sh::quote(err));
-        }
-    }
+    let mut s = head_with(
+        plan,
+        "runsv runs this; it must exec the service (same pid)",
+        script_size(plan),
+    );
+    push_redirect(&mut s, plan);
     if !matches!(plan.after_exit, AfterExit::Restart { .. }) {
-        let _ = writeln!(s, "rm -f {EXITED}");
+        s.push_str("rm -f ");
+        s.push_str(EXITED);
+        s.push('\n');
     }
     if !plan.deps.is_empty() {
         s.push_str("# dependencies: sibling service directories, up and their ./check passing\n");
-        let _ = writeln!(s, "{}", supervisors_line(plan, "sv status"));
+        s.push_str(&supervisors_line(plan, "sv status"));
+        s.push('\n');
         for d in &plan.deps {
-            s.push_str(&dep_line(d));
-            s.push('\n');
+            push_dep_line(&mut s, d);
         }
     }
-    let mut chpst: Vec<String> = vec!["chpst".into()];
-    if let Some(a) = account(plan.account.0, plan.account.1) {
-        chpst.extend(["-u".into(), a]);
-    }
-    let limits = &plan.svc.limits;
-    for (flag, v) in [
-        ("-o", limits.nofile),
-        ("-p", limits.nproc),
-        ("-m", limits.memory_max.map(|m| m.0)),
-    ] {
-        if let Some(v) = v {
-            chpst.extend([flag.to_owned(), v.to_string()]);
-        }
-    }
-    let mut line = String::from("exec ");
     if !plan.env_files.is_empty() {
         s.push_str("env=\"$PWD/env\"\n");
     }
     if let Some(dir) = plan.cwd {
         // the shell exports OLDPWD after a cd: the service must not inherit it
-        let _ = writeln!(s, "cd {} || exit 1\nunset OLDPWD", sh::quote(dir));
+        s.push_str("cd ");
+        sh::push_quote(&mut s, dir);
+        s.push_str(" || exit 1\nunset OLDPWD\n");
     }
     if plan.svc.sandbox.level != crate::model::SandboxLevel::Off {
         // the sandbox: files the service creates are not world-readable
         s.push_str("umask 027\n");
     }
-    line.push_str(&sh::join(&chpst));
-    if !plan.env_files.is_empty() {
-        line.push_str(" -e \"$env\"");
+    s.push_str("exec chpst");
+    if let Some(a) = account(plan.account.0, plan.account.1) {
+        s.push_str(" -u ");
+        sh::push_quote(&mut s, &a);
     }
-    line.push_str(" -- ");
-    line.push_str(&sh::join(&plan.argv));
-    s.push_str(&line);
+    let limits = &plan.svc.limits;
+    for (flag, v) in [
+        (" -o ", limits.nofile),
+        (" -p ", limits.nproc),
+        (" -m ", limits.memory_max.map(|m| m.0)),
+    ] {
+        if let Some(v) = v {
+            s.push_str(flag);
+            push_u64(&mut s, v);
+        }
+    }
+    if !plan.env_files.is_empty() {
+        s.push_str(" -e \"$env\"");
+    }
+    s.push_str(" -- ");
+    plan.push_argv(&mut s);
     s.push('\n');
     s
+}
+
+/// About how many bytes a `run` script takes after its head.
+#[must_use]
+pub fn script_size(plan: &Plan<'_>) -> usize {
+    let argv: usize = plan.argv.iter().map(|a| a.len() + 8).sum();
+    let deps: usize = plan.deps.iter().map(|d| 3 * d.name.len() + 64).sum();
+    384 + argv + deps + plan.argv.first().map_or(0, |script| script.len() / 8)
+}
+
+/// Append `exec sleep DELAY` when there is a delay.
+fn push_sleep(s: &mut String, delay: u64) {
+    if delay > 0 {
+        s.push_str("exec sleep ");
+        push_u64(s, delay);
+        s.push('\n');
+    }
 }
 
 /// The `finish` script, or `None` when runsv's default (restart after a second) is right.
 #[must_use]
 pub fn finish(plan: &Plan<'_>) -> Option<String> {
-    let policy = match plan.after_exit {
-        AfterExit::Restart { delay: 0 } => None,
-        AfterExit::Restart { delay } => Some(format!(
-            "# restart_delay: runsv restarts ./run when this returns\nexec sleep {delay}\n"
-        )),
-        AfterExit::RestartOnFailure { delay } => Some(format!(
-            "# restart = on-failure: a clean exit stays down\ncase $1 in {}) echo \"$1 $2\" >{EXITED}; exec sv down . ;; esac\n{}",
-            plan.clean_codes(),
-            if delay > 0 {
-                format!("exec sleep {delay}\n")
-            } else {
-                String::new()
-            }
-        )),
-        AfterExit::StayDown => Some(format!(
-            "# restart = never\necho \"$1 $2\" >{EXITED}\nexec sv down .\n"
-        )),
-    };
-    if policy.is_none() && plan.required_by.is_empty() {
+    if matches!(plan.after_exit, AfterExit::Restart { delay: 0 }) && plan.required_by.is_empty() {
         return None;
     }
-    let mut s = head(
+    let mut s = head_with(
         plan,
         "runsv runs this after ./run exits: $1 = exit code (-1: killed by a signal), $2 = signal",
+        512 + 16 * plan.required_by.len(),
     );
     s.push_str("case $(cat supervise/stat 2>/dev/null) in\n");
     if !plan.required_by.is_empty() {
-        let dirs: Vec<String> = plan
-            .required_by
-            .iter()
-            .map(|d| sh::quote(&format!("../{d}")))
-            .collect();
-        let _ = writeln!(
-            s,
-            "*', want down'*)\n  # stopped (sv down): so are the services that require it\n  sv down {} || :\n  exit 0 ;;",
-            dirs.join(" ")
-        );
+        s.push_str("*', want down'*)\n  # stopped (sv down): so are the services that require it\n  sv down");
+        for d in &plan.required_by {
+            s.push(' ');
+            push_sibling(&mut s, d);
+        }
+        s.push_str(" || :\n  exit 0 ;;\n");
     }
     s.push_str("*', want '*)\n  # asked to stop (sv down, or runsv exiting)\n  exit 0 ;;\nesac\n");
-    s.push_str(&policy.unwrap_or_default());
+    match plan.after_exit {
+        AfterExit::Restart { delay: 0 } => {}
+        AfterExit::Restart { delay } => {
+            s.push_str("# restart_delay: runsv restarts ./run when this returns\n");
+            push_sleep(&mut s, delay);
+        }
+        AfterExit::RestartOnFailure { delay } => {
+            s.push_str("# restart = on-failure: a clean exit stays down\ncase $1 in ");
+            plan.push_clean_codes(&mut s);
+            s.push_str(") echo \"$1 $2\" >");
+            s.push_str(EXITED);
+            s.push_str("; exec sv down . ;; esac\n");
+            push_sleep(&mut s, delay);
+        }
+        AfterExit::StayDown => {
+            s.push_str("# restart = never\necho \"$1 $2\" >");
+            s.push_str(EXITED);
+            s.push_str("\nexec sv down .\n");
+        }
+    }
     Some(s)
 }
 
-/// Every file of the service directory `sv/NAME/`.
+/// `parts` joined by `/`.
 #[must_use]
-pub fn artifacts(plan: &Plan<'_>, dir: &str, log_dir: &str, exec: u32, file: u32) -> Vec<Artifact> {
-    let base = format!("{dir}/{}", plan.name);
-    let mut out = vec![Artifact::file(format!("{base}/run"), exec, run(plan))];
+pub fn path(parts: &[&str]) -> String {
+    let mut out = String::with_capacity(parts.iter().map(|p| p.len() + 1).sum());
+    for (i, p) in parts.iter().enumerate() {
+        if i > 0 {
+            out.push('/');
+        }
+        out.push_str(p);
+    }
+    out
+}
+
+/// Append `DIR/NAME` quoted for `sh`.
+pub fn push_path_quoted(out: &mut String, dir: &str, name: &str) {
+    if sh::is_bare(dir) && sh::is_bare(name) {
+        out.push_str(dir);
+        out.push('/');
+        out.push_str(name);
+    } else {
+        sh::push_quote(out, &format!("{dir}/{name}"));
+    }
+}
+
+/// Append every file of the service directory `sv/NAME/` to `out`.
+pub fn artifacts(
+    out: &mut Vec<Artifact>,
+    plan: &Plan<'_>,
+    dir: &str,
+    log_dir: &str,
+    (exec, file): (u32, u32),
+) {
+    let at = |file: &str| path(&[dir, plan.name, file]);
+    out.reserve(5 + plan.env_files.len());
+    out.push(Artifact::file(at("run"), exec, run(plan)));
     if let Some(f) = finish(plan) {
-        out.push(Artifact::file(format!("{base}/finish"), exec, f));
+        out.push(Artifact::file(at("finish"), exec, f));
     }
     if let Some(h) = &plan.svc.health {
         let mut s = head(
             plan,
             "runit's readiness test: `sv -w N start|check` waits until this exits 0",
         );
-        s.push_str(&gate::probe(&h.check, h.timeout));
+        gate::push_probe(&mut s, &h.check, h.timeout);
         s.push('\n');
-        out.push(Artifact::file(format!("{base}/check"), exec, s));
+        out.push(Artifact::file(at("check"), exec, s));
     }
     if plan.svc.stop_signal.name() != "SIGTERM" {
         let mut s = head(
@@ -209,16 +324,19 @@ pub fn artifacts(plan: &Plan<'_>, dir: &str, log_dir: &str, exec: u32, file: u32
             "exec kill -s {} \"$(cat supervise/pid)\"",
             plan.svc.stop_signal.short()
         );
-        out.push(Artifact::file(format!("{base}/control/t"), exec, s));
+        out.push(Artifact::file(at("control/t"), exec, s));
     }
     for (k, v) in &plan.env_files {
-        out.push(Artifact::file(format!("{base}/env/{k}"), file, v.clone()));
+        let p = path(&[dir, plan.name, "env", k]);
+        out.push(Artifact::file(p, file, plan.env_file(v)));
     }
     if plan.log_files.is_none() {
-        let logs = sh::quote(&format!("{log_dir}/{}", plan.name));
         let mut s = head(plan, "the logger: svlogd keeps ./current and rotates it");
-        let _ = writeln!(s, "mkdir -p {logs} || exit 1\nexec svlogd -tt {logs}");
-        out.push(Artifact::file(format!("{base}/log/run"), exec, s));
+        s.push_str("mkdir -p ");
+        push_path_quoted(&mut s, log_dir, plan.name);
+        s.push_str(" || exit 1\nexec svlogd -tt ");
+        push_path_quoted(&mut s, log_dir, plan.name);
+        s.push('\n');
+        out.push(Artifact::file(at("log/run"), exec, s));
     }
-    out
 }

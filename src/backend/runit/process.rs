@@ -4,16 +4,24 @@
 //! wrapper must export, the wrapper itself, the account, and what happens after an exit.
 //! Each backend writes this plan in its own tools' words.
 
-use crate::backend::shared::wrapper::{Prelude, Ready};
-use crate::escape::envdir;
+use std::borrow::Cow;
+
+use super::wrappers::{Wrapper, Wrappers};
+use crate::backend::shared::names::ProcessNames;
+use crate::backend::shared::waits::{self, WaitScripts};
+use crate::backend::shared::wrapper::{Prelude, Ready, SHELL};
+use crate::escape::{envdir, sh};
 use crate::manifest::{Duration, RestartPolicy};
-use crate::model::{DepKind, Logs, Model, Process, Service, Target, substitute};
+use crate::model::{
+    DepKind, INSTANCE_PLACEHOLDER, Logs, Model, Process, Service, Target, substitute,
+};
+use crate::render::native::push_i64;
 
 /// A service directory this process's `run` waits for before it execs.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DepDir {
+pub struct DepDir<'a> {
     /// The directory's name (a sibling: `../NAME`).
-    pub name: String,
+    pub name: &'a str,
     /// `requires` (start it, fail without it), `wants` (start it, go on without it),
     /// `after`/`before` (wait for it only if it is starting anyway).
     pub kind: DepKind,
@@ -43,34 +51,42 @@ pub enum AfterExit {
 
 /// The plan of one process's service directory.
 #[derive(Debug, Clone)]
-pub struct Plan<'m> {
+pub struct Plan<'a> {
     /// The directory's name.
-    pub name: String,
+    pub name: &'a str,
     /// The service.
-    pub svc: &'m Service,
+    pub svc: &'a Service,
     /// Its description (instance substituted).
-    pub description: String,
+    pub description: Cow<'a, str>,
+    /// The first lines of every script: `#!/bin/sh` and the comments naming the origin
+    /// and the description.
+    pub preamble: String,
     /// Dependencies to wait for, in order.
-    pub deps: Vec<DepDir>,
+    pub deps: Vec<DepDir<'a>>,
     /// Directories of the processes that `require` this one: stopped when it is stopped.
-    pub required_by: Vec<String>,
-    /// Variables the env dir carries exactly: (name, file contents).
-    pub env_files: Vec<(String, String)>,
+    pub required_by: Vec<&'a str>,
+    /// Variables the env dir carries exactly: (name, value); [`Plan::env_file`] writes
+    /// the file.
+    pub env_files: Vec<(&'a str, Cow<'a, str>)>,
+    /// The tool that reads the env dir.
+    pub reader: envdir::Reader,
     /// The argv the supervisor finally execs after the account switch: the service's own,
     /// or the shared wrapper around it (exports, env file, external gates, `pre_start`).
-    pub argv: Vec<String>,
+    pub argv: Vec<Cow<'a, str>>,
+    /// `argv[2]` (the wrapper script) already quoted for `sh`, when it is a shared one.
+    pub quoted_script: Option<&'a str>,
     /// Whether [`Plan::argv`] is the shared wrapper.
     pub wrapped: bool,
     /// `user`, `group`.
-    pub account: (Option<&'m str>, Option<&'m str>),
+    pub account: (Option<&'a str>, Option<&'a str>),
     /// The working directory.
-    pub cwd: Option<&'m str>,
+    pub cwd: Option<&'a str>,
     /// Exit codes besides 0 that count as success.
-    pub success_codes: Vec<i32>,
+    pub success_codes: &'a [i32],
     /// What happens after an exit.
     pub after_exit: AfterExit,
     /// `logs` (files) or None for the supervisor's logger.
-    pub log_files: Option<(&'m str, Option<&'m str>)>,
+    pub log_files: Option<(&'a str, Option<&'a str>)>,
 }
 
 /// The wait for a dependency that has no readiness budget (no health check to wait for):
@@ -83,144 +99,228 @@ pub fn dir_name(model: &Model, p: &Process) -> String {
     p.joined(&model.services[p.service], "-")
 }
 
-fn dirs_of(model: &Model, s: usize) -> impl Iterator<Item = String> + '_ {
-    model
-        .view
-        .processes_of(s)
-        .iter()
-        .map(move |p| dir_name(model, p))
-}
-
 fn wait_secs(model: &Model, s: usize) -> u64 {
     model.view.ready_budget(s).secs_ceil().max(MIN_WAIT_SECS)
 }
 
-/// The sibling directories service `s` waits for: its service dependencies, then the
-/// services ordered before it that it does not depend on.
-fn deps_of(model: &Model, s: usize) -> Vec<DepDir> {
-    let mut deps = Vec::new();
-    let mut push = |t: usize, kind: DepKind| {
-        for name in dirs_of(model, t) {
-            deps.push(DepDir {
-                name,
-                kind,
-                wait_secs: wait_secs(model, t),
-                checked: model.services[t].health.is_some(),
-            });
-        }
-    };
-    for d in model.view.dependencies(s) {
-        if let Target::Service(t) = d.target {
-            push(t, d.kind);
-        }
-    }
-    for &t in model.view.ordered_before(s) {
-        let declared = model
-            .view
-            .dependencies(s)
-            .iter()
-            .any(|d| d.target == Target::Service(t));
-        if !declared {
-            push(t, DepKind::Before);
-        }
-    }
-    deps
-}
+/// The environment of one process: (env-dir values, values left to the wrapper to export).
+type SplitEnv<'a> = (Vec<(&'a str, Cow<'a, str>)>, Vec<(String, String)>);
 
-/// The directories of the processes that `require` service `s`.
-fn required_by(model: &Model, s: usize) -> Vec<String> {
-    (0..model.services.len())
-        .filter(|&w| {
-            model
-                .view
-                .dependencies(w)
-                .iter()
-                .any(|d| d.target == Target::Service(s) && d.kind == DepKind::Requires)
-        })
-        .flat_map(|w| dirs_of(model, w))
-        .collect()
-}
-
-/// The environment of one process: (env-dir files, values left to the wrapper to export).
-type SplitEnv = (Vec<(String, String)>, Vec<(String, String)>);
-
-fn split_env(svc: &Service, inst: Option<&str>, reader: envdir::Reader) -> SplitEnv {
-    let mut env_files = Vec::new();
+fn split_env<'a>(svc: &'a Service, inst: Option<&str>, reader: envdir::Reader) -> SplitEnv<'a> {
+    let mut env_files = Vec::with_capacity(svc.environment.len());
     let mut exports = Vec::new();
     for (k, v) in &svc.environment {
-        let v = substitute(v, inst);
-        match envdir::file(&v, reader) {
-            Some(f) => env_files.push((k.clone(), f)),
-            None => exports.push((k.clone(), v)),
+        let v = substitute_cow(v, inst);
+        if envdir::carries(&v, reader) {
+            env_files.push((k.as_str(), v));
+        } else {
+            exports.push((k.clone(), v.into_owned()));
         }
     }
     (env_files, exports)
 }
 
-/// The plan of process `p`; `reader` is the tool that reads its env dir.
-#[must_use]
-pub fn plan<'m>(model: &'m Model, p: &Process, reader: envdir::Reader) -> Plan<'m> {
-    let s = p.service;
-    let svc = &model.services[s];
-    let inst = p.instance.as_deref();
-    let (deps, required_by) = (deps_of(model, s), required_by(model, s));
-    let (env_files, exports) = split_env(svc, inst, reader);
-    let prelude = Prelude {
-        exports,
-        environment_file: svc.environment_file.as_deref(),
-        limits: crate::model::Limits::default(),
-        waits: model
-            .waits(s)
-            .waits
+/// `text` with the placeholder replaced by `instance`, borrowed when nothing changes.
+fn substitute_cow<'a>(text: &'a str, instance: Option<&str>) -> Cow<'a, str> {
+    match instance {
+        Some(_) if text.contains(INSTANCE_PLACEHOLDER) => Cow::Owned(substitute(text, instance)),
+        _ => Cow::Borrowed(text),
+    }
+}
+
+/// What every plan of one render shares, built once: the directory names, the services
+/// that require each service, and the wait scripts of the wrapper.
+pub struct Planner<'m> {
+    model: &'m Model,
+    reader: envdir::Reader,
+    dirs: ProcessNames,
+    /// The services whose `requires` names each service, in declaration order.
+    required_by: Vec<Vec<usize>>,
+    scripts: WaitScripts<'m>,
+    wrappers: Wrappers,
+}
+
+impl<'m> Planner<'m> {
+    /// The planner of `model`'s processes; `reader` is the tool that reads their env dirs.
+    #[must_use]
+    pub fn new(model: &'m Model, reader: envdir::Reader) -> Self {
+        let mut required_by = vec![Vec::new(); model.services.len()];
+        for w in 0..model.services.len() {
+            for d in model.view.dependencies(w) {
+                if let (Target::Service(t), DepKind::Requires) = (d.target, d.kind) {
+                    required_by[t].push(w);
+                }
+            }
+        }
+        let scripts = WaitScripts::new(model);
+        Self {
+            model,
+            reader,
+            dirs: ProcessNames::new(model, |p| dir_name(model, p)),
+            required_by,
+            wrappers: Wrappers::new(model, reader, &scripts),
+            scripts,
+        }
+    }
+
+    /// The directory names of every process.
+    #[must_use]
+    pub fn dirs(&self) -> &ProcessNames {
+        &self.dirs
+    }
+
+    /// The model planned.
+    #[must_use]
+    pub fn model(&self) -> &'m Model {
+        self.model
+    }
+
+    /// The sibling directories service `s` waits for: its service dependencies, then the
+    /// services ordered before it that it does not depend on.
+    fn deps_of(&self, s: usize) -> Vec<DepDir<'_>> {
+        let model = self.model;
+        let mut deps = Vec::new();
+        for (target, kind) in waits::edges(model, s) {
+            let Target::Service(t) = target else {
+                continue;
+            };
+            let (wait_secs, checked) = (wait_secs(model, t), model.services[t].health.is_some());
+            deps.extend(self.dirs.of(t).iter().map(|name| DepDir {
+                name,
+                kind,
+                wait_secs,
+                checked,
+            }));
+        }
+        deps
+    }
+
+    /// The wrapper of a process of service `s` that needs one of its own.
+    fn own_wrapper(
+        &self,
+        s: usize,
+        inst: Option<&str>,
+        exports: Vec<(String, String)>,
+    ) -> Prelude<'_> {
+        let svc = &self.model.services[s];
+        Prelude {
+            exports,
+            environment_file: svc.environment_file.as_deref(),
+            limits: crate::model::Limits::default(),
+            waits: waits::externals(self.model, s)
+                .map(|(e, kind)| Ready {
+                    script: Cow::Borrowed(
+                        self.scripts.script(Target::External(e)).unwrap_or_default(),
+                    ),
+                    hard: kind.is_hard(),
+                })
+                .collect(),
+            pre_start: svc
+                .pre_start
+                .iter()
+                .map(|argv| argv.iter().map(|a| substitute(a, inst)).collect())
+                .collect(),
+        }
+    }
+
+    /// The plan of process `p` (of service `p.service`, the `k`th of its processes).
+    #[must_use]
+    pub fn plan(&self, p: &Process, k: usize) -> Plan<'_> {
+        let model = self.model;
+        let s = p.service;
+        let svc = &model.services[s];
+        let inst = p.instance.as_deref();
+        let required_by = self.required_by[s]
             .iter()
-            .filter(|w| w.external)
-            .map(Ready::of)
-            .collect(),
-        pre_start: svc
-            .pre_start
-            .iter()
-            .map(|argv| argv.iter().map(|a| substitute(a, inst)).collect())
-            .collect(),
-    };
-    let name = dir_name(model, p);
-    let delay = svc.restart_delay.secs_ceil();
-    let own = svc.argv_for(inst);
-    let argv = prelude.wrap(&name, own.clone());
-    Plan {
-        wrapped: argv != own,
-        argv,
-        name,
-        svc,
-        description: substitute(&svc.description, inst),
-        deps,
-        required_by,
-        env_files,
-        account: (svc.user.as_deref(), svc.group.as_deref()),
-        cwd: svc.working_dir.as_deref(),
-        success_codes: svc.success_exit_codes.clone(),
-        after_exit: match svc.restart {
-            RestartPolicy::Always => AfterExit::Restart { delay },
-            RestartPolicy::OnFailure => AfterExit::RestartOnFailure { delay },
-            RestartPolicy::Never => AfterExit::StayDown,
-        },
-        log_files: match &svc.logs {
-            Logs::Journal => None,
-            Logs::Files { stdout, stderr } => Some((stdout.as_str(), stderr.as_deref())),
-        },
+            .flat_map(|&w| self.dirs.of(w).iter().map(String::as_str))
+            .collect();
+        let (env_files, exports) = split_env(svc, inst, self.reader);
+        let name = self.dirs.of(s)[k].as_str();
+        let delay = svc.restart_delay.secs_ceil();
+        let mut own: Vec<Cow<'_, str>> = Vec::with_capacity(4 + svc.command.len());
+        let (wrapped, quoted_script) = match self.wrappers.of(s) {
+            Wrapper::Bare => (false, None),
+            Wrapper::Shared(i) => {
+                let (script, quoted) = self.wrappers.script(i);
+                own.extend([SHELL, "-c", script, name].map(Cow::Borrowed));
+                (true, Some(quoted))
+            }
+            Wrapper::Own => (true, None),
+        };
+        own.extend(svc.command.iter().map(|a| substitute_cow(a, inst)));
+        let argv = if quoted_script.is_none() && wrapped {
+            self.own_wrapper(s, inst, exports).wrap(name, own)
+        } else {
+            own
+        };
+        let description = substitute_cow(&svc.description, inst);
+        Plan {
+            wrapped,
+            argv,
+            quoted_script,
+            reader: self.reader,
+            name,
+            svc,
+            preamble: super::files::preamble(&description),
+            description,
+            deps: self.deps_of(s),
+            required_by,
+            env_files,
+            account: (svc.user.as_deref(), svc.group.as_deref()),
+            cwd: svc.working_dir.as_deref(),
+            success_codes: &svc.success_exit_codes,
+            after_exit: match svc.restart {
+                RestartPolicy::Always => AfterExit::Restart { delay },
+                RestartPolicy::OnFailure => AfterExit::RestartOnFailure { delay },
+                RestartPolicy::Never => AfterExit::StayDown,
+            },
+            log_files: match &svc.logs {
+                Logs::Journal => None,
+                Logs::Files { stdout, stderr } => Some((stdout.as_str(), stderr.as_deref())),
+            },
+        }
     }
 }
 
 impl Plan<'_> {
+    /// The contents of the env dir file of `value` (one of [`Plan::env_files`]).
+    #[must_use]
+    pub fn env_file(&self, value: &str) -> String {
+        envdir::file(value, self.reader).unwrap_or_default()
+    }
+
+    /// Append [`Plan::argv`] quoted for `sh` (a shared wrapper script as quoted once).
+    pub fn push_argv(&self, out: &mut String) {
+        match self.quoted_script {
+            Some(quoted) => {
+                debug_assert_eq!(sh::quote(&self.argv[2]), quoted);
+                sh::push_join(out, &self.argv[..2]);
+                out.push(' ');
+                out.push_str(quoted);
+                for a in &self.argv[3..] {
+                    out.push(' ');
+                    sh::push_quote(out, a);
+                }
+            }
+            None => sh::push_join(out, &self.argv),
+        }
+    }
+
     /// The exit codes that count as a clean exit, as a `case` pattern (`0|255`).
     #[must_use]
     pub fn clean_codes(&self) -> String {
-        let mut codes = vec![0];
-        codes.extend(self.success_codes.iter().copied().filter(|&c| c != 0));
-        codes
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join("|")
+        let mut out = String::with_capacity(8);
+        self.push_clean_codes(&mut out);
+        out
+    }
+
+    /// Append [`Plan::clean_codes`].
+    pub fn push_clean_codes(&self, out: &mut String) {
+        out.push('0');
+        for &c in self.success_codes.iter().filter(|&&c| c != 0) {
+            out.push('|');
+            push_i64(out, c.into());
+        }
     }
 }
 

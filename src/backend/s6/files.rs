@@ -4,13 +4,15 @@
 //! `log/run` (s6-log). Dependencies are siblings (`../DEP`), found wherever the directories
 //! are installed; s6-rc (the s6-overlay layout) starts them itself.
 
-use std::fmt::Write as _;
+use std::borrow::Cow;
 
-use crate::backend::kit::{Artifact, HEADER};
+use crate::backend::kit::Artifact;
 use crate::backend::runit::process::{AfterExit, DepDir, Plan};
+use crate::backend::runit::{head, head_with, push_path_quoted, push_sibling};
 use crate::backend::shared::gate;
 use crate::escape::sh;
 use crate::model::DepKind;
+use crate::render::native::push_u64;
 
 /// Where `finish` records an exit it leaves down (`CODE SIGNAL`): s6 shows a stopped and a
 /// given-up service alike, so this file is how `status` tells them apart. `run` removes it.
@@ -31,140 +33,169 @@ pub enum Deps {
     ByS6Rc,
 }
 
-fn head(plan: &Plan<'_>, what: &str) -> String {
-    let mut s = format!("#!/bin/sh\n# {HEADER}\n");
-    for line in plan.description.lines() {
-        let _ = writeln!(s, "# {line}");
-    }
-    let _ = writeln!(s, "# {what}");
-    s
-}
-
 fn millis(d: crate::manifest::Duration) -> u64 {
     d.0.max(1)
 }
 
-/// One line that brings up (or waits for) a sibling and waits until it is ready.
-fn dep_line(d: &DepDir) -> String {
-    let dir = sh::quote(&format!("../{}", d.name));
+/// Append the line that brings up (or waits for) a sibling and waits until it is ready.
+fn push_dep_line(out: &mut String, d: &DepDir<'_>) {
+    let dir = |out: &mut String| push_sibling(out, d.name);
     let ms = d.wait_secs.saturating_mul(1000);
     // ready (-U) needs a readiness signal: a service without a health check is only "up"
     let w = if d.checked { "-U" } else { "-u" };
+    let wait = |out: &mut String| {
+        out.push_str("s6-svwait ");
+        out.push_str(w);
+        out.push_str(" -t ");
+        push_u64(out, ms);
+        out.push(' ');
+        dir(out);
+    };
     match d.kind {
         DepKind::Requires => {
-            format!("s6-svc -u {dir} && s6-svwait {w} -t {ms} {dir} || exit 1")
+            out.push_str("s6-svc -u ");
+            dir(out);
+            out.push_str(" && ");
+            wait(out);
+            out.push_str(" || exit 1");
         }
-        DepKind::Wants => format!("{{ s6-svc -u {dir} && s6-svwait {w} -t {ms} {dir}; }} || :"),
-        DepKind::After | DepKind::Before => format!(
-            "[ \"$(s6-svstat -o wantedup {dir} 2>/dev/null)\" != true ] || s6-svwait {w} -t {ms} {dir} || :"
-        ),
+        DepKind::Wants => {
+            out.push_str("{ s6-svc -u ");
+            dir(out);
+            out.push_str(" && ");
+            wait(out);
+            out.push_str("; } || :");
+        }
+        DepKind::After | DepKind::Before => {
+            out.push_str("[ \"$(s6-svstat -o wantedup ");
+            dir(out);
+            out.push_str(" 2>/dev/null)\" != true ] || ");
+            wait(out);
+            out.push_str(" || :");
+        }
     }
 }
 
 /// The chain that switches the account: `s6-setuidgid USER`, or `s6-envuidgid` with
 /// `s6-applyuidgid -Uz` for a group or a numeric id.
-fn account(user: Option<&str>, group: Option<&str>) -> Vec<String> {
+fn account<'a>(user: Option<&'a str>, group: Option<&str>) -> Vec<Cow<'a, str>> {
     let numeric = |n: &str| n.chars().all(|c| c.is_ascii_digit());
-    let apply = ["s6-applyuidgid".to_owned(), "-Uz".to_owned()];
+    let apply = [Cow::Borrowed("s6-applyuidgid"), Cow::Borrowed("-Uz")];
     match (user, group) {
         (None, None) => Vec::new(),
         (Some(u), None) if !numeric(u) => vec!["s6-setuidgid".into(), u.into()],
-        (Some(u), None) => [
-            vec!["s6-envuidgid".into(), "-n".into(), u.into()],
-            apply.to_vec(),
-        ]
-        .concat(),
-        (u, Some(g)) => [
-            vec![
-                "s6-envuidgid".into(),
-                "-nB".into(),
-                format!("{}:{g}", u.unwrap_or("root")),
-            ],
-            apply.to_vec(),
-        ]
-        .concat(),
+        (Some(u), None) => {
+            let mut out: Vec<Cow<'a, str>> = vec!["s6-envuidgid".into(), "-n".into(), u.into()];
+            out.extend(apply);
+            out
+        }
+        (u, Some(g)) => {
+            let mut out: Vec<Cow<'a, str>> = vec!["s6-envuidgid".into(), "-nB".into(), {
+                let u = u.unwrap_or("root");
+                let mut id = String::with_capacity(u.len() + g.len() + 1);
+                id.push_str(u);
+                id.push(':');
+                id.push_str(g);
+                id.into()
+            }];
+            out.extend(apply);
+            out
+        }
     }
 }
 
 /// The `run` script.
 #[must_use]
 pub fn run(plan: &Plan<'_>, deps: Deps) -> String {
-    let mut s = head(
+    let mut s = head_with(
         plan,
         "s6-supervise runs this; it must exec the service (same pid)",
+        crate::backend::runit::script_size(plan),
     );
-    match plan.log_files {
-        None => s.push_str("exec 2>&1\n"),
-        Some((out, None)) => {
-            let _ = writeln!(s, "exec >>{} 2>&1", sh::quote(out));
-        }
-        Some((out, Some(err))) => {
-            let _ = writeln!(s, "exec >>{} 2>>{}", sh::quote(out), sh::quote(err));
-        }
-    }
+    crate::backend::runit::push_redirect(&mut s, plan);
     let health = plan.svc.health.as_ref();
-    let mut first: Vec<String> = Vec::new();
+    // the lines before the exec; indented when s6-notifyoncheck runs the script again
+    let indent = if health.is_some() { "  " } else { "" };
+    if health.is_some() {
+        s.push_str("if [ \"$1\" != ");
+        s.push_str(CHECKED);
+        s.push_str(" ]; then\n");
+    }
     if !matches!(plan.after_exit, AfterExit::Restart { .. }) {
-        first.push(format!("rm -f {EXITED}"));
+        s.push_str(indent);
+        s.push_str("rm -f ");
+        s.push_str(EXITED);
+        s.push('\n');
     }
     if deps == Deps::InRun && !plan.deps.is_empty() {
-        first.push(crate::backend::runit::supervisors_line(plan, "s6-svok"));
-        first.extend(plan.deps.iter().map(dep_line));
+        s.push_str(indent);
+        s.push_str(&crate::backend::runit::supervisors_line(plan, "s6-svok"));
+        s.push('\n');
+        for d in &plan.deps {
+            s.push_str(indent);
+            push_dep_line(&mut s, d);
+            s.push('\n');
+        }
     }
     if let Some(h) = health {
         // s6-notifyoncheck must start in the service directory (./data/check,
         // ./notification-fd); it forks the checker and runs this script again
-        first.push(format!(
-            "exec s6-notifyoncheck -d -w {} -t {} -n {} ./run {CHECKED}",
-            millis(h.interval),
-            millis(h.timeout),
-            h.retries.max(1)
-        ));
-        let _ = writeln!(s, "if [ \"$1\" != {CHECKED} ]; then");
-        for l in &first {
-            let _ = writeln!(s, "  {l}");
-        }
-        s.push_str("fi\n");
-    } else {
-        for l in &first {
-            let _ = writeln!(s, "{l}");
-        }
+        s.push_str("  exec s6-notifyoncheck -d -w ");
+        push_u64(&mut s, millis(h.interval));
+        s.push_str(" -t ");
+        push_u64(&mut s, millis(h.timeout));
+        s.push_str(" -n ");
+        push_u64(&mut s, h.retries.max(1).into());
+        s.push_str(" ./run ");
+        s.push_str(CHECKED);
+        s.push_str("\nfi\n");
     }
-    let mut chain: Vec<String> = Vec::new();
-    let limits = &plan.svc.limits;
-    let mut soft: Vec<String> = Vec::new();
-    for (flag, v) in [
-        ("-o", limits.nofile),
-        ("-p", limits.nproc),
-        ("-m", limits.memory_max.map(|m| m.0)),
-    ] {
-        if let Some(v) = v {
-            soft.extend([flag.to_owned(), v.to_string()]);
-        }
-    }
-    if !soft.is_empty() {
-        chain.push("s6-softlimit".into());
-        chain.extend(soft);
-    }
-    chain.extend(account(plan.account.0, plan.account.1));
-    chain.extend(plan.argv.iter().cloned());
     if !plan.env_files.is_empty() {
         s.push_str("env=\"$PWD/env\"\n");
     }
     if let Some(dir) = plan.cwd {
-        let _ = writeln!(s, "cd {} || exit 1\nunset OLDPWD", sh::quote(dir));
+        s.push_str("cd ");
+        sh::push_quote(&mut s, dir);
+        s.push_str(" || exit 1\nunset OLDPWD\n");
     }
     if plan.svc.sandbox.level != crate::model::SandboxLevel::Off {
         // the sandbox: files the service creates are not world-readable
         s.push_str("umask 027\n");
     }
+    push_exec(&mut s, plan);
+    s
+}
+
+/// Append the `exec` line: the env dir, limits and the account switch, then the argv.
+fn push_exec(s: &mut String, plan: &Plan<'_>) {
     s.push_str("exec ");
     if !plan.env_files.is_empty() {
         s.push_str("s6-envdir \"$env\" ");
     }
-    s.push_str(&sh::join(&chain));
+    // what runs before the argv: limits, then the account switch
+    let limits = &plan.svc.limits;
+    let soft = [
+        (" -o ", limits.nofile),
+        (" -p ", limits.nproc),
+        (" -m ", limits.memory_max.map(|m| m.0)),
+    ];
+    if soft.iter().any(|(_, v)| v.is_some()) {
+        s.push_str("s6-softlimit");
+        for (flag, v) in soft {
+            if let Some(v) = v {
+                s.push_str(flag);
+                push_u64(s, v);
+            }
+        }
+        s.push(' ');
+    }
+    let account = account(plan.account.0, plan.account.1);
+    if !account.is_empty() {
+        sh::push_join(s, &account);
+        s.push(' ');
+    }
+    plan.push_argv(s);
     s.push('\n');
-    s
 }
 
 /// The sleep `finish` adds: s6-supervise waits a second after `./finish` before it runs
@@ -184,109 +215,138 @@ fn finish_sleep(after: AfterExit) -> AfterExit {
 /// The `finish` script.
 #[must_use]
 pub fn finish(plan: &Plan<'_>, deps: Deps) -> Option<String> {
-    let exited = format!("echo \"$1 $2\" >{EXITED}; exit 125");
-    let policy = match finish_sleep(plan.after_exit) {
-        AfterExit::Restart { delay: 0 } => None,
-        AfterExit::Restart { delay } => Some(format!(
-            "# restart_delay, less the second s6-supervise waits after ./finish\nexec sleep {delay}\n"
-        )),
-        AfterExit::RestartOnFailure { delay } => Some(format!(
-            "# restart = on-failure: a clean exit stays down (exit 125: s6-supervise gives up)\ncase $1 in {}) {exited} ;; esac\n{}",
-            plan.clean_codes(),
-            if delay > 0 {
-                format!("exec sleep {delay}\n")
-            } else {
-                String::new()
-            }
-        )),
-        AfterExit::StayDown => Some(format!(
-            "# restart = never (exit 125: s6-supervise does not restart)\n{exited}\n"
-        )),
-    };
+    let after = finish_sleep(plan.after_exit);
     let stop_dependents = deps == Deps::InRun && !plan.required_by.is_empty();
-    if policy.is_none() && !stop_dependents {
+    if matches!(after, AfterExit::Restart { delay: 0 }) && !stop_dependents {
         return None;
     }
-    let mut s = head(
+    let mut s = head_with(
         plan,
         "s6-supervise runs this after ./run exits: $1 = exit code (256: killed by a signal), $2 = signal",
+        512 + 16 * plan.required_by.len(),
     );
     s.push_str("if [ \"$(s6-svstat -o wantedup .)\" != true ]; then\n  # stopped (s6-svc -d)\n");
     if stop_dependents {
-        let dirs: Vec<String> = plan
-            .required_by
-            .iter()
-            .map(|d| sh::quote(&format!("../{d}")))
-            .collect();
-        let _ = writeln!(
-            s,
-            "  # and so are the services that require it\n  s6-svc -d {} || :",
-            dirs.join(" ")
-        );
+        s.push_str("  # and so are the services that require it\n  s6-svc -d");
+        for d in &plan.required_by {
+            s.push(' ');
+            push_sibling(&mut s, d);
+        }
+        s.push_str(" || :\n");
     }
     s.push_str("  exit 0\nfi\n");
-    s.push_str(&policy.unwrap_or_default());
+    let exit = |s: &mut String| {
+        s.push_str("echo \"$1 $2\" >");
+        s.push_str(EXITED);
+        s.push_str("; exit 125");
+    };
+    let sleep = |s: &mut String, delay: u64| {
+        if delay > 0 {
+            s.push_str("exec sleep ");
+            push_u64(s, delay);
+            s.push('\n');
+        }
+    };
+    match after {
+        AfterExit::Restart { delay: 0 } => {}
+        AfterExit::Restart { delay } => {
+            s.push_str("# restart_delay, less the second s6-supervise waits after ./finish\n");
+            sleep(&mut s, delay);
+        }
+        AfterExit::RestartOnFailure { delay } => {
+            s.push_str("# restart = on-failure: a clean exit stays down (exit 125: s6-supervise gives up)\ncase $1 in ");
+            plan.push_clean_codes(&mut s);
+            s.push_str(") ");
+            exit(&mut s);
+            s.push_str(" ;; esac\n");
+            sleep(&mut s, delay);
+        }
+        AfterExit::StayDown => {
+            s.push_str("# restart = never (exit 125: s6-supervise does not restart)\n");
+            exit(&mut s);
+            s.push('\n');
+        }
+    }
     Some(s)
 }
 
-/// Every file of the service directory `base` (e.g. `s6/NAME`). With `log_dir`, a logger
+/// A file holding `n` and a newline.
+fn number(n: u64) -> String {
+    let mut out = String::with_capacity(12);
+    push_u64(&mut out, n);
+    out.push('\n');
+    out
+}
+
+/// Append every file of the service directory `base` (e.g. `s6/NAME`). With `log_dir`, a logger
 /// `log/run` for a service without log files.
-#[must_use]
 pub fn artifacts(
+    out: &mut Vec<Artifact>,
     plan: &Plan<'_>,
     base: &str,
     deps: Deps,
     log_dir: Option<&str>,
     modes: (u32, u32),
-) -> Vec<Artifact> {
+) {
     let (exec, file) = modes;
-    let mut out = vec![Artifact::file(format!("{base}/run"), exec, run(plan, deps))];
+    let path = |file: &str| {
+        let mut p = String::with_capacity(base.len() + file.len() + 1);
+        p.push_str(base);
+        p.push('/');
+        p.push_str(file);
+        p
+    };
+    out.reserve(8 + plan.env_files.len());
+    out.push(Artifact::file(path("run"), exec, run(plan, deps)));
     let sleep = match finish_sleep(plan.after_exit) {
         AfterExit::Restart { delay } | AfterExit::RestartOnFailure { delay } => delay,
         AfterExit::StayDown => 0,
     };
     if let Some(f) = finish(plan, deps) {
-        out.push(Artifact::file(format!("{base}/finish"), exec, f));
+        out.push(Artifact::file(path("finish"), exec, f));
         if sleep > 0 {
             // s6-supervise kills ./finish after 5 s by default
             out.push(Artifact::file(
-                format!("{base}/timeout-finish"),
+                path("timeout-finish"),
                 file,
-                format!("{}\n", (sleep + 5) * 1000),
+                number((sleep + 5) * 1000),
             ));
         }
     }
     if let Some(h) = &plan.svc.health {
         out.push(Artifact::file(
-            format!("{base}/notification-fd"),
+            path("notification-fd"),
             file,
-            format!("{NOTIFICATION_FD}\n"),
+            number(NOTIFICATION_FD.into()),
         ));
         let mut s = head(plan, "the readiness check s6-notifyoncheck polls");
-        s.push_str(&gate::probe(&h.check, h.timeout));
+        gate::push_probe(&mut s, &h.check, h.timeout);
         s.push('\n');
-        out.push(Artifact::file(format!("{base}/data/check"), exec, s));
+        out.push(Artifact::file(path("data/check"), exec, s));
     }
     if plan.svc.stop_signal.name() != "SIGTERM" {
         out.push(Artifact::file(
-            format!("{base}/down-signal"),
+            path("down-signal"),
             file,
             format!("{}\n", plan.svc.stop_signal.name()),
         ));
     }
     out.push(Artifact::file(
-        format!("{base}/timeout-kill"),
+        path("timeout-kill"),
         file,
-        format!("{}\n", millis(plan.svc.stop_timeout)),
+        number(millis(plan.svc.stop_timeout)),
     ));
     for (k, v) in &plan.env_files {
-        out.push(Artifact::file(format!("{base}/env/{k}"), file, v.clone()));
+        let p = crate::backend::runit::path(&[base, "env", k]);
+        out.push(Artifact::file(p, file, plan.env_file(v)));
     }
     if let (None, Some(dir)) = (plan.log_files, log_dir) {
-        let logs = sh::quote(&format!("{dir}/{}", plan.name));
         let mut s = head(plan, "the logger: s6-log keeps ./current and rotates it");
-        let _ = writeln!(s, "mkdir -p {logs} || exit 1\nexec s6-log -b T {logs}");
-        out.push(Artifact::file(format!("{base}/log/run"), exec, s));
+        s.push_str("mkdir -p ");
+        push_path_quoted(&mut s, dir, plan.name);
+        s.push_str(" || exit 1\nexec s6-log -b T ");
+        push_path_quoted(&mut s, dir, plan.name);
+        s.push('\n');
+        out.push(Artifact::file(path("log/run"), exec, s));
     }
-    out
 }

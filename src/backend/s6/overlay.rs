@@ -31,8 +31,8 @@ pub const PROVIDED: &[&str] = &["base", "user"];
 pub fn longrun(plan: &Plan<'_>, modes: (u32, u32)) -> Vec<Artifact> {
     let base = format!("{ROOT}/{}", plan.name);
     let mut out = vec![Artifact::file(format!("{base}/type"), modes.1, "longrun\n")];
-    out.extend(files::artifacts(plan, &base, Deps::ByS6Rc, None, modes));
-    let mut deps: BTreeSet<&str> = plan.deps.iter().map(|d| d.name.as_str()).collect();
+    files::artifacts(&mut out, plan, &base, Deps::ByS6Rc, None, modes);
+    let mut deps: BTreeSet<&str> = plan.deps.iter().map(|d| d.name).collect();
     deps.insert("base");
     for d in deps {
         out.push(Artifact::file(

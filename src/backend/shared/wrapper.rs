@@ -68,8 +68,10 @@ pub struct Prelude<'m> {
 }
 
 impl Prelude<'_> {
-    /// Whether nothing must happen before the argv.
-    fn is_empty(&self) -> bool {
+    /// Whether nothing must happen before the argv (no wrapper: [`Prelude::wrap`] returns
+    /// the argv itself).
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
         self.exports.is_empty()
             && self.waits.is_empty()
             && self.environment_file.is_none()
@@ -145,15 +147,19 @@ impl Prelude<'_> {
     /// The argv the backend runs: `argv` itself when nothing must happen first, else
     /// `/bin/sh -c SCRIPT NAME [KEY=value… --] ARGV…` (`NAME`, the process name, is `$0`).
     #[must_use]
-    pub fn wrap(&self, name: &str, argv: Vec<String>) -> Vec<String> {
+    pub fn wrap<S: From<String>>(&self, name: &str, argv: Vec<S>) -> Vec<S> {
         let Some(script) = self.script() else {
             return argv;
         };
-        let mut out = Vec::with_capacity(5 + self.exports.len() + argv.len());
-        out.extend([SHELL.to_owned(), "-c".to_owned(), script, name.to_owned()]);
+        let mut out: Vec<S> = Vec::with_capacity(5 + self.exports.len() + argv.len());
+        out.extend([SHELL.to_owned(), "-c".to_owned(), script, name.to_owned()].map(S::from));
         if !self.exports.is_empty() {
-            out.extend(self.exports.iter().map(|(k, v)| format!("{k}={v}")));
-            out.push(EXPORTS_END.to_owned());
+            out.extend(
+                self.exports
+                    .iter()
+                    .map(|(k, v)| S::from(format!("{k}={v}"))),
+            );
+            out.push(S::from(EXPORTS_END.to_owned()));
         }
         out.extend(argv);
         out

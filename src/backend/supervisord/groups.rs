@@ -2,6 +2,7 @@
 //! processes), so each program joins exactly one group.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -95,7 +96,7 @@ pub(super) fn groups<'m>(
             warnings.push(Warning {
                 backend: super::NAME,
                 feature: Feature::Groups,
-                services: taken.iter().map(|(s, _)| (*s).to_owned()).collect(),
+                services: taken.iter().map(|(s, _)| Arc::from(*s)).collect(),
                 message,
             });
         }

@@ -108,7 +108,7 @@ pub(super) fn losses(svc: &Service) -> Option<Warning> {
     Some(Warning {
         backend: "systemd",
         feature: Feature::Sandbox,
-        services: vec![svc.name.clone()],
+        services: vec![svc.name.as_str().into()],
         message: "no PrivateTmp=: a path of the service (working_dir, logs, writable_paths, environment_file or the command) lies under /tmp or /var/tmp".to_owned(),
     })
 }

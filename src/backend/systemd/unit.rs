@@ -1,19 +1,19 @@
 //! The template context of one service unit: every value already escaped for systemd.
 
 use std::borrow::Cow;
-use std::cell::OnceCell;
 
 use serde::Serialize;
 
-use super::{HEADER, esc, process_unit};
+use super::fields::{Environment, ExecLine, Span};
+use super::index::{Edges, Shared};
+use super::{HEADER, esc};
 use crate::backend::shared::gate;
 use crate::backend::shared::lines::{self, Lines};
-use crate::backend::shared::names::ProcessNames;
-use crate::backend::shared::waits::{self, WaitScripts};
+use crate::backend::shared::waits;
 use crate::manifest::{Duration, RestartPolicy};
-use crate::model::{DepKind, Logs, Model, Target, map_placeholder};
+use crate::model::{Logs, Service, map_placeholder};
 use crate::render::Native;
-use crate::render::native::{line, line_if, lines as each_line, number_if, push_i64, push_u64};
+use crate::render::native::{line, line_if, lines as each_line, number_if, push_i64};
 
 #[derive(Serialize)]
 pub(super) struct ServiceUnit<'a> {
@@ -53,165 +53,6 @@ pub(super) struct ServiceUnit<'a> {
     stderr: Option<String>,
     sandbox: &'a [Cow<'static, str>],
     wanted_by: Vec<&'a str>,
-}
-
-/// An Exec line: written straight into the unit, into a string only for a template.
-pub(super) struct ExecLine<'a> {
-    argv: &'a [String],
-    instanced: bool,
-}
-
-impl Serialize for ExecLine<'_> {
-    fn serialize<Z: serde::Serializer>(&self, serializer: Z) -> Result<Z::Ok, Z::Error> {
-        serializer.serialize_str(&esc::exec_line(self.argv, self.instanced))
-    }
-}
-
-/// A systemd time span: whole seconds when exact, else milliseconds.
-#[derive(Clone, Copy)]
-pub(super) struct Span(Duration);
-
-impl Span {
-    fn push(self, out: &mut String) {
-        let ms = self.0.millis();
-        if ms.is_multiple_of(1000) {
-            push_u64(out, ms / 1000);
-            out.push('s');
-        } else {
-            push_u64(out, ms);
-            out.push_str("ms");
-        }
-    }
-}
-
-impl Serialize for Span {
-    fn serialize<Z: serde::Serializer>(&self, serializer: Z) -> Result<Z::Ok, Z::Error> {
-        let mut text = String::with_capacity(16);
-        self.push(&mut text);
-        serializer.serialize_str(&text)
-    }
-}
-
-/// `Environment=` values: written straight into the unit, quoted into strings only for a
-/// template.
-pub(super) struct Environment<'a> {
-    vars: &'a [(String, String)],
-    instanced: bool,
-}
-
-impl Serialize for Environment<'_> {
-    fn serialize<Z: serde::Serializer>(&self, serializer: Z) -> Result<Z::Ok, Z::Error> {
-        serializer.collect_seq(
-            self.vars
-                .iter()
-                .map(|(k, v)| esc::environment(k, v, self.instanced)),
-        )
-    }
-}
-
-/// What every unit of one render shares: the unit names of the processes, the targets and
-/// the gates on externals, each built once.
-pub(super) struct Shared<'a> {
-    model: &'a Model,
-    /// `NAME.service` / `NAME@INSTANCE.service` of every process.
-    pub(super) units: ProcessNames,
-    /// `STACK.target`.
-    pub(super) stack_target: String,
-    /// `GROUP.target` of every group.
-    group_targets: Vec<String>,
-    scripts: WaitScripts<'a>,
-    /// The `ExecStartPre=` line (without the `-` of a soft wait) of each external's gate.
-    gates: Vec<OnceCell<String>>,
-    /// The sandbox directives of each run of services with the same sandbox, and the run
-    /// of each service (services mostly share the defaults' sandbox).
-    sandboxes: Vec<Vec<Cow<'static, str>>>,
-    sandbox_of: Vec<usize>,
-}
-
-impl<'a> Shared<'a> {
-    pub(super) fn new(model: &'a Model) -> Self {
-        let (sandboxes, sandbox_of) = sandboxes(model);
-        Self {
-            model,
-            units: ProcessNames::new(model, |p| process_unit(model, p)),
-            stack_target: format!("{}.target", model.name),
-            group_targets: model
-                .groups
-                .iter()
-                .map(|g| format!("{}.target", g.name))
-                .collect(),
-            scripts: WaitScripts::new(model),
-            gates: vec![OnceCell::new(); model.externals.len()],
-            sandboxes,
-            sandbox_of,
-        }
-    }
-
-    /// The gate on external `e` as an Exec line.
-    fn gate(&self, e: usize) -> &str {
-        self.gates[e].get_or_init(|| {
-            let script = self.scripts.script(Target::External(e)).unwrap_or_default();
-            let mut line = String::with_capacity(script.len() + 32);
-            line.push_str("/bin/sh -c \"");
-            esc::push_literal(&mut line, script, true, false);
-            line.push('"');
-            line
-        })
-    }
-}
-
-/// The sandbox directives of each run of services with equal sandboxes, and the run of
-/// each service.
-fn sandboxes(model: &Model) -> (Vec<Vec<Cow<'static, str>>>, Vec<usize>) {
-    let mut runs = Vec::new();
-    let mut run_of = Vec::with_capacity(model.services.len());
-    let mut last: Option<&crate::model::Sandbox> = None;
-    for svc in &model.services {
-        if last != Some(&svc.sandbox) {
-            runs.push(super::sandbox::directives(svc));
-            last = Some(&svc.sandbox);
-        }
-        run_of.push(runs.len() - 1);
-    }
-    (runs, run_of)
-}
-
-/// The units of the services service `s` depends on, per kind, and the units it orders
-/// itself before.
-pub(super) struct Edges<'a> {
-    requires: Vec<&'a str>,
-    wants: Vec<&'a str>,
-    after: Vec<&'a str>,
-    before: Vec<&'a str>,
-}
-
-/// The edges of service `s` (what its unit context borrows).
-pub(super) fn edges<'a>(sh: &'a Shared<'_>, s: usize) -> Edges<'a> {
-    let model = sh.model;
-    let units = |i: usize| sh.units.of(i).iter().map(String::as_str);
-    let mut e = Edges {
-        requires: Vec::new(),
-        wants: Vec::new(),
-        after: Vec::new(),
-        before: Vec::new(),
-    };
-    for d in model.view.dependencies(s) {
-        let Target::Service(t) = d.target else {
-            continue;
-        };
-        match d.kind {
-            DepKind::Requires => e.requires.extend(units(t)),
-            DepKind::Wants => e.wants.extend(units(t)),
-            DepKind::After | DepKind::Before => {}
-        }
-        e.after.extend(units(t));
-    }
-    for name in &model.services[s].before {
-        if let Some(t) = model.view.service_id(name) {
-            e.before.extend(units(t));
-        }
-    }
-    e
 }
 
 /// Readiness: gates on externals before the start (soft ones may fail), the health check
@@ -266,6 +107,47 @@ fn outputs(logs: &Logs) -> (Option<String>, Option<String>) {
     }
 }
 
+/// The targets service `s` is part of: the stack's, then its groups'.
+fn part_of<'a>(sh: &'a Shared<'_>, s: usize) -> Vec<&'a str> {
+    let view = &sh.model.view;
+    let mut part_of = Vec::with_capacity(1 + view.groups_of(s).len());
+    if view.in_stack(s) {
+        part_of.push(sh.stack_target.as_str());
+    }
+    part_of.extend(
+        view.groups_of(s)
+            .iter()
+            .map(|&g| sh.group_targets[g].as_str()),
+    );
+    part_of
+}
+
+/// `StartLimitIntervalSec=` and `StartLimitBurst=`.
+fn start_limit(svc: &Service) -> (Cow<'static, str>, Option<u32>) {
+    match svc.start_limit {
+        Some(l) => {
+            let mut text = String::with_capacity(16);
+            Span(l.interval).push(&mut text);
+            (Cow::Owned(text), Some(l.burst))
+        }
+        None => (Cow::Borrowed("0"), None), // never give up restarting a crashed service
+    }
+}
+
+/// `SuccessExitStatus=`, when there are success codes.
+fn success_exit_status(codes: &[i32]) -> Option<String> {
+    (!codes.is_empty()).then(|| {
+        let mut out = String::with_capacity(4 * codes.len());
+        for (i, &c) in codes.iter().enumerate() {
+            if i > 0 {
+                out.push(' ');
+            }
+            push_i64(&mut out, c.into());
+        }
+        out
+    })
+}
+
 /// The context of service `s`'s unit.
 pub(super) fn service_unit<'a>(
     sh: &'a Shared<'_>,
@@ -275,27 +157,10 @@ pub(super) fn service_unit<'a>(
     let model = sh.model;
     let svc = &model.services[s];
     let inst = svc.is_instanced();
-    let mut part_of = Vec::new();
-    if model.view.in_stack(s) {
-        part_of.push(sh.stack_target.as_str());
-    }
-    part_of.extend(
-        model
-            .view
-            .groups_of(s)
-            .iter()
-            .map(|&g| sh.group_targets[g].as_str()),
-    );
+    let part_of = part_of(sh, s);
     let (exec_start_pre, exec_start_post, timeout_start) = readiness(sh, s);
     let (stdout, stderr) = outputs(&svc.logs);
-    let (start_limit_interval, start_limit_burst) = match svc.start_limit {
-        Some(l) => {
-            let mut text = String::with_capacity(16);
-            Span(l.interval).push(&mut text);
-            (Cow::Owned(text), Some(l.burst))
-        }
-        None => (Cow::Borrowed("0"), None), // never give up restarting a crashed service
-    };
+    let (start_limit_interval, start_limit_burst) = start_limit(svc);
     ServiceUnit {
         header: HEADER,
         description: if inst {
@@ -346,16 +211,7 @@ pub(super) fn service_unit<'a>(
         timeout_start,
         kill_signal: svc.stop_signal.name(),
         timeout_stop: Span(svc.stop_timeout),
-        success_exit_status: (!svc.success_exit_codes.is_empty()).then(|| {
-            let mut codes = String::with_capacity(4 * svc.success_exit_codes.len());
-            for (i, &c) in svc.success_exit_codes.iter().enumerate() {
-                if i > 0 {
-                    codes.push(' ');
-                }
-                push_i64(&mut codes, c.into());
-            }
-            codes
-        }),
+        success_exit_status: success_exit_status(&svc.success_exit_codes),
         limit_nofile: svc.limits.nofile,
         limit_nproc: svc.limits.nproc,
         memory_max: svc.limits.memory_max.map(|b| b.0),
