@@ -5,7 +5,8 @@
 //! [--backends a,b] [--dir DIR]`; `OPENIM_INIT_BIN=PATH` measures another build. Wall-clock
 //! medians of N runs (default 11; `--quick` 3) and peak RSS (wait4), printed as markdown
 //! tables. `--backends` narrows the backends of the stdout, chain and out tables (default:
-//! all 8 for stdout and chain, systemd and openrc for out). `--dir` on a tmpfs (e.g.
+//! all 8 for stdout and chain, systemd and openrc for out). The container backends (compose,
+//! kubernetes) get the same stacks with a default image, which they require. `--dir` on a tmpfs (e.g.
 //! `/dev/shm/x`) or a disk decides where `--out` and the floor write.
 //! honcho and node-foreman are measured when found in `target/peers/venv/bin/honcho` /
 //! `target/peers/node_modules/.bin/nf` or on PATH (`python3 -m venv target/peers/venv &&
@@ -179,6 +180,25 @@ fn manifest(o: &Opts, shape: Shape, n: usize) -> PathBuf {
     path
 }
 
+/// The backends that run every service from an image (the manifest must name one).
+const CONTAINER_BACKENDS: &[&str] = &["compose", "kubernetes"];
+
+/// The manifest of `shape` and `n` for `backend`: for the container backends the same
+/// stack with a default image.
+fn manifest_for(o: &Opts, shape: Shape, n: usize, backend: &str) -> PathBuf {
+    let plain = manifest(o, shape, n);
+    if !CONTAINER_BACKENDS.contains(&backend) {
+        return plain;
+    }
+    let path = o.dir.join(format!("{}-{n}-image.toml", shape.name()));
+    if !path.exists() {
+        let mut text = fs::read_to_string(&plain).expect("manifest");
+        text.push_str("\n[defaults.container]\nimage = \"openim/openim-server:v3.8.3\"\n");
+        fs::write(&path, text).expect("write manifest");
+    }
+    path
+}
+
 fn generate(backend: &str, manifest: &Path) -> Command {
     let mut c = Command::new(bin());
     c.args(["generate", "--backend", backend, "--manifest"])
@@ -207,14 +227,14 @@ fn stdout_table(o: &Opts) {
     println!("| shape | backend | 1k | 10k | 10k/1k | peak RSS 10k (× manifest) |");
     println!("|---|---|---:|---:|---:|---:|");
     for &shape in Shape::ALL {
-        let small = manifest(o, shape, 1000);
-        let big = manifest(o, shape, 10_000);
         let backends = if shape.invalid() {
             o.backends(BACKENDS).into_iter().take(1).collect()
         } else {
             o.backends(BACKENDS)
         };
         for b in backends {
+            let small = manifest_for(o, shape, 1000, b);
+            let big = manifest_for(o, shape, 10_000, b);
             let s1 = measure(o.runs, || {}, || generate(b, &small));
             let s10 = measure(o.runs, || {}, || generate(b, &big));
             println!(
@@ -235,8 +255,8 @@ fn chain_table(o: &Opts) {
     println!("\n### 100,000-service requires chain (median of {runs} runs)\n");
     println!("| backend | time | peak RSS (× manifest) |");
     println!("|---|---:|---:|");
-    let m = manifest(o, Shape::Chain, 100_000);
     for b in o.backends(BACKENDS) {
+        let m = manifest_for(o, Shape::Chain, 100_000, b);
         let s = measure(runs, || {}, || generate(b, &m));
         println!("| {b} | {} | {} |", ms(&s), rss_ratio(&s, &m));
     }
@@ -337,8 +357,8 @@ fn out_table(o: &Opts) {
         vec!["systemd", "openrc"]
     };
     for shape in [Shape::Plain, Shape::Rich] {
-        let m = manifest(o, shape, 10_000);
         for &b in &backends {
+            let m = manifest_for(o, shape, 10_000, b);
             let to_stdout = measure(runs, || {}, || generate(b, &m));
             let s = measure(
                 runs,
@@ -387,18 +407,23 @@ fn wrote(dir: &Path) -> String {
     format!("{} files, {:.1} MB", files.len(), bytes as f64 / 1e6)
 }
 
-/// A peer's command, with room for node-foreman, which opens every file at once.
+/// A peer's command, with as many descriptors as allowed: node-foreman opens every file it
+/// writes at once (its systemd export of N entries needs 2N + 1 and fails with EMFILE where
+/// the hard limit is lower).
 fn peer_command(tool: &Path, args: &[&str]) -> Command {
     let mut c = Command::new(tool);
     c.args(args).stdout(Stdio::null()).stderr(Stdio::null());
-    // SAFETY: setrlimit is async-signal-safe; nothing else runs in the child.
+    // SAFETY: getrlimit and setrlimit are async-signal-safe; nothing else runs in the child.
     unsafe {
         c.pre_exec(|| {
-            let lim = libc::rlimit {
-                rlim_cur: 20_000,
-                rlim_max: 20_000,
+            let mut lim = libc::rlimit {
+                rlim_cur: 0,
+                rlim_max: 0,
             };
-            libc::setrlimit(libc::RLIMIT_NOFILE, &raw const lim);
+            if libc::getrlimit(libc::RLIMIT_NOFILE, &raw mut lim) == 0 {
+                lim.rlim_cur = lim.rlim_max;
+                libc::setrlimit(libc::RLIMIT_NOFILE, &raw const lim);
+            }
             Ok(())
         });
     }
@@ -452,6 +477,10 @@ fn peers_table(o: &Opts) {
         let f = peer(&nf, &["export", "-j", p, "-t", format, "-o", d]);
         let cell = |s: &Option<(Sample, String)>| match s {
             None => ("not installed".to_owned(), "–".to_owned()),
+            Some((s, what)) if !s.ok => (
+                format!("failed after {} ({what})", ms(s).replace(" (exit≠0)", "")),
+                "–".to_owned(),
+            ),
             Some((s, what)) => (
                 format!("{} ({what})", ms(s)),
                 format!("{:.1} / {:.1}", s.secs / ours.secs, s.cpu / ours.cpu),

@@ -60,6 +60,21 @@ fn temp_name() -> String {
 struct Dir {
     path: PathBuf,
     fd: OwnedFd,
+    /// Whether a new file's mode can differ from the one asked for in other ways than the
+    /// umask (a default ACL on the directory): then every mode is set explicitly.
+    acl: bool,
+}
+
+/// Whether `dir` has a default ACL (which, not the umask, then shapes a new file's mode).
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn default_acl(dir: &OwnedFd) -> bool {
+    rustix::fs::fgetxattr_query(dir, "system.posix_acl_default").is_ok_and(|n| n > 0)
+}
+
+/// Elsewhere: assume it may (every mode is set explicitly).
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn default_acl(_: &OwnedFd) -> bool {
+    true
 }
 
 struct Item {
@@ -138,7 +153,7 @@ fn fill(dirs: &[Dir], job: &Job<'_>, fd: &OwnedFd) -> Result<()> {
     let Source::File(contents, mode) = job.source else {
         return Ok(());
     };
-    write_file(fd, contents, mode)
+    write_file(fd, contents, mode, dirs[job.dir].acl)
         .map_err(std::io::Error::from)
         .with_context(|| format!("writing {}", dirs[job.dir].path.join(job.name).display()))
 }
@@ -161,10 +176,10 @@ const FLAGS: OFlags = OFlags::CREATE
     .union(OFlags::WRONLY)
     .union(OFlags::CLOEXEC);
 
-/// Set the mode where the umask cleared bits of it (open ignores the special bits), then
-/// write the contents.
-fn write_file(fd: &OwnedFd, contents: &[u8], mode: u32) -> rustix::io::Result<()> {
-    if mode & (umask() | 0o7000) != 0 {
+/// Set the mode where the umask cleared bits of it (open ignores the special bits) or a
+/// default ACL may have changed it, then write the contents.
+fn write_file(fd: &OwnedFd, contents: &[u8], mode: u32, acl: bool) -> rustix::io::Result<()> {
+    if acl || mode & (umask() | 0o7000) != 0 {
         rustix::fs::fchmod(fd, Mode::from_raw_mode(mode))?;
     }
     let mut rest = contents;
@@ -200,6 +215,7 @@ impl Batch {
         let i = self.dirs.len();
         self.dirs.push(Dir {
             path: dir.to_path_buf(),
+            acl: default_acl(&fd),
             fd,
         });
         self.by_path.insert(dir.to_path_buf(), i);
@@ -283,5 +299,66 @@ impl Batch {
         for d in &self.dirs {
             let _ = rustix::fs::fsync(&d.fd);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::PermissionsExt as _;
+
+    use super::*;
+
+    fn stage_and_place(dir: &Path, files: &[(&str, u32)]) {
+        let mut batch = Batch::default();
+        let d = batch.dir(dir, || Ok(())).expect("dir");
+        let jobs: Vec<Job<'_>> = files
+            .iter()
+            .map(|(name, mode)| Job {
+                dir: d,
+                name: OsStr::new(name),
+                source: Source::File(b"x\n", *mode),
+            })
+            .collect();
+        let handles = batch.stage(&jobs).expect("staged");
+        batch.sync().expect("synced");
+        for h in handles {
+            batch.place(h).expect("placed");
+        }
+        batch.sync_dirs();
+    }
+
+    fn mode(path: &Path) -> u32 {
+        std::fs::metadata(path).expect("meta").permissions().mode() & 0o7777
+    }
+
+    #[test]
+    fn every_file_gets_exactly_its_mode_whatever_the_umask_or_a_default_acl() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let modes = [("a", 0o644), ("b", 0o666), ("c", 0o750), ("d", 0o600)];
+        stage_and_place(tmp.path(), &modes);
+        for (name, m) in modes {
+            assert_eq!(mode(&tmp.path().join(name)), m, "{name}");
+        }
+        // a default ACL that grants nothing to the group or others
+        let acl = tmp.path().join("acl");
+        std::fs::create_dir(&acl).expect("dir");
+        let set = std::process::Command::new("setfacl")
+            .args(["-d", "-m", "u::rwx,g::---,o::---"])
+            .arg(&acl)
+            .status();
+        if !set.is_ok_and(|s| s.success()) {
+            eprintln!("no setfacl or no ACL support here: the ACL case is skipped");
+            return;
+        }
+        stage_and_place(&acl, &modes);
+        for (name, m) in modes {
+            assert_eq!(mode(&acl.join(name)), m, "{name} under a default ACL");
+        }
+        let names: Vec<_> = std::fs::read_dir(&acl)
+            .expect("dir")
+            .flatten()
+            .map(|e| e.file_name())
+            .collect();
+        assert_eq!(names.len(), 4, "no temporary file left: {names:?}");
     }
 }
