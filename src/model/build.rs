@@ -12,7 +12,7 @@ use crate::manifest::{Duration, Manifest, ManifestErrors, ServiceSpec};
 use super::check::{self, NAME_HINT};
 use super::deps::{self, Links, Tables};
 use super::path::At;
-use super::problems::{Errors, health_check};
+use super::problems::{Errors, Known, health_check};
 use super::{External, Group, Model, Service, View, service};
 
 /// Build the model from a parsed manifest; `text` is the source for positions. The manifest
@@ -252,7 +252,10 @@ fn groups(errs: &mut Errors<'_>, m: &Manifest) -> Vec<Group> {
                     } else {
                         format!("`{}` is not a service", member.escape_debug())
                     };
-                    let hint = errs.suggest(member, m.services.keys().map(String::as_str));
+                    let hint = errs.suggest(
+                        member,
+                        (Known::Services, m.services.keys().map(String::as_str)),
+                    );
                     errs.push(&path.index(i), what, Some(hint));
                 } else if !seen.insert(member.as_str()) {
                     errs.push(

@@ -118,11 +118,35 @@ pub fn char_problem(value: &str) -> Option<String> {
 }
 
 /// Whether `value` certainly has no problem [`char_problem`] or
-/// [`crate::limits::value_problem`] would find: not too long, no control byte but tab, and
-/// no byte 0xC2 (which the C1 control characters U+0080..U+009F start with in UTF-8). One
-/// pass over the bytes, eight at a time; `false` only means "check it exactly".
+/// [`crate::limits::value_problem`] would find: not too long, no control byte (not even a
+/// tab, which is fine but rare), no DEL and no byte 0xC2 (which the C1 control characters
+/// U+0080..U+009F start with in UTF-8). One pass over the bytes, eight at a time; `false`
+/// only means "check it exactly".
 #[must_use]
 pub fn plain_value(value: &str) -> bool {
+    scan(value).plain
+}
+
+/// What one pass over a value finds (see [`scan`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Scan {
+    /// See [`plain_value`].
+    pub plain: bool,
+    /// Whether it holds a `{` (so maybe [`INSTANCE_PLACEHOLDER`]).
+    pub brace: bool,
+}
+
+impl Scan {
+    /// Whether `value` (the one scanned) holds [`INSTANCE_PLACEHOLDER`].
+    #[must_use]
+    pub fn placeholder_in(self, value: &str) -> bool {
+        self.brace && value.contains(INSTANCE_PLACEHOLDER)
+    }
+}
+
+/// [`plain_value`] and whether there is a `{`, eight bytes at a time.
+#[must_use]
+pub fn scan(value: &str) -> Scan {
     /// A byte of 1 in each lane; the top bit of each lane.
     const ONES: u64 = 0x0101_0101_0101_0101;
     const TOPS: u64 = 0x8080_8080_8080_8080;
@@ -131,27 +155,31 @@ pub fn plain_value(value: &str) -> bool {
     fn below(x: u64, n: u8) -> u64 {
         x.wrapping_sub(ONES * u64::from(n)) & !x & TOPS
     }
-    if value.len() > crate::limits::MAX_VALUE_BYTES {
-        return false;
-    }
-    // eight bytes at a time: a control byte (tab included: it is fine, but rare, and the
-    // exact check then says so), DEL, or 0xC2
-    let (words, tail) = value.as_bytes().as_chunks::<8>();
-    let mut suspicious = 0;
-    for w in words {
-        let x = u64::from_le_bytes(*w);
+    // a control byte (tab included: it is fine, but rare, and the exact check then says
+    // so), DEL, or 0xC2; and `{`
+    let (mut suspicious, mut brace) = (0, 0);
+    let mut word = |x: u64| {
         suspicious |= below(x, 0x20) | below(x ^ (ONES * 0x7f), 1) | below(x ^ (ONES * 0xc2), 1);
+        brace |= below(x ^ (ONES * u64::from(b'{')), 1);
+    };
+    let bytes = value.as_bytes();
+    let (words, tail) = bytes.as_chunks::<8>();
+    for w in words {
+        word(u64::from_le_bytes(*w));
     }
-    suspicious == 0
-        && tail
-            .iter()
-            .all(|&b| (b >= 0x20 || b == b'\t') && b != 0x7f && b != 0xc2)
-}
-
-/// Whether `text` holds [`INSTANCE_PLACEHOLDER`] (a byte search for its `{` first).
-#[must_use]
-pub fn has_placeholder(text: &str) -> bool {
-    text.as_bytes().contains(&b'{') && text.contains(INSTANCE_PLACEHOLDER)
+    if !tail.is_empty() {
+        // the last eight bytes (some seen already), or the few there are padded with `x`
+        let mut last = [b'x'; 8];
+        match bytes.last_chunk::<8>() {
+            Some(l) => last = *l,
+            None => last[..tail.len()].copy_from_slice(tail),
+        }
+        word(u64::from_le_bytes(last));
+    }
+    Scan {
+        plain: value.len() <= crate::limits::MAX_VALUE_BYTES && suspicious == 0,
+        brace: brace != 0,
+    }
 }
 
 /// Why `path` is not an absolute path, or `None`.
@@ -321,9 +349,11 @@ mod tests {
         assert!(char_problem("a\tb").is_none());
         assert!(char_problem("a\nb").is_some());
         assert!(char_problem("a\0b").is_some());
-        for v in ["a\tb", "/opt/x", "héllo", "it's \"x\" $HOME", ""] {
+        for v in ["/opt/x", "héllo", "it's \"x\" $HOME", ""] {
             assert!(plain_value(v), "{v:?}");
         }
+        // a tab is fine, but rare: the quick test leaves it to the exact one
+        assert!(!plain_value("a\tb") && char_problem("a\tb").is_none());
         // C1 controls and every byte the exact check refuses fall back to it, wherever
         // they are in the eight-byte words
         for bad in ["\n", "\0", "\u{1f}", "\u{7f}", "\u{85}", "\u{9f}"] {
@@ -336,6 +366,13 @@ mod tests {
         assert!(char_problem(&all_plain).is_none());
         // 0xC2 starts U+00A0 and U+00A9: those ask the exact check, the rest pass here
         assert!(plain_value(&all_plain.replace('\u{a0}', "")));
+        // the placeholder, wherever it is
+        for at in 0..20 {
+            let v = format!("{}{{instance}}{}", "x".repeat(at), "y".repeat(20 - at));
+            let other = v.replace('{', "(");
+            assert!(scan(&v).placeholder_in(&v), "{v}");
+            assert!(!scan(&other).placeholder_in(&other), "{other}");
+        }
         // 0xC2 also starts printable characters: the exact check accepts them
         assert!(!plain_value("\u{a0}") && char_problem("\u{a0}").is_none());
     }

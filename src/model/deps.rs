@@ -10,7 +10,7 @@ use super::csr::Csr;
 use super::graph::{self, DepKind, Edge, Link, NOWHERE, Target};
 use super::names::NameIndex;
 use super::path::At;
-use super::problems::Errors;
+use super::problems::{Errors, Known};
 
 /// The dependency lists of a service, in the order they are resolved.
 const KINDS: [DepKind; 4] = [
@@ -296,7 +296,10 @@ impl Links {
                 format!("`{}` is not a service or external", name.escape_debug()),
                 errs.suggest(
                     name,
-                    self.services_ix.names().chain(self.externals_ix.names()),
+                    (
+                        Known::Targets,
+                        self.services_ix.names().chain(self.externals_ix.names()),
+                    ),
                 ),
             )
         };

@@ -59,10 +59,11 @@ fn check_var(errs: &mut Errors<'_>, at: &At<'_>, k: &str, v: &str, instanced: bo
             Some("use letters, digits and _; not starting with a digit".to_owned()),
         );
     }
-    if !check::plain_value(v) {
+    let scan = check::scan(v);
+    if !scan.plain {
         errs.chars(&at.key(k), v);
     }
-    if !instanced && check::has_placeholder(v) {
+    if !instanced && scan.placeholder_in(v) {
         errs.push(
             &at.key(k),
             "`{instance}` is used but the service has no `instances`",

@@ -8,6 +8,15 @@ use super::check::{self, NAME_HINT};
 use super::path::At;
 use super::suggest::{self, SUGGEST_BUDGET};
 
+/// What an unknown reference could have named: what "did you mean" lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Known {
+    /// Services and externals (a dependency).
+    Targets = 0,
+    /// Services (a group member).
+    Services = 1,
+}
+
 /// Collects located errors while the model is built.
 pub(super) struct Errors<'a> {
     file: &'a str,
@@ -16,6 +25,8 @@ pub(super) struct Errors<'a> {
     pub(super) list: Vec<ManifestError>,
     /// What is left of [`SUGGEST_BUDGET`].
     suggest_budget: usize,
+    /// The list of what is known, once made, per kind of reference ([`Known`]).
+    known_lists: [Option<String>; 2],
 }
 
 impl<'a> Errors<'a> {
@@ -26,15 +37,17 @@ impl<'a> Errors<'a> {
             loc,
             list: Vec::new(),
             suggest_budget: SUGGEST_BUDGET,
+            known_lists: [None, None],
         }
     }
 
     /// "did you mean" for an unknown reference to one of `known` (see [`suggest::suggest`]).
-    pub(super) fn suggest<'k, I>(&mut self, name: &str, known: I) -> String
+    pub(super) fn suggest<'k, I>(&mut self, name: &str, (kind, known): (Known, I)) -> String
     where
         I: Iterator<Item = &'k str> + Clone,
     {
-        suggest::suggest(&mut self.suggest_budget, name, known)
+        let list = &mut self.known_lists[kind as usize];
+        suggest::suggest(&mut self.suggest_budget, name, known, list)
     }
 
     /// An error at the value of `path`.
@@ -148,10 +161,11 @@ impl<'a> Errors<'a> {
         }
         for (i, arg) in argv.iter().enumerate() {
             // the path of each element is built only for an element with a problem
-            if !check::plain_value(arg) {
+            let scan = check::scan(arg);
+            if !scan.plain {
                 self.chars(&path.index(i), arg);
             }
-            if !allow_placeholder && check::has_placeholder(arg) {
+            if !allow_placeholder && scan.placeholder_in(arg) {
                 self.push(
                     &path.index(i),
                     "`{instance}` is used but the service has no `instances`",

@@ -8,10 +8,15 @@
 pub(super) const SUGGEST_BUDGET: usize = 50_000;
 
 /// "did you mean" for an unknown reference (while `budget` lasts), or the list of what is
-/// known. `known` is iterated, never collected whole: a call costs at most its share of the
-/// budget (a cheap test per name, the exact score only for names that pass it) plus a dozen
-/// names.
-pub(super) fn suggest<'a, I>(budget: &mut usize, name: &str, known: I) -> String
+/// known (made once into `list`, for every later call about the same `known`). `known` is
+/// iterated, never collected whole: a call costs at most its share of the budget (a cheap
+/// test per name, the exact score only for names that pass it) plus a dozen names.
+pub(super) fn suggest<'a, I>(
+    budget: &mut usize,
+    name: &str,
+    known: I,
+    list: &mut Option<String>,
+) -> String
 where
     I: Iterator<Item = &'a str> + Clone,
 {
@@ -19,18 +24,21 @@ where
     let count = known.size_hint().1.unwrap_or(usize::MAX);
     if count <= *budget {
         *budget -= count;
-        let typo = Typo::new(name);
+        let mut typo = Typo::new(name);
         let known: Vec<&str> = known.clone().filter(|k| typo.may_match(k)).collect();
         if let Some(k) = crate::manifest::error::closest(name, &known) {
             return format!("did you mean `{k}`?");
         }
     }
-    let head: Vec<&str> = known.take(12).collect();
-    match count {
-        0 => "nothing of that kind is defined".to_owned(),
-        n if n > head.len() => format!("known: {}, …", head.join(", ")),
-        _ => format!("known: {}", head.join(", ")),
-    }
+    list.get_or_insert_with(|| {
+        let head: Vec<&str> = known.take(12).collect();
+        match count {
+            0 => "nothing of that kind is defined".to_owned(),
+            n if n > head.len() => format!("known: {}, …", head.join(", ")),
+            _ => format!("known: {}", head.join(", ")),
+        }
+    })
+    .clone()
 }
 
 /// A quick test of whether a known name may be what an unknown one was meant to be: `false`
@@ -41,6 +49,8 @@ struct Typo<'a> {
     name: &'a str,
     /// How often each ASCII character occurs in `name`; `None` when it is not ASCII.
     counts: Option<[u32; 128]>,
+    /// Per character, how many of a known name's have been matched (all 0 between calls).
+    used: [u32; 128],
 }
 
 impl<'a> Typo<'a> {
@@ -52,11 +62,15 @@ impl<'a> Typo<'a> {
             }
             c
         });
-        Self { name, counts }
+        Self {
+            name,
+            counts,
+            used: [0; 128],
+        }
     }
 
-    fn may_match(&self, known: &str) -> bool {
-        let Some(mut left) = self.counts else {
+    fn may_match(&mut self, known: &str) -> bool {
+        let Some(counts) = &self.counts else {
             return true;
         };
         let (a, b) = (self.name.len(), known.len());
@@ -69,11 +83,12 @@ impl<'a> Typo<'a> {
         // characters in common (as multisets): no more can match, in any measure
         let mut common = 0usize;
         for x in known.bytes() {
-            let n = &mut left[usize::from(x)];
-            if *n > 0 {
-                *n -= 1;
-                common += 1;
-            }
+            let i = usize::from(x);
+            self.used[i] += 1;
+            common += usize::from(self.used[i] <= counts[i]);
+        }
+        for x in known.bytes() {
+            self.used[usize::from(x)] = 0;
         }
         // one edit apart: lengths at most one apart, all but one character shared
         if a.abs_diff(b) <= 1 && common + 1 >= a.max(b) {
@@ -111,20 +126,22 @@ mod tests {
         let mut known = names(39);
         known.push("kafka".to_owned());
         let mut budget = 100;
+        let mut list = None;
+        let names = || known.iter().map(String::as_str);
         assert_eq!(
-            suggest(&mut budget, "kafak", known.iter().map(String::as_str)),
+            suggest(&mut budget, "kafak", names(), &mut list),
             "did you mean `kafka`?"
         );
         assert_eq!(budget, 60);
-        let _ = suggest(&mut budget, "svc-0008", known.iter().map(String::as_str));
+        let _ = suggest(&mut budget, "svc-0008", names(), &mut list);
         assert_eq!(budget, 20);
         // not enough left for 40 comparisons: the known names instead, no search
-        let hint = suggest(&mut budget, "kafak", known.iter().map(String::as_str));
+        let hint = suggest(&mut budget, "kafak", names(), &mut list);
         assert!(hint.starts_with("known: svc-00000, "), "{hint}");
         assert!(hint.ends_with(", …"), "{hint}");
         assert_eq!(budget, 20);
         assert_eq!(
-            suggest(&mut budget, "x", std::iter::empty()),
+            suggest(&mut budget, "x", std::iter::empty(), &mut None),
             "nothing of that kind is defined"
         );
     }
@@ -136,11 +153,8 @@ mod tests {
         let mut searched = 0;
         for i in 0..10_000 {
             let before = budget;
-            let _ = suggest(
-                &mut budget,
-                &format!("dep-{i}"),
-                known.iter().map(String::as_str),
-            );
+            let names = known.iter().map(String::as_str);
+            let _ = suggest(&mut budget, &format!("dep-{i}"), names, &mut None);
             searched += usize::from(budget < before);
         }
         assert_eq!(searched, SUGGEST_BUDGET / known.len());
@@ -190,7 +204,7 @@ mod tests {
             "posh",
         ];
         for u in words {
-            let typo = Typo::new(u);
+            let mut typo = Typo::new(u);
             for k in words {
                 let exact = crate::manifest::error::closest(u, &[k]).is_some();
                 assert!(!exact || typo.may_match(k), "{u:?} → {k:?}");
@@ -198,5 +212,8 @@ mod tests {
         }
         // and it does reject what is far off
         assert!(!Typo::new("dep-1").may_match("svc-00001"));
+        // and its counts are those of each known name alone
+        let mut typo = Typo::new("aab");
+        assert!(typo.may_match("aab") && typo.may_match("aab") && !typo.may_match("bbbbbbbbb"));
     }
 }

@@ -138,10 +138,18 @@ impl View {
         view.order = graph::order(n, edges);
         view.layers = view.compute_layers();
         view.ready_budgets = view.compute_budgets(services, externals);
-        view.in_stack = vec![false; n];
-        for m in stack_members {
-            if let Some(i) = view.service_ids.get(m) {
-                view.in_stack[i] = true;
+        // the stack is every service, in order, unless a group of its name says otherwise
+        let everyone = stack_members.len() == n
+            && stack_members
+                .iter()
+                .zip(services)
+                .all(|(m, s)| *m == s.name);
+        view.in_stack = vec![everyone; n];
+        if !everyone {
+            for m in stack_members {
+                if let Some(i) = view.service_ids.get(m) {
+                    view.in_stack[i] = true;
+                }
             }
         }
         let ids = &view.service_ids;
