@@ -338,7 +338,7 @@ mod tests {
         let w = |n: usize| Warning {
             backend: "runit",
             feature: Feature::Restart,
-            services: (0..n).map(|i| format!("s{i}")).collect(),
+            services: (0..n).map(|i| format!("s{i}").into()).collect(),
             message: "emulated".into(),
         };
         assert_eq!(w(2).to_string(), "runit: restart → emulated (s0, s1)");
