@@ -6,7 +6,7 @@
 use std::fmt::Write as _;
 
 use super::process::{AfterExit, Plan};
-use crate::backend::kit::{Artifact, HEADER};
+use crate::backend::kit::Artifact;
 use crate::backend::shared::gate;
 use crate::escape::sh;
 use crate::model::DepKind;
@@ -16,22 +16,6 @@ use crate::render::native::push_u64;
 /// so this file is how `status` tells "exited and not restarted" from "stopped". `run`
 /// removes it.
 pub const EXITED: &str = "supervise/openim-init.exited";
-
-/// The lines every script of `description` starts with: the interpreter, the header
-/// comment and the description as comments.
-#[must_use]
-pub fn preamble(description: &str) -> String {
-    let mut s = String::with_capacity(HEADER.len() + description.len() + 32);
-    s.push_str("#!/bin/sh\n# ");
-    s.push_str(HEADER);
-    s.push('\n');
-    for line in description.lines() {
-        s.push_str("# ");
-        s.push_str(line);
-        s.push('\n');
-    }
-    s
-}
 
 /// The comment lines every script starts with, in a buffer for the whole script.
 #[must_use]

@@ -261,7 +261,7 @@ impl<'m> Planner<'m> {
             reader: self.reader,
             name,
             svc,
-            preamble: super::files::preamble(&description),
+            preamble: preamble(&description),
             description,
             deps: self.deps_of(s),
             required_by,
@@ -333,4 +333,20 @@ pub fn longest_stop(model: &Model) -> Duration {
         .map(|s| s.stop_timeout)
         .max()
         .unwrap_or_default()
+}
+
+/// The lines every script of `description` starts with: the interpreter, the header
+/// comment and the description as comments.
+#[must_use]
+pub fn preamble(description: &str) -> String {
+    let mut s = String::with_capacity(crate::backend::kit::HEADER.len() + description.len() + 32);
+    s.push_str("#!/bin/sh\n# ");
+    s.push_str(crate::backend::kit::HEADER);
+    s.push('\n');
+    for line in description.lines() {
+        s.push_str("# ");
+        s.push_str(line);
+        s.push('\n');
+    }
+    s
 }
