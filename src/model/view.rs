@@ -5,7 +5,7 @@
 //! the model is built; backends only read it.
 
 use super::csr::Csr;
-use super::graph::{self, DepKind, Edge, Link, Target};
+use super::graph::{DepKind, Edge, Link, Target};
 use super::names::NameIndex;
 use super::{Check, External, Group, Service};
 use crate::manifest::Duration;
@@ -94,13 +94,14 @@ pub struct View {
 
 impl View {
     /// Build the view of validated services (no cycles, every reference resolved) from
-    /// their resolved dependencies and the edges between them.
+    /// their resolved dependencies, the edges between them and their start order
+    /// ([`super::graph::order`] of those edges).
     pub(super) fn new(
         services: &[Service],
         externals: &[External],
         stack_members: &[String],
         groups: &[Group],
-        (links, edges): (&Csr<Link>, &[Edge]),
+        (links, edges, order): (&Csr<Link>, &[Edge], Vec<usize>),
         (service_ids, external_ids): (NameIndex, NameIndex),
     ) -> Self {
         let n = services.len();
@@ -135,7 +136,7 @@ impl View {
                 .filter(|e| e.kind == DepKind::Before)
                 .map(|e| (e.waiter, e.dep)),
         );
-        view.order = graph::order(n, edges);
+        view.order = order;
         view.layers = view.compute_layers();
         view.ready_budgets = view.compute_budgets(services, externals);
         // the stack is every service, in order, unless a group of its name says otherwise
