@@ -27,7 +27,7 @@ pub use graph::{DepKind, Target};
 pub use instances::MAX_INSTANCES;
 pub use manifest::SandboxLevel;
 pub use sandbox::{CAPABILITIES, DEFAULT_LEVEL as DEFAULT_SANDBOX};
-pub use view::{Dependency, Process, View, Wait, Waits};
+pub use view::{Dependency, Dependent, Process, View, Wait, Waits};
 
 /// The placeholder that stands for the instance name in commands and environment values.
 pub const INSTANCE_PLACEHOLDER: &str = "{instance}";

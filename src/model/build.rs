@@ -11,6 +11,7 @@ use crate::manifest::{Duration, Manifest, ManifestErrors, ServiceSpec};
 
 use super::check::{self, NAME_HINT};
 use super::deps::{self, Links, Tables};
+use super::graph;
 use super::path::At;
 use super::problems::{Errors, Known, health_check};
 use super::{External, Group, Model, Service, View, service};
@@ -22,44 +23,18 @@ use super::{External, Group, Model, Service, View, service};
 /// Every problem found, in file order.
 pub fn build(file: &str, text: &str, mut m: Manifest) -> Result<Model, ManifestErrors> {
     let mut errs = Errors::new(file, Locator::new(text));
-    if let Some(problem) = check::name_problem(&m.name) {
-        errs.push(&At::keys(&["name"]), problem, Some(NAME_HINT.to_owned()));
-    }
-    if let Some(d) = &m.description {
-        errs.chars(&At::keys(&["description"]), d);
-    }
-    check_defaults(&mut errs, &m.defaults);
-    check_namespace(&mut errs, &m);
-    if m.services.is_empty() {
-        errs.push(
-            &At::keys(&["services"]),
-            "the manifest defines no services",
-            Some(r#"add a [services.NAME] table with command = ["/opt/..."]"#.to_owned()),
-        );
-    }
-
+    check_stack(&mut errs, &m);
     let externals = externals(&mut errs, &m);
-
-    // each service's own table is taken out of the manifest (and consumed) in turn; the
-    // names stay, to resolve references, until they move into the services at the end
     let mut links = Links::new(&m);
-    let mut services: Vec<Service> = Vec::with_capacity(m.services.len());
-    let Manifest {
-        defaults,
-        services: table,
-        groups: group_specs,
-        ..
-    } = &mut m;
-    let tables = Tables {
-        defaults,
-        groups: group_specs,
-    };
-    for (name, spec) in table.iter_mut() {
-        services.push(service::service(&mut errs, &tables, &mut links, name, spec));
-    }
+    let mut services = services(&mut errs, &mut m, &mut links);
     let groups = groups(&mut errs, &m);
     let edges = links.edges();
-    deps::check_cycles(&mut errs, &m, &links, &edges);
+    // the start order reaches every service unless there is a cycle: only then are the
+    // cycles looked for, to report each
+    let order = graph::order(services.len(), &edges);
+    if order.len() < services.len() {
+        deps::check_cycles(&mut errs, &m, &links, &edges);
+    }
 
     if !errs.list.is_empty() {
         // defaults are checked once per service: report each problem once
@@ -86,7 +61,7 @@ pub fn build(file: &str, text: &str, mut m: Manifest) -> Result<Model, ManifestE
         &externals,
         &stack_members,
         &groups,
-        (&links, &edges),
+        (&links, &edges, order),
         (service_ids, external_ids),
     );
     Ok(Model {
@@ -98,6 +73,44 @@ pub fn build(file: &str, text: &str, mut m: Manifest) -> Result<Model, ManifestE
         groups,
         view,
     })
+}
+
+/// The stack's name and description, `[defaults]`, the namespace, and that there are
+/// services.
+fn check_stack(errs: &mut Errors<'_>, m: &Manifest) {
+    if let Some(problem) = check::name_problem(&m.name) {
+        errs.push(&At::keys(&["name"]), problem, Some(NAME_HINT.to_owned()));
+    }
+    if let Some(d) = &m.description {
+        errs.chars(&At::keys(&["description"]), d);
+    }
+    check_defaults(errs, &m.defaults);
+    check_namespace(errs, m);
+    if m.services.is_empty() {
+        errs.push(
+            &At::keys(&["services"]),
+            "the manifest defines no services",
+            Some(r#"add a [services.NAME] table with command = ["/opt/..."]"#.to_owned()),
+        );
+    }
+}
+
+/// Every service, built from its own table, which is emptied (consumed) in turn; the names
+/// stay in the manifest, to resolve references, until they move into the services at the
+/// end of [`build`].
+fn services(errs: &mut Errors<'_>, m: &mut Manifest, links: &mut Links) -> Vec<Service> {
+    let mut services = Vec::with_capacity(m.services.len());
+    let Manifest {
+        defaults,
+        services: table,
+        groups,
+        ..
+    } = m;
+    let tables = Tables { defaults, groups };
+    for (name, spec) in table.iter_mut() {
+        services.push(service::service(errs, &tables, links, name, spec));
+    }
+    services
 }
 
 /// The `[external.X]` entries, checked.
@@ -147,10 +160,10 @@ fn folded(name: &str) -> Cow<'_, str> {
 /// Services, groups and externals share one namespace of safe names.
 fn check_namespace(errs: &mut Errors<'_>, m: &Manifest) {
     let count = m.external.len() + m.services.len() + m.groups.len();
-    // where each name was first defined: its table
-    let mut seen: HashMap<&str, &str> = HashMap::with_capacity(count);
-    // file names collide on case-insensitive file systems (macOS: launchd plists)
-    let mut seen_folded: HashMap<Cow<'_, str>, (&str, &str)> = HashMap::with_capacity(count);
+    // each name (and its table) that is the first of its case-folded form: file names
+    // collide on case-insensitive file systems (macOS: launchd plists). A name seen before
+    // is found there too, as itself.
+    let mut seen: HashMap<Cow<'_, str>, (&str, &str)> = HashMap::with_capacity(count);
     for (table, names) in [
         ("external", m.external.keys().collect::<Vec<_>>()),
         ("services", m.services.keys().collect()),
@@ -160,7 +173,8 @@ fn check_namespace(errs: &mut Errors<'_>, m: &Manifest) {
             let path = At::keys(&[table, name]);
             errs.name(&path, name);
             let fold = folded(name);
-            if let Some(&first) = seen.get(name.as_str()) {
+            let found = seen.get(&fold).copied();
+            if let Some((_, first)) = found.filter(|(other, _)| *other == name) {
                 let first = At::keys(&[first, name]);
                 let line = errs.line_of(&first);
                 errs.push_key(
@@ -175,7 +189,7 @@ fn check_namespace(errs: &mut Errors<'_>, m: &Manifest) {
                             .to_owned(),
                     ),
                 );
-            } else if let Some(&(other, first)) = seen_folded.get(&fold) {
+            } else if let Some((other, first)) = found {
                 let first = At::keys(&[first, other]);
                 let line = errs.line_of(&first);
                 errs.push_key(
@@ -192,8 +206,7 @@ fn check_namespace(errs: &mut Errors<'_>, m: &Manifest) {
                     )),
                 );
             } else {
-                seen.insert(name, table);
-                seen_folded.insert(fold, (name, table));
+                seen.insert(fold, (name, table));
             }
             if name != &m.name && name.eq_ignore_ascii_case(&m.name) {
                 errs.push_key(

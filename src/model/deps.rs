@@ -60,11 +60,16 @@ impl Links {
                 .map(|n| resolve((&services_ix, &externals_ix), n, kind))
                 .collect()
         });
+        let n = m.services.len();
+        // every service its defaults and a couple of its own: few regrowths of a long list
+        let per_service = defaults.iter().map(Vec::len).sum::<usize>() + 2;
+        let mut start = Vec::with_capacity(n + 1);
+        start.push(0);
         Self {
             services_ix,
             externals_ix,
-            list: Vec::new(),
-            start: vec![0],
+            list: Vec::with_capacity(n.saturating_mul(per_service)),
+            start,
             seen: vec![(0, 0); m.services.len() + m.external.len()],
             stamp: 0,
             services: m.services.len(),

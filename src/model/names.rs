@@ -68,8 +68,14 @@ impl NameIndex {
 
     /// The index of `name`.
     pub(super) fn get(&self, name: &str) -> Option<usize> {
+        let hash = self.hasher.hash_one(name);
+        // compared as bytes: no character boundaries to check
+        let (text, ends, name) = (self.text.as_bytes(), &self.ends[..], name.as_bytes());
         self.table
-            .find(self.hasher.hash_one(name), |&i| self.name(i) == name)
+            .find(hash, |&i| {
+                let start = if i == 0 { 0 } else { ends[i - 1] };
+                text.get(start..ends[i]) == Some(name)
+            })
             .copied()
     }
 }

@@ -195,6 +195,30 @@ before = ["a"]
         let layers: Vec<usize> = (0..4).map(|i| m.view.layer(i)).collect();
         assert_eq!(layers, [1, 2, 3, 0]);
         assert_eq!(m.view.order(), [3, 0, 1, 2]);
+        // the reverse edges: a is required by b; b is wanted by c; nothing names c or d
+        let dependents = |s: usize| -> Vec<(usize, DepKind)> {
+            m.view
+                .dependents(s)
+                .iter()
+                .map(|d| (d.service, d.kind))
+                .collect()
+        };
+        assert_eq!(dependents(0), [(b, DepKind::Requires)]);
+        assert_eq!(dependents(b), [(2, DepKind::Wants)]);
+        assert!(dependents(2).is_empty() && dependents(3).is_empty());
+        // and exactly what a scan over every service finds
+        for s in 0..4 {
+            let scanned: Vec<(usize, DepKind)> = (0..4)
+                .flat_map(|w| {
+                    m.view
+                        .dependencies(w)
+                        .iter()
+                        .filter(move |d| d.target == Target::Service(s))
+                        .map(move |d| (w, d.kind))
+                })
+                .collect();
+            assert_eq!(dependents(s), scanned);
+        }
     }
 
     #[test]

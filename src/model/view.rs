@@ -5,8 +5,10 @@
 //! the model is built; backends only read it.
 
 use super::csr::Csr;
-use super::graph::{self, DepKind, Edge, Link, Target};
+use super::graph::{DepKind, Edge, Link, Target};
 use super::names::NameIndex;
+
+mod lists;
 use super::{Check, External, Group, Service};
 use crate::manifest::Duration;
 
@@ -38,6 +40,15 @@ pub struct Dependency {
     /// What it points at.
     pub target: Target,
     /// The strongest list it was written in.
+    pub kind: DepKind,
+}
+
+/// A service that declares a dependency on another (see [`View::dependents`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Dependent {
+    /// Index of the dependent service.
+    pub service: usize,
+    /// The (strongest) list it names the other in.
     pub kind: DepKind,
 }
 
@@ -84,6 +95,7 @@ pub struct View {
     /// Where each service's processes start in `processes`; one more entry for the end.
     process_start: Vec<usize>,
     dependencies: Csr<Dependency>,
+    dependents: Csr<Dependent>,
     ordered_before: Csr<usize>,
     order: Vec<usize>,
     layers: Vec<usize>,
@@ -94,74 +106,34 @@ pub struct View {
 
 impl View {
     /// Build the view of validated services (no cycles, every reference resolved) from
-    /// their resolved dependencies and the edges between them.
+    /// their resolved dependencies, the edges between them and their start order
+    /// ([`super::graph::order`] of those edges).
     pub(super) fn new(
         services: &[Service],
         externals: &[External],
         stack_members: &[String],
         groups: &[Group],
-        (links, edges): (&Csr<Link>, &[Edge]),
+        (links, edges, order): (&Csr<Link>, &[Edge], Vec<usize>),
         (service_ids, external_ids): (NameIndex, NameIndex),
     ) -> Self {
         let n = services.len();
+        let (processes, process_start) = lists::processes(services);
+        let dependencies = lists::declared(n, externals.len(), links);
         let mut view = Self {
+            dependents: lists::dependents(n, &dependencies),
+            ordered_before: lists::ordered_before(n, edges),
+            in_stack: lists::in_stack(services, stack_members, &service_ids),
+            groups_of: lists::groups_of(n, groups, &service_ids),
             service_ids,
             external_ids,
-            process_start: Vec::with_capacity(n + 1),
+            processes,
+            process_start,
+            dependencies,
+            order,
             ..Self::default()
         };
-        view.process_start.push(0);
-        for s in services {
-            match &s.instances {
-                None => view.processes.push(Process {
-                    service: view.process_start.len() - 1,
-                    instance: None,
-                }),
-                Some(list) => {
-                    let service = view.process_start.len() - 1;
-                    view.processes.extend(list.iter().map(|inst| Process {
-                        service,
-                        instance: Some(inst.clone()),
-                    }));
-                }
-            }
-            view.process_start.push(view.processes.len());
-        }
-        view.dependencies = declared(n, externals.len(), links);
-        view.ordered_before = Csr::group(
-            n,
-            edges
-                .iter()
-                .filter(|e| e.kind == DepKind::Before)
-                .map(|e| (e.waiter, e.dep)),
-        );
-        view.order = graph::order(n, edges);
         view.layers = view.compute_layers();
         view.ready_budgets = view.compute_budgets(services, externals);
-        // the stack is every service, in order, unless a group of its name says otherwise
-        let everyone = stack_members.len() == n
-            && stack_members
-                .iter()
-                .zip(services)
-                .all(|(m, s)| *m == s.name);
-        view.in_stack = vec![everyone; n];
-        if !everyone {
-            for m in stack_members {
-                if let Some(i) = view.service_ids.get(m) {
-                    view.in_stack[i] = true;
-                }
-            }
-        }
-        let ids = &view.service_ids;
-        view.groups_of = Csr::group(
-            n,
-            groups.iter().enumerate().flat_map(|(g, group)| {
-                group
-                    .services
-                    .iter()
-                    .filter_map(move |m| ids.get(m).map(|i| (i, g)))
-            }),
-        );
         view
     }
 
@@ -248,6 +220,15 @@ impl View {
         self.dependencies.of(s)
     }
 
+    /// The services whose declared dependencies ([`View::dependencies`]) name service `s`,
+    /// in declaration order, each once with the kind it declares: the reverse edges, e.g.
+    /// what `s` is required by, without a scan over every service. (`before` edges are in
+    /// [`View::ordered_before`].)
+    #[must_use]
+    pub fn dependents(&self, s: usize) -> &[Dependent] {
+        self.dependents.of(s)
+    }
+
     /// Services whose `before` names service `s` (they start first).
     #[must_use]
     pub fn ordered_before(&self, s: usize) -> &[usize] {
@@ -332,29 +313,4 @@ impl View {
         }
         out
     }
-}
-
-/// The declared dependencies of every service (of `n`, with `externals` externals): its
-/// `requires`, `wants` and `after` links, each target once, the first (strongest) kind.
-fn declared(n: usize, externals: usize, links: &Csr<Link>) -> Csr<Dependency> {
-    // per target (services, then externals): the last service (+ 1) that listed it
-    let mut listed_by = vec![0usize; n + externals];
-    let mut out = Csr::with_capacity(n, 0);
-    for s in 0..n {
-        out.push_list(links.of(s).iter().filter_map(|l| {
-            let slot = match l.target {
-                Target::Service(i) => i,
-                Target::External(e) => n + e,
-            };
-            let fresh = l.kind != DepKind::Before && listed_by[slot] != s + 1;
-            if fresh {
-                listed_by[slot] = s + 1;
-            }
-            fresh.then_some(Dependency {
-                target: l.target,
-                kind: l.kind,
-            })
-        }));
-    }
-    out
 }
