@@ -4,25 +4,26 @@
 //! commands, environment files) is emulated by a `/bin/sh -c` wrapper that ends in
 //! `exec "$@"`; groups have no launchd counterpart: the notes print `launchctl` loops instead.
 
+mod argv;
+mod job;
 mod notes;
 mod values;
 pub mod verify;
 
-use std::collections::BTreeSet;
+use std::borrow::Cow;
+use std::collections::HashSet;
 use std::path::Path;
 use std::sync::LazyLock;
-
-use anyhow::Context as _;
-use indexmap::IndexMap;
-use serde::Serialize;
 
 use super::capability::{Feature, Support, Warning};
 use super::data::BackendData;
 use super::kit::{Artifact, Backend, RenderContext, Rendered, Report, Unit};
+use super::shared;
+use super::shared::names::ProcessNames;
+use super::shared::waits::WaitScripts;
 use super::shared::wrapper::{self, Prelude, Ready};
 use crate::errors::{Error, Refusal, Result};
-use crate::manifest::RestartPolicy;
-use crate::model::{DepKind, Logs, Model, Process, Service, Wait, substitute};
+use crate::model::{DepKind, Model, Process, Target};
 
 pub use super::shared::wrapper::TIMEOUT_SHIM;
 
@@ -120,24 +121,42 @@ impl Backend for Launchd {
     fn render(&self, model: &Model, ctx: &RenderContext<'_>) -> Result<Rendered> {
         let prefix = label_prefix(model, ctx.flags.value(LABEL_PREFIX))?;
         let mut out = Rendered::default();
-        let mut labels = BTreeSet::new();
+        let labels = ProcessNames::new(model, |p| label(&prefix, model, p));
+        let escaped = argv::Escaped::new(
+            WaitScripts::new(model),
+            model.externals.len(),
+            model.services.len(),
+        );
+        let scripts = escaped.scripts();
+        let mut seen = HashSet::with_capacity(labels.all().len());
+        out.artifacts.reserve(labels.all().len());
         for (s, svc) in model.services.iter().enumerate() {
             values::check(svc)?;
-            let waits = model.waits(s);
-            for (kind, dep) in &waits.unwaitable {
-                out.warnings.push(Warning {
-                    backend: NAME,
-                    feature: feature_of(*kind),
-                    services: vec![svc.name.as_str().into()],
-                    message: format!(
-                        "not waitable: `{}` has no health check, so {} starts without waiting for it",
-                        model.services[*dep].name, svc.name
-                    ),
-                });
+            let mut waits = Vec::new();
+            let mut targets = Vec::new();
+            for (target, kind) in shared::waits::edges(model, s) {
+                match (scripts.script(target), target) {
+                    (Some(script), _) => {
+                        waits.push(Ready {
+                            script: Cow::Borrowed(script),
+                            hard: kind.is_hard(),
+                        });
+                        targets.push(target);
+                    }
+                    (None, Target::Service(dep)) => out.warnings.push(Warning {
+                        backend: NAME,
+                        feature: feature_of(kind),
+                        services: vec![svc.name.as_str().into()],
+                        message: format!(
+                            "not waitable: `{}` has no health check, so {} starts without waiting for it",
+                            model.services[dep].name, svc.name
+                        ),
+                    }),
+                    (None, Target::External(_)) => {}
+                }
             }
-            for p in model.view.processes_of(s) {
-                let label = label(&prefix, model, p);
-                if !labels.insert(label.clone()) {
+            for (p, label) in model.view.processes_of(s).iter().zip(labels.of(s)) {
+                if !seen.insert(label.as_str()) {
                     return Err(Refusal::new(
                         format!("services.{}", svc.name),
                         format!("two launchd jobs would both be labelled `{label}` (a service name with a dot clashes with an instance)"),
@@ -145,18 +164,28 @@ impl Backend for Launchd {
                     .hint("rename one of the services (no dots)")
                     .into());
                 }
-                let job = job(svc, &waits.waits, label.clone(), p.instance.as_deref());
-                values::check_arguments(&label, &job.program_arguments)?;
-                let xml = to_xml(&job).with_context(|| format!("writing {label}.plist"))?;
-                out.artifacts.push(Artifact::file(
-                    format!("{label}.plist"),
-                    DATA.file_mode,
-                    xml,
-                ));
-                out.units.push(Unit::process(model, p, label));
+                let prelude = Prelude {
+                    waits: waits.clone(),
+                    ..Prelude::default()
+                };
+                // the model's own values were checked above; what the waits add, here
+                if let Some(p) = targets.iter().find_map(|&t| escaped.wait(t).1.as_ref()) {
+                    return Err(values::argument_problem(label, p));
+                }
+                let job = job::job(svc, prelude, label, p.instance.as_deref());
+                let xml = job.to_xml(&argv::Xml {
+                    escaped: &escaped,
+                    targets: &targets,
+                });
+                let mut path = String::with_capacity(label.len() + 6);
+                path.push_str(label);
+                path.push_str(".plist");
+                out.artifacts
+                    .push(Artifact::file(path, DATA.file_mode, xml));
+                out.units.push(Unit::process(model, p, label.clone()));
             }
         }
-        out.notes = notes::notes(model, &prefix);
+        out.notes = notes::notes(model, &labels);
         Ok(out)
     }
 
@@ -196,120 +225,16 @@ fn label_prefix(model: &Model, given: Option<&str>) -> Result<String> {
 /// The job label of a process: `PREFIX.NAME` or `PREFIX.NAME.INSTANCE`.
 #[must_use]
 pub fn label(prefix: &str, model: &Model, p: &Process) -> String {
-    format!("{prefix}.{}", p.joined(&model.services[p.service], "."))
-}
-
-/// One launchd job, keys in the order they are written.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct Job {
-    label: String,
-    program_arguments: Vec<String>,
-    run_at_load: bool,
-    keep_alive: Option<KeepAlive>,
-    throttle_interval: Option<u64>,
-    exit_time_out: u64,
-    user_name: Option<String>,
-    group_name: Option<String>,
-    /// 23 (0o027) when sandboxed: launchd takes the umask as a decimal integer.
-    umask: Option<u32>,
-    working_directory: Option<String>,
-    environment_variables: Option<IndexMap<String, String>>,
-    standard_out_path: Option<String>,
-    standard_error_path: Option<String>,
-    soft_resource_limits: Option<ResourceLimits>,
-    hard_resource_limits: Option<ResourceLimits>,
-}
-
-/// `KeepAlive`: `true`, or a dictionary of conditions.
-#[derive(Debug, Serialize)]
-#[serde(untagged)]
-enum KeepAlive {
-    Always(bool),
-    Conditions {
-        #[serde(rename = "SuccessfulExit")]
-        successful_exit: bool,
-    },
-}
-
-#[derive(Debug, Clone, Copy, Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct ResourceLimits {
-    number_of_files: Option<u64>,
-    number_of_processes: Option<u64>,
-}
-
-fn job(svc: &Service, waits: &[Wait<'_>], label: String, instance: Option<&str>) -> Job {
-    let prelude = Prelude {
-        environment_file: svc.environment_file.as_deref(),
-        waits: waits.iter().map(Ready::of).collect(),
-        pre_start: svc
-            .pre_start
-            .iter()
-            .map(|argv| argv.iter().map(|a| substitute(a, instance)).collect())
-            .collect(),
-        ..Prelude::default()
-    };
-    let program_arguments = prelude.wrap(&svc.name, svc.argv_for(instance));
-    let keep_alive = match svc.restart {
-        RestartPolicy::Always => Some(KeepAlive::Always(true)),
-        RestartPolicy::OnFailure => Some(KeepAlive::Conditions {
-            successful_exit: false,
-        }),
-        RestartPolicy::Never => None,
-    };
-    let environment: IndexMap<String, String> = svc
-        .environment
-        .iter()
-        .map(|(k, v)| (k.clone(), substitute(v, instance)))
-        .collect();
-    let (stdout, stderr) = match &svc.logs {
-        Logs::Journal => (None, None),
-        Logs::Files { stdout, stderr } => (
-            Some(stdout.clone()),
-            Some(stderr.clone().unwrap_or_else(|| stdout.clone())),
-        ),
-    };
-    let limits =
-        (svc.limits.nofile.is_some() || svc.limits.nproc.is_some()).then_some(ResourceLimits {
-            number_of_files: svc.limits.nofile,
-            number_of_processes: svc.limits.nproc,
-        });
-    Job {
-        label,
-        program_arguments,
-        run_at_load: true,
-        throttle_interval: keep_alive
-            .as_ref()
-            .map(|_| svc.restart_delay.secs_ceil().max(1)),
-        keep_alive,
-        exit_time_out: svc.stop_timeout.secs_ceil().max(1),
-        user_name: svc.user.clone(),
-        group_name: svc.group.clone(),
-        umask: (svc.sandbox.level != crate::model::SandboxLevel::Off).then_some(0o027),
-        working_directory: svc.working_dir.clone(),
-        environment_variables: (!environment.is_empty()).then_some(environment),
-        standard_out_path: stdout,
-        standard_error_path: stderr,
-        soft_resource_limits: limits,
-        hard_resource_limits: limits,
+    let name = &model.services[p.service].name;
+    let instance = p.instance.as_deref();
+    let mut out =
+        String::with_capacity(prefix.len() + name.len() + instance.map_or(0, str::len) + 2);
+    out.push_str(prefix);
+    out.push('.');
+    out.push_str(name);
+    if let Some(i) = instance {
+        out.push('.');
+        out.push_str(i);
     }
-}
-
-/// The XML plist, with a comment naming its origin after the DOCTYPE line.
-fn to_xml(job: &Job) -> anyhow::Result<String> {
-    let mut buf = Vec::new();
-    plist::to_writer_xml(&mut buf, job)?;
-    let xml = String::from_utf8(buf)?;
-    let comment = format!("<!-- {} -->", super::kit::HEADER.replace("--", "- -"));
-    let mut out = String::with_capacity(xml.len() + comment.len() + 2);
-    for (i, line) in xml.lines().enumerate() {
-        out.push_str(line);
-        out.push('\n');
-        if i == 1 {
-            out.push_str(&comment);
-            out.push('\n');
-        }
-    }
-    Ok(out)
+    out
 }

@@ -4,22 +4,21 @@
 //! instance. The stack and every group are meta-services that `want` their members and stop
 //! them in reverse start order, so `rc-service STACK start|stop` drives the whole stack.
 
+mod index;
+mod meta;
 mod sandbox;
 mod script;
 mod text;
 pub mod verify;
 
-use std::collections::BTreeSet;
+use std::collections::HashSet;
 use std::path::Path;
 use std::sync::LazyLock;
 
-use serde::Serialize;
-
 use super::capability::{Feature, Support, Warning};
 use super::data::BackendData;
-use super::kit::{Artifact, Backend, HEADER, RenderContext, Rendered, Report, Unit, UnitKind};
+use super::kit::{Artifact, Backend, RenderContext, Rendered, Report, Unit, UnitKind};
 use crate::errors::{Refusal, Result};
-use crate::escape::openrc::{Piece, word};
 use crate::manifest::RestartPolicy;
 use crate::model::{Logs, Model, Process, Service};
 
@@ -115,25 +114,24 @@ impl Backend for OpenRc {
 
     fn render(&self, model: &Model, ctx: &RenderContext<'_>) -> Result<Rendered> {
         let mut out = Rendered::default();
+        let index = index::Index::new(model);
         let stack_members = member_ids(model, &model.stack_members);
         out.artifacts.push(script_artifact(
             &model.name,
             ctx.templates.render(
                 "openrc/meta.tera",
-                &meta(model, &model.description, &stack_members, true),
+                &meta::meta(&index, &model.description, &stack_members, true),
             )?,
         ));
         for (i, svc) in model.services.iter().enumerate() {
             let text = ctx
                 .templates
-                .render("openrc/service.tera", &script::build(model, i))?;
+                .render("openrc/service.tera", &script::build(&index, i))?;
             out.artifacts.push(script_artifact(&svc.name, text));
-            for p in model.view.processes_of(i) {
+            for (p, name) in model.view.processes_of(i).iter().zip(index.names.of(i)) {
                 if p.instance.is_some() {
-                    out.artifacts.push(Artifact::symlink(
-                        format!("{DIR}/{}", process_name(model, p)),
-                        svc.name.clone(),
-                    ));
+                    out.artifacts
+                        .push(Artifact::symlink(format!("{DIR}/{name}"), svc.name.clone()));
                 }
             }
             out.warnings.extend(service_warnings(svc));
@@ -144,7 +142,7 @@ impl Backend for OpenRc {
                 &group.name,
                 ctx.templates.render(
                     "openrc/meta.tera",
-                    &meta(model, &group.description, &members, false),
+                    &meta::meta(&index, &group.description, &members, false),
                 )?,
             ));
             out.units.push(Unit::grouping(
@@ -153,7 +151,7 @@ impl Backend for OpenRc {
                 UnitKind::Group,
             ));
         }
-        let mut seen = BTreeSet::new();
+        let mut seen = HashSet::with_capacity(out.artifacts.len());
         for a in &out.artifacts {
             if !seen.insert(a.path.as_str()) {
                 return Err(Refusal::new(
@@ -170,7 +168,8 @@ impl Backend for OpenRc {
                 .view
                 .processes()
                 .iter()
-                .map(|p| Unit::process(model, p, process_name(model, p))),
+                .zip(index.names.all())
+                .map(|(p, name)| Unit::process(model, p, name.clone())),
         );
         out.units.push(Unit::grouping(
             model.name.clone(),
@@ -188,7 +187,7 @@ impl Backend for OpenRc {
             out.notes.push(format!(
                 "OpenRC keeps no log of its own and supervise-daemon discards output: services without `logs` ({}) write stdout and stderr to {}/<service>.log",
                 journal.join(", "),
-                script::default_log_dir(model)
+                index.log_dir
             ));
         }
         Ok(out)
@@ -240,15 +239,6 @@ pub fn process_name(model: &Model, p: &Process) -> String {
     p.joined(&model.services[p.service], ".")
 }
 
-/// The OpenRC service names of service `s`'s processes.
-fn names_of(model: &Model, s: usize) -> impl Iterator<Item = String> + '_ {
-    model
-        .view
-        .processes_of(s)
-        .iter()
-        .map(move |p| process_name(model, p))
-}
-
 /// Service indices of the names in `members` (all exist in a valid model).
 fn member_ids(model: &Model, members: &[String]) -> Vec<bool> {
     let mut out = vec![false; model.services.len()];
@@ -258,64 +248,4 @@ fn member_ids(model: &Model, members: &[String]) -> Vec<bool> {
         }
     }
     out
-}
-
-#[derive(Serialize)]
-struct MetaScript {
-    header: &'static str,
-    description: String,
-    members: String,
-    /// Members to stop, deepest start layer first; each layer's services stop in parallel.
-    stop_layers: Vec<String>,
-    /// Group meta-services the stack also starts (and marks stopped after its members).
-    groups: String,
-}
-
-/// The meta-service of the stack (`groups`: true) or of a group; `members[i]` says whether
-/// service `i` belongs to it.
-fn meta(model: &Model, description: &str, members: &[bool], groups: bool) -> MetaScript {
-    let view = &model.view;
-    let order: Vec<usize> = view
-        .order()
-        .iter()
-        .copied()
-        .filter(|&i| members[i])
-        .collect();
-    let deepest = order.iter().map(|&i| view.layer(i)).max().unwrap_or(0);
-    let mut layers: Vec<Vec<String>> = vec![Vec::new(); deepest + 1];
-    for &i in order.iter().rev() {
-        let mut names: Vec<String> = names_of(model, i).collect();
-        names.reverse();
-        layers[view.layer(i)].extend(names);
-    }
-    MetaScript {
-        header: HEADER,
-        description: word(&[Piece::Text(description)]),
-        members: order
-            .iter()
-            .flat_map(|&i| names_of(model, i))
-            .collect::<Vec<_>>()
-            .join(" "),
-        stop_layers: layers
-            .into_iter()
-            .rev()
-            .filter(|l| !l.is_empty())
-            .map(|l| l.join(" "))
-            .collect(),
-        groups: if groups {
-            model
-                .groups
-                .iter()
-                .filter(|g| {
-                    g.services
-                        .iter()
-                        .all(|m| view.service_id(m).is_some_and(|i| members[i]))
-                })
-                .map(|g| g.name.as_str())
-                .collect::<Vec<_>>()
-                .join(" ")
-        } else {
-            String::new()
-        },
-    }
 }

@@ -11,8 +11,9 @@
 //! A value is a list of [`Piece`]s: literal text, or a reference to a shell variable that
 //! is expanded at run time (the instance name of a multiplexed script).
 
-use crate::escape::sh;
+use crate::escape::{scan, sh};
 use crate::model::INSTANCE_PLACEHOLDER;
+use crate::render::native::push_u64;
 
 /// The shell variable that holds the instance name in a multiplexed script.
 pub const INSTANCE_VAR: &str = "instance";
@@ -47,11 +48,18 @@ pub fn pieces(text: &str, instanced: bool) -> Vec<Piece<'_>> {
 /// One ordinary shell word (one layer of quoting) that expands to the pieces joined.
 #[must_use]
 pub fn word(pieces: &[Piece<'_>]) -> String {
-    let mut out = String::new();
+    let mut out = String::with_capacity(16);
+    push_word(&mut out, pieces);
+    out
+}
+
+/// Append [`word`]`(pieces)` to `out`.
+pub fn push_word(out: &mut String, pieces: &[Piece<'_>]) {
+    let start = out.len();
     for p in pieces {
         match p {
             Piece::Text("") => {}
-            Piece::Text(t) => out.push_str(&sh::quote(t)),
+            Piece::Text(t) => sh::push_quote(out, t),
             Piece::Var(v) => {
                 out.push_str("\"$");
                 out.push_str(v);
@@ -59,28 +67,37 @@ pub fn word(pieces: &[Piece<'_>]) -> String {
             }
         }
     }
-    if out.is_empty() { "''".to_owned() } else { out }
+    if out.len() == start {
+        out.push_str("''");
+    }
 }
 
 /// Characters that an unquoted expansion would split at (IFS) or glob with.
-fn unsafe_unquoted(c: char) -> bool {
-    matches!(c, ' ' | '\t' | '\n' | '*' | '?' | '[')
-}
-
-/// Quote the value of an assignment so that the variable holds exactly `value`.
-fn assignment_value(value: &str) -> String {
-    if !value.contains('\'') {
-        return sh::quote(value);
+const UNSAFE_UNQUOTED: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    let set = b" \t\n*?[";
+    while i < set.len() {
+        t[set[i] as usize] = true;
+        i += 1;
     }
-    let mut out = String::from("\"");
-    for c in value.chars() {
-        if matches!(c, '\\' | '"' | '$' | '`') {
-            out.push('\\');
-        }
-        out.push(c);
+    t
+};
+
+/// Append the quoted value of an assignment so that the variable holds exactly `value`.
+fn push_assignment_value(out: &mut String, value: &str) {
+    if !value.contains('\'') {
+        sh::push_quote(out, value);
+        return;
     }
     out.push('"');
-    out
+    scan::push_escaped(out, value, b"\\\"$`", |b| match b {
+        b'\\' => "\\\\",
+        b'"' => "\\\"",
+        b'$' => "\\$",
+        _ => "\\`",
+    });
+    out.push('"');
 }
 
 /// Lines assigning `var` so that OpenRC's `eval … $var` sees exactly the words `words`.
@@ -91,25 +108,51 @@ fn assignment_value(value: &str) -> String {
 /// helper variable assigned (one layer of quoting) on a line of its own before `var`.
 /// `N` is the word's position, counting from 1. No words: no lines.
 #[must_use]
-pub fn eval_assign(var: &str, words: &[Vec<Piece<'_>>]) -> Vec<String> {
+pub fn eval_assign<'p, W: AsRef<[Piece<'p>]>>(var: &str, words: &[W]) -> Vec<String> {
     let mut lines = Vec::new();
-    let mut texts = Vec::with_capacity(words.len());
+    push_eval_assign(&mut lines, var, words);
+    lines
+}
+
+/// [`eval_assign`], appending the lines to `lines`.
+pub fn push_eval_assign<'p, W: AsRef<[Piece<'p>]>>(
+    lines: &mut Vec<String>,
+    var: &str,
+    words: &[W],
+) {
+    if words.is_empty() {
+        return;
+    }
+    let mut texts = String::with_capacity(16 * words.len());
     for (i, w) in words.iter().enumerate() {
-        let spread = w
-            .iter()
-            .any(|p| matches!(p, Piece::Text(t) if t.chars().any(unsafe_unquoted)));
+        let w = w.as_ref();
+        if i > 0 {
+            texts.push(' ');
+        }
+        let spread = w.iter().any(
+            |p| matches!(p, Piece::Text(t) if t.bytes().any(|b| UNSAFE_UNQUOTED[usize::from(b)])),
+        );
         if spread {
-            let helper = format!("{var}_{}", i + 1);
-            lines.push(format!("{helper}={}", word(w)));
-            texts.push(format!("\"${helper}\""));
+            let mut line = String::with_capacity(var.len() + 32);
+            line.push_str(var);
+            line.push('_');
+            push_u64(&mut line, u64::try_from(i + 1).unwrap_or(u64::MAX));
+            let helper_len = line.len();
+            line.push('=');
+            push_word(&mut line, w);
+            texts.push_str("\"$");
+            texts.push_str(&line[..helper_len]);
+            texts.push('"');
+            lines.push(line);
         } else {
-            texts.push(word(w));
+            push_word(&mut texts, w);
         }
     }
-    if !texts.is_empty() {
-        lines.push(format!("{var}={}", assignment_value(&texts.join(" "))));
-    }
-    lines
+    let mut line = String::with_capacity(var.len() + texts.len() + 3);
+    line.push_str(var);
+    line.push('=');
+    push_assignment_value(&mut line, &texts);
+    lines.push(line);
 }
 
 #[cfg(test)]
@@ -133,7 +176,7 @@ mod tests {
             eval_assign("command", &lit(&["/opt/x"])),
             ["command=/opt/x"]
         );
-        assert!(eval_assign("command_args", &[]).is_empty());
+        assert!(eval_assign::<Vec<Piece<'_>>>("command_args", &[]).is_empty());
     }
 
     #[test]

@@ -1,13 +1,18 @@
 //! The notes `generate` prints for launchd: install, and the `launchctl` loops that start
 //! and stop the stack and each group in start order (launchd has no groups).
 
-use super::{DATA, OPEN_MAX, label};
+use super::{DATA, OPEN_MAX};
 use crate::backend::data::Fill;
+use crate::backend::shared::names::ProcessNames;
 use crate::escape::sh;
 use crate::model::{Logs, Model};
 
 /// Labels of the named services, in start order, instances expanded.
-fn labels_in_order(model: &Model, prefix: &str, members: &[String]) -> Vec<String> {
+fn labels_in_order<'a>(
+    model: &Model,
+    labels: &'a ProcessNames,
+    members: &[String],
+) -> Vec<&'a str> {
     let mut member = vec![false; model.services.len()];
     for m in members {
         if let Some(i) = model.view.service_id(m) {
@@ -19,13 +24,13 @@ fn labels_in_order(model: &Model, prefix: &str, members: &[String]) -> Vec<Strin
         .order()
         .iter()
         .filter(|&&s| member[s])
-        .flat_map(|&s| model.view.processes_of(s))
-        .map(|p| label(prefix, model, p))
+        .flat_map(|&s| labels.of(s))
+        .map(String::as_str)
         .collect()
 }
 
-/// Every note for the stack rendered with label prefix `prefix`.
-pub(super) fn notes(model: &Model, prefix: &str) -> Vec<String> {
+/// Every note for the stack whose processes are labelled `labels`.
+pub(super) fn notes(model: &Model, labels: &ProcessNames) -> Vec<String> {
     let mut notes = DATA.notes(&model.name, None);
     notes.push(format!(
         "owned by root:wheel, mode 0644, launchd loads them at boot and RunAtLoad starts them; for one user copy them to {} and use the domain gui/$(id -u) instead of system (launchd ignores UserName/GroupName for agents)",
@@ -65,8 +70,8 @@ pub(super) fn notes(model: &Model, prefix: &str) -> Vec<String> {
             .map(|g| (format!("group {}", g.name), g.services.clone())),
     );
     for (what, members) in sets {
-        let order = labels_in_order(model, prefix, &members);
-        let words = |v: &[String]| v.iter().map(|l| sh::quote(l)).collect::<Vec<_>>().join(" ");
+        let order = labels_in_order(model, labels, &members);
+        let words = |v: &[&str]| v.iter().map(|l| sh::quote(l)).collect::<Vec<_>>().join(" ");
         let mut reverse = order.clone();
         reverse.reverse();
         notes.push(format!(

@@ -8,56 +8,59 @@ use crate::model::{Logs, Service};
 /// Every value of `svc` that ends up in its plists, or an error naming the first one a
 /// plist cannot hold.
 pub fn check(svc: &Service) -> Result<()> {
-    let mut values: Vec<(String, &str)> = Vec::new();
-    let argvs = std::iter::once(("command".to_owned(), &svc.command)).chain(
-        svc.pre_start
-            .iter()
-            .enumerate()
-            .map(|(i, a)| (format!("pre_start[{i}]"), a)),
-    );
-    for (field, argv) in argvs {
-        values.extend(
-            argv.iter()
-                .enumerate()
-                .map(|(i, w)| (format!("{field}[{i}]"), w.as_str())),
-        );
+    let fail = |field: &str, v: &str, p: String| -> Result<()> {
+        Err(Refusal::new(
+            format!("services.{}.{field}", svc.name),
+            format!("`{}`: {p}", v.escape_debug()),
+        )
+        .hint("no plist can hold this text: change it in the manifest")
+        .into())
+    };
+    let argvs = std::iter::once((None, &svc.command))
+        .chain(svc.pre_start.iter().enumerate().map(|(i, a)| (Some(i), a)));
+    for (pre, argv) in argvs {
+        for (i, w) in argv.iter().enumerate() {
+            if let Some(p) = text_problem(w) {
+                let field = match pre {
+                    None => format!("command[{i}]"),
+                    Some(n) => format!("pre_start[{n}][{i}]"),
+                };
+                return fail(&field, w, p);
+            }
+        }
     }
-    values.extend(
-        svc.environment
-            .iter()
-            .map(|(k, v)| (format!("environment.{k}"), v.as_str())),
-    );
-    for (field, v) in [
-        ("environment_file", &svc.environment_file),
-        ("working_dir", &svc.working_dir),
-    ] {
-        values.extend(v.as_deref().map(|v| (field.to_owned(), v)));
-    }
-    if let Logs::Files { stdout, stderr } = &svc.logs {
-        values.push(("logs.stdout".into(), stdout));
-        values.extend(stderr.as_deref().map(|e| ("logs.stderr".to_owned(), e)));
-    }
-    for (field, v) in values {
+    for (k, v) in &svc.environment {
         if let Some(p) = text_problem(v) {
-            return Err(Refusal::new(
-                format!("services.{}.{field}", svc.name),
-                format!("`{}`: {p}", v.escape_debug()),
-            )
-            .hint("no plist can hold this text: change it in the manifest")
-            .into());
+            return fail(&format!("environment.{k}"), v, p);
+        }
+    }
+    let logs = match &svc.logs {
+        Logs::Files { stdout, stderr } => [Some(stdout.as_str()), stderr.as_deref()],
+        Logs::Journal => [None, None],
+    };
+    let fields = [
+        ("environment_file", svc.environment_file.as_deref()),
+        ("working_dir", svc.working_dir.as_deref()),
+        ("logs.stdout", logs[0]),
+        ("logs.stderr", logs[1]),
+    ];
+    for (field, v) in fields {
+        if let Some(v) = v
+            && let Some(p) = text_problem(v)
+        {
+            return fail(field, v, p);
         }
     }
     Ok(())
 }
 
-/// The job's arguments as a whole (they also carry the checks of its dependencies).
-pub fn check_arguments(label: &str, argv: &[String]) -> Result<()> {
-    match argv.iter().find_map(|a| text_problem(a)) {
-        Some(p) => Err(
-            Refusal::new(format!("launchd job {label}"), format!("an argument {p}"))
-                .hint("no plist can hold this text: change it in the manifest")
-                .into(),
-        ),
-        None => Ok(()),
-    }
+/// The refusal of job `label`, an argument of which has `problem`: the wrapper script
+/// carries the checks of its dependencies, which [`check`] does not see.
+pub fn argument_problem(label: &str, problem: &str) -> crate::errors::Error {
+    Refusal::new(
+        format!("launchd job {label}"),
+        format!("an argument {problem}"),
+    )
+    .hint("no plist can hold this text: change it in the manifest")
+    .into()
 }

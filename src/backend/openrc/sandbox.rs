@@ -7,6 +7,8 @@
 //! only when that message is absent from the binary. Nothing confines the file system or
 //! system calls: that is reported in the capability matrix.
 
+use std::sync::LazyLock;
+
 use crate::model::{CAPABILITIES, SandboxLevel, Service};
 
 /// What a supervise-daemon without capability support prints for `--capabilities`.
@@ -30,25 +32,51 @@ pub fn daemon_flags(svc: &Service) -> &'static [&'static str] {
 /// The settings lines of `svc`'s sandbox: `umask=` and `capabilities=`.
 #[must_use]
 pub fn settings(svc: &Service) -> Vec<String> {
+    /// Every capability in lower case, as `cap_iab(3)` text names it.
+    static LOWER: LazyLock<Vec<String>> = LazyLock::new(|| {
+        CAPABILITIES
+            .iter()
+            .map(|c| c.to_ascii_lowercase())
+            .collect()
+    });
+    /// The `capabilities=` line that keeps none (the defaults').
+    static NONE_KEPT: LazyLock<String> = LazyLock::new(|| capabilities_line(&[], &LOWER));
     if svc.sandbox.level == SandboxLevel::Off {
         return Vec::new();
     }
     let kept = &svc.sandbox.capabilities;
-    let iab: Vec<String> = kept
-        .iter()
-        .map(|c| format!("^{}", c.to_ascii_lowercase()))
-        .chain(
-            CAPABILITIES
-                .iter()
-                .filter(|c| !kept.iter().any(|k| k == *c))
-                .map(|c| format!("!{}", c.to_ascii_lowercase())),
-        )
-        .collect();
-    vec![
-        format!("umask={UMASK}"),
-        format!(
-            "grep -qs '{NO_CAPS}' \"$(command -v supervise-daemon)\" || capabilities=\"{}\"",
-            iab.join(",")
-        ),
-    ]
+    let caps = if kept.is_empty() {
+        NONE_KEPT.clone()
+    } else {
+        capabilities_line(kept, &LOWER)
+    };
+    vec![format!("umask={UMASK}"), caps]
+}
+
+/// The `capabilities=` line keeping `kept` (`lower`: every capability in lower case, in
+/// [`CAPABILITIES`] order).
+fn capabilities_line(kept: &[String], lower: &[String]) -> String {
+    let mut caps = String::with_capacity(80 + 24 * CAPABILITIES.len());
+    caps.push_str("grep -qs '");
+    caps.push_str(NO_CAPS);
+    caps.push_str("' \"$(command -v supervise-daemon)\" || capabilities=\"");
+    let mut first = true;
+    let mut item = |caps: &mut String, mark: char, cap: &str| {
+        if !first {
+            caps.push(',');
+        }
+        first = false;
+        caps.push(mark);
+        caps.push_str(cap);
+    };
+    for c in kept {
+        item(&mut caps, '^', &c.to_ascii_lowercase());
+    }
+    for (c, l) in CAPABILITIES.iter().zip(lower) {
+        if !kept.iter().any(|k| k == *c) {
+            item(&mut caps, '!', l);
+        }
+    }
+    caps.push('"');
+    caps
 }

@@ -3,12 +3,14 @@
 
 use serde::Serialize;
 
-use super::names_of;
+use super::index::Index;
 use crate::backend::kit::HEADER;
-use crate::backend::shared::{gate, wrapper};
-use crate::escape::openrc::{Piece, eval_assign, pieces, word};
+use crate::backend::shared::gate;
+use crate::backend::shared::{lines, waits};
+use crate::escape::openrc::{Piece, pieces, push_eval_assign, push_word, word};
 use crate::manifest::{Duration, RestartPolicy};
-use crate::model::{DepKind, Logs, Model, Service, Target};
+use crate::model::{DepKind, Logs, Service, Target};
+use crate::render::native::push_u64;
 
 /// The guard that makes `restart = never` run the process once under supervise-daemon: it
 /// execs the command only on the first spawn (`start_count` 0, written by supervise-daemon
@@ -17,9 +19,9 @@ pub const NEVER_GUARD: &str = r#"[ "$(cat "$0" 2>/dev/null)" = 0 ] || { echo "re
 
 /// What `templates/openrc/service.tera` lays out.
 #[derive(Serialize)]
-pub struct ServiceScript {
+pub struct ServiceScript<'a> {
     pub(super) header: &'static str,
-    pub(super) name: String,
+    pub(super) name: &'a str,
     /// Space-separated instance names of a multiplexed script.
     pub(super) instances: Option<String>,
     pub(super) description: String,
@@ -40,7 +42,7 @@ pub struct ServiceScript {
     pub(super) log_files: Vec<String>,
     /// Readiness gates on externals: one shell line each (a subshell that fails the start, or
     /// goes on for a soft dependency).
-    pub(super) gates: Vec<String>,
+    pub(super) gates: Vec<&'a str>,
     /// `pre_start` commands, quoted.
     pub(super) pre_start: Vec<String>,
     /// Wait until the health check first passes (run in a subshell).
@@ -55,18 +57,20 @@ pub struct HealthCheck {
     pub(super) retries: u32,
 }
 
-/// Where services without `logs` write their output.
-#[must_use]
-pub fn default_log_dir(model: &Model) -> String {
-    format!("/var/log/{}", model.name)
-}
-
 fn secs(d: Duration) -> u64 {
     d.secs_ceil().max(1)
 }
 
-fn assign(lines: &mut Vec<String>, var: &str, words: &[Vec<Piece<'_>>]) {
-    lines.extend(eval_assign(var, words));
+fn assign<'p, W: AsRef<[Piece<'p>]>>(lines: &mut Vec<String>, var: &str, words: &[W]) {
+    push_eval_assign(lines, var, words);
+}
+
+/// `{key}{n}`.
+fn number(key: &str, n: u64) -> String {
+    let mut out = String::with_capacity(key.len() + 20);
+    out.push_str(key);
+    push_u64(&mut out, n);
+    out
 }
 
 /// `command=` and `command_args=` (behind the never-guard for `restart = never`).
@@ -95,27 +99,30 @@ fn command(svc: &Service, inst: bool, never: bool) -> Vec<String> {
 
 /// Stop schedule, respawn policy and periodic health check (supervise-daemon's settings).
 fn supervision(svc: &Service, never: bool, settings: &mut Vec<String>) -> Option<HealthCheck> {
-    let retry = format!(
-        "{}/{}/SIGKILL/5",
-        svc.stop_signal.name(),
-        secs(svc.stop_timeout)
-    );
-    assign(settings, "retry", &[vec![Piece::Text(&retry)]]);
+    let mut retry = String::with_capacity(32);
+    retry.push_str(svc.stop_signal.name());
+    retry.push('/');
+    push_u64(&mut retry, secs(svc.stop_timeout));
+    retry.push_str("/SIGKILL/5");
+    assign(settings, "retry", &[[Piece::Text(&retry)]]);
     let delay = svc.restart_delay.secs_ceil();
     if delay > 0 && !never {
-        settings.push(format!("respawn_delay={delay}"));
+        settings.push(number("respawn_delay=", delay));
     }
     match (never, svc.start_limit) {
         (true, _) => settings.push("respawn_max=1".into()),
         (false, Some(l)) => {
-            settings.push(format!("respawn_max={}", l.burst.saturating_sub(1).max(1)));
-            settings.push(format!("respawn_period={}", secs(l.interval)));
+            settings.push(number(
+                "respawn_max=",
+                l.burst.saturating_sub(1).max(1).into(),
+            ));
+            settings.push(number("respawn_period=", secs(l.interval)));
         }
         (false, None) => settings.push("respawn_max=0".into()),
     }
     svc.health.as_ref().filter(|_| !never).map(|h| {
-        settings.push(format!("healthcheck_delay={}", secs(h.interval)));
-        settings.push(format!("healthcheck_timer={}", secs(h.interval)));
+        settings.push(number("healthcheck_delay=", secs(h.interval)));
+        settings.push(number("healthcheck_timer=", secs(h.interval)));
         HealthCheck {
             probe: gate::probe(&h.check, h.timeout),
             retries: h.retries.max(1),
@@ -208,7 +215,8 @@ fn shell_words(argv: &[String], inst: bool) -> String {
 
 /// Build the context for service `s`.
 #[must_use]
-pub fn build(model: &Model, s: usize) -> ServiceScript {
+pub fn build<'a>(index: &'a Index<'_>, s: usize) -> ServiceScript<'a> {
+    let model = index.model;
     let svc = &model.services[s];
     let inst = svc.is_instanced();
     let never = svc.restart == RestartPolicy::Never;
@@ -227,8 +235,7 @@ pub fn build(model: &Model, s: usize) -> ServiceScript {
     if let Some(dir) = &svc.working_dir {
         assign(&mut settings, "directory", &[vec![Piece::Text(dir)]]);
     }
-    let default_log = format!("{}/", default_log_dir(model));
-    let log_pieces = log_settings(svc, inst, &default_log, &mut settings);
+    let log_pieces = log_settings(svc, inst, &index.log_prefix, &mut settings);
 
     daemon_args(svc, inst, &mut settings);
     settings.extend(super::sandbox::settings(svc));
@@ -239,14 +246,14 @@ pub fn build(model: &Model, s: usize) -> ServiceScript {
 
     ServiceScript {
         header: HEADER,
-        name: svc.name.clone(),
+        name: &svc.name,
         instances: svc.instances.as_ref().map(|v| v.join(" ")),
         description: word(&pieces(&svc.description, inst)),
         never,
         command,
         settings,
         cgroup,
-        depend: depend(model, s),
+        depend: depend(index, s),
         limits: [("-n", svc.limits.nofile), ("-u", svc.limits.nproc)]
             .iter()
             .filter_map(|(flag, v)| v.map(|n| format!("ulimit {flag} {n}")))
@@ -255,13 +262,9 @@ pub fn build(model: &Model, s: usize) -> ServiceScript {
             .environment_file
             .as_deref()
             .map(|f| word(&[Piece::Text(f)])),
-        log_files: log_files(model, svc, owner.as_deref(), &log_pieces),
-        gates: model
-            .waits(s)
-            .waits
-            .iter()
-            .filter(|w| w.external)
-            .map(|w| wrapper::wait_line(w, "return 1"))
+        log_files: log_files(index, svc, owner.as_deref(), &log_pieces),
+        gates: waits::externals(model, s)
+            .map(|(e, kind)| index.gate(e, kind.is_hard()))
             .collect(),
         pre_start: svc
             .pre_start
@@ -277,59 +280,66 @@ pub fn build(model: &Model, s: usize) -> ServiceScript {
 }
 
 fn log_files(
-    model: &Model,
+    index: &Index<'_>,
     svc: &Service,
     owner: Option<&str>,
     (out, err): &(Vec<Piece<'_>>, Vec<Piece<'_>>),
 ) -> Vec<String> {
-    let mut lines = Vec::new();
+    let mut lines = Vec::with_capacity(2);
     if svc.logs == Logs::Journal {
-        lines.push(format!(
-            "checkpath --directory --mode 0755 {}",
-            word(&[Piece::Text(&default_log_dir(model))])
-        ));
+        lines.push(index.log_dir_line.clone());
     }
-    let owner = owner.map_or_else(String::new, |o| {
-        format!(" --owner {}", word(&[Piece::Text(o)]))
-    });
-    let mut files = vec![word(out)];
+    let mut line = String::with_capacity(96);
+    line.push_str("checkpath --file --mode 0640");
+    if let Some(o) = owner {
+        line.push_str(" --owner ");
+        push_word(&mut line, &[Piece::Text(o)]);
+    }
+    line.push(' ');
+    push_word(&mut line, out);
     if err != out {
-        files.push(word(err));
+        line.push(' ');
+        push_word(&mut line, err);
     }
-    lines.push(format!(
-        "checkpath --file --mode 0640{owner} {}",
-        files.join(" ")
-    ));
+    lines.push(line);
     lines
 }
 
-fn depend(model: &Model, s: usize) -> Vec<String> {
+fn depend(index: &Index<'_>, s: usize) -> Vec<String> {
+    let model = index.model;
+    let names = |t: usize| index.names.of(t).iter().map(String::as_str);
     let (mut need, mut want, mut after, mut before) = (vec![], vec![], vec![], vec![]);
     for d in model.view.dependencies(s) {
         let Target::Service(t) = d.target else {
             continue;
         };
-        let names: Vec<String> = names_of(model, t).collect();
         match d.kind {
-            DepKind::Requires => need.extend(names.iter().cloned()),
-            DepKind::Wants => want.extend(names.iter().cloned()),
+            DepKind::Requires => need.extend(names(t)),
+            DepKind::Wants => want.extend(names(t)),
             DepKind::After | DepKind::Before => {}
         }
-        after.extend(names);
+        after.extend(names(t));
     }
     for name in &model.services[s].before {
         if let Some(t) = model.view.service_id(name) {
-            before.extend(names_of(model, t));
+            before.extend(names(t));
         }
     }
-    [
-        ("need", need),
-        ("want", want),
-        ("after", after),
-        ("before", before),
-    ]
-    .into_iter()
-    .filter(|(_, list)| !list.is_empty())
-    .map(|(kw, list)| format!("{kw} {}", list.join(" ")))
-    .collect()
+    // long lists over several lines: OpenRC adds up repeated `need`, `want`…
+    let mut out = Vec::new();
+    for (kw, list) in [
+        ("need ", need),
+        ("want ", want),
+        ("after ", after),
+        ("before ", before),
+    ] {
+        for run in lines::runs(&list) {
+            let mut line =
+                String::with_capacity(kw.len() + run.iter().map(|n| n.len() + 1).sum::<usize>());
+            line.push_str(kw);
+            lines::push_joined(&mut line, run, " ");
+            out.push(line);
+        }
+    }
+    out
 }

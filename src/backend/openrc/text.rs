@@ -1,7 +1,7 @@
 //! `templates/openrc/*.tera` without tera: the scripts as string appends (see
 //! [`crate::render::native`]); the tests prove the bytes equal tera's.
 
-use super::MetaScript;
+use super::meta::MetaScript;
 use super::script::ServiceScript;
 use crate::render::Native;
 
@@ -21,13 +21,18 @@ fn push_all(out: &mut String, parts: &[&str]) {
 }
 
 /// `\n\t{line}{suffix}` per line (a `{%- for %}` inside a function body).
-fn body_lines(out: &mut String, lines: &[String], suffix: &str) {
+fn body_lines<S: AsRef<str>>(out: &mut String, lines: &[S], suffix: &str) {
     for l in lines {
-        push_all(out, &["\n\t", l, suffix]);
+        push_all(out, &["\n\t", l.as_ref(), suffix]);
     }
 }
 
 impl Native for MetaScript {
+    fn size_hint(&self) -> usize {
+        let lines = |l: &[String]| l.iter().map(|l| l.len() + 32).sum::<usize>();
+        1500 + lines(&self.want_lines) + lines(&self.after_lines) + lines(&self.stop_layers)
+    }
+
     /// `templates/openrc/meta.tera`, without tera.
     fn write_native(&self, out: &mut String) {
         let groups = !self.groups.is_empty();
@@ -40,22 +45,16 @@ impl Native for MetaScript {
                 &self.description,
                 "\n\n# Starting this meta-service starts its members",
                 if groups { " and groups" } else { "" },
-                "; they keep running on their own.\ndepend() {\n\twant ",
-                &self.members,
+                "; they keep running on their own.\ndepend() {",
             ],
         );
-        if groups {
-            push_all(out, &[" ", &self.groups]);
+        for l in &self.want_lines {
+            push_all(out, &["\n\twant ", l]);
         }
-        push_all(
-            out,
-            &[
-                "\n\tafter ",
-                &self.members,
-                "\n}\n\nstart() {\n\treturn 0\n}",
-                META_STOP,
-            ],
-        );
+        for l in &self.after_lines {
+            push_all(out, &["\n\tafter ", l]);
+        }
+        push_all(out, &["\n}\n\nstart() {\n\treturn 0\n}", META_STOP]);
         for layer in &self.stop_layers {
             push_all(out, &["\n\t_stop_members ", layer, " || rc=1"]);
         }
@@ -66,11 +65,29 @@ impl Native for MetaScript {
     }
 }
 
-impl Native for ServiceScript {
+impl Native for ServiceScript<'_> {
+    fn size_hint(&self) -> usize {
+        let lines = |l: &[String]| l.iter().map(|l| l.len() + 16).sum::<usize>();
+        1200 + lines(&self.command)
+            + lines(&self.settings)
+            + lines(&self.cgroup)
+            + lines(&self.depend)
+            + lines(&self.log_files)
+            + lines(&self.pre_start)
+            + self.gates.iter().map(|g| g.len() + 8).sum::<usize>()
+            + self.ready.as_ref().map_or(0, |r| r.len() + 128)
+            + self.health.as_ref().map_or(0, |h| h.probe.len() + 600)
+            + if self.env_file.is_some() {
+                ENV_FILE_FN.len()
+            } else {
+                0
+            }
+    }
+
     /// `templates/openrc/service.tera`, without tera.
     fn write_native(&self, out: &mut String) {
         push_all(out, &["#!/sbin/openrc-run\n# ", self.header]);
-        let name = self.name.as_str();
+        let name = self.name;
         let instances = self.instances.as_deref().filter(|i| !i.is_empty());
         if let Some(inst) = instances {
             push_all(
@@ -132,7 +149,7 @@ fn start_pre(
     instances: Option<&str>,
     env_file: Option<&str>,
 ) {
-    let name = script.name.as_str();
+    let name = script.name;
     out.push_str("\n\nstart_pre() {");
     if let Some(inst) = instances {
         push_all(

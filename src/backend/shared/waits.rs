@@ -52,6 +52,12 @@ impl<'m> WaitScripts<'m> {
         }
     }
 
+    /// The model the scripts are of.
+    #[must_use]
+    pub fn model(&self) -> &'m Model {
+        self.model
+    }
+
     /// The [`gate::wait_script`] a dependent runs for `target`, labelled as
     /// [`crate::model::View::waits`] labels it: an external's check for its
     /// `wait_timeout`, a service's health check for its ready budget; `None` for a service

@@ -9,7 +9,6 @@
 //! which waits up to its budget and then starts anyway.
 
 use std::borrow::Cow;
-use std::fmt::Write as _;
 
 use super::gate;
 use crate::escape::sh;
@@ -28,6 +27,41 @@ pub const TIMEOUT_SHIM: &str = "command -v timeout >/dev/null 2>&1 || timeout() 
 /// How the wrapper carries `environment_file`, for the capability report of every backend
 /// that uses it.
 pub const ENV_FILE_HOW: &str = "the /bin/sh wrapper reads KEY=value lines literally (surrounding blanks trimmed, blank and #/; comment lines skipped, one pair of enclosing quotes removed, nothing executed: no `$`, quote or backslash processing) and exports them; a missing file fails the start";
+
+/// The wrapper's first step with exports: export each `KEY=value` argument up to
+/// [`EXPORTS_END`].
+pub const EXPORTS_LOOP: &str =
+    "while [ \"$1\" != -- ]; do export \"$1\" || exit; shift; done; shift";
+
+/// The wrapper's last step.
+pub const EXEC: &str = "exec \"$@\"";
+
+/// How a file syntax carries a wrapper script (see [`Prelude::push_script_in`]).
+pub trait Syntax {
+    /// Append `text` escaped.
+    fn text(&self, out: &mut String, text: &str);
+
+    /// Append a fixed piece of every wrapper ([`TIMEOUT_SHIM`], [`EXPORTS_LOOP`], [`EXEC`])
+    /// escaped.
+    fn fixed(&self, out: &mut String, piece: &'static str) {
+        self.text(out, piece);
+    }
+
+    /// Append the poll loop of wait `i` ([`Prelude::waits`]) escaped.
+    fn wait(&self, out: &mut String, i: usize, wait: &Ready<'_>) {
+        let _ = i;
+        self.text(out, &wait.script);
+    }
+}
+
+/// The script as it is (what [`Prelude::script`] writes).
+struct Raw;
+
+impl Syntax for Raw {
+    fn text(&self, out: &mut String, text: &str) {
+        out.push_str(text);
+    }
+}
 
 /// One readiness wait as the wrapper runs it: the poll loop (see [`gate::wait_script`],
 /// usually shared by every service that waits for the same thing, see
@@ -99,49 +133,57 @@ impl Prelude<'_> {
 
     /// Append the (non-empty) wrapper script to `out`: its steps joined by `; `.
     fn push_script(&self, out: &mut String) {
-        let start = out.len();
-        let step = |out: &mut String| {
-            if out.len() > start {
+        self.push_script_in(out, &Raw);
+    }
+
+    /// Append the (non-empty) wrapper script to `out` written in `syntax`: every piece
+    /// escaped (fixed pieces and poll loops through their own methods, so that a backend
+    /// escapes them once per render). The separators between the pieces (`; `, `( `,
+    /// ` ) || exit`) hold no character any syntax escapes.
+    pub fn push_script_in(&self, out: &mut String, syntax: &dyn Syntax) {
+        let mut first = true;
+        let mut step = |out: &mut String| {
+            if !first {
                 out.push_str("; ");
             }
+            first = false;
         };
         if !self.exports.is_empty() {
             step(out);
-            let _ = write!(
-                out,
-                "while [ \"$1\" != {EXPORTS_END} ]; do export \"$1\" || exit; shift; done; shift"
-            );
+            syntax.fixed(out, EXPORTS_LOOP);
         }
         if !self.waits.is_empty() {
             step(out);
-            out.push_str(TIMEOUT_SHIM);
+            syntax.fixed(out, TIMEOUT_SHIM);
         }
         if let Some(f) = self.environment_file {
             step(out);
-            out.push_str(&env_file(f));
+            syntax.text(out, &env_file(f));
         }
         if let Some(n) = self.limits.nofile {
             step(out);
-            let _ = write!(out, "ulimit -n {n} || exit");
+            syntax.text(out, &format!("ulimit -n {n} || exit"));
         }
         if let Some(n) = self.limits.nproc {
             step(out);
-            let _ = write!(
+            syntax.text(
                 out,
-                "{{ ulimit -u {n} 2>/dev/null || ulimit -p {n}; }} || exit"
+                &format!("{{ ulimit -u {n} 2>/dev/null || ulimit -p {n}; }} || exit"),
             );
         }
-        for w in &self.waits {
+        for (i, w) in self.waits.iter().enumerate() {
             step(out);
-            push_wait_line(out, &w.script, w.hard, "exit");
+            out.push_str("( ");
+            syntax.wait(out, i, w);
+            out.push_str(if w.hard { " ) || exit" } else { " ) || :" });
         }
         for argv in &self.pre_start {
             step(out);
-            sh::push_join(out, argv);
+            syntax.text(out, &sh::join(argv));
             out.push_str(" || exit");
         }
         step(out);
-        out.push_str("exec \"$@\"");
+        syntax.fixed(out, EXEC);
     }
 
     /// The argv the backend runs: `argv` itself when nothing must happen first, else
@@ -198,4 +240,14 @@ pub fn env_file(path: &str) -> String {
          export \"$__oi_k=$__oi_v\" || exit; done < {} || exit; unset __oi_l __oi_k __oi_v",
         sh::quote(path)
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_fixed_pieces_use_the_exports_marker() {
+        assert!(EXPORTS_LOOP.contains(&format!("!= {EXPORTS_END} ]")));
+    }
 }
