@@ -8,14 +8,17 @@ mod crash;
 mod openrc;
 mod plans;
 mod scan;
+mod scenario;
 mod staging;
 mod supervisord;
 mod systemd;
 
 use std::path::Path;
+use std::process::Command;
 
 use serde_json::{Value, json};
 
+use crate::common::CLI_BIN;
 use crate::harness::{WorkDir, probe};
 
 /// The stack the lifecycle tests install: `a` (listens on `port`, health-checked over
@@ -57,4 +60,15 @@ pub fn by_unit(status: &Value) -> std::collections::BTreeMap<String, Value> {
         .iter()
         .map(|p| (p["unit"].as_str().expect("unit").to_owned(), p.clone()))
         .collect()
+}
+
+/// openim-init in a private mount namespace of its own whose `/var/lib` (the ledger) is
+/// `work`'s `var-lib`: the host's `/var/lib` stays untouched. Add the arguments.
+pub fn cli_with_private_var_lib(work: &WorkDir) -> Command {
+    let mut cmd = Command::new("unshare");
+    cmd.args(["--mount", "--propagation", "private", "/bin/sh", "-c"])
+        .arg("mount --bind \"$0\" /var/lib && exec \"$@\"")
+        .arg(work.join("var-lib"))
+        .arg(CLI_BIN);
+    cmd
 }

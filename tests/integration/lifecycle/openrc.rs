@@ -9,12 +9,11 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::{by_unit, manifest};
+use super::manifest;
+use super::scenario::{Life, drive, reinstall_changes_nothing};
 use crate::common::{CLI_BIN, Run};
 use crate::harness::openrc::{OpenRc, require_openrc};
 use crate::harness::{OPENRC, WorkDir, free_port, hold, probe, run_timeout, wait_for};
-
-const UNITS: [&str; 4] = ["a", "b", "c.0", "c.1"];
 
 struct Env {
     rc: OpenRc,
@@ -22,7 +21,11 @@ struct Env {
     manifest: PathBuf,
 }
 
-impl Env {
+impl Life for Env {
+    fn units(&self) -> [&'static str; 4] {
+        ["a", "b", "c.0", "c.1"]
+    }
+
     fn run(&self, args: &[&str]) -> Run {
         let manifest = self.manifest.display().to_string();
         let mut words = vec![CLI_BIN];
@@ -33,36 +36,12 @@ impl Env {
         run_timeout(&mut cmd, Duration::from_mins(2))
     }
 
-    fn ok(&self, args: &[&str]) -> Run {
-        let r = self.run(args);
-        assert_eq!(
-            r.code,
-            0,
-            "{args:?}\nstdout:\n{}\nstderr:\n{}\n{}",
-            r.stdout,
-            r.stderr,
-            self.rc.diagnostics()
-        );
-        r
+    fn diagnostics(&self) -> String {
+        self.rc.diagnostics()
     }
+}
 
-    fn status(&self) -> (i32, Value) {
-        let r = self.run(&["status", "--json"]);
-        let v = serde_json::from_str(&r.stdout)
-            .unwrap_or_else(|e| panic!("status --json: {e}: {}{}", r.stdout, r.stderr));
-        (r.code, v)
-    }
-
-    fn await_status(&self, code: i32, what: &str, ok: impl Fn(&Value) -> bool) -> Value {
-        let mut last = (0, Value::Null);
-        let reached = wait_for(Duration::from_secs(30), || {
-            last = self.status();
-            last.0 == code && ok(&last.1)
-        });
-        assert!(reached, "{what}: {last:#?}\n{}", self.rc.diagnostics());
-        last.1
-    }
-
+impl Env {
     fn init_d(&self) -> PathBuf {
         self.rc.dir.join("init.d")
     }
@@ -71,15 +50,6 @@ impl Env {
         self.work
             .join("var-lib/openim-init/life/openrc/ledger.json")
     }
-}
-
-fn all_running(v: &Value) -> bool {
-    let p = by_unit(v);
-    UNITS.iter().all(|u| p[*u]["state"] == "running")
-}
-
-fn pid(v: &Value, unit: &str) -> i64 {
-    by_unit(v)[unit]["pid"].as_i64().unwrap_or_default()
 }
 
 fn boot() -> Option<(Env, std::sync::MutexGuard<'static, ()>)> {
@@ -138,62 +108,7 @@ fn install(e: &Env) -> Value {
             .symlink_metadata()
             .is_ok()
     );
-    let v = e.await_status(0, "all running and healthy", all_running);
-    let p = by_unit(&v);
-    assert_eq!(p["a"]["health"], "ok");
-    assert_eq!(p["b"]["health"], "none");
-    assert_eq!(p["c.1"]["instance"], "1");
-    for u in UNITS {
-        assert!(pid(&v, u) > 0, "{u}: {v:#}");
-        assert!(p[u]["uptime_s"].as_u64().is_some(), "{u}: {v:#}");
-        assert_eq!(p[u]["restarts"], 0, "{u}: {v:#}");
-    }
-    let again = e.ok(&["install", "--start"]);
-    assert!(again.stdout.contains("0 changed"), "{}", again.stdout);
-    let same = e.await_status(0, "still running", all_running);
-    for u in UNITS {
-        assert_eq!(pid(&same, u), pid(&v, u), "a second install restarted {u}");
-    }
-    v
-}
-
-/// A process killed with SIGKILL (the test plays the crash) is respawned by supervise-daemon and
-/// counted; `stop g` stops only the group's instances; `start g` brings them back.
-fn drive(e: &Env, v: &Value) {
-    let b = pid(v, "b");
-    crate::harness::procs::kill(i32::try_from(b).expect("pid"), libc::SIGKILL);
-    e.await_status(0, "b respawned", |v| {
-        let p = by_unit(v);
-        all_running(v) && pid(v, "b") != b && p["b"]["restarts"].as_u64() >= Some(1)
-    });
-    e.ok(&["stop", "g"]);
-    let v = e.await_status(3, "g stopped, others running", |v| {
-        let p = by_unit(v);
-        p["c.0"]["state"] == "stopped"
-            && p["c.1"]["state"] == "stopped"
-            && p["a"]["state"] == "running"
-            && p["b"]["state"] == "running"
-    });
-    assert_eq!(by_unit(&v)["c.0"]["pid"], Value::Null);
-    e.ok(&["start", "g"]);
-    let v = e.await_status(0, "g running again", all_running);
-    let a = pid(&v, "a");
-    e.ok(&["restart", "a"]);
-    e.await_status(0, "a restarted", |v| all_running(v) && pid(v, "a") != a);
-    e.ok(&["stop", "c@1"]);
-    e.await_status(3, "c.1 stopped", |v| {
-        by_unit(v)["c.1"]["state"] == "stopped"
-    });
-    e.ok(&["start", "c@1"]);
-    e.await_status(0, "c.1 running again", all_running);
-    let logs = e.ok(&["logs", "b", "-n", "5"]);
-    assert!(logs.stdout.lines().count() <= 5, "{}", logs.stdout);
-    let table = e.ok(&["status"]).stdout;
-    assert!(
-        table.contains("c.0") && table.contains("running"),
-        "{table}"
-    );
-    println!("{table}");
+    reinstall_changes_nothing(e).0
 }
 
 /// A changed script restarts only its service (`rc-service b --ifstarted restart`): b gets
@@ -216,10 +131,10 @@ fn changed_file_restarts_only_its_units(e: &Env) {
         r.stdout
     );
     let after = e.await_status(0, "b restarted", |v| {
-        all_running(v) && pid(v, "b") != pid(&before, "b")
+        e.all_running(v) && e.pid(v, 1) != e.pid(&before, 1)
     });
-    for u in ["a", "c.0", "c.1"] {
-        assert_eq!(pid(&after, u), pid(&before, u), "{u} was restarted");
+    for i in [0, 2, 3] {
+        assert_eq!(e.pid(&after, i), e.pid(&before, i), "{i} was restarted");
     }
 }
 

@@ -6,13 +6,13 @@
 //! host (`/etc/sv`, `/etc/service`, `/run/service`, `/var/lib`) is touched.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration;
 
 use serde_json::Value;
 
-use super::{by_unit, manifest};
-use crate::common::{CLI_BIN, Run, require};
+use super::scenario::{Life, drive, reinstall_changes_nothing};
+use super::{by_unit, cli_with_private_var_lib, manifest};
+use crate::common::{Run, require};
 use crate::harness::scan::{self, Kind, Scan, missing};
 use crate::harness::{
     RUNIT, S6, WorkDir, free_port, hold, probe, run_timeout, wait_for, write_manifest,
@@ -27,21 +27,14 @@ struct Env {
     manifest: PathBuf,
 }
 
-impl Env {
-    fn backend(&self) -> &'static str {
-        match self.kind {
-            Kind::Runit => "runit",
-            Kind::S6 => "s6",
-        }
+impl Life for Env {
+    fn units(&self) -> [&'static str; 4] {
+        ["a", "b", "c-0", "c-1"]
     }
 
     fn run(&self, args: &[&str]) -> Run {
-        let mut cmd = Command::new("unshare");
-        cmd.args(["--mount", "--propagation", "private", "/bin/sh", "-c"])
-            .arg("mount --bind \"$0\" /var/lib && exec \"$@\"")
-            .arg(self.work.join("var-lib"))
-            .arg(CLI_BIN)
-            .args(args)
+        let mut cmd = cli_with_private_var_lib(&self.work);
+        cmd.args(args)
             .args(["--backend", self.backend(), "--manifest"])
             .arg(&self.manifest)
             .arg("--sv-dir")
@@ -54,30 +47,25 @@ impl Env {
         run_timeout(&mut cmd, Duration::from_mins(2))
     }
 
-    fn ok(&self, args: &[&str]) -> Run {
-        let r = self.run(args);
-        assert_eq!(
-            r.code,
-            0,
-            "{args:?}\nstdout:\n{}\nstderr:\n{}\nscan daemon: {}",
-            r.stdout,
-            r.stderr,
-            self.scan.output().replace("..", "")
-        );
-        r
+    fn diagnostics(&self) -> String {
+        format!("scan daemon: {}", self.scan.output().replace("..", ""))
     }
 
-    fn await_status(&self, code: i32, what: &str, ok: impl Fn(&Value) -> bool) -> Value {
-        let mut last = (0, Value::Null);
-        let reached = wait_for(Duration::from_secs(30), || {
-            let r = self.run(&["status", "--json"]);
-            let v = serde_json::from_str(&r.stdout)
-                .unwrap_or_else(|e| panic!("status --json: {e}: {}{}", r.stdout, r.stderr));
-            last = (r.code, v);
-            last.0 == code && ok(&last.1)
-        });
-        assert!(reached, "{what}: {last:#?}");
-        last.1
+    fn counts_restarts(&self) -> bool {
+        false
+    }
+
+    fn group_stop_output(&self) -> Option<&'static str> {
+        Some("stop: c-1\nstop: c-0\n")
+    }
+}
+
+impl Env {
+    fn backend(&self) -> &'static str {
+        match self.kind {
+            Kind::Runit => "runit",
+            Kind::S6 => "s6",
+        }
     }
 
     fn sv_dir(&self) -> PathBuf {
@@ -90,15 +78,6 @@ impl Env {
             self.backend()
         ))
     }
-}
-
-fn all_running(v: &Value) -> bool {
-    let p = by_unit(v);
-    UNITS.iter().all(|u| p[*u]["state"] == "running")
-}
-
-fn pid(v: &Value, unit: &str) -> i64 {
-    by_unit(v)[unit]["pid"].as_i64().unwrap_or_default()
 }
 
 /// The entries of `dir` but the scan daemon's own (s6-svscan's `.s6-svscan/`).
@@ -163,67 +142,15 @@ fn install(e: &Env) -> Value {
         std::fs::read_link(e.scan.dir.join("c-1")).expect("link"),
         e.sv_dir().join("c-1")
     );
-    let v = e.await_status(0, "all running and healthy", all_running);
-    let p = by_unit(&v);
-    assert_eq!(p["a"]["health"], "ok", "{v:#}");
-    assert_eq!(p["b"]["health"], "none", "{v:#}");
-    assert_eq!(p["c-1"]["instance"], "1", "{v:#}");
-    for u in UNITS {
-        assert!(pid(&v, u) > 0, "{u}: {v:#}");
-        assert!(p[u]["uptime_s"].as_u64().is_some(), "{u}: {v:#}");
-    }
-    let again = e.ok(&["install", "--start"]);
-    assert!(again.stdout.contains("0 changed"), "{}", again.stdout);
-    let same = e.await_status(0, "still running", all_running);
-    for u in UNITS {
-        assert_eq!(pid(&same, u), pid(&v, u), "a second install restarted {u}");
-    }
-    v
-}
-
-/// SIGKILL (the test plays the crash) healed by the supervisor; a group stopped and
-/// started; restart; one instance; logs; the table.
-fn drive(e: &Env, v: &Value) {
-    let b = pid(v, "b");
-    crate::harness::procs::kill(i32::try_from(b).expect("pid"), libc::SIGKILL);
-    e.await_status(0, "b restarted", |v| all_running(v) && pid(v, "b") != b);
-    let stop = e.ok(&["stop", "g"]);
-    assert_eq!(stop.stdout, "stop: c-1\nstop: c-0\n", "reverse order");
-    e.await_status(3, "g stopped, others running", |v| {
-        let p = by_unit(v);
-        p["c-0"]["state"] == "stopped"
-            && p["c-1"]["state"] == "stopped"
-            && p["c-0"]["pid"].is_null()
-            && p["a"]["state"] == "running"
-            && p["b"]["state"] == "running"
-    });
-    e.ok(&["start", "g"]);
-    let v = e.await_status(0, "g running again", all_running);
-    let a = pid(&v, "a");
-    e.ok(&["restart", "a"]);
-    e.await_status(0, "a restarted", |v| all_running(v) && pid(v, "a") != a);
-    e.ok(&["stop", "c@1"]);
-    e.await_status(3, "c-1 stopped", |v| {
-        by_unit(v)["c-1"]["state"] == "stopped"
-    });
-    e.ok(&["start", "c@1"]);
-    e.await_status(0, "c-1 running again", all_running);
-    let logs = e.ok(&["logs", "b", "-n", "5"]);
-    assert!(logs.stdout.lines().count() <= 5, "{}", logs.stdout);
-    let table = e.ok(&["status"]).stdout;
-    assert!(
-        table.contains("c-0") && table.contains("running"),
-        "{table}"
-    );
-    println!("{table}");
+    reinstall_changes_nothing(e).0
 }
 
 /// A changed file restarts only the units whose directory holds it (c's environment gains
 /// a variable: a new `env/` file for runit, a changed `run` for s6); a service that left
 /// the manifest is stopped, unlinked and its directory removed; the others keep running.
 fn changes(e: &Env) {
-    let v = e.await_status(0, "all running", all_running);
-    let before: Vec<i64> = UNITS.iter().map(|u| pid(&v, u)).collect();
+    let v = e.await_status(0, "all running", |v| e.all_running(v));
+    let before = e.pids(&v);
     let mut m: Value =
         toml::from_str(&std::fs::read_to_string(&e.manifest).expect("read")).expect("manifest");
     m["services"]["c"]["environment"]["V"] = "2".into();
@@ -236,18 +163,17 @@ fn changes(e: &Env) {
         .filter_map(|l| l.rsplit('/').next())
         .collect();
     assert_eq!(restarted, ["c-0", "c-1"], "{}", r.stdout);
-    let now = |v: &Value| UNITS.map(|u| pid(v, u));
     let v = e.await_status(0, "c restarted", |v| {
-        let p = now(v);
-        all_running(v) && p[2] != before[2] && p[3] != before[3]
+        let p = e.pids(v);
+        e.all_running(v) && p[2] != before[2] && p[3] != before[3]
     });
     assert_eq!(
-        now(&v)[..2],
+        e.pids(&v)[..2],
         before[..2],
         "a or b was restarted:\n{}",
         r.stdout
     );
-    let b = pid(&v, "b");
+    let b = e.pid(&v, 1);
     m["services"].as_object_mut().expect("services").remove("b");
     write_manifest(&e.manifest, &m);
     let r = e.ok(&["install"]);
@@ -261,7 +187,7 @@ fn changes(e: &Env) {
                 .iter()
                 .all(|u| p[*u]["state"] == "running")
     });
-    assert_eq!(pid(&left, "a"), before[0], "a was restarted");
+    assert_eq!(e.pid(&left, 0), before[0], "a was restarted");
     assert!(
         wait_for(Duration::from_secs(30), || !Path::new(&format!(
             "/proc/{b}"

@@ -6,17 +6,15 @@
 //! `supervisorctl -c FILE -s unix://SOCKET`.
 
 use std::path::PathBuf;
-use std::process::Command;
 use std::time::Duration;
 
 use serde_json::Value;
 
-use super::{by_unit, manifest};
-use crate::common::{CLI_BIN, Run};
+use super::scenario::{Life, drive, reinstall_changes_nothing};
+use super::{cli_with_private_var_lib, manifest};
+use crate::common::Run;
 use crate::harness::supervisord::{self as sv, Daemon, DaemonPaths, require_daemon};
 use crate::harness::{SUPERVISORD, WorkDir, free_port, hold, probe, run_timeout, wait_for};
-
-const UNITS: [&str; 4] = ["life:a", "life:b", "life:c_0", "life:c_1"];
 
 struct Env {
     daemon: Daemon,
@@ -25,19 +23,30 @@ struct Env {
     manifest: PathBuf,
 }
 
-impl Env {
+impl Life for Env {
+    fn units(&self) -> [&'static str; 4] {
+        ["life:a", "life:b", "life:c_0", "life:c_1"]
+    }
+
     fn run(&self, args: &[&str]) -> Run {
         self.run_with(args, true)
     }
 
+    fn diagnostics(&self) -> String {
+        self.daemon.diagnostics()
+    }
+
+    /// supervisord counts no restarts: a crash shows as a new pid.
+    fn counts_restarts(&self) -> bool {
+        false
+    }
+}
+
+impl Env {
     fn run_with(&self, args: &[&str], backend: bool) -> Run {
         let path = format!("{}:{}", sv::venv().join("bin").display(), sv::PATH);
-        let mut cmd = Command::new("unshare");
-        cmd.args(["--mount", "--propagation", "private", "/bin/sh", "-c"])
-            .arg("mount --bind \"$0\" /var/lib && exec \"$@\"")
-            .arg(self.work.join("var-lib"))
-            .arg(CLI_BIN)
-            .args(args)
+        let mut cmd = cli_with_private_var_lib(&self.work);
+        cmd.args(args)
             .args(if backend {
                 &["--backend", "supervisord"][..]
             } else {
@@ -53,11 +62,7 @@ impl Env {
         run_timeout(&mut cmd, Duration::from_mins(2))
     }
 
-    fn ok(&self, args: &[&str]) -> Run {
-        self.ok_with(args, true)
-    }
-
-    /// As [`Env::ok`]; without `backend`, openim-init must detect supervisord itself (its
+    /// As [`Life::ok`]; without `backend`, openim-init must detect supervisord itself (its
     /// socket, named in `--supervisord-conf`, answers).
     fn ok_with(&self, args: &[&str], backend: bool) -> Run {
         let r = self.run_with(args, backend);
@@ -72,31 +77,9 @@ impl Env {
         r
     }
 
-    fn await_status(&self, code: i32, what: &str, ok: impl Fn(&Value) -> bool) -> Value {
-        let mut last = (0, Value::Null);
-        let reached = wait_for(Duration::from_secs(30), || {
-            let r = self.run(&["status", "--json"]);
-            let v = serde_json::from_str(&r.stdout)
-                .unwrap_or_else(|e| panic!("status --json: {e}: {}{}", r.stdout, r.stderr));
-            last = (r.code, v);
-            last.0 == code && ok(&last.1)
-        });
-        assert!(reached, "{what}: {last:#?}\n{}", self.daemon.diagnostics());
-        last.1
-    }
-
     fn include(&self) -> PathBuf {
         self.work.join("conf.d")
     }
-}
-
-fn all_running(v: &Value) -> bool {
-    let p = by_unit(v);
-    UNITS.iter().all(|u| p[*u]["state"] == "running")
-}
-
-fn pid(v: &Value, unit: &str) -> i64 {
-    by_unit(v)[unit]["pid"].as_i64().unwrap_or_default()
 }
 
 /// The main configuration: socket, daemon files, and `[include]` relative to it. The
@@ -153,54 +136,15 @@ fn install(e: &Env) -> Value {
         e.work.join("supervisord/supervisor.sock").display()
     );
     assert!(first.stdout.contains(&sock), "{}", first.stdout);
-    let v = e.await_status(0, "all running and healthy", all_running);
-    assert_eq!(by_unit(&v)["life:a"]["health"], "ok");
-    assert!(UNITS.iter().all(|u| pid(&v, u) > 0), "{v:#}");
-    let again = e.ok(&["install", "--start"]);
-    assert!(again.stdout.contains("0 changed"), "{}", again.stdout);
-    let same = e.await_status(0, "still running", all_running);
-    assert!(
-        UNITS.iter().all(|u| pid(&same, u) == pid(&v, u)),
-        "restarted: {same:#}"
-    );
-    v
+    reinstall_changes_nothing(e).0
 }
 
-/// SIGKILL healed, a group stopped and started, restart, one instance, logs.
-fn drive(e: &Env, v: &Value) {
-    // the test plays the crash; supervisord restarts it (it counts no restarts: a new pid)
-    let b = pid(v, "life:b");
-    crate::harness::procs::kill(i32::try_from(b).expect("pid"), libc::SIGKILL);
-    e.await_status(0, "b restarted", |v| {
-        all_running(v) && pid(v, "life:b") != b
-    });
-
-    e.ok(&["stop", "g"]);
-    e.await_status(3, "g stopped, others running", |v| {
-        let p = by_unit(v);
-        p["life:c_0"]["state"] == "stopped"
-            && p["life:c_1"]["state"] == "stopped"
-            && p["life:a"]["state"] == "running"
-            && p["life:b"]["state"] == "running"
-    });
-    e.ok(&["start", "g"]);
-    let v = e.await_status(0, "g running again", all_running);
-    let a = pid(&v, "life:a");
-    e.ok(&["restart", "a"]);
-    e.await_status(0, "a restarted", |v| {
-        all_running(v) && pid(v, "life:a") != a
-    });
-    e.ok(&["stop", "c@1"]);
-    e.await_status(3, "c_1 stopped", |v| {
-        by_unit(v)["life:c_1"]["state"] == "stopped"
-    });
-    e.ok(&["start", "c@1"]);
-    e.await_status(0, "c_1 running again", all_running);
-    let logs = e.ok(&["logs", "b", "-n", "5"]);
-    assert!(logs.stdout.lines().count() <= 5, "{}", logs.stdout);
+/// The shared day of an operator, then `status` without `--backend` detects supervisord
+/// (its socket, named in `--supervisord-conf`, answers).
+fn drive_and_detect(e: &Env, v: &Value) {
+    drive(e, v);
     let table = e.ok_with(&["status"], false).stdout;
     assert!(table.contains("(supervisord)"), "detected: {table}");
-    println!("{table}");
 }
 
 /// uninstall: no program file, no ledger, no process, supervisord knows nothing of it.
@@ -232,6 +176,6 @@ fn supervisord_install_status_crash_stop_uninstall() {
         return;
     };
     let v = install(&e);
-    drive(&e, &v);
+    drive_and_detect(&e, &v);
     uninstall(&mut e);
 }

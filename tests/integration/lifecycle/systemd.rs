@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::{by_unit, manifest};
+use super::manifest;
+use super::scenario::{Life, drive, reinstall_changes_nothing};
 use crate::common::{Cli, Run};
 use crate::harness::systemd::{UserManager, require_manager};
 use crate::harness::{SYSTEMD, WorkDir, free_port, hold, probe, wait_for, write_manifest};
@@ -18,6 +19,20 @@ struct Env {
     work: WorkDir,
     units: PathBuf,
     manifest: PathBuf,
+}
+
+impl Life for Env {
+    fn units(&self) -> [&'static str; 4] {
+        UNITS
+    }
+
+    fn run(&self, args: &[&str]) -> Run {
+        self.cli(args).run()
+    }
+
+    fn diagnostics(&self) -> String {
+        self.mgr.diagnostics()
+    }
 }
 
 impl Env {
@@ -32,41 +47,6 @@ impl Env {
             .env("XDG_RUNTIME_DIR", dir.join("run"))
             .env("XDG_STATE_HOME", self.work.join("state"))
             .env("NO_COLOR", "1")
-    }
-
-    fn run(&self, args: &[&str]) -> Run {
-        self.cli(args).run()
-    }
-
-    fn ok(&self, args: &[&str]) -> Run {
-        let r = self.run(args);
-        assert_eq!(
-            r.code,
-            0,
-            "{args:?}\nstdout:\n{}\nstderr:\n{}\n{}",
-            r.stdout,
-            r.stderr,
-            self.mgr.diagnostics()
-        );
-        r
-    }
-
-    fn status(&self) -> (i32, Value) {
-        let r = self.run(&["status", "--json"]);
-        let v = serde_json::from_str(&r.stdout)
-            .unwrap_or_else(|e| panic!("status --json: {e}: {}{}", r.stdout, r.stderr));
-        (r.code, v)
-    }
-
-    /// Wait until `status --json` exits `code` and `ok` holds for its answer.
-    fn await_status(&self, code: i32, what: &str, ok: impl Fn(&Value) -> bool) -> Value {
-        let mut last = (0, Value::Null);
-        let reached = wait_for(Duration::from_secs(30), || {
-            last = self.status();
-            last.0 == code && ok(&last.1)
-        });
-        assert!(reached, "{what}: {last:#?}\n{}", self.mgr.diagnostics());
-        last.1
     }
 
     fn state_dir(&self) -> PathBuf {
@@ -102,15 +82,10 @@ fn pids(e: &Env) -> Vec<i32> {
     UNITS.iter().map(|u| e.mgr.main_pid(u)).collect()
 }
 
-fn all_running(v: &Value) -> bool {
-    let p = by_unit(v);
-    UNITS.iter().all(|u| p[*u]["state"] == "running")
-}
-
 /// A dry run writes nothing and shows the diff and the commands; install --start brings
 /// everything up (status: running, a healthy, b and c without a check); a second install
 /// changes and restarts nothing.
-fn install_and_reinstall(e: &Env) {
+fn install_and_reinstall(e: &Env) -> Value {
     let dry = e.ok(&["install", "--dry-run", "--start"]);
     assert!(dry.stdout.contains("create: /"), "{}", dry.stdout);
     assert!(dry.stdout.contains("+ExecStart="), "{}", dry.stdout);
@@ -130,62 +105,15 @@ fn install_and_reinstall(e: &Env) {
         "{}",
         first.stdout
     );
-    let v = e.await_status(0, "all running and healthy", all_running);
-    let p = by_unit(&v);
-    assert_eq!(p["a.service"]["health"], "ok");
-    assert_eq!(p["b.service"]["health"], "none");
-    assert_eq!(p["c@1.service"]["instance"], "1");
-    assert_eq!(v["externals"][0]["reachable"], false);
-    assert!(p["a.service"]["pid"].as_i64().is_some_and(|x| x > 0));
+    let (v, again) = reinstall_changes_nothing(e);
+    assert!(!again.contains("daemon-reload"), "{again}");
+    assert_eq!(v["externals"][0]["reachable"], false, "{v:#}");
     let table = e.ok(&["status"]).stdout;
     assert!(
         table.contains("UNIT") && table.contains("c@0.service  running"),
         "{table}"
     );
-    assert!(!table.contains('\x1b'), "NO_COLOR: {table:?}");
-
-    let before = pids(e);
-    let again = e.ok(&["install", "--start"]);
-    assert!(again.stdout.contains("0 changed"), "{}", again.stdout);
-    assert!(!again.stdout.contains("daemon-reload"), "{}", again.stdout);
-    assert_eq!(pids(e), before, "a second install restarted something");
-}
-
-/// A process killed with SIGKILL (the test plays the crash) is restarted by systemd and counted;
-/// `stop g` stops only the group; `start`, `restart` and `logs` go through the manager.
-fn drive(e: &Env) {
-    let b = e.mgr.main_pid("b.service");
-    crate::harness::procs::kill(b, libc::SIGKILL);
-    e.await_status(0, "b restarted", |v| {
-        let p = by_unit(v);
-        all_running(v) && p["b.service"]["restarts"].as_u64() >= Some(1)
-    });
-
-    e.ok(&["stop", "g"]);
-    let v = e.await_status(3, "g stopped, others running", |v| {
-        let p = by_unit(v);
-        p["c@0.service"]["state"] == "stopped"
-            && p["c@1.service"]["state"] == "stopped"
-            && p["a.service"]["state"] == "running"
-            && p["b.service"]["state"] == "running"
-    });
-    assert_eq!(by_unit(&v)["c@0.service"]["pid"], Value::Null);
-    e.ok(&["start", "g"]);
-    e.await_status(0, "g running again", all_running);
-    let a = e.mgr.main_pid("a.service");
-    e.ok(&["restart", "a"]);
-    e.await_status(0, "a restarted", |v| {
-        all_running(v) && by_unit(v)["a.service"]["pid"].as_i64() != Some(i64::from(a))
-    });
-    e.ok(&["stop", "c@1"]);
-    e.await_status(3, "c@1 stopped", |v| {
-        by_unit(v)["c@1.service"]["state"] == "stopped"
-    });
-    e.ok(&["start", "c@1"]);
-    let unknown = e.run(&["stop", "nope"]);
-    assert_eq!(unknown.code, 2, "{unknown:?}");
-    let logs = e.ok(&["logs", "b", "-n", "5"]);
-    assert!(logs.stdout.lines().count() <= 5, "{}", logs.stdout);
+    v
 }
 
 /// A changed unit file restarts only its units: c's environment changes, so `c@.service`
@@ -204,7 +132,7 @@ fn changed_file_restarts_only_its_units(e: &Env) {
     );
     assert!(r.stdout.contains("try-restart c@0.service"), "{}", r.stdout);
     e.await_status(0, "c restarted", |v| {
-        all_running(v) && pids(e)[2..] != before[2..]
+        e.all_running(v) && pids(e)[2..] != before[2..]
     });
     let after = pids(e);
     assert_eq!(after[..2], before[..2], "a or b was restarted");
@@ -275,8 +203,8 @@ fn install_status_drive_change_uninstall() {
     let Some((mut e, _serial)) = boot("cycle") else {
         return;
     };
-    install_and_reinstall(&e);
-    drive(&e);
+    let v = install_and_reinstall(&e);
+    drive(&e, &v);
     changed_file_restarts_only_its_units(&e);
     manifest_change(&e);
     edited_and_uninstall(&mut e);
