@@ -163,17 +163,7 @@ impl Driver for Runit {
     }
 
     fn supervisor(&self, unit: &str) -> i32 {
-        // runsv: the process whose cwd is the service directory and that runs no service
-        let target = std::fs::canonicalize(self.scan.service(unit)).expect("service dir");
-        self.scan
-            .processes()
-            .into_iter()
-            .find(|p| {
-                p.cmdline.starts_with("runsv ")
-                    && std::fs::read_link(format!("/proc/{}/cwd", p.pid)).ok()
-                        == Some(target.clone())
-            })
-            .map_or(0, |p| p.pid)
+        self.scan.supervisor(unit)
     }
 
     fn added_env(&self) -> Vec<String> {
@@ -182,12 +172,7 @@ impl Driver for Runit {
     }
 
     fn processes(&self) -> Vec<Proc> {
-        // runsv and (for a stack without log files) svlogd stay up while runsvdir runs
-        self.scan
-            .processes()
-            .into_iter()
-            .filter(|p| !p.cmdline.starts_with("runsv ") && !p.cmdline.starts_with("svlogd "))
-            .collect()
+        self.scan.stack_processes()
     }
 
     fn root_pid(&self) -> i32 {

@@ -176,17 +176,7 @@ impl Driver for S6 {
     }
 
     fn supervisor(&self, unit: &str) -> i32 {
-        // s6-supervise: the process whose cwd is the service directory
-        let target = std::fs::canonicalize(self.scan.service(unit)).expect("service dir");
-        self.scan
-            .processes()
-            .into_iter()
-            .find(|p| {
-                p.cmdline.starts_with("s6-supervise ")
-                    && std::fs::read_link(format!("/proc/{}/cwd", p.pid)).ok()
-                        == Some(target.clone())
-            })
-            .map_or(0, |p| p.pid)
+        self.scan.supervisor(unit)
     }
 
     fn added_env(&self) -> Vec<String> {
@@ -195,14 +185,7 @@ impl Driver for S6 {
     }
 
     fn processes(&self) -> Vec<Proc> {
-        // s6-supervise (and s6-log for a stack without log files) stay up while s6-svscan runs
-        self.scan
-            .processes()
-            .into_iter()
-            .filter(|p| {
-                !p.cmdline.starts_with("s6-supervise ") && !p.cmdline.starts_with("s6-log ")
-            })
-            .collect()
+        self.scan.stack_processes()
     }
 
     fn root_pid(&self) -> i32 {

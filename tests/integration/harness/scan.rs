@@ -158,6 +158,42 @@ impl Scan {
             .collect()
     }
 
+    /// The command-line prefixes of the daemon's own per-service helpers: the supervisor
+    /// (`runsv`, `s6-supervise`) and the logger a service without a log file gets.
+    fn helpers(&self) -> [&'static str; 2] {
+        match self.kind {
+            Kind::Runit => ["runsv ", "svlogd "],
+            Kind::S6 => ["s6-supervise ", "s6-log "],
+        }
+    }
+
+    /// The processes of the stack itself: [`Scan::processes`] without the supervisors and
+    /// loggers, which stay up while the daemon runs.
+    pub fn stack_processes(&self) -> Vec<Proc> {
+        let helpers = self.helpers();
+        self.processes()
+            .into_iter()
+            .filter(|p| !helpers.iter().any(|h| p.cmdline.starts_with(h)))
+            .collect()
+    }
+
+    /// The pid of `unit`'s supervisor (the `runsv` or `s6-supervise` whose working
+    /// directory is the unit's service directory), or 0.
+    pub fn supervisor(&self, unit: &str) -> i32 {
+        let target = std::fs::canonicalize(self.service(unit)).expect("service dir");
+        let [supervise, _] = self.helpers();
+        self.processes()
+            .into_iter()
+            .find(|p| {
+                p.cmdline.starts_with(supervise)
+                    && std::fs::read_link(format!("/proc/{}/cwd", p.pid))
+                        .ok()
+                        .as_ref()
+                        == Some(&target)
+            })
+            .map_or(0, |p| p.pid)
+    }
+
     /// Bring everything down and wait for it; kill what is left. Idempotent.
     pub fn shutdown(&mut self) -> Cleanup {
         let mut c = Cleanup::default();
