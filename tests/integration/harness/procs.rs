@@ -42,6 +42,22 @@ pub fn alive(pid: i32) -> bool {
     state(pid).is_some_and(|s| s != 'Z')
 }
 
+/// [`with_marker`] without the daemon `daemon` itself: the processes a test's daemon
+/// started (and anything else of the test).
+pub fn of_test_but(markers: &[&str], daemon: i32) -> Vec<Proc> {
+    with_marker(markers)
+        .into_iter()
+        .filter(|p| p.pid != daemon)
+        .collect()
+}
+
+/// The last `n` lines of the file at `path` (empty if it cannot be read).
+pub fn tail(path: &std::path::Path, n: usize) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
+}
+
 /// Every live process other than this one whose environment, command line or cgroup
 /// membership contains one of `markers`.
 pub fn with_marker(markers: &[&str]) -> Vec<Proc> {

@@ -152,10 +152,7 @@ impl Scan {
 
     /// Live processes of the test other than the daemon itself.
     pub fn processes(&self) -> Vec<Proc> {
-        procs::with_marker(&[self.marker.as_str()])
-            .into_iter()
-            .filter(|p| p.pid != self.pid)
-            .collect()
+        procs::of_test_but(&[self.marker.as_str()], self.pid)
     }
 
     /// The command-line prefixes of the daemon's own per-service helpers: the supervisor

@@ -300,9 +300,7 @@ impl UserManager {
         let units = self.systemctl(["list-units", "--all", "--no-legend"]);
         let mut text = format!("units:\n{}{}", units.stdout, units.stderr);
         for f in ["console.log", "manager.out"] {
-            let log = std::fs::read_to_string(self.dir.join(f)).unwrap_or_default();
-            let lines: Vec<&str> = log.lines().collect();
-            let tail = lines[lines.len().saturating_sub(40)..].join("\n");
+            let tail = procs::tail(&self.dir.join(f), 40);
             if !tail.is_empty() {
                 text.push_str(&format!("{f}:\n{tail}\n"));
             }
@@ -313,10 +311,7 @@ impl UserManager {
     /// Live processes of the test other than the manager itself.
     pub fn processes(&self) -> Vec<Proc> {
         let markers: Vec<&str> = self.markers.iter().map(String::as_str).collect();
-        procs::with_marker(&markers)
-            .into_iter()
-            .filter(|p| p.pid != self.pid)
-            .collect()
+        procs::of_test_but(&markers, self.pid)
     }
 
     /// Stop the manager (`systemctl --user exit`), then kill by pid whatever of the test is

@@ -220,9 +220,7 @@ impl Daemon {
         let mut text = format!("status:\n{}{}", st.stdout, st.stderr);
         // with -n supervisord logs to stdout too: daemon.out only when the log is empty
         for f in [&self.paths.logfile, &self.paths.dir.join("daemon.out")] {
-            let log = std::fs::read_to_string(f).unwrap_or_default();
-            let lines: Vec<&str> = log.lines().collect();
-            let tail = lines[lines.len().saturating_sub(40)..].join("\n");
+            let tail = procs::tail(f, 40);
             if !tail.is_empty() {
                 text.push_str(&format!("{}:\n{tail}\n", f.display()));
                 break;
@@ -233,10 +231,7 @@ impl Daemon {
 
     /// Live processes of the test other than the daemon itself.
     pub fn processes(&self) -> Vec<Proc> {
-        procs::with_marker(&[self.marker.as_str()])
-            .into_iter()
-            .filter(|p| p.pid != self.pid)
-            .collect()
+        procs::of_test_but(&[self.marker.as_str()], self.pid)
     }
 
     /// Stop the daemon (`supervisorctl shutdown`), SIGKILL it when it does not exit within
