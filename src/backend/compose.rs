@@ -155,8 +155,6 @@ impl Backend for Compose {
                 });
             }
         }
-        #[cfg(test)]
-        crate::escape::yaml::assert_same_as_reference(&file);
         let yaml = crate::escape::yaml::to_string(&file).context("writing compose.yaml")?;
         out.artifacts.push(Artifact::file(
             FILE,

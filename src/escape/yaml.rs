@@ -3,8 +3,8 @@
 //! 1.29's `PyYAML`, Kubernetes' go-yaml v2 — load as booleans, numbers or dates: the value
 //! changes or the file is rejected. So every string here is double-quoted, with every
 //! character a reader might not take literally written as an escape; keys stay plain only
-//! when they cannot be misread. Block style, two-space indent. `serde_norway` turns the typed
-//! structs into its ordered [`Value`]; this module only writes the text.
+//! when they cannot be misread. Block style, two-space indent. The text is written while serde
+//! walks the typed structs ([`ser`]): no value tree in between.
 
 use std::fmt::Write as _;
 
@@ -20,8 +20,39 @@ pub use ser::Error;
 /// The value has a shape with no YAML text here (bytes, an enum variant with data).
 pub fn to_string(value: &impl Serialize) -> Result<String, Error> {
     let mut out = String::with_capacity(4096);
-    value.serialize(ser::ValueSer::top(&mut out))?;
+    push_document(&mut out, value)?;
     Ok(out)
+}
+
+/// Append [`to_string`]`(value)` to `out`.
+///
+/// # Errors
+/// As [`to_string`].
+///
+/// # Panics
+/// In test builds, when the text differs from the value-tree writer's (a bug here).
+pub fn push_document(out: &mut String, value: &impl Serialize) -> Result<(), Error> {
+    #[cfg(test)]
+    let start = out.len();
+    value.serialize(ser::ValueSer::top(out))?;
+    #[cfg(test)]
+    assert_eq!(out[start..], reference::to_string(value));
+    Ok(())
+}
+
+/// Append one entry `key: value` of a mapping whose keys are indented by `indent` spaces,
+/// as [`to_string`] writes an entry after the first of a mapping at that depth (so a
+/// document can be written an entry at a time).
+///
+/// # Errors
+/// As [`to_string`].
+pub fn push_entry(
+    out: &mut String,
+    indent: usize,
+    key: &str,
+    value: &impl Serialize,
+) -> Result<(), Error> {
+    value.serialize(ser::ValueSer::entry(out, indent, key))
 }
 
 /// A string as a YAML double-quoted scalar that every YAML reader takes literally.
@@ -84,14 +115,12 @@ fn printable(c: char) -> bool {
 
 /// Append a key: plain when it is a plain identifier no reader can misread, else quoted.
 fn push_key(out: &mut String, k: &str) {
+    /// Words YAML 1.1 readers take for booleans or null, in any case.
+    const WORDS: [&str; 9] = ["y", "n", "yes", "no", "on", "off", "true", "false", "null"];
     let plain = k.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
         && k.bytes()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.' | b'/'))
-        && !(k.len() <= 5
-            && matches!(
-                k.to_ascii_lowercase().as_str(),
-                "y" | "n" | "yes" | "no" | "on" | "off" | "true" | "false" | "null"
-            ));
+        && !(k.len() <= 5 && WORDS.iter().any(|w| w.eq_ignore_ascii_case(k)));
     if plain {
         out.push_str(k);
     } else {

@@ -68,6 +68,19 @@ impl<'o> ValueSer<'o> {
         }
     }
 
+    /// The serialiser of the value of an entry `key:` (written now) of a mapping whose keys
+    /// are indented by `indent`.
+    pub(super) fn entry(out: &'o mut String, indent: usize, key: &str) -> Self {
+        self::indent(out, indent);
+        push_key(out, key);
+        out.push(':');
+        Self {
+            out,
+            indent,
+            place: Place::Value,
+        }
+    }
+
     /// Write a scalar's text (given by `write`) where it goes.
     fn scalar(self, write: impl FnOnce(&mut String)) {
         if self.place == Place::Value {
