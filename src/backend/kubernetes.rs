@@ -190,6 +190,8 @@ struct Acc {
     files: Vec<String>,
     /// The artifacts, when the context has no sink.
     out: Rendered,
+    /// The wait containers made so far.
+    waits: wait::Waits,
     claims: IndexMap<String, String>,
     units: Vec<Unit>,
     found: Vec<Warning>,
@@ -248,7 +250,8 @@ fn services(
     for (s, svc) in model.services.iter().enumerate() {
         let field = format!("services.{}", svc.name);
         add_claims(&mut acc.claims, &field, &svc.container.volumes)?;
-        let init = wait::init_containers(model, plan, s, init_image, &mut acc.found);
+        let init =
+            wait::init_containers(model, plan, s, init_image, &mut acc.waits, &mut acc.found);
         for p in &plan.services[s] {
             let replicas = match p.kind {
                 Kind::StatefulSet => svc.instances.as_ref().map_or(1, Vec::len),

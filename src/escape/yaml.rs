@@ -117,16 +117,31 @@ fn printable(c: char) -> bool {
 fn push_key(out: &mut String, k: &str) {
     /// Words YAML 1.1 readers take for booleans or null, in any case.
     const WORDS: [&str; 9] = ["y", "n", "yes", "no", "on", "off", "true", "false", "null"];
-    let plain = k.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
-        && k.bytes()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.' | b'/'))
-        && !(k.len() <= 5 && WORDS.iter().any(|w| w.eq_ignore_ascii_case(k)));
+    let b = k.as_bytes();
+    let plain = b
+        .first()
+        .is_some_and(|&c| c.is_ascii_alphabetic() || c == b'_')
+        && b.iter().all(|&c| KEY[usize::from(c)])
+        && !(b.len() <= 5
+            && matches!(b[0] | 0x20, b'y' | b'n' | b'o' | b't' | b'f')
+            && WORDS.iter().any(|w| w.eq_ignore_ascii_case(k)));
     if plain {
         out.push_str(k);
     } else {
         push_quote(out, k);
     }
 }
+
+/// The bytes of a plain key: ASCII letters and digits, `_`, `-`, `.` and `/`.
+const KEY: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c: u8 = 0;
+    while c < 128 {
+        t[c as usize] = c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.' | b'/');
+        c += 1;
+    }
+    t
+};
 
 /// The first writer, from `serde_norway`'s value tree: what [`to_string`] must write.
 #[cfg(test)]
@@ -331,6 +346,18 @@ mod tests {
             let mut key = String::new();
             push_key(&mut key, &s);
             proptest::prop_assert_eq!(key, reference::key_chars(&s));
+        }
+    }
+
+    #[test]
+    fn keys_are_written_as_the_first_key_writer_wrote_them() {
+        for k in [
+            "y", "Y", "n", "YES", "No", "oN", "OFF", "True", "fAlSe", "NULL", "nulls", "yess",
+            "of", "t", "f", "o", "_", "a-b.c/d", "9a", "-a", "a b", "é", "", "a:b",
+        ] {
+            let mut key = String::new();
+            push_key(&mut key, k);
+            assert_eq!(key, reference::key_chars(k), "{k:?}");
         }
     }
 
