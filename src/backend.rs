@@ -230,33 +230,60 @@ fn check_lines(backend: &str, a: &Artifact) -> Result<()> {
     if a.link_target().is_some() || a.contents().len() < MAX_LINE_BYTES {
         return Ok(());
     }
-    for (i, line) in a.contents().lines().enumerate() {
-        if line.len() >= MAX_LINE_BYTES {
-            let key: String = line
-                .split(['=', ' '])
-                .next()
-                .unwrap_or_default()
-                .chars()
-                .take(40)
-                .collect();
-            return Err(Refusal::new(
-                format!(
-                    "{backend}: {} line {} ({}…)",
-                    a.path,
-                    i + 1,
-                    key.escape_debug()
-                ),
-                format!(
-                    "the line is {} long; {backend} reads lines shorter than {}",
-                    limits::size(line.len()),
-                    limits::size(MAX_LINE_BYTES)
-                ),
-            )
-            .hint("shorten the values that go into it")
-            .into());
+    let Some((i, line)) = first_long_line(a.contents()) else {
+        return Ok(());
+    };
+    let key: String = line
+        .split(['=', ' '])
+        .next()
+        .unwrap_or_default()
+        .chars()
+        .take(40)
+        .collect();
+    Err(Refusal::new(
+        format!(
+            "{backend}: {} line {} ({}…)",
+            a.path,
+            i + 1,
+            key.escape_debug()
+        ),
+        format!(
+            "the line is {} long; {backend} reads lines shorter than {}",
+            limits::size(line.len()),
+            limits::size(MAX_LINE_BYTES)
+        ),
+    )
+    .hint("shorten the values that go into it")
+    .into())
+}
+
+/// The first line (as [`str::lines`] gives them) of [`MAX_LINE_BYTES`] or more, with its
+/// index. Looks only at the end of each window of that many bytes: the last line break in
+/// it ends every line that starts before it.
+fn first_long_line(text: &str) -> Option<(usize, &str)> {
+    let b = text.as_bytes();
+    let mut start = 0;
+    while b.len() - start >= MAX_LINE_BYTES {
+        let window = &b[start..start + MAX_LINE_BYTES];
+        if let Some(k) = memchr::memrchr(b'\n', window) {
+            start += k + 1;
+            continue;
         }
+        let (end, line) = match memchr::memchr(b'\n', &b[start..]) {
+            // a line break is `\n` or `\r\n`
+            Some(k) => {
+                let line = &text[start..start + k];
+                (start + k, line.strip_suffix('\r').unwrap_or(line))
+            }
+            None => (b.len(), &text[start..]),
+        };
+        if line.len() >= MAX_LINE_BYTES {
+            let index = memchr::memchr_iter(b'\n', &b[..start]).count();
+            return Some((index, line));
+        }
+        start = end + 1;
     }
-    Ok(())
+    None
 }
 
 #[cfg(test)]
@@ -326,5 +353,28 @@ mod tests {
             e.to_string().contains("a.service line 2 (Description…)"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn the_first_long_line_is_the_one_lines_finds() {
+        let long = "x".repeat(MAX_LINE_BYTES);
+        let short = "y".repeat(MAX_LINE_BYTES - 1);
+        let cases = [
+            String::new(),
+            format!("{short}\n{short}\r\n{short}"),
+            format!("{short}\r\n{long}\n"),
+            format!("a\n\nb\r\n{short}\n{long}x\r\nz"),
+            format!("{short}\n{short}\n{long}"),
+            format!("{long}\r"),
+            format!("{short}\r\r\n"),
+            "\n".repeat(MAX_LINE_BYTES + 3),
+        ];
+        for text in &cases {
+            let by_lines = text
+                .lines()
+                .enumerate()
+                .find(|(_, l)| l.len() >= MAX_LINE_BYTES);
+            assert_eq!(first_long_line(text), by_lines, "{}", text.len());
+        }
     }
 }

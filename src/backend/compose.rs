@@ -1,8 +1,8 @@
 //! docker compose: one `compose.yaml` with one compose service per process (an instanced
 //! service becomes `NAME-INSTANCE` services, `{instance}` substituted: replicas get no
 //! index) and one per external that names a container image. The file is a typed serde
-//! struct ([`file::ComposeFile`]) written by `serde_norway`; every string is `$`-escaped
-//! because compose interpolates. Dependencies are `depends_on` (health-gated for
+//! struct ([`file::ComposeFile`]) written by [`crate::escape::yaml`] as each service is
+//! made; every string is `$`-escaped because compose interpolates. Dependencies are `depends_on` (health-gated for
 //! `requires` on a service with a health check); what compose cannot do before a start
 //! (waits on externals it does not run, `pre_start`) runs in the shared `/bin/sh` wrapper
 //! inside the container.
@@ -23,8 +23,10 @@ use super::data::BackendData;
 use super::kit::{Artifact, Backend, HEADER, RenderContext, Rendered, Report, Unit, UnitKind};
 use crate::errors::Result;
 use crate::escape::compose::dollar;
-use crate::model::Model;
+use crate::model::{Model, Process};
 use file::{ComposeFile, Empty};
+use serde::ser::{Error as _, SerializeMap as _};
+use serde::{Serialize, Serializer};
 
 /// The docker compose backend.
 pub struct Compose;
@@ -105,26 +107,31 @@ impl Backend for Compose {
         &DATA
     }
 
-    fn render(&self, model: &Model, _ctx: &RenderContext<'_>) -> Result<Rendered> {
+    fn render(&self, model: &Model, ctx: &RenderContext<'_>) -> Result<Rendered> {
         let mut out = Rendered::default();
-        let mut file = ComposeFile {
-            services: IndexMap::new(),
-            volumes: IndexMap::new(),
+        // the services in file order, by name (a later one of the same name replaces the
+        // earlier in its place); each is made only when it is written
+        let mut services = Services {
+            model,
+            order: IndexMap::new(),
         };
-        for e in &model.externals {
-            if let Some(c) = &e.container {
-                file.services
-                    .insert(e.name.clone(), service::external(model, e, c));
-                out.units
-                    .push(Unit::grouping(e.name.clone(), &e.name, UnitKind::Process));
+        for (e, ext) in model.externals.iter().enumerate() {
+            if ext.container.is_some() {
+                services.order.insert(ext.name.clone(), Source::External(e));
+                out.units.push(Unit::grouping(
+                    ext.name.clone(),
+                    &ext.name,
+                    UnitKind::Process,
+                ));
             }
         }
         for p in model.view.processes() {
+            service::image(&model.services[p.service])?;
             let name = service::name(model, p);
-            file.services
-                .insert(name.clone(), service::process(model, p)?);
+            services.order.insert(name.clone(), Source::Process(p));
             out.units.push(Unit::process(model, p, name));
         }
+        let mut volumes = IndexMap::new();
         let named = model
             .services
             .iter()
@@ -133,7 +140,7 @@ impl Backend for Compose {
             .flat_map(|c| &c.volumes)
             .filter(|v| !v.is_host_path());
         for v in named {
-            file.volumes.insert(dollar(&v.source), Empty {});
+            volumes.insert(dollar(&v.source), Empty {});
         }
         for svc in &model.services {
             if svc.user.is_none() && svc.sandbox.level != crate::model::SandboxLevel::Off {
@@ -155,12 +162,14 @@ impl Backend for Compose {
                 });
             }
         }
-        let yaml = crate::escape::yaml::to_string(&file).context("writing compose.yaml")?;
-        out.artifacts.push(Artifact::file(
-            FILE,
-            DATA.file_mode,
-            format!("# {HEADER}\n{yaml}"),
-        ));
+        let mut text = String::with_capacity(1024 * (services.order.len() + 1));
+        text.push_str("# ");
+        text.push_str(HEADER);
+        text.push('\n');
+        let file = ComposeFile { services, volumes };
+        crate::escape::yaml::push_document(&mut text, &file).context("writing compose.yaml")?;
+        drop(file);
+        ctx.emit(&mut out, Artifact::file(FILE, DATA.file_mode, text))?;
         out.notes = DATA.notes(&model.name, None);
         let dir = &DATA.install.system;
         out.notes.push(format!(
@@ -172,5 +181,69 @@ impl Backend for Compose {
 
     fn verify(&self, dir: &Path, rendered: &Rendered) -> Result<Report> {
         Ok(verify::check(dir, rendered)?)
+    }
+}
+
+/// Where a compose service comes from.
+#[derive(Clone, Copy)]
+enum Source<'m> {
+    /// External `e` (which has a container).
+    External(usize),
+    /// A process of the stack.
+    Process(&'m Process),
+}
+
+/// The `services:` map, each made when it is written (so they are never all held).
+struct Services<'m> {
+    model: &'m Model,
+    order: IndexMap<String, Source<'m>>,
+}
+
+impl Serialize for Services<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        let model = self.model;
+        let mut map = serializer.serialize_map(Some(self.order.len()))?;
+        for (name, source) in &self.order {
+            let svc = match *source {
+                Source::External(e) => {
+                    let ext = &model.externals[e];
+                    let Some(c) = &ext.container else {
+                        continue;
+                    };
+                    service::external(model, ext, c)
+                }
+                // the image was checked, the one way this fails
+                Source::Process(p) => service::process(model, p).map_err(S::Error::custom)?,
+            };
+            map.serialize_entry(name, &svc)?;
+        }
+        map.end()
+    }
+}
+
+#[cfg(test)]
+mod yaml_tests {
+    use crate::backend::{BackendKind, Flags, render_embedded};
+    use crate::model::Model;
+
+    /// Rendering asserts (in test builds) that the streaming YAML writer writes what the
+    /// value-tree writer wrote, for every object of every fixture.
+    #[test]
+    fn every_fixture_writes_the_same_yaml_as_the_value_tree() {
+        let mut models = vec![Model::builtin()];
+        for text in [
+            include_str!("../../tests/fixtures/full.toml"),
+            include_str!("../../tests/fixtures/minimal.toml"),
+            include_str!("../../tests/fixtures/supervisord-hostile.toml"),
+        ] {
+            models.push(Model::from_toml("fixture.toml", text).expect("fixture valid"));
+        }
+        let mut rendered = 0;
+        for m in &models {
+            if render_embedded(BackendKind::Compose, m, &Flags::default()).is_ok() {
+                rendered += 1;
+            }
+        }
+        assert!(rendered >= 2, "{rendered}");
     }
 }

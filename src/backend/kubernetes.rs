@@ -11,6 +11,7 @@
 pub mod claims;
 pub mod container;
 pub mod expand;
+pub mod findings;
 pub mod names;
 pub mod objects;
 pub mod peers;
@@ -151,48 +152,28 @@ impl Backend for Kubernetes {
             peers: Peers::new(&plan),
             ..Acc::default()
         };
-        externals(model, &plan, &mut acc)?;
-        services(model, &plan, &init_image, &mut acc)?;
-        let mut files = acc.files;
+        externals(model, &plan, ctx, &mut acc)?;
+        services(model, &plan, &init_image, ctx, &mut acc)?;
         if !acc.claims.is_empty() {
             let docs: Vec<Claim> = acc.claims.keys().map(|n| claim(&model.name, n)).collect();
-            files.push((VOLUMES.to_owned(), documents(&docs)?));
+            let mut text = header();
+            documents(&mut text, &docs)?;
+            acc.emit(ctx, VOLUMES.to_owned(), text)?;
         }
         let kustomization = Kustomization {
             api_version: "kustomize.config.k8s.io/v1beta1",
             kind: "Kustomization",
-            resources: files.iter().map(|(n, _)| n.clone()).collect(),
+            resources: std::mem::take(&mut acc.files),
         };
-        files.push((KUSTOMIZATION.to_owned(), documents(&[kustomization])?));
+        let mut text = header();
+        documents(&mut text, &[kustomization])?;
+        acc.emit(ctx, KUSTOMIZATION.to_owned(), text)?;
         let mut out = Rendered {
             units: acc.units,
             notes: notes(model, !acc.claims.is_empty(), &acc.peers),
-            ..Rendered::default()
+            ..acc.out
         };
-        for (path, text) in files {
-            out.artifacts.push(Artifact::file(
-                path,
-                DATA.file_mode,
-                format!("# {HEADER}\n{text}"),
-            ));
-        }
-        // one warning per finding, naming every service it applies to
-        for w in acc.found.into_iter().chain(acc.peers.ambiguous) {
-            match out
-                .warnings
-                .iter_mut()
-                .find(|o| o.feature == w.feature && o.message == w.message)
-            {
-                Some(o) => {
-                    for s in w.services {
-                        if !o.services.contains(&s) {
-                            o.services.push(s);
-                        }
-                    }
-                }
-                None => out.warnings.push(w),
-            }
-        }
+        out.warnings = findings::merge(acc.found.into_iter().chain(acc.peers.ambiguous));
         Ok(out)
     }
 
@@ -205,15 +186,28 @@ impl Backend for Kubernetes {
 /// and the loopback addresses rewritten.
 #[derive(Default)]
 struct Acc {
-    files: Vec<(String, String)>,
+    /// The names of the files emitted so far.
+    files: Vec<String>,
+    /// The artifacts, when the context has no sink.
+    out: Rendered,
+    /// The wait containers made so far.
+    waits: wait::Waits,
     claims: IndexMap<String, String>,
     units: Vec<Unit>,
     found: Vec<Warning>,
     peers: Peers,
 }
 
+impl Acc {
+    /// Emit file `path` with `text`.
+    fn emit(&mut self, ctx: &RenderContext<'_>, path: String, text: String) -> Result<()> {
+        self.files.push(path.clone());
+        ctx.emit(&mut self.out, Artifact::file(path, DATA.file_mode, text))
+    }
+}
+
 /// A Deployment and Service per external that has a container.
-fn externals(model: &Model, plan: &Plan<'_>, acc: &mut Acc) -> Result<()> {
+fn externals(model: &Model, plan: &Plan<'_>, ctx: &RenderContext<'_>, acc: &mut Acc) -> Result<()> {
     for (e, ext) in model.externals.iter().enumerate() {
         let (Some(p), Some(c)) = (&plan.externals[e], &ext.container) else {
             continue;
@@ -234,11 +228,11 @@ fn externals(model: &Model, plan: &Plan<'_>, acc: &mut Acc) -> Result<()> {
             &format!("external.{}", ext.name),
             &c.volumes,
         )?;
-        acc.files.push(file(
-            &p.name,
+        let text = file(
             &workload::workload(&owner, p, pod),
             workload::service(&owner, p),
-        )?);
+        )?;
+        acc.emit(ctx, format!("{}.yaml", p.name), text)?;
         acc.units
             .push(Unit::grouping(p.name.clone(), &ext.name, UnitKind::Process));
     }
@@ -246,11 +240,18 @@ fn externals(model: &Model, plan: &Plan<'_>, acc: &mut Acc) -> Result<()> {
 }
 
 /// The workloads (and Services) of every service, and a unit per process.
-fn services(model: &Model, plan: &Plan<'_>, init_image: &str, acc: &mut Acc) -> Result<()> {
+fn services(
+    model: &Model,
+    plan: &Plan<'_>,
+    init_image: &str,
+    ctx: &RenderContext<'_>,
+    acc: &mut Acc,
+) -> Result<()> {
     for (s, svc) in model.services.iter().enumerate() {
         let field = format!("services.{}", svc.name);
         add_claims(&mut acc.claims, &field, &svc.container.volumes)?;
-        let init = wait::init_containers(model, plan, s, init_image, &mut acc.found);
+        let init =
+            wait::init_containers(model, plan, s, init_image, &mut acc.waits, &mut acc.found);
         for p in &plan.services[s] {
             let replicas = match p.kind {
                 Kind::StatefulSet => svc.instances.as_ref().map_or(1, Vec::len),
@@ -269,8 +270,8 @@ fn services(model: &Model, plan: &Plan<'_>, init_image: &str, acc: &mut Acc) -> 
             };
             let mut w = workload::workload(&owner, p, pod);
             sandbox::confine(svc, &mut w.spec.template.spec, &mut acc.found);
-            acc.files
-                .push(file(&p.name, &w, workload::service(&owner, p))?);
+            let text = file(&w, workload::service(&owner, p))?;
+            acc.emit(ctx, format!("{}.yaml", p.name), text)?;
         }
         for proc in model.view.processes_of(s) {
             acc.units.push(Unit::process(
@@ -314,27 +315,35 @@ fn init_image(flag: Option<&str>) -> Result<String> {
     }
 }
 
-/// The file `NAME.yaml`: the workload, then its Service.
-fn file(
-    name: &str,
-    w: &objects::Workload,
-    s: Option<objects::Service>,
-) -> Result<(String, String)> {
-    let mut text = documents(std::slice::from_ref(w))?;
+/// The text of a file `NAME.yaml`: the workload, then its Service.
+fn file(w: &objects::Workload, s: Option<objects::Service>) -> Result<String> {
+    let mut text = header();
+    documents(&mut text, std::slice::from_ref(w))?;
     if let Some(s) = s {
         text.push_str("---\n");
-        text.push_str(&documents(&[s])?);
+        documents(&mut text, &[s])?;
     }
-    Ok((format!("{name}.yaml"), text))
+    Ok(text)
 }
 
-/// YAML documents separated by `---`.
-fn documents<T: Serialize>(docs: &[T]) -> Result<String> {
-    let mut parts = Vec::new();
-    for d in docs {
-        parts.push(crate::escape::yaml::to_string(d).context("writing Kubernetes YAML")?);
+/// The first line of every file.
+fn header() -> String {
+    let mut text = String::with_capacity(8192);
+    text.push_str("# ");
+    text.push_str(HEADER);
+    text.push('\n');
+    text
+}
+
+/// Append YAML documents separated by `---`.
+fn documents<T: Serialize>(out: &mut String, docs: &[T]) -> Result<()> {
+    for (i, d) in docs.iter().enumerate() {
+        if i > 0 {
+            out.push_str("---\n");
+        }
+        crate::escape::yaml::push_document(out, d).context("writing Kubernetes YAML")?;
     }
-    Ok(parts.join("---\n"))
+    Ok(())
 }
 
 fn notes(model: &Model, claims: bool, peers: &Peers) -> Vec<String> {
@@ -354,4 +363,31 @@ fn notes(model: &Model, claims: bool, peers: &Peers) -> Vec<String> {
         ));
     }
     notes
+}
+
+#[cfg(test)]
+mod yaml_tests {
+    use crate::backend::{BackendKind, Flags, render_embedded};
+    use crate::model::Model;
+
+    /// Rendering asserts (in test builds) that the streaming YAML writer writes what the
+    /// value-tree writer wrote, for every object of every fixture.
+    #[test]
+    fn every_fixture_writes_the_same_yaml_as_the_value_tree() {
+        let mut models = vec![Model::builtin()];
+        for text in [
+            include_str!("../../tests/fixtures/full.toml"),
+            include_str!("../../tests/fixtures/minimal.toml"),
+            include_str!("../../tests/fixtures/supervisord-hostile.toml"),
+        ] {
+            models.push(Model::from_toml("fixture.toml", text).expect("fixture valid"));
+        }
+        let mut rendered = 0;
+        for m in &models {
+            if render_embedded(BackendKind::Kubernetes, m, &Flags::default()).is_ok() {
+                rendered += 1;
+            }
+        }
+        assert!(rendered >= 2, "{rendered}");
+    }
 }

@@ -5,7 +5,9 @@
 /// `text` with every `$` doubled, so compose passes it on literally.
 #[must_use]
 pub fn dollar(text: &str) -> String {
-    text.replace('$', "$$")
+    let mut out = String::with_capacity(text.len() + 4);
+    super::scan::push_escaped(&mut out, text, b"$", |_| "$$");
+    out
 }
 
 /// Undo [`dollar`] (what compose does when it reads the value).

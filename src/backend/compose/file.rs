@@ -8,9 +8,9 @@ use serde::Serialize;
 /// A whole `compose.yaml`. No top-level `name:`: docker-compose 1.29 rejects it, the
 /// project name is given with `-p`.
 #[derive(Debug, Serialize)]
-pub struct ComposeFile {
-    /// The services, by name.
-    pub services: IndexMap<String, ComposeService>,
+pub struct ComposeFile<S> {
+    /// The services, by name (a map of [`ComposeService`]s, possibly made while written).
+    pub services: S,
     /// Named volumes the services mount.
     #[serde(skip_serializing_if = "IndexMap::is_empty")]
     pub volumes: IndexMap<String, Empty>,

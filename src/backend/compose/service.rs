@@ -29,6 +29,22 @@ pub fn name(model: &Model, p: &Process) -> String {
     p.joined(&model.services[p.service], "-")
 }
 
+/// The image of service `svc`.
+///
+/// # Errors
+/// The service names none.
+pub fn image(svc: &crate::model::Service) -> Result<&str> {
+    Ok(svc.container.image.as_deref().ok_or_else(|| {
+        Refusal::new(
+            format!("services.{}.container.image", svc.name),
+            "the container backends run every service from an image, and this one names none",
+        )
+        .hint(
+            "add [defaults.container] image = \"openim/openim-server:v3.8.3\" (or one per service)",
+        )
+    })?)
+}
+
 /// The compose service of process `p`.
 ///
 /// # Errors
@@ -37,15 +53,7 @@ pub fn process(model: &Model, p: &Process) -> Result<ComposeService> {
     let s = p.service;
     let svc = &model.services[s];
     let instance = p.instance.as_deref();
-    let image = svc.container.image.as_deref().ok_or_else(|| {
-        Refusal::new(
-            format!("services.{}.container.image", svc.name),
-            "the container backends run every service from an image, and this one names none",
-        )
-        .hint(
-            "add [defaults.container] image = \"openim/openim-server:v3.8.3\" (or one per service)",
-        )
-    })?;
+    let image = image(svc)?;
     let argv = argv(model, p);
     let mut ulimits = IndexMap::new();
     for (key, v) in [("nofile", svc.limits.nofile), ("nproc", svc.limits.nproc)] {

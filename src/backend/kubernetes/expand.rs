@@ -18,19 +18,25 @@ pub const POD_INDEX_REF: &str = "$(POD_INDEX)";
 /// `text` written so that the kubelet's expansion gives it back exactly.
 #[must_use]
 pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        out.push(c);
-        if c == '$'
-            && chars
-                .peek()
-                .is_some_and(|&n| n == '$' || n == '(' || !n.is_ascii())
+    let mut out = String::with_capacity(text.len() + 2);
+    push_escaped(&mut out, text);
+    out
+}
+
+/// Append [`escape`]`(text)` to `out`.
+pub fn push_escaped(out: &mut String, text: &str) {
+    let b = text.as_bytes();
+    let mut start = 0;
+    for i in memchr::memchr_iter(b'$', b) {
+        if b.get(i + 1)
+            .is_some_and(|&n| n == b'$' || n == b'(' || !n.is_ascii())
         {
+            out.push_str(&text[start..=i]);
             out.push('$');
+            start = i + 1;
         }
     }
-    out
+    out.push_str(&text[start..]);
 }
 
 /// `text` escaped, with every `{instance}` turned into `$(POD_INDEX)` (`index`) or the
@@ -38,13 +44,20 @@ pub fn escape(text: &str) -> String {
 #[must_use]
 pub fn with_instance(text: &str, instance: Instance<'_>) -> String {
     match instance {
-        Instance::None => escape(text),
-        Instance::Named(name) => escape(&text.replace(INSTANCE_PLACEHOLDER, name)),
-        Instance::Index => text
-            .split(INSTANCE_PLACEHOLDER)
-            .map(escape)
-            .collect::<Vec<_>>()
-            .join(POD_INDEX_REF),
+        Instance::Named(name) if text.contains(INSTANCE_PLACEHOLDER) => {
+            escape(&text.replace(INSTANCE_PLACEHOLDER, name))
+        }
+        Instance::None | Instance::Named(_) => escape(text),
+        Instance::Index => {
+            let mut out = String::with_capacity(text.len() + 8);
+            for (i, part) in text.split(INSTANCE_PLACEHOLDER).enumerate() {
+                if i > 0 {
+                    out.push_str(POD_INDEX_REF);
+                }
+                push_escaped(&mut out, part);
+            }
+            out
+        }
     }
 }
 
@@ -148,6 +161,34 @@ mod tests {
             assert_eq!(expand(&e, defined), s, "{s:?} escaped as {e:?}");
         }
         assert_eq!(escape("$HOME $(A)"), "$HOME $$(A)");
+        assert_eq!(escape("$$é$(a$"), "$$$$é$$(a$");
+    }
+
+    /// The first [`escape`]: a character at a time.
+    fn escape_chars(text: &str) -> String {
+        let mut out = String::new();
+        let mut chars = text.chars().peekable();
+        while let Some(c) = chars.next() {
+            out.push(c);
+            if c == '$'
+                && chars
+                    .peek()
+                    .is_some_and(|&n| n == '$' || n == '(' || !n.is_ascii())
+            {
+                out.push('$');
+            }
+        }
+        out
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn escaping_runs_escapes_as_a_character_at_a_time(s in "(\\$|\\(|a|\\{instance\\}|é|😀|\\{)*") {
+            proptest::prop_assert_eq!(escape(&s), escape_chars(&s));
+            let index = with_instance(&s, Instance::Index);
+            let split: Vec<String> = s.split(INSTANCE_PLACEHOLDER).map(escape_chars).collect();
+            proptest::prop_assert_eq!(index, split.join(POD_INDEX_REF));
+        }
     }
 
     #[test]

@@ -6,6 +6,8 @@
 //! (the kubelet retries it with back-off, so the pod waits); `wants` and ordering give up
 //! and start.
 
+use std::collections::HashMap;
+
 use super::expand::{Instance, with_instance};
 use super::plan::{Plan, Planned};
 use super::pod::Container;
@@ -17,6 +19,28 @@ use crate::model::{Check, DepKind, Model, Target, Wait};
 /// How long a dependent waits for a service without a readiness budget of its own.
 const DEFAULT_BUDGET: Duration = Duration::from_secs(60);
 
+/// The wait containers made so far in one render, by target, workload of the target and
+/// kind: a wait that does not depend on the waiting service is the same container in
+/// every pod that has it, made once.
+#[derive(Default)]
+pub struct Waits(HashMap<(Target, usize, DepKind), Container>);
+
+impl Waits {
+    /// The container for `key`, made by `make` the first time (`None` is not kept).
+    fn get(
+        &mut self,
+        key: (Target, usize, DepKind),
+        make: impl FnOnce() -> Option<Container>,
+    ) -> Option<Container> {
+        if let Some(c) = self.0.get(&key) {
+            return Some(c.clone());
+        }
+        let c = make()?;
+        self.0.insert(key, c.clone());
+        Some(c)
+    }
+}
+
 /// The init containers of service `s`, and what could not be waited for.
 #[must_use]
 pub fn init_containers(
@@ -24,6 +48,7 @@ pub fn init_containers(
     plan: &Plan<'_>,
     s: usize,
     init_image: &str,
+    waits: &mut Waits,
     found: &mut Vec<Warning>,
 ) -> Vec<Container> {
     let view = &model.view;
@@ -47,14 +72,12 @@ pub fn init_containers(
                     b if b.millis() == 0 => DEFAULT_BUDGET,
                     b => b,
                 };
-                for p in &plan.services[t] {
-                    if let Some(c) = service_wait(
-                        p,
-                        &format!("service {}", dep.name),
-                        budget,
-                        kind,
-                        init_image,
-                    ) {
+                for (i, p) in plan.services[t].iter().enumerate() {
+                    let made = waits.get((target, i, kind), || {
+                        let label = format!("service {}", dep.name);
+                        service_wait(p, &label, budget, kind, init_image)
+                    });
+                    if let Some(c) = made {
                         out.push(c);
                     } else {
                         found.push(Warning {
@@ -70,7 +93,14 @@ pub fn init_containers(
                 }
             }
             Target::External(e) => {
-                out.push(external_wait(model, plan, s, e, kind, init_image, found));
+                out.push(external_wait(
+                    model,
+                    plan,
+                    (s, e, kind),
+                    init_image,
+                    waits,
+                    found,
+                ));
             }
         }
     }
@@ -82,17 +112,18 @@ pub fn init_containers(
 fn external_wait(
     model: &Model,
     plan: &Plan<'_>,
-    s: usize,
-    e: usize,
-    kind: DepKind,
+    (s, e, kind): (usize, usize, DepKind),
     init_image: &str,
+    waits: &mut Waits,
     found: &mut Vec<Warning>,
 ) -> Container {
     let svc = &model.services[s];
     let ext = &model.externals[e];
-    let label = format!("external {}", ext.name);
+    let label = || format!("external {}", ext.name);
     if let Some(p) = &plan.externals[e]
-        && let Some(c) = service_wait(p, &label, ext.wait_timeout, kind, init_image)
+        && let Some(c) = waits.get((Target::External(e), 0, kind), || {
+            service_wait(p, &label(), ext.wait_timeout, kind, init_image)
+        })
     {
         return c;
     }
@@ -121,27 +152,30 @@ fn external_wait(
                         ),
                     });
     }
-    let exec = matches!(ext.check, Check::Exec { .. });
-    let (image, shell) = if exec {
-        (
-            svc.container.image.as_deref().unwrap_or(init_image),
-            svc.container.shell.as_str(),
+    let wait = |image: &str, shell: &str| {
+        container(
+            &ext.name,
+            image,
+            shell,
+            &Wait {
+                label: label(),
+                check: &ext.check,
+                budget: ext.wait_timeout,
+                kind,
+                external: true,
+            },
         )
-    } else {
-        (init_image, "/bin/sh")
     };
-    container(
-        &ext.name,
-        image,
-        shell,
-        &Wait {
-            label,
-            check: &ext.check,
-            budget: ext.wait_timeout,
-            kind,
-            external: true,
-        },
-    )
+    if matches!(ext.check, Check::Exec { .. }) {
+        // in the service's own image
+        let image = svc.container.image.as_deref().unwrap_or(init_image);
+        return wait(image, svc.container.shell.as_str());
+    }
+    // a check the init image polls: the same for every service (`1`: not the Service's)
+    let made = waits.get((Target::External(e), 1, kind), || {
+        Some(wait(init_image, "/bin/sh"))
+    });
+    made.unwrap_or_else(|| wait(init_image, "/bin/sh"))
 }
 
 /// The wait on workload `p`'s Service, or `None` when it has no port.

@@ -1,0 +1,530 @@
+//! The YAML text of a serialisable value, written while serde walks it: no intermediate
+//! value tree, no map of keys. The layout is [`super`]'s (block style, two-space indent,
+//! the first key of a sequence item after its `- `, empty collections as `{}`/`[]`, every
+//! string double-quoted); the tests compare it with writing `serde_norway`'s value tree.
+
+use std::fmt;
+
+use serde::ser::{self, Serialize};
+
+use super::{push_key, push_quote};
+use crate::render::native::{push_i64, push_u64};
+
+/// Why a value has no YAML text here (a shape the backends never serialise).
+#[derive(Debug)]
+pub struct Error(String);
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl ser::Error for Error {
+    fn custom<T: fmt::Display>(msg: T) -> Self {
+        Self(msg.to_string())
+    }
+}
+
+/// Where a value goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Place {
+    /// The whole document.
+    Top,
+    /// After `key:`.
+    Value,
+    /// After `- `.
+    Item,
+}
+
+/// Append `n` spaces.
+fn indent(out: &mut String, n: usize) {
+    const SPACES: &str = "                                                                ";
+    let mut n = n;
+    while n > 0 {
+        let k = n.min(SPACES.len());
+        out.push_str(&SPACES[..k]);
+        n -= k;
+    }
+}
+
+/// Serialises one value at `place`; `indent` is the indentation of the key or the `- `
+/// before it.
+pub(super) struct ValueSer<'o> {
+    out: &'o mut String,
+    indent: usize,
+    place: Place,
+}
+
+impl<'o> ValueSer<'o> {
+    /// The serialiser of a whole document into `out`.
+    pub(super) fn top(out: &'o mut String) -> Self {
+        Self {
+            out,
+            indent: 0,
+            place: Place::Top,
+        }
+    }
+
+    /// The serialiser of the value of an entry `key:` (written now) of a mapping whose keys
+    /// are indented by `indent`.
+    pub(super) fn entry(out: &'o mut String, indent: usize, key: &str) -> Self {
+        self::indent(out, indent);
+        push_key(out, key);
+        out.push(':');
+        Self {
+            out,
+            indent,
+            place: Place::Value,
+        }
+    }
+
+    /// Write a scalar's text (given by `write`) where it goes.
+    fn scalar(self, write: impl FnOnce(&mut String)) {
+        if self.place == Place::Value {
+            self.out.push(' ');
+        }
+        write(self.out);
+        self.out.push('\n');
+    }
+
+    fn text(self, text: &str) {
+        self.scalar(|out| out.push_str(text));
+    }
+
+    /// The indentation of the keys or items inside a collection here.
+    fn inner(&self) -> usize {
+        match self.place {
+            Place::Top => 0,
+            Place::Value | Place::Item => self.indent + 2,
+        }
+    }
+
+    fn map(self) -> MapSer<'o> {
+        MapSer {
+            inner: self.inner(),
+            parent: self,
+            opened: false,
+            pending: None,
+        }
+    }
+
+    fn seq(self) -> SeqSer<'o> {
+        SeqSer {
+            inner: self.inner(),
+            parent: self,
+            opened: false,
+        }
+    }
+}
+
+/// A mapping (struct or map) being written.
+pub(super) struct MapSer<'o> {
+    parent: ValueSer<'o>,
+    inner: usize,
+    opened: bool,
+    /// The text of a map key whose value comes next.
+    pending: Option<String>,
+}
+
+impl MapSer<'_> {
+    /// Start an entry with key text `key`, then the value.
+    fn entry(&mut self, key: impl FnOnce(&mut String)) -> ValueSer<'_> {
+        let first = !self.opened;
+        if first && self.parent.place == Place::Value {
+            self.parent.out.push('\n');
+        }
+        self.opened = true;
+        // the first key of a sequence item follows its "- " on the same line
+        if !(first && self.parent.place == Place::Item) {
+            indent(self.parent.out, self.inner);
+        }
+        key(self.parent.out);
+        self.parent.out.push(':');
+        ValueSer {
+            out: self.parent.out,
+            indent: self.inner,
+            place: Place::Value,
+        }
+    }
+
+    fn finish(self) {
+        if !self.opened {
+            self.parent.text("{}");
+        }
+    }
+}
+
+/// A sequence being written.
+pub(super) struct SeqSer<'o> {
+    parent: ValueSer<'o>,
+    inner: usize,
+    opened: bool,
+}
+
+impl SeqSer<'_> {
+    fn item<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
+        if !self.opened && self.parent.place != Place::Top {
+            self.parent.out.push('\n');
+        }
+        self.opened = true;
+        indent(self.parent.out, self.inner);
+        self.parent.out.push_str("- ");
+        value.serialize(ValueSer {
+            out: self.parent.out,
+            indent: self.inner,
+            place: Place::Item,
+        })
+    }
+
+    fn finish(self) {
+        if !self.opened {
+            self.parent.text("[]");
+        }
+    }
+}
+
+/// What no backend serialises.
+fn unsupported(what: &str) -> Error {
+    Error(format!("no YAML text for {what}"))
+}
+
+impl<'o> ser::Serializer for ValueSer<'o> {
+    type Ok = ();
+    type Error = Error;
+    type SerializeSeq = SeqSer<'o>;
+    type SerializeTuple = SeqSer<'o>;
+    type SerializeTupleStruct = SeqSer<'o>;
+    type SerializeTupleVariant = ser::Impossible<(), Error>;
+    type SerializeMap = MapSer<'o>;
+    type SerializeStruct = MapSer<'o>;
+    type SerializeStructVariant = ser::Impossible<(), Error>;
+
+    fn serialize_bool(self, v: bool) -> Result<(), Error> {
+        self.text(if v { "true" } else { "false" });
+        Ok(())
+    }
+    fn serialize_i8(self, v: i8) -> Result<(), Error> {
+        self.serialize_i64(v.into())
+    }
+    fn serialize_i16(self, v: i16) -> Result<(), Error> {
+        self.serialize_i64(v.into())
+    }
+    fn serialize_i32(self, v: i32) -> Result<(), Error> {
+        self.serialize_i64(v.into())
+    }
+    fn serialize_i64(self, v: i64) -> Result<(), Error> {
+        self.scalar(|out| push_i64(out, v));
+        Ok(())
+    }
+    fn serialize_u8(self, v: u8) -> Result<(), Error> {
+        self.serialize_u64(v.into())
+    }
+    fn serialize_u16(self, v: u16) -> Result<(), Error> {
+        self.serialize_u64(v.into())
+    }
+    fn serialize_u32(self, v: u32) -> Result<(), Error> {
+        self.serialize_u64(v.into())
+    }
+    fn serialize_u64(self, v: u64) -> Result<(), Error> {
+        self.scalar(|out| push_u64(out, v));
+        Ok(())
+    }
+    fn serialize_f32(self, v: f32) -> Result<(), Error> {
+        self.text(&serde_norway::Number::from(v).to_string());
+        Ok(())
+    }
+    fn serialize_f64(self, v: f64) -> Result<(), Error> {
+        self.text(&serde_norway::Number::from(v).to_string());
+        Ok(())
+    }
+    fn serialize_char(self, v: char) -> Result<(), Error> {
+        self.serialize_str(v.encode_utf8(&mut [0; 4]))
+    }
+    fn serialize_str(self, v: &str) -> Result<(), Error> {
+        self.scalar(|out| push_quote(out, v));
+        Ok(())
+    }
+    fn serialize_bytes(self, _: &[u8]) -> Result<(), Error> {
+        Err(unsupported("bytes"))
+    }
+    fn serialize_none(self) -> Result<(), Error> {
+        self.text("null");
+        Ok(())
+    }
+    fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<(), Error> {
+        value.serialize(self)
+    }
+    fn serialize_unit(self) -> Result<(), Error> {
+        self.text("null");
+        Ok(())
+    }
+    fn serialize_unit_struct(self, _: &'static str) -> Result<(), Error> {
+        self.text("null");
+        Ok(())
+    }
+    fn serialize_unit_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        variant: &'static str,
+    ) -> Result<(), Error> {
+        self.serialize_str(variant)
+    }
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        value: &T,
+    ) -> Result<(), Error> {
+        value.serialize(self)
+    }
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: &T,
+    ) -> Result<(), Error> {
+        Err(unsupported("an enum variant with data"))
+    }
+    fn serialize_seq(self, _: Option<usize>) -> Result<SeqSer<'o>, Error> {
+        Ok(self.seq())
+    }
+    fn serialize_tuple(self, _: usize) -> Result<SeqSer<'o>, Error> {
+        Ok(self.seq())
+    }
+    fn serialize_tuple_struct(self, _: &'static str, _: usize) -> Result<SeqSer<'o>, Error> {
+        Ok(self.seq())
+    }
+    fn serialize_tuple_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleVariant, Error> {
+        Err(unsupported("an enum variant with data"))
+    }
+    fn serialize_map(self, _: Option<usize>) -> Result<MapSer<'o>, Error> {
+        Ok(self.map())
+    }
+    fn serialize_struct(self, _: &'static str, _: usize) -> Result<MapSer<'o>, Error> {
+        Ok(self.map())
+    }
+    fn serialize_struct_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeStructVariant, Error> {
+        Err(unsupported("an enum variant with data"))
+    }
+}
+
+impl ser::SerializeSeq for SeqSer<'_> {
+    type Ok = ();
+    type Error = Error;
+    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
+        self.item(value)
+    }
+    fn end(self) -> Result<(), Error> {
+        self.finish();
+        Ok(())
+    }
+}
+
+impl ser::SerializeTuple for SeqSer<'_> {
+    type Ok = ();
+    type Error = Error;
+    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
+        self.item(value)
+    }
+    fn end(self) -> Result<(), Error> {
+        self.finish();
+        Ok(())
+    }
+}
+
+impl ser::SerializeTupleStruct for SeqSer<'_> {
+    type Ok = ();
+    type Error = Error;
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
+        self.item(value)
+    }
+    fn end(self) -> Result<(), Error> {
+        self.finish();
+        Ok(())
+    }
+}
+
+impl ser::SerializeMap for MapSer<'_> {
+    type Ok = ();
+    type Error = Error;
+    fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), Error> {
+        let text = key.serialize(KeySer)?;
+        // the value comes next: the key is written with it
+        self.pending = Some(text);
+        Ok(())
+    }
+    fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
+        let key = self.pending.take().unwrap_or_default();
+        value.serialize(self.entry(|out| out.push_str(&key)))
+    }
+    fn end(self) -> Result<(), Error> {
+        self.finish();
+        Ok(())
+    }
+}
+
+impl ser::SerializeStruct for MapSer<'_> {
+    type Ok = ();
+    type Error = Error;
+    fn serialize_field<T: Serialize + ?Sized>(
+        &mut self,
+        key: &'static str,
+        value: &T,
+    ) -> Result<(), Error> {
+        value.serialize(self.entry(|out| push_key(out, key)))
+    }
+    fn end(self) -> Result<(), Error> {
+        self.finish();
+        Ok(())
+    }
+}
+
+/// The text of a mapping key: a string as [`push_key`] writes it, anything else as its
+/// scalar.
+struct KeySer;
+
+impl ser::Serializer for KeySer {
+    type Ok = String;
+    type Error = Error;
+    type SerializeSeq = ser::Impossible<String, Error>;
+    type SerializeTuple = ser::Impossible<String, Error>;
+    type SerializeTupleStruct = ser::Impossible<String, Error>;
+    type SerializeTupleVariant = ser::Impossible<String, Error>;
+    type SerializeMap = ser::Impossible<String, Error>;
+    type SerializeStruct = ser::Impossible<String, Error>;
+    type SerializeStructVariant = ser::Impossible<String, Error>;
+
+    fn serialize_bool(self, v: bool) -> Result<String, Error> {
+        Ok(if v { "true" } else { "false" }.to_owned())
+    }
+    fn serialize_i8(self, v: i8) -> Result<String, Error> {
+        self.serialize_i64(v.into())
+    }
+    fn serialize_i16(self, v: i16) -> Result<String, Error> {
+        self.serialize_i64(v.into())
+    }
+    fn serialize_i32(self, v: i32) -> Result<String, Error> {
+        self.serialize_i64(v.into())
+    }
+    fn serialize_i64(self, v: i64) -> Result<String, Error> {
+        Ok(v.to_string())
+    }
+    fn serialize_u8(self, v: u8) -> Result<String, Error> {
+        self.serialize_u64(v.into())
+    }
+    fn serialize_u16(self, v: u16) -> Result<String, Error> {
+        self.serialize_u64(v.into())
+    }
+    fn serialize_u32(self, v: u32) -> Result<String, Error> {
+        self.serialize_u64(v.into())
+    }
+    fn serialize_u64(self, v: u64) -> Result<String, Error> {
+        Ok(v.to_string())
+    }
+    fn serialize_f32(self, v: f32) -> Result<String, Error> {
+        Ok(serde_norway::Number::from(v).to_string())
+    }
+    fn serialize_f64(self, v: f64) -> Result<String, Error> {
+        Ok(serde_norway::Number::from(v).to_string())
+    }
+    fn serialize_char(self, v: char) -> Result<String, Error> {
+        self.serialize_str(v.encode_utf8(&mut [0; 4]))
+    }
+    fn serialize_str(self, v: &str) -> Result<String, Error> {
+        let mut out = String::with_capacity(v.len() + 2);
+        push_key(&mut out, v);
+        Ok(out)
+    }
+    fn serialize_bytes(self, _: &[u8]) -> Result<String, Error> {
+        Err(unsupported("a bytes key"))
+    }
+    fn serialize_none(self) -> Result<String, Error> {
+        Ok("null".to_owned())
+    }
+    fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<String, Error> {
+        value.serialize(self)
+    }
+    fn serialize_unit(self) -> Result<String, Error> {
+        Ok("null".to_owned())
+    }
+    fn serialize_unit_struct(self, _: &'static str) -> Result<String, Error> {
+        Ok("null".to_owned())
+    }
+    fn serialize_unit_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        variant: &'static str,
+    ) -> Result<String, Error> {
+        self.serialize_str(variant)
+    }
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        value: &T,
+    ) -> Result<String, Error> {
+        value.serialize(self)
+    }
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: &T,
+    ) -> Result<String, Error> {
+        Err(unsupported("an enum key"))
+    }
+    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, Error> {
+        Err(unsupported("a sequence key"))
+    }
+    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, Error> {
+        Err(unsupported("a sequence key"))
+    }
+    fn serialize_tuple_struct(
+        self,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleStruct, Error> {
+        Err(unsupported("a sequence key"))
+    }
+    fn serialize_tuple_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleVariant, Error> {
+        Err(unsupported("an enum key"))
+    }
+    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, Error> {
+        Err(unsupported("a mapping key"))
+    }
+    fn serialize_struct(self, _: &'static str, _: usize) -> Result<Self::SerializeStruct, Error> {
+        Err(unsupported("a mapping key"))
+    }
+    fn serialize_struct_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeStructVariant, Error> {
+        Err(unsupported("an enum key"))
+    }
+}
