@@ -97,7 +97,7 @@ fn dispatch(cli: Cli) -> Result<()> {
                 .iter()
                 .map(|(name, text)| Artifact::file(*name, 0o644, *text))
                 .collect();
-            for line in output::write_all(&dir, &artifacts, force)? {
+            for line in output::write_all_owned(&dir, artifacts, force)? {
                 stdout::line(line)?;
             }
             Ok(())

@@ -8,7 +8,7 @@
 //! Then it carries the plan out journaled: each file is written atomically, and a run
 //! killed at any point is completed by the next one.
 
-use std::collections::BTreeSet;
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result};
@@ -66,6 +66,12 @@ fn refuse(message: String) -> anyhow::Error {
 /// # Errors
 /// The path could leave the output directory or clash with openim-init's own files.
 pub fn safe_relative(rel: &str) -> Result<PathBuf> {
+    check_relative(rel)?;
+    Ok(PathBuf::from(rel))
+}
+
+/// [`safe_relative`]'s check, without making a path.
+fn check_relative(rel: &str) -> Result<()> {
     let plain = !rel.is_empty()
         && rel
             .split('/')
@@ -84,7 +90,7 @@ pub fn safe_relative(rel: &str) -> Result<PathBuf> {
             "refusing to write `{rel}`: the name is reserved for openim-init's own files"
         )));
     }
-    Ok(PathBuf::from(rel))
+    Ok(())
 }
 
 /// A link target must be a plain name in the link's own directory.
@@ -211,9 +217,17 @@ fn report(root: &Path, plan: &Plan, backups: &[(String, PathBuf)], lines: &mut V
 /// # Errors
 /// A refusal ([`UsageError`], exit code 2) or an I/O error.
 pub fn write_all(dir: &Path, artifacts: &[Artifact], force: bool) -> Result<Vec<String>> {
-    let mut seen = BTreeSet::new();
-    for a in artifacts {
-        safe_relative(&a.path)?;
+    write_all_owned(dir, artifacts.to_vec(), force)
+}
+
+/// [`write_all`], taking the artifacts (their texts are kept, not copied).
+///
+/// # Errors
+/// As [`write_all`].
+pub fn write_all_owned(dir: &Path, artifacts: Vec<Artifact>, force: bool) -> Result<Vec<String>> {
+    let mut seen = HashSet::with_capacity(artifacts.len());
+    for a in &artifacts {
+        check_relative(&a.path)?;
         if !seen.insert(a.path.as_str()) {
             return Err(refuse(format!("refusing to write {} twice", a.path)));
         }
@@ -227,7 +241,8 @@ pub fn write_all(dir: &Path, artifacts: &[Artifact], force: bool) -> Result<Vec<
     let mut lines = Vec::new();
     lines.extend(journal::recover(&store, &lock)?);
     let ledger = store.read(&lock)?;
-    let desired: Vec<Desired> = artifacts.iter().map(Desired::from_artifact).collect();
+    drop(seen);
+    let desired: Vec<Desired> = artifacts.into_iter().map(Desired::from_owned).collect();
     let disk = plan::scan(&root, desired.iter().map(|d| d.path.as_str()), true)?;
     let plan = plan::plan_owned(
         desired,

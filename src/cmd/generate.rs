@@ -16,8 +16,9 @@ pub(super) fn generate(args: &GenerateArgs) -> Result<()> {
     let rendered = match &args.out {
         None => print_for(&args.render)?,
         Some(dir) => {
-            let (_, rendered) = render_for(&args.render)?;
-            let written = output::write_all(dir, &rendered.artifacts, args.force)?;
+            let (_, mut rendered) = render_for(&args.render)?;
+            let artifacts = std::mem::take(&mut rendered.artifacts);
+            let written = output::write_all_owned(dir, artifacts, args.force)?;
             stdout::write_with(|w| written.iter().try_for_each(|l| writeln!(w, "{l}")))?;
             rendered
         }

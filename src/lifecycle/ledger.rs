@@ -178,11 +178,33 @@ impl Store {
     pub fn write(&self, _lock: &Lock, ledger: &Ledger) -> Result<()> {
         std::fs::create_dir_all(&self.state)
             .with_context(|| format!("creating {}", self.state.display()))?;
-        let mut text = serde_json::to_string_pretty(ledger)?;
-        text.push('\n');
-        fsops::write_atomic(&self.state.join(LEDGER_FILE), text.as_bytes(), 0o644)?;
+        let text = ledger_text(ledger)?;
+        fsops::write_atomic(&self.state.join(LEDGER_FILE), &text, 0o644)?;
         fsops::remove(&self.base.join(LEGACY_STATE_FILE))
     }
+}
+
+/// The ledger as JSON, one file per line (readable and quick to write at 10,000 files).
+///
+/// # Errors
+/// Serialization errors (none in practice).
+pub fn ledger_text(ledger: &Ledger) -> Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(48 + ledger.files.len() * 128);
+    out.extend_from_slice(
+        format!("{{\n  \"version\": {},\n  \"files\": {{", ledger.version).as_bytes(),
+    );
+    for (i, (path, entry)) in ledger.files.iter().enumerate() {
+        out.extend_from_slice(if i == 0 { b"\n    " } else { b",\n    " });
+        serde_json::to_writer(&mut out, path)?;
+        out.extend_from_slice(b": ");
+        serde_json::to_writer(&mut out, entry)?;
+    }
+    out.extend_from_slice(if ledger.files.is_empty() {
+        b"}\n}\n"
+    } else {
+        b"\n  }\n}\n"
+    });
+    Ok(out)
 }
 
 /// The bytes of `path` if it is a regular file; `None` if it does not exist.
@@ -295,6 +317,14 @@ mod tests {
         store.write(&lock, &ledger).expect("write");
         let again = store.read(&lock).expect("read");
         assert_eq!(again.files, ledger.files);
+        let text = ledger_text(&again).expect("text");
+        let value: serde_json::Value = serde_json::from_slice(&text).expect("json");
+        assert_eq!(value, serde_json::to_value(&again).expect("value"));
+        let empty = ledger_text(&Ledger::default()).expect("empty");
+        assert_eq!(
+            serde_json::from_slice::<Ledger>(&empty).expect("json"),
+            Ledger::default()
+        );
         assert_eq!(again.files["etc/init.d/a.1"].mode, 0o777);
     }
 

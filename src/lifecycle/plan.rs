@@ -61,6 +61,22 @@ impl Desired {
         }
     }
 
+    /// The desired state of an artifact at its own path, taking its path and contents
+    /// (no copy of either).
+    #[must_use]
+    pub fn from_owned(a: Artifact) -> Self {
+        let (kind, mode, contents) = match a.body {
+            crate::backend::Body::File { mode, contents } => (Kind::File, mode & 0o7777, contents),
+            crate::backend::Body::Symlink { target } => (Kind::Symlink, 0o777, target),
+        };
+        Self {
+            path: a.path,
+            kind,
+            mode,
+            contents,
+        }
+    }
+
     /// Its ledger entry once written.
     #[must_use]
     pub fn entry(&self) -> Entry {
@@ -210,6 +226,20 @@ impl Plan {
     /// The ledger after the plan is carried out.
     #[must_use]
     pub fn ledger_after(&self, before: &Ledger) -> Ledger {
+        if before.files.is_empty() {
+            // a first run: the entries, in path order, built in one pass
+            let files = self
+                .steps
+                .iter()
+                .filter_map(|s| match (&s.action, &s.entry) {
+                    (Action::Retain | Action::Refuse(_), _) | (_, None) => None,
+                    (_, Some(e)) => Some((s.path.clone(), e.clone())),
+                });
+            return Ledger {
+                version: 1,
+                files: files.collect(),
+            };
+        }
         let mut after = before.clone();
         after.version = 1;
         for s in &self.steps {
