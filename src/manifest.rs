@@ -48,6 +48,8 @@ pub struct Manifest {
     pub groups: IndexMap<String, GroupSpec>,
 }
 
+// (the tables most services leave out are boxed: a table costs little for what it does not
+// say; doc comments here are the JSON schema's descriptions)
 /// One `[services.NAME]` table (also the shape of `[defaults]`).
 #[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -81,9 +83,9 @@ pub struct ServiceSpec {
     /// Exit codes (besides 0) that count as a clean exit.
     pub success_exit_codes: Option<Vec<i32>>,
     /// Resource limits.
-    pub limits: Option<LimitsSpec>,
+    pub limits: Option<Box<LimitsSpec>>,
     /// Where stdout and stderr go.
-    pub logs: Option<LogsSpec>,
+    pub logs: Option<Box<LogsSpec>>,
     /// Hard dependencies: started first, and this service fails without them.
     pub requires: Option<Vec<String>>,
     /// Soft dependencies: started first when present.
@@ -93,12 +95,12 @@ pub struct ServiceSpec {
     /// Ordering only: start before these when both are started.
     pub before: Option<Vec<String>>,
     /// How to tell the service is healthy.
-    pub health: Option<HealthSpec>,
+    pub health: Option<Box<HealthSpec>>,
     /// Commands (argv arrays) run before the main command.
     pub pre_start: Option<Vec<Vec<String>>>,
     /// How the service runs as a container (docker compose, Kubernetes); other backends
     /// ignore it.
-    pub container: Option<ContainerSpec>,
+    pub container: Option<Box<ContainerSpec>>,
     /// How far the process is confined (default `basic`; the built-in manifest: `strict`).
     pub sandbox: Option<SandboxLevel>,
     /// Paths the process may write besides its working directory and log directories.

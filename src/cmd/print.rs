@@ -3,7 +3,7 @@
 
 use std::io::Write as _;
 
-use crate::backend::{Artifact, Sink};
+use crate::backend::{Artifact, Body, Sink};
 use crate::errors::Result;
 use crate::output;
 use crate::stdout::StdoutError;
@@ -12,7 +12,9 @@ use crate::stdout::StdoutError;
 /// rendered again straight to stdout (so peak memory stays the model's plus this).
 pub const HOLD_BYTES: usize = 8 << 20;
 
-/// Holds artifacts up to [`HOLD_BYTES`], then only counts them.
+/// Holds artifacts up to [`HOLD_BYTES`], then only counts them. What is held is trimmed to
+/// its length (a renderer's buffer is sized on an estimate), so that holding costs what
+/// will be written; a streaming renderer's next artifact reuses the freed tail.
 #[derive(Default)]
 pub struct Held {
     artifacts: Vec<Artifact>,
@@ -28,11 +30,14 @@ impl Held {
 }
 
 impl Sink for Held {
-    fn take(&mut self, artifact: Artifact) -> Result<()> {
+    fn take(&mut self, mut artifact: Artifact) -> Result<()> {
         self.bytes = self
             .bytes
             .saturating_add(artifact.path.len() + artifact.contents().len());
         if self.bytes <= HOLD_BYTES {
+            if let Body::File { contents, .. } = &mut artifact.body {
+                contents.shrink_to_fit();
+            }
             self.artifacts.push(artifact);
         } else if !self.artifacts.is_empty() {
             self.artifacts = Vec::new();

@@ -77,7 +77,7 @@ impl fmt::Display for ManifestError {
         if !self.field.is_empty() {
             write!(f, "{}: ", self.field)?;
         }
-        write!(f, "{}", printable(&self.message))?;
+        write!(f, "{}", Printable(&self.message))?;
         if !self.snippet.trim().is_empty() {
             // one character per column, none that a terminal would interpret
             let line: String = self
@@ -94,7 +94,7 @@ impl fmt::Display for ManifestError {
             write!(f, "\n  | {line}\n  | {caret}^")?;
         }
         if let Some(h) = &self.hint {
-            write!(f, "\n  = hint: {}", printable(h))?;
+            write!(f, "\n  = hint: {}", Printable(h))?;
         }
         Ok(())
     }
@@ -127,17 +127,20 @@ fn window(line: &str, col: usize) -> (String, usize) {
 const SNIPPET_CHARS: usize = 120;
 
 /// `text` with control characters escaped, so user data cannot break lines or drive the
-/// terminal.
-fn printable(text: &str) -> String {
-    text.chars()
-        .map(|c| {
-            if c.is_control() {
-                c.escape_debug().to_string()
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
+/// terminal (written straight to the formatter, a run of plain characters at a time).
+struct Printable<'a>(&'a str);
+
+impl fmt::Display for Printable<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut rest = self.0;
+        while let Some(at) = rest.find(char::is_control) {
+            f.write_str(&rest[..at])?;
+            let c = rest[at..].chars().next().unwrap_or_default();
+            write!(f, "{}", c.escape_debug())?;
+            rest = &rest[at + c.len_utf8()..];
+        }
+        f.write_str(rest)
+    }
 }
 
 /// All problems found in a manifest (at least one).

@@ -67,6 +67,17 @@ fn document(c: &mut Cursor<'_>) -> Step<Manifest> {
             m.defaults = ServiceSpec::deserialize(BodyDe { c, level })?;
             continue;
         }
+        if level == 2 && path[0] == "defaults" {
+            // `[defaults.X]` after other tables extends `[defaults]` (unless that is an
+            // inline table, which is closed; if there is none yet, TOML makes one)
+            if has("defaults") && !c.headers.iter().any(|h| h == "defaults") {
+                return Err(Bail);
+            }
+            defaults = true;
+            c.path.clone_from(&path);
+            defaults_table(c, &mut m.defaults, &path[1])?;
+            continue;
+        }
         let (Some(name), 2) = (path.pop(), level) else {
             return Err(Bail);
         };
@@ -84,6 +95,27 @@ fn document(c: &mut Cursor<'_>) -> Step<Manifest> {
     m.external.shrink_to_fit();
     m.groups.shrink_to_fit();
     Ok(m)
+}
+
+/// The body of a late `[defaults.KEY]` header as the sub-table `key` of `[defaults]`, which
+/// must not have it yet (a table is defined once).
+fn defaults_table(c: &mut Cursor<'_>, d: &mut ServiceSpec, key: &str) -> Step<()> {
+    fn set<'a, T: Deserialize<'a>>(c: &mut Cursor<'a>, slot: &mut Option<T>) -> Step<()> {
+        if slot.is_some() {
+            return Err(Bail);
+        }
+        *slot = Some(T::deserialize(BodyDe { c, level: 2 })?);
+        Ok(())
+    }
+    match key {
+        "container" => set(c, &mut d.container),
+        "environment" => set(c, &mut d.environment),
+        "health" => set(c, &mut d.health),
+        "limits" => set(c, &mut d.limits),
+        "logs" => set(c, &mut d.logs),
+        "start_limit" => set(c, &mut d.start_limit),
+        _ => Err(Bail),
+    }
 }
 
 /// The body of a `[table.NAME]` header as the entry `name` of `map` (new: a table is

@@ -79,7 +79,19 @@ pub fn read_file_capped(path: &Path, cap: u64) -> std::io::Result<Option<Vec<u8>
         );
         std::fs::File::open(path)?
     };
-    read_capped(&mut std::io::BufReader::new(file), cap)
+    // a file's own size: the text is read into a buffer of that size (and one byte to see
+    // the end), not into one that doubles as it fills
+    let size = if meta.is_file() {
+        usize::try_from(meta.len()).unwrap_or(0)
+    } else {
+        0
+    };
+    let mut bytes = Vec::with_capacity(size.saturating_add(1));
+    std::io::BufReader::new(file)
+        .take(cap.saturating_add(1))
+        .read_to_end(&mut bytes)?;
+    let len = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
+    Ok((len <= cap).then_some(bytes))
 }
 
 /// Read at most `cap` bytes; `Ok(None)` when the reader holds more.

@@ -153,15 +153,16 @@ pub const SIGNALS: &[&str] = &[
     "SIGTERM", "SIGINT", "SIGQUIT", "SIGHUP", "SIGKILL", "SIGUSR1", "SIGUSR2", "SIGWINCH",
 ];
 
-/// A stop signal; accepts `"TERM"`, `"SIGTERM"`, any case; stored as `SIGTERM`.
+/// A stop signal; accepts `"TERM"`, `"SIGTERM"`, any case; stored as `SIGTERM` (one of
+/// [`SIGNALS`]: no allocation per service).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
-pub struct Signal(String);
+pub struct Signal(&'static str);
 
 impl Signal {
     /// The canonical name with `SIG` prefix, e.g. `SIGTERM`.
     #[must_use]
     pub fn name(&self) -> &str {
-        &self.0
+        self.0
     }
 
     /// The name without the `SIG` prefix, e.g. `TERM`.
@@ -181,8 +182,8 @@ impl Signal {
         } else {
             format!("SIG{up}")
         };
-        if SIGNALS.contains(&full.as_str()) {
-            Ok(Self(full))
+        if let Some(name) = SIGNALS.iter().find(|s| **s == full) {
+            Ok(Self(name))
         } else {
             Err(format!(
                 "`{}` is not a supported stop signal",
@@ -194,7 +195,7 @@ impl Signal {
 
 impl Default for Signal {
     fn default() -> Self {
-        Self("SIGTERM".into())
+        Self("SIGTERM")
     }
 }
 
@@ -357,7 +358,7 @@ mod tests {
 
     #[test]
     fn signals_normalise() {
-        assert_eq!(Signal::parse("term").map(|s| s.0), Ok("SIGTERM".into()));
+        assert_eq!(Signal::parse("term").map(|s| s.0), Ok("SIGTERM"));
         assert_eq!(
             Signal::parse("SIGINT").map(|s| s.short().to_owned()),
             Ok("INT".into())

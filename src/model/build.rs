@@ -5,7 +5,6 @@ use std::borrow::Cow;
 use hashbrown::{HashMap, HashSet};
 
 use crate::manifest::locate::Locator;
-use indexmap::map::MutableKeys as _;
 
 use crate::manifest::{Duration, Manifest, ManifestErrors, ServiceSpec};
 
@@ -26,14 +25,14 @@ pub fn build(file: &str, text: &str, mut m: Manifest) -> Result<Model, ManifestE
     check_stack(&mut errs, &m);
     let externals = externals(&mut errs, &m);
     let mut links = Links::new(&m);
-    let mut services = services(&mut errs, &mut m, &mut links);
-    let groups = groups(&mut errs, &m);
+    let (mut services, names) = services(&mut errs, &mut m, &mut links);
+    let groups = groups(&mut errs, &m, &names, &links);
     let edges = links.edges();
     // the start order reaches every service unless there is a cycle: only then are the
     // cycles looked for, to report each
     let order = graph::order(services.len(), &edges);
     if order.len() < services.len() {
-        deps::check_cycles(&mut errs, &m, &links, &edges);
+        deps::check_cycles(&mut errs, &names, &links, &edges);
     }
 
     if !errs.list.is_empty() {
@@ -45,8 +44,8 @@ pub fn build(file: &str, text: &str, mut m: Manifest) -> Result<Model, ManifestE
         return Err(ManifestErrors(errs.list));
     }
     let (links, service_ids, external_ids) = links.into_parts();
-    for (s, (n, _)) in services.iter_mut().zip(m.services.iter_mut2()) {
-        s.name = std::mem::take(n);
+    for (s, n) in services.iter_mut().zip(names) {
+        s.name = n;
     }
     let Manifest {
         name, description, ..
@@ -95,22 +94,30 @@ fn check_stack(errs: &mut Errors<'_>, m: &Manifest) {
     }
 }
 
-/// Every service, built from its own table, which is emptied (consumed) in turn; the names
-/// stay in the manifest, to resolve references, until they move into the services at the
-/// end of [`build`].
-fn services(errs: &mut Errors<'_>, m: &mut Manifest, links: &mut Links) -> Vec<Service> {
-    let mut services = Vec::with_capacity(m.services.len());
+/// Every service, built from its own table, which is emptied (its strings move into the
+/// service); then the tables are freed, before the rest of the model is built, and the
+/// names, in order, are returned (they move into the services at the end of [`build`]).
+fn services(
+    errs: &mut Errors<'_>,
+    m: &mut Manifest,
+    links: &mut Links,
+) -> (Vec<Service>, Vec<String>) {
     let Manifest {
         defaults,
         services: table,
         groups,
         ..
     } = m;
+    let mut table = std::mem::take(table);
     let tables = Tables { defaults, groups };
-    for (name, spec) in table.iter_mut() {
+    let mut services = Vec::with_capacity(table.len());
+    for (name, spec) in &mut table {
         services.push(service::service(errs, &tables, links, name, spec));
     }
-    services
+    // not `collect`, which would keep the names in the tables' (much larger) buffer
+    let mut names = Vec::with_capacity(table.len());
+    names.extend(table.into_keys());
+    (services, names)
 }
 
 /// The `[external.X]` entries, checked.
@@ -233,7 +240,8 @@ fn check_namespace(errs: &mut Errors<'_>, m: &Manifest) {
     }
 }
 
-fn groups(errs: &mut Errors<'_>, m: &Manifest) -> Vec<Group> {
+/// The `[groups.X]` entries, checked against the services (`names`, resolved by `links`).
+fn groups(errs: &mut Errors<'_>, m: &Manifest, names: &[String], links: &Links) -> Vec<Group> {
     m.groups
         .iter()
         .map(|(name, g)| {
@@ -251,7 +259,7 @@ fn groups(errs: &mut Errors<'_>, m: &Manifest) -> Vec<Group> {
             }
             let mut seen = HashSet::with_capacity(g.services.len());
             for (i, member) in g.services.iter().enumerate() {
-                if !m.services.contains_key(member) {
+                if !links.is_service(member) {
                     let what = if m.groups.contains_key(member) || m.external.contains_key(member) {
                         let kind = if m.groups.contains_key(member) {
                             "a group"
@@ -265,10 +273,8 @@ fn groups(errs: &mut Errors<'_>, m: &Manifest) -> Vec<Group> {
                     } else {
                         format!("`{}` is not a service", member.escape_debug())
                     };
-                    let hint = errs.suggest(
-                        member,
-                        (Known::Services, m.services.keys().map(String::as_str)),
-                    );
+                    let hint =
+                        errs.suggest(member, (Known::Services, names.iter().map(String::as_str)));
                     errs.push(&path.index(i), what, Some(hint));
                 } else if !seen.insert(member.as_str()) {
                     errs.push(

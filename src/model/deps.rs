@@ -77,6 +77,11 @@ impl Links {
         }
     }
 
+    /// Whether `name` is a service.
+    pub(super) fn is_service(&self, name: &str) -> bool {
+        self.services_ix.get(name).is_some()
+    }
+
     /// The links of service `s`.
     pub(super) fn of(&self, s: usize) -> &[Link] {
         match (self.start.get(s), self.start.get(s + 1)) {
@@ -212,12 +217,9 @@ impl Links {
     }
 
     /// Where `e` is written: the service's own list, or `[defaults]`.
-    fn written_at<'m>(&self, m: &'m Manifest, e: &Edge) -> At<'m> {
+    fn written_at<'m>(&self, names: &'m [String], e: &Edge) -> At<'m> {
         let (declared_in, target) = (e.declared_in(), e.target());
-        let name = m
-            .services
-            .get_index(declared_in)
-            .map_or("", |(n, _)| n.as_str());
+        let name = names.get(declared_in).map_or("", String::as_str);
         let link = self
             .of(declared_in)
             .iter()
@@ -313,9 +315,9 @@ impl Links {
 }
 
 /// One error per dependency cycle, at the edge that closes it, with the whole path.
-pub(super) fn check_cycles(errs: &mut Errors<'_>, m: &Manifest, links: &Links, edges: &[Edge]) {
-    let name = |i: usize| m.services.get_index(i).map_or("", |(n, _)| n.as_str());
-    for cycle in graph::find_cycles(m.services.len(), edges) {
+pub(super) fn check_cycles(errs: &mut Errors<'_>, names: &[String], links: &Links, edges: &[Edge]) {
+    let name = |i: usize| names.get(i).map_or("", String::as_str);
+    for cycle in graph::find_cycles(names.len(), edges) {
         let mut path: Vec<&str> = cycle.iter().map(|e| name(e.waiter)).collect();
         path.push(name(cycle[0].waiter));
         let why: Vec<String> = cycle
@@ -330,7 +332,7 @@ pub(super) fn check_cycles(errs: &mut Errors<'_>, m: &Manifest, links: &Links, e
             })
             .collect();
         errs.push(
-            &links.written_at(m, &cycle[0]),
+            &links.written_at(names, &cycle[0]),
             format!(
                 "dependency cycle: {} ({})",
                 path.join(" → "),

@@ -152,11 +152,11 @@ pub(super) fn service(
     ];
     let own = own.map(Option::take);
     let [environment_file, working_dir, user, group] = strings(errs, &path, own, d);
-    let own = (s.health.take(), s.pre_start.take());
+    let own = (s.health.take().map(|h| *h), s.pre_start.take());
     let (health, pre_start) = probes(errs, &path, own, s.description.as_ref(), placeholder_ok);
     let own = [&mut s.requires, &mut s.wants, &mut s.after, &mut s.before].map(Option::take);
     let (requires, wants, after, before) = links.service(errs, t, name, own);
-    let logs = logs(errs, &path, s.logs.take(), d.logs.as_ref());
+    let logs = logs(errs, &path, s.logs.take().map(|l| *l), d.logs.as_deref());
     let sandbox = super::sandbox::sandbox(
         errs,
         &path,
@@ -168,8 +168,8 @@ pub(super) fn service(
             exe: command.first().map(String::as_str),
         },
     );
-    let own = s.container.take();
-    let container = super::container::service(errs, &path, name, own, d.container.as_ref());
+    let own = s.container.take().map(|c| *c);
+    let container = super::container::service(errs, &path, name, own, d.container.as_deref());
     Service {
         // the name moves in from the manifest once every service is built
         name: String::new(),
@@ -192,7 +192,7 @@ pub(super) fn service(
             s.success_exit_codes.take(),
             d.success_exit_codes.as_ref(),
         ),
-        limits: limits(errs, &path, s.limits.as_ref(), d.limits.as_ref()),
+        limits: limits(errs, &path, s.limits.as_deref(), d.limits.as_deref()),
         logs,
         requires,
         wants,

@@ -22,6 +22,8 @@ pub struct Cursor<'a> {
     pub path: Vec<Cow<'a, str>>,
     /// The last `[header]` read, while no table has taken it.
     pub pending: Option<Vec<Cow<'a, str>>>,
+    /// The document's own keys whose table a `[header]` opened (not an inline table).
+    pub headers: Vec<Cow<'a, str>>,
 }
 
 impl<'a> Cursor<'a> {
@@ -34,6 +36,7 @@ impl<'a> Cursor<'a> {
             keys: Vec::new(),
             path: Vec::new(),
             pending: None,
+            headers: Vec::new(),
         }
     }
 

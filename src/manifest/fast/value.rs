@@ -257,6 +257,9 @@ impl<'a> Table<'_, 'a> {
             (p.len() == level + 1 && p[..level] == c.path[..level]).then(|| p[level].clone())
         });
         if let Some(key) = &sub {
+            if level == 0 {
+                c.headers.push(key.clone());
+            }
             c.pending = None;
             c.path.truncate(level);
             c.path.push(key.clone());
