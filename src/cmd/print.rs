@@ -1,7 +1,9 @@
 //! The sinks of `generate` to stdout: one that holds the artifacts while they are small
-//! (and only checks them once they are not), one that writes them as they are made.
+//! and spools them to an unnamed temporary file once they are not (or, where no temporary
+//! file can be made, only checks them), one that writes them as they are made.
 
-use std::io::Write as _;
+use std::fs::File;
+use std::io::{BufWriter, Seek as _, Write as _};
 
 use crate::backend::{Artifact, Sink};
 use crate::errors::Result;
@@ -12,18 +14,57 @@ use crate::stdout::StdoutError;
 /// rendered again straight to stdout (so peak memory stays the model's plus this).
 pub const HOLD_BYTES: usize = 8 << 20;
 
-/// Holds artifacts up to [`HOLD_BYTES`], then only counts them.
+/// Holds artifacts up to [`HOLD_BYTES`], then spools them (see the module documentation).
 #[derive(Default)]
 pub struct Held {
     artifacts: Vec<Artifact>,
     bytes: usize,
+    spool: Option<BufWriter<File>>,
+    /// No spool could be made or written: the artifacts are only counted.
+    counting: bool,
+}
+
+/// Where the artifacts [`Held`] took are, once they are all made.
+pub enum Kept {
+    /// In memory.
+    Held(Vec<Artifact>),
+    /// Written (as stdout shows them) to a temporary file, rewound.
+    Spooled(File),
+    /// Nowhere: they must be rendered again.
+    Dropped,
 }
 
 impl Held {
-    /// The artifacts, if they all fitted.
+    /// Where the artifacts are.
     #[must_use]
-    pub fn artifacts(self) -> Option<Vec<Artifact>> {
-        (self.bytes <= HOLD_BYTES).then_some(self.artifacts)
+    pub fn kept(self) -> Kept {
+        if let Some(spool) = self.spool {
+            let rewound = spool.into_inner().ok().and_then(|mut f| {
+                f.rewind().ok()?;
+                Some(f)
+            });
+            return rewound.map_or(Kept::Dropped, Kept::Spooled);
+        }
+        if self.counting {
+            Kept::Dropped
+        } else {
+            Kept::Held(self.artifacts)
+        }
+    }
+
+    /// Move what is held into a new spool, then `artifact`; on any failure, only count.
+    fn spill(&mut self, artifact: &Artifact) {
+        let held = std::mem::take(&mut self.artifacts);
+        let spooled = tempfile::tempfile().and_then(|f| {
+            let mut w = BufWriter::with_capacity(1 << 18, f);
+            output::write_text(&held, &mut w)?;
+            output::write_one(artifact, &mut w)?;
+            Ok(w)
+        });
+        match spooled {
+            Ok(w) => self.spool = Some(w),
+            Err(_) => self.counting = true,
+        }
     }
 }
 
@@ -32,10 +73,16 @@ impl Sink for Held {
         self.bytes = self
             .bytes
             .saturating_add(artifact.path.len() + artifact.contents().len());
-        if self.bytes <= HOLD_BYTES {
+        if let Some(spool) = &mut self.spool {
+            if output::write_one(&artifact, spool).is_err() {
+                self.spool = None;
+                self.counting = true;
+            }
+        } else if self.counting {
+        } else if self.bytes <= HOLD_BYTES {
             self.artifacts.push(artifact);
-        } else if !self.artifacts.is_empty() {
-            self.artifacts = Vec::new();
+        } else {
+            self.spill(&artifact);
         }
         Ok(())
     }
