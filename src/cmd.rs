@@ -192,9 +192,10 @@ fn render_for(args: &RenderArgs) -> Result<(BackendKind, Rendered)> {
 
 /// Load, validate and render to stdout, printing nothing unless the whole output is good
 /// (every artifact rendered and checked, `--strict` satisfied). The artifacts are held
-/// while they fit in [`print::HOLD_BYTES`]; a larger output is rendered a second time and
-/// written as it is made, so memory does not grow with it. Returns the result without
-/// artifacts (warnings, notes).
+/// while they fit in [`print::HOLD_BYTES`]; a larger output is spooled to an unnamed
+/// temporary file and copied to stdout once it is all good, so memory does not grow with
+/// it (without a temporary file, it is rendered a second time and written as it is made).
+/// Returns the result without artifacts (warnings, notes).
 fn print_for(args: &RenderArgs) -> Result<Rendered> {
     let p = prepare(args)?;
     let held = std::cell::RefCell::new(print::Held::default());
@@ -204,16 +205,22 @@ fn print_for(args: &RenderArgs) -> Result<Rendered> {
     };
     let mut rendered = backend::render(p.kind, &p.model, &ctx)?;
     warnings(args, &mut rendered)?;
-    if let Some(artifacts) = held.into_inner().artifacts() {
-        stdout::write_with(|w| output::write_text(&artifacts, w))?;
-    } else {
-        let writer = std::cell::RefCell::new(print::Writer(stdout::buffered()?));
-        let ctx = RenderContext {
-            sink: Some(&writer),
-            ..RenderContext::new(&p.templates, &p.flags)
-        };
-        backend::render(p.kind, &p.model, &ctx)?;
-        writer.into_inner().finish()?;
+    match held.into_inner().kept() {
+        print::Kept::Held(artifacts) => {
+            stdout::write_with(|w| output::write_text(&artifacts, w))?;
+        }
+        print::Kept::Spooled(mut file) => {
+            stdout::write_with(|w| std::io::copy(&mut file, w).map(drop))?;
+        }
+        print::Kept::Dropped => {
+            let writer = std::cell::RefCell::new(print::Writer(stdout::buffered()?));
+            let ctx = RenderContext {
+                sink: Some(&writer),
+                ..RenderContext::new(&p.templates, &p.flags)
+            };
+            backend::render(p.kind, &p.model, &ctx)?;
+            writer.into_inner().finish()?;
+        }
     }
     Ok(rendered)
 }

@@ -115,52 +115,47 @@ impl Backend for OpenRc {
     fn render(&self, model: &Model, ctx: &RenderContext<'_>) -> Result<Rendered> {
         let mut out = Rendered::default();
         let index = index::Index::new(model);
+        let mut seen = HashSet::with_capacity(model.view.processes().len() + 1);
         let stack_members = member_ids(model, &model.stack_members);
-        out.artifacts.push(script_artifact(
-            &model.name,
-            ctx.templates.render(
-                "openrc/meta.tera",
-                &meta::meta(&index, &model.description, &stack_members, true),
-            )?,
-        ));
+        claim(&mut seen, &model.name)?;
+        ctx.emit(
+            &mut out,
+            script_artifact(
+                &model.name,
+                ctx.templates.render(
+                    "openrc/meta.tera",
+                    &meta::meta(&index, &model.description, &stack_members, true),
+                )?,
+            ),
+        )?;
         for (i, svc) in model.services.iter().enumerate() {
             let text = ctx
                 .templates
                 .render("openrc/service.tera", &script::build(&index, i))?;
-            out.artifacts.push(script_artifact(&svc.name, text));
+            claim(&mut seen, &svc.name)?;
+            ctx.emit(&mut out, script_artifact(&svc.name, text))?;
             for (p, name) in model.view.processes_of(i).iter().zip(index.names.of(i)) {
                 if p.instance.is_some() {
-                    out.artifacts
-                        .push(Artifact::symlink(format!("{DIR}/{name}"), svc.name.clone()));
+                    claim(&mut seen, name)?;
+                    let link = Artifact::symlink(format!("{DIR}/{name}"), svc.name.clone());
+                    ctx.emit(&mut out, link)?;
                 }
             }
             out.warnings.extend(service_warnings(svc));
         }
         for group in &model.groups {
             let members = member_ids(model, &group.services);
-            out.artifacts.push(script_artifact(
-                &group.name,
-                ctx.templates.render(
-                    "openrc/meta.tera",
-                    &meta::meta(&index, &group.description, &members, false),
-                )?,
-            ));
+            let text = ctx.templates.render(
+                "openrc/meta.tera",
+                &meta::meta(&index, &group.description, &members, false),
+            )?;
+            claim(&mut seen, &group.name)?;
+            ctx.emit(&mut out, script_artifact(&group.name, text))?;
             out.units.push(Unit::grouping(
                 group.name.clone(),
                 &group.name,
                 UnitKind::Group,
             ));
-        }
-        let mut seen = HashSet::with_capacity(out.artifacts.len());
-        for a in &out.artifacts {
-            if !seen.insert(a.path.as_str()) {
-                return Err(Refusal::new(
-                    format!("services.{}", a.path.trim_start_matches("init.d/")),
-                    format!("OpenRC needs one file per service and instance, but `{}` would be written twice: a service name with a dot collides with an instance link", a.path),
-                )
-                .hint("rename the service (no dots)")
-                .into());
-            }
         }
         out.units.splice(
             0..0,
@@ -227,6 +222,19 @@ fn service_warnings(svc: &Service) -> Vec<Warning> {
         });
     }
     out
+}
+
+/// Refuse a second file at `init.d/NAME` (the first one written keeps it).
+fn claim<'a>(seen: &mut HashSet<&'a str>, name: &'a str) -> Result<()> {
+    if seen.insert(name) {
+        return Ok(());
+    }
+    Err(Refusal::new(
+        format!("services.{name}"),
+        format!("OpenRC needs one file per service and instance, but `{DIR}/{name}` would be written twice: a service name with a dot collides with an instance link"),
+    )
+    .hint("rename the service (no dots)")
+    .into())
 }
 
 fn script_artifact(name: &str, contents: String) -> Artifact {

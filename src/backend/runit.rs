@@ -120,11 +120,12 @@ impl Backend for Runit {
         &DATA
     }
 
-    fn render(&self, model: &Model, _ctx: &RenderContext<'_>) -> Result<Rendered> {
+    fn render(&self, model: &Model, ctx: &RenderContext<'_>) -> Result<Rendered> {
         let mut out = Rendered::default();
         let logs = log_dir(&model.name);
         let planner = process::Planner::new(model, crate::escape::envdir::Reader::Chpst);
         let mut seen = HashSet::with_capacity(model.view.processes().len());
+        let mut files = Vec::with_capacity(8);
         for s in 0..model.services.len() {
             for (k, p) in model.view.processes_of(s).iter().enumerate() {
                 let plan = planner.plan(p, k);
@@ -140,29 +141,19 @@ impl Backend for Runit {
                     .into());
                 }
                 files::artifacts(
-                    &mut out.artifacts,
+                    &mut files,
                     &plan,
                     DIR,
                     &logs,
                     (DATA.exec_mode, DATA.file_mode),
                 );
+                ctx.emit_all(&mut out, files.drain(..))?;
                 out.units
                     .push(Unit::process(model, p, plan.name.to_owned()));
             }
         }
         out.notes = DATA.notes(&model.name, None);
-        let names: Vec<&str> = model
-            .view
-            .order()
-            .iter()
-            .flat_map(|&i| planner.dirs().of(i))
-            .map(String::as_str)
-            .collect();
-        out.notes.push(format!(
-            "enable: link each directory into the scan directory runsvdir watches (Debian /etc/service, Void /var/service): `for s in {}; do ln -s {}/$s /etc/service/; done`",
-            names.join(" "),
-            DATA.install.system
-        ));
+        out.notes.push(enable_note(&planner));
         out.notes.push(format!(
             "stop with a deadline: `sv -w {} force-stop DIR` (runsv itself never sends SIGKILL; {}s is the stack's longest stop_timeout)",
             process::longest_stop(model).secs_ceil().max(1),
@@ -173,5 +164,26 @@ impl Backend for Runit {
 
     fn verify(&self, dir: &Path, rendered: &Rendered) -> Result<Report> {
         Ok(verify::check(dir, rendered, DIR)?)
+    }
+}
+
+/// How to link the service directories into the scan directory: a loop over their names
+/// (in start order) when there are few, else over the output's `sv/` directory.
+fn enable_note(planner: &process::Planner<'_>) -> String {
+    let what = "enable: link each directory into the scan directory runsvdir watches (Debian /etc/service, Void /var/service)";
+    let system = &DATA.install.system;
+    let model = planner.model();
+    let order = model.view.order().iter();
+    let names = order
+        .flat_map(|&i| planner.dirs().of(i))
+        .map(String::as_str);
+    let count = model.view.processes().len();
+    match super::shared::names::few(count, names) {
+        Some(names) => {
+            format!("{what}: `for s in {names}; do ln -s {system}/$s /etc/service/; done`")
+        }
+        None => format!(
+            "{what}; from the output directory, for its {count} directories: `for d in {DIR}/*; do ln -s {system}/\"${{d#{DIR}/}}\" /etc/service/; done`"
+        ),
     }
 }

@@ -135,6 +135,7 @@ impl Backend for S6 {
         let file_modes = (DATA.exec_mode, DATA.file_mode);
         let planner = process::Planner::new(model, Reader::S6Envdir);
         let mut seen = HashSet::with_capacity(model.view.processes().len());
+        let mut files = Vec::with_capacity(8);
         for s in 0..model.services.len() {
             for (k, p) in model.view.processes_of(s).iter().enumerate() {
                 let plan = planner.plan(p, k);
@@ -150,14 +151,14 @@ impl Backend for S6 {
                     .into());
                 }
                 if overlay {
-                    out.artifacts.extend(overlay::longrun(&plan, file_modes));
+                    files.extend(overlay::longrun(&plan, file_modes));
                 } else {
                     let mut base = String::with_capacity(DIR.len() + plan.name.len() + 1);
                     base.push_str(DIR);
                     base.push('/');
                     base.push_str(plan.name);
                     files::artifacts(
-                        &mut out.artifacts,
+                        &mut files,
                         &plan,
                         &base,
                         files::Deps::InRun,
@@ -165,13 +166,13 @@ impl Backend for S6 {
                         file_modes,
                     );
                 }
+                ctx.emit_all(&mut out, files.drain(..))?;
                 out.units
                     .push(Unit::process(model, p, plan.name.to_owned()));
             }
         }
         if overlay {
-            out.artifacts
-                .extend(overlay::bundles(model, DATA.file_mode));
+            ctx.emit_all(&mut out, overlay::bundles(model, DATA.file_mode))?;
             out.units.push(Unit::grouping(
                 model.name.clone(),
                 &model.name,
@@ -184,11 +185,7 @@ impl Backend for S6 {
             out.notes = overlay::notes(model);
         } else {
             out.notes = DATA.notes(&model.name, None);
-            out.notes.push(format!(
-                "enable: link each directory into the scan directory s6-svscan watches (e.g. /run/service): `for s in {}; do ln -s {}/$s /run/service/ && s6-svscanctl -a /run/service; done`",
-                process_names(&planner).join(" "),
-                DATA.install.system
-            ));
+            out.notes.push(enable_note(&planner));
         }
         Ok(out)
     }
@@ -205,14 +202,25 @@ impl Backend for S6 {
     }
 }
 
-/// Every process's directory name, in start order.
-fn process_names<'a>(planner: &'a process::Planner<'_>) -> Vec<&'a str> {
-    planner
-        .model()
-        .view
-        .order()
-        .iter()
+/// How to link the service directories into the scan directory: a loop over their names
+/// (in start order) when there are few, else over the output's `s6/` directory and one
+/// rescan at the end.
+fn enable_note(planner: &process::Planner<'_>) -> String {
+    let what =
+        "enable: link each directory into the scan directory s6-svscan watches (e.g. /run/service)";
+    let system = &DATA.install.system;
+    let model = planner.model();
+    let order = model.view.order().iter();
+    let names = order
         .flat_map(|&i| planner.dirs().of(i))
-        .map(String::as_str)
-        .collect()
+        .map(String::as_str);
+    let count = model.view.processes().len();
+    match super::shared::names::few(count, names) {
+        Some(names) => format!(
+            "{what}: `for s in {names}; do ln -s {system}/$s /run/service/ && s6-svscanctl -a /run/service; done`"
+        ),
+        None => format!(
+            "{what}; from the output directory, for its {count} directories: `for d in {DIR}/*; do ln -s {system}/\"${{d#{DIR}/}}\" /run/service/; done; s6-svscanctl -a /run/service`"
+        ),
+    }
 }

@@ -114,30 +114,34 @@ impl Backend for Systemd {
         };
         let wants = members(&model.stack_members);
         let target = TargetUnit::new(&model.description, &wants, true);
-        out.artifacts.push(artifact(
-            &shared.stack_target,
-            ctx.templates.render("systemd/target.tera", &target)?,
-        ));
-        out.artifacts
-            .reserve(model.services.len() + model.groups.len());
+        ctx.emit(
+            &mut out,
+            artifact(
+                &shared.stack_target,
+                ctx.templates.render("systemd/target.tera", &target)?,
+            ),
+        )?;
         for (i, svc) in model.services.iter().enumerate() {
             values::check(svc)?;
             out.warnings.extend(sandbox::losses(svc));
             let edges = index::edges(&shared, i);
             let unit = unit::service_unit(&shared, i, &edges);
-            out.artifacts.push(artifact(
-                &unit_file(svc),
-                ctx.templates.render("systemd/service.tera", &unit)?,
-            ));
+            ctx.emit(
+                &mut out,
+                artifact(
+                    &unit_file(svc),
+                    ctx.templates.render("systemd/service.tera", &unit)?,
+                ),
+            )?;
         }
         for group in &model.groups {
             let wants = members(&group.services);
             let target = TargetUnit::new(&group.description, &wants, false);
             let name = format!("{}.target", group.name);
-            out.artifacts.push(artifact(
-                &name,
-                ctx.templates.render("systemd/target.tera", &target)?,
-            ));
+            ctx.emit(
+                &mut out,
+                artifact(&name, ctx.templates.render("systemd/target.tera", &target)?),
+            )?;
             out.units
                 .push(Unit::grouping(name, &group.name, UnitKind::Group));
         }

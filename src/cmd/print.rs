@@ -1,31 +1,72 @@
 //! The sinks of `generate` to stdout: one that holds the artifacts while they are small
-//! (and only checks them once they are not), one that writes them as they are made.
+//! and spools them to an unnamed temporary file once they are not (or, where no temporary
+//! file can be made, only checks them), one that writes them as they are made.
 
-use std::io::Write as _;
+use std::fs::File;
+use std::io::{BufWriter, Seek as _, Write as _};
 
 use crate::backend::{Artifact, Body, Sink};
 use crate::errors::Result;
 use crate::output;
 use crate::stdout::StdoutError;
 
-/// How many bytes of artifacts are held for one write at the end; past this the output is
-/// rendered again straight to stdout (so peak memory stays the model's plus this).
+/// How many bytes of artifacts are held for one write at the end; past this they are spooled
+/// to a temporary file (so peak memory stays the model's plus this).
 pub const HOLD_BYTES: usize = 8 << 20;
 
-/// Holds artifacts up to [`HOLD_BYTES`], then only counts them. What is held is trimmed to
-/// its length (a renderer's buffer is sized on an estimate), so that holding costs what
-/// will be written; a streaming renderer's next artifact reuses the freed tail.
+/// Holds artifacts up to [`HOLD_BYTES`], then spools them (see the module documentation).
+/// What is held is trimmed to its length (a renderer's buffer is sized on an estimate), so
+/// that holding costs what will be written.
 #[derive(Default)]
 pub struct Held {
     artifacts: Vec<Artifact>,
     bytes: usize,
+    spool: Option<BufWriter<File>>,
+    /// No spool could be made or written: the artifacts are only counted.
+    counting: bool,
+}
+
+/// Where the artifacts [`Held`] took are, once they are all made.
+pub enum Kept {
+    /// In memory.
+    Held(Vec<Artifact>),
+    /// Written (as stdout shows them) to a temporary file, rewound.
+    Spooled(File),
+    /// Nowhere: they must be rendered again.
+    Dropped,
 }
 
 impl Held {
-    /// The artifacts, if they all fitted.
+    /// Where the artifacts are.
     #[must_use]
-    pub fn artifacts(self) -> Option<Vec<Artifact>> {
-        (self.bytes <= HOLD_BYTES).then_some(self.artifacts)
+    pub fn kept(self) -> Kept {
+        if let Some(spool) = self.spool {
+            let rewound = spool.into_inner().ok().and_then(|mut f| {
+                f.rewind().ok()?;
+                Some(f)
+            });
+            return rewound.map_or(Kept::Dropped, Kept::Spooled);
+        }
+        if self.counting {
+            Kept::Dropped
+        } else {
+            Kept::Held(self.artifacts)
+        }
+    }
+
+    /// Move what is held into a new spool, then `artifact`; on any failure, only count.
+    fn spill(&mut self, artifact: &Artifact) {
+        let held = std::mem::take(&mut self.artifacts);
+        let spooled = tempfile::tempfile().and_then(|f| {
+            let mut w = BufWriter::with_capacity(1 << 18, f);
+            output::write_text(&held, &mut w)?;
+            output::write_one(artifact, &mut w)?;
+            Ok(w)
+        });
+        match spooled {
+            Ok(w) => self.spool = Some(w),
+            Err(_) => self.counting = true,
+        }
     }
 }
 
@@ -34,13 +75,19 @@ impl Sink for Held {
         self.bytes = self
             .bytes
             .saturating_add(artifact.path.len() + artifact.contents().len());
-        if self.bytes <= HOLD_BYTES {
+        if let Some(spool) = &mut self.spool {
+            if output::write_one(&artifact, spool).is_err() {
+                self.spool = None;
+                self.counting = true;
+            }
+        } else if self.counting {
+        } else if self.bytes <= HOLD_BYTES {
             if let Body::File { contents, .. } = &mut artifact.body {
                 contents.shrink_to_fit();
             }
             self.artifacts.push(artifact);
-        } else if !self.artifacts.is_empty() {
-            self.artifacts = Vec::new();
+        } else {
+            self.spill(&artifact);
         }
         Ok(())
     }

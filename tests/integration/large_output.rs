@@ -1,6 +1,6 @@
-//! An output larger than what `generate` holds for one write (8 MiB) is rendered twice —
-//! once to check every artifact, once to write it as it is made — so that memory does not
-//! grow with it. The bytes must be those of the files `--out` writes, in order, and a
+//! An output larger than what `generate` holds for one write (8 MiB) is spooled to a
+//! temporary file while every artifact is checked, and copied to stdout once all are good
+//! (without a temporary file: rendered a second time), so that memory does not grow with it. The bytes must be those of the files `--out` writes, in order, and a
 //! refusal deep into the stack must still print nothing at all.
 
 use std::collections::BTreeMap;
@@ -113,4 +113,24 @@ fn a_refusal_deep_in_a_large_output_prints_nothing() {
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("svc-999"), "{}", r.stderr);
     assert_eq!(r.stdout, "", "output printed before the refusal");
+}
+
+#[test]
+fn without_a_temporary_file_a_large_output_is_rendered_again() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("big.toml");
+    std::fs::write(&path, manifest(1000, "/opt/big/bin/svc")).expect("write");
+    let run = |tmp: &Path| {
+        Cli::new()
+            .args(["generate", "--backend", "runit", "--manifest"])
+            .arg(&path)
+            .env("TMPDIR", tmp)
+            .ok()
+            .stdout
+    };
+    let spooled = run(dir.path());
+    assert!(spooled.len() > 8 << 20, "{} bytes", spooled.len());
+    // no temporary file can be made in a directory that does not exist
+    let rendered_again = run(&dir.path().join("missing"));
+    assert!(spooled == rendered_again, "the two outputs differ");
 }

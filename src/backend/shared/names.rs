@@ -37,3 +37,50 @@ impl ProcessNames {
         &self.names
     }
 }
+
+/// An enable note names at most this many service directories (a line one can still read
+/// and edit); past it the note loops over the output directory instead (a line naming ten
+/// thousand services helps no one).
+pub const NAMED_IN_NOTE: usize = 32;
+
+/// The `count` `names` joined by spaces when there are at most [`NAMED_IN_NOTE`].
+#[must_use]
+pub fn few<'a>(count: usize, names: impl Iterator<Item = &'a str>) -> Option<String> {
+    (count <= NAMED_IN_NOTE).then(|| names.collect::<Vec<_>>().join(" "))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::fmt::Write as _;
+
+    use crate::backend::{BackendKind, Flags, render_embedded};
+    use crate::model::Model;
+
+    /// A stack of `n` independent services.
+    fn stack(n: usize) -> Model {
+        let mut text = String::from("name = \"n\"\n");
+        for i in 0..n {
+            let _ = write!(text, "[services.s{i}]\ncommand = [\"/bin/s\"]\n");
+        }
+        Model::from_toml("n.toml", &text).expect("valid")
+    }
+
+    fn enable_note(kind: BackendKind, model: &Model) -> String {
+        let r = render_embedded(kind, model, &Flags::default()).expect("renders");
+        let mut notes = r.notes.into_iter().filter(|n| n.starts_with("enable:"));
+        notes.next().expect("an enable note")
+    }
+
+    #[test]
+    fn an_enable_note_names_few_directories_and_loops_over_many() {
+        for (kind, dir) in [(BackendKind::Runit, "sv"), (BackendKind::S6, "s6")] {
+            let few = enable_note(kind, &stack(super::NAMED_IN_NOTE));
+            assert!(few.contains("for s in s0 s1 s2 "), "{few}");
+            assert!(few.contains(" s30 s31;"), "{few}");
+            let many = enable_note(kind, &stack(super::NAMED_IN_NOTE + 1));
+            assert!(!many.contains("s32"), "{many}");
+            assert!(many.contains(&format!("for d in {dir}/*;")), "{many}");
+            assert!(many.contains("its 33 directories"), "{many}");
+        }
+    }
+}
