@@ -8,6 +8,7 @@
 //! a required service's health check, `pre_start`, limits, an environment file) runs in a
 //! `/bin/sh` wrapper that ends in `exec "$@"`, so the program still gets exactly its argv.
 
+mod argv;
 mod groups;
 mod names;
 pub mod program;
@@ -207,10 +208,10 @@ impl Backend for Supervisord {
             text.reserve(1024 + 512 * model.view.processes().len());
             file.write_head(&mut text);
         }
-        let scripts = WaitScripts::new(model);
+        let escaped = argv::Escaped::new(WaitScripts::new(model));
         for (s, svc) in model.services.iter().enumerate() {
             for (name, instance) in program_names(svc) {
-                let section = program::section(&scripts, s, name, instance, priority[s])?;
+                let section = program::section(&escaped, s, name, instance, priority[s])?;
                 if native {
                     text.push_str("\n\n");
                     let start = text.len();

@@ -62,6 +62,11 @@ fn has_inline_comment(text: &str) -> bool {
     false
 }
 
+/// Whether `text` holds [`HERE`] (a `%` is rare: looked for first).
+fn has_here(text: &str) -> bool {
+    memchr::memchr(b'%', text.as_bytes()).is_some() && text.contains(HERE)
+}
+
 /// A value taken verbatim by supervisor (`directory`, `user`, log file paths): `None` when
 /// the ini layer cannot carry it (surrounding whitespace, an inline comment, `%(here)s`).
 #[must_use]
@@ -72,8 +77,10 @@ pub fn plain(text: &str) -> Option<String> {
 /// [`plain`], borrowed when [`expand`] changes nothing.
 #[must_use]
 pub fn plain_cow(text: &str) -> Option<Cow<'_, str>> {
-    let carried =
-        text.trim_matches(is_space) == text && !has_inline_comment(text) && !text.contains(HERE);
+    let carried = !text.starts_with(is_space)
+        && !text.ends_with(is_space)
+        && !has_inline_comment(text)
+        && !has_here(text);
     carried.then(|| expand_cow(text))
 }
 
@@ -156,13 +163,13 @@ pub fn env_quote(value: &str) -> Option<char> {
     if value.starts_with(quotes)
         || value.ends_with(quotes)
         || has_inline_comment(value)
-        || value.contains(HERE)
+        || has_here(value)
     {
         return None;
     }
-    if !value.contains('"') {
+    if memchr::memchr(b'"', value.as_bytes()).is_none() {
         Some('"')
-    } else if !value.contains('\'') {
+    } else if memchr::memchr(b'\'', value.as_bytes()).is_none() {
         Some('\'')
     } else {
         None
@@ -181,7 +188,7 @@ pub fn environment(pairs: &[(String, String)]) -> String {
 }
 
 mod push;
-pub use push::{push_command, push_environment, push_expanded, push_word};
+pub use push::{push_command, push_environment, push_expanded, push_word, push_word_part};
 
 mod unescape;
 pub use unescape::{

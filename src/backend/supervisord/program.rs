@@ -7,14 +7,14 @@ use std::borrow::Cow;
 
 use serde::Serialize;
 
+use super::argv::{self, Escaped};
 use super::{DATA, Settings};
-use crate::backend::shared::gate;
-use crate::backend::shared::waits::{WaitScripts, edges};
-use crate::backend::shared::wrapper::{EXPORTS_END, Prelude, Ready, SHELL};
+use crate::backend::shared::waits::edges;
+use crate::backend::shared::wrapper::{Prelude, Ready};
 use crate::errors::{Error, Refusal, Result};
 use crate::escape::supervisord as esc;
 use crate::manifest::RestartPolicy;
-use crate::model::{INSTANCE_PLACEHOLDER, Logs, Model, Service, Target, substitute};
+use crate::model::{INSTANCE_PLACEHOLDER, Logs, Service, Target, substitute};
 use crate::render::native::push_u64;
 
 /// Which process of a service a section is for.
@@ -87,19 +87,19 @@ fn plain<'a>(svc: &Service, field: &str, value: &'a str) -> Result<Cow<'a, str>>
     }
 }
 
-/// Build the section for service `s` (or one of its instances) named `name`; `scripts`
+/// Build the section for service `s` (or one of its instances) named `name`; `escaped`
 /// holds the render's poll loops.
 ///
 /// # Errors
 /// A path or user name that the ini syntax cannot carry.
-pub fn section<'a>(
-    scripts: &WaitScripts<'a>,
+pub(super) fn section<'a>(
+    escaped: &Escaped<'a>,
     s: usize,
     name: Cow<'a, str>,
     instance: Instance<'a>,
     priority: u32,
 ) -> Result<ProgramSection<'a>> {
-    let model = scripts.model();
+    let model = escaped.scripts().model();
     let svc = &model.services[s];
     let d = &DATA.program;
     let env: Vec<(&str, Cow<'a, str>)> = svc
@@ -107,7 +107,7 @@ pub fn section<'a>(
         .iter()
         .map(|(k, v)| (k.as_str(), instance.apply(v)))
         .collect();
-    let mut native = String::new();
+    let mut native = String::with_capacity(env.iter().map(|(k, v)| k.len() + v.len() + 4).sum());
     esc::push_environment(&mut native, env.iter().map(|(k, v)| (*k, v.as_ref())));
 
     let mut comments = Vec::with_capacity(4);
@@ -121,7 +121,7 @@ pub fn section<'a>(
             svc.name
         )));
     }
-    let command = launch(scripts, s, instance, &env, &mut comments);
+    let command = launch(escaped, s, instance, &env, &mut comments);
     let logs = log_keys(svc, &mut comments)?;
 
     let numprocs =
@@ -211,12 +211,13 @@ fn exit_codes(svc: &Service) -> Cow<'static, str> {
 /// service's own argv; otherwise the shared `/bin/sh` wrapper (see
 /// [`crate::backend::shared::wrapper`]) ending in `exec "$@"`.
 fn launch<'a>(
-    scripts: &WaitScripts<'a>,
+    escaped: &Escaped<'a>,
     s: usize,
     instance: Instance<'a>,
     env: &[(&str, Cow<'a, str>)],
     comments: &mut Vec<Cow<'a, str>>,
 ) -> String {
+    let scripts = escaped.scripts();
     let model = scripts.model();
     let svc = &model.services[s];
     let exports: Vec<(String, String)> = env
@@ -230,6 +231,7 @@ fn launch<'a>(
         ));
     }
     let mut waits = Vec::new();
+    let mut targets = Vec::new();
     let mut what = String::new();
     for (target, kind) in edges(model, s) {
         match (scripts.script(target), target) {
@@ -238,7 +240,15 @@ fn launch<'a>(
                     script: Cow::Borrowed(script),
                     hard: kind.is_hard(),
                 });
-                describe_wait(&mut what, model, target);
+                targets.push(target);
+                if let Some(d) = escaped.described(target) {
+                    what.push_str(if what.is_empty() {
+                        "before starting, waits for "
+                    } else {
+                        ", "
+                    });
+                    what.push_str(d);
+                }
             }
             (None, Target::Service(t)) => comments.push(Cow::Owned(format!(
                 "{} {n}: started after it (priority); {n} has no health check to wait for",
@@ -266,55 +276,19 @@ fn launch<'a>(
             })
             .collect(),
     };
-    let argv = svc.command.iter().map(|a| instance.apply(a));
-    let Some(script) = prelude.script() else {
-        let mut out = String::with_capacity(svc.command.iter().map(|a| a.len() + 3).sum());
-        esc::push_command(&mut out, argv);
-        return out;
-    };
-    // what `Prelude::wrap` runs, escaped word by word
-    let mut out = String::with_capacity(script.len() + script.len() / 8 + 256);
-    esc::push_command(&mut out, [SHELL, "-c", &script, &svc.name]);
-    for (k, v) in &prelude.exports {
-        out.push(' ');
-        esc::push_word(&mut out, &format!("{k}={v}"));
-    }
-    if !prelude.exports.is_empty() {
-        out.push(' ');
-        esc::push_word(&mut out, EXPORTS_END);
-    }
-    for a in argv {
-        out.push(' ');
-        esc::push_word(&mut out, &a);
-    }
+    let waits: usize = prelude.waits.iter().map(|w| w.script.len() + 16).sum();
+    let mut out = String::with_capacity(
+        svc.command.iter().map(|a| a.len() + 3).sum::<usize>() + waits + waits / 8,
+    );
+    argv::push_command(
+        &mut out,
+        escaped,
+        &prelude,
+        &targets,
+        &svc.name,
+        svc.command.iter().map(|a| instance.apply(a)),
+    );
     out
-}
-
-/// Append `before starting, waits for ` (first) or `, `, then `LABEL (CHECK)` of `target`
-/// (labelled as [`crate::model::View::waits`] labels it); nothing for a service without a
-/// health check.
-fn describe_wait(out: &mut String, model: &Model, target: Target) {
-    let (kind, name, check) = match target {
-        Target::External(e) => {
-            let x = &model.externals[e];
-            ("external ", &x.name, Some(&x.check))
-        }
-        Target::Service(t) => {
-            let svc = &model.services[t];
-            ("service ", &svc.name, svc.health.as_ref().map(|h| &h.check))
-        }
-    };
-    let Some(check) = check else { return };
-    out.push_str(if out.is_empty() {
-        "before starting, waits for "
-    } else {
-        ", "
-    });
-    out.push_str(kind);
-    out.push_str(name);
-    out.push_str(" (");
-    gate::push_describe(out, check);
-    out.push(')');
 }
 
 /// Settings of the standalone daemon sections, with the stack name filled in.

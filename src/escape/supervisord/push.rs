@@ -55,8 +55,18 @@ pub fn push_word(out: &mut String, word: &str) {
         out.push_str("''");
         return;
     }
-    let bytes = word.as_bytes();
     let mut open = false;
+    push_word_part(out, word, &mut open, None);
+    if open {
+        out.push('\'');
+    }
+}
+
+/// Append `text`, a part of a longer [`push_word`] word that is being quoted: `open` says
+/// whether a single quote is open (and is updated), `prev` is the character before `text`
+/// in the word (`None` at its start). The word's closing quote is the caller's.
+pub fn push_word_part(out: &mut String, text: &str, open: &mut bool, prev: Option<char>) {
+    let bytes = text.as_bytes();
     // the run of characters written as they are, not yet appended
     let mut start = 0;
     let quote = |out: &mut String, open: &mut bool, want: bool| {
@@ -70,17 +80,18 @@ pub fn push_word(out: &mut String, word: &str) {
             continue;
         }
         if start < i {
-            quote(out, &mut open, true);
-            out.push_str(&word[start..i]);
+            quote(out, open, true);
+            out.push_str(&text[start..i]);
         }
         start = i + 1;
+        let before = || text[..i].chars().next_back().or(prev);
         let outside = match b {
             b'\'' => true,
-            b';' | b'#' => word[..i].chars().next_back().is_some_and(is_space),
-            b'(' => i > 0 && bytes[i - 1] == b'%',
+            b';' | b'#' => before().is_some_and(is_space),
+            b'(' => before() == Some('%'),
             _ => false,
         };
-        quote(out, &mut open, !outside);
+        quote(out, open, !outside);
         match b {
             b'%' => out.push_str("%%"),
             _ if b == MARK as u8 => out.push_str(INSTANCE_TOKEN),
@@ -93,11 +104,8 @@ pub fn push_word(out: &mut String, word: &str) {
         }
     }
     if start < bytes.len() {
-        quote(out, &mut open, true);
-        out.push_str(&word[start..]);
-    }
-    if open {
-        out.push('\'');
+        quote(out, open, true);
+        out.push_str(&text[start..]);
     }
 }
 
