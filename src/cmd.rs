@@ -192,7 +192,7 @@ fn render_for(args: &RenderArgs) -> Result<(BackendKind, Rendered)> {
 
 /// Load, validate and render to stdout, printing nothing unless the whole output is good
 /// (every artifact rendered and checked, `--strict` satisfied). The artifacts are held
-/// while they fit in [`print::HOLD_BYTES`]; a larger output is rendered a second time and
+/// while they fit in [`print::HOLD_BYTES`] (or are one file); a larger output is rendered a second time and
 /// written as it is made, so memory does not grow with it. Returns the result without
 /// artifacts (warnings, notes).
 fn print_for(args: &RenderArgs) -> Result<Rendered> {

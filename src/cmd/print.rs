@@ -9,21 +9,25 @@ use crate::output;
 use crate::stdout::StdoutError;
 
 /// How many bytes of artifacts are held for one write at the end; past this the output is
-/// rendered again straight to stdout (so peak memory stays the model's plus this).
+/// rendered again straight to stdout (so peak memory stays the model's plus this, or plus
+/// the largest artifact).
 pub const HOLD_BYTES: usize = 8 << 20;
 
-/// Holds artifacts up to [`HOLD_BYTES`], then only counts them.
+/// Holds artifacts up to [`HOLD_BYTES`], then only counts them. A first artifact is held
+/// whatever its size (the backend made it whole, so holding it costs nothing more; a
+/// one-file output such as supervisord's is then rendered once) until a second one comes.
 #[derive(Default)]
 pub struct Held {
     artifacts: Vec<Artifact>,
     bytes: usize,
+    count: usize,
 }
 
 impl Held {
-    /// The artifacts, if they all fitted.
+    /// The artifacts, if they all fitted (or there is only one).
     #[must_use]
     pub fn artifacts(self) -> Option<Vec<Artifact>> {
-        (self.bytes <= HOLD_BYTES).then_some(self.artifacts)
+        (self.bytes <= HOLD_BYTES || self.count == 1).then_some(self.artifacts)
     }
 }
 
@@ -32,7 +36,8 @@ impl Sink for Held {
         self.bytes = self
             .bytes
             .saturating_add(artifact.path.len() + artifact.contents().len());
-        if self.bytes <= HOLD_BYTES {
+        self.count += 1;
+        if self.bytes <= HOLD_BYTES || self.count == 1 {
             self.artifacts.push(artifact);
         } else if !self.artifacts.is_empty() {
             self.artifacts = Vec::new();
@@ -57,5 +62,31 @@ impl Writer {
 impl Sink for Writer {
     fn take(&mut self, artifact: Artifact) -> Result<()> {
         Ok(output::write_one(&artifact, &mut self.0).map_err(StdoutError::from_io)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn artifact(bytes: usize) -> Artifact {
+        Artifact::file("f", 0o644, "x".repeat(bytes))
+    }
+
+    #[test]
+    fn one_file_is_held_whatever_its_size_several_only_while_they_fit() {
+        let mut one = Held::default();
+        one.take(artifact(HOLD_BYTES + 1)).expect("held");
+        assert_eq!(one.artifacts().map(|a| a.len()), Some(1));
+
+        let mut two = Held::default();
+        two.take(artifact(HOLD_BYTES + 1)).expect("held");
+        two.take(artifact(1)).expect("counted");
+        assert!(two.artifacts().is_none());
+
+        let mut small = Held::default();
+        small.take(artifact(10)).expect("held");
+        small.take(artifact(10)).expect("held");
+        assert_eq!(small.artifacts().map(|a| a.len()), Some(2));
     }
 }
