@@ -108,12 +108,32 @@ impl Templates {
     /// # Errors
     /// The template fails (unknown variable in an override, …).
     pub fn render(&self, name: &str, context: &impl Native) -> Result<String> {
-        if self.native && !self.overridden.contains(name) {
+        if self.is_native(name) {
             let mut out = String::with_capacity(context.size_hint());
             context.write_native(&mut out);
             return Ok(out);
         }
         self.render_tera(name, context)
+    }
+
+    /// Whether template `name` renders through its [`Native`] writer (not overridden).
+    #[must_use]
+    pub fn is_native(&self, name: &str) -> bool {
+        self.native && !self.overridden.contains(name)
+    }
+
+    /// [`Self::render`] appended to `out` (straight from the [`Native`] writer, without a
+    /// string of its own, when the template is not overridden).
+    ///
+    /// # Errors
+    /// As [`Self::render`].
+    pub fn render_into(&self, name: &str, context: &impl Native, out: &mut String) -> Result<()> {
+        if self.is_native(name) {
+            context.write_native(out);
+        } else {
+            out.push_str(&self.render_tera(name, context)?);
+        }
+        Ok(())
     }
 
     fn render_tera(&self, name: &str, context: &impl Serialize) -> Result<String> {

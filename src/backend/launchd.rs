@@ -129,7 +129,6 @@ impl Backend for Launchd {
         );
         let scripts = escaped.scripts();
         let mut seen = HashSet::with_capacity(labels.all().len());
-        out.artifacts.reserve(labels.all().len());
         for (s, svc) in model.services.iter().enumerate() {
             values::check(svc)?;
             let mut waits = Vec::new();
@@ -180,8 +179,7 @@ impl Backend for Launchd {
                 let mut path = String::with_capacity(label.len() + 6);
                 path.push_str(label);
                 path.push_str(".plist");
-                out.artifacts
-                    .push(Artifact::file(path, DATA.file_mode, xml));
+                ctx.emit(&mut out, Artifact::file(path, DATA.file_mode, xml))?;
                 out.units.push(Unit::process(model, p, label.clone()));
             }
         }

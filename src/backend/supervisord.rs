@@ -8,12 +8,13 @@
 //! a required service's health check, `pre_start`, limits, an environment file) runs in a
 //! `/bin/sh` wrapper that ends in `exec "$@"`, so the program still gets exactly its argv.
 
+mod argv;
 mod groups;
+mod names;
 pub mod program;
 mod text;
 pub mod verify;
 
-use std::collections::HashMap;
 use std::path::Path;
 use std::sync::LazyLock;
 
@@ -22,11 +23,12 @@ use serde::{Deserialize, Serialize};
 use super::capability::{Feature, Support};
 use super::data::BackendData;
 use super::kit::{Artifact, Backend, RenderContext, Rendered, Report, Unit, UnitKind};
+use super::shared::waits::WaitScripts;
 use super::shared::wrapper;
-use crate::errors::{Error, Refusal, Result};
+use crate::errors::Result;
 use crate::model::{Model, Service};
 use groups::{GroupSection, groups};
-use program::{Instance, ProgramSection};
+use names::{check_names, priorities, program_names};
 
 /// The supervisord backend.
 pub struct Supervisord;
@@ -78,13 +80,16 @@ static DATA: LazyLock<Data> = LazyLock::new(|| {
     }
 });
 
+/// The file's template.
+const CONF: &str = "supervisord/conf.tera";
+
+/// One program section's template.
+const PROGRAM: &str = "supervisord/program.tera";
+
 const TEMPLATES: &[(&str, &str)] = &[
+    (CONF, include_str!("../../templates/supervisord/conf.tera")),
     (
-        "supervisord/conf.tera",
-        include_str!("../../templates/supervisord/conf.tera"),
-    ),
-    (
-        "supervisord/program.tera",
+        PROGRAM,
         include_str!("../../templates/supervisord/program.tera"),
     ),
 ];
@@ -180,38 +185,60 @@ impl Backend for Supervisord {
 
     fn render(&self, model: &Model, ctx: &RenderContext<'_>) -> Result<Rendered> {
         let mut out = Rendered::default();
-        let programs = programs(model)?;
-        let (groups, owner) = groups(model, &programs, &mut out.warnings);
-        let mut sections = Vec::new();
-        for p in &programs {
-            let text = ctx
-                .templates
-                .render("supervisord/program.tera", &p.section)?;
-            sections.push(text.trim_end().to_owned());
-        }
+        let priority = priorities(model);
+        let (groups, owner) = groups(model, &priority, &mut out.warnings);
         let standalone = ctx.flags.is_set(STANDALONE);
         let daemon = if standalone {
             Some(daemon(model)?)
         } else {
             None
         };
-        let file = ConfFile {
+        let mut file = ConfFile {
             header: super::kit::HEADER,
             description: model.description.clone(),
             daemon,
             groups,
-            programs: sections,
+            programs: Vec::new(),
         };
+        // the whole file in one buffer, each program appended as it is made, unless an
+        // override of conf.tera needs the programs as strings
+        let native = ctx.templates.is_native(CONF);
+        let mut text = String::new();
+        if native {
+            text.reserve(1024 + 512 * model.view.processes().len());
+            file.write_head(&mut text);
+        }
+        let escaped = argv::Escaped::new(WaitScripts::new(model));
+        for (s, svc) in model.services.iter().enumerate() {
+            for (name, instance) in program_names(svc) {
+                let section = program::section(&escaped, s, name, instance, priority[s])?;
+                if native {
+                    text.push_str("\n\n");
+                    let start = text.len();
+                    ctx.templates.render_into(PROGRAM, &section, &mut text)?;
+                    let kept = text[start..].trim_end().len();
+                    text.truncate(start + kept);
+                } else {
+                    let rendered = ctx.templates.render(PROGRAM, &section)?;
+                    file.programs.push(rendered.trim_end().to_owned());
+                }
+            }
+        }
+        check_names(model)?;
+        if native {
+            text.push('\n');
+        } else {
+            text = ctx.templates.render(CONF, &file)?;
+        }
         let path = if standalone {
             "supervisord.conf".to_owned()
         } else {
             format!("{}.conf", model.name)
         };
-        out.artifacts.push(Artifact::file(
-            path.clone(),
-            DATA.common.file_mode,
-            ctx.templates.render("supervisord/conf.tera", &file)?,
-        ));
+        ctx.emit(
+            &mut out,
+            Artifact::file(path.clone(), DATA.common.file_mode, text),
+        )?;
         out.units = units(model, &owner);
         let stack_unit = format!("{}:*", model.name);
         if standalone {
@@ -246,98 +273,50 @@ fn daemon(model: &Model) -> Result<Daemon> {
 }
 
 /// The names supervisorctl addresses: `GROUP:PROCESS` for every process, then each group
-/// with programs as `GROUP:*` (the stack's first).
-fn units(model: &Model, owner: &HashMap<&str, &str>) -> Vec<Unit> {
-    let mut out: Vec<Unit> = model
-        .view
-        .processes()
-        .iter()
-        .map(|p| {
-            let svc = &model.services[p.service];
-            let process = p.joined(svc, "_");
-            let name = match owner.get(svc.name.as_str()) {
-                Some(g) => format!("{g}:{process}"),
-                None => process,
-            };
-            Unit::process(model, p, name)
-        })
-        .collect();
+/// with programs as `GROUP:*` (the stack's first). `owner` is each service's group (see
+/// [`groups`]).
+fn units(model: &Model, owner: &[Option<usize>]) -> Vec<Unit> {
+    let group_name = |g: usize| match g {
+        0 => model.name.as_str(),
+        g => model.groups[g - 1].name.as_str(),
+    };
+    let mut used = vec![false; model.groups.len() + 1];
+    let mut out: Vec<Unit> = Vec::with_capacity(model.view.processes().len() + used.len());
+    for p in model.view.processes() {
+        let svc = &model.services[p.service];
+        let name = match owner[p.service] {
+            Some(g) => {
+                used[g] = true;
+                let g = group_name(g);
+                let mut name = String::with_capacity(g.len() + svc.name.len() + 8);
+                name.push_str(g);
+                name.push(':');
+                name.push_str(&svc.name);
+                if let Some(i) = &p.instance {
+                    name.push('_');
+                    name.push_str(i);
+                }
+                name
+            }
+            None => p.joined(svc, "_"),
+        };
+        out.push(Unit::process(model, p, name));
+    }
     out.push(Unit::grouping(
         format!("{}:*", model.name),
         &model.name,
         UnitKind::Stack,
     ));
-    for g in &model.groups {
-        if owner.values().any(|o| *o == g.name) {
+    for (g, group) in model.groups.iter().enumerate() {
+        if used[g + 1] {
             out.push(Unit::grouping(
-                format!("{}:*", g.name),
-                &g.name,
+                format!("{}:*", group.name),
+                &group.name,
                 UnitKind::Group,
             ));
         }
     }
     out
-}
-
-/// A service's program(s) with the process names supervisorctl shows.
-struct Program {
-    service: String,
-    name: String,
-    processes: Vec<String>,
-    section: ProgramSection,
-}
-
-fn programs(model: &Model) -> Result<Vec<Program>> {
-    let d = &DATA.program;
-    let mut priority = vec![999u32; model.services.len()];
-    for (&s, i) in model.view.order().iter().zip(0u32..) {
-        priority[s] = d
-            .priority_base
-            .saturating_add(d.priority_step.saturating_mul(i));
-    }
-    let mut out = Vec::new();
-    for (s, svc) in model.services.iter().enumerate() {
-        let prio = priority[s];
-        let mut push = |name: String, inst: Instance<'_>, processes: Vec<String>| {
-            let section = program::section(model, s, &name, inst, prio)?;
-            out.push(Program {
-                service: svc.name.clone(),
-                name,
-                processes,
-                section,
-            });
-            Ok::<(), Error>(())
-        };
-        match &svc.instances {
-            None => push(svc.name.clone(), Instance::Single, vec![svc.name.clone()])?,
-            Some(list) if svc.instances_are_indices() => {
-                let procs = list.iter().map(|i| format!("{}_{i}", svc.name)).collect();
-                push(svc.name.clone(), Instance::Numprocs, procs)?;
-            }
-            Some(list) => {
-                for i in list {
-                    let name = format!("{}_{i}", svc.name);
-                    push(name.clone(), Instance::Named(i), vec![name])?;
-                }
-            }
-        }
-    }
-    let mut seen = HashMap::new();
-    for p in &out {
-        for name in std::iter::once(&p.name).chain(&p.processes) {
-            if let Some(other) = seen.insert(name.clone(), &p.service)
-                && *other != p.service
-            {
-                return Err(Refusal::new(
-                    format!("services.{}", p.service),
-                    format!("supervisord names `{name}` twice (services `{other}` and `{}`): instances are named SERVICE_INSTANCE", p.service),
-                )
-                .hint("rename one of the services")
-                .into());
-            }
-        }
-    }
-    Ok(out)
 }
 
 /// The template context of the whole file.

@@ -16,7 +16,9 @@ pub const HOLD_BYTES: usize = 8 << 20;
 
 /// Holds artifacts up to [`HOLD_BYTES`], then spools them (see the module documentation).
 /// What is held is trimmed to its length (a renderer's buffer is sized on an estimate), so
-/// that holding costs what will be written.
+/// that holding costs what will be written. A first artifact is held whatever its size
+/// until a second one comes (the backend made it whole, so holding it costs nothing more,
+/// and a one-file output such as supervisord's is neither spooled nor rendered twice).
 #[derive(Default)]
 pub struct Held {
     artifacts: Vec<Artifact>,
@@ -81,7 +83,7 @@ impl Sink for Held {
                 self.counting = true;
             }
         } else if self.counting {
-        } else if self.bytes <= HOLD_BYTES {
+        } else if self.bytes <= HOLD_BYTES || self.artifacts.is_empty() {
             if let Body::File { contents, .. } = &mut artifact.body {
                 contents.shrink_to_fit();
             }
@@ -109,5 +111,38 @@ impl Writer {
 impl Sink for Writer {
     fn take(&mut self, artifact: Artifact) -> Result<()> {
         Ok(output::write_one(&artifact, &mut self.0).map_err(StdoutError::from_io)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn artifact(bytes: usize) -> Artifact {
+        Artifact::file("f", 0o644, "x".repeat(bytes))
+    }
+
+    fn held(k: Kept) -> Option<usize> {
+        match k {
+            Kept::Held(a) => Some(a.len()),
+            Kept::Spooled(_) | Kept::Dropped => None,
+        }
+    }
+
+    #[test]
+    fn one_file_is_held_whatever_its_size_several_only_while_they_fit() {
+        let mut one = Held::default();
+        one.take(artifact(HOLD_BYTES + 1)).expect("held");
+        assert_eq!(held(one.kept()), Some(1));
+
+        let mut two = Held::default();
+        two.take(artifact(HOLD_BYTES + 1)).expect("held");
+        two.take(artifact(1)).expect("spooled");
+        assert!(held(two.kept()).is_none());
+
+        let mut small = Held::default();
+        small.take(artifact(10)).expect("held");
+        small.take(artifact(10)).expect("held");
+        assert_eq!(held(small.kept()), Some(2));
     }
 }

@@ -15,6 +15,8 @@
 //! The model forbids NUL, so NUL marks the instance placeholder through every layer until
 //! [`expand`] turns it into `%(process_num)d`.
 
+use std::borrow::Cow;
+
 use crate::model::INSTANCE_PLACEHOLDER;
 
 /// What `{instance}` becomes in a `numprocs` program.
@@ -36,13 +38,7 @@ pub fn mark_instance(text: &str) -> String {
 #[must_use]
 pub fn expand(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '%' => out.push_str("%%"),
-            MARK => out.push_str(INSTANCE_TOKEN),
-            c => out.push(c),
-        }
-    }
+    push_expanded(&mut out, text);
     out
 }
 
@@ -53,6 +49,9 @@ pub(crate) fn is_space(c: char) -> bool {
 
 /// Whether a `;` or `#` in `text` follows whitespace (layer 1 would cut the value there).
 fn has_inline_comment(text: &str) -> bool {
+    if memchr::memchr2(b';', b'#', text.as_bytes()).is_none() {
+        return false;
+    }
     let mut prev = None;
     for c in text.chars() {
         if matches!(c, ';' | '#') && prev.is_some_and(is_space) {
@@ -63,13 +62,36 @@ fn has_inline_comment(text: &str) -> bool {
     false
 }
 
+/// Whether `text` holds [`HERE`] (a `%` is rare: looked for first).
+fn has_here(text: &str) -> bool {
+    memchr::memchr(b'%', text.as_bytes()).is_some() && text.contains(HERE)
+}
+
 /// A value taken verbatim by supervisor (`directory`, `user`, log file paths): `None` when
 /// the ini layer cannot carry it (surrounding whitespace, an inline comment, `%(here)s`).
 #[must_use]
 pub fn plain(text: &str) -> Option<String> {
-    let carried =
-        text.trim_matches(is_space) == text && !has_inline_comment(text) && !text.contains(HERE);
-    carried.then(|| expand(text))
+    plain_cow(text).map(Cow::into_owned)
+}
+
+/// [`plain`], borrowed when [`expand`] changes nothing.
+#[must_use]
+pub fn plain_cow(text: &str) -> Option<Cow<'_, str>> {
+    let carried = !text.starts_with(is_space)
+        && !text.ends_with(is_space)
+        && !has_inline_comment(text)
+        && !has_here(text);
+    carried.then(|| expand_cow(text))
+}
+
+/// [`expand`], borrowed when it changes nothing.
+#[must_use]
+pub fn expand_cow(text: &str) -> Cow<'_, str> {
+    if memchr::memchr2(b'%', MARK as u8, text.as_bytes()).is_none() {
+        Cow::Borrowed(text)
+    } else {
+        Cow::Owned(expand(text))
+    }
 }
 
 /// Characters a `command` word may hold without quotes.
@@ -82,6 +104,8 @@ fn bare_safe(c: char) -> bool {
 /// Single quotes, except for characters written `\c` outside them: `'` (which single
 /// quotes cannot hold), a `;`/`#` after whitespace (an inline comment otherwise) and a `(`
 /// after `%` (so no `%(here)s` text appears).
+///
+/// [`push_word`] appends it [`expand`]ed, without the intermediate string.
 #[must_use]
 pub fn shlex_word(word: &str) -> String {
     if !word.is_empty() && word.chars().all(bare_safe) {
@@ -119,8 +143,9 @@ pub fn shlex_word(word: &str) -> String {
 /// The `command=` value for `argv` (words [`shlex_word`]-quoted, then [`expand`]ed).
 #[must_use]
 pub fn command(argv: &[String]) -> String {
-    let words: Vec<String> = argv.iter().map(|w| shlex_word(w)).collect();
-    expand(&words.join(" "))
+    let mut out = String::with_capacity(argv.iter().map(|w| w.len() + 3).sum());
+    push_command(&mut out, argv);
+    out
 }
 
 /// One environment value as a non-POSIX shlex token, or `None` when `environment=` cannot
@@ -128,18 +153,24 @@ pub fn command(argv: &[String]) -> String {
 /// an inline comment, or `%(here)s`.
 #[must_use]
 pub fn env_token(value: &str) -> Option<String> {
+    env_quote(value).map(|q| format!("{q}{value}{q}"))
+}
+
+/// The quote character [`env_token`] encloses `value` in, or `None` when it cannot.
+#[must_use]
+pub fn env_quote(value: &str) -> Option<char> {
     let quotes = ['\'', '"'];
     if value.starts_with(quotes)
         || value.ends_with(quotes)
         || has_inline_comment(value)
-        || value.contains(HERE)
+        || has_here(value)
     {
         return None;
     }
-    if !value.contains('"') {
-        Some(format!("\"{value}\""))
-    } else if !value.contains('\'') {
-        Some(format!("'{value}'"))
+    if memchr::memchr(b'"', value.as_bytes()).is_none() {
+        Some('"')
+    } else if memchr::memchr(b'\'', value.as_bytes()).is_none() {
+        Some('\'')
     } else {
         None
     }
@@ -148,12 +179,16 @@ pub fn env_token(value: &str) -> Option<String> {
 /// The `environment=` value for pairs that [`env_token`] accepts (others are skipped).
 #[must_use]
 pub fn environment(pairs: &[(String, String)]) -> String {
-    let items: Vec<String> = pairs
-        .iter()
-        .filter_map(|(k, v)| env_token(v).map(|t| format!("{k}={t}")))
-        .collect();
-    expand(&items.join(","))
+    let mut out = String::new();
+    push_environment(
+        &mut out,
+        pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+    );
+    out
 }
+
+mod push;
+pub use push::{push_command, push_environment, push_expanded, push_word, push_word_part};
 
 mod unescape;
 pub use unescape::{

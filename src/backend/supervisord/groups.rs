@@ -1,12 +1,11 @@
 //! Groups: supervisord runs a program once per `[group:x]` that lists it (two groups, two
 //! processes), so each program joins exactly one group.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use serde::Serialize;
 
-use super::Program;
+use super::names::{processes, program_names};
 use crate::backend::capability::{Feature, Warning};
 use crate::model::Model;
 
@@ -23,59 +22,63 @@ pub(super) struct GroupSection {
 /// group only: the stack's group first, then `[groups.X]` in order. A group whose members
 /// are taken keeps the rest; one left empty becomes a comment with the supervisorctl
 /// command that drives its members. Each such loss is a warning.
-/// Also returns the group each service's programs joined.
-pub(super) fn groups<'m>(
-    model: &'m Model,
-    programs: &[Program],
+/// Also returns the group each service's programs joined, by service index (`0` the
+/// stack's, `g + 1` group `g`); `priority` is each service's.
+pub(super) fn groups(
+    model: &Model,
+    priority: &[u32],
     warnings: &mut Vec<Warning>,
-) -> (Vec<GroupSection>, HashMap<&'m str, &'m str>) {
-    let mut owner: HashMap<&str, &str> = HashMap::new();
-    let mut of_service: HashMap<&str, Vec<&Program>> = HashMap::new();
-    for p in programs {
-        of_service.entry(p.service.as_str()).or_default().push(p);
-    }
-    let of = |svc: &str| of_service.get(svc).map_or(&[][..], Vec::as_slice);
+) -> (Vec<GroupSection>, Vec<Option<usize>>) {
+    let mut owner: Vec<Option<usize>> = vec![None; model.services.len()];
+    let group_name = |g: usize| match g {
+        0 => model.name.as_str(),
+        g => model.groups[g - 1].name.as_str(),
+    };
     let mut out = Vec::new();
-    let wanted = std::iter::once((
-        model.name.as_str(),
-        &model.description,
-        &model.stack_members,
-    ))
-    .chain(
-        model
-            .groups
-            .iter()
-            .map(|g| (g.name.as_str(), &g.description, &g.services)),
-    );
-    for (name, description, members) in wanted {
+    let wanted = std::iter::once((&model.description, &model.stack_members))
+        .chain(model.groups.iter().map(|g| (&g.description, &g.services)));
+    for (gi, (description, members)) in wanted.enumerate() {
+        let name = group_name(gi);
         let mut section = GroupSection {
             name: name.to_owned(),
             comments: vec![description.clone()],
             programs: Vec::new(),
             priority: 999,
         };
-        let mut taken: Vec<(&str, &str)> = Vec::new();
+        let mut taken: Vec<(usize, usize)> = Vec::new();
         for member in members {
-            if let Some(first) = owner.get(member.as_str()) {
-                taken.push((member, first));
+            let Some(s) = model.view.service_id(member) else {
+                continue;
+            };
+            if let Some(first) = owner[s] {
+                taken.push((s, first));
                 continue;
             }
-            owner.insert(member, name);
-            for p in of(member) {
-                section.programs.push(p.name.clone());
-                section.priority = section.priority.min(p.section.priority());
+            owner[s] = Some(gi);
+            let before = section.programs.len();
+            section
+                .programs
+                .extend(program_names(&model.services[s]).map(|(n, _)| n.into_owned()));
+            if section.programs.len() > before {
+                section.priority = section.priority.min(priority[s]);
             }
         }
         if !taken.is_empty() {
-            let specs: Vec<String> = taken
+            let mut specs = String::new();
+            for &(s, first) in &taken {
+                for n in processes(&model.services[s]) {
+                    if !specs.is_empty() {
+                        specs.push(' ');
+                    }
+                    specs.push_str(group_name(first));
+                    specs.push(':');
+                    specs.push_str(&n);
+                }
+            }
+            let names: Vec<&str> = taken
                 .iter()
-                .flat_map(|(svc, group)| {
-                    of(svc)
-                        .iter()
-                        .flat_map(move |p| p.processes.iter().map(move |n| format!("{group}:{n}")))
-                })
+                .map(|&(s, _)| model.services[s].name.as_str())
                 .collect();
-            let names: Vec<&str> = taken.iter().map(|(s, _)| *s).collect();
             let message = format!(
                 "supervisord runs a program once per group that lists it, and {} {} already in another group, so {}; drive {} with `supervisorctl start|stop {}`",
                 names.join(", "),
@@ -90,13 +93,13 @@ pub(super) fn groups<'m>(
                 } else {
                     "them"
                 },
-                specs.join(" ")
+                specs
             );
             section.comments.push(message.clone());
             warnings.push(Warning {
                 backend: super::NAME,
                 feature: Feature::Groups,
-                services: taken.iter().map(|(s, _)| Arc::from(*s)).collect(),
+                services: names.iter().map(|s| Arc::from(*s)).collect(),
                 message,
             });
         }
