@@ -353,6 +353,12 @@ mod tests {
             e.to_string().contains("a.service line 2 (Description…)"),
             "{e}"
         );
+        // a large file of short lines passes; a long last line without a newline does not
+        let many = Artifact::file("b", 0o644, "x=1\n".repeat(MAX_LINE_BYTES));
+        assert!(check_lines("systemd", &many).is_ok());
+        let last = Artifact::file("c", 0o644, format!("a\nk={}", "x".repeat(MAX_LINE_BYTES)));
+        let e = check_lines("systemd", &last).expect_err("refused");
+        assert!(e.to_string().contains("c line 2 (k…)"), "{e}");
     }
 
     #[test]

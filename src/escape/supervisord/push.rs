@@ -3,6 +3,7 @@
 //! functions of [`super`] are these with a fresh buffer.
 
 use super::{INSTANCE_TOKEN, MARK, is_space};
+use crate::escape::scan;
 
 /// Bytes some layer changes in a quoted `command` word: `'`, `;`, `#` and `(` may be
 /// written outside the quotes, `%` and the instance mark are expanded.
@@ -66,46 +67,67 @@ pub fn push_word(out: &mut String, word: &str) {
 /// whether a single quote is open (and is updated), `prev` is the character before `text`
 /// in the word (`None` at its start). The word's closing quote is the caller's.
 pub fn push_word_part(out: &mut String, text: &str, open: &mut bool, prev: Option<char>) {
-    let bytes = text.as_bytes();
-    // the run of characters written as they are, not yet appended
+    // the run of characters written as they are, not yet appended, starts at `start`
     let mut start = 0;
-    let quote = |out: &mut String, open: &mut bool, want: bool| {
-        if *open != want {
-            out.push('\'');
-            *open = want;
-        }
-    };
-    for (i, &b) in bytes.iter().enumerate() {
-        if !SPECIAL[usize::from(b)] {
-            continue;
-        }
-        if start < i {
-            quote(out, open, true);
-            out.push_str(&text[start..i]);
-        }
-        start = i + 1;
-        let before = || text[..i].chars().next_back().or(prev);
-        let outside = match b {
-            b'\'' => true,
-            b';' | b'#' => before().is_some_and(is_space),
-            b'(' => before() == Some('%'),
-            _ => false,
-        };
-        quote(out, open, !outside);
-        match b {
-            b'%' => out.push_str("%%"),
-            _ if b == MARK as u8 => out.push_str(INSTANCE_TOKEN),
-            _ => {
-                if outside {
-                    out.push('\\');
-                }
-                out.push(char::from(b));
+    if text.len() < 32 {
+        for (i, &b) in text.as_bytes().iter().enumerate() {
+            if SPECIAL[usize::from(b)] {
+                special(out, text, i, &mut start, open, prev);
             }
         }
+    } else {
+        // longer text (a wrapper's script): vectorised search for the special bytes
+        for i in scan::positions(text, b"';#(%\0") {
+            special(out, text, i, &mut start, open, prev);
+        }
     }
-    if start < bytes.len() {
+    if start < text.len() {
         quote(out, open, true);
         out.push_str(&text[start..]);
+    }
+}
+
+/// Open (`want`) or close the quote unless it already is.
+fn quote(out: &mut String, open: &mut bool, want: bool) {
+    if *open != want {
+        out.push('\'');
+        *open = want;
+    }
+}
+
+/// Append the run before the special byte at `i` of `text`, then that byte as its layer
+/// writes it (see [`push_word_part`]).
+fn special(
+    out: &mut String,
+    text: &str,
+    i: usize,
+    start: &mut usize,
+    open: &mut bool,
+    prev: Option<char>,
+) {
+    if *start < i {
+        quote(out, open, true);
+        out.push_str(&text[*start..i]);
+    }
+    *start = i + 1;
+    let b = text.as_bytes()[i];
+    let before = || text[..i].chars().next_back().or(prev);
+    let outside = match b {
+        b'\'' => true,
+        b';' | b'#' => before().is_some_and(is_space),
+        b'(' => before() == Some('%'),
+        _ => false,
+    };
+    quote(out, open, !outside);
+    match b {
+        b'%' => out.push_str("%%"),
+        _ if b == MARK as u8 => out.push_str(INSTANCE_TOKEN),
+        _ => {
+            if outside {
+                out.push('\\');
+            }
+            out.push(char::from(b));
+        }
     }
 }
 
@@ -170,7 +192,7 @@ mod tests {
 
     proptest! {
         #[test]
-        fn any_word_as_first_written(w in "[ a'%;#(\\x00\\t\u{a0}é{}instace/=-]{0,24}") {
+        fn any_word_as_first_written(w in "[ a'%;#(\\x00\\t\u{a0}é{}instace/=-]{0,80}") {
             prop_assert_eq!(pushed(&w), reference(&w));
             let m = mark_instance(&w);
             prop_assert_eq!(pushed(&m), reference(&m));
