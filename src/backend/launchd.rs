@@ -1,6 +1,6 @@
 //! launchd (macOS): one job plist per service, and one per instance of an instanced service,
-//! named `LABEL.plist`. The plists are typed serde structs written by the `plist` crate, which
-//! does all XML escaping. What launchd lacks (dependencies, readiness gates, pre-start
+//! named `LABEL.plist`. The plists are written natively (`job.rs`), in the exact layout of the
+//! `plist` crate, which a test holds them to byte for byte; all XML escaping is in one place. What launchd lacks (dependencies, readiness gates, pre-start
 //! commands, environment files) is emulated by a `/bin/sh -c` wrapper that ends in
 //! `exec "$@"`; groups have no launchd counterpart: the notes print `launchctl` loops instead.
 
