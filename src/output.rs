@@ -48,12 +48,30 @@ pub fn write_one(a: &Artifact, w: &mut impl std::io::Write) -> std::io::Result<(
     if let Some(target) = a.link_target() {
         return writeln!(w, "==== {} -> {target} ====", a.path);
     }
-    writeln!(w, "==== {} ({:04o}) ====", a.path, a.mode())?;
+    w.write_all(b"==== ")?;
+    w.write_all(a.path.as_bytes())?;
+    w.write_all(b" (")?;
+    push_octal4(w, a.mode())?;
+    w.write_all(b") ====\n")?;
     w.write_all(a.contents().as_bytes())?;
     if !a.contents().ends_with('\n') {
         w.write_all(b"\n")?;
     }
     Ok(())
+}
+
+/// `mode` as `format!("{mode:04o}")` writes it (at least four octal digits), without the
+/// formatting machinery: a header is written for every artifact.
+fn push_octal4(w: &mut impl std::io::Write, mode: u32) -> std::io::Result<()> {
+    let mut digits = [b'0'; 11];
+    let mut start = digits.len();
+    let mut m = mode;
+    while m > 0 || digits.len() - start < 4 {
+        start -= 1;
+        digits[start] = b'0' + u8::try_from(m & 7).unwrap_or_default();
+        m >>= 3;
+    }
+    w.write_all(&digits[start..])
 }
 
 fn refuse(message: String) -> anyhow::Error {

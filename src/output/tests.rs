@@ -268,3 +268,15 @@ fn links_must_stay_in_their_directory() {
         .expect("the backup is a link");
     assert_eq!(bak, Path::new("elsewhere"));
 }
+
+#[test]
+fn a_mode_is_written_as_format_writes_it() {
+    for mode in [0, 0o7, 0o644, 0o755, 0o777, 0o4755, 0o17777, u32::MAX] {
+        let mut out = Vec::new();
+        super::push_octal4(&mut out, mode).expect("write");
+        assert_eq!(
+            String::from_utf8(out).expect("utf-8"),
+            format!("{mode:04o}")
+        );
+    }
+}

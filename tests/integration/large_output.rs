@@ -134,3 +134,39 @@ fn without_a_temporary_file_a_large_output_is_rendered_again() {
     let rendered_again = run(&dir.path().join("missing"));
     assert!(spooled == rendered_again, "the two outputs differ");
 }
+
+#[test]
+fn a_long_requires_chain_renders_for_the_service_directory_backends() {
+    // each service requires the one before: any per-service walk of the chain would be
+    // quadratic (this test asserts the output, not the time)
+    let n = 20_000;
+    let mut m = String::from("name = \"chain\"\n");
+    for i in 0..n {
+        let _ = write!(m, "\n[services.c{i}]\ncommand = [\"/bin/c\"]\n");
+        if i > 0 {
+            let _ = writeln!(m, "requires = [\"c{}\"]", i - 1);
+        }
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("chain.toml");
+    std::fs::write(&path, m).expect("write");
+    for (backend, last) in [
+        ("systemd", "==== c19999.service (0644) ===="),
+        ("openrc", "==== init.d/c19999 (0755) ===="),
+        ("runit", "==== sv/c19999/run (0755) ===="),
+        ("s6", "==== s6/c19999/run (0755) ===="),
+    ] {
+        let r = Cli::new()
+            .args(["generate", "--backend", backend, "--manifest"])
+            .arg(&path)
+            .ok();
+        let at = r
+            .stdout
+            .find(last)
+            .unwrap_or_else(|| panic!("{backend}: no {last}"));
+        assert!(
+            r.stdout[at..].contains("c19998"),
+            "{backend}: c19999 without its dependency"
+        );
+    }
+}
