@@ -4,6 +4,7 @@
 //! signals, enums, unknown keys). Cross-references, names and the dependency graph are checked
 //! by [`crate::model`], which points back into the file through [`locate::Locator`].
 
+mod env;
 pub mod error;
 mod fast;
 mod hints;
@@ -17,6 +18,7 @@ mod values;
 use indexmap::IndexMap;
 use serde::Deserialize;
 
+pub use env::EnvTable;
 pub use error::{ManifestError, ManifestErrors};
 pub use schema::json_schema;
 pub use source::{MAX_MANIFEST_BYTES, STDIN, read_capped, read_file_capped, read_manifest};
@@ -61,7 +63,8 @@ pub struct ServiceSpec {
     /// A count (instances 0..N-1) or a list of instance names.
     pub instances: Option<Instances>,
     /// Environment variables set for the process.
-    pub environment: Option<IndexMap<String, String>>,
+    #[schemars(with = "Option<IndexMap<String, String>>")]
+    pub environment: Option<EnvTable>,
     /// A file of `KEY=value` lines read at start.
     pub environment_file: Option<String>,
     /// User to run as.
