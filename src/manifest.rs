@@ -61,7 +61,7 @@ pub struct ServiceSpec {
     /// The argv to execute; `{instance}` is replaced by the instance name.
     pub command: Option<Vec<String>>,
     /// A count (instances 0..N-1) or a list of instance names.
-    pub instances: Option<Instances>,
+    pub instances: Option<Box<Instances>>,
     /// Environment variables set for the process.
     #[schemars(with = "Option<IndexMap<String, String>>")]
     pub environment: Option<EnvTable>,
@@ -78,7 +78,7 @@ pub struct ServiceSpec {
     /// Pause before a restart.
     pub restart_delay: Option<Duration>,
     /// Give up restarting after `burst` starts within `interval`.
-    pub start_limit: Option<StartLimitSpec>,
+    pub start_limit: Option<Box<StartLimitSpec>>,
     /// Signal that asks the process to stop.
     pub stop_signal: Option<Signal>,
     /// How long to wait after the stop signal before killing.
@@ -100,17 +100,17 @@ pub struct ServiceSpec {
     /// How to tell the service is healthy.
     pub health: Option<Box<HealthSpec>>,
     /// Commands (argv arrays) run before the main command.
-    pub pre_start: Option<Vec<Vec<String>>>,
+    pub pre_start: Option<Box<Vec<Vec<String>>>>,
     /// How the service runs as a container (docker compose, Kubernetes); other backends
     /// ignore it.
     pub container: Option<Box<ContainerSpec>>,
     /// How far the process is confined (default `basic`; the built-in manifest: `strict`).
     pub sandbox: Option<SandboxLevel>,
     /// Paths the process may write besides its working directory and log directories.
-    pub writable_paths: Option<Vec<String>>,
+    pub writable_paths: Option<Box<Vec<String>>>,
     /// Linux capabilities the process keeps, e.g. `CAP_NET_BIND_SERVICE`; all others are
     /// dropped.
-    pub capabilities: Option<Vec<String>>,
+    pub capabilities: Option<Box<Vec<String>>>,
 }
 
 /// How far a service is confined (see the README, "Security").
