@@ -4,6 +4,7 @@
 //! signals, enums, unknown keys). Cross-references, names and the dependency graph are checked
 //! by [`crate::model`], which points back into the file through [`locate::Locator`].
 
+mod env;
 pub mod error;
 mod fast;
 mod hints;
@@ -17,6 +18,7 @@ mod values;
 use indexmap::IndexMap;
 use serde::Deserialize;
 
+pub use env::EnvTable;
 pub use error::{ManifestError, ManifestErrors};
 pub use schema::json_schema;
 pub use source::{MAX_MANIFEST_BYTES, STDIN, read_capped, read_file_capped, read_manifest};
@@ -59,9 +61,10 @@ pub struct ServiceSpec {
     /// The argv to execute; `{instance}` is replaced by the instance name.
     pub command: Option<Vec<String>>,
     /// A count (instances 0..N-1) or a list of instance names.
-    pub instances: Option<Instances>,
+    pub instances: Option<Box<Instances>>,
     /// Environment variables set for the process.
-    pub environment: Option<IndexMap<String, String>>,
+    #[schemars(with = "Option<IndexMap<String, String>>")]
+    pub environment: Option<EnvTable>,
     /// A file of `KEY=value` lines read at start.
     pub environment_file: Option<String>,
     /// User to run as.
@@ -75,7 +78,7 @@ pub struct ServiceSpec {
     /// Pause before a restart.
     pub restart_delay: Option<Duration>,
     /// Give up restarting after `burst` starts within `interval`.
-    pub start_limit: Option<StartLimitSpec>,
+    pub start_limit: Option<Box<StartLimitSpec>>,
     /// Signal that asks the process to stop.
     pub stop_signal: Option<Signal>,
     /// How long to wait after the stop signal before killing.
@@ -97,17 +100,17 @@ pub struct ServiceSpec {
     /// How to tell the service is healthy.
     pub health: Option<Box<HealthSpec>>,
     /// Commands (argv arrays) run before the main command.
-    pub pre_start: Option<Vec<Vec<String>>>,
+    pub pre_start: Option<Box<Vec<Vec<String>>>>,
     /// How the service runs as a container (docker compose, Kubernetes); other backends
     /// ignore it.
     pub container: Option<Box<ContainerSpec>>,
     /// How far the process is confined (default `basic`; the built-in manifest: `strict`).
     pub sandbox: Option<SandboxLevel>,
     /// Paths the process may write besides its working directory and log directories.
-    pub writable_paths: Option<Vec<String>>,
+    pub writable_paths: Option<Box<Vec<String>>>,
     /// Linux capabilities the process keeps, e.g. `CAP_NET_BIND_SERVICE`; all others are
     /// dropped.
-    pub capabilities: Option<Vec<String>>,
+    pub capabilities: Option<Box<Vec<String>>>,
 }
 
 /// How far a service is confined (see the README, "Security").

@@ -1,39 +1,54 @@
 //! A service's environment: the variables of `[defaults]` first, then its own (which replace
 //! same-named defaults, in the service's place), each checked where it was written.
 
-use indexmap::IndexMap;
+use hashbrown::HashSet;
 
-use crate::manifest::ServiceSpec;
+use crate::manifest::{EnvTable, ServiceSpec};
 
 use super::check;
 use super::path::At;
 use super::problems::Errors;
 
 /// The environment of the service at `path` (`services.NAME`) from its own variables `own`
-/// over those of `d`, its defaults; `instanced`: whether `{instance}` may appear.
+/// over those of `d`, its defaults; `instanced`: whether `{instance}` may appear. Without
+/// defaults, the service's own list is the environment (moved, not copied).
 pub(super) fn merged(
     errs: &mut Errors<'_>,
     path: &At<'_>,
-    own: Option<IndexMap<String, String>>,
+    own: Option<EnvTable>,
     d: &ServiceSpec,
     instanced: bool,
 ) -> Vec<(String, String)> {
     let own_set = own.is_some();
-    let own = own.unwrap_or_default();
-    let defaults = d.environment.as_ref();
-    let mut out = Vec::with_capacity(defaults.map_or(0, IndexMap::len) + own.len());
+    let own = own.map(|e| e.0).unwrap_or_default();
+    let defaults = d.environment.as_ref().map_or(&[][..], |e| e.0.as_slice());
     let default_at = At::keys(&["defaults", "environment"]);
-    for (k, v) in defaults.into_iter().flatten() {
-        check_var(errs, &default_at, k, v, instanced);
-        // a replaced default moves to the end, where the service wrote it
-        if !own.contains_key(k) {
-            out.push((k.clone(), v.clone()));
+    let mut out = Vec::new();
+    if !defaults.is_empty() {
+        out.reserve_exact(defaults.len() + own.len());
+        // the service's keys, looked up once per default (a set when there are many)
+        let keys: Option<HashSet<&str>> =
+            (own.len() > 8).then(|| own.iter().map(|(k, _)| k.as_str()).collect());
+        let replaced = |k: &str| match &keys {
+            Some(set) => set.contains(k),
+            None => own.iter().any(|(o, _)| o == k),
+        };
+        for (k, v) in defaults {
+            check_var(errs, &default_at, k, v, instanced);
+            // a replaced default moves to the end, where the service wrote it
+            if !replaced(k) {
+                out.push((k.clone(), v.clone()));
+            }
         }
     }
     let own_at = path.key("environment");
-    for (k, v) in own {
-        check_var(errs, &own_at, &k, &v, instanced);
-        out.push((k, v));
+    for (k, v) in &own {
+        check_var(errs, &own_at, k, v, instanced);
+    }
+    if out.is_empty() {
+        out = own;
+    } else {
+        out.extend(own);
     }
     let total: usize = out.iter().map(|(k, v)| k.len() + v.len() + 2).sum();
     if total > crate::limits::MAX_ENV_BYTES {

@@ -99,8 +99,8 @@ pub(super) fn sandbox(
     reached: &Reached<'_>,
 ) -> Sandbox {
     let own_level = s.sandbox;
-    let own_writable = s.writable_paths.take();
-    let own_caps = s.capabilities.take();
+    let own_writable = s.writable_paths.take().map(|l| *l);
+    let own_caps = s.capabilities.take().map(|l| *l);
     let at = |key: &'static str, own: bool| {
         if own {
             path.key(key)
@@ -124,7 +124,13 @@ pub(super) fn sandbox(
             }
         }
         None => {
-            for (i, p) in d.writable_paths.iter().flatten().enumerate() {
+            for (i, p) in d
+                .writable_paths
+                .as_deref()
+                .into_iter()
+                .flatten()
+                .enumerate()
+            {
                 errs.absolute(&declared_at.index(i), p);
                 writable.push(p.trim_end_matches('/').to_owned());
             }
@@ -135,7 +141,11 @@ pub(super) fn sandbox(
     let caps_at = at("capabilities", own_caps.is_some());
     let capabilities = match own_caps {
         Some(list) => capabilities(errs, &caps_at, list),
-        None => capabilities(errs, &caps_at, d.capabilities.iter().flatten().cloned()),
+        None => capabilities(
+            errs,
+            &caps_at,
+            d.capabilities.as_deref().into_iter().flatten().cloned(),
+        ),
     };
     if level == SandboxLevel::Off && !capabilities.is_empty() {
         errs.push(

@@ -139,7 +139,7 @@ pub(super) fn service(
 ) -> Service {
     let d = t.defaults;
     let path = At::keys(&["services", name]);
-    let instances = instances(errs, &path, s.instances.take());
+    let instances = instances(errs, &path, s.instances.take().map(|i| *i));
     let placeholder_ok = instances.is_some();
     let command = command(errs, &path, s.command.take(), placeholder_ok);
     let environment =
@@ -152,7 +152,7 @@ pub(super) fn service(
     ];
     let own = own.map(Option::take);
     let [environment_file, working_dir, user, group] = strings(errs, &path, own, d);
-    let own = (s.health.take().map(|h| *h), s.pre_start.take());
+    let own = (s.health.take().map(|h| *h), s.pre_start.take().map(|p| *p));
     let (health, pre_start) = probes(errs, &path, own, s.description.as_ref(), placeholder_ok);
     let own = [&mut s.requires, &mut s.wants, &mut s.after, &mut s.before].map(Option::take);
     let (requires, wants, after, before) = links.service(errs, t, name, own);
@@ -183,7 +183,14 @@ pub(super) fn service(
         working_dir,
         restart: pick(s.restart, d.restart, RestartPolicy::OnFailure),
         restart_delay: pick(s.restart_delay, d.restart_delay, Duration::from_secs(5)),
-        start_limit: start_limit(errs, &path, (s.start_limit, d.start_limit)),
+        start_limit: start_limit(
+            errs,
+            &path,
+            (
+                s.start_limit.as_deref().copied(),
+                d.start_limit.as_deref().copied(),
+            ),
+        ),
         stop_signal: signal(s.stop_signal.take(), d.stop_signal.as_ref()),
         stop_timeout: pick(s.stop_timeout, d.stop_timeout, Duration::from_secs(20)),
         success_exit_codes: exit_codes(
