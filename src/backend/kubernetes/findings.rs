@@ -1,6 +1,5 @@
 //! What rendering found, merged: one warning per finding.
 
-use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
@@ -13,22 +12,25 @@ type Named = HashSet<Arc<str>>;
 /// in the order first found.
 pub fn merge(found: impl Iterator<Item = Warning>) -> Vec<Warning> {
     let mut out: Vec<Warning> = Vec::new();
-    // per finding: its index in `out`, and the services it names
-    let mut by_finding: HashMap<(Feature, String), (usize, Named)> = HashMap::new();
+    // per message, per feature: the index in `out`, and the services it names
+    let mut by_message: HashMap<String, Vec<(Feature, usize, Named)>> = HashMap::new();
     for w in found {
-        match by_finding.entry((w.feature, w.message.clone())) {
-            Entry::Occupied(mut e) => {
-                let (i, named) = e.get_mut();
-                for s in w.services {
-                    if named.insert(Arc::clone(&s)) {
-                        out[*i].services.push(s);
-                    }
+        let seen = by_message
+            .get_mut(w.message.as_str())
+            .and_then(|fs| fs.iter_mut().find(|(f, ..)| *f == w.feature));
+        if let Some((_, i, named)) = seen {
+            for s in w.services {
+                if named.insert(Arc::clone(&s)) {
+                    out[*i].services.push(s);
                 }
             }
-            Entry::Vacant(e) => {
-                e.insert((out.len(), w.services.iter().cloned().collect()));
-                out.push(w);
-            }
+        } else {
+            let named = w.services.iter().cloned().collect();
+            by_message
+                .entry(w.message.clone())
+                .or_default()
+                .push((w.feature, out.len(), named));
+            out.push(w);
         }
     }
     out
