@@ -169,6 +169,7 @@ impl Backend for Compose {
         let file = ComposeFile { services, volumes };
         crate::escape::yaml::push_document(&mut text, &file).context("writing compose.yaml")?;
         drop(file);
+        text.shrink_to_fit();
         ctx.emit(&mut out, Artifact::file(FILE, DATA.file_mode, text))?;
         out.notes = DATA.notes(&model.name, None);
         let dir = &DATA.install.system;

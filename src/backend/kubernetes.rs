@@ -200,7 +200,9 @@ struct Acc {
 
 impl Acc {
     /// Emit file `path` with `text`.
-    fn emit(&mut self, ctx: &RenderContext<'_>, path: String, text: String) -> Result<()> {
+    fn emit(&mut self, ctx: &RenderContext<'_>, path: String, mut text: String) -> Result<()> {
+        // a held artifact keeps its capacity: no more than its text
+        text.shrink_to_fit();
         self.files.push(path.clone());
         ctx.emit(&mut self.out, Artifact::file(path, DATA.file_mode, text))
     }
@@ -328,7 +330,7 @@ fn file(w: &objects::Workload, s: Option<objects::Service>) -> Result<String> {
 
 /// The first line of every file.
 fn header() -> String {
-    let mut text = String::with_capacity(8192);
+    let mut text = String::with_capacity(4096);
     text.push_str("# ");
     text.push_str(HEADER);
     text.push('\n');

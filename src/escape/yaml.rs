@@ -10,9 +10,11 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
+mod error;
+mod key;
 mod ser;
 
-pub use ser::Error;
+pub use error::Error;
 
 /// `value` as a YAML document (block style, every string double-quoted).
 ///
@@ -38,21 +40,6 @@ pub fn push_document(out: &mut String, value: &impl Serialize) -> Result<(), Err
     #[cfg(test)]
     assert_eq!(out[start..], reference::to_string(value));
     Ok(())
-}
-
-/// Append one entry `key: value` of a mapping whose keys are indented by `indent` spaces,
-/// as [`to_string`] writes an entry after the first of a mapping at that depth (so a
-/// document can be written an entry at a time).
-///
-/// # Errors
-/// As [`to_string`].
-pub fn push_entry(
-    out: &mut String,
-    indent: usize,
-    key: &str,
-    value: &impl Serialize,
-) -> Result<(), Error> {
-    value.serialize(ser::ValueSer::entry(out, indent, key))
 }
 
 /// A string as a YAML double-quoted scalar that every YAML reader takes literally.

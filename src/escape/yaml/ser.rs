@@ -3,30 +3,11 @@
 //! the first key of a sequence item after its `- `, empty collections as `{}`/`[]`, every
 //! string double-quoted); the tests compare it with writing `serde_norway`'s value tree.
 
-use std::fmt;
-
 use serde::ser::{self, Serialize};
 
+use super::error::{Error, unsupported};
 use super::{push_key, push_quote};
 use crate::render::native::{push_i64, push_u64};
-
-/// Why a value has no YAML text here (a shape the backends never serialise).
-#[derive(Debug)]
-pub struct Error(String);
-
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for Error {}
-
-impl ser::Error for Error {
-    fn custom<T: fmt::Display>(msg: T) -> Self {
-        Self(msg.to_string())
-    }
-}
 
 /// Where a value goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,19 +46,6 @@ impl<'o> ValueSer<'o> {
             out,
             indent: 0,
             place: Place::Top,
-        }
-    }
-
-    /// The serialiser of the value of an entry `key:` (written now) of a mapping whose keys
-    /// are indented by `indent`.
-    pub(super) fn entry(out: &'o mut String, indent: usize, key: &str) -> Self {
-        self::indent(out, indent);
-        push_key(out, key);
-        out.push(':');
-        Self {
-            out,
-            indent,
-            place: Place::Value,
         }
     }
 
@@ -184,11 +152,6 @@ impl SeqSer<'_> {
             self.parent.text("[]");
         }
     }
-}
-
-/// What no backend serialises.
-fn unsupported(what: &str) -> Error {
-    Error(format!("no YAML text for {what}"))
 }
 
 impl<'o> ser::Serializer for ValueSer<'o> {
@@ -364,7 +327,7 @@ impl ser::SerializeMap for MapSer<'_> {
     type Ok = ();
     type Error = Error;
     fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), Error> {
-        let text = key.serialize(KeySer)?;
+        let text = key.serialize(super::key::KeySer)?;
         // the value comes next: the key is written with it
         self.pending = Some(text);
         Ok(())
@@ -392,139 +355,5 @@ impl ser::SerializeStruct for MapSer<'_> {
     fn end(self) -> Result<(), Error> {
         self.finish();
         Ok(())
-    }
-}
-
-/// The text of a mapping key: a string as [`push_key`] writes it, anything else as its
-/// scalar.
-struct KeySer;
-
-impl ser::Serializer for KeySer {
-    type Ok = String;
-    type Error = Error;
-    type SerializeSeq = ser::Impossible<String, Error>;
-    type SerializeTuple = ser::Impossible<String, Error>;
-    type SerializeTupleStruct = ser::Impossible<String, Error>;
-    type SerializeTupleVariant = ser::Impossible<String, Error>;
-    type SerializeMap = ser::Impossible<String, Error>;
-    type SerializeStruct = ser::Impossible<String, Error>;
-    type SerializeStructVariant = ser::Impossible<String, Error>;
-
-    fn serialize_bool(self, v: bool) -> Result<String, Error> {
-        Ok(if v { "true" } else { "false" }.to_owned())
-    }
-    fn serialize_i8(self, v: i8) -> Result<String, Error> {
-        self.serialize_i64(v.into())
-    }
-    fn serialize_i16(self, v: i16) -> Result<String, Error> {
-        self.serialize_i64(v.into())
-    }
-    fn serialize_i32(self, v: i32) -> Result<String, Error> {
-        self.serialize_i64(v.into())
-    }
-    fn serialize_i64(self, v: i64) -> Result<String, Error> {
-        Ok(v.to_string())
-    }
-    fn serialize_u8(self, v: u8) -> Result<String, Error> {
-        self.serialize_u64(v.into())
-    }
-    fn serialize_u16(self, v: u16) -> Result<String, Error> {
-        self.serialize_u64(v.into())
-    }
-    fn serialize_u32(self, v: u32) -> Result<String, Error> {
-        self.serialize_u64(v.into())
-    }
-    fn serialize_u64(self, v: u64) -> Result<String, Error> {
-        Ok(v.to_string())
-    }
-    fn serialize_f32(self, v: f32) -> Result<String, Error> {
-        Ok(serde_norway::Number::from(v).to_string())
-    }
-    fn serialize_f64(self, v: f64) -> Result<String, Error> {
-        Ok(serde_norway::Number::from(v).to_string())
-    }
-    fn serialize_char(self, v: char) -> Result<String, Error> {
-        self.serialize_str(v.encode_utf8(&mut [0; 4]))
-    }
-    fn serialize_str(self, v: &str) -> Result<String, Error> {
-        let mut out = String::with_capacity(v.len() + 2);
-        push_key(&mut out, v);
-        Ok(out)
-    }
-    fn serialize_bytes(self, _: &[u8]) -> Result<String, Error> {
-        Err(unsupported("a bytes key"))
-    }
-    fn serialize_none(self) -> Result<String, Error> {
-        Ok("null".to_owned())
-    }
-    fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<String, Error> {
-        value.serialize(self)
-    }
-    fn serialize_unit(self) -> Result<String, Error> {
-        Ok("null".to_owned())
-    }
-    fn serialize_unit_struct(self, _: &'static str) -> Result<String, Error> {
-        Ok("null".to_owned())
-    }
-    fn serialize_unit_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        variant: &'static str,
-    ) -> Result<String, Error> {
-        self.serialize_str(variant)
-    }
-    fn serialize_newtype_struct<T: Serialize + ?Sized>(
-        self,
-        _: &'static str,
-        value: &T,
-    ) -> Result<String, Error> {
-        value.serialize(self)
-    }
-    fn serialize_newtype_variant<T: Serialize + ?Sized>(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: &T,
-    ) -> Result<String, Error> {
-        Err(unsupported("an enum key"))
-    }
-    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, Error> {
-        Err(unsupported("a sequence key"))
-    }
-    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, Error> {
-        Err(unsupported("a sequence key"))
-    }
-    fn serialize_tuple_struct(
-        self,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleStruct, Error> {
-        Err(unsupported("a sequence key"))
-    }
-    fn serialize_tuple_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleVariant, Error> {
-        Err(unsupported("an enum key"))
-    }
-    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, Error> {
-        Err(unsupported("a mapping key"))
-    }
-    fn serialize_struct(self, _: &'static str, _: usize) -> Result<Self::SerializeStruct, Error> {
-        Err(unsupported("a mapping key"))
-    }
-    fn serialize_struct_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeStructVariant, Error> {
-        Err(unsupported("an enum key"))
     }
 }
