@@ -21,6 +21,7 @@ use indexmap::IndexMap;
 use super::capability::{Feature, Support, Warning};
 use super::data::BackendData;
 use super::kit::{Artifact, Backend, HEADER, RenderContext, Rendered, Report, Unit, UnitKind};
+use super::shared::names::taken_twice;
 use crate::errors::Result;
 use crate::escape::compose::dollar;
 use crate::model::{Model, Process};
@@ -109,8 +110,8 @@ impl Backend for Compose {
 
     fn render(&self, model: &Model, ctx: &RenderContext<'_>) -> Result<Rendered> {
         let mut out = Rendered::default();
-        // the services in file order, by name (a later one of the same name replaces the
-        // earlier in its place); each is made only when it is written
+        // the services in file order, by name (a name taken twice is refused); each is made
+        // only when it is written
         let mut services = Services {
             model,
             order: IndexMap::new(),
@@ -128,6 +129,10 @@ impl Backend for Compose {
         for p in model.view.processes() {
             service::image(&model.services[p.service])?;
             let name = service::name(model, p);
+            if services.order.contains_key(&name) {
+                let service = &model.services[p.service].name;
+                return Err(taken_twice("compose", "service", service, &name));
+            }
             services.order.insert(name.clone(), Source::Process(p));
             out.units.push(Unit::process(model, p, name));
         }

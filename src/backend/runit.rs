@@ -23,7 +23,8 @@ use std::sync::LazyLock;
 use super::capability::{Feature, Support};
 use super::data::BackendData;
 use super::kit::{Backend, RenderContext, Rendered, Report, Unit};
-use crate::errors::{Refusal, Result};
+use super::shared::names::taken_twice;
+use crate::errors::Result;
 use crate::model::Model;
 
 /// The runit backend.
@@ -130,15 +131,9 @@ impl Backend for Runit {
             for (k, p) in model.view.processes_of(s).iter().enumerate() {
                 let plan = planner.plan(p, k);
                 if !seen.insert(plan.name) {
-                    return Err(Refusal::new(
-                        format!("services.{}", model.services[p.service].name),
-                        format!(
-                            "runit needs one service directory per process, but `{DIR}/{}` would be written twice: a service name collides with NAME-INSTANCE of an instanced service",
-                            plan.name
-                        ),
-                    )
-                    .hint("rename the service or the instance")
-                    .into());
+                    let service = &model.services[p.service].name;
+                    let name = format!("{DIR}/{}", plan.name);
+                    return Err(taken_twice("runit", "service directory", service, &name));
                 }
                 files::artifacts(
                     &mut files,

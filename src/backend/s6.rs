@@ -21,7 +21,8 @@ use super::capability::{Feature, Support};
 use super::data::BackendData;
 use super::kit::{Backend, RenderContext, Rendered, Report, Unit, UnitKind};
 use super::runit::process;
-use crate::errors::{Error, Refusal, Result};
+use super::shared::names::taken_twice;
+use crate::errors::{Error, Result};
 use crate::escape::envdir::Reader;
 use crate::model::Model;
 
@@ -140,15 +141,8 @@ impl Backend for S6 {
             for (k, p) in model.view.processes_of(s).iter().enumerate() {
                 let plan = planner.plan(p, k);
                 if !seen.insert(plan.name) {
-                    return Err(Refusal::new(
-                        format!("services.{}", model.services[p.service].name),
-                        format!(
-                            "s6 needs one service directory per process, but `{}` would be written twice: a service name collides with NAME-INSTANCE of an instanced service",
-                            plan.name
-                        ),
-                    )
-                    .hint("rename the service or the instance")
-                    .into());
+                    let service = &model.services[p.service].name;
+                    return Err(taken_twice("s6", "service directory", service, plan.name));
                 }
                 if overlay {
                     files.extend(overlay::longrun(&plan, file_modes));

@@ -247,3 +247,55 @@ fn values_an_init_system_cannot_load_are_refused_with_their_field() {
         assert!(r.stdout.lines().all(|l| l.len() < (1 << 20)), "{backend}");
     }
 }
+
+/// Where a backend names each process by a scheme (`NAME-INSTANCE`, `NAME_INSTANCE`,
+/// `NAME.INSTANCE`), a service whose own name is such a process name would take a file or
+/// a service twice: each such backend refuses it (exit 2, the field, a hint, nothing on
+/// stdout), none silently keeps one of the two.
+#[test]
+fn a_process_name_taken_twice_is_refused_by_every_backend_that_would_take_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let manifest = |other: &str| {
+        format!(
+            "name = \"x\"\n[defaults.container]\nimage = \"busybox\"\n\
+             [services.a]\ncommand = [\"/bin/a\"]\ninstances = 2\n\
+             [services.\"{other}\"]\ncommand = [\"/bin/b\"]\n"
+        )
+    };
+    let cases = [
+        (
+            "compose",
+            "a-1",
+            "compose needs one service per process, but `a-1`",
+        ),
+        (
+            "runit",
+            "a-1",
+            "runit needs one service directory per process, but `sv/a-1`",
+        ),
+        (
+            "s6",
+            "a-1",
+            "s6 needs one service directory per process, but `a-1`",
+        ),
+        ("supervisord", "a_1", "supervisord names `a_1` twice"),
+        ("launchd", "a.1", "would both be labelled `io.x.a.1`"),
+        ("openrc", "a.1", "`init.d/a.1` would be written twice"),
+    ];
+    for (backend, other, want) in cases {
+        std::fs::write(dir.path().join("m.toml"), manifest(other)).expect("write");
+        let r = Cli::new()
+            .current_dir(dir.path())
+            .args(["generate", "-b", backend, "-m", "m.toml"])
+            .run();
+        assert_eq!(r.code, 2, "{backend}: {}", r.stderr);
+        assert!(r.stdout.is_empty(), "{backend}: {}", r.stdout);
+        assert!(r.stderr.contains(want), "{backend}: {want}\n{}", r.stderr);
+        assert!(
+            r.stderr.contains(&format!("services.{other}")),
+            "{backend}: {}",
+            r.stderr
+        );
+        assert!(r.stderr.contains("hint: "), "{backend}: {}", r.stderr);
+    }
+}

@@ -2,7 +2,23 @@
 //! service's processes up for each service that depends on it, instead of formatting them
 //! again each time.
 
+use crate::errors::{Error, Refusal};
 use crate::model::{Model, Process};
+
+/// The refusal when `service`'s process would take `name`, which another process of the
+/// stack already has: `NAME-INSTANCE` of an instanced service is also a service's name (the
+/// first one keeps it). `needs` says what the backend needs one of per process.
+#[must_use]
+pub fn taken_twice(backend: &str, needs: &str, service: &str, name: &str) -> Error {
+    Refusal::new(
+        format!("services.{service}"),
+        format!(
+            "{backend} needs one {needs} per process, but `{name}` would be written twice: a service name collides with NAME-INSTANCE of an instanced service"
+        ),
+    )
+    .hint("rename the service or the instance")
+    .into()
+}
 
 /// One name per process of a model, in [`crate::model::View::processes`] order.
 pub struct ProcessNames {
