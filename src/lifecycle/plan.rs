@@ -361,7 +361,12 @@ pub fn plan_owned(
             found: on_disk,
         });
     }
-    let desired_paths: HashSet<&str> = steps.iter().map(|s| s.path.as_str()).collect();
+    // (a first run has no ledger: nothing to look up)
+    let desired_paths: HashSet<&str> = if ledger.files.is_empty() {
+        HashSet::new()
+    } else {
+        steps.iter().map(|s| s.path.as_str()).collect()
+    };
     let mut leftovers = Vec::new();
     for (path, owned) in &ledger.files {
         if desired_paths.contains(path.as_str()) {
