@@ -10,6 +10,7 @@
 //!   warning if edited (or with `force` back up and remove), forget if already gone.
 
 mod diff;
+mod entries;
 mod scan;
 
 use std::collections::{BTreeMap, HashSet};
@@ -344,10 +345,10 @@ pub fn plan_owned(
         .map(|d| !seen.insert(d.path.as_str()))
         .collect();
     drop(seen);
+    let entries = entries::entries(&desired);
     let mut steps = Vec::with_capacity(desired.len());
-    for (d, twice) in desired.into_iter().zip(twice) {
+    for ((d, twice), want) in desired.into_iter().zip(twice).zip(entries) {
         let on_disk = found(&d.path);
-        let want = d.entry();
         let action = if twice {
             Action::Refuse(Conflict::Blocked("it would be written twice".into()))
         } else {
