@@ -10,6 +10,7 @@
 //!   warning if edited (or with `force` back up and remove), forget if already gone.
 
 mod diff;
+mod entries;
 mod scan;
 
 use std::collections::{BTreeMap, HashSet};
@@ -344,10 +345,10 @@ pub fn plan_owned(
         .map(|d| !seen.insert(d.path.as_str()))
         .collect();
     drop(seen);
+    let entries = entries::entries(&desired);
     let mut steps = Vec::with_capacity(desired.len());
-    for (d, twice) in desired.into_iter().zip(twice) {
+    for ((d, twice), want) in desired.into_iter().zip(twice).zip(entries) {
         let on_disk = found(&d.path);
-        let want = d.entry();
         let action = if twice {
             Action::Refuse(Conflict::Blocked("it would be written twice".into()))
         } else {
@@ -361,7 +362,12 @@ pub fn plan_owned(
             found: on_disk,
         });
     }
-    let desired_paths: HashSet<&str> = steps.iter().map(|s| s.path.as_str()).collect();
+    // (a first run has no ledger: nothing to look up)
+    let desired_paths: HashSet<&str> = if ledger.files.is_empty() {
+        HashSet::new()
+    } else {
+        steps.iter().map(|s| s.path.as_str()).collect()
+    };
     let mut leftovers = Vec::new();
     for (path, owned) in &ledger.files {
         if desired_paths.contains(path.as_str()) {

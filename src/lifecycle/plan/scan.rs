@@ -96,16 +96,18 @@ pub fn scan<'a>(
         let dir = rel.rsplit_once('/').map_or("", |(dir, _)| dir);
         by_dir.entry(dir).or_default().push(rel);
     }
-    let mut out = BTreeMap::new();
+    // gathered, then built into the map in one pass (sorted once, not 10,000 inserts)
+    let mut out = Vec::new();
     for (dir, rels) in by_dir {
         let blocked = match rels.first() {
             Some(first) if confined => fsops::blocked_parent(base, Path::new(first))?,
             _ => None,
         };
         if let Some(why) = blocked {
-            for rel in rels {
-                out.insert(rel.to_owned(), OnDisk::Blocked(why.clone()));
-            }
+            out.extend(
+                rels.into_iter()
+                    .map(|rel| (rel.to_owned(), OnDisk::Blocked(why.clone()))),
+            );
             continue;
         }
         let listing = (rels.len() >= LIST_FROM)
@@ -122,8 +124,8 @@ pub fn scan<'a>(
                     read_one(&path, fsops::inspect(&path)?)?
                 }
             };
-            out.insert(rel.to_owned(), on_disk);
+            out.push((rel.to_owned(), on_disk));
         }
     }
-    Ok(out)
+    Ok(out.into_iter().collect())
 }
