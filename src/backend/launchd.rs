@@ -128,6 +128,8 @@ impl Backend for Launchd {
             model.services.len(),
         );
         let mut seen = HashSet::with_capacity(labels.all().len());
+        // one unit per job: not a doubled vector (it lives to the end of the render)
+        out.units.reserve_exact(labels.all().len());
         for (s, svc) in model.services.iter().enumerate() {
             values::check(svc)?;
             let mut waits = Vec::new();
