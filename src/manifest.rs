@@ -66,13 +66,13 @@ pub struct ServiceSpec {
     #[schemars(with = "Option<IndexMap<String, String>>")]
     pub environment: Option<EnvTable>,
     /// A file of `KEY=value` lines read at start.
-    pub environment_file: Option<String>,
+    pub environment_file: Option<Box<String>>,
     /// User to run as.
-    pub user: Option<String>,
+    pub user: Option<Box<String>>,
     /// Group to run as.
-    pub group: Option<String>,
+    pub group: Option<Box<String>>,
     /// Working directory of the process.
-    pub working_dir: Option<String>,
+    pub working_dir: Option<Box<String>>,
     /// When to restart the process.
     pub restart: Option<RestartPolicy>,
     /// Pause before a restart.
@@ -84,7 +84,7 @@ pub struct ServiceSpec {
     /// How long to wait after the stop signal before killing.
     pub stop_timeout: Option<Duration>,
     /// Exit codes (besides 0) that count as a clean exit.
-    pub success_exit_codes: Option<Vec<i32>>,
+    pub success_exit_codes: Option<Box<Vec<i32>>>,
     /// Resource limits.
     pub limits: Option<Box<LimitsSpec>>,
     /// Where stdout and stderr go.

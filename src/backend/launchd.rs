@@ -122,19 +122,20 @@ impl Backend for Launchd {
         let prefix = label_prefix(model, ctx.flags.value(LABEL_PREFIX))?;
         let mut out = Rendered::default();
         let labels = ProcessNames::new(model, |p| label(&prefix, model, p));
-        let escaped = argv::Escaped::new(
+        let mut escaped = argv::Escaped::new(
             WaitScripts::new(model),
             model.externals.len(),
             model.services.len(),
         );
-        let scripts = escaped.scripts();
         let mut seen = HashSet::with_capacity(labels.all().len());
+        // one unit per job: not a doubled vector (it lives to the end of the render)
+        out.units.reserve_exact(labels.all().len());
         for (s, svc) in model.services.iter().enumerate() {
             values::check(svc)?;
             let mut waits = Vec::new();
             let mut targets = Vec::new();
             for (target, kind) in shared::waits::edges(model, s) {
-                match (scripts.script(target), target) {
+                match (escaped.scripts().script(target), target) {
                     (Some(script), _) => {
                         waits.push(Ready {
                             script: Cow::Borrowed(script),
@@ -182,6 +183,7 @@ impl Backend for Launchd {
                 ctx.emit(&mut out, Artifact::file(path, DATA.file_mode, xml))?;
                 out.units.push(Unit::process(model, p, label.clone()));
             }
+            escaped.done_with(&targets);
         }
         out.notes = notes::notes(model, &labels);
         Ok(out)

@@ -12,7 +12,7 @@ use crate::stdout::StdoutError;
 
 /// How many bytes of artifacts are held for one write at the end; past this they are spooled
 /// to a temporary file (so peak memory stays the model's plus this).
-pub const HOLD_BYTES: usize = 8 << 20;
+pub const HOLD_BYTES: usize = 1 << 20;
 
 /// Holds artifacts up to [`HOLD_BYTES`], then spools them (see the module documentation).
 /// What is held is trimmed to its length (a renderer's buffer is sized on an estimate), so

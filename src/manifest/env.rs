@@ -57,6 +57,8 @@ impl<'de> Visitor<'de> for EnvVisitor {
                 index = Some(t);
             }
         }
+        // the reader gives no size hint: the grown vector is trimmed, as the model keeps it
+        vars.shrink_to_fit();
         Ok(EnvTable(vars))
     }
 }

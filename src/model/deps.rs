@@ -61,14 +61,25 @@ impl Links {
                 .collect()
         });
         let n = m.services.len();
-        // every service its defaults and a couple of its own: few regrowths of a long list
-        let per_service = defaults.iter().map(Vec::len).sum::<usize>() + 2;
+        // every service its defaults and its own lists at most: the long list is never
+        // regrown (a doubling would leave up to half of it unused, and copy it)
+        let inherited = defaults.iter().map(Vec::len).sum::<usize>();
+        let own: usize = m
+            .services
+            .values()
+            .map(|spec| {
+                [&spec.requires, &spec.wants, &spec.after, &spec.before]
+                    .into_iter()
+                    .map(|l| l.as_ref().map_or(0, Vec::len))
+                    .sum::<usize>()
+            })
+            .sum();
         let mut start = Vec::with_capacity(n + 1);
         start.push(0);
         Self {
             services_ix,
             externals_ix,
-            list: Vec::with_capacity(n.saturating_mul(per_service)),
+            list: Vec::with_capacity(n.saturating_mul(inherited).saturating_add(own)),
             start,
             seen: vec![(0, 0); m.services.len() + m.external.len()],
             stamp: 0,

@@ -93,18 +93,18 @@ fn strings(
             errs,
             path,
             "environment_file",
-            (environment_file, d.environment_file.as_ref()),
+            (environment_file, d.environment_file.as_deref()),
             absolute,
         ),
         inherited(
             errs,
             path,
             "working_dir",
-            (working_dir, d.working_dir.as_ref()),
+            (working_dir, d.working_dir.as_deref()),
             absolute,
         ),
-        inherited(errs, path, "user", (user, d.user.as_ref()), account),
-        inherited(errs, path, "group", (group, d.group.as_ref()), account),
+        inherited(errs, path, "user", (user, d.user.as_deref()), account),
+        inherited(errs, path, "group", (group, d.group.as_deref()), account),
     ]
 }
 
@@ -150,7 +150,7 @@ pub(super) fn service(
         &mut s.user,
         &mut s.group,
     ];
-    let own = own.map(Option::take);
+    let own = own.map(|o| o.take().map(|b| *b));
     let [environment_file, working_dir, user, group] = strings(errs, &path, own, d);
     let own = (s.health.take().map(|h| *h), s.pre_start.take().map(|p| *p));
     let (health, pre_start) = probes(errs, &path, own, s.description.as_ref(), placeholder_ok);
@@ -196,8 +196,8 @@ pub(super) fn service(
         success_exit_codes: exit_codes(
             errs,
             &path,
-            s.success_exit_codes.take(),
-            d.success_exit_codes.as_ref(),
+            s.success_exit_codes.take().map(|c| *c),
+            d.success_exit_codes.as_deref(),
         ),
         limits: limits(errs, &path, s.limits.as_deref(), d.limits.as_deref()),
         logs,

@@ -1,4 +1,4 @@
-//! An output larger than what `generate` holds for one write (8 MiB) is spooled to a
+//! An output larger than what `generate` holds for one write (1 MiB) is spooled to a
 //! temporary file while every artifact is checked, and copied to stdout once all are good
 //! (without a temporary file: rendered a second time), so that memory does not grow with it. The bytes must be those of the files `--out` writes, in order, and a
 //! refusal deep into the stack must still print nothing at all.
@@ -10,7 +10,7 @@ use std::path::Path;
 use crate::common::{Cli, generate_into};
 
 /// `n` services, each with an environment value of 10 KiB (so 1,000 of them pass 8 MiB
-/// in every backend); `last` replaces the last one's program.
+/// in every backend, well past the 1 MiB held); `last` replaces the last one's program.
 fn manifest(n: usize, last: &str) -> String {
     let pad = "x".repeat(10 << 10);
     let mut m = String::from("name = \"big\"\n");

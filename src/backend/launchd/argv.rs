@@ -8,7 +8,7 @@ use std::cell::OnceCell;
 
 use serde::Serialize;
 
-use crate::backend::shared::waits::WaitScripts;
+use crate::backend::shared::waits::{WaitScripts, edges};
 use crate::backend::shared::wrapper::{
     EXEC, EXPORTS_END, EXPORTS_LOOP, Prelude, Ready, SHELL, Syntax, TIMEOUT_SHIM,
 };
@@ -51,16 +51,54 @@ pub(super) struct Escaped<'m> {
     externals: Vec<OnceCell<Loop>>,
     services: Vec<OnceCell<Loop>>,
     fixed: [OnceCell<String>; 3],
+    /// How many services still to render wait for each target (externals, then services).
+    left: Vec<u32>,
 }
 
 impl<'m> Escaped<'m> {
     /// An empty cache over `scripts`.
     pub(super) fn new(scripts: WaitScripts<'m>, externals: usize, services: usize) -> Self {
-        Self {
+        let mut escaped = Self {
             scripts,
             externals: vec![OnceCell::new(); externals],
             services: vec![OnceCell::new(); services],
             fixed: [OnceCell::new(), OnceCell::new(), OnceCell::new()],
+            left: vec![0; externals + services],
+        };
+        let model = escaped.scripts.model();
+        for s in 0..services {
+            for (target, _) in edges(model, s) {
+                if escaped.check(target).is_some() {
+                    let i = escaped.slot(target);
+                    escaped.left[i] += 1;
+                }
+            }
+        }
+        escaped
+    }
+
+    /// Where `target` is counted in `left`.
+    fn slot(&self, target: Target) -> usize {
+        match target {
+            Target::External(e) => e,
+            Target::Service(s) => self.externals.len() + s,
+        }
+    }
+
+    /// One service that waits for `targets` (those with a script) is rendered: the loops
+    /// and scripts of those no service left to render waits for are freed, so that a large
+    /// stack does not keep every one to the end.
+    pub(super) fn done_with(&mut self, targets: &[Target]) {
+        for &target in targets {
+            let i = self.slot(target);
+            self.left[i] = self.left[i].saturating_sub(1);
+            if self.left[i] == 0 {
+                match target {
+                    Target::External(e) => drop(self.externals[e].take()),
+                    Target::Service(s) => drop(self.services[s].take()),
+                }
+                self.scripts.forget(target);
+            }
         }
     }
 

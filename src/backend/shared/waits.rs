@@ -92,6 +92,15 @@ impl<'m> WaitScripts<'m> {
             }
         }
     }
+
+    /// Forget the script of `target` (it is built again if asked for again), so that a
+    /// render that is done with a target does not keep its script to the end.
+    pub fn forget(&mut self, target: Target) {
+        match target {
+            Target::External(e) => drop(self.externals[e].take()),
+            Target::Service(t) => drop(self.services[t].take()),
+        }
+    }
 }
 
 #[cfg(test)]

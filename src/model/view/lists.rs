@@ -32,7 +32,9 @@ pub(super) fn processes(services: &[Service]) -> (Vec<Process>, Vec<usize>) {
 pub(super) fn declared(n: usize, externals: usize, links: &Csr<Link>) -> Csr<Dependency> {
     // per target (services, then externals): the last service (+ 1) that listed it
     let mut listed_by = vec![0usize; n + externals];
-    let mut out = Csr::with_capacity(n, 0);
+    // at most every link: not a doubled vector (the view keeps it)
+    let most = (0..n).map(|s| links.of(s).len()).sum();
+    let mut out = Csr::with_capacity(n, most);
     for s in 0..n {
         out.push_list(links.of(s).iter().filter_map(|l| {
             let slot = match l.target {
