@@ -145,6 +145,18 @@ fn flags(args: &RenderArgs) -> Flags {
     flags
 }
 
+/// Hand a large value back with the process instead of freeing it allocation by allocation:
+/// a command runs once per process, which exits right after it, and freeing ten thousand
+/// services piece by piece costs as much as rendering them for some backends. Unit tests
+/// (many commands in one process) free it as usual.
+pub(crate) fn release<T>(value: T) {
+    if cfg!(test) {
+        drop(value);
+    } else {
+        std::mem::forget(value);
+    }
+}
+
 /// What rendering reads, loaded and checked from the command line.
 struct Prepared {
     kind: BackendKind,
@@ -187,7 +199,9 @@ fn render_for(args: &RenderArgs) -> Result<(BackendKind, Rendered)> {
         &RenderContext::new(&p.templates, &p.flags),
     )?;
     warnings(args, &mut rendered)?;
-    Ok((p.kind, rendered))
+    let kind = p.kind;
+    release(p);
+    Ok((kind, rendered))
 }
 
 /// Load, validate and render to stdout, printing nothing unless the whole output is good
@@ -222,5 +236,6 @@ fn print_for(args: &RenderArgs) -> Result<Rendered> {
             writer.into_inner().finish()?;
         }
     }
+    release(p);
     Ok(rendered)
 }

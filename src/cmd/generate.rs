@@ -5,7 +5,7 @@ use std::io::Write as _;
 
 use anyhow::Context as _;
 
-use super::{load_model, print_for, render_for};
+use super::{load_model, print_for, release, render_for};
 use crate::backend::{BackendKind, Rendered};
 use crate::cli::{GenerateArgs, ValidateArgs};
 use crate::errors::{Error, Result};
@@ -26,6 +26,7 @@ pub(super) fn generate(args: &GenerateArgs) -> Result<()> {
     for note in &rendered.notes {
         stdout::diag(format_args!("note: {note}"));
     }
+    release(rendered);
     Ok(())
 }
 
@@ -34,6 +35,7 @@ pub(super) fn validate(args: &ValidateArgs) -> Result<()> {
     let model = load_model(&args.manifest)?;
     if args.json {
         let json = serde_json::to_string_pretty(&summary(&model)).map_err(anyhow::Error::from)?;
+        release(model);
         return Ok(stdout::line(json)?);
     }
     stdout::line(format_args!(
@@ -50,6 +52,8 @@ pub(super) fn validate(args: &ValidateArgs) -> Result<()> {
         .map(|s| s.name.as_str())
         .collect();
     stdout::line(format_args!("start order: {}", order.join(" → ")))?;
+    drop(order);
+    release(model);
     Ok(())
 }
 
