@@ -1,7 +1,5 @@
 //! One planned workload → its Deployment or `StatefulSet` and its Service.
 
-use indexmap::IndexMap;
-
 use super::expand::{Instance, POD_INDEX, with_instance};
 use super::names;
 use super::objects::{
@@ -107,7 +105,7 @@ pub fn service(owner: &Owner<'_>, p: &Planned<'_>) -> Option<Service> {
         metadata: Meta {
             name: Some(p.name.clone()),
             labels: names::labels(owner.stack, &component, &p.name),
-            annotations: IndexMap::new(),
+            annotations: names::Labels::default(),
         },
         spec: ServiceSpec {
             cluster_ip: stateful.then_some("None"),
