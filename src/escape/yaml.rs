@@ -74,10 +74,24 @@ pub fn push_quote(out: &mut String, s: &str) {
             continue;
         }
         out.push_str(&s[start..i]);
+        match bytes[i] {
+            b'"' => {
+                out.push_str("\\\"");
+                i += 1;
+                start = i;
+                continue;
+            }
+            b'\\' => {
+                out.push_str("\\\\");
+                i += 1;
+                start = i;
+                continue;
+            }
+            _ => {}
+        }
+        // `"` and `\\` are taken above
         let c = s[i..].chars().next().unwrap_or_default();
         match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
             c if printable(c) => out.push(c),
             c if u32::from(c) <= 0xFFFF => {
                 let _ = write!(out, "\\u{:04X}", u32::from(c));

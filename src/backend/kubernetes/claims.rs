@@ -43,9 +43,10 @@ pub fn add_claims(
 /// The claim `name` of `stack`.
 #[must_use]
 pub fn claim(stack: &str, name: &str) -> Claim {
-    let mut labels = IndexMap::new();
-    labels.insert(names::PART_OF.to_owned(), names::stack_label(stack));
-    labels.insert(names::MANAGED_BY.to_owned(), "openim-init".to_owned());
+    let labels = names::Labels(vec![
+        (names::PART_OF, names::stack_label(stack)),
+        (names::MANAGED_BY, "openim-init".to_owned()),
+    ]);
     let mut requests = IndexMap::new();
     requests.insert("storage", CLAIM_SIZE.to_owned());
     Claim {
@@ -54,7 +55,7 @@ pub fn claim(stack: &str, name: &str) -> Claim {
         metadata: Meta {
             name: Some(name.to_owned()),
             labels,
-            annotations: IndexMap::new(),
+            annotations: names::Labels::default(),
         },
         spec: ClaimSpec {
             access_modes: vec!["ReadWriteOnce"],

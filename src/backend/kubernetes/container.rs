@@ -1,6 +1,8 @@
 //! The main container of a service's workload (and of a containerised external): argv as
 //! `command` + `args`, environment, probes, limits, security context, mounts.
 
+use std::borrow::Cow;
+
 use indexmap::IndexMap;
 
 use super::expand::{Instance, POD_INDEX, with_instance};
@@ -39,13 +41,14 @@ pub fn service(
             "add [defaults.container] image = \"openim/openim-server:v3.8.3\" (or one per service)",
         )
     })?;
-    let mut vars: IndexMap<&str, String> = IndexMap::new();
+    let mut vars: IndexMap<&str, Cow<'_, str>> =
+        IndexMap::with_capacity(svc.environment.len() + svc.container.environment.len());
     for (k, v) in &svc.environment {
-        vars.insert(k, v.clone());
+        vars.insert(k, Cow::Borrowed(v.as_str()));
     }
     for (k, v) in &svc.container.environment {
         vars.shift_remove(k.as_str());
-        vars.insert(k, with_bind(v, BIND));
+        vars.insert(k, Cow::Owned(with_bind(v, BIND)));
     }
     if p.instance == Instance::Index && vars.contains_key(POD_INDEX) {
         return Err(Refusal::new(
@@ -68,9 +71,9 @@ pub fn service(
         .map(|a| with_instance(&peers.rewrite(&svc.name, &p.name, a), p.instance))
         .collect();
     let (command, args) = split(words);
-    let vars: Vec<(String, String)> = vars
+    let vars: Vec<(&str, String)> = vars
         .into_iter()
-        .map(|(k, v)| (k.to_owned(), peers.rewrite(&svc.name, &p.name, &v)))
+        .map(|(k, v)| (k, peers.rewrite(&svc.name, &p.name, &v)))
         .collect();
     let probes = svc.health.as_ref().map_or_else(Probes::default, |h| {
         probes(h, &svc.container.shell, p.instance, h.window())
@@ -104,10 +107,10 @@ pub fn external(e: &External, c: &Spec, p: &Planned<'_>, peers: &mut Peers) -> C
         .iter()
         .map(|a| with_instance(&text(a), Instance::None))
         .collect();
-    let vars: Vec<(String, String)> = c
+    let vars: Vec<(&str, String)> = c
         .environment
         .iter()
-        .map(|(k, v)| (k.clone(), text(v)))
+        .map(|(k, v)| (k.as_str(), text(v)))
         .collect();
     let health = Health {
         check: e.check.clone(),

@@ -4,7 +4,7 @@
 //! still does not fit, or two that map to the same, are refused. The manifest's own names
 //! ride along as annotations.
 
-use indexmap::IndexMap;
+use serde::ser::{Serialize, SerializeMap, Serializer};
 
 use crate::errors::Refusal;
 
@@ -73,39 +73,69 @@ pub fn object_name(field: &str, name: &str) -> Result<String, Refusal> {
     }
 }
 
+/// A few labels or annotations, in the order they are written: a list of pairs (there are at
+/// most four, so neither hashing nor owned keys pay), serialized as a map.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Labels(pub Vec<(&'static str, String)>);
+
+impl Labels {
+    /// No pairs (an empty map is not written: see [`Labels::is_empty`]).
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Appends `key: value`.
+    pub fn push(&mut self, key: &'static str, value: String) {
+        self.0.push((key, value));
+    }
+}
+
+impl Serialize for Labels {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            m.serialize_entry(k, v)?;
+        }
+        m.end()
+    }
+}
+
 /// The labels of every object of workload `name` (of service `component`) in `stack`.
 #[must_use]
-pub fn labels(stack: &str, component: &str, name: &str) -> IndexMap<String, String> {
-    let mut out = selector(stack, name);
-    out.insert(COMPONENT.to_owned(), component.to_owned());
-    out.insert(MANAGED_BY.to_owned(), "openim-init".to_owned());
+pub fn labels(stack: &str, component: &str, name: &str) -> Labels {
+    let mut out = Labels(Vec::with_capacity(4));
+    out.push(NAME, name.to_owned());
+    out.push(PART_OF, stack_label(stack));
+    out.push(COMPONENT, component.to_owned());
+    out.push(MANAGED_BY, "openim-init".to_owned());
     out
 }
 
 /// The labels a workload's selector and Service match: the workload and the stack.
 #[must_use]
-pub fn selector(stack: &str, name: &str) -> IndexMap<String, String> {
-    let mut out = IndexMap::new();
-    out.insert(NAME.to_owned(), name.to_owned());
-    out.insert(PART_OF.to_owned(), stack_label(stack));
-    out
+pub fn selector(stack: &str, name: &str) -> Labels {
+    Labels(vec![(NAME, name.to_owned()), (PART_OF, stack_label(stack))])
 }
 
 /// The stack's name as a label value (at most 63 characters, ending with a letter or digit).
 #[must_use]
 pub fn stack_label(stack: &str) -> String {
-    let cut: String = stack.chars().take(MAX_LABEL).collect();
+    let cut = match stack.char_indices().nth(MAX_LABEL) {
+        Some((i, _)) => &stack[..i],
+        None => stack,
+    };
     cut.trim_end_matches(|c: char| !c.is_ascii_alphanumeric())
         .to_owned()
 }
 
 /// The annotations naming the manifest's service (and instance).
 #[must_use]
-pub fn annotations(service: &str, instance: Option<&str>) -> IndexMap<String, String> {
-    let mut out = IndexMap::new();
-    out.insert(ANNOTATION_SERVICE.to_owned(), service.to_owned());
+pub fn annotations(service: &str, instance: Option<&str>) -> Labels {
+    let mut out = Labels(Vec::with_capacity(2));
+    out.push(ANNOTATION_SERVICE, service.to_owned());
     if let Some(i) = instance {
-        out.insert(ANNOTATION_INSTANCE.to_owned(), i.to_owned());
+        out.push(ANNOTATION_INSTANCE, i.to_owned());
     }
     out
 }

@@ -7,6 +7,7 @@
 use indexmap::IndexMap;
 use serde::Serialize;
 
+use super::names::Labels;
 use super::pod::PodSpec;
 
 /// `metadata:` of an object or a pod template.
@@ -16,10 +17,10 @@ pub struct Meta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Labels (selectors match these).
-    pub labels: IndexMap<String, String>,
+    pub labels: Labels,
     /// Annotations: the manifest's own names, which need not be valid label values.
-    #[serde(skip_serializing_if = "IndexMap::is_empty")]
-    pub annotations: IndexMap<String, String>,
+    #[serde(skip_serializing_if = "Labels::is_empty")]
+    pub annotations: Labels,
 }
 
 /// `apps/v1` Deployment or `StatefulSet`.
@@ -71,7 +72,7 @@ pub struct Strategy {
 #[serde(rename_all = "camelCase")]
 pub struct Selector {
     /// Labels every selected pod carries.
-    pub match_labels: IndexMap<String, String>,
+    pub match_labels: Labels,
 }
 
 /// `template:` — a pod's metadata and spec.
@@ -105,7 +106,7 @@ pub struct ServiceSpec {
     #[serde(rename = "clusterIP", skip_serializing_if = "Option::is_none")]
     pub cluster_ip: Option<&'static str>,
     /// The pods it routes to.
-    pub selector: IndexMap<String, String>,
+    pub selector: Labels,
     /// One per declared container port.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub ports: Vec<ServicePort>,

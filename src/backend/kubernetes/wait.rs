@@ -205,17 +205,25 @@ fn service_wait(
 }
 
 fn container(target: &str, image: &str, shell: &str, w: &Wait<'_>) -> Container {
-    let name: String = format!("wait-{}", super::names::dns(target))
-        .chars()
-        .take(super::names::MAX_LABEL)
-        .collect();
+    let mut name = String::with_capacity(5 + target.len());
+    name.push_str("wait-");
+    name.extend(target.chars().map(|c| match c {
+        '_' | '.' => '-',
+        c => c.to_ascii_lowercase(),
+    }));
+    if let Some((cut, _)) = name.char_indices().nth(super::names::MAX_LABEL) {
+        name.truncate(cut);
+    }
+    name.truncate(name.trim_end_matches('-').len());
     Container {
-        name: name.trim_end_matches('-').to_owned(),
+        name,
         image: image.to_owned(),
-        command: [shell, "-c", &wait_line(w, "exit 1")]
-            .iter()
-            .map(|a| with_instance(a, Instance::None))
-            .collect(),
+        // `-c` has nothing to escape
+        command: vec![
+            with_instance(shell, Instance::None),
+            "-c".to_owned(),
+            with_instance(&wait_line(w, "exit 1"), Instance::None),
+        ],
         ..Container::default()
     }
 }

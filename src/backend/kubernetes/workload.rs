@@ -1,7 +1,5 @@
 //! One planned workload → its Deployment or `StatefulSet` and its Service.
 
-use indexmap::IndexMap;
-
 use super::expand::{Instance, POD_INDEX, with_instance};
 use super::names;
 use super::objects::{
@@ -107,7 +105,7 @@ pub fn service(owner: &Owner<'_>, p: &Planned<'_>) -> Option<Service> {
         metadata: Meta {
             name: Some(p.name.clone()),
             labels: names::labels(owner.stack, &component, &p.name),
-            annotations: IndexMap::new(),
+            annotations: names::Labels::default(),
         },
         spec: ServiceSpec {
             cluster_ip: stateful.then_some("None"),
@@ -148,8 +146,8 @@ pub fn container_ports(p: &Planned<'_>) -> Vec<ContainerPort> {
 /// The environment: `POD_INDEX` first in a `StatefulSet` (later values may refer to it), then
 /// `vars` with `{instance}` resolved and Kubernetes' `$(` escaped.
 #[must_use]
-pub fn env(vars: &[(String, String)], instance: Instance<'_>) -> Vec<EnvVar> {
-    let mut out = Vec::new();
+pub fn env(vars: &[(&str, String)], instance: Instance<'_>) -> Vec<EnvVar> {
+    let mut out = Vec::with_capacity(vars.len() + 1);
     if instance == Instance::Index {
         out.push(EnvVar {
             name: POD_INDEX.to_owned(),
@@ -162,7 +160,7 @@ pub fn env(vars: &[(String, String)], instance: Instance<'_>) -> Vec<EnvVar> {
         });
     }
     out.extend(vars.iter().map(|(k, v)| EnvVar {
-        name: k.clone(),
+        name: (*k).to_owned(),
         value: Some(with_instance(v, instance)),
         value_from: None,
     }));
