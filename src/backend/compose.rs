@@ -226,30 +226,3 @@ impl Serialize for Services<'_> {
         map.end()
     }
 }
-
-#[cfg(test)]
-mod yaml_tests {
-    use crate::backend::{BackendKind, Flags, render_embedded};
-    use crate::model::Model;
-
-    /// Rendering asserts (in test builds) that the streaming YAML writer writes what the
-    /// value-tree writer wrote, for every object of every fixture.
-    #[test]
-    fn every_fixture_writes_the_same_yaml_as_the_value_tree() {
-        let mut models = vec![Model::builtin()];
-        for text in [
-            include_str!("../../tests/fixtures/full.toml"),
-            include_str!("../../tests/fixtures/minimal.toml"),
-            include_str!("../../tests/fixtures/supervisord-hostile.toml"),
-        ] {
-            models.push(Model::from_toml("fixture.toml", text).expect("fixture valid"));
-        }
-        let mut rendered = 0;
-        for m in &models {
-            if render_embedded(BackendKind::Compose, m, &Flags::default()).is_ok() {
-                rendered += 1;
-            }
-        }
-        assert!(rendered >= 2, "{rendered}");
-    }
-}

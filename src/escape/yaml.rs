@@ -274,6 +274,9 @@ pub(crate) fn assert_same_as_reference(value: &impl Serialize) {
 }
 
 #[cfg(test)]
+mod backends;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
