@@ -167,13 +167,8 @@ impl Backend for Runit {
 fn enable_note(planner: &process::Planner<'_>) -> String {
     let what = "enable: link each directory into the scan directory runsvdir watches (Debian /etc/service, Void /var/service)";
     let system = &DATA.install.system;
-    let model = planner.model();
-    let order = model.view.order().iter();
-    let names = order
-        .flat_map(|&i| planner.dirs().of(i))
-        .map(String::as_str);
-    let count = model.view.processes().len();
-    match super::shared::names::few(count, names) {
+    let count = planner.model().view.processes().len();
+    match planner.few_dirs_in_start_order() {
         Some(names) => {
             format!("{what}: `for s in {names}; do ln -s {system}/$s /etc/service/; done`")
         }

@@ -203,13 +203,8 @@ fn enable_note(planner: &process::Planner<'_>) -> String {
     let what =
         "enable: link each directory into the scan directory s6-svscan watches (e.g. /run/service)";
     let system = &DATA.install.system;
-    let model = planner.model();
-    let order = model.view.order().iter();
-    let names = order
-        .flat_map(|&i| planner.dirs().of(i))
-        .map(String::as_str);
-    let count = model.view.processes().len();
-    match super::shared::names::few(count, names) {
+    let count = planner.model().view.processes().len();
+    match planner.few_dirs_in_start_order() {
         Some(names) => format!(
             "{what}: `for s in {names}; do ln -s {system}/$s /run/service/ && s6-svscanctl -a /run/service; done`"
         ),

@@ -175,6 +175,19 @@ impl<'m> Planner<'m> {
         self.model
     }
 
+    /// The directory names in start order, space-separated, when they are few enough for an
+    /// enable note to name them (see [`crate::backend::shared::names::few`]).
+    #[must_use]
+    pub fn few_dirs_in_start_order(&self) -> Option<String> {
+        let view = &self.model.view;
+        let names = view
+            .order()
+            .iter()
+            .flat_map(|&i| self.dirs.of(i))
+            .map(String::as_str);
+        crate::backend::shared::names::few(view.processes().len(), names)
+    }
+
     /// The sibling directories service `s` waits for: its service dependencies, then the
     /// services ordered before it that it does not depend on.
     fn deps_of(&self, s: usize) -> Vec<DepDir<'_>> {
