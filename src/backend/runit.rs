@@ -16,14 +16,12 @@ pub use files::{
 };
 pub mod verify;
 
-use std::collections::HashSet;
 use std::path::Path;
 use std::sync::LazyLock;
 
 use super::capability::{Feature, Support};
 use super::data::BackendData;
 use super::kit::{Backend, RenderContext, Rendered, Report, Unit};
-use super::shared::names::taken_twice;
 use crate::errors::Result;
 use crate::model::Model;
 
@@ -125,28 +123,15 @@ impl Backend for Runit {
         let mut out = Rendered::default();
         let logs = log_dir(&model.name);
         let planner = process::Planner::new(model, crate::escape::envdir::Reader::Chpst);
-        let mut seen = HashSet::with_capacity(model.view.processes().len());
         let mut files = Vec::with_capacity(8);
-        for s in 0..model.services.len() {
-            for (k, p) in model.view.processes_of(s).iter().enumerate() {
-                let plan = planner.plan(p, k);
-                if !seen.insert(plan.name) {
-                    let service = &model.services[p.service].name;
-                    let name = format!("{DIR}/{}", plan.name);
-                    return Err(taken_twice("runit", "service directory", service, &name));
-                }
-                files::artifacts(
-                    &mut files,
-                    &plan,
-                    DIR,
-                    &logs,
-                    (DATA.exec_mode, DATA.file_mode),
-                );
-                ctx.emit_all(&mut out, files.drain(..))?;
-                out.units
-                    .push(Unit::process(model, p, plan.name.to_owned()));
-            }
-        }
+        planner.each("runit", DIR, |p, plan| {
+            let file_modes = (DATA.exec_mode, DATA.file_mode);
+            files::artifacts(&mut files, plan, DIR, &logs, file_modes);
+            ctx.emit_all(&mut out, files.drain(..))?;
+            out.units
+                .push(Unit::process(model, p, plan.name.to_owned()));
+            Ok(())
+        })?;
         out.notes = DATA.notes(&model.name, None);
         out.notes.push(enable_note(&planner));
         out.notes.push(format!(

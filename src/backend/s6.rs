@@ -13,7 +13,6 @@
 mod files;
 pub mod overlay;
 
-use std::collections::HashSet;
 use std::path::Path;
 use std::sync::LazyLock;
 
@@ -21,7 +20,6 @@ use super::capability::{Feature, Support};
 use super::data::BackendData;
 use super::kit::{Backend, RenderContext, Rendered, Report, Unit, UnitKind};
 use super::runit::process;
-use super::shared::names::taken_twice;
 use crate::errors::{Error, Result};
 use crate::escape::envdir::Reader;
 use crate::model::Model;
@@ -135,36 +133,24 @@ impl Backend for S6 {
         let logs = super::runit::log_dir(&model.name);
         let file_modes = (DATA.exec_mode, DATA.file_mode);
         let planner = process::Planner::new(model, Reader::S6Envdir);
-        let mut seen = HashSet::with_capacity(model.view.processes().len());
         let mut files = Vec::with_capacity(8);
-        for s in 0..model.services.len() {
-            for (k, p) in model.view.processes_of(s).iter().enumerate() {
-                let plan = planner.plan(p, k);
-                if !seen.insert(plan.name) {
-                    let service = &model.services[p.service].name;
-                    return Err(taken_twice("s6", "service directory", service, plan.name));
-                }
-                if overlay {
-                    files.extend(overlay::longrun(&plan, file_modes));
-                } else {
-                    let mut base = String::with_capacity(DIR.len() + plan.name.len() + 1);
-                    base.push_str(DIR);
-                    base.push('/');
-                    base.push_str(plan.name);
-                    files::artifacts(
-                        &mut files,
-                        &plan,
-                        &base,
-                        files::Deps::InRun,
-                        Some(&logs),
-                        file_modes,
-                    );
-                }
-                ctx.emit_all(&mut out, files.drain(..))?;
-                out.units
-                    .push(Unit::process(model, p, plan.name.to_owned()));
+        let root = if overlay { overlay::ROOT } else { DIR };
+        planner.each("s6", root, |p, plan| {
+            if overlay {
+                files.extend(overlay::longrun(plan, file_modes));
+            } else {
+                let mut base = String::with_capacity(DIR.len() + plan.name.len() + 1);
+                base.push_str(DIR);
+                base.push('/');
+                base.push_str(plan.name);
+                let deps = files::Deps::InRun;
+                files::artifacts(&mut files, plan, &base, deps, Some(&logs), file_modes);
             }
-        }
+            ctx.emit_all(&mut out, files.drain(..))?;
+            out.units
+                .push(Unit::process(model, p, plan.name.to_owned()));
+            Ok(())
+        })?;
         if overlay {
             ctx.emit_all(&mut out, overlay::bundles(model, DATA.file_mode))?;
             out.units.push(Unit::grouping(

@@ -276,7 +276,7 @@ fn a_process_name_taken_twice_is_refused_by_every_backend_that_would_take_it() {
         (
             "s6",
             "a-1",
-            "s6 needs one service directory per process, but `a-1`",
+            "s6 needs one service directory per process, but `s6/a-1`",
         ),
         ("supervisord", "a_1", "supervisord names `a_1` twice"),
         ("launchd", "a.1", "would both be labelled `io.x.a.1`"),

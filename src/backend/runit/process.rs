@@ -7,7 +7,7 @@
 use std::borrow::Cow;
 
 use super::wrappers::{Wrapper, Wrappers};
-use crate::backend::shared::names::ProcessNames;
+use crate::backend::shared::names::{ProcessNames, taken_twice};
 use crate::backend::shared::waits::{self, WaitScripts};
 use crate::backend::shared::wrapper::{Prelude, Ready, SHELL};
 use crate::escape::{envdir, sh};
@@ -234,6 +234,34 @@ impl<'m> Planner<'m> {
                 .map(|argv| argv.iter().map(|a| substitute(a, inst)).collect())
                 .collect(),
         }
+    }
+
+    /// Call `f` with every process of the stack and its plan, service by service; refused
+    /// (naming `backend` and the directory under `dir`) when two processes would take one
+    /// service directory.
+    ///
+    /// # Errors
+    /// That refusal, or `f`'s.
+    pub fn each(
+        &self,
+        backend: &str,
+        dir: &str,
+        mut f: impl FnMut(&Process, &Plan<'_>) -> crate::errors::Result<()>,
+    ) -> crate::errors::Result<()> {
+        let model = self.model;
+        let mut seen = std::collections::HashSet::with_capacity(model.view.processes().len());
+        for s in 0..model.services.len() {
+            for (k, p) in model.view.processes_of(s).iter().enumerate() {
+                let plan = self.plan(p, k);
+                if !seen.insert(plan.name) {
+                    let name = format!("{dir}/{}", plan.name);
+                    let service = &model.services[s].name;
+                    return Err(taken_twice(backend, "service directory", service, &name));
+                }
+                f(p, &plan)?;
+            }
+        }
+        Ok(())
     }
 
     /// The plan of process `p` (of service `p.service`, the `k`th of its processes).
