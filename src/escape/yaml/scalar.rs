@@ -1,8 +1,8 @@
 //! The text of scalars and keys: double-quoted strings every YAML reader takes literally,
 //! and keys that stay plain only when no reader can misread them.
 
-use std::cell::Cell;
 use std::fmt::Write as _;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Printable ASCII but `"` and `\`: what stands for itself in double quotes.
 const LITERAL: [bool; 256] = {
@@ -120,42 +120,49 @@ const FIELDS: usize = 256;
 /// How many slots a field name may take, from the one its address gives.
 const PROBES: usize = 8;
 
-thread_local! {
-    /// Field names seen (address, length) and whether each is plain: open addressing by
-    /// address, never evicted (a name that finds no free slot is looked at each time).
-    static FIELD_PLAIN: [Cell<(usize, usize, bool)>; FIELDS] =
-        const { [const { Cell::new((0, 0, false)) }; FIELDS] };
-}
+/// Field names seen and whether each is plain, one word each: address (48 bits), length
+/// (15 bits), plain (1 bit); 0 is a free slot. Open addressing by address, never evicted
+/// (a name that finds no free slot is looked at each time). One word per slot: threads
+/// racing write the same words, and a word read is always whole.
+static FIELD_PLAIN: [AtomicU64; FIELDS] = [const { AtomicU64::new(0) }; FIELDS];
 
 /// [`push_key`] of a struct's field name: the same few names come back in every document,
 /// so whether each is plain is remembered by its address.
 pub(super) fn push_field_key(out: &mut String, k: &'static str) {
-    let addr = k.as_ptr() as usize;
-    // the address mixed (field names are a few bytes apart), its top 8 bits: 0..FIELDS
-    let mixed = u64::try_from(addr)
-        .unwrap_or_default()
-        .wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    let home = usize::try_from(mixed >> 56).unwrap_or_default();
-    let is_plain = FIELD_PLAIN.with(|memo| {
-        for probe in 0..PROBES {
-            let cell = &memo[(home + probe) % FIELDS];
-            match cell.get() {
-                (a, len, p) if a == addr && len == k.len() => return p,
-                (0, ..) => {
-                    let p = plain(k);
-                    cell.set((addr, k.len(), p));
-                    return p;
-                }
-                _ => {}
-            }
-        }
+    let addr = u64::try_from(k.as_ptr() as usize).unwrap_or(u64::MAX);
+    let len = u64::try_from(k.len()).unwrap_or(u64::MAX);
+    let is_plain = if addr >> 48 == 0 && len >> 15 == 0 {
+        let tag = addr << 16 | len << 1;
+        // the address mixed (field names are a few bytes apart), its top 8 bits: 0..FIELDS
+        let home =
+            usize::try_from(addr.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 56).unwrap_or_default();
+        remembered(tag, home, || plain(k))
+    } else {
         plain(k)
-    });
+    };
     if is_plain {
         out.push_str(k);
     } else {
         push_quote(out, k);
     }
+}
+
+/// Whether the name of `tag` (address and length) is plain: remembered from its slot near
+/// `home`, or worked out by `plain` and remembered.
+fn remembered(tag: u64, home: usize, plain: impl FnOnce() -> bool) -> bool {
+    for probe in 0..PROBES {
+        let slot = &FIELD_PLAIN[(home + probe) % FIELDS];
+        match slot.load(Ordering::Relaxed) {
+            0 => {
+                let p = plain();
+                slot.store(tag | u64::from(p), Ordering::Relaxed);
+                return p;
+            }
+            word if word & !1 == tag => return word & 1 == 1,
+            _ => {}
+        }
+    }
+    plain()
 }
 
 /// The bytes of a plain key: ASCII letters and digits, `_`, `-`, `.` and `/`.
