@@ -31,12 +31,13 @@ use anyhow::Context as _;
 use indexmap::IndexMap;
 use serde::Serialize;
 
-use super::capability::{Feature, Support, Warning};
+use super::capability::{Feature, Support};
 use super::data::BackendData;
 use super::kit::{Artifact, Backend, HEADER, RenderContext, Rendered, Report, Unit, UnitKind};
 use crate::errors::{Refusal, Result};
 use crate::model::Model;
 use claims::{add_claims, claim};
+use findings::Findings;
 use objects::{Claim, Kustomization};
 use peers::Peers;
 use plan::{Kind, Plan};
@@ -173,7 +174,10 @@ impl Backend for Kubernetes {
             notes: notes(model, !acc.claims.is_empty(), &acc.peers),
             ..acc.out
         };
-        out.warnings = findings::merge(acc.found.into_iter().chain(acc.peers.ambiguous));
+        for w in acc.peers.ambiguous {
+            acc.found.push(w);
+        }
+        out.warnings = acc.found.into_warnings();
         Ok(out)
     }
 
@@ -194,7 +198,7 @@ struct Acc {
     waits: wait::Waits,
     claims: IndexMap<String, String>,
     units: Vec<Unit>,
-    found: Vec<Warning>,
+    found: Findings,
     peers: Peers,
 }
 
@@ -252,9 +256,10 @@ fn services(
     for (s, svc) in model.services.iter().enumerate() {
         let field = format!("services.{}", svc.name);
         add_claims(&mut acc.claims, &field, &svc.container.volumes)?;
-        let init =
+        let mut init =
             wait::init_containers(model, plan, s, init_image, &mut acc.waits, &mut acc.found);
-        for p in &plan.services[s] {
+        let planned = &plan.services[s];
+        for (n, p) in planned.iter().enumerate() {
             let replicas = match p.kind {
                 Kind::StatefulSet => svc.instances.as_ref().map_or(1, Vec::len),
                 Kind::Deployment => 1,
@@ -265,7 +270,12 @@ fn services(
                 replicas: u32::try_from(replicas).unwrap_or(u32::MAX),
             };
             let pod = Pod {
-                init: init.clone(),
+                // the last workload takes them, the others copy (the waits are shared)
+                init: if n + 1 == planned.len() {
+                    std::mem::take(&mut init)
+                } else {
+                    init.clone()
+                },
                 main: container::service(svc, p, &mut acc.peers, &mut acc.found)?,
                 volumes: &svc.container.volumes,
                 grace: Some(svc.stop_timeout.secs_ceil()),

@@ -6,15 +6,18 @@
 //! when they cannot be misread. Block style, two-space indent. The text is written while serde
 //! walks the typed structs ([`ser`]): no value tree in between.
 
-use std::fmt::Write as _;
-
 use serde::Serialize;
 
 mod error;
 mod key;
+mod scalar;
 mod ser;
 
 pub use error::Error;
+#[cfg(test)]
+use scalar::printable;
+use scalar::push_key;
+pub use scalar::push_quote;
 
 /// `value` as a YAML document (block style, every string double-quoted).
 ///
@@ -49,100 +52,6 @@ pub fn quote(s: &str) -> String {
     push_quote(&mut out, s);
     out
 }
-
-/// Printable ASCII but `"` and `\`: what stands for itself in double quotes.
-const LITERAL: [bool; 256] = {
-    let mut t = [false; 256];
-    let mut b = 0x20;
-    while b <= 0x7E {
-        t[b] = b != b'"' as usize && b != b'\\' as usize;
-        b += 1;
-    }
-    t
-};
-
-/// Append [`quote`]`(s)` to `out`.
-pub fn push_quote(out: &mut String, s: &str) {
-    out.push('"');
-    let bytes = s.as_bytes();
-    // runs of literal ASCII are copied whole; the rest is looked at a character at a time
-    let mut start = 0;
-    let mut i = 0;
-    while i < bytes.len() {
-        if LITERAL[usize::from(bytes[i])] {
-            i += 1;
-            continue;
-        }
-        out.push_str(&s[start..i]);
-        match bytes[i] {
-            b'"' => {
-                out.push_str("\\\"");
-                i += 1;
-                start = i;
-                continue;
-            }
-            b'\\' => {
-                out.push_str("\\\\");
-                i += 1;
-                start = i;
-                continue;
-            }
-            _ => {}
-        }
-        // `"` and `\\` are taken above
-        let c = s[i..].chars().next().unwrap_or_default();
-        match c {
-            c if printable(c) => out.push(c),
-            c if u32::from(c) <= 0xFFFF => {
-                let _ = write!(out, "\\u{:04X}", u32::from(c));
-            }
-            c => {
-                let _ = write!(out, "\\U{:08X}", u32::from(c));
-            }
-        }
-        i += c.len_utf8();
-        start = i;
-    }
-    out.push_str(&s[start..]);
-    out.push('"');
-}
-
-/// Characters every reader takes literally inside double quotes (`PyYAML`'s printable set
-/// without the characters YAML 1.1 treats as line breaks, and without the BOM).
-fn printable(c: char) -> bool {
-    matches!(u32::from(c), 0x20..=0x7E | 0xA0..=0xD7FF | 0xE000..=0xFFFD | 0x1_0000..)
-        && !matches!(c, '\u{2028}' | '\u{2029}' | '\u{FEFF}')
-}
-
-/// Append a key: plain when it is a plain identifier no reader can misread, else quoted.
-fn push_key(out: &mut String, k: &str) {
-    /// Words YAML 1.1 readers take for booleans or null, in any case.
-    const WORDS: [&str; 9] = ["y", "n", "yes", "no", "on", "off", "true", "false", "null"];
-    let b = k.as_bytes();
-    let plain = b
-        .first()
-        .is_some_and(|&c| c.is_ascii_alphabetic() || c == b'_')
-        && b.iter().all(|&c| KEY[usize::from(c)])
-        && !(b.len() <= 5
-            && matches!(b[0] | 0x20, b'y' | b'n' | b'o' | b't' | b'f')
-            && WORDS.iter().any(|w| w.eq_ignore_ascii_case(k)));
-    if plain {
-        out.push_str(k);
-    } else {
-        push_quote(out, k);
-    }
-}
-
-/// The bytes of a plain key: ASCII letters and digits, `_`, `-`, `.` and `/`.
-const KEY: [bool; 256] = {
-    let mut t = [false; 256];
-    let mut c: u8 = 0;
-    while c < 128 {
-        t[c as usize] = c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.' | b'/');
-        c += 1;
-    }
-    t
-};
 
 /// The first writer, from `serde_norway`'s value tree: what [`to_string`] must write.
 #[cfg(test)]
@@ -350,6 +259,18 @@ mod tests {
             let mut key = String::new();
             push_key(&mut key, &s);
             proptest::prop_assert_eq!(key, reference::key_chars(&s));
+        }
+    }
+
+    #[test]
+    fn quoting_finds_a_special_character_anywhere_in_a_block() {
+        for special in [
+            "\"", "\\", "\u{7f}", "\u{1f}", "\n", "é", "\u{2028}", "\u{85}",
+        ] {
+            for at in 0..=40 {
+                let s = format!("{}{special}{}", "a".repeat(at), "~".repeat(40 - at));
+                assert_eq!(quote(&s), reference::quote_chars(&s), "{s:?}");
+            }
         }
     }
 

@@ -6,6 +6,7 @@ use std::borrow::Cow;
 use indexmap::IndexMap;
 
 use super::expand::{Instance, POD_INDEX, with_instance};
+use super::findings::Findings;
 use super::peers::Peers;
 use super::plan::Planned;
 use super::pod::{Container, Resources, SecurityContext};
@@ -30,7 +31,7 @@ pub fn service(
     svc: &Service,
     p: &Planned<'_>,
     peers: &mut Peers,
-    found: &mut Vec<Warning>,
+    found: &mut Findings,
 ) -> Result<Container> {
     let image = svc.container.image.as_deref().ok_or_else(|| {
         Refusal::new(
@@ -164,7 +165,7 @@ fn resources(l: Limits) -> Option<Resources> {
 
 /// `securityContext`: a numeric user or group is carried; a name cannot be (the kubelet
 /// only takes ids): `runAsNonRoot` then makes the kubelet refuse an image running as root.
-fn security(svc: &Service, found: &mut Vec<Warning>) -> SecurityContext {
+fn security(svc: &Service, found: &mut Findings) -> SecurityContext {
     let mut sc = SecurityContext {
         allow_privilege_escalation: Some(false),
         ..SecurityContext::default()

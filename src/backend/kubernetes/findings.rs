@@ -1,39 +1,64 @@
-//! What rendering found, merged: one warning per finding.
+//! What rendering found, merged as it is found: one warning per finding.
 
-use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
+
+use hashbrown::{HashMap, HashSet};
 
 use crate::backend::capability::{Feature, Warning};
 
-/// The services a warning names.
-type Named = HashSet<Arc<str>>;
+/// The findings of one render, merged as they come: one warning per finding (feature and
+/// message), naming every service it applies to once, in the order first found. A large
+/// stack repeats the same few findings for every service: only the names are kept per
+/// service, not a warning each.
+#[derive(Debug, Default)]
+pub struct Findings {
+    out: Vec<Warning>,
+    /// Per message, per feature: the index in `out`.
+    by_message: HashMap<String, Vec<(Feature, usize)>>,
+    /// (index in `out`, service) for every service a warning names.
+    named: HashSet<(usize, Arc<str>)>,
+}
+
+impl Findings {
+    /// Add `w`: a new finding, or more services for one already found.
+    pub fn push(&mut self, w: Warning) {
+        let seen = self
+            .by_message
+            .get(w.message.as_str())
+            .and_then(|fs| fs.iter().find(|(f, _)| *f == w.feature))
+            .map(|&(_, i)| i);
+        if let Some(i) = seen {
+            for s in w.services {
+                if self.named.insert((i, Arc::clone(&s))) {
+                    self.out[i].services.push(s);
+                }
+            }
+            return;
+        }
+        let i = self.out.len();
+        self.by_message
+            .entry_ref(w.message.as_str())
+            .or_default()
+            .push((w.feature, i));
+        for s in &w.services {
+            self.named.insert((i, Arc::clone(s)));
+        }
+        self.out.push(w);
+    }
+
+    /// The merged warnings, in the order first found.
+    #[must_use]
+    pub fn into_warnings(self) -> Vec<Warning> {
+        self.out
+    }
+}
 
 /// One warning per finding (feature and message), naming every service it applies to once,
 /// in the order first found.
 pub fn merge(found: impl Iterator<Item = Warning>) -> Vec<Warning> {
-    let mut out: Vec<Warning> = Vec::new();
-    // per message, per feature: the index in `out`, and the services it names
-    let mut by_message: HashMap<String, Vec<(Feature, usize, Named)>> = HashMap::new();
-    for w in found {
-        let seen = by_message
-            .get_mut(w.message.as_str())
-            .and_then(|fs| fs.iter_mut().find(|(f, ..)| *f == w.feature));
-        if let Some((_, i, named)) = seen {
-            for s in w.services {
-                if named.insert(Arc::clone(&s)) {
-                    out[*i].services.push(s);
-                }
-            }
-        } else {
-            let named = w.services.iter().cloned().collect();
-            by_message
-                .entry(w.message.clone())
-                .or_default()
-                .push((w.feature, out.len(), named));
-            out.push(w);
-        }
-    }
-    out
+    let mut all = Findings::default();
+    found.for_each(|w| all.push(w));
+    all.into_warnings()
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 //! still does not fit, or two that map to the same, are refused. The manifest's own names
 //! ride along as annotations.
 
-use serde::ser::{Serialize, SerializeMap, Serializer};
+use serde::ser::{Serialize, SerializeStruct, Serializer};
 
 use crate::errors::Refusal;
 
@@ -92,10 +92,12 @@ impl Labels {
 }
 
 impl Serialize for Labels {
+    /// A mapping written as a struct's: the keys are the program's own (a writer may
+    /// remember how each is written).
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(Some(self.0.len()))?;
+        let mut m = s.serialize_struct("Labels", self.0.len())?;
         for (k, v) in &self.0 {
-            m.serialize_entry(k, v)?;
+            m.serialize_field(k, v)?;
         }
         m.end()
     }

@@ -1,8 +1,11 @@
 //! The typed pod spec: containers, init containers, probes, environment, resources,
 //! security contexts and volumes (the fields openim-init sets, as the API names them).
 
+use std::rc::Rc;
+
 use indexmap::IndexMap;
 use serde::Serialize;
+use serde::ser::{SerializeStruct, Serializer};
 
 /// `spec:` of a pod template.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -13,7 +16,7 @@ pub struct PodSpec {
     pub termination_grace_period_seconds: Option<u64>,
     /// Waits for dependencies, in order, before the main container starts.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub init_containers: Vec<Container>,
+    pub init_containers: Vec<InitContainer>,
     /// The one main container.
     pub containers: Vec<Container>,
     /// Host paths, claims and scratch directories the containers mount.
@@ -54,12 +57,50 @@ pub struct Capabilities {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub add: Vec<String>,
     /// `ALL`.
-    pub drop: Vec<&'static str>,
+    pub drop: &'static [&'static str],
 }
 
 /// `emptyDir: {}`: a scratch directory that lives as long as the pod.
 #[derive(Debug, Clone, Serialize)]
 pub struct EmptyDir {}
+
+/// A wait of an init container: the same in every pod that waits for the same thing, so
+/// made once and shared (see [`super::wait`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Wait {
+    /// A DNS-1123 label.
+    pub name: String,
+    /// The image.
+    pub image: String,
+    /// The argv (`sh -c LINE`).
+    pub command: Vec<String>,
+}
+
+/// An init container: a shared [`Wait`] and the pod's own security context for it, written
+/// as a [`Container`] with just these fields.
+#[derive(Debug, Clone)]
+pub struct InitContainer {
+    /// What it runs.
+    pub wait: Rc<Wait>,
+    /// User, non-root (sandboxed).
+    pub security_context: Option<SecurityContext>,
+}
+
+impl Serialize for InitContainer {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let w = &*self.wait;
+        let mut m = s.serialize_struct("Container", 4)?;
+        m.serialize_field("name", &w.name)?;
+        m.serialize_field("image", &w.image)?;
+        if !w.command.is_empty() {
+            m.serialize_field("command", &w.command)?;
+        }
+        if let Some(sc) = &self.security_context {
+            m.serialize_field("securityContext", sc)?;
+        }
+        m.end()
+    }
+}
 
 /// One container.
 #[derive(Debug, Clone, Default, Serialize)]

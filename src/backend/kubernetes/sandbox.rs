@@ -6,6 +6,7 @@
 //! system read-only, with an `emptyDir` for /tmp and one for each writable path no writable
 //! volume covers (it lives as long as the pod).
 
+use super::findings::Findings;
 use super::pod::{
     Capabilities, EmptyDir, PodSecurityContext, PodSpec, SeccompProfile, SecurityContext, Volume,
     VolumeMount,
@@ -28,7 +29,7 @@ fn under(path: &str, dir: &str) -> bool {
 
 /// Confine the pod `spec` of service `svc` (its main container is `spec.containers[0]`);
 /// what the restricted profile does not allow is pushed to `found`.
-pub fn confine(svc: &Service, spec: &mut PodSpec, found: &mut Vec<Warning>) {
+pub fn confine(svc: &Service, spec: &mut PodSpec, found: &mut Findings) {
     let sandbox = &svc.sandbox;
     if sandbox.level == SandboxLevel::Off {
         return;
@@ -100,7 +101,7 @@ fn restrict(sc: &mut SecurityContext, add: Vec<String>, strict: bool) {
     sc.allow_privilege_escalation = Some(false);
     sc.capabilities = Some(Capabilities {
         add,
-        drop: vec!["ALL"],
+        drop: &["ALL"],
     });
     if strict {
         sc.read_only_root_filesystem = Some(true);

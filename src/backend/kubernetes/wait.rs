@@ -6,11 +6,15 @@
 //! (the kubelet retries it with back-off, so the pod waits); `wants` and ordering give up
 //! and start.
 
-use std::collections::HashMap;
+use std::hash::BuildHasher as _;
+use std::rc::Rc;
+
+use hashbrown::DefaultHashBuilder;
 
 use super::expand::{Instance, with_instance};
+use super::findings::Findings;
 use super::plan::{Plan, Planned};
-use super::pod::Container;
+use super::pod::{InitContainer, Wait as WaitContainer};
 use crate::backend::capability::{Feature, Warning};
 use crate::backend::shared::wrapper::wait_line;
 use crate::manifest::Duration;
@@ -19,24 +23,42 @@ use crate::model::{Check, DepKind, Model, Target, Wait};
 /// How long a dependent waits for a service without a readiness budget of its own.
 const DEFAULT_BUDGET: Duration = Duration::from_secs(60);
 
-/// The wait containers made so far in one render, by target, workload of the target and
-/// kind: a wait that does not depend on the waiting service is the same container in
-/// every pod that has it, made once.
+/// How many waits [`Waits`] keeps.
+const SLOTS: usize = 256;
+
+/// A wait's key: the target, the workload of the target (or, for an external, whether the
+/// init image polls its check), the kind.
+type Key = (Target, usize, DepKind);
+
+/// The wait containers made lately in one render, by [`Key`]: a wait that does not depend
+/// on the waiting service is the same container in every pod that has it, made once while
+/// it is in use. A fixed number of slots (the latest key of each): a stack's size does not
+/// make it grow, and the waits everyone shares (externals, a hub) stay.
 #[derive(Default)]
-pub struct Waits(HashMap<(Target, usize, DepKind), Container>);
+pub struct Waits {
+    slots: Vec<Option<(Key, Rc<WaitContainer>)>>,
+    hasher: DefaultHashBuilder,
+}
 
 impl Waits {
-    /// The container for `key`, made by `make` the first time (`None` is not kept).
+    /// The container for `key`, made by `make` when not kept (`None` is not kept).
     fn get(
         &mut self,
-        key: (Target, usize, DepKind),
-        make: impl FnOnce() -> Option<Container>,
-    ) -> Option<Container> {
-        if let Some(c) = self.0.get(&key) {
-            return Some(c.clone());
+        key: Key,
+        make: impl FnOnce() -> Option<WaitContainer>,
+    ) -> Option<Rc<WaitContainer>> {
+        if self.slots.is_empty() {
+            self.slots.resize_with(SLOTS, || None);
         }
-        let c = make()?;
-        self.0.insert(key, c.clone());
+        #[allow(clippy::cast_possible_truncation)] // a slot: any bits do
+        let slot = self.hasher.hash_one(key) as usize % SLOTS;
+        if let Some((k, c)) = &self.slots[slot]
+            && *k == key
+        {
+            return Some(Rc::clone(c));
+        }
+        let c = Rc::new(make()?);
+        self.slots[slot] = Some((key, Rc::clone(&c)));
         Some(c)
     }
 }
@@ -49,8 +71,8 @@ pub fn init_containers(
     s: usize,
     init_image: &str,
     waits: &mut Waits,
-    found: &mut Vec<Warning>,
-) -> Vec<Container> {
+    found: &mut Findings,
+) -> Vec<InitContainer> {
     let view = &model.view;
     let svc = &model.services[s];
     let mut edges: Vec<(Target, DepKind)> = view
@@ -78,7 +100,7 @@ pub fn init_containers(
                         service_wait(p, &label, budget, kind, init_image)
                     });
                     if let Some(c) = made {
-                        out.push(c);
+                        out.push(init(c));
                     } else {
                         found.push(Warning {
                             backend: super::NAME,
@@ -93,14 +115,14 @@ pub fn init_containers(
                 }
             }
             Target::External(e) => {
-                out.push(external_wait(
+                out.push(init(external_wait(
                     model,
                     plan,
                     (s, e, kind),
                     init_image,
                     waits,
                     found,
-                ));
+                )));
             }
         }
     }
@@ -115,8 +137,8 @@ fn external_wait(
     (s, e, kind): (usize, usize, DepKind),
     init_image: &str,
     waits: &mut Waits,
-    found: &mut Vec<Warning>,
-) -> Container {
+    found: &mut Findings,
+) -> Rc<WaitContainer> {
     let svc = &model.services[s];
     let ext = &model.externals[e];
     let label = || format!("external {}", ext.name);
@@ -169,13 +191,13 @@ fn external_wait(
     if matches!(ext.check, Check::Exec { .. }) {
         // in the service's own image
         let image = svc.container.image.as_deref().unwrap_or(init_image);
-        return wait(image, svc.container.shell.as_str());
+        return Rc::new(wait(image, svc.container.shell.as_str()));
     }
     // a check the init image polls: the same for every service (`1`: not the Service's)
     let made = waits.get((Target::External(e), 1, kind), || {
         Some(wait(init_image, "/bin/sh"))
     });
-    made.unwrap_or_else(|| wait(init_image, "/bin/sh"))
+    made.unwrap_or_else(|| Rc::new(wait(init_image, "/bin/sh")))
 }
 
 /// The wait on workload `p`'s Service, or `None` when it has no port.
@@ -185,7 +207,7 @@ fn service_wait(
     budget: Duration,
     kind: DepKind,
     image: &str,
-) -> Option<Container> {
+) -> Option<WaitContainer> {
     let check = Check::Tcp {
         host: p.name.clone(),
         port: p.wait_port?,
@@ -204,7 +226,15 @@ fn service_wait(
     ))
 }
 
-fn container(target: &str, image: &str, shell: &str, w: &Wait<'_>) -> Container {
+/// An init container running `wait`, without a security context yet (the sandbox's).
+fn init(wait: Rc<WaitContainer>) -> InitContainer {
+    InitContainer {
+        wait,
+        security_context: None,
+    }
+}
+
+fn container(target: &str, image: &str, shell: &str, w: &Wait<'_>) -> WaitContainer {
     let mut name = String::with_capacity(5 + target.len());
     name.push_str("wait-");
     name.extend(target.chars().map(|c| match c {
@@ -215,7 +245,7 @@ fn container(target: &str, image: &str, shell: &str, w: &Wait<'_>) -> Container 
         name.truncate(cut);
     }
     name.truncate(name.trim_end_matches('-').len());
-    Container {
+    WaitContainer {
         name,
         image: image.to_owned(),
         // `-c` has nothing to escape
@@ -224,7 +254,6 @@ fn container(target: &str, image: &str, shell: &str, w: &Wait<'_>) -> Container 
             "-c".to_owned(),
             with_instance(&wait_line(w, "exit 1"), Instance::None),
         ],
-        ..Container::default()
     }
 }
 

@@ -8,8 +8,8 @@ use super::objects::{
 };
 use super::plan::{Kind, Planned};
 use super::pod::{
-    ClaimRef, Container, ContainerPort, EnvSource, EnvVar, FieldRef, HostPath, PodSpec, Volume,
-    VolumeMount,
+    ClaimRef, Container, ContainerPort, EnvSource, EnvVar, FieldRef, HostPath, InitContainer,
+    PodSpec, Volume, VolumeMount,
 };
 
 /// The pod-index label the `StatefulSet` controller sets (Kubernetes 1.28+).
@@ -28,7 +28,7 @@ pub struct Owner<'a> {
 /// The pod of a workload: init containers, the main one, its volumes and grace period.
 pub struct Pod<'a> {
     /// Waits, in order.
-    pub init: Vec<Container>,
+    pub init: Vec<InitContainer>,
     /// The process.
     pub main: Container,
     /// The volumes `main` mounts (see [`mounts`]).

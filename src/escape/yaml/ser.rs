@@ -6,7 +6,8 @@
 use serde::ser::{self, Serialize};
 
 use super::error::{Error, unsupported};
-use super::{push_key, push_quote};
+use super::push_quote;
+use super::scalar::push_field_key;
 use crate::render::native::{push_i64, push_u64};
 
 /// Where a value goes.
@@ -75,7 +76,6 @@ impl<'o> ValueSer<'o> {
             inner: self.inner(),
             parent: self,
             opened: false,
-            pending: None,
         }
     }
 
@@ -93,13 +93,11 @@ pub(super) struct MapSer<'o> {
     parent: ValueSer<'o>,
     inner: usize,
     opened: bool,
-    /// The text of a map key whose value comes next.
-    pending: Option<String>,
 }
 
 impl MapSer<'_> {
-    /// Start an entry with key text `key`, then the value.
-    fn entry(&mut self, key: impl FnOnce(&mut String)) -> ValueSer<'_> {
+    /// Start an entry: what comes before its key.
+    fn key(&mut self) -> &mut String {
         let first = !self.opened;
         if first && self.parent.place == Place::Value {
             self.parent.out.push('\n');
@@ -109,7 +107,11 @@ impl MapSer<'_> {
         if !(first && self.parent.place == Place::Item) {
             indent(self.parent.out, self.inner);
         }
-        key(self.parent.out);
+        self.parent.out
+    }
+
+    /// After the key: the value's serialiser.
+    fn value(&mut self) -> ValueSer<'_> {
         self.parent.out.push(':');
         ValueSer {
             out: self.parent.out,
@@ -314,14 +316,11 @@ impl ser::SerializeMap for MapSer<'_> {
     type Ok = ();
     type Error = Error;
     fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), Error> {
-        let text = key.serialize(super::key::KeySer)?;
-        // the value comes next: the key is written with it
-        self.pending = Some(text);
-        Ok(())
+        // the value comes next: its `:` is written with it
+        key.serialize(super::key::KeySer(self.key()))
     }
     fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
-        let key = self.pending.take().unwrap_or_default();
-        value.serialize(self.entry(|out| out.push_str(&key)))
+        value.serialize(self.value())
     }
     fn end(self) -> Result<(), Error> {
         self.finish();
@@ -337,7 +336,8 @@ impl ser::SerializeStruct for MapSer<'_> {
         key: &'static str,
         value: &T,
     ) -> Result<(), Error> {
-        value.serialize(self.entry(|out| push_key(out, key)))
+        push_field_key(self.key(), key);
+        value.serialize(self.value())
     }
     fn end(self) -> Result<(), Error> {
         self.finish();
