@@ -3,6 +3,7 @@
 //! in [`kit`]; what several backends emit in [`shared`].
 
 pub mod capability;
+mod checked;
 pub mod compose;
 pub mod data;
 pub mod kit;
@@ -19,12 +20,12 @@ use std::cell::RefCell;
 
 use serde::Serialize;
 
-use crate::errors::{Error, Refusal, Result};
-use crate::limits::{self, MAX_LINE_BYTES};
+use crate::errors::{Error, Result};
 use crate::model::Model;
 use crate::render::Templates;
 
 pub use capability::{Feature, Support, Warning};
+use checked::{Checked, check_lines};
 pub use data::BackendData;
 pub use kit::{
     Artifact, Backend, Body, Flags, HEADER, RenderContext, Rendered, Report, Sink, Unit, UnitKind,
@@ -181,10 +182,7 @@ pub fn render(kind: BackendKind, model: &Model, ctx: &RenderContext<'_>) -> Resu
     let mut out = match ctx.sink {
         None => backend.render(model, ctx)?,
         Some(sink) => {
-            let checked = RefCell::new(Checked {
-                backend: backend.name(),
-                inner: sink,
-            });
+            let checked = RefCell::new(Checked::new(backend.name(), sink));
             let mut out = backend.render(
                 model,
                 &RenderContext {
@@ -205,85 +203,6 @@ pub fn render(kind: BackendKind, model: &Model, ctx: &RenderContext<'_>) -> Resu
     let found = std::mem::take(&mut out.warnings);
     out.warnings = capability::warnings(backend.name(), |f| backend.support(f), model, found);
     Ok(out)
-}
-
-/// A sink that checks each artifact's lines before passing it on.
-struct Checked<'s, 'a> {
-    backend: &'static str,
-    inner: &'s RefCell<dyn Sink + 'a>,
-}
-
-impl Sink for Checked<'_, '_> {
-    fn take(&mut self, artifact: Artifact) -> Result<()> {
-        check_lines(self.backend, &artifact)?;
-        self.inner.borrow_mut().take(artifact)
-    }
-}
-
-/// Refuse a rendered artifact with a line systemd (or anything reading lines into a fixed
-/// buffer) cannot load. The message names the backend, the file, the line and its key.
-///
-/// # Errors
-/// A line of [`MAX_LINE_BYTES`] or more ([`crate::errors::Error::Refused`], exit 2).
-fn check_lines(backend: &str, a: &Artifact) -> Result<()> {
-    // a file shorter than the limit has no line as long as it
-    if a.link_target().is_some() || a.contents().len() < MAX_LINE_BYTES {
-        return Ok(());
-    }
-    let Some((i, line)) = first_long_line(a.contents()) else {
-        return Ok(());
-    };
-    let key: String = line
-        .split(['=', ' '])
-        .next()
-        .unwrap_or_default()
-        .chars()
-        .take(40)
-        .collect();
-    Err(Refusal::new(
-        format!(
-            "{backend}: {} line {} ({}…)",
-            a.path,
-            i + 1,
-            key.escape_debug()
-        ),
-        format!(
-            "the line is {} long; {backend} reads lines shorter than {}",
-            limits::size(line.len()),
-            limits::size(MAX_LINE_BYTES)
-        ),
-    )
-    .hint("shorten the values that go into it")
-    .into())
-}
-
-/// The first line (as [`str::lines`] gives them) of [`MAX_LINE_BYTES`] or more, with its
-/// index. Looks only at the end of each window of that many bytes: the last line break in
-/// it ends every line that starts before it.
-fn first_long_line(text: &str) -> Option<(usize, &str)> {
-    let b = text.as_bytes();
-    let mut start = 0;
-    while b.len() - start >= MAX_LINE_BYTES {
-        let window = &b[start..start + MAX_LINE_BYTES];
-        if let Some(k) = memchr::memrchr(b'\n', window) {
-            start += k + 1;
-            continue;
-        }
-        let (end, line) = match memchr::memchr(b'\n', &b[start..]) {
-            // a line break is `\n` or `\r\n`
-            Some(k) => {
-                let line = &text[start..start + k];
-                (start + k, line.strip_suffix('\r').unwrap_or(line))
-            }
-            None => (b.len(), &text[start..]),
-        };
-        if line.len() >= MAX_LINE_BYTES {
-            let index = memchr::memchr_iter(b'\n', &b[..start]).count();
-            return Some((index, line));
-        }
-        start = end + 1;
-    }
-    None
 }
 
 #[cfg(test)]
@@ -332,55 +251,5 @@ mod tests {
             err.to_string().contains("--backend supervisord only"),
             "{err}"
         );
-    }
-
-    #[test]
-    fn a_line_systemd_cannot_read_is_refused() {
-        let ok = Artifact::file(
-            "a.service",
-            0o644,
-            format!("[Unit]\nDescription={}\n", "x".repeat(1000)),
-        );
-        assert!(check_lines("systemd", &ok).is_ok());
-        let long = Artifact::file(
-            "a.service",
-            0o644,
-            format!("[Unit]\nDescription={}\n", "x".repeat(MAX_LINE_BYTES)),
-        );
-        let e = check_lines("systemd", &long).expect_err("refused");
-        assert_eq!(e.exit_code(), crate::errors::EXIT_INVALID);
-        assert!(
-            e.to_string().contains("a.service line 2 (Description…)"),
-            "{e}"
-        );
-        // a large file of short lines passes; a long last line without a newline does not
-        let many = Artifact::file("b", 0o644, "x=1\n".repeat(MAX_LINE_BYTES));
-        assert!(check_lines("systemd", &many).is_ok());
-        let last = Artifact::file("c", 0o644, format!("a\nk={}", "x".repeat(MAX_LINE_BYTES)));
-        let e = check_lines("systemd", &last).expect_err("refused");
-        assert!(e.to_string().contains("c line 2 (k…)"), "{e}");
-    }
-
-    #[test]
-    fn the_first_long_line_is_the_one_lines_finds() {
-        let long = "x".repeat(MAX_LINE_BYTES);
-        let short = "y".repeat(MAX_LINE_BYTES - 1);
-        let cases = [
-            String::new(),
-            format!("{short}\n{short}\r\n{short}"),
-            format!("{short}\r\n{long}\n"),
-            format!("a\n\nb\r\n{short}\n{long}x\r\nz"),
-            format!("{short}\n{short}\n{long}"),
-            format!("{long}\r"),
-            format!("{short}\r\r\n"),
-            "\n".repeat(MAX_LINE_BYTES + 3),
-        ];
-        for text in &cases {
-            let by_lines = text
-                .lines()
-                .enumerate()
-                .find(|(_, l)| l.len() >= MAX_LINE_BYTES);
-            assert_eq!(first_long_line(text), by_lines, "{}", text.len());
-        }
     }
 }

@@ -227,7 +227,7 @@ fn print_for(args: &RenderArgs) -> Result<Rendered> {
             stdout::write_with(|w| std::io::copy(&mut file, w).map(drop))?;
         }
         print::Kept::Dropped => {
-            let writer = std::cell::RefCell::new(print::Writer(stdout::buffered()?));
+            let writer = std::cell::RefCell::new(print::Writer::new(stdout::buffered()?));
             let ctx = RenderContext {
                 sink: Some(&writer),
                 ..RenderContext::new(&p.templates, &p.flags)

@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use super::capability::{Feature, Support};
 use super::data::BackendData;
-use super::kit::{Artifact, Backend, RenderContext, Rendered, Report, Unit, UnitKind};
+use super::kit::{Backend, RenderContext, Rendered, Report, Unit, UnitKind};
 use super::shared::waits::WaitScripts;
 use super::shared::wrapper;
 use crate::errors::Result;
@@ -200,45 +200,50 @@ impl Backend for Supervisord {
             groups,
             programs: Vec::new(),
         };
-        // the whole file in one buffer, each program appended as it is made, unless an
-        // override of conf.tera needs the programs as strings
-        let native = ctx.templates.is_native(CONF);
-        let mut text = String::new();
-        if native {
-            text.reserve(1024 + 512 * model.view.processes().len());
-            file.write_head(&mut text);
-        }
-        let escaped = argv::Escaped::new(WaitScripts::new(model));
-        for (s, svc) in model.services.iter().enumerate() {
-            for (name, instance) in program_names(svc) {
-                let section = program::section(&escaped, s, name, instance, priority[s])?;
-                if native {
-                    text.push_str("\n\n");
-                    let start = text.len();
-                    ctx.templates.render_into(PROGRAM, &section, &mut text)?;
-                    let kept = text[start..].trim_end().len();
-                    text.truncate(start + kept);
-                } else {
-                    let rendered = ctx.templates.render(PROGRAM, &section)?;
-                    file.programs.push(rendered.trim_end().to_owned());
-                }
-            }
-        }
-        check_names(model)?;
-        if native {
-            text.push('\n');
-        } else {
-            text = ctx.templates.render(CONF, &file)?;
-        }
         let path = if standalone {
             "supervisord.conf".to_owned()
         } else {
             format!("{}.conf", model.name)
         };
-        ctx.emit(
-            &mut out,
-            Artifact::file(path.clone(), DATA.common.file_mode, text),
-        )?;
+        // the file written in parts, each program appended as it is made, unless an
+        // override of conf.tera needs the programs as strings (then it is made whole)
+        let native = ctx.templates.is_native(CONF);
+        let hint = if native {
+            1024 + 512 * model.view.processes().len()
+        } else {
+            0
+        };
+        let mut conf = ctx.file(path.clone(), DATA.common.file_mode, hint);
+        if native {
+            file.write_head(conf.text());
+        }
+        let mut escaped = argv::Escaped::new(WaitScripts::new(model));
+        for (s, svc) in model.services.iter().enumerate() {
+            for (name, instance) in program_names(svc) {
+                let section = program::section(&escaped, s, name, instance, priority[s])?;
+                if native {
+                    let text = conf.text();
+                    text.push_str("\n\n");
+                    let start = text.len();
+                    ctx.templates.render_into(PROGRAM, &section, text)?;
+                    let kept = text[start..].trim_end().len();
+                    text.truncate(start + kept);
+                    conf.part_done()?;
+                } else {
+                    let rendered = ctx.templates.render(PROGRAM, &section)?;
+                    file.programs.push(rendered.trim_end().to_owned());
+                }
+            }
+            escaped.done_with(s);
+        }
+        drop(escaped);
+        check_names(model)?;
+        if native {
+            conf.text().push('\n');
+        } else {
+            *conf.text() = ctx.templates.render(CONF, &file)?;
+        }
+        conf.finish(&mut out)?;
         out.units = units(model, &owner);
         let stack_unit = format!("{}:*", model.name);
         if standalone {

@@ -1,10 +1,13 @@
 //! The sinks of `generate` to stdout: one that holds the artifacts while they are small
 //! and spools them to an unnamed temporary file once they are not (or, where no temporary
-//! file can be made, only checks them), one that writes them as they are made.
+//! file can be made, only checks them), one that writes them as they are made. A file
+//! given in parts ([`Part`]) is held only while everything held fits, then spooled (or
+//! written) a part at a time, so it is never whole in memory.
 
 use std::fs::File;
-use std::io::{BufWriter, Seek as _, Write as _};
+use std::io::{self, BufWriter, Seek as _, Write as _};
 
+use crate::backend::kit::{PART_BYTES, Part};
 use crate::backend::{Artifact, Body, Sink};
 use crate::errors::Result;
 use crate::output;
@@ -26,6 +29,10 @@ pub struct Held {
     spool: Option<BufWriter<File>>,
     /// No spool could be made or written: the artifacts are only counted.
     counting: bool,
+    /// The file being given in parts is spooled (or counted) a part at a time.
+    streaming: bool,
+    /// How that file is written.
+    part: PartText,
 }
 
 /// Where the artifacts [`Held`] took are, once they are all made.
@@ -56,18 +63,32 @@ impl Held {
         }
     }
 
-    /// Move what is held into a new spool, then `artifact`; on any failure, only count.
-    fn spill(&mut self, artifact: &Artifact) {
+    /// Whether artifacts are still held (not spooled, not only counted).
+    fn holding(&self) -> bool {
+        self.spool.is_none() && !self.counting
+    }
+
+    /// Move what is held into a new spool; on any failure, only count.
+    fn spill(&mut self) {
         let held = std::mem::take(&mut self.artifacts);
         let spooled = tempfile::tempfile().and_then(|f| {
             let mut w = BufWriter::with_capacity(1 << 18, f);
             output::write_text(&held, &mut w)?;
-            output::write_one(artifact, &mut w)?;
             Ok(w)
         });
         match spooled {
             Ok(w) => self.spool = Some(w),
             Err(_) => self.counting = true,
+        }
+    }
+
+    /// Write to the spool with `write`; on failure, only count from now on.
+    fn spool_with(&mut self, write: impl FnOnce(&mut BufWriter<File>) -> io::Result<()>) {
+        if let Some(spool) = &mut self.spool
+            && write(spool).is_err()
+        {
+            self.spool = None;
+            self.counting = true;
         }
     }
 }
@@ -77,40 +98,121 @@ impl Sink for Held {
         self.bytes = self
             .bytes
             .saturating_add(artifact.path.len() + artifact.contents().len());
-        if let Some(spool) = &mut self.spool {
-            if output::write_one(&artifact, spool).is_err() {
-                self.spool = None;
-                self.counting = true;
+        if self.holding() {
+            if self.bytes <= HOLD_BYTES || self.artifacts.is_empty() {
+                if let Body::File { contents, .. } = &mut artifact.body {
+                    contents.shrink_to_fit();
+                }
+                self.artifacts.push(artifact);
+                return Ok(());
             }
-        } else if self.counting {
-        } else if self.bytes <= HOLD_BYTES || self.artifacts.is_empty() {
-            if let Body::File { contents, .. } = &mut artifact.body {
-                contents.shrink_to_fit();
+            self.spill();
+        }
+        self.spool_with(|w| output::write_one(&artifact, w));
+        Ok(())
+    }
+
+    /// Parts are left to grow (held) while everything held fits in [`HOLD_BYTES`]; past
+    /// that, what is held is spooled and so is each part as it comes.
+    fn take_part(&mut self, part: Part<'_>) -> Result<()> {
+        if part.first {
+            self.streaming = false;
+        }
+        if !self.streaming {
+            if part.last {
+                let contents = std::mem::take(part.text);
+                return self.take(Artifact::file(part.path, part.mode, contents));
             }
-            self.artifacts.push(artifact);
-        } else {
-            self.spill(&artifact);
+            let held = self.bytes + part.path.len() + part.text.len();
+            if self.holding() && held <= HOLD_BYTES {
+                return Ok(());
+            }
+            self.streaming = true;
+            self.part = PartText::default();
+            if self.holding() {
+                self.spill();
+            }
+        }
+        let mut text = std::mem::take(&mut self.part);
+        self.spool_with(|w| text.write(&part, w));
+        self.part = text;
+        part.text.clear();
+        Ok(())
+    }
+}
+
+/// Writes a file given in parts as [`output::write_one`] writes it whole: the header
+/// before the first text, a line break after the last unless the text ends with one.
+#[derive(Default)]
+struct PartText {
+    started: bool,
+    newline: bool,
+}
+
+impl PartText {
+    /// Write `part`; a large text goes straight to the writer under `w`, not through its
+    /// buffer (one copy less).
+    fn write<W: io::Write>(&mut self, part: &Part<'_>, w: &mut BufWriter<W>) -> io::Result<()> {
+        if !self.started {
+            self.started = true;
+            writeln!(w, "==== {} ({:04o}) ====", part.path, part.mode)?;
+        }
+        let text = part.text.as_bytes();
+        if let Some(&last) = text.last() {
+            self.newline = last == b'\n';
+            if text.len() >= PART_BYTES / 2 {
+                w.flush()?;
+                w.get_mut().write_all(text)?;
+            } else {
+                w.write_all(text)?;
+            }
+        }
+        if part.last && !self.newline {
+            w.write_all(b"\n")?;
         }
         Ok(())
     }
 }
 
-/// Writes each artifact to stdout as it comes.
-pub struct Writer(pub std::io::BufWriter<std::io::StdoutLock<'static>>);
+/// Writes each artifact (or part) to stdout as it comes.
+pub struct Writer {
+    out: BufWriter<io::StdoutLock<'static>>,
+    part: PartText,
+}
 
 impl Writer {
+    /// Write to `out`.
+    #[must_use]
+    pub fn new(out: BufWriter<io::StdoutLock<'static>>) -> Self {
+        Self {
+            out,
+            part: PartText::default(),
+        }
+    }
+
     /// Flush what is buffered.
     ///
     /// # Errors
     /// Writing to stdout failed.
     pub fn finish(mut self) -> Result<()> {
-        Ok(self.0.flush().map_err(StdoutError::from_io)?)
+        Ok(self.out.flush().map_err(StdoutError::from_io)?)
     }
 }
 
 impl Sink for Writer {
     fn take(&mut self, artifact: Artifact) -> Result<()> {
-        Ok(output::write_one(&artifact, &mut self.0).map_err(StdoutError::from_io)?)
+        Ok(output::write_one(&artifact, &mut self.out).map_err(StdoutError::from_io)?)
+    }
+
+    fn take_part(&mut self, part: Part<'_>) -> Result<()> {
+        if part.first {
+            self.part = PartText::default();
+        }
+        self.part
+            .write(&part, &mut self.out)
+            .map_err(StdoutError::from_io)?;
+        part.text.clear();
+        Ok(())
     }
 }
 
@@ -144,5 +246,75 @@ mod tests {
         small.take(artifact(10)).expect("held");
         small.take(artifact(10)).expect("held");
         assert_eq!(held(small.kept()), Some(2));
+    }
+
+    /// Give `text` to `sink` as file `path` in parts of `size` bytes (as a backend's
+    /// [`crate::backend::kit::FileWriter`] hands them).
+    fn in_parts(sink: &mut Held, path: &str, text: &str, size: usize) {
+        let mut buffer = String::new();
+        let mut rest = text;
+        let mut first = true;
+        loop {
+            let (now, later) = rest.split_at(size.min(rest.len()));
+            buffer.push_str(now);
+            rest = later;
+            let last = rest.is_empty();
+            let part = Part {
+                path,
+                mode: 0o640,
+                text: &mut buffer,
+                first,
+                last,
+                size_hint: text.len(),
+            };
+            sink.take_part(part).expect("taken");
+            first = false;
+            if last {
+                return;
+            }
+        }
+    }
+
+    fn text_of(k: Kept) -> String {
+        match k {
+            Kept::Held(a) => output::to_text(&a),
+            Kept::Spooled(mut f) => std::io::read_to_string(&mut f).expect("read spool"),
+            Kept::Dropped => panic!("dropped"),
+        }
+    }
+
+    #[test]
+    fn a_file_in_parts_is_held_while_it_fits_then_spooled_as_it_comes() {
+        let small = "k=v\n".repeat(1000);
+        let mut one = Held::default();
+        in_parts(&mut one, "a.conf", &small, 1000);
+        let kept = one.kept();
+        assert!(matches!(&kept, Kept::Held(a) if a.len() == 1));
+        assert_eq!(
+            text_of(kept),
+            output::to_text(&[Artifact::file("a.conf", 0o640, small.as_str())])
+        );
+
+        // past what is held: spooled (even as the first artifact), bytes as if whole
+        let big = "key=value\n".repeat(HOLD_BYTES / 5);
+        for (before, tail) in [(None, ""), (Some(artifact(10)), "no newline at the end")] {
+            let mut sink = Held::default();
+            let mut whole = Vec::new();
+            if let Some(a) = before {
+                whole.push(a.clone());
+                sink.take(a).expect("held");
+            }
+            let text = format!("{big}{tail}");
+            in_parts(&mut sink, "big.conf", &text, 64 << 10);
+            whole.push(Artifact::file("big.conf", 0o640, text));
+            sink.take(artifact(3)).expect("spooled");
+            whole.push(artifact(3));
+            let kept = sink.kept();
+            assert!(matches!(kept, Kept::Spooled(_)));
+            assert!(
+                text_of(kept) == output::to_text(&whole),
+                "spooled bytes differ"
+            );
+        }
     }
 }

@@ -1,7 +1,9 @@
 //! An output larger than what `generate` holds for one write (1 MiB) is spooled to a
 //! temporary file while every artifact is checked, and copied to stdout once all are good
-//! (without a temporary file: rendered a second time), so that memory does not grow with it. The bytes must be those of the files `--out` writes, in order, and a
-//! refusal deep into the stack must still print nothing at all.
+//! (without a temporary file: rendered a second time), so that memory does not grow with it.
+//! A backend that writes one file with every service (supervisord, compose) hands it over
+//! in parts, spooled as they come. The bytes must be those of the files `--out` writes, in
+//! order, and a refusal deep into the stack must still print nothing at all.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -133,6 +135,65 @@ fn without_a_temporary_file_a_large_output_is_rendered_again() {
     // no temporary file can be made in a directory that does not exist
     let rendered_again = run(&dir.path().join("missing"));
     assert!(spooled == rendered_again, "the two outputs differ");
+}
+
+/// supervisord and compose write one file with every service in it: it is made and
+/// spooled in parts, never held whole, and must print as `--out` writes it, also when
+/// it is rendered again and written part by part (no temporary file).
+#[test]
+fn a_one_file_backend_prints_its_file_whole_from_parts() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("big.toml");
+    let text = manifest(1000, "/opt/big/bin/svc").replacen(
+        '\n',
+        "\n[defaults.container]\nimage = \"big:1\"\n",
+        1,
+    );
+    std::fs::write(&path, text).expect("write");
+    for backend in ["supervisord", "compose"] {
+        let run = |tmp: &Path| {
+            Cli::new()
+                .args(["generate", "--backend", backend, "--manifest"])
+                .arg(&path)
+                .env("TMPDIR", tmp)
+                .ok()
+                .stdout
+        };
+        let printed = run(dir.path());
+        assert!(
+            printed.len() > 8 << 20,
+            "{backend}: {} bytes",
+            printed.len()
+        );
+        let written = files(generate_into(backend, Some(&path), &[]).path());
+        assert_eq!(written.len(), 1, "{backend}: one file");
+        assert!(
+            sections(&printed) == written,
+            "{backend}: printed != written"
+        );
+        let rendered_again = run(&dir.path().join("missing"));
+        assert!(
+            printed == rendered_again,
+            "{backend}: the two outputs differ"
+        );
+    }
+}
+
+#[test]
+fn a_refusal_after_a_one_file_backend_made_its_parts_prints_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("big.toml");
+    // supervisord names instance 1 of `a` `a_1`, and refuses that only once every program
+    // section is made
+    let clash = "\n[services.a]\ncommand = [\"/bin/a\", \"{instance}\"]\ninstances = [\"1\"]\n\n[services.a_1]\ncommand = [\"/bin/b\"]\n";
+    std::fs::write(&path, manifest(1000, "/opt/big/bin/svc") + clash).expect("write");
+    let r = Cli::new()
+        .args(["generate", "--backend", "supervisord", "--manifest"])
+        .arg(&path)
+        .run();
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("`a_1` twice"), "{}", r.stderr);
+    assert_eq!(r.stdout, "", "output printed before the refusal");
 }
 
 #[test]

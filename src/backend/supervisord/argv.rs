@@ -11,12 +11,12 @@
 use std::cell::{Cell, OnceCell};
 
 use crate::backend::shared::gate;
-use crate::backend::shared::waits::WaitScripts;
+use crate::backend::shared::waits::{WaitScripts, edges};
 use crate::backend::shared::wrapper::{
     EXEC, EXPORTS_END, EXPORTS_LOOP, Prelude, Ready, SHELL, Syntax, TIMEOUT_SHIM,
 };
 use crate::escape::supervisord as esc;
-use crate::model::Target;
+use crate::model::{Model, Target};
 
 /// A piece escaped as it reads after `; ` inside the quotes, ending inside them; `None`
 /// when its first character's escape depends on what comes before it.
@@ -34,7 +34,8 @@ fn escape_piece(piece: &str) -> Option<String> {
 }
 
 /// The pieces of wrapper scripts escaped for `command=`, and the description of each wait
-/// for the comments, each made once per render.
+/// for the comments, each made once per render and freed once no service left to render
+/// waits for it.
 pub(super) struct Escaped<'m> {
     scripts: WaitScripts<'m>,
     externals: Vec<OnceCell<Option<String>>>,
@@ -42,18 +43,51 @@ pub(super) struct Escaped<'m> {
     fixed: [OnceCell<Option<String>>; 3],
     /// `LABEL (CHECK)` of each external, then of each service.
     described: Vec<OnceCell<Option<String>>>,
+    /// How many services left to render wait for each external, then each service.
+    left: Vec<u32>,
 }
 
 impl<'m> Escaped<'m> {
     /// An empty cache over `scripts`.
     pub(super) fn new(scripts: WaitScripts<'m>) -> Self {
         let model = scripts.model();
+        let mut left = vec![0u32; model.externals.len() + model.services.len()];
+        for s in 0..model.services.len() {
+            for (target, _) in edges(model, s) {
+                if let Some(i) = slot(model, target) {
+                    left[i] += 1;
+                }
+            }
+        }
         Self {
             externals: vec![OnceCell::new(); model.externals.len()],
             services: vec![OnceCell::new(); model.services.len()],
             fixed: [OnceCell::new(), OnceCell::new(), OnceCell::new()],
             described: vec![OnceCell::new(); model.externals.len() + model.services.len()],
+            left,
             scripts,
+        }
+    }
+
+    /// Every program of service `s` is rendered: free the scripts, loops and descriptions
+    /// of the targets no service left to render waits for, so that a large stack does not
+    /// keep every one to the end.
+    pub(super) fn done_with(&mut self, s: usize) {
+        let model = self.scripts.model();
+        for (target, _) in edges(model, s) {
+            let Some(i) = slot(model, target) else {
+                continue;
+            };
+            self.left[i] = self.left[i].saturating_sub(1);
+            if self.left[i] > 0 {
+                continue;
+            }
+            match target {
+                Target::External(e) => drop(self.externals[e].take()),
+                Target::Service(t) => drop(self.services[t].take()),
+            }
+            drop(self.described[i].take());
+            self.scripts.forget(target);
         }
     }
 
@@ -113,6 +147,18 @@ impl<'m> Escaped<'m> {
             _ => return None,
         };
         self.fixed[i].get_or_init(|| escape_piece(piece)).as_deref()
+    }
+}
+
+/// Where a target that has a wait script is counted in [`Escaped`]'s `left` and
+/// `described`; `None` for a service without a health check.
+fn slot(model: &Model, target: Target) -> Option<usize> {
+    match target {
+        Target::External(e) => Some(e),
+        Target::Service(s) => model.services[s]
+            .health
+            .is_some()
+            .then_some(model.externals.len() + s),
     }
 }
 
