@@ -14,6 +14,7 @@ mod path;
 mod problems;
 mod sandbox;
 mod service;
+mod stream;
 mod suggest;
 #[cfg(test)]
 mod tests;
@@ -256,6 +257,10 @@ impl Model {
     /// # Errors
     /// Every problem found, each with its position.
     pub fn from_toml(file: &str, text: &str) -> Result<Self, ManifestErrors> {
+        // the usual case: services built as they are read; anything else the usual way
+        if let Some(model) = stream::build(file, text) {
+            return Ok(model);
+        }
         let spec = manifest::parse(file, text)?;
         build(file, text, spec)
     }
