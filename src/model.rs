@@ -20,6 +20,8 @@ mod suggest;
 mod tests;
 mod view;
 
+use std::sync::Arc;
+
 use crate::manifest::{self, ByteSize, Duration, ManifestErrors, RestartPolicy, Signal};
 
 pub use build::build;
@@ -102,8 +104,9 @@ pub struct Service {
     pub health: Option<Health>,
     /// Commands run before the main one.
     pub pre_start: Vec<Vec<String>>,
-    /// How it runs as a container (docker compose, Kubernetes).
-    pub container: Container,
+    /// How it runs as a container (docker compose, Kubernetes); shared by the services
+    /// that give none.
+    pub container: Arc<Container>,
     /// How far it is confined.
     pub sandbox: Sandbox,
 }
