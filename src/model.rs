@@ -261,11 +261,25 @@ impl Model {
     /// Every problem found, each with its position.
     pub fn from_toml(file: &str, text: &str) -> Result<Self, ManifestErrors> {
         // the usual case: services built as they are read; anything else the usual way
-        if let Some(model) = stream::build(file, text) {
-            return Ok(model);
+        if let Some(checked) = stream::checked(file, text) {
+            return Ok(checked.model());
         }
         let spec = manifest::parse(file, text)?;
         build(file, text, spec)
+    }
+
+    /// Load and validate manifest text, which is dropped as soon as it is no longer needed
+    /// (for a big manifest, before the model's view is made).
+    ///
+    /// # Errors
+    /// Every problem found, each with its position.
+    pub fn from_text(file: &str, text: String) -> Result<Self, ManifestErrors> {
+        if let Some(checked) = stream::checked(file, &text) {
+            drop(text);
+            return Ok(checked.model());
+        }
+        let spec = manifest::parse(file, &text)?;
+        build(file, &text, spec)
     }
 
     /// The built-in OpenIM model.

@@ -10,7 +10,7 @@ use crate::manifest::{Duration, Manifest, ManifestErrors, ServiceSpec};
 
 use super::check::{self, NAME_HINT};
 use super::deps::{self, Links, Tables};
-use super::graph;
+use super::graph::{self, Edge};
 use super::path::At;
 use super::problems::{Errors, Known, health_check};
 use super::{External, Group, Model, Service, View, service};
@@ -30,18 +30,30 @@ pub fn build(file: &str, text: &str, mut m: Manifest) -> Result<Model, ManifestE
     let externals = externals(&mut errs, &m);
     let mut links = Links::of_manifest(&m);
     let services = services(&mut errs, &mut m, &mut links);
-    finish(errs, m, externals, services, links)
+    finish(errs, m, externals, services, links).map(Checked::model)
 }
 
-/// The rest of the build once the stack, the externals and every service are checked and
-/// built (`services` with their names, in order): the groups, the graph and the view.
+/// A stack without problems, ready to become the model (which needs no source text).
+pub(super) struct Checked {
+    m: Manifest,
+    externals: Vec<External>,
+    services: Vec<Service>,
+    names: Vec<String>,
+    links: Links,
+    groups: Vec<Group>,
+    edges: Vec<Edge>,
+    order: Vec<usize>,
+}
+
+/// The rest of the checks once the stack, the externals and every service are checked and
+/// built (`services` with their names, in order): the groups and the graph.
 pub(super) fn finish(
     mut errs: Errors<'_>,
     m: Manifest,
     externals: Vec<External>,
-    (mut services, names): (Vec<Service>, Vec<String>),
+    (services, names): (Vec<Service>, Vec<String>),
     links: Links,
-) -> Result<Model, ManifestErrors> {
+) -> Result<Checked, ManifestErrors> {
     let groups = groups(&mut errs, &m, &names, &links);
     let edges = links.edges();
     // the start order reaches every service unless there is a cycle: only then are the
@@ -59,35 +71,62 @@ pub(super) fn finish(
         errs.list.dedup();
         return Err(ManifestErrors(errs.list));
     }
-    let (links, service_ids, external_ids) = links.into_parts();
-    for (s, n) in services.iter_mut().zip(names) {
-        s.name = n;
-    }
-    let Manifest {
-        name, description, ..
-    } = m;
-    let (own, groups): (Vec<Group>, Vec<Group>) = groups.into_iter().partition(|g| g.name == name);
-    let stack_members = own.into_iter().next().map_or_else(
-        || services.iter().map(|s| s.name.clone()).collect(),
-        |g| g.services,
-    );
-    let view = View::new(
-        &services,
-        &externals,
-        &stack_members,
-        &groups,
-        (&links, &edges, order),
-        (service_ids, external_ids),
-    );
-    Ok(Model {
-        description: description.unwrap_or_else(|| name.clone()),
-        name,
-        services,
+    Ok(Checked {
+        m,
         externals,
-        stack_members,
+        services,
+        names,
+        links,
         groups,
-        view,
+        edges,
+        order,
     })
+}
+
+impl Checked {
+    /// The model: names in place, stack members, the view.
+    pub(super) fn model(self) -> Model {
+        let Self {
+            m,
+            externals,
+            mut services,
+            names,
+            links,
+            groups,
+            edges,
+            order,
+        } = self;
+        let (links, service_ids, external_ids) = links.into_parts();
+        for (s, n) in services.iter_mut().zip(names) {
+            s.name = n;
+        }
+        let Manifest {
+            name, description, ..
+        } = m;
+        let (own, groups): (Vec<Group>, Vec<Group>) =
+            groups.into_iter().partition(|g| g.name == name);
+        let stack_members = own.into_iter().next().map_or_else(
+            || services.iter().map(|s| s.name.clone()).collect(),
+            |g| g.services,
+        );
+        let view = View::new(
+            &services,
+            &externals,
+            &stack_members,
+            &groups,
+            (&links, &edges, order),
+            (service_ids, external_ids),
+        );
+        Model {
+            description: description.unwrap_or_else(|| name.clone()),
+            name,
+            services,
+            externals,
+            stack_members,
+            groups,
+            view,
+        }
+    }
 }
 
 /// The stack's name and description, `[defaults]`, the namespace, and that there are

@@ -9,15 +9,15 @@ use indexmap::IndexMap;
 use crate::manifest::locate::Locator;
 use crate::manifest::{self, GroupSpec, ServiceSink, ServiceSpec};
 
-use super::build::{check_stack, externals, finish};
+use super::build::{Checked, check_stack, externals, finish};
 use super::deps::{Links, Tables};
 use super::names::NameIndex;
 use super::problems::Errors;
-use super::{Model, Service, service};
+use super::{Service, service};
 
-/// The model of `text`, or `None` when it cannot be built this way (see the module
-/// documentation).
-pub(super) fn build(file: &str, text: &str) -> Option<Model> {
+/// The stack of `text` built and checked (it needs the text no more), or `None` when it
+/// cannot be done this way (see the module documentation).
+pub(super) fn checked(file: &str, text: &str) -> Option<Checked> {
     // the names are known before the first service is built (a reference may point ahead):
     // from the table headers, checked against what is read
     let [services, outside] = manifest::header_names(text);

@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 use std::fs;
 
-use super::build;
+use super::checked;
 use crate::manifest;
 use crate::model::Model;
 
@@ -15,7 +15,7 @@ fn usual(text: &str) -> Result<Model, manifest::ManifestErrors> {
 
 /// `text` streamed: `Some` only when the usual build succeeds, and then the same model.
 fn same(text: &str) -> Option<Model> {
-    let streamed = build("t.toml", text);
+    let streamed = checked("t.toml", text).map(super::Checked::model);
     match (&streamed, usual(text)) {
         (Some(s), Ok(u)) => assert_eq!(s, &u, "{text}"),
         (Some(_), Err(e)) => panic!("streamed a manifest with problems: {e:?}\n{text}"),
