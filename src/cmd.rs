@@ -114,7 +114,7 @@ pub fn load_model(arg: &ManifestArg) -> Result<Model> {
         None => Ok(Model::from_toml("<built-in openim.toml>", BUILTIN_OPENIM)?),
         Some(path) => {
             let (name, text) = crate::manifest::read_manifest(path)?;
-            Ok(Model::from_toml(&name, &text)?)
+            Ok(Model::from_text(&name, text)?)
         }
     }
 }

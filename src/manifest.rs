@@ -241,6 +241,27 @@ pub struct GroupSpec {
     pub services: Vec<String>,
 }
 
+/// What takes the services of a manifest one by one as they are read (see
+/// [`parse_streamed`]), so that their tables are never all held at once.
+pub(crate) trait ServiceSink {
+    /// The table of service `name`, in file order; `defaults` is `[defaults]`, complete by
+    /// then. `false` stops the reading.
+    fn service(&mut self, defaults: &ServiceSpec, name: String, spec: ServiceSpec) -> bool;
+}
+
+/// The manifest in `text` without its services, each of which is handed to `sink` as it is
+/// read; `None` when this cannot be done (the text is not in the usual shape, is not valid,
+/// or the sink stopped): then read it with [`parse`].
+pub(crate) fn parse_streamed(text: &str, sink: &mut dyn ServiceSink) -> Option<Manifest> {
+    fast::parse_streamed(text, sink)
+}
+
+/// The names of the `[services.NAME]` and of the `[external.NAME]` headers of `text`, in
+/// order: a guess to check against what [`parse_streamed`] reads.
+pub(crate) fn header_names(text: &str) -> [Vec<std::borrow::Cow<'_, str>>; 2] {
+    fast::header_names(text)
+}
+
 /// Parse manifest text; `file` is only used in error messages.
 ///
 /// # Errors

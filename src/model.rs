@@ -14,10 +14,13 @@ mod path;
 mod problems;
 mod sandbox;
 mod service;
+mod stream;
 mod suggest;
 #[cfg(test)]
 mod tests;
 mod view;
+
+use std::sync::Arc;
 
 use crate::manifest::{self, ByteSize, Duration, ManifestErrors, RestartPolicy, Signal};
 
@@ -101,8 +104,9 @@ pub struct Service {
     pub health: Option<Health>,
     /// Commands run before the main one.
     pub pre_start: Vec<Vec<String>>,
-    /// How it runs as a container (docker compose, Kubernetes).
-    pub container: Container,
+    /// How it runs as a container (docker compose, Kubernetes); shared by the services
+    /// that give none.
+    pub container: Arc<Container>,
     /// How far it is confined.
     pub sandbox: Sandbox,
 }
@@ -256,8 +260,26 @@ impl Model {
     /// # Errors
     /// Every problem found, each with its position.
     pub fn from_toml(file: &str, text: &str) -> Result<Self, ManifestErrors> {
+        // the usual case: services built as they are read; anything else the usual way
+        if let Some(checked) = stream::checked(file, text) {
+            return Ok(checked.model());
+        }
         let spec = manifest::parse(file, text)?;
         build(file, text, spec)
+    }
+
+    /// Load and validate manifest text, which is dropped as soon as it is no longer needed
+    /// (for a big manifest, before the model's view is made).
+    ///
+    /// # Errors
+    /// Every problem found, each with its position.
+    pub fn from_text(file: &str, text: String) -> Result<Self, ManifestErrors> {
+        if let Some(checked) = stream::checked(file, &text) {
+            drop(text);
+            return Ok(checked.model());
+        }
+        let spec = manifest::parse(file, &text)?;
+        build(file, &text, spec)
     }
 
     /// The built-in OpenIM model.

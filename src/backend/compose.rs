@@ -140,7 +140,7 @@ impl Backend for Compose {
         let named = model
             .services
             .iter()
-            .map(|s| &s.container)
+            .map(|s| &*s.container)
             .chain(model.externals.iter().filter_map(|e| e.container.as_ref()))
             .flat_map(|c| &c.volumes)
             .filter(|v| !v.is_host_path());

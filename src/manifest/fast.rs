@@ -11,6 +11,7 @@ mod strings;
 mod tests;
 mod value;
 
+use std::borrow::Cow;
 use std::fmt;
 
 use indexmap::IndexMap;
@@ -18,7 +19,7 @@ use serde::Deserialize;
 
 use self::cursor::Cursor;
 use self::value::BodyDe;
-use super::{Manifest, ServiceSpec};
+use super::{Manifest, ServiceSink, ServiceSpec};
 
 /// The fast reader gave up: the text is outside its subset or is not valid TOML. The caller
 /// then reads the document with `toml`, which decides (and reports) what it is.
@@ -44,10 +45,61 @@ pub type Step<T> = Result<T, Bail>;
 
 /// The manifest in `text`, or `None` when the fast reader cannot tell (read it with `toml`).
 pub(super) fn parse(text: &str) -> Option<Manifest> {
-    document(&mut Cursor::new(text)).ok()
+    document(&mut Cursor::new(text), None).ok()
 }
 
-fn document(c: &mut Cursor<'_>) -> Step<Manifest> {
+/// The manifest in `text` with each `[services.NAME]` table handed to `sink` as it is read
+/// (not kept in [`Manifest::services`]), or `None` when the fast reader cannot tell or the
+/// sink stopped. `[defaults]` must come before the first service.
+pub(super) fn parse_streamed(text: &str, sink: &mut dyn ServiceSink) -> Option<Manifest> {
+    document(&mut Cursor::new(text), Some(sink)).ok()
+}
+
+/// The names of the `[services.NAME]` and of the `[external.NAME]` headers of `text`, in
+/// order: a guess (a header-like line may be inside a multi-line string, a table may be
+/// written another way) that the caller checks against what the reader then reads.
+pub(super) fn header_names<'a>(text: &'a str) -> [Vec<Cow<'a, str>>; 2] {
+    const TABLES: [&str; 2] = ["services", "external"];
+    let mut names = [Vec::new(), Vec::new()];
+    // a header written otherwise than `[table.bare-name]`: read by the cursor
+    let read = |at: usize, names: &mut [Vec<Cow<'a, str>>; 2]| {
+        let mut c = Cursor::at(text, at);
+        if c.header().is_ok()
+            && let Some(mut path) = c.pending.take()
+            && path.len() == 2
+            && let Some(t) = TABLES.iter().position(|t| path[0] == *t)
+            && let Some(name) = path.pop()
+        {
+            names[t].push(name);
+        }
+    };
+    let bytes = text.as_bytes();
+    let start = if text.starts_with('\u{feff}') { 3 } else { 0 };
+    if bytes.get(start) == Some(&b'[') {
+        read(start, &mut names);
+    }
+    for i in memchr::memmem::find_iter(bytes, b"\n[") {
+        let rest = &bytes[i + 2..];
+        let Some(t) = TABLES
+            .iter()
+            .position(|t| rest.starts_with(t.as_bytes()) && rest.get(t.len()) == Some(&b'.'))
+        else {
+            continue;
+        };
+        let from = i + 3 + TABLES[t].len();
+        let len = strings::bare_len(&bytes[from..]);
+        match bytes.get(from + len) {
+            Some(b']') if len > 0 && bytes.get(from + len + 1) == Some(&b'\n') => {
+                names[t].push(Cow::Borrowed(&text[from..from + len]));
+            }
+            Some(b'.') if len > 0 => {} // a sub-table
+            _ => read(i + 1, &mut names),
+        }
+    }
+    names
+}
+
+fn document(c: &mut Cursor<'_>, mut sink: Option<&mut dyn ServiceSink>) -> Step<Manifest> {
     // the keys before the first header (and `[defaults]` with its sub-tables, if first)
     let mut m = Manifest::deserialize(BodyDe { c, level: 0 })?;
     let top: Vec<_> = std::mem::take(&mut c.keys);
@@ -58,9 +110,14 @@ fn document(c: &mut Cursor<'_>) -> Step<Manifest> {
         has("external"),
         has("groups"),
     );
+    // a service was handed to the sink: `[defaults]` is fixed from then on
+    let mut streamed = false;
     while let Some(mut path) = c.pending.take() {
         c.keys.clear();
         let level = path.len();
+        if streamed && path[0] == "defaults" {
+            return Err(Bail);
+        }
         if level == 1 && path[0] == "defaults" && !defaults {
             defaults = true;
             c.path.clone_from(&path);
@@ -84,10 +141,17 @@ fn document(c: &mut Cursor<'_>) -> Step<Manifest> {
         c.path.clone_from(&path);
         c.path.push(name.clone());
         let name = name.into_owned();
-        match &*path[0] {
-            "services" if !services => entry(c, "services", &mut m.services, name)?,
-            "external" if !external => entry(c, "external", &mut m.external, name)?,
-            "groups" if !groups => entry(c, "groups", &mut m.groups, name)?,
+        match (&*path[0], sink.as_deref_mut()) {
+            ("services", Some(sink)) if !services => {
+                streamed = true;
+                let spec = ServiceSpec::deserialize(BodyDe { c, level })?;
+                if !sink.service(&m.defaults, name, spec) {
+                    return Err(Bail);
+                }
+            }
+            ("services", None) if !services => entry(c, "services", &mut m.services, name)?,
+            ("external", _) if !external => entry(c, "external", &mut m.external, name)?,
+            ("groups", _) if !groups => entry(c, "groups", &mut m.groups, name)?,
             _ => return Err(Bail),
         }
     }

@@ -10,7 +10,7 @@ use crate::manifest::{Duration, Manifest, ManifestErrors, ServiceSpec};
 
 use super::check::{self, NAME_HINT};
 use super::deps::{self, Links, Tables};
-use super::graph;
+use super::graph::{self, Edge};
 use super::path::At;
 use super::problems::{Errors, Known, health_check};
 use super::{External, Group, Model, Service, View, service};
@@ -22,10 +22,38 @@ use super::{External, Group, Model, Service, View, service};
 /// Every problem found, in file order.
 pub fn build(file: &str, text: &str, mut m: Manifest) -> Result<Model, ManifestErrors> {
     let mut errs = Errors::new(file, Locator::new(text));
-    check_stack(&mut errs, &m);
+    check_stack(
+        &mut errs,
+        &m,
+        m.services.keys().map(String::as_str).collect(),
+    );
     let externals = externals(&mut errs, &m);
-    let mut links = Links::new(&m);
-    let (mut services, names) = services(&mut errs, &mut m, &mut links);
+    let mut links = Links::of_manifest(&m);
+    let services = services(&mut errs, &mut m, &mut links);
+    finish(errs, m, externals, services, links).map(Checked::model)
+}
+
+/// A stack without problems, ready to become the model (which needs no source text).
+pub(super) struct Checked {
+    m: Manifest,
+    externals: Vec<External>,
+    services: Vec<Service>,
+    names: Vec<String>,
+    links: Links,
+    groups: Vec<Group>,
+    edges: Vec<Edge>,
+    order: Vec<usize>,
+}
+
+/// The rest of the checks once the stack, the externals and every service are checked and
+/// built (`services` with their names, in order): the groups and the graph.
+pub(super) fn finish(
+    mut errs: Errors<'_>,
+    m: Manifest,
+    externals: Vec<External>,
+    (services, names): (Vec<Service>, Vec<String>),
+    links: Links,
+) -> Result<Checked, ManifestErrors> {
     let groups = groups(&mut errs, &m, &names, &links);
     let edges = links.edges();
     // the start order reaches every service unless there is a cycle: only then are the
@@ -43,40 +71,67 @@ pub fn build(file: &str, text: &str, mut m: Manifest) -> Result<Model, ManifestE
         errs.list.dedup();
         return Err(ManifestErrors(errs.list));
     }
-    let (links, service_ids, external_ids) = links.into_parts();
-    for (s, n) in services.iter_mut().zip(names) {
-        s.name = n;
-    }
-    let Manifest {
-        name, description, ..
-    } = m;
-    let (own, groups): (Vec<Group>, Vec<Group>) = groups.into_iter().partition(|g| g.name == name);
-    let stack_members = own.into_iter().next().map_or_else(
-        || services.iter().map(|s| s.name.clone()).collect(),
-        |g| g.services,
-    );
-    let view = View::new(
-        &services,
-        &externals,
-        &stack_members,
-        &groups,
-        (&links, &edges, order),
-        (service_ids, external_ids),
-    );
-    Ok(Model {
-        description: description.unwrap_or_else(|| name.clone()),
-        name,
-        services,
+    Ok(Checked {
+        m,
         externals,
-        stack_members,
+        services,
+        names,
+        links,
         groups,
-        view,
+        edges,
+        order,
     })
 }
 
+impl Checked {
+    /// The model: names in place, stack members, the view.
+    pub(super) fn model(self) -> Model {
+        let Self {
+            m,
+            externals,
+            mut services,
+            names,
+            links,
+            groups,
+            edges,
+            order,
+        } = self;
+        let (links, service_ids, external_ids) = links.into_parts();
+        for (s, n) in services.iter_mut().zip(names) {
+            s.name = n;
+        }
+        let Manifest {
+            name, description, ..
+        } = m;
+        let (own, groups): (Vec<Group>, Vec<Group>) =
+            groups.into_iter().partition(|g| g.name == name);
+        let stack_members = own.into_iter().next().map_or_else(
+            || services.iter().map(|s| s.name.clone()).collect(),
+            |g| g.services,
+        );
+        let view = View::new(
+            &services,
+            &externals,
+            &stack_members,
+            &groups,
+            (&links, &edges, order),
+            (service_ids, external_ids),
+        );
+        Model {
+            description: description.unwrap_or_else(|| name.clone()),
+            name,
+            services,
+            externals,
+            stack_members,
+            groups,
+            view,
+        }
+    }
+}
+
 /// The stack's name and description, `[defaults]`, the namespace, and that there are
-/// services.
-fn check_stack(errs: &mut Errors<'_>, m: &Manifest) {
+/// services (`services`, the names of the services, in order).
+pub(super) fn check_stack(errs: &mut Errors<'_>, m: &Manifest, services: Vec<&str>) {
     if let Some(problem) = check::name_problem(&m.name) {
         errs.push(&At::keys(&["name"]), problem, Some(NAME_HINT.to_owned()));
     }
@@ -84,8 +139,9 @@ fn check_stack(errs: &mut Errors<'_>, m: &Manifest) {
         errs.chars(&At::keys(&["description"]), d);
     }
     check_defaults(errs, &m.defaults);
-    check_namespace(errs, m);
-    if m.services.is_empty() {
+    let empty = services.is_empty();
+    check_namespace(errs, m, services);
+    if empty {
         errs.push(
             &At::keys(&["services"]),
             "the manifest defines no services",
@@ -121,7 +177,7 @@ fn services(
 }
 
 /// The `[external.X]` entries, checked.
-fn externals(errs: &mut Errors<'_>, m: &Manifest) -> Vec<External> {
+pub(super) fn externals(errs: &mut Errors<'_>, m: &Manifest) -> Vec<External> {
     m.external
         .iter()
         .filter_map(|(name, spec)| {
@@ -165,16 +221,19 @@ fn folded(name: &str) -> Cow<'_, str> {
 }
 
 /// Services, groups and externals share one namespace of safe names.
-fn check_namespace(errs: &mut Errors<'_>, m: &Manifest) {
-    let count = m.external.len() + m.services.len() + m.groups.len();
+fn check_namespace(errs: &mut Errors<'_>, m: &Manifest, services: Vec<&str>) {
+    let count = m.external.len() + services.len() + m.groups.len();
     // each name (and its table) that is the first of its case-folded form: file names
     // collide on case-insensitive file systems (macOS: launchd plists). A name seen before
     // is found there too, as itself.
     let mut seen: HashMap<Cow<'_, str>, (&str, &str)> = HashMap::with_capacity(count);
     for (table, names) in [
-        ("external", m.external.keys().collect::<Vec<_>>()),
-        ("services", m.services.keys().collect()),
-        ("groups", m.groups.keys().collect()),
+        (
+            "external",
+            m.external.keys().map(String::as_str).collect::<Vec<_>>(),
+        ),
+        ("services", services),
+        ("groups", m.groups.keys().map(String::as_str).collect()),
     ] {
         for name in names {
             let path = At::keys(&[table, name]);
@@ -215,7 +274,7 @@ fn check_namespace(errs: &mut Errors<'_>, m: &Manifest) {
             } else {
                 seen.insert(fold, (name, table));
             }
-            if name != &m.name && name.eq_ignore_ascii_case(&m.name) {
+            if name != m.name && name.eq_ignore_ascii_case(&m.name) {
                 errs.push_key(
                     &path,
                     format!(
@@ -226,7 +285,7 @@ fn check_namespace(errs: &mut Errors<'_>, m: &Manifest) {
                     Some("the stack's own files would collide with this entry's on a case-insensitive file system (macOS): rename one of them".to_owned()),
                 );
             }
-            if name == &m.name && table != "groups" {
+            if name == m.name && table != "groups" {
                 errs.push_key(
                     &path,
                     format!("`{}` is also the stack name", name.escape_debug()),

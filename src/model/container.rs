@@ -2,6 +2,8 @@
 //! (docker compose, Kubernetes) need, merged from `[defaults.container]` and checked. Other
 //! backends ignore them.
 
+use std::sync::{Arc, LazyLock};
+
 use crate::manifest::ContainerSpec;
 
 use super::check;
@@ -61,6 +63,15 @@ impl Volume {
     }
 }
 
+/// The container of every service that gives no `container` table (nor do the defaults):
+/// what the checks below make of no tables at all, made once.
+static NONE: LazyLock<Arc<Container>> = LazyLock::new(|| {
+    Arc::new(Container {
+        shell: DEFAULT_SHELL.to_owned(),
+        ..Container::default()
+    })
+});
+
 /// A service's container: its own table `own` over `dflt` (`[defaults.container]`), key by
 /// key (and the environment variable by variable); `path` is the service's table.
 pub(super) fn service(
@@ -69,13 +80,9 @@ pub(super) fn service(
     name: &str,
     own: Option<ContainerSpec>,
     dflt: Option<&ContainerSpec>,
-) -> Container {
+) -> Arc<Container> {
     if own.is_none() && dflt.is_none() {
-        // what the checks below make of no tables at all, without them
-        return Container {
-            shell: DEFAULT_SHELL.to_owned(),
-            ..Container::default()
-        };
+        return Arc::clone(&NONE);
     }
     let own = own.unwrap_or_default();
     let empty = ContainerSpec::default();
@@ -126,10 +133,10 @@ pub(super) fn service(
         command: None,
         environment: None,
     };
-    Container {
+    Arc::new(Container {
         environment,
         ..checked(errs, merged, &at)
-    }
+    })
 }
 
 /// An external's container: `Some` when it names an image (the stack then runs it).

@@ -50,20 +50,39 @@ pub(super) struct Links {
 pub(super) type Lists = (Vec<Dep>, Vec<Dep>, Vec<Dep>, Vec<String>);
 
 impl Links {
-    /// Ready for the services of `m`, with its `[defaults]` lists resolved.
-    pub(super) fn new(m: &Manifest) -> Self {
-        let services_ix = NameIndex::new(m.services.keys().map(String::as_str));
-        let externals_ix = NameIndex::new(m.external.keys().map(String::as_str));
+    /// Ready for the services and externals of `ix` (names in order), with the `[defaults]`
+    /// lists resolved; `own` is how many entries the services' own lists have (for the
+    /// capacity).
+    pub(super) fn new(defaults: &ServiceSpec, ix: (NameIndex, NameIndex), own: usize) -> Self {
+        let (services_ix, externals_ix) = ix;
         let defaults = KINDS.map(|kind| {
-            inherited(&m.defaults, kind)
+            inherited(defaults, kind)
                 .iter()
                 .map(|n| resolve((&services_ix, &externals_ix), n, kind))
                 .collect()
         });
-        let n = m.services.len();
+        let n = services_ix.len();
         // every service its defaults and its own lists at most: the long list is never
         // regrown (a doubling would leave up to half of it unused, and copy it)
         let inherited = defaults.iter().map(Vec::len).sum::<usize>();
+        let mut start = Vec::with_capacity(n + 1);
+        start.push(0);
+        Self {
+            seen: vec![(0, 0); n + externals_ix.len()],
+            services_ix,
+            externals_ix,
+            list: Vec::with_capacity(n.saturating_mul(inherited).saturating_add(own)),
+            start,
+            stamp: 0,
+            services: n,
+            defaults,
+        }
+    }
+
+    /// Ready for the services of `m` (see [`Links::new`]).
+    pub(super) fn of_manifest(m: &Manifest) -> Self {
+        let services_ix = NameIndex::new(m.services.keys().map(String::as_str));
+        let externals_ix = NameIndex::new(m.external.keys().map(String::as_str));
         let own: usize = m
             .services
             .values()
@@ -74,18 +93,25 @@ impl Links {
                     .sum::<usize>()
             })
             .sum();
-        let mut start = Vec::with_capacity(n + 1);
-        start.push(0);
-        Self {
-            services_ix,
-            externals_ix,
-            list: Vec::with_capacity(n.saturating_mul(inherited).saturating_add(own)),
-            start,
-            seen: vec![(0, 0); m.services.len() + m.external.len()],
-            stamp: 0,
-            services: m.services.len(),
-            defaults,
-        }
+        Self::new(&m.defaults, (services_ix, externals_ix), own)
+    }
+
+    /// Whether service `i` is named `name`.
+    pub(super) fn service_is(&self, i: usize, name: &str) -> bool {
+        i < self.services && self.services_ix.name(i) == name
+    }
+
+    /// How many services there are.
+    pub(super) fn service_count(&self) -> usize {
+        self.services
+    }
+
+    /// Whether the externals are `names`, in this order.
+    pub(super) fn externals_are<'a>(&self, names: impl ExactSizeIterator<Item = &'a str>) -> bool {
+        names.len() == self.externals_ix.len()
+            && names
+                .enumerate()
+                .all(|(i, n)| self.externals_ix.name(i) == n)
     }
 
     /// Whether `name` is a service.

@@ -51,6 +51,11 @@ impl NameIndex {
         index
     }
 
+    /// Whether no name is repeated.
+    pub(super) fn unique(&self) -> bool {
+        self.table.len() == self.ends.len()
+    }
+
     /// How many names it holds.
     pub(super) fn len(&self) -> usize {
         self.ends.len()

@@ -40,6 +40,14 @@ impl<'a> Cursor<'a> {
         }
     }
 
+    /// A cursor at byte `pos` of `text` (a character boundary).
+    pub fn at(text: &'a str, pos: usize) -> Self {
+        Self {
+            pos,
+            ..Self::new(text)
+        }
+    }
+
     fn bytes(&self) -> &'a [u8] {
         self.text.as_bytes()
     }

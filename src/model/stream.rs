@@ -1,0 +1,100 @@
+//! The model built while the manifest is read: each service is built as soon as its table
+//! is read, and the table is dropped then, so that the manifest's tables of all services and
+//! the model are never held at once. Only for a manifest in the usual shape and without
+//! problems: for anything else (and at any problem) it gives up, and the caller reads and
+//! builds the manifest the usual way, which finds and reports every problem.
+
+use indexmap::IndexMap;
+
+use crate::manifest::locate::Locator;
+use crate::manifest::{self, GroupSpec, ServiceSink, ServiceSpec};
+
+use super::build::{Checked, check_stack, externals, finish};
+use super::deps::{Links, Tables};
+use super::names::NameIndex;
+use super::problems::Errors;
+use super::{Service, service};
+
+/// The stack of `text` built and checked (it needs the text no more), or `None` when it
+/// cannot be done this way (see the module documentation).
+pub(super) fn checked(file: &str, text: &str) -> Option<Checked> {
+    // the names are known before the first service is built (a reference may point ahead):
+    // from the table headers, checked against what is read
+    let [services, outside] = manifest::header_names(text);
+    let services_ix = NameIndex::new(services.iter().map(|n| &**n));
+    let externals_ix = NameIndex::new(outside.iter().map(|n| &**n));
+    let n = services.len();
+    drop((services, outside));
+    if !services_ix.unique() || !externals_ix.unique() {
+        return None;
+    }
+    let mut sink = Sink {
+        errs: Errors::new(file, Locator::new(text)),
+        ix: Some((services_ix, externals_ix)),
+        links: None,
+        services: Vec::with_capacity(n),
+        names: Vec::with_capacity(n),
+        groups: IndexMap::new(),
+    };
+    let m = manifest::parse_streamed(text, &mut sink)?;
+    let Sink {
+        mut errs,
+        links,
+        services,
+        names,
+        ..
+    } = sink;
+    let links = links?;
+    let read_all = names.len() == links.service_count()
+        && m.services.is_empty()
+        && links.externals_are(m.external.keys().map(String::as_str));
+    if !read_all {
+        return None;
+    }
+    check_stack(&mut errs, &m, names.iter().map(String::as_str).collect());
+    let externals = externals(&mut errs, &m);
+    if !errs.list.is_empty() {
+        return None;
+    }
+    finish(errs, m, externals, (services, names), links).ok()
+}
+
+/// Builds each service as it is read.
+struct Sink<'t> {
+    errs: Errors<'t>,
+    /// The services and externals by name, until the first service makes the links.
+    ix: Option<(NameIndex, NameIndex)>,
+    links: Option<Links>,
+    services: Vec<Service>,
+    names: Vec<String>,
+    /// None: the groups are only looked at for the hint of a problem, which ends this way.
+    groups: IndexMap<String, GroupSpec>,
+}
+
+impl ServiceSink for Sink<'_> {
+    fn service(&mut self, defaults: &ServiceSpec, name: String, mut spec: ServiceSpec) -> bool {
+        if let Some(ix) = self.ix.take() {
+            // about one dependency of its own per service (the list may grow)
+            let own = ix.0.len();
+            self.links = Some(Links::new(defaults, ix, own));
+        }
+        let Some(links) = &mut self.links else {
+            return false;
+        };
+        // the service read is the next one of the headers (not one in a string)
+        if !links.service_is(self.names.len(), &name) {
+            return false;
+        }
+        let t = Tables {
+            defaults,
+            groups: &self.groups,
+        };
+        let s = service::service(&mut self.errs, &t, links, &name, &mut spec);
+        self.services.push(s);
+        self.names.push(name);
+        self.errs.list.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests;

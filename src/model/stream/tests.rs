@@ -1,0 +1,114 @@
+//! The streamed build gives the model the usual build gives, or gives up.
+
+use std::fmt::Write as _;
+use std::fs;
+
+use super::checked;
+use crate::manifest;
+use crate::model::Model;
+
+/// The usual build of `text`.
+fn usual(text: &str) -> Result<Model, manifest::ManifestErrors> {
+    let spec = manifest::parse("t.toml", text)?;
+    crate::model::build("t.toml", text, spec)
+}
+
+/// `text` streamed: `Some` only when the usual build succeeds, and then the same model.
+fn same(text: &str) -> Option<Model> {
+    let streamed = checked("t.toml", text).map(super::Checked::model);
+    match (&streamed, usual(text)) {
+        (Some(s), Ok(u)) => assert_eq!(s, &u, "{text}"),
+        (Some(_), Err(e)) => panic!("streamed a manifest with problems: {e:?}\n{text}"),
+        (None, _) => {}
+    }
+    streamed
+}
+
+const HEAD: &str = "name = \"s\"\n";
+
+#[test]
+fn the_usual_shapes_stream_to_the_usual_model() {
+    let full = fs::read_to_string("tests/fixtures/full.toml").expect("fixture");
+    assert!(same(&full).is_some());
+    assert!(same(manifest::BUILTIN_OPENIM).is_some());
+    let mut chain = HEAD.to_owned();
+    chain.push_str(
+        "[defaults]\nrequires = [\"db\"]\n[defaults.limits]\nnofile = 10\n\
+         [external.db]\ncheck = { tcp = \"127.0.0.1:1\" }\n",
+    );
+    for i in 0..50 {
+        let _ = write!(
+            chain,
+            "[services.s-{i}]\ncommand = [\"/bin/x\", \"{{instance}}\"]\ninstances = 2\n"
+        );
+        // references ahead and behind, and sub-tables
+        if i < 49 {
+            let _ = writeln!(chain, "wants = [\"s-{}\"]", (i + 7).min(49));
+        }
+        if i % 3 == 0 {
+            let _ = writeln!(
+                chain,
+                "[services.s-{i}.health]\ntcp = \"127.0.0.1:{}\"",
+                i + 1
+            );
+        }
+    }
+    chain.push_str("[groups.g]\nservices = [\"s-1\", \"s-2\"]\n[external.late]\ncheck = { tcp = \"127.0.0.1:2\" }\n");
+    assert!(same(&chain).is_some());
+    // a quoted name, CRLF line ends, a comment: the header read the slow way, still streamed
+    let odd = format!(
+        "{HEAD}[services.\"a\"]\r\ncommand = [\"/bin/a\"]\r\n[services.c] # c\r\ncommand = [\"/bin/c\"]\r\nrequires = [\"a\"]\r\n"
+    );
+    assert!(same(&odd).is_some());
+}
+
+#[test]
+fn anything_else_gives_up() {
+    let cases = [
+        // `[defaults]` after a service
+        format!("{HEAD}[services.a]\ncommand = [\"/bin/a\"]\n[defaults]\nuser = \"u\"\n"),
+        format!("{HEAD}[services.a]\ncommand = [\"/bin/a\"]\n[defaults.limits]\nnofile = 5\n"),
+        // a header-like line in a string
+        format!(
+            "{HEAD}description = \"\"\"\n[services.ghost]\n\"\"\"\n[services.a]\ncommand = [\"/bin/a\"]\n"
+        ),
+        // a header with blanks (not found ahead), a service twice, services inline,
+        // externals inline
+        format!(
+            "{HEAD}[services.a]\ncommand = [\"/bin/a\"]\n[ services . c ]\ncommand = [\"/bin/c\"]\n"
+        ),
+        format!(
+            "{HEAD}[services.a]\ncommand = [\"/bin/a\"]\n[services.a]\ncommand = [\"/bin/b\"]\n"
+        ),
+        format!("{HEAD}services = {{ a = {{ command = [\"/bin/a\"] }} }}\n"),
+        format!(
+            "{HEAD}[external]\ndb = {{ check = {{ tcp = \"h:1\" }} }}\n[services.a]\ncommand = [\"/bin/a\"]\nrequires = [\"db\"]\n"
+        ),
+        // problems: the usual build reports them
+        format!("{HEAD}[services.a]\ncommand = [\"bin/a\"]\n"),
+        format!("{HEAD}[services.a]\ncommand = [\"/bin/a\"]\nrequires = [\"nope\"]\n"),
+        format!("{HEAD}[services.a]\ncommand = [\"/bin/a\"]\n[groups.g]\nservices = [\"b\"]\n"),
+        format!("{HEAD}[services.a]\ncommand = [\"/bin/a\"]\nrequires = [\"a\"]\n"),
+        format!("{HEAD}[services.a]\ncommand = [\"/bin/a\"]\nbogus = 1\n"),
+        HEAD.to_owned(),
+    ];
+    for text in &cases {
+        assert!(same(text).is_none(), "{text}");
+    }
+}
+
+#[test]
+fn the_corpora_stream_to_the_usual_model_or_give_up() {
+    for dir in [
+        "tests/corpus/fuzz-regressions",
+        "tests/corpus/invalid",
+        "tests/fixtures",
+    ] {
+        for entry in fs::read_dir(dir).expect("corpus") {
+            let bytes = fs::read(entry.expect("entry").path()).expect("read");
+            if let Ok(text) = String::from_utf8(bytes) {
+                same(&text);
+            }
+        }
+    }
+}
