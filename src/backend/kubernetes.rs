@@ -328,7 +328,7 @@ fn init_image(flag: Option<&str>) -> Result<String> {
 }
 
 /// The text of a file `NAME.yaml`: the workload, then its Service.
-fn file(w: &objects::Workload, s: Option<objects::Service>) -> Result<String> {
+fn file(w: &objects::Workload<'_>, s: Option<objects::Service<'_>>) -> Result<String> {
     let mut text = header();
     documents(&mut text, std::slice::from_ref(w))?;
     if let Some(s) = s {

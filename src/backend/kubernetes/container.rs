@@ -69,12 +69,18 @@ pub fn service(
     let words: Vec<String> = prelude
         .wrap(&p.name, svc.command.clone())
         .iter()
-        .map(|a| with_instance(&peers.rewrite(&svc.name, &p.name, a), p.instance))
+        .map(|a| {
+            let rewritten = peers.rewritten(&svc.name, &p.name, a);
+            with_instance(rewritten.as_deref().unwrap_or(a), p.instance)
+        })
         .collect();
     let (command, args) = split(words);
-    let vars: Vec<(&str, String)> = vars
+    let vars: Vec<(&str, Cow<'_, str>)> = vars
         .into_iter()
-        .map(|(k, v)| (k, peers.rewrite(&svc.name, &p.name, &v)))
+        .map(|(k, v)| {
+            let rewritten = peers.rewritten(&svc.name, &p.name, &v);
+            (k, rewritten.map_or(v, Cow::Owned))
+        })
         .collect();
     let probes = svc.health.as_ref().map_or_else(Probes::default, |h| {
         probes(h, &svc.container.shell, p.instance, h.window())
@@ -108,10 +114,10 @@ pub fn external(e: &External, c: &Spec, p: &Planned<'_>, peers: &mut Peers) -> C
         .iter()
         .map(|a| with_instance(&text(a), Instance::None))
         .collect();
-    let vars: Vec<(&str, String)> = c
+    let vars: Vec<(&str, Cow<'_, str>)> = c
         .environment
         .iter()
-        .map(|(k, v)| (k.as_str(), text(v)))
+        .map(|(k, v)| (k.as_str(), Cow::Owned(text(v))))
         .collect();
     let health = Health {
         check: e.check.clone(),

@@ -51,6 +51,13 @@ impl Peers {
     /// `text` of workload `who` (of manifest entry `entry`) with every loopback address of a
     /// Service's port written as that Service's `NAME:PORT`.
     pub fn rewrite(&mut self, entry: &str, who: &str, text: &str) -> String {
+        self.rewritten(entry, who, text)
+            .unwrap_or_else(|| text.to_owned())
+    }
+
+    /// [`Self::rewrite`], or `None` when `text` has no loopback address (it stays as it is).
+    pub fn rewritten(&mut self, entry: &str, who: &str, text: &str) -> Option<String> {
+        next_loopback(text)?;
         let mut out = String::with_capacity(text.len());
         let mut rest = text;
         while let Some((before, host, port, after)) = next_loopback(rest) {
@@ -85,7 +92,7 @@ impl Peers {
             rest = after;
         }
         out.push_str(rest);
-        out
+        Some(out)
     }
 
     /// The note naming every rewrite, or `None` when there was none.
