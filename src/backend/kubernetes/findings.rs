@@ -17,11 +17,19 @@ pub struct Findings {
     by_message: HashMap<String, Vec<(Feature, usize)>>,
     /// (index in `out`, service) for every service a warning names.
     named: HashSet<(usize, Arc<str>)>,
+    /// The service named last: the findings of one service come together, and share it.
+    last: Option<Arc<str>>,
 }
 
 impl Findings {
     /// Add `w`: a new finding, or more services for one already found.
-    pub fn push(&mut self, w: Warning) {
+    pub fn push(&mut self, mut w: Warning) {
+        for s in &mut w.services {
+            match &self.last {
+                Some(last) if **last == **s => *s = Arc::clone(last),
+                _ => self.last = Some(Arc::clone(s)),
+            }
+        }
         let seen = self
             .by_message
             .get(w.message.as_str())

@@ -77,11 +77,19 @@ pub fn label_problem(name: &str) -> Option<String> {
 /// # Errors
 /// The mapped name is not a DNS label.
 pub fn object_name(field: &str, name: &str) -> Result<String, Refusal> {
+    object_name_at(name, || field.to_owned())
+}
+
+/// [`object_name`], with the field made only for the refusal.
+///
+/// # Errors
+/// The mapped name is not a DNS label.
+pub fn object_name_at(name: &str, field: impl FnOnce() -> String) -> Result<String, Refusal> {
     let mapped = dns(name);
     match label_problem(&mapped) {
         None => Ok(mapped),
         Some(why) => Err(Refusal::new(
-            field,
+            field(),
             format!("Kubernetes names its objects by DNS label, and {why}"),
         )
         .hint("rename it: lowercase letters, digits and -, starting with a letter, at most 63 characters (52 for an instanced service)")),
