@@ -340,7 +340,7 @@ fn file(w: &objects::Workload<'_>, s: Option<objects::Service<'_>>) -> Result<St
 
 /// The first line of every file.
 fn header() -> String {
-    let mut text = String::with_capacity(4096);
+    let mut text = String::with_capacity(8192);
     text.push_str("# ");
     text.push_str(HEADER);
     text.push('\n');
