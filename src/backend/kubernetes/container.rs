@@ -30,7 +30,7 @@ pub const BIND: &str = "0.0.0.0";
 pub fn service(
     svc: &Service,
     p: &Planned<'_>,
-    peers: &mut Peers,
+    peers: &mut Peers<'_>,
     found: &mut Findings,
 ) -> Result<Container> {
     let image = svc.container.image.as_deref().ok_or_else(|| {
@@ -107,7 +107,7 @@ pub fn service(
 /// the wait budget as its start window. `{bind}` is `0.0.0.0` and loopback addresses of the
 /// stack's workloads are their Service names, as in a service's container.
 #[must_use]
-pub fn external(e: &External, c: &Spec, p: &Planned<'_>, peers: &mut Peers) -> Container {
+pub fn external(e: &External, c: &Spec, p: &Planned<'_>, peers: &mut Peers<'_>) -> Container {
     let mut text = |t: &str| peers.rewrite(&e.name, &p.name, &with_bind(t, BIND));
     let args: Vec<String> = c
         .command
