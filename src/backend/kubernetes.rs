@@ -189,7 +189,7 @@ impl Backend for Kubernetes {
 /// What rendering collects: files (name, YAML), claims (name → volume), units, findings,
 /// and the loopback addresses rewritten.
 #[derive(Default)]
-struct Acc {
+struct Acc<'p> {
     /// The names of the files emitted so far.
     files: Vec<String>,
     /// The artifacts, when the context has no sink.
@@ -199,10 +199,10 @@ struct Acc {
     claims: IndexMap<String, String>,
     units: Vec<Unit>,
     found: Findings,
-    peers: Peers,
+    peers: Peers<'p>,
 }
 
-impl Acc {
+impl Acc<'_> {
     /// Emit file `path` with `text`.
     fn emit(&mut self, ctx: &RenderContext<'_>, path: String, mut text: String) -> Result<()> {
         // a held artifact keeps its capacity: no more than its text
@@ -213,7 +213,12 @@ impl Acc {
 }
 
 /// A Deployment and Service per external that has a container.
-fn externals(model: &Model, plan: &Plan<'_>, ctx: &RenderContext<'_>, acc: &mut Acc) -> Result<()> {
+fn externals(
+    model: &Model,
+    plan: &Plan<'_>,
+    ctx: &RenderContext<'_>,
+    acc: &mut Acc<'_>,
+) -> Result<()> {
     for (e, ext) in model.externals.iter().enumerate() {
         let (Some(p), Some(c)) = (&plan.externals[e], &ext.container) else {
             continue;
@@ -251,7 +256,7 @@ fn services(
     plan: &Plan<'_>,
     init_image: &str,
     ctx: &RenderContext<'_>,
-    acc: &mut Acc,
+    acc: &mut Acc<'_>,
 ) -> Result<()> {
     for (s, svc) in model.services.iter().enumerate() {
         let field = format!("services.{}", svc.name);
@@ -328,7 +333,7 @@ fn init_image(flag: Option<&str>) -> Result<String> {
 }
 
 /// The text of a file `NAME.yaml`: the workload, then its Service.
-fn file(w: &objects::Workload, s: Option<objects::Service>) -> Result<String> {
+fn file(w: &objects::Workload<'_>, s: Option<objects::Service<'_>>) -> Result<String> {
     let mut text = header();
     documents(&mut text, std::slice::from_ref(w))?;
     if let Some(s) = s {
@@ -340,7 +345,7 @@ fn file(w: &objects::Workload, s: Option<objects::Service>) -> Result<String> {
 
 /// The first line of every file.
 fn header() -> String {
-    let mut text = String::with_capacity(4096);
+    let mut text = String::with_capacity(8192);
     text.push_str("# ");
     text.push_str(HEADER);
     text.push('\n');
@@ -358,7 +363,7 @@ fn documents<T: Serialize>(out: &mut String, docs: &[T]) -> Result<()> {
     Ok(())
 }
 
-fn notes(model: &Model, claims: bool, peers: &Peers) -> Vec<String> {
+fn notes(model: &Model, claims: bool, peers: &Peers<'_>) -> Vec<String> {
     let dir = &DATA.install.system;
     let mut notes = DATA.notes(&model.name, None);
     notes.push(format!(

@@ -42,10 +42,10 @@ pub fn add_claims(
 
 /// The claim `name` of `stack`.
 #[must_use]
-pub fn claim(stack: &str, name: &str) -> Claim {
+pub fn claim<'a>(stack: &'a str, name: &'a str) -> Claim<'a> {
     let labels = names::Labels(vec![
-        (names::PART_OF, names::stack_label(stack)),
-        (names::MANAGED_BY, "openim-init".to_owned()),
+        (names::PART_OF, names::stack_label(stack).into()),
+        (names::MANAGED_BY, "openim-init".into()),
     ]);
     let mut requests = IndexMap::new();
     requests.insert("storage", CLAIM_SIZE.to_owned());
@@ -53,7 +53,7 @@ pub fn claim(stack: &str, name: &str) -> Claim {
         api_version: V1,
         kind: "PersistentVolumeClaim",
         metadata: Meta {
-            name: Some(name.to_owned()),
+            name: Some(name.into()),
             labels,
             annotations: names::Labels::default(),
         },

@@ -30,7 +30,7 @@ pub const BIND: &str = "0.0.0.0";
 pub fn service(
     svc: &Service,
     p: &Planned<'_>,
-    peers: &mut Peers,
+    peers: &mut Peers<'_>,
     found: &mut Findings,
 ) -> Result<Container> {
     let image = svc.container.image.as_deref().ok_or_else(|| {
@@ -69,12 +69,18 @@ pub fn service(
     let words: Vec<String> = prelude
         .wrap(&p.name, svc.command.clone())
         .iter()
-        .map(|a| with_instance(&peers.rewrite(&svc.name, &p.name, a), p.instance))
+        .map(|a| {
+            let rewritten = peers.rewritten(&svc.name, &p.name, a);
+            with_instance(rewritten.as_deref().unwrap_or(a), p.instance)
+        })
         .collect();
     let (command, args) = split(words);
-    let vars: Vec<(&str, String)> = vars
+    let vars: Vec<(&str, Cow<'_, str>)> = vars
         .into_iter()
-        .map(|(k, v)| (k, peers.rewrite(&svc.name, &p.name, &v)))
+        .map(|(k, v)| {
+            let rewritten = peers.rewritten(&svc.name, &p.name, &v);
+            (k, rewritten.map_or(v, Cow::Owned))
+        })
         .collect();
     let probes = svc.health.as_ref().map_or_else(Probes::default, |h| {
         probes(h, &svc.container.shell, p.instance, h.window())
@@ -101,17 +107,17 @@ pub fn service(
 /// the wait budget as its start window. `{bind}` is `0.0.0.0` and loopback addresses of the
 /// stack's workloads are their Service names, as in a service's container.
 #[must_use]
-pub fn external(e: &External, c: &Spec, p: &Planned<'_>, peers: &mut Peers) -> Container {
+pub fn external(e: &External, c: &Spec, p: &Planned<'_>, peers: &mut Peers<'_>) -> Container {
     let mut text = |t: &str| peers.rewrite(&e.name, &p.name, &with_bind(t, BIND));
     let args: Vec<String> = c
         .command
         .iter()
         .map(|a| with_instance(&text(a), Instance::None))
         .collect();
-    let vars: Vec<(&str, String)> = c
+    let vars: Vec<(&str, Cow<'_, str>)> = c
         .environment
         .iter()
-        .map(|(k, v)| (k.as_str(), text(v)))
+        .map(|(k, v)| (k.as_str(), Cow::Owned(text(v))))
         .collect();
     let health = Health {
         check: e.check.clone(),

@@ -9,28 +9,38 @@ use crate::backend::capability::{Feature, Warning};
 /// The findings of one render, merged as they come: one warning per finding (feature and
 /// message), naming every service it applies to once, in the order first found. A large
 /// stack repeats the same few findings for every service: only the names are kept per
-/// service, not a warning each.
+/// service, not a warning each. A name repeated right after itself is dropped as it comes
+/// (the findings of one service come together); any other repeat when done, so no set of
+/// every name is kept meanwhile.
 #[derive(Debug, Default)]
 pub struct Findings {
-    out: Vec<Warning>,
+    /// The warnings, and how many names each had when first found (kept as they were).
+    out: Vec<(Warning, usize)>,
     /// Per message, per feature: the index in `out`.
     by_message: HashMap<String, Vec<(Feature, usize)>>,
-    /// (index in `out`, service) for every service a warning names.
-    named: HashSet<(usize, Arc<str>)>,
+    /// The service named last: the findings of one service come together, and share it.
+    last: Option<Arc<str>>,
 }
 
 impl Findings {
     /// Add `w`: a new finding, or more services for one already found.
-    pub fn push(&mut self, w: Warning) {
+    pub fn push(&mut self, mut w: Warning) {
+        for s in &mut w.services {
+            match &self.last {
+                Some(last) if **last == **s => *s = Arc::clone(last),
+                _ => self.last = Some(Arc::clone(s)),
+            }
+        }
         let seen = self
             .by_message
             .get(w.message.as_str())
             .and_then(|fs| fs.iter().find(|(f, _)| *f == w.feature))
             .map(|&(_, i)| i);
         if let Some(i) = seen {
+            let names = &mut self.out[i].0.services;
             for s in w.services {
-                if self.named.insert((i, Arc::clone(&s))) {
-                    self.out[i].services.push(s);
+                if names.last().is_none_or(|l| **l != *s) {
+                    names.push(s);
                 }
             }
             return;
@@ -40,16 +50,26 @@ impl Findings {
             .entry_ref(w.message.as_str())
             .or_default()
             .push((w.feature, i));
-        for s in &w.services {
-            self.named.insert((i, Arc::clone(s)));
-        }
-        self.out.push(w);
+        let first = w.services.len();
+        self.out.push((w, first));
     }
 
-    /// The merged warnings, in the order first found.
+    /// The merged warnings, in the order first found, each service named once (after the
+    /// names it was first found with).
     #[must_use]
     pub fn into_warnings(self) -> Vec<Warning> {
         self.out
+            .into_iter()
+            .map(|(mut w, first)| {
+                let mut named: HashSet<Arc<str>> = w.services[..first].iter().cloned().collect();
+                let mut i = 0;
+                w.services.retain(|s| {
+                    i += 1;
+                    i <= first || named.insert(Arc::clone(s))
+                });
+                w
+            })
+            .collect()
     }
 }
 
@@ -92,6 +112,16 @@ mod tests {
             .collect();
         assert_eq!(names, [vec!["a", "b", "c"], vec!["a"], vec!["c"]]);
         assert_eq!(merged[1].feature, Feature::Wants);
+        // the names a finding is first found with are kept as they are
+        let first = merge(
+            [
+                w(Feature::Requires, &["x", "x"], "q"),
+                w(Feature::Requires, &["y", "x", "y"], "q"),
+            ]
+            .into_iter(),
+        );
+        let names: Vec<&str> = first[0].services.iter().map(|s| &**s).collect();
+        assert_eq!(names, ["x", "x", "y"]);
         assert_eq!(merged[2].message, "other");
     }
 }

@@ -4,6 +4,8 @@
 //! still does not fit, or two that map to the same, are refused. The manifest's own names
 //! ride along as annotations.
 
+use std::borrow::Cow;
+
 use serde::ser::{Serialize, SerializeStruct, Serializer};
 
 use crate::errors::Refusal;
@@ -23,6 +25,19 @@ pub const ANNOTATION_INSTANCE: &str = "openim-init.io/instance";
 
 /// The longest DNS label.
 pub const MAX_LABEL: usize = 63;
+
+/// [`dns`], borrowing `name` when it already is one.
+#[must_use]
+pub fn dns_cow(name: &str) -> Cow<'_, str> {
+    if name
+        .bytes()
+        .any(|b| b == b'_' || b == b'.' || b.is_ascii_uppercase())
+    {
+        Cow::Owned(dns(name))
+    } else {
+        Cow::Borrowed(name)
+    }
+}
 
 /// `name` as a DNS label: lowercase, `_` and `.` as `-`.
 #[must_use]
@@ -62,11 +77,19 @@ pub fn label_problem(name: &str) -> Option<String> {
 /// # Errors
 /// The mapped name is not a DNS label.
 pub fn object_name(field: &str, name: &str) -> Result<String, Refusal> {
+    object_name_at(name, || field.to_owned())
+}
+
+/// [`object_name`], with the field made only for the refusal.
+///
+/// # Errors
+/// The mapped name is not a DNS label.
+pub fn object_name_at(name: &str, field: impl FnOnce() -> String) -> Result<String, Refusal> {
     let mapped = dns(name);
     match label_problem(&mapped) {
         None => Ok(mapped),
         Some(why) => Err(Refusal::new(
-            field,
+            field(),
             format!("Kubernetes names its objects by DNS label, and {why}"),
         )
         .hint("rename it: lowercase letters, digits and -, starting with a letter, at most 63 characters (52 for an instanced service)")),
@@ -74,11 +97,12 @@ pub fn object_name(field: &str, name: &str) -> Result<String, Refusal> {
 }
 
 /// A few labels or annotations, in the order they are written: a list of pairs (there are at
-/// most four, so neither hashing nor owned keys pay), serialized as a map.
+/// most four, so neither hashing nor owned keys pay), serialized as a map; the values
+/// borrow the plan's and the manifest's names where they can.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Labels(pub Vec<(&'static str, String)>);
+pub struct Labels<'a>(pub Vec<(&'static str, Cow<'a, str>)>);
 
-impl Labels {
+impl<'a> Labels<'a> {
     /// No pairs (an empty map is not written: see [`Labels::is_empty`]).
     #[must_use]
     pub fn is_empty(&self) -> bool {
@@ -86,12 +110,12 @@ impl Labels {
     }
 
     /// Appends `key: value`.
-    pub fn push(&mut self, key: &'static str, value: String) {
-        self.0.push((key, value));
+    pub fn push(&mut self, key: &'static str, value: impl Into<Cow<'a, str>>) {
+        self.0.push((key, value.into()));
     }
 }
 
-impl Serialize for Labels {
+impl Serialize for Labels<'_> {
     /// A mapping written as a struct's: the keys are the program's own (a writer may
     /// remember how each is written).
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -103,41 +127,42 @@ impl Serialize for Labels {
     }
 }
 
-/// The labels of every object of workload `name` (of service `component`) in `stack`.
+/// The labels of every object of workload `name` (of service `component`) in the stack
+/// whose [`stack_label`] is `stack`.
 #[must_use]
-pub fn labels(stack: &str, component: &str, name: &str) -> Labels {
+pub fn labels<'a>(stack: &'a str, component: Cow<'a, str>, name: &'a str) -> Labels<'a> {
     let mut out = Labels(Vec::with_capacity(4));
-    out.push(NAME, name.to_owned());
-    out.push(PART_OF, stack_label(stack));
-    out.push(COMPONENT, component.to_owned());
-    out.push(MANAGED_BY, "openim-init".to_owned());
+    out.push(NAME, name);
+    out.push(PART_OF, stack);
+    out.push(COMPONENT, component);
+    out.push(MANAGED_BY, "openim-init");
     out
 }
 
-/// The labels a workload's selector and Service match: the workload and the stack.
+/// The labels a workload's selector and Service match: the workload and the stack (its
+/// [`stack_label`]).
 #[must_use]
-pub fn selector(stack: &str, name: &str) -> Labels {
-    Labels(vec![(NAME, name.to_owned()), (PART_OF, stack_label(stack))])
+pub fn selector<'a>(stack: &'a str, name: &'a str) -> Labels<'a> {
+    Labels(vec![(NAME, name.into()), (PART_OF, stack.into())])
 }
 
 /// The stack's name as a label value (at most 63 characters, ending with a letter or digit).
 #[must_use]
-pub fn stack_label(stack: &str) -> String {
+pub fn stack_label(stack: &str) -> &str {
     let cut = match stack.char_indices().nth(MAX_LABEL) {
         Some((i, _)) => &stack[..i],
         None => stack,
     };
     cut.trim_end_matches(|c: char| !c.is_ascii_alphanumeric())
-        .to_owned()
 }
 
 /// The annotations naming the manifest's service (and instance).
 #[must_use]
-pub fn annotations(service: &str, instance: Option<&str>) -> Labels {
+pub fn annotations<'a>(service: &'a str, instance: Option<&'a str>) -> Labels<'a> {
     let mut out = Labels(Vec::with_capacity(2));
-    out.push(ANNOTATION_SERVICE, service.to_owned());
+    out.push(ANNOTATION_SERVICE, service);
     if let Some(i) = instance {
-        out.push(ANNOTATION_INSTANCE, i.to_owned());
+        out.push(ANNOTATION_INSTANCE, i);
     }
     out
 }

@@ -4,6 +4,8 @@
 //! `kubernetes-validate --strict` checks them against the official schemas. The pod parts
 //! are in [`super::pod`]. Every string is already `$(`-escaped where Kubernetes expands it.
 
+use std::borrow::Cow;
+
 use indexmap::IndexMap;
 use serde::Serialize;
 
@@ -12,41 +14,41 @@ use super::pod::PodSpec;
 
 /// `metadata:` of an object or a pod template.
 #[derive(Debug, Clone, Default, Serialize)]
-pub struct Meta {
+pub struct Meta<'a> {
     /// The object's name (absent in a pod template).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
+    pub name: Option<Cow<'a, str>>,
     /// Labels (selectors match these).
-    pub labels: Labels,
+    pub labels: Labels<'a>,
     /// Annotations: the manifest's own names, which need not be valid label values.
     #[serde(skip_serializing_if = "Labels::is_empty")]
-    pub annotations: Labels,
+    pub annotations: Labels<'a>,
 }
 
 /// `apps/v1` Deployment or `StatefulSet`.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Workload {
+pub struct Workload<'a> {
     /// `apps/v1`.
     pub api_version: &'static str,
     /// `Deployment` or `StatefulSet`.
     pub kind: &'static str,
     /// Name and labels.
-    pub metadata: Meta,
+    pub metadata: Meta<'a>,
     /// The spec.
-    pub spec: WorkloadSpec,
+    pub spec: WorkloadSpec<'a>,
 }
 
 /// The spec of a Deployment or a `StatefulSet` (the `StatefulSet`-only fields are absent in a
 /// Deployment, `strategy` in a `StatefulSet`).
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct WorkloadSpec {
+pub struct WorkloadSpec<'a> {
     /// Pods (instances).
     pub replicas: u32,
     /// `StatefulSet`: the headless Service that gives the pods their names.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub service_name: Option<String>,
+    pub service_name: Option<Cow<'a, str>>,
     /// `StatefulSet`: `Parallel` (instances do not wait for each other).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pod_management_policy: Option<&'static str>,
@@ -54,9 +56,9 @@ pub struct WorkloadSpec {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub strategy: Option<Strategy>,
     /// Which pods belong to it.
-    pub selector: Selector,
+    pub selector: Selector<'a>,
     /// The pod template.
-    pub template: Template,
+    pub template: Template<'a>,
 }
 
 /// `strategy: {type: …}`.
@@ -70,16 +72,16 @@ pub struct Strategy {
 /// `selector: {matchLabels: …}`.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Selector {
+pub struct Selector<'a> {
     /// Labels every selected pod carries.
-    pub match_labels: Labels,
+    pub match_labels: Labels<'a>,
 }
 
 /// `template:` — a pod's metadata and spec.
 #[derive(Debug, Serialize)]
-pub struct Template {
+pub struct Template<'a> {
     /// Labels (a superset of the selector).
-    pub metadata: Meta,
+    pub metadata: Meta<'a>,
     /// The pod.
     pub spec: PodSpec,
 }
@@ -87,26 +89,26 @@ pub struct Template {
 /// `v1` Service.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Service {
+pub struct Service<'a> {
     /// `v1`.
     pub api_version: &'static str,
     /// `Service`.
     pub kind: &'static str,
     /// Name and labels.
-    pub metadata: Meta,
+    pub metadata: Meta<'a>,
     /// The spec.
-    pub spec: ServiceSpec,
+    pub spec: ServiceSpec<'a>,
 }
 
 /// A Service's spec.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ServiceSpec {
+pub struct ServiceSpec<'a> {
     /// `None` for the headless Service of a `StatefulSet`.
     #[serde(rename = "clusterIP", skip_serializing_if = "Option::is_none")]
     pub cluster_ip: Option<&'static str>,
     /// The pods it routes to.
-    pub selector: Labels,
+    pub selector: Labels<'a>,
     /// One per declared container port.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub ports: Vec<ServicePort>,
@@ -129,13 +131,13 @@ pub struct ServicePort {
 /// `v1` `PersistentVolumeClaim`: a named volume of the manifest.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Claim {
+pub struct Claim<'a> {
     /// `v1`.
     pub api_version: &'static str,
     /// `PersistentVolumeClaim`.
     pub kind: &'static str,
     /// Name and labels.
-    pub metadata: Meta,
+    pub metadata: Meta<'a>,
     /// The spec.
     pub spec: ClaimSpec,
 }

@@ -15,20 +15,20 @@ use crate::backend::capability::{Feature, Warning};
 
 /// The Service of each port, and the rewrites made.
 #[derive(Debug, Default)]
-pub struct Peers {
-    /// Port → the Services that serve it.
-    by_port: IndexMap<u16, Vec<String>>,
+pub struct Peers<'p> {
+    /// Port → the Services that serve it (the plan's names).
+    by_port: IndexMap<u16, Vec<&'p str>>,
     /// (written, rewritten) → the workloads where it was rewritten.
     pub rewritten: IndexMap<(String, String), Vec<String>>,
     /// Loopback addresses left as written because two Services serve their port.
     pub ambiguous: Vec<Warning>,
 }
 
-impl Peers {
+impl<'p> Peers<'p> {
     /// The Services of `plan`, by port.
     #[must_use]
-    pub fn new(plan: &Plan<'_>) -> Self {
-        let mut by_port: IndexMap<u16, Vec<String>> = IndexMap::new();
+    pub fn new(plan: &'p Plan<'_>) -> Self {
+        let mut by_port: IndexMap<u16, Vec<&'p str>> = IndexMap::new();
         let planned = plan
             .externals
             .iter()
@@ -37,8 +37,8 @@ impl Peers {
         for p in planned {
             for port in &p.ports {
                 let names = by_port.entry(*port).or_default();
-                if !names.contains(&p.name) {
-                    names.push(p.name.clone());
+                if !names.contains(&p.name.as_str()) {
+                    names.push(&p.name);
                 }
             }
         }
@@ -51,6 +51,13 @@ impl Peers {
     /// `text` of workload `who` (of manifest entry `entry`) with every loopback address of a
     /// Service's port written as that Service's `NAME:PORT`.
     pub fn rewrite(&mut self, entry: &str, who: &str, text: &str) -> String {
+        self.rewritten(entry, who, text)
+            .unwrap_or_else(|| text.to_owned())
+    }
+
+    /// [`Self::rewrite`], or `None` when `text` has no loopback address (it stays as it is).
+    pub fn rewritten(&mut self, entry: &str, who: &str, text: &str) -> Option<String> {
+        next_loopback(text)?;
         let mut out = String::with_capacity(text.len());
         let mut rest = text;
         while let Some((before, host, port, after)) = next_loopback(rest) {
@@ -85,7 +92,7 @@ impl Peers {
             rest = after;
         }
         out.push_str(rest);
-        out
+        Some(out)
     }
 
     /// The note naming every rewrite, or `None` when there was none.
@@ -164,11 +171,11 @@ fn loopback_host(text: &str) -> Option<usize> {
 mod tests {
     use super::*;
 
-    fn peers() -> Peers {
+    fn peers() -> Peers<'static> {
         let mut by_port = IndexMap::new();
-        by_port.insert(16379, vec!["redis".to_owned()]);
-        by_port.insert(19094, vec!["kafka".to_owned()]);
-        by_port.insert(8080, vec!["a".to_owned(), "b".to_owned()]);
+        by_port.insert(16379, vec!["redis"]);
+        by_port.insert(19094, vec!["kafka"]);
+        by_port.insert(8080, vec!["a", "b"]);
         Peers {
             by_port,
             ..Peers::default()

@@ -3,10 +3,10 @@
 //! per containerised external one Deployment; each with its DNS name, its ports (the
 //! declared ones and the health check's) and the port dependents wait on.
 
-use std::collections::HashMap;
+use hashbrown::HashMap;
 
 use super::expand::Instance;
-use super::names::object_name;
+use super::names::object_name_at;
 use super::probe;
 use crate::errors::{Refusal, Result};
 use crate::model::{Check, Container, Model};
@@ -63,12 +63,17 @@ impl<'m> Plan<'m> {
     /// # Errors
     /// A name that is no DNS label, or two objects with the same name.
     pub fn new(model: &'m Model) -> Result<Self> {
-        let mut taken: HashMap<String, String> = HashMap::new();
-        let mut claim = |name: &str, field: String| -> Result<()> {
-            if let Some(other) = taken.insert(name.to_owned(), field.clone()) {
+        // name → where it was taken (the field: "external"/"services" and the entry's name,
+        // written out only for a refusal)
+        let mut taken: HashMap<String, (&str, &str)> = HashMap::new();
+        let mut claim = |name: &str, at: (&'static str, &'m str)| -> Result<()> {
+            if let Some(other) = taken.insert(name.to_owned(), at) {
                 return Err(Refusal::new(
-                    field,
-                    format!("its Kubernetes name `{name}` is also the name of {other}"),
+                    format!("{}.{}", at.0, at.1),
+                    format!(
+                        "its Kubernetes name `{name}` is also the name of {}.{}",
+                        other.0, other.1
+                    ),
                 )
                 .hint("Kubernetes names are lowercase with - for _ and .: rename one of them")
                 .into());
@@ -81,9 +86,8 @@ impl<'m> Plan<'m> {
                 externals.push(None);
                 continue;
             };
-            let field = format!("external.{}", e.name);
-            let name = object_name(&field, &e.name)?;
-            claim(&name, field)?;
+            let name = object_name_at(&e.name, || format!("external.{}", e.name))?;
+            claim(&name, ("external", &e.name))?;
             let (ports, wait_port) = ports(c, Some(&e.check));
             externals.push(Some(Planned {
                 name,
@@ -95,32 +99,32 @@ impl<'m> Plan<'m> {
         }
         let mut services = Vec::new();
         for svc in &model.services {
-            let field = format!("services.{}", svc.name);
+            let field = || format!("services.{}", svc.name);
             let (ports, wait_port) = ports(&svc.container, svc.health.as_ref().map(|h| &h.check));
-            let one = |name: String, kind, instance| Planned {
+            let one = |name: String, kind, instance, ports| Planned {
                 name,
                 kind,
                 instance,
-                ports: ports.clone(),
+                ports,
                 wait_port,
             };
-            let base = object_name(&field, &svc.name)?;
+            let base = object_name_at(&svc.name, field)?;
             let planned = match &svc.instances {
-                None => vec![one(base, Kind::Deployment, Instance::None)],
+                None => vec![one(base, Kind::Deployment, Instance::None, ports)],
                 Some(_) if svc.instances_are_indices() => {
-                    vec![one(base, Kind::StatefulSet, Instance::Index)]
+                    vec![one(base, Kind::StatefulSet, Instance::Index, ports)]
                 }
                 Some(list) => list
                     .iter()
                     .map(|i| {
-                        let f = format!("{field}.instances ({i})");
-                        object_name(&f, &format!("{}-{i}", svc.name))
-                            .map(|n| one(n, Kind::Deployment, Instance::Named(i)))
+                        let f = || format!("{}.instances ({i})", field());
+                        object_name_at(&format!("{}-{i}", svc.name), f)
+                            .map(|n| one(n, Kind::Deployment, Instance::Named(i), ports.clone()))
                     })
                     .collect::<std::result::Result<_, _>>()?,
             };
             for p in &planned {
-                claim(&p.name, field.clone())?;
+                claim(&p.name, ("services", &svc.name))?;
             }
             services.push(planned);
         }
@@ -128,5 +132,36 @@ impl<'m> Plan<'m> {
             services,
             externals,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::errors::Error;
+
+    fn refusal(toml: &str) -> Refusal {
+        let model = Model::from_toml("t.toml", toml).expect("valid manifest");
+        match Plan::new(&model) {
+            Err(Error::Refused(r)) => r,
+            other => panic!("not refused: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_name_taken_twice_or_no_label_is_refused_at_its_field() {
+        let r = refusal(
+            "name = \"s\"\n[services.a_b]\ncommand = [\"/x\"]\n[services.a-b]\ncommand = [\"/x\"]\n",
+        );
+        assert_eq!(r.field, "services.a-b");
+        assert_eq!(
+            r.message,
+            "its Kubernetes name `a-b` is also the name of services.a_b"
+        );
+        let r = refusal(
+            "name = \"s\"\n[services.w]\ncommand = [\"/x\"]\ninstances = [\"eu\", \"-\"]\n",
+        );
+        assert_eq!(r.field, "services.w.instances (-)");
+        assert!(r.message.contains("not a DNS label"), "{}", r.message);
     }
 }

@@ -1,5 +1,7 @@
 //! One planned workload → its Deployment or `StatefulSet` and its Service.
 
+use std::borrow::Cow;
+
 use super::expand::{Instance, POD_INDEX, with_instance};
 use super::names;
 use super::objects::{
@@ -39,9 +41,9 @@ pub struct Pod<'a> {
 
 /// The workload of `p` running `pod` for `owner`.
 #[must_use]
-pub fn workload(owner: &Owner<'_>, p: &Planned<'_>, pod: Pod<'_>) -> Workload {
-    let component = names::dns(owner.service);
-    let labels = names::labels(owner.stack, &component, &p.name);
+pub fn workload<'a>(owner: &Owner<'a>, p: &'a Planned<'_>, pod: Pod<'_>) -> Workload<'a> {
+    let stack = names::stack_label(owner.stack);
+    let labels = names::labels(stack, names::dns_cow(owner.service), &p.name);
     let instance = match p.instance {
         Instance::Named(i) => Some(i),
         Instance::None | Instance::Index => None,
@@ -58,18 +60,18 @@ pub fn workload(owner: &Owner<'_>, p: &Planned<'_>, pod: Pod<'_>) -> Workload {
             "Deployment"
         },
         metadata: Meta {
-            name: Some(p.name.clone()),
+            name: Some(p.name.as_str().into()),
             labels: labels.clone(),
             annotations: annotations.clone(),
         },
         spec: WorkloadSpec {
             replicas: owner.replicas,
-            service_name: stateful.then(|| p.name.clone()),
+            service_name: stateful.then(|| p.name.as_str().into()),
             pod_management_policy: stateful.then_some("Parallel"),
             // a claim is ReadWriteOnce: the old pod lets go before the new one mounts it
             strategy: (!stateful && claims).then_some(Strategy { kind: "Recreate" }),
             selector: Selector {
-                match_labels: names::selector(owner.stack, &p.name),
+                match_labels: names::selector(stack, &p.name),
             },
             template: Template {
                 metadata: Meta {
@@ -93,23 +95,23 @@ pub fn workload(owner: &Owner<'_>, p: &Planned<'_>, pod: Pod<'_>) -> Workload {
 /// The Service of `p`: a `ClusterIP` with its ports, or for a `StatefulSet` the headless
 /// Service that names its pods. `None` for a Deployment without ports.
 #[must_use]
-pub fn service(owner: &Owner<'_>, p: &Planned<'_>) -> Option<Service> {
+pub fn service<'a>(owner: &Owner<'a>, p: &'a Planned<'_>) -> Option<Service<'a>> {
     let stateful = p.kind == Kind::StatefulSet;
     if p.ports.is_empty() && !stateful {
         return None;
     }
-    let component = names::dns(owner.service);
+    let stack = names::stack_label(owner.stack);
     Some(Service {
         api_version: V1,
         kind: "Service",
         metadata: Meta {
-            name: Some(p.name.clone()),
-            labels: names::labels(owner.stack, &component, &p.name),
+            name: Some(p.name.as_str().into()),
+            labels: names::labels(stack, names::dns_cow(owner.service), &p.name),
             annotations: names::Labels::default(),
         },
         spec: ServiceSpec {
             cluster_ip: stateful.then_some("None"),
-            selector: names::selector(owner.stack, &p.name),
+            selector: names::selector(stack, &p.name),
             ports: p
                 .ports
                 .iter()
@@ -146,7 +148,7 @@ pub fn container_ports(p: &Planned<'_>) -> Vec<ContainerPort> {
 /// The environment: `POD_INDEX` first in a `StatefulSet` (later values may refer to it), then
 /// `vars` with `{instance}` resolved and Kubernetes' `$(` escaped.
 #[must_use]
-pub fn env(vars: &[(&str, String)], instance: Instance<'_>) -> Vec<EnvVar> {
+pub fn env(vars: &[(&str, Cow<'_, str>)], instance: Instance<'_>) -> Vec<EnvVar> {
     let mut out = Vec::with_capacity(vars.len() + 1);
     if instance == Instance::Index {
         out.push(EnvVar {
