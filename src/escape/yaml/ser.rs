@@ -344,3 +344,21 @@ impl ser::SerializeStruct for MapSer<'_> {
         Ok(())
     }
 }
+
+/// Write `key: value` as one entry of a block mapping whose keys are indented by `indent`
+/// spaces, after an earlier entry (what [`ValueSer::top`] writes for that entry of a
+/// mapping at that depth), so that a large mapping can be written an entry at a time.
+pub(super) fn entry<V: Serialize + ?Sized>(
+    out: &mut String,
+    indent: usize,
+    key: &str,
+    value: &V,
+) -> Result<(), Error> {
+    let mut map = MapSer {
+        parent: ValueSer::top(out),
+        inner: indent,
+        opened: true,
+        pending: None,
+    };
+    ser::SerializeMap::serialize_entry(&mut map, key, value)
+}
