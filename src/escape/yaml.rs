@@ -15,6 +15,7 @@ mod key;
 mod ser;
 
 pub use error::Error;
+pub use ser::push_entry;
 
 /// `value` as a YAML document (block style, every string double-quoted).
 ///
@@ -39,41 +40,6 @@ pub fn push_document(out: &mut String, value: &impl Serialize) -> Result<(), Err
     value.serialize(ser::ValueSer::top(out))?;
     #[cfg(test)]
     assert_eq!(out[start..], reference::to_string(value));
-    Ok(())
-}
-
-/// Append one `key: value` entry of a block mapping whose keys are indented by `indent`
-/// spaces and that has an entry before it: what [`push_document`] writes for that entry at
-/// that depth, so that a large mapping (compose's `services:`) can be written, and handed
-/// on, an entry at a time.
-///
-/// # Errors
-/// As [`to_string`].
-///
-/// # Panics
-/// In test builds, when the text differs from the value-tree writer's (a bug here).
-pub fn push_entry(
-    out: &mut String,
-    indent: usize,
-    key: &str,
-    value: &impl Serialize,
-) -> Result<(), Error> {
-    #[cfg(test)]
-    let start = out.len();
-    ser::entry(out, indent, key, value)?;
-    #[cfg(test)]
-    {
-        // the same entry alone in a document, indented
-        let alone = reference::to_string(&std::collections::BTreeMap::from([(key, value)]));
-        let pad = " ".repeat(indent);
-        let mut indented = String::new();
-        for line in alone.lines() {
-            indented.push_str(&pad);
-            indented.push_str(line);
-            indented.push('\n');
-        }
-        assert_eq!(out[start..], indented);
-    }
     Ok(())
 }
 
