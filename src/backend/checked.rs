@@ -173,7 +173,8 @@ impl Lines {
                 len: line.len(),
             });
         }
-        self.ended += count_newlines(whole.as_bytes());
+        // memchr counts with vector compares (its iterator's `count`)
+        self.ended += memchr::memchr_iter(b'\n', whole.as_bytes()).count();
         self.len = 0;
         self.head.clear();
         self.cr = false;
@@ -205,20 +206,6 @@ impl Lines {
             len: self.len,
         })
     }
-}
-
-/// How many `\n` are in `b`: a byte counter per block of at most 255 bytes (which the
-/// compiler turns into vector compares), summed per block.
-fn count_newlines(b: &[u8]) -> usize {
-    b.chunks(255)
-        .map(|block| {
-            usize::from(
-                block
-                    .iter()
-                    .fold(0u8, |n, &c| n.wrapping_add(u8::from(c == b'\n'))),
-            )
-        })
-        .sum()
 }
 
 /// The first line (as [`str::lines`] gives them) of [`MAX_LINE_BYTES`] or more, with its

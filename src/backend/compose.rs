@@ -20,14 +20,14 @@ use indexmap::IndexMap;
 
 use super::capability::{Feature, Support, Warning};
 use super::data::BackendData;
-use super::kit::{Artifact, Backend, HEADER, RenderContext, Rendered, Report, Unit, UnitKind};
+use super::kit::{Backend, FileWriter, HEADER, RenderContext, Rendered, Report, Unit, UnitKind};
 use super::shared::names::taken_twice;
 use crate::errors::Result;
 use crate::escape::compose::dollar;
+use crate::escape::yaml;
 use crate::model::{Model, Process};
-use file::{ComposeFile, Empty};
-use serde::ser::{Error as _, SerializeMap as _};
-use serde::{Serialize, Serializer};
+use file::{ComposeService, Empty};
+use serde::ser::Error as _;
 
 /// The docker compose backend.
 pub struct Compose;
@@ -110,43 +110,8 @@ impl Backend for Compose {
 
     fn render(&self, model: &Model, ctx: &RenderContext<'_>) -> Result<Rendered> {
         let mut out = Rendered::default();
-        // the services in file order, by name (a name taken twice is refused); each is made
-        // only when it is written
-        let mut services = Services {
-            model,
-            order: IndexMap::new(),
-        };
-        for (e, ext) in model.externals.iter().enumerate() {
-            if ext.container.is_some() {
-                services.order.insert(ext.name.clone(), Source::External(e));
-                out.units.push(Unit::grouping(
-                    ext.name.clone(),
-                    &ext.name,
-                    UnitKind::Process,
-                ));
-            }
-        }
-        for p in model.view.processes() {
-            service::image(&model.services[p.service])?;
-            let name = service::name(model, p);
-            if services.order.contains_key(&name) {
-                let service = &model.services[p.service].name;
-                return Err(taken_twice("compose", "service", service, &name));
-            }
-            services.order.insert(name.clone(), Source::Process(p));
-            out.units.push(Unit::process(model, p, name));
-        }
-        let mut volumes = IndexMap::new();
-        let named = model
-            .services
-            .iter()
-            .map(|s| &*s.container)
-            .chain(model.externals.iter().filter_map(|e| e.container.as_ref()))
-            .flat_map(|c| &c.volumes)
-            .filter(|v| !v.is_host_path());
-        for v in named {
-            volumes.insert(dollar(&v.source), Empty {});
-        }
+        let services = Services::of(model, &mut out.units)?;
+        let volumes = volumes(model);
         for svc in &model.services {
             if svc.user.is_none() && svc.sandbox.level != crate::model::SandboxLevel::Off {
                 out.warnings.push(Warning {
@@ -167,15 +132,23 @@ impl Backend for Compose {
                 });
             }
         }
-        let mut text = String::with_capacity(1024 * (services.order.len() + 1));
+        // what yaml::push_document writes for a ComposeFile, written a service at a time and
+        // handed on in parts
+        let mut file = ctx.file(FILE, DATA.file_mode, 1024 * (services.order.len() + 1));
+        let text = file.text();
         text.push_str("# ");
         text.push_str(HEADER);
         text.push('\n');
-        let file = ComposeFile { services, volumes };
-        crate::escape::yaml::push_document(&mut text, &file).context("writing compose.yaml")?;
-        drop(file);
-        text.shrink_to_fit();
-        ctx.emit(&mut out, Artifact::file(FILE, DATA.file_mode, text))?;
+        services.write(&mut file)?;
+        drop(services);
+        if !volumes.is_empty() {
+            let text = file.text();
+            text.push_str("volumes:\n");
+            for name in volumes.keys() {
+                yaml::push_entry(text, 2, name, &Empty {}).context("writing compose.yaml")?;
+            }
+        }
+        file.finish(&mut out)?;
         out.notes = DATA.notes(&model.name, None);
         let dir = &DATA.install.system;
         out.notes.push(format!(
@@ -199,30 +172,141 @@ enum Source<'m> {
     Process(&'m Process),
 }
 
+/// The named volumes the services mount, in file order.
+fn volumes(model: &Model) -> IndexMap<String, Empty> {
+    let named = model
+        .services
+        .iter()
+        .map(|s| &*s.container)
+        .chain(model.externals.iter().filter_map(|e| e.container.as_ref()))
+        .flat_map(|c| &c.volumes)
+        .filter(|v| !v.is_host_path());
+    named.map(|v| (dollar(&v.source), Empty {})).collect()
+}
+
 /// The `services:` map, each made when it is written (so they are never all held).
 struct Services<'m> {
     model: &'m Model,
     order: IndexMap<String, Source<'m>>,
 }
 
-impl Serialize for Services<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
-        let model = self.model;
-        let mut map = serializer.serialize_map(Some(self.order.len()))?;
-        for (name, source) in &self.order {
-            let svc = match *source {
-                Source::External(e) => {
-                    let ext = &model.externals[e];
-                    let Some(c) = &ext.container else {
-                        continue;
-                    };
-                    service::external(model, ext, c)
-                }
-                // the image was checked, the one way this fails
-                Source::Process(p) => service::process(model, p).map_err(S::Error::custom)?,
-            };
-            map.serialize_entry(name, &svc)?;
+impl<'m> Services<'m> {
+    /// The services in file order, by name (a name taken twice is refused), with a unit
+    /// for each pushed to `units`.
+    ///
+    /// # Errors
+    /// A service names no image, or two get the same name.
+    fn of(model: &'m Model, units: &mut Vec<Unit>) -> Result<Self> {
+        let mut order = IndexMap::new();
+        for (e, ext) in model.externals.iter().enumerate() {
+            if ext.container.is_some() {
+                order.insert(ext.name.clone(), Source::External(e));
+                units.push(Unit::grouping(
+                    ext.name.clone(),
+                    &ext.name,
+                    UnitKind::Process,
+                ));
+            }
         }
-        map.end()
+        for p in model.view.processes() {
+            service::image(&model.services[p.service])?;
+            let name = service::name(model, p);
+            if order.contains_key(&name) {
+                let service = &model.services[p.service].name;
+                return Err(taken_twice("compose", "service", service, &name));
+            }
+            order.insert(name.clone(), Source::Process(p));
+            units.push(Unit::process(model, p, name));
+        }
+        Ok(Self { model, order })
+    }
+
+    /// The compose service from `source`.
+    ///
+    /// # Errors
+    /// The service names no image (checked before, the one way this fails).
+    fn make(&self, source: Source<'_>) -> std::result::Result<Option<ComposeService>, yaml::Error> {
+        let model = self.model;
+        Ok(match source {
+            Source::External(e) => {
+                let ext = &model.externals[e];
+                ext.container
+                    .as_ref()
+                    .map(|c| service::external(model, ext, c))
+            }
+            Source::Process(p) => Some(service::process(model, p).map_err(yaml::Error::custom)?),
+        })
+    }
+
+    /// Write the `services:` mapping of the file, each service made only when it is
+    /// written, a part handed on after each.
+    ///
+    /// # Errors
+    /// As [`Self::make`], or the sink's.
+    fn write(&self, file: &mut FileWriter<'_, '_>) -> Result<()> {
+        file.text().push_str("services:");
+        let mut opened = false;
+        for (name, &source) in &self.order {
+            let Some(svc) = self.make(source).context("writing compose.yaml")? else {
+                continue;
+            };
+            let text = file.text();
+            if !std::mem::replace(&mut opened, true) {
+                text.push('\n');
+            }
+            yaml::push_entry(text, 2, name, &svc).context("writing compose.yaml")?;
+            file.part_done()?;
+        }
+        if !opened {
+            file.text().push_str(" {}\n");
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::{BackendKind, Flags, render_embedded};
+    use file::ComposeFile;
+
+    /// The file written a service at a time is the typed file written as one document.
+    #[test]
+    fn the_file_in_entries_is_the_whole_document() {
+        let mut models = vec![Model::builtin()];
+        for text in [
+            include_str!("../../tests/fixtures/full.toml"),
+            include_str!("../../tests/fixtures/minimal.toml"),
+            include_str!("../../tests/fixtures/supervisord-hostile.toml"),
+        ] {
+            models.push(Model::from_toml("fixture.toml", text).expect("fixture valid"));
+        }
+        let mut checked = 0;
+        for model in &models {
+            let Ok(rendered) = render_embedded(BackendKind::Compose, model, &Flags::default())
+            else {
+                continue;
+            };
+            let services = Services::of(model, &mut Vec::new()).expect("rendered once");
+            let made: IndexMap<&str, ComposeService> = services
+                .order
+                .iter()
+                .filter_map(|(name, &source)| {
+                    let svc = services.make(source).expect("made once")?;
+                    Some((name.as_str(), svc))
+                })
+                .collect();
+            let whole = ComposeFile {
+                services: made,
+                volumes: volumes(model),
+            };
+            let text = yaml::to_string(&whole).expect("yaml");
+            assert_eq!(
+                rendered.artifacts[0].contents(),
+                format!("# {HEADER}\n{text}")
+            );
+            checked += 1;
+        }
+        assert!(checked >= 2, "{checked}");
     }
 }

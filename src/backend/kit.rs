@@ -229,7 +229,8 @@ impl<'a> RenderContext<'a> {
     }
 
     /// Hand `artifact` to the sink, or keep it in `out` when there is none. Backends emit
-    /// every artifact through here, in output order, and never read one back.
+    /// every artifact through here (or, for one large file, through [`Self::file`]), in
+    /// output order, and never read one back.
     ///
     /// # Errors
     /// The sink's.

@@ -18,6 +18,7 @@ pub use error::Error;
 use scalar::printable;
 use scalar::push_key;
 pub use scalar::push_quote;
+pub use ser::push_entry;
 
 /// `value` as a YAML document (block style, every string double-quoted).
 ///

@@ -344,3 +344,43 @@ impl ser::SerializeStruct for MapSer<'_> {
         Ok(())
     }
 }
+
+/// Append one `key: value` entry of a block mapping whose keys are indented by `indent`
+/// spaces and that has an entry before it: what [`super::push_document`] writes for that
+/// entry at that depth, so that a large mapping (compose's `services:`) can be written,
+/// and handed on, an entry at a time.
+///
+/// # Errors
+/// As [`super::to_string`].
+///
+/// # Panics
+/// In test builds, when the text differs from the value-tree writer's (a bug here).
+pub fn push_entry(
+    out: &mut String,
+    indent: usize,
+    key: &str,
+    value: &impl Serialize,
+) -> Result<(), Error> {
+    #[cfg(test)]
+    let start = out.len();
+    let mut map = MapSer {
+        parent: ValueSer::top(out),
+        inner: indent,
+        opened: true,
+    };
+    ser::SerializeMap::serialize_entry(&mut map, key, value)?;
+    #[cfg(test)]
+    {
+        // the same entry alone in a document, indented
+        let alone = super::reference::to_string(&std::collections::BTreeMap::from([(key, value)]));
+        let pad = " ".repeat(indent);
+        let mut indented = String::new();
+        for line in alone.lines() {
+            indented.push_str(&pad);
+            indented.push_str(line);
+            indented.push('\n');
+        }
+        assert_eq!(out[start..], indented);
+    }
+    Ok(())
+}
