@@ -89,9 +89,9 @@ pub struct Service {
     /// Exit codes besides 0 that count as clean.
     pub success_exit_codes: Vec<i32>,
     /// Resource limits.
-    pub limits: Limits,
+    pub limits: Arc<Limits>,
     /// Log destinations.
-    pub logs: Logs,
+    pub logs: Arc<Logs>,
     /// Hard dependencies.
     pub requires: Vec<Dep>,
     /// Soft dependencies.
@@ -108,7 +108,7 @@ pub struct Service {
     /// that give none.
     pub container: Arc<Container>,
     /// How far it is confined.
-    pub sandbox: Sandbox,
+    pub sandbox: Arc<Sandbox>,
 }
 
 /// How far a service is confined, and what it keeps (see `model/sandbox.rs`).

@@ -9,11 +9,12 @@ use indexmap::IndexMap;
 use crate::manifest::locate::Locator;
 use crate::manifest::{self, GroupSpec, ServiceSink, ServiceSpec};
 
+use super::Service;
 use super::build::{Checked, check_stack, externals, finish};
 use super::deps::{Links, Tables};
 use super::names::NameIndex;
 use super::problems::Errors;
-use super::{Service, service};
+use super::service::{self, Shared};
 
 /// The stack of `text` built and checked (it needs the text no more), or `None` when it
 /// cannot be done this way (see the module documentation).
@@ -34,6 +35,7 @@ pub(super) fn checked(file: &str, text: &str) -> Option<Checked> {
         errs: Errors::new(file, Locator::new(text)),
         ix: Some((services_ix, externals_ix)),
         links: None,
+        shared: Shared::default(),
         services,
         names: Vec::with_capacity(n),
         groups: IndexMap::new(),
@@ -93,6 +95,7 @@ struct Sink<'t> {
     /// The services and externals by name, until the first service makes the links.
     ix: Option<(NameIndex, NameIndex)>,
     links: Option<Links>,
+    shared: Shared,
     services: Vec<Service>,
     names: Vec<String>,
     /// None: the groups are only looked at for the hint of a problem, which ends this way.
@@ -117,7 +120,13 @@ impl ServiceSink for Sink<'_> {
             defaults,
             groups: &self.groups,
         };
-        let s = service::service(&mut self.errs, &t, links, &name, &mut spec);
+        let s = service::service(
+            &mut self.errs,
+            &t,
+            (links, &mut self.shared),
+            &name,
+            &mut spec,
+        );
         self.services.push(s);
         self.names.push(name);
         self.errs.list.is_empty()
