@@ -59,7 +59,7 @@ fn strings(model: &Model) -> Vec<(String, &str)> {
         ] {
             out.extend(v.as_deref().map(|v| (at(key), v)));
         }
-        if let Logs::Files { stdout, stderr } = &s.logs {
+        if let Logs::Files { stdout, stderr } = &*s.logs {
             out.push((at("logs"), stdout));
             out.extend(stderr.as_deref().map(|e| (at("logs"), e)));
         }

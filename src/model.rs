@@ -89,9 +89,9 @@ pub struct Service {
     /// Exit codes besides 0 that count as clean.
     pub success_exit_codes: Vec<i32>,
     /// Resource limits.
-    pub limits: Limits,
+    pub limits: Arc<Limits>,
     /// Log destinations.
-    pub logs: Logs,
+    pub logs: Arc<Logs>,
     /// Hard dependencies.
     pub requires: Vec<Dep>,
     /// Soft dependencies.
@@ -108,7 +108,7 @@ pub struct Service {
     /// that give none.
     pub container: Arc<Container>,
     /// How far it is confined.
-    pub sandbox: Sandbox,
+    pub sandbox: Arc<Sandbox>,
 }
 
 /// How far a service is confined, and what it keeps (see `model/sandbox.rs`).
@@ -261,11 +261,10 @@ impl Model {
     /// Every problem found, each with its position.
     pub fn from_toml(file: &str, text: &str) -> Result<Self, ManifestErrors> {
         // the usual case: services built as they are read; anything else the usual way
-        if let Some(checked) = stream::checked(file, text) {
-            return Ok(checked.model());
+        match stream::checked(file, text) {
+            Some(checked) => Ok(checked.model()),
+            None => build(file, text, manifest::parse(file, text)?),
         }
-        let spec = manifest::parse(file, text)?;
-        build(file, text, spec)
     }
 
     /// Load and validate manifest text, which is dropped as soon as it is no longer needed
@@ -274,12 +273,11 @@ impl Model {
     /// # Errors
     /// Every problem found, each with its position.
     pub fn from_text(file: &str, text: String) -> Result<Self, ManifestErrors> {
-        if let Some(checked) = stream::checked(file, &text) {
-            drop(text);
-            return Ok(checked.model());
-        }
-        let spec = manifest::parse(file, &text)?;
-        build(file, &text, spec)
+        let Some(checked) = stream::checked(file, &text) else {
+            return build(file, &text, manifest::parse(file, &text)?);
+        };
+        drop(text);
+        Ok(checked.model())
     }
 
     /// The built-in OpenIM model.

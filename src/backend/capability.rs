@@ -219,7 +219,7 @@ impl Feature {
             Self::ProcessLimits => svc.limits.nofile.is_some() || svc.limits.nproc.is_some(),
             Self::MemoryMax => svc.limits.memory_max.is_some(),
             Self::CpuQuota => svc.limits.cpu_quota.is_some(),
-            Self::LogFiles => matches!(svc.logs, Logs::Files { .. }),
+            Self::LogFiles => matches!(*svc.logs, Logs::Files { .. }),
             Self::Requires => has_service_dep(&svc.requires),
             Self::Wants => has_service_dep(&svc.wants),
             Self::Ordering => has_service_dep(&svc.after) || !svc.before.is_empty(),

@@ -175,7 +175,7 @@ impl Backend for OpenRc {
         let journal: Vec<&str> = model
             .services
             .iter()
-            .filter(|s| s.logs == Logs::Journal)
+            .filter(|s| *s.logs == Logs::Journal)
             .map(|s| s.name.as_str())
             .collect();
         if !journal.is_empty() {

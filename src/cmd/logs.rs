@@ -17,7 +17,7 @@ use crate::stdout;
 fn log_argv(s: &stack::Stack, args: &LogsArgs, unit: &crate::backend::Unit) -> Result<Vec<String>> {
     let n = args.lines.to_string();
     let service = s.model.service(&unit.service);
-    if let Some(Logs::Files { stdout, .. }) = service.map(|x| &x.logs) {
+    if let Some(Logs::Files { stdout, .. }) = service.map(|x| &*x.logs) {
         let mut tail = vec!["tail".to_owned(), "-n".to_owned(), n];
         if args.follow {
             tail.push("-f".to_owned());

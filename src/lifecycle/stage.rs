@@ -33,7 +33,7 @@ pub(super) fn dirs(model: &Model) -> Vec<(String, String, String)> {
         let user = s.user.clone().unwrap_or_else(|| "root".to_owned());
         let group = s.group.clone().unwrap_or_else(|| user.clone());
         let mut wanted: Vec<String> = s.working_dir.iter().cloned().collect();
-        if let Logs::Files { stdout, stderr } = &s.logs {
+        if let Logs::Files { stdout, stderr } = &*s.logs {
             for f in std::iter::once(stdout).chain(stderr) {
                 if let Some(parent) = Path::new(f).parent().filter(|p| *p != Path::new("/")) {
                     wanted.push(parent.display().to_string());

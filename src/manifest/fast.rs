@@ -154,6 +154,7 @@ fn document(c: &mut Cursor<'_>, mut sink: Option<&mut dyn ServiceSink>) -> Step<
             ("groups", _) if !groups => entry(c, "groups", &mut m.groups, name)?,
             _ => return Err(Bail),
         }
+        c.recycle(path);
     }
     m.services.shrink_to_fit();
     m.external.shrink_to_fit();

@@ -167,8 +167,15 @@ fn services(
     let mut table = std::mem::take(table);
     let tables = Tables { defaults, groups };
     let mut services = Vec::with_capacity(table.len());
+    let mut shared = service::Shared::default();
     for (name, spec) in &mut table {
-        services.push(service::service(errs, &tables, links, name, spec));
+        services.push(service::service(
+            errs,
+            &tables,
+            (links, &mut shared),
+            name,
+            spec,
+        ));
     }
     // not `collect`, which would keep the names in the tables' (much larger) buffer
     let mut names = Vec::with_capacity(table.len());

@@ -2,6 +2,8 @@
 //! table is consumed: its strings move into the model, and only what `[defaults]` gives is
 //! copied.
 
+use std::sync::Arc;
+
 use crate::manifest::{
     Duration, HealthSpec, LimitsSpec, LogsSpec, RestartPolicy, ServiceSpec, Signal, StartLimitSpec,
 };
@@ -12,7 +14,7 @@ use super::instances::instances;
 use super::path::At;
 use super::problems::{Errors, health_check};
 use super::sandbox::Reached;
-use super::{Health, Limits, Logs, Service, StartLimit};
+use super::{Health, Limits, Logs, Sandbox, Service, StartLimit};
 
 /// The most failed health checks in a row a service may be given (bounds its health window
 /// to `MAX_DURATION × 1000`).
@@ -127,13 +129,30 @@ fn probes(
     (health, pre_start)
 }
 
+/// The limits, logs and sandbox of the service built last: the next service with the same
+/// ones shares them (a stack's services mostly take them from `[defaults]`, or have none).
+#[derive(Default)]
+pub(super) struct Shared {
+    limits: Option<Arc<Limits>>,
+    logs: Option<Arc<Logs>>,
+    sandbox: Option<Arc<Sandbox>>,
+}
+
+/// `value`, shared with the last one kept in `slot` when they are equal.
+fn share<T: PartialEq>(slot: &mut Option<Arc<T>>, value: T) -> Arc<T> {
+    match slot {
+        Some(last) if **last == value => Arc::clone(last),
+        _ => Arc::clone(slot.insert(Arc::new(value))),
+    }
+}
+
 /// Build service `name` from its own table `s`, which is emptied (its values move into the
 /// service): defaults merged, every value checked (problems go to `errs`), its
 /// dependencies resolved into `links`.
 pub(super) fn service(
     errs: &mut Errors<'_>,
     t: &Tables<'_>,
-    links: &mut Links,
+    (links, shared): (&mut Links, &mut Shared),
     name: &str,
     s: &mut ServiceSpec,
 ) -> Service {
@@ -170,6 +189,7 @@ pub(super) fn service(
     );
     let own = s.container.take().map(|c| *c);
     let container = super::container::service(errs, &path, name, own, d.container.as_deref());
+    let limits = limits(errs, &path, s.limits.as_deref(), d.limits.as_deref());
     Service {
         // the name moves in from the manifest once every service is built
         name: String::new(),
@@ -199,8 +219,8 @@ pub(super) fn service(
             s.success_exit_codes.take().map(|c| *c),
             d.success_exit_codes.as_deref(),
         ),
-        limits: limits(errs, &path, s.limits.as_deref(), d.limits.as_deref()),
-        logs,
+        limits: share(&mut shared.limits, limits),
+        logs: share(&mut shared.logs, logs),
         requires,
         wants,
         after,
@@ -208,7 +228,7 @@ pub(super) fn service(
         health,
         pre_start,
         container,
-        sandbox,
+        sandbox: share(&mut shared.sandbox, sandbox),
     }
 }
 

@@ -77,7 +77,7 @@ fn systemd_form(m: &Model) -> String {
             })
             .collect();
         deps.sort();
-        let logs = match &s.logs {
+        let logs = match &*s.logs {
             Logs::Files { stdout, stderr } if stderr.as_ref() == Some(stdout) => Logs::Files {
                 stdout: stdout.clone(),
                 stderr: None,

@@ -64,7 +64,7 @@ fn supervisord_form(m: &Model) -> (String, Vec<BTreeSet<String>>) {
             .collect();
         codes.sort_unstable();
         codes.dedup();
-        let logs = match &s.logs {
+        let logs = match &*s.logs {
             Logs::Files { stdout, stderr } if stderr.as_ref() == Some(stdout) => Logs::Files {
                 stdout: stdout.clone(),
                 stderr: None,

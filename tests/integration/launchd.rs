@@ -159,7 +159,7 @@ fn plist_keys_say_exactly_what_the_manifest_says() {
                 assert_eq!(job["UserName"], json!(svc.user));
                 assert_eq!(job["GroupName"], json!(svc.group));
                 assert_eq!(job["WorkingDirectory"], json!(svc.working_dir));
-                let (out, err) = match &svc.logs {
+                let (out, err) = match &*svc.logs {
                     Logs::Journal => (None, None),
                     Logs::Files { stdout, stderr } => (
                         Some(stdout.clone()),

@@ -96,7 +96,7 @@ pub fn service(
         startup_probe: probes.startup,
         readiness_probe: probes.readiness,
         liveness_probe: probes.liveness,
-        resources: resources(svc.limits),
+        resources: resources(*svc.limits),
         security_context: Some(security(svc, found)),
         volume_mounts: mounts(&svc.container.volumes),
     })

@@ -121,7 +121,7 @@ pub(super) fn job<'a>(
         .iter()
         .map(|(k, v)| (k.as_str(), substitute_cow(v, instance)))
         .collect();
-    let (stdout, stderr) = match &svc.logs {
+    let (stdout, stderr) = match &*svc.logs {
         Logs::Journal => (None, None),
         Logs::Files { stdout, stderr } => (
             Some(stdout.as_str()),

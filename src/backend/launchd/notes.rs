@@ -88,7 +88,7 @@ pub(super) fn notes(model: &Model, labels: &ProcessNames) -> Vec<String> {
     let silent: Vec<&str> = model
         .services
         .iter()
-        .filter(|s| s.logs == Logs::Journal)
+        .filter(|s| *s.logs == Logs::Journal)
         .map(|s| s.name.as_str())
         .collect();
     if !silent.is_empty() {

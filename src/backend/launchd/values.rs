@@ -34,7 +34,7 @@ pub fn check(svc: &Service) -> Result<()> {
             return fail(&format!("environment.{k}"), v, p);
         }
     }
-    let logs = match &svc.logs {
+    let logs = match &*svc.logs {
         Logs::Files { stdout, stderr } => [Some(stdout.as_str()), stderr.as_deref()],
         Logs::Journal => [None, None],
     };

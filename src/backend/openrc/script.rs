@@ -162,7 +162,7 @@ fn log_settings<'a>(
     default_log: &'a str,
     settings: &mut Vec<String>,
 ) -> (Vec<Piece<'a>>, Vec<Piece<'a>>) {
-    let log_pieces: (Vec<Piece<'_>>, Vec<Piece<'_>>) = match &svc.logs {
+    let log_pieces: (Vec<Piece<'_>>, Vec<Piece<'_>>) = match &*svc.logs {
         Logs::Journal => {
             let p = vec![
                 Piece::Text(default_log),
@@ -286,7 +286,7 @@ fn log_files(
     (out, err): &(Vec<Piece<'_>>, Vec<Piece<'_>>),
 ) -> Vec<String> {
     let mut lines = Vec::with_capacity(2);
-    if svc.logs == Logs::Journal {
+    if *svc.logs == Logs::Journal {
         lines.push(index.log_dir_line.clone());
     }
     let mut line = String::with_capacity(96);

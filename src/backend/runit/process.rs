@@ -315,7 +315,7 @@ impl<'m> Planner<'m> {
                 RestartPolicy::OnFailure => AfterExit::RestartOnFailure { delay },
                 RestartPolicy::Never => AfterExit::StayDown,
             },
-            log_files: match &svc.logs {
+            log_files: match &*svc.logs {
                 Logs::Journal => None,
                 Logs::Files { stdout, stderr } => Some((stdout.as_str(), stderr.as_deref())),
             },

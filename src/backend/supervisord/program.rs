@@ -162,7 +162,7 @@ pub(super) fn section<'a>(
 /// The log keys, when the service logs to files (rotation off when processes share them).
 fn log_keys<'a>(svc: &'a Service, comments: &mut Vec<Cow<'a, str>>) -> Result<Option<LogKeys<'a>>> {
     let d = &DATA.program;
-    Ok(match &svc.logs {
+    Ok(match &*svc.logs {
         Logs::Journal => None,
         Logs::Files { stdout, stderr } => {
             let shared = svc.instances.as_ref().is_some_and(|v| v.len() > 1);
@@ -264,7 +264,7 @@ fn launch<'a>(
     let prelude = Prelude {
         exports,
         environment_file: svc.environment_file.as_deref(),
-        limits: svc.limits,
+        limits: *svc.limits,
         waits,
         pre_start: svc
             .pre_start

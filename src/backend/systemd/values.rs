@@ -45,7 +45,7 @@ pub fn check(svc: &Service) -> Result<()> {
         ("environment_file", svc.environment_file.as_deref()),
         ("working_dir", svc.working_dir.as_deref()),
     ];
-    let logs = match &svc.logs {
+    let logs = match &*svc.logs {
         Logs::Files { stdout, stderr } => [Some(stdout.as_str()), stderr.as_deref()],
         Logs::Journal => [None, None],
     };

@@ -24,6 +24,8 @@ pub struct Cursor<'a> {
     pub pending: Option<Vec<Cow<'a, str>>>,
     /// The document's own keys whose table a `[header]` opened (not an inline table).
     pub headers: Vec<Cow<'a, str>>,
+    /// A header path done with, kept for the next header (one allocation for all).
+    spare: Vec<Cow<'a, str>>,
 }
 
 impl<'a> Cursor<'a> {
@@ -37,6 +39,7 @@ impl<'a> Cursor<'a> {
             path: Vec::new(),
             pending: None,
             headers: Vec::new(),
+            spare: Vec::new(),
         }
     }
 
@@ -175,7 +178,10 @@ impl<'a> Cursor<'a> {
     /// A `[table.header]` line (not `[[array.tables]]`) into `pending`.
     pub fn header(&mut self) -> Step<()> {
         self.expect(b'[')?;
-        let mut path = self.pending.take().unwrap_or_default();
+        let mut path = self
+            .pending
+            .take()
+            .unwrap_or_else(|| std::mem::take(&mut self.spare));
         path.clear();
         loop {
             self.ws();
@@ -191,6 +197,11 @@ impl<'a> Cursor<'a> {
         self.line_end()?;
         self.pending = Some(path);
         Ok(())
+    }
+
+    /// Keep `path`, a header path done with, for the next header.
+    pub fn recycle(&mut self, path: Vec<Cow<'a, str>>) {
+        self.spare = path;
     }
 
     /// How many `[table.NAME]` headers the text has from the one just read on: lines that

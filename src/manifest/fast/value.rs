@@ -260,7 +260,9 @@ impl<'a> Table<'_, 'a> {
             if level == 0 {
                 c.headers.push(key.clone());
             }
-            c.pending = None;
+            if let Some(path) = c.pending.take() {
+                c.recycle(path);
+            }
             c.path.truncate(level);
             c.path.push(key.clone());
             self.sub = true;
