@@ -256,6 +256,19 @@ pub(crate) fn parse_streamed(text: &str, sink: &mut dyn ServiceSink) -> Option<M
     fast::parse_streamed(text, sink)
 }
 
+/// Whether a `[defaults…]` header line follows a `[services.…]` one: [`parse_streamed`]
+/// would give up there (defaults apply to the services already read), so it is not worth
+/// starting. A guess like [`header_names`]: a miss only costs the attempt.
+pub(crate) fn late_defaults(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let first = if bytes.starts_with(b"[services.") {
+        Some(0)
+    } else {
+        memchr::memmem::find(bytes, b"\n[services.")
+    };
+    first.is_some_and(|at| memchr::memmem::find(&bytes[at..], b"\n[defaults").is_some())
+}
+
 /// The names of the `[services.NAME]` and of the `[external.NAME]` headers of `text`, in
 /// order: a guess to check against what [`parse_streamed`] reads.
 pub(crate) fn header_names(text: &str) -> [Vec<std::borrow::Cow<'_, str>>; 2] {

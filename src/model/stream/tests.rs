@@ -112,3 +112,20 @@ fn the_corpora_stream_to_the_usual_model_or_give_up() {
         }
     }
 }
+
+#[test]
+fn a_late_defaults_header_is_seen_before_streaming() {
+    let late = |t: &str| manifest::late_defaults(t);
+    let svc = "[services.a]\ncommand = [\"/bin/a\"]\n";
+    assert!(late(&format!(
+        "{HEAD}{svc}[defaults.container]\nimage = \"i\"\n"
+    )));
+    assert!(late(&format!("{svc}[defaults]\nuser = \"u\"\n")));
+    assert!(!late(&format!("{HEAD}[defaults]\nuser = \"u\"\n{svc}")));
+    assert!(!late(&format!(
+        "{HEAD}[defaults.limits]\nnofile = 5\n{svc}"
+    )));
+    assert!(!late(&format!(
+        "{HEAD}{svc}[groups.g]\nservices = [\"a\"]\n"
+    )));
+}
