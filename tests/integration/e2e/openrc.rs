@@ -276,7 +276,10 @@ fn failing_health_check_restarts_the_service() {
         "the unhealthy process was not stopped: {}",
         s.driver.diagnostics()
     );
-    let again = &probe::await_records(&s.record("h"), "start", 2)[1];
+    // the check interval, the stop and restart_delay take about 4 s; a loaded machine
+    // stretches each step, so the deadline is generous and the bound below checks the timing
+    let again =
+        &probe::await_records_within(&s.record("h"), "start", 2, Duration::from_secs(30))[1];
     assert_ne!(again.pid, first.pid);
     assert_eq!(
         again.ppid, first.ppid,
@@ -287,7 +290,7 @@ fn failing_health_check_restarts_the_service() {
     eprintln!(
         "failing health check → old process gone after {stopped:.0} ms, new one running after {took:.0} ms (interval 1 s, retries 1, stop_timeout 1 s, restart_delay 1 s)"
     );
-    assert!(took < 12000.0, "restart after {took:.0} ms");
+    assert!(took < 20000.0, "restart after {took:.0} ms");
     std::fs::remove_file(s.work.join("unhealthy")).expect("heal");
     s.teardown_clean();
 }
