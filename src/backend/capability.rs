@@ -223,7 +223,11 @@ impl Feature {
             Self::Requires => has_service_dep(&svc.requires),
             Self::Wants => has_service_dep(&svc.wants),
             Self::Ordering => has_service_dep(&svc.after) || !svc.before.is_empty(),
-            Self::ExternalGate => !svc.external_deps().is_empty(),
+            Self::ExternalGate => svc
+                .requires
+                .iter()
+                .chain(&svc.wants)
+                .any(|d| matches!(d, Dep::External(_))),
             Self::Health => svc.health.is_some(),
             Self::PreStart => !svc.pre_start.is_empty(),
             Self::Instances => svc.is_instanced(),
@@ -268,42 +272,43 @@ pub fn warnings(
     model: &Model,
     found: Vec<Warning>,
 ) -> Vec<Warning> {
-    let mut out: Vec<Warning> = Vec::new();
+    // the features this backend emulates or loses, with their messages
+    let lost: Vec<(Feature, String)> = Feature::ALL
+        .iter()
+        .filter_map(|&feature| match support(feature) {
+            Support::Native => None,
+            Support::Emulated(how) => Some((feature, format!("emulated: {how}"))),
+            Support::Unsupported(what) => Some((feature, format!("not supported: {what}"))),
+        })
+        .collect();
+    // the services using each, in one pass over the services (a service at a time, while
+    // it is in the cache)
+    let mut users: Vec<Vec<usize>> = vec![Vec::new(); lost.len()];
+    for (i, svc) in model.services.iter().enumerate() {
+        for ((feature, _), users) in lost.iter().zip(&mut users) {
+            if *feature != Feature::Groups && feature.used_by(svc) {
+                users.push(i);
+            }
+        }
+    }
     // every service's name, shared by the warnings (built when one is needed)
     let mut names: Vec<Arc<str>> = Vec::new();
-    for &feature in Feature::ALL {
-        let message = match support(feature) {
-            Support::Native => continue,
-            Support::Emulated(how) => format!("emulated: {how}"),
-            Support::Unsupported(what) => format!("not supported: {what}"),
-        };
-        let services: Vec<Arc<str>> = if feature == Feature::Groups {
-            Vec::new()
-        } else {
-            let mut users = model
+    let mut out: Vec<Warning> = Vec::with_capacity(lost.len());
+    for ((feature, message), users) in lost.into_iter().zip(users) {
+        if users.is_empty() && feature != Feature::Groups {
+            continue;
+        }
+        if names.is_empty() && !users.is_empty() {
+            names = model
                 .services
                 .iter()
-                .enumerate()
-                .filter(|(_, s)| feature.used_by(s));
-            let Some((first, _)) = users.next() else {
-                continue;
-            };
-            if names.is_empty() {
-                names = model
-                    .services
-                    .iter()
-                    .map(|s| Arc::from(s.name.as_str()))
-                    .collect();
-            }
-            std::iter::once(first)
-                .chain(users.map(|(i, _)| i))
-                .map(|i| Arc::clone(&names[i]))
-                .collect()
-        };
+                .map(|s| Arc::from(s.name.as_str()))
+                .collect();
+        }
         out.push(Warning {
             backend: name,
             feature,
-            services,
+            services: users.into_iter().map(|i| Arc::clone(&names[i])).collect(),
             message,
         });
     }
