@@ -279,5 +279,9 @@ pub fn write_all_owned(dir: &Path, artifacts: Vec<Artifact>, force: bool) -> Res
     Ok(lines)
 }
 
+mod stream;
+
+pub use stream::{Feed, write_streamed};
+
 #[cfg(test)]
 mod tests;

@@ -29,12 +29,13 @@ use std::path::PathBuf;
 use anyhow::{Context as _, Result};
 use serde::{Deserialize, Serialize};
 
-use super::fsops;
+use super::fsops::{self, Batch, Handle};
 use super::ledger::{Entry, Kind, Ledger, Lock, Store, read_regular};
 use super::plan::{Action, Plan, Step};
 
 const JOURNAL_FILE: &str = "journal.json";
-const STAGING_FILE: &str = "staging.json";
+/// The list of directories with staged files, in the state directory (see [`list_staging`]).
+pub const STAGING_FILE: &str = "staging.json";
 const TXN_DIR: &str = "txn";
 
 /// Testing hook: `OPENIM_INIT_CRASH_AFTER=K` kills the process (SIGKILL) right after its
@@ -199,6 +200,34 @@ pub fn apply<'a>(
     plan: &Plan,
     before: &Ledger,
 ) -> Result<Applied<'a>> {
+    apply_with(store, lock, plan, before, None)
+}
+
+/// Files staged before the plan was made, and the handle of each path's file.
+pub type Prestaged<'h> = (Batch, &'h dyn Fn(&str) -> Option<Handle>);
+
+/// [`apply`], with the new files already staged in `batch` (under the staging list, see
+/// [`list_staging`]): `staged.1` gives the handle of each path the plan writes.
+///
+/// # Errors
+/// As [`apply`]; a path the plan writes was not staged.
+pub fn apply_staged<'a>(
+    store: &'a Store,
+    lock: &'a Lock,
+    plan: &Plan,
+    before: &Ledger,
+    staged: Prestaged<'_>,
+) -> Result<Applied<'a>> {
+    apply_with(store, lock, plan, before, Some(staged))
+}
+
+fn apply_with<'a>(
+    store: &'a Store,
+    lock: &'a Lock,
+    plan: &Plan,
+    before: &Ledger,
+    staged: Option<Prestaged<'_>>,
+) -> Result<Applied<'a>> {
     anyhow::ensure!(
         plan.refusals().is_empty(),
         "a plan with refusals was applied"
@@ -251,7 +280,10 @@ pub fn apply<'a>(
         if saved_any {
             fsops::sync_dir(&txn);
         }
-        let (batch, handles) = stage_all(store, &steps, &mut journal.ops)?;
+        let (batch, handles) = match staged {
+            None => stage_all(store, &steps, &mut journal.ops)?,
+            Some((batch, handle)) => take_staged(batch, handle, &steps, &mut journal.ops)?,
+        };
         write_journal(store, &journal)?;
         crash_point();
         place_all(store, &journal, &batch, &handles)?;
@@ -307,7 +339,8 @@ fn finish(store: &Store) -> Result<()> {
 mod files;
 mod recover;
 
-use files::{content_of, parent_rel, place_all, put, save, stage_all};
+pub use files::list_staging;
+use files::{content_of, parent_rel, place_all, put, save, stage_all, take_staged};
 
 pub use recover::recover;
 use recover::replay;
