@@ -18,6 +18,7 @@ pub(super) fn generate(args: &GenerateArgs) -> Result<()> {
         Some(dir) => {
             let (rendered, written) = out_for(&args.render, dir, args.force)?;
             stdout::write_with(|w| written.iter().try_for_each(|l| writeln!(w, "{l}")))?;
+            release(written);
             rendered
         }
     };

@@ -175,11 +175,18 @@ impl Store {
     ///
     /// # Errors
     /// I/O errors.
-    pub fn write(&self, _lock: &Lock, ledger: &Ledger) -> Result<()> {
+    pub fn write(&self, lock: &Lock, ledger: &Ledger) -> Result<()> {
+        self.write_text(lock, &ledger_text(ledger)?)
+    }
+
+    /// [`Self::write`], the ledger already as [`ledger_text`] makes it.
+    ///
+    /// # Errors
+    /// I/O errors.
+    pub fn write_text(&self, _lock: &Lock, text: &[u8]) -> Result<()> {
         std::fs::create_dir_all(&self.state)
             .with_context(|| format!("creating {}", self.state.display()))?;
-        let text = ledger_text(ledger)?;
-        fsops::write_atomic(&self.state.join(LEDGER_FILE), &text, 0o644)?;
+        fsops::write_atomic(&self.state.join(LEDGER_FILE), text, 0o644)?;
         fsops::remove(&self.base.join(LEGACY_STATE_FILE))
     }
 }

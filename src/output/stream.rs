@@ -324,11 +324,35 @@ impl Writer {
         let batch = std::mem::take(&mut self.batch);
         let handles = &self.handles;
         let staged: journal::Prestaged<'_> = (batch, &|p| handles.get(p).copied());
-        let applied = journal::apply_staged(&self.store, &self.lock, &plan, &self.ledger, staged)?;
-        let backups = applied.backups.clone();
-        applied.commit()?;
+        let (store, lock, ledger) = (&self.store, &self.lock, &self.ledger);
+        // without forced replacements there is no backup to report: the lines are made on
+        // another thread while the files are carried out
+        let forced = plan
+            .steps
+            .iter()
+            .any(|s| matches!(s.action, Action::Force(_)));
+        let (applied, early) = std::thread::scope(|s| {
+            let early = (!forced).then(|| {
+                s.spawn(|| {
+                    let mut lines = Vec::new();
+                    report(&self.root, &plan, &[], &mut lines);
+                    lines
+                })
+            });
+            let applied =
+                journal::apply_staged(store, lock, &plan, ledger, staged).and_then(|applied| {
+                    let backups = applied.backups.clone();
+                    applied.commit().map(|()| backups)
+                });
+            let early = early.map(|t| t.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+            (applied, early)
+        });
+        let backups = applied?;
         let mut lines: Vec<String> = self.recovered.take().into_iter().collect();
-        report(&self.root, &plan, &backups, &mut lines);
+        match early {
+            Some(early) => lines.extend(early),
+            None => report(&self.root, &plan, &backups, &mut lines),
+        }
         leave((self, plan));
         Ok(lines)
     }
