@@ -159,25 +159,7 @@ impl Writer {
     /// Prepare `dir`, then take every artifact from `rx` until the render ends. Stops at the
     /// first error (having removed what it wrote).
     fn run(dir: &Path, force: bool, rx: &mpsc::Receiver<Vec<(Desired, Entry)>>) -> Result<Self> {
-        let created = missing_dirs(dir);
-        let root = match prepare_root(dir) {
-            Ok(root) => root,
-            Err(e) => {
-                remove_dirs(&created);
-                return Err(e);
-            }
-        };
-        let store = Store::for_out_dir(&root);
-        let locked = fsops::inspect(&store.state)
-            .map(|found| found != fsops::Found::Missing)
-            .and_then(|had| Ok((had, store.lock(&root)?)));
-        let (had_state, lock) = match locked {
-            Ok(l) => l,
-            Err(e) => {
-                remove_dirs(&created);
-                return Err(e);
-            }
-        };
+        let (root, store, created, had_state, lock) = lock(dir)?;
         let mut w = Self {
             recovered: None,
             ledger: Ledger::default(),
@@ -367,6 +349,38 @@ fn leave<T>(value: T) {
     } else {
         std::mem::forget(value);
     }
+}
+
+/// Prepare DIR and take its lock (waiting for another run): its canonical path, its store,
+/// the directories made for it, whether the state directory was there, and the lock. A run
+/// refused meanwhile may have removed a DIR it had created: then again, on the new one.
+fn lock(dir: &Path) -> Result<(PathBuf, Store, Vec<PathBuf>, bool, Lock)> {
+    for _ in 0..100 {
+        let created = missing_dirs(dir);
+        let root = match prepare_root(dir) {
+            Ok(root) => root,
+            Err(e) => {
+                remove_dirs(&created);
+                return Err(e);
+            }
+        };
+        let store = Store::for_out_dir(&root);
+        let locked = fsops::inspect(&store.state)
+            .map(|found| found != fsops::Found::Missing)
+            .and_then(|had| Ok((had, store.lock(&root)?)));
+        match locked {
+            Ok((had, lock)) if lock.is_at(&root) => return Ok((root, store, created, had, lock)),
+            Ok(_) => {}
+            Err(e) => {
+                remove_dirs(&created);
+                return Err(e);
+            }
+        }
+    }
+    anyhow::bail!(
+        "{} keeps being removed while waiting for its lock",
+        dir.display()
+    )
 }
 
 /// Remove `dirs` (created in this order) in reverse, each only if empty.
