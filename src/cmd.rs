@@ -204,6 +204,24 @@ fn render_for(args: &RenderArgs) -> Result<(BackendKind, Rendered)> {
     Ok((kind, rendered))
 }
 
+/// Load, validate and render into `dir`, writing while rendering (see
+/// [`output::write_streamed`]): nothing is written unless the whole output is good.
+/// Returns the result without artifacts, and one line per file for the user.
+fn out_for(args: &RenderArgs, dir: &Path, force: bool) -> Result<(Rendered, Vec<String>)> {
+    let p = prepare(args)?;
+    let written = output::write_streamed(dir, force, |feed| {
+        let ctx = RenderContext {
+            sink: Some(feed),
+            ..RenderContext::new(&p.templates, &p.flags)
+        };
+        let mut rendered = backend::render(p.kind, &p.model, &ctx)?;
+        warnings(args, &mut rendered)?;
+        Ok(rendered)
+    });
+    release(p);
+    written
+}
+
 /// Load, validate and render to stdout, printing nothing unless the whole output is good
 /// (every artifact rendered and checked, `--strict` satisfied). The artifacts are held
 /// while they fit in [`print::HOLD_BYTES`]; a larger output is spooled to an unnamed

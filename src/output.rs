@@ -6,7 +6,8 @@
 //! `DIR/.openim-init/` and what is on disk, and writes nothing when a check fails (an unsafe
 //! path, a symlink or non-file in the way, a foreign or edited file without `--force`).
 //! Then it carries the plan out journaled: each file is written atomically, and a run
-//! killed at any point is completed by the next one.
+//! killed at any point is completed by the next one. `generate --out` does the same while
+//! the backend renders ([`write_streamed`], in `stream.rs`).
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -278,6 +279,10 @@ pub fn write_all_owned(dir: &Path, artifacts: Vec<Artifact>, force: bool) -> Res
     report(&root, &plan, &backups, &mut lines);
     Ok(lines)
 }
+
+mod stream;
+
+pub use stream::{Feed, write_streamed};
 
 #[cfg(test)]
 mod tests;

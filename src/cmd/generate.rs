@@ -5,7 +5,7 @@ use std::io::Write as _;
 
 use anyhow::Context as _;
 
-use super::{load_model, print_for, release, render_for};
+use super::{load_model, out_for, print_for, release};
 use crate::backend::{BackendKind, Rendered};
 use crate::cli::{GenerateArgs, ValidateArgs};
 use crate::errors::{Error, Result};
@@ -16,10 +16,9 @@ pub(super) fn generate(args: &GenerateArgs) -> Result<()> {
     let rendered = match &args.out {
         None => print_for(&args.render)?,
         Some(dir) => {
-            let (_, mut rendered) = render_for(&args.render)?;
-            let artifacts = std::mem::take(&mut rendered.artifacts);
-            let written = output::write_all_owned(dir, artifacts, args.force)?;
+            let (rendered, written) = out_for(&args.render, dir, args.force)?;
             stdout::write_with(|w| written.iter().try_for_each(|l| writeln!(w, "{l}")))?;
+            release(written);
             rendered
         }
     };

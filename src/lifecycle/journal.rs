@@ -29,12 +29,13 @@ use std::path::PathBuf;
 use anyhow::{Context as _, Result};
 use serde::{Deserialize, Serialize};
 
-use super::fsops;
-use super::ledger::{Entry, Kind, Ledger, Lock, Store, read_regular};
+use super::fsops::{self, Batch, Handle};
+use super::ledger::{Entry, Kind, Ledger, Lock, Store, ledger_text, read_regular};
 use super::plan::{Action, Plan, Step};
 
 const JOURNAL_FILE: &str = "journal.json";
-const STAGING_FILE: &str = "staging.json";
+/// The list of directories with staged files, in the state directory (see [`list_staging`]).
+pub const STAGING_FILE: &str = "staging.json";
 const TXN_DIR: &str = "txn";
 
 /// Testing hook: `OPENIM_INIT_CRASH_AFTER=K` kills the process (SIGKILL) right after its
@@ -157,8 +158,8 @@ pub struct Applied<'a> {
     store: &'a Store,
     lock: &'a Lock,
     journal: Journal,
-    /// The ledger once committed.
-    after: Ledger,
+    /// The ledger once committed, as written.
+    after: Vec<u8>,
     /// Backups of foreign or edited files kept for the user: (path, backup).
     pub backups: Vec<(String, PathBuf)>,
 }
@@ -199,6 +200,34 @@ pub fn apply<'a>(
     plan: &Plan,
     before: &Ledger,
 ) -> Result<Applied<'a>> {
+    apply_with(store, lock, plan, before, None)
+}
+
+/// Files staged before the plan was made, and the handle of each path's file.
+pub type Prestaged<'h> = (Batch, &'h dyn Fn(&str) -> Option<Handle>);
+
+/// [`apply`], with the new files already staged in `batch` (under the staging list, see
+/// [`list_staging`]): `staged.1` gives the handle of each path the plan writes.
+///
+/// # Errors
+/// As [`apply`]; a path the plan writes was not staged.
+pub fn apply_staged<'a>(
+    store: &'a Store,
+    lock: &'a Lock,
+    plan: &Plan,
+    before: &Ledger,
+    staged: Prestaged<'_>,
+) -> Result<Applied<'a>> {
+    apply_with(store, lock, plan, before, Some(staged))
+}
+
+fn apply_with<'a>(
+    store: &'a Store,
+    lock: &'a Lock,
+    plan: &Plan,
+    before: &Ledger,
+    staged: Option<Prestaged<'_>>,
+) -> Result<Applied<'a>> {
     anyhow::ensure!(
         plan.refusals().is_empty(),
         "a plan with refusals was applied"
@@ -215,10 +244,39 @@ pub fn apply<'a>(
         ledger_before: before.clone(),
         ledger_after: None,
     };
-    let after = plan.ledger_after(before);
     if !derivable(plan, before) {
-        journal.ledger_after = Some(after.clone());
+        journal.ledger_after = Some(plan.ledger_after(before));
     }
+    // the new ledger's text, made on another thread while the files are carried out (a
+    // large plan's ledger takes as long to build as its journal)
+    let text = || ledger_text(&plan.ledger_after(before));
+    let (backups, after) = std::thread::scope(|s| {
+        let other = (plan.steps.len() >= 1024).then(|| s.spawn(text));
+        let backups = carry_out(store, plan, &mut journal, staged)?;
+        let after = match other {
+            Some(t) => t.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
+            None => text(),
+        }?;
+        anyhow::Ok((backups, after))
+    })?;
+    Ok(Applied {
+        store,
+        lock,
+        journal,
+        after,
+        backups,
+    })
+}
+
+/// Copies, staged files, journal, then every file operation of `plan` (see [`apply`]);
+/// returns the backups kept for the user.
+fn carry_out(
+    store: &Store,
+    plan: &Plan,
+    journal: &mut Journal,
+    staged: Option<Prestaged<'_>>,
+) -> Result<Vec<(String, PathBuf)>> {
+    let txn = store.state.join(TXN_DIR);
     let mut backups = Vec::new();
     let mut saved_any = false;
     let steps: Vec<&Step> = plan
@@ -251,18 +309,15 @@ pub fn apply<'a>(
         if saved_any {
             fsops::sync_dir(&txn);
         }
-        let (batch, handles) = stage_all(store, &steps, &mut journal.ops)?;
-        write_journal(store, &journal)?;
+        let (batch, handles) = match staged {
+            None => stage_all(store, &steps, &mut journal.ops)?,
+            Some((batch, handle)) => take_staged(batch, handle, &steps, &mut journal.ops)?,
+        };
+        write_journal(store, journal)?;
         crash_point();
-        place_all(store, &journal, &batch, &handles)?;
+        place_all(store, journal, &batch, &handles)?;
     }
-    Ok(Applied {
-        store,
-        lock,
-        journal,
-        after,
-        backups,
-    })
+    Ok(backups)
 }
 
 impl Applied<'_> {
@@ -271,7 +326,7 @@ impl Applied<'_> {
     /// # Errors
     /// I/O errors (the journal is kept: the next run finishes).
     pub fn commit(self) -> Result<()> {
-        self.store.write(self.lock, &self.after)?;
+        self.store.write_text(self.lock, &self.after)?;
         crash_point();
         finish(self.store)
     }
@@ -307,7 +362,8 @@ fn finish(store: &Store) -> Result<()> {
 mod files;
 mod recover;
 
-use files::{content_of, parent_rel, place_all, put, save, stage_all};
+pub use files::list_staging;
+use files::{content_of, parent_rel, place_all, put, save, stage_all, take_staged};
 
 pub use recover::recover;
 use recover::replay;

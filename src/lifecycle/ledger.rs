@@ -96,7 +96,20 @@ pub struct Store {
 /// happens under it.
 #[derive(Debug)]
 pub struct Lock {
-    _file: File,
+    file: File,
+}
+
+impl Lock {
+    /// Whether the locked file is still the one at `path` (a directory removed and made
+    /// again while this run waited is another one).
+    #[must_use]
+    pub fn is_at(&self, path: &Path) -> bool {
+        use std::os::unix::fs::MetadataExt as _;
+        match (self.file.metadata(), std::fs::metadata(path)) {
+            (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+            _ => false,
+        }
+    }
 }
 
 impl Store {
@@ -145,7 +158,7 @@ impl Store {
         let file = File::open(on).with_context(|| format!("opening {}", on.display()))?;
         file.lock()
             .with_context(|| format!("locking {}", on.display()))?;
-        Ok(Lock { _file: file })
+        Ok(Lock { file })
     }
 
     /// Read the ledger; none yet is an empty one. Entries of the legacy state file of an
@@ -175,11 +188,18 @@ impl Store {
     ///
     /// # Errors
     /// I/O errors.
-    pub fn write(&self, _lock: &Lock, ledger: &Ledger) -> Result<()> {
+    pub fn write(&self, lock: &Lock, ledger: &Ledger) -> Result<()> {
+        self.write_text(lock, &ledger_text(ledger)?)
+    }
+
+    /// [`Self::write`], the ledger already as [`ledger_text`] makes it.
+    ///
+    /// # Errors
+    /// I/O errors.
+    pub fn write_text(&self, _lock: &Lock, text: &[u8]) -> Result<()> {
         std::fs::create_dir_all(&self.state)
             .with_context(|| format!("creating {}", self.state.display()))?;
-        let text = ledger_text(ledger)?;
-        fsops::write_atomic(&self.state.join(LEDGER_FILE), &text, 0o644)?;
+        fsops::write_atomic(&self.state.join(LEDGER_FILE), text, 0o644)?;
         fsops::remove(&self.base.join(LEGACY_STATE_FILE))
     }
 }

@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::fmt::Write as _;
 
 pub use diff::render_dry_run;
-pub use scan::scan;
+pub use scan::{Dir as ScannedDir, scan};
 
 use super::ledger::{Entry, Kind, Ledger};
 use crate::backend::Artifact;
@@ -278,8 +278,10 @@ impl Plan {
     }
 }
 
-/// The step for a desired path whose ledger entry will be `want`.
-fn desired_step(want: &Entry, owned: Option<&Entry>, found: &OnDisk, opts: Options) -> Action {
+/// The action for a desired path whose ledger entry will be `want` (what [`plan`] decides
+/// for it; for a caller that plans path by path, then calls [`with_leftovers`]).
+#[must_use]
+pub fn desired_step(want: &Entry, owned: Option<&Entry>, found: &OnDisk, opts: Options) -> Action {
     let now = match found {
         OnDisk::Blocked(why) => return Action::Refuse(Conflict::Blocked(why.clone())),
         OnDisk::Missing => return Action::Create,
@@ -362,6 +364,19 @@ pub fn plan_owned(
             found: on_disk,
         });
     }
+    with_leftovers(steps, ledger, disk, opts)
+}
+
+/// The plan of the desired `steps` (one per path), with a step for every owned path not
+/// among them (as [`plan`] makes it), in path order.
+#[must_use]
+pub fn with_leftovers(
+    mut steps: Vec<Step>,
+    ledger: &Ledger,
+    disk: &BTreeMap<String, OnDisk>,
+    opts: Options,
+) -> Plan {
+    let found = |p: &str| disk.get(p).cloned().unwrap_or(OnDisk::Missing);
     // (a first run has no ledger: nothing to look up)
     let desired_paths: HashSet<&str> = if ledger.files.is_empty() {
         HashSet::new()

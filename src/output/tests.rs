@@ -280,3 +280,16 @@ fn a_mode_is_written_as_format_writes_it() {
         );
     }
 }
+
+#[test]
+fn a_lock_knows_when_its_directory_was_removed_and_made_again() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("out");
+    std::fs::create_dir(&dir).expect("dir");
+    let lock = Store::for_out_dir(&dir).lock(&dir).expect("lock");
+    assert!(lock.is_at(&dir));
+    std::fs::remove_dir(&dir).expect("removed");
+    assert!(!lock.is_at(&dir));
+    std::fs::create_dir(&dir).expect("made again");
+    assert!(!lock.is_at(&dir), "another directory, unlocked");
+}

@@ -194,3 +194,69 @@ fn a_crash_mid_write_leaves_old_or_new_files_never_partial() {
         read(&new_dir.join("hello.service"))
     );
 }
+
+/// Every entry under `dir`, openim-init's state included, relative and sorted.
+fn everything(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for e in std::fs::read_dir(&d).expect("readable dir").flatten() {
+            let p = e.path();
+            if p.is_dir() && !p.is_symlink() {
+                todo.push(p.clone());
+            }
+            out.push(p.strip_prefix(dir).expect("inside").display().to_string());
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Files are written while the backend renders, so a refusal that comes late (`--strict`
+/// once all is rendered, a foreign file at the last path) must take back what was staged:
+/// no temporary file, no staging list, and no directory the run created.
+#[test]
+fn a_late_refusal_takes_back_every_staged_file_and_created_directory() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let strict = |out: &Path| {
+        Cli::new()
+            .args(["generate", "--backend", "openrc", "--strict", "--out"])
+            .arg(out)
+            .run()
+    };
+    let r = strict(&tmp.path().join("a/b"));
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(
+        !tmp.path().join("a").exists(),
+        "a created directory is left"
+    );
+
+    let out = tmp.path().join("out");
+    assert_eq!(generate(&out, &fixture("minimal.toml"), &[]).code, 0);
+    let before = everything(&out);
+    let r = strict(&out);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert_eq!(everything(&out), before, "--strict left something");
+
+    // a foreign file at the last path the backend renders
+    let all = Cli::new().args(["generate", "--backend", "openrc"]).ok();
+    let last = all
+        .stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix("==== "))
+        .filter_map(|l| l.split(' ').next())
+        .next_back()
+        .expect("a file")
+        .to_owned();
+    let foreign = out.join(&last);
+    std::fs::create_dir_all(foreign.parent().expect("parent")).expect("dir");
+    std::fs::write(&foreign, "theirs\n").expect("foreign");
+    let before = everything(&out);
+    let r = Cli::new()
+        .args(["generate", "--backend", "openrc", "--out"])
+        .arg(&out)
+        .run();
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains(&last), "{}", r.stderr);
+    assert_eq!(everything(&out), before, "the refused run left something");
+}

@@ -294,6 +294,18 @@ impl Batch {
             .with_context(|| format!("renaming into {}", self.path_of(h).display()))
     }
 
+    /// Remove every staged file (a run refused before its journal): best effort, the
+    /// staging list lets the next run remove what is left.
+    pub fn discard(&self) {
+        for item in &self.items {
+            let _ = rustix::fs::unlinkat(
+                &self.dirs[item.dir].fd,
+                item.tmp.as_str(),
+                rustix::fs::AtFlags::empty(),
+            );
+        }
+    }
+
     /// Make the entries of every directory durable (after the renames).
     pub fn sync_dirs(&self) {
         for d in &self.dirs {

@@ -104,10 +104,7 @@ pub(super) fn stage_all(
         .map(|s| parent_rel(&s.path))
         .collect();
     if !dirs.is_empty() {
-        std::fs::create_dir_all(&store.state)
-            .with_context(|| format!("creating {}", store.state.display()))?;
-        let list = serde_json::to_vec(&dirs)?;
-        fsops::write_atomic(&store.state.join(STAGING_FILE), &list, 0o600)?;
+        list_staging(store, dirs.iter().copied())?;
     }
     let mut jobs = Vec::with_capacity(ops.len());
     let mut last: Option<(&str, usize)> = None;
@@ -163,4 +160,41 @@ pub(super) fn place_all(
     }
     batch.sync_dirs();
     Ok(())
+}
+
+/// List `dirs` (relative to the store's base) as the directories staged files are written
+/// in, replacing the list: a run killed before its journal is written leaves staged files
+/// only where the next run looks for them. Call it before the first file in a new one.
+///
+/// # Errors
+/// I/O errors.
+pub fn list_staging<'a>(store: &Store, dirs: impl IntoIterator<Item = &'a str>) -> Result<()> {
+    std::fs::create_dir_all(&store.state)
+        .with_context(|| format!("creating {}", store.state.display()))?;
+    let dirs: Vec<&str> = dirs.into_iter().collect();
+    let list = serde_json::to_vec(&dirs)?;
+    fsops::write_atomic(&store.state.join(STAGING_FILE), &list, 0o600)
+}
+
+/// The files staged in `batch` beforehand, one for each step that writes (found by path):
+/// each op records its temporary name, and all are made durable.
+pub(super) fn take_staged(
+    batch: Batch,
+    handle: &dyn Fn(&str) -> Option<Handle>,
+    steps: &[&Step],
+    ops: &mut [Op],
+) -> Result<(Batch, Vec<Option<Handle>>)> {
+    let mut handles = Vec::with_capacity(ops.len());
+    for (step, op) in steps.iter().zip(ops.iter_mut()) {
+        let h = match &step.desired {
+            None => None,
+            Some(_) => {
+                Some(handle(&step.path).with_context(|| format!("{} was not staged", step.path))?)
+            }
+        };
+        op.staged = h.map(|h| batch.temp(h).to_owned());
+        handles.push(h);
+    }
+    batch.sync()?;
+    Ok((batch, handles))
 }

@@ -129,3 +129,47 @@ pub fn scan<'a>(
     }
     Ok(out.into_iter().collect())
 }
+
+/// What one directory of planned paths holds, looked at once, for a caller that learns the
+/// paths one at a time ([`Dir::at`] then answers as [`scan`] would).
+#[derive(Debug)]
+pub enum Dir {
+    /// Every path in it is blocked, and why.
+    Blocked(String),
+    /// Its entries by name (empty when it does not exist), or `None` if it cannot be listed.
+    Listed(Option<HashMap<OsString, FileType>>),
+}
+
+impl Dir {
+    /// Look at the directory of `rel` (relative to `base`) once: with `confined`, whether a
+    /// symlink or non-directory on the way blocks it; otherwise its listing.
+    ///
+    /// # Errors
+    /// A directory on the way cannot be inspected.
+    pub fn of(base: &Path, rel: &str, confined: bool) -> Result<Self> {
+        if confined && let Some(why) = fsops::blocked_parent(base, Path::new(rel))? {
+            return Ok(Self::Blocked(why));
+        }
+        let dir = rel.rsplit_once('/').map_or("", |(dir, _)| dir);
+        Ok(Self::Listed(list(&base.join(dir))))
+    }
+
+    /// What `rel` (in this directory) holds.
+    ///
+    /// # Errors
+    /// It cannot be inspected or read.
+    pub fn at(&self, base: &Path, rel: &str) -> Result<OnDisk> {
+        let name = std::ffi::OsStr::new(rel.rsplit('/').next().unwrap_or(rel));
+        match self {
+            Self::Blocked(why) => Ok(OnDisk::Blocked(why.clone())),
+            Self::Listed(Some(listing)) => match listing.get(name) {
+                None => Ok(OnDisk::Missing),
+                Some(t) => read_one(&base.join(rel), found_of(*t)),
+            },
+            Self::Listed(None) => {
+                let path = base.join(rel);
+                read_one(&path, fsops::inspect(&path)?)
+            }
+        }
+    }
+}

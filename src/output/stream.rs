@@ -1,0 +1,391 @@
+//! `generate --out DIR` while rendering: a second thread takes DIR's lock, finishes a run
+//! that was killed, reads the ledger, then takes each artifact as the backend makes it:
+//! checks its path, looks at the disk, hashes it, decides its step and writes its new
+//! contents under a temporary name (each directory listed in the staging file before its
+//! first one). Once the render is done and good, the plan is checked as a whole and carried
+//! out as [`super::write_all`] does (one `syncfs`, the journal, the renames, the ledger);
+//! on any refusal the staged files go, and so does every directory this run created.
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+
+use anyhow::Result;
+
+use super::{check_link_target, check_relative, prepare_root, refuse, refuse_conflicts, report};
+use crate::backend::{Artifact, Sink};
+use crate::lifecycle::fsops::{self, Batch, Handle, Job, Source};
+use crate::lifecycle::journal;
+use crate::lifecycle::ledger::{Entry, Kind, Ledger, Lock, Store};
+use crate::lifecycle::plan::{self, Action, Desired, Options, ScannedDir, Step};
+
+/// How many artifacts go to the writing thread at a time (one hand-over each, not one per
+/// artifact: fewer wake-ups of a thread that waits).
+const BUNDLE: usize = 64;
+
+/// The sink of a render into `--out`: checks each artifact's path, hashes it and hands it
+/// to the writing thread.
+pub struct Feed {
+    to: mpsc::Sender<Vec<(Desired, Entry)>>,
+    bundle: Vec<(Desired, Entry)>,
+    seen: HashSet<String>,
+    /// The writer stopped (its error is the one reported).
+    stopped: bool,
+}
+
+impl Feed {
+    /// Hand over what is bundled; false when the writer stopped.
+    fn flush(&mut self) -> bool {
+        if self.bundle.is_empty() {
+            return true;
+        }
+        let bundle = std::mem::replace(&mut self.bundle, Vec::with_capacity(BUNDLE));
+        self.stopped |= self.to.send(bundle).is_err();
+        !self.stopped
+    }
+}
+
+impl Sink for Feed {
+    fn take(&mut self, a: Artifact) -> crate::errors::Result<()> {
+        check_relative(&a.path)?;
+        if !self.seen.insert(a.path.clone()) {
+            return Err(refuse(format!("refusing to write {} twice", a.path)).into());
+        }
+        if let Some(link) = a.link_target() {
+            check_link_target(&a.path, link)?;
+        }
+        let d = Desired::from_owned(a);
+        let want = d.entry();
+        self.bundle.push((d, want));
+        if self.bundle.len() >= BUNDLE && !self.flush() {
+            return Err(anyhow::anyhow!("the output writer stopped").into());
+        }
+        Ok(())
+    }
+}
+
+/// Render into `dir` with `render`, which hands its artifacts to the [`Feed`] it is given
+/// (and may refuse the output, e.g. `--strict`); as [`super::write_all`], but writing while
+/// rendering. Returns the render's result and one line per file, then a summary.
+///
+/// # Errors
+/// The render's error, a refusal ([`crate::errors::usage::UsageError`]) or an I/O error;
+/// nothing is written then.
+pub fn write_streamed<R>(
+    dir: &Path,
+    force: bool,
+    render: impl FnOnce(&RefCell<Feed>) -> crate::errors::Result<R>,
+) -> crate::errors::Result<(R, Vec<String>)> {
+    let (tx, rx) = mpsc::channel();
+    let (rendered, staged, stopped) = std::thread::scope(|s| {
+        let writer = s.spawn(move || Writer::run(dir, force, &rx));
+        let feed = RefCell::new(Feed {
+            to: tx,
+            bundle: Vec::with_capacity(BUNDLE),
+            seen: HashSet::new(),
+            stopped: false,
+        });
+        let rendered = render(&feed);
+        let mut feed = feed.into_inner();
+        if rendered.is_ok() {
+            feed.flush();
+        }
+        let stopped = feed.stopped;
+        drop(feed.to); // the end of the stream
+        leave(feed.seen);
+        let staged = writer
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (rendered, staged, stopped)
+    });
+    match (rendered, staged) {
+        (Err(e), Ok(w)) => {
+            w.discard();
+            Err(e)
+        }
+        (Err(e), Err(w)) => Err(if stopped { w.into() } else { e }),
+        (Ok(_), Err(w)) => Err(w.into()),
+        (Ok(r), Ok(w)) => Ok((r, w.finish()?)),
+    }
+}
+
+/// A directory artifacts go into.
+struct Dir {
+    /// What it held when first looked at.
+    scanned: ScannedDir,
+    /// Its index in the batch, once a file is staged in it.
+    staged: Option<usize>,
+}
+
+/// The writing thread's state: the lock, the ledger, the steps so far and the staged files.
+struct Writer {
+    root: PathBuf,
+    store: Store,
+    lock: Lock,
+    /// Directories this run created, in order (removed, in reverse, when it is refused).
+    created: Vec<PathBuf>,
+    /// Whether the state directory was there before.
+    had_state: bool,
+    /// The line about a run that was killed and is now finished.
+    recovered: Option<String>,
+    ledger: Ledger,
+    opts: Options,
+    dirs: Vec<Dir>,
+    by_dir: HashMap<String, usize>,
+    /// The directories listed in the staging file.
+    listed: Vec<String>,
+    batch: Batch,
+    handles: HashMap<String, Handle>,
+    steps: Vec<Step>,
+    /// A step is refused: nothing more is staged (the run will be refused as a whole).
+    refused: bool,
+}
+
+/// The directories of `path` and above that do not exist, outermost first.
+fn missing_dirs(path: &Path) -> Vec<PathBuf> {
+    let mut missing: Vec<PathBuf> = path
+        .ancestors()
+        .take_while(|p| {
+            !p.as_os_str().is_empty() && fsops::inspect(p).ok() == Some(fsops::Found::Missing)
+        })
+        .map(Path::to_path_buf)
+        .collect();
+    missing.reverse();
+    missing
+}
+
+impl Writer {
+    /// Prepare `dir`, then take every artifact from `rx` until the render ends. Stops at the
+    /// first error (having removed what it wrote).
+    fn run(dir: &Path, force: bool, rx: &mpsc::Receiver<Vec<(Desired, Entry)>>) -> Result<Self> {
+        let (root, store, created, had_state, lock) = lock(dir)?;
+        let mut w = Self {
+            recovered: None,
+            ledger: Ledger::default(),
+            root,
+            store,
+            lock,
+            created,
+            had_state,
+            opts: Options {
+                force,
+                prune: false,
+            },
+            dirs: Vec::new(),
+            by_dir: HashMap::new(),
+            listed: Vec::new(),
+            batch: Batch::default(),
+            handles: HashMap::new(),
+            steps: Vec::new(),
+            refused: false,
+        };
+        let taken = w.prepare().and_then(|()| {
+            rx.iter()
+                .flatten()
+                .try_for_each(|(d, want)| w.take(d, want))
+        });
+        match taken {
+            Ok(()) => Ok(w),
+            Err(e) => {
+                w.discard();
+                Err(e)
+            }
+        }
+    }
+
+    fn prepare(&mut self) -> Result<()> {
+        self.recovered = journal::recover(&self.store, &self.lock)?;
+        self.ledger = self.store.read(&self.lock)?;
+        Ok(())
+    }
+
+    /// Plan the path of `d` (whose ledger entry is `want`), and stage it when it is to be
+    /// written.
+    fn take(&mut self, mut d: Desired, want: Entry) -> Result<()> {
+        let dir = self.dir_of(&d.path)?;
+        let found = self.dirs[dir].scanned.at(&self.root, &d.path)?;
+        let action = plan::desired_step(&want, self.ledger.files.get(&d.path), &found, self.opts);
+        if matches!(action, Action::Refuse(_)) {
+            self.refused = true;
+        } else if action.changes_disk() && !self.refused {
+            self.stage(dir, &d)?;
+        }
+        if d.kind == Kind::File {
+            // written: only a link's target is shown in the report. Not freed here: the
+            // rendering thread allocated it, and freeing it from this one contends with it
+            // (the process exits soon; see `cmd::release`)
+            leave(std::mem::take(&mut d.contents));
+        }
+        self.steps.push(Step {
+            path: d.path.clone(),
+            action,
+            desired: Some(d),
+            entry: Some(want),
+            found,
+        });
+        Ok(())
+    }
+
+    /// The directory of `rel`, looked at once.
+    fn dir_of(&mut self, rel: &str) -> Result<usize> {
+        let parent = rel.rsplit_once('/').map_or("", |(dir, _)| dir);
+        if let Some(&i) = self.by_dir.get(parent) {
+            return Ok(i);
+        }
+        let scanned = ScannedDir::of(&self.root, rel, true)?;
+        self.dirs.push(Dir {
+            scanned,
+            staged: None,
+        });
+        self.by_dir.insert(parent.to_owned(), self.dirs.len() - 1);
+        Ok(self.dirs.len() - 1)
+    }
+
+    /// Write `d` under a temporary name in its directory (listed, created and opened first).
+    fn stage(&mut self, dir: usize, d: &Desired) -> Result<()> {
+        let (parent, name) = d.path.rsplit_once('/').unwrap_or(("", &d.path));
+        let index = if let Some(i) = self.dirs[dir].staged {
+            i
+        } else {
+            self.open_dir(dir, parent, &d.path)?
+        };
+        let source = match d.kind {
+            Kind::File => Source::File(d.contents.as_bytes(), d.mode),
+            Kind::Symlink => Source::Link(&d.contents),
+        };
+        let job = Job {
+            dir: index,
+            name: std::ffi::OsStr::new(name),
+            source,
+        };
+        let staged = self.batch.stage(&[job])?;
+        self.handles.insert(d.path.clone(), staged[0]);
+        Ok(())
+    }
+
+    /// List the directory `parent` (of `rel`) in the staging file, create it (noting
+    /// what did not exist) and open it in the batch.
+    fn open_dir(&mut self, dir: usize, parent: &str, rel: &str) -> Result<usize> {
+        self.listed.push(parent.to_owned());
+        journal::list_staging(&self.store, self.listed.iter().map(String::as_str))?;
+        let path = self.root.join(parent);
+        self.created.extend(missing_dirs(&path));
+        let root = &self.root;
+        let i = self.batch.dir(&path, || {
+            match fsops::blocked_parent(root, Path::new(rel))? {
+                Some(why) => Err(refuse(format!("refusing to write {rel}: {why}"))),
+                None => Ok(()),
+            }
+        })?;
+        self.dirs[dir].staged = Some(i);
+        Ok(i)
+    }
+
+    /// Remove what this run wrote: the staged files, the staging list, and the directories
+    /// it created (each only if empty).
+    fn discard(&self) {
+        self.batch.discard();
+        let _ = fsops::remove(&self.store.state.join(journal::STAGING_FILE));
+        if !self.had_state {
+            let _ = std::fs::remove_dir(&self.store.state);
+        }
+        remove_dirs(&self.created);
+    }
+
+    /// The render is done and good: plan the whole, refuse it or carry it out.
+    fn finish(mut self) -> Result<Vec<String>> {
+        // `generate --out` keeps owned files no longer rendered (no pruning): what is at
+        // those paths does not change their step
+        let steps = std::mem::take(&mut self.steps);
+        let plan = plan::with_leftovers(steps, &self.ledger, &BTreeMap::new(), self.opts);
+        if let Err(e) = refuse_conflicts(&self.root, &self.store, &plan) {
+            self.discard();
+            return Err(e);
+        }
+        let batch = std::mem::take(&mut self.batch);
+        let handles = &self.handles;
+        let staged: journal::Prestaged<'_> = (batch, &|p| handles.get(p).copied());
+        let (store, lock, ledger) = (&self.store, &self.lock, &self.ledger);
+        // without forced replacements there is no backup to report: the lines are made on
+        // another thread while the files are carried out
+        let forced = plan
+            .steps
+            .iter()
+            .any(|s| matches!(s.action, Action::Force(_)));
+        let (applied, early) = std::thread::scope(|s| {
+            let early = (!forced).then(|| {
+                s.spawn(|| {
+                    let mut lines = Vec::new();
+                    report(&self.root, &plan, &[], &mut lines);
+                    lines
+                })
+            });
+            let applied =
+                journal::apply_staged(store, lock, &plan, ledger, staged).and_then(|applied| {
+                    let backups = applied.backups.clone();
+                    applied.commit().map(|()| backups)
+                });
+            let early = early.map(|t| t.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+            (applied, early)
+        });
+        let backups = applied?;
+        let mut lines: Vec<String> = self.recovered.take().into_iter().collect();
+        match early {
+            Some(early) => lines.extend(early),
+            None => report(&self.root, &plan, &backups, &mut lines),
+        }
+        leave((self, plan));
+        Ok(lines)
+    }
+}
+
+/// Leave `value` to the process's exit rather than free it piece by piece (as
+/// `cmd::release` does): much of it was allocated by the other thread, and freeing it from
+/// this one contends with that thread's allocator.
+fn leave<T>(value: T) {
+    if cfg!(test) {
+        drop(value);
+    } else {
+        std::mem::forget(value);
+    }
+}
+
+/// Prepare DIR and take its lock (waiting for another run): its canonical path, its store,
+/// the directories made for it, whether the state directory was there, and the lock. A run
+/// refused meanwhile may have removed a DIR it had created: then again, on the new one.
+fn lock(dir: &Path) -> Result<(PathBuf, Store, Vec<PathBuf>, bool, Lock)> {
+    for _ in 0..100 {
+        let created = missing_dirs(dir);
+        let root = match prepare_root(dir) {
+            Ok(root) => root,
+            Err(e) => {
+                remove_dirs(&created);
+                return Err(e);
+            }
+        };
+        let store = Store::for_out_dir(&root);
+        let locked = fsops::inspect(&store.state)
+            .map(|found| found != fsops::Found::Missing)
+            .and_then(|had| Ok((had, store.lock(&root)?)));
+        match locked {
+            Ok((had, lock)) if lock.is_at(&root) => return Ok((root, store, created, had, lock)),
+            Ok(_) => {}
+            Err(e) => {
+                remove_dirs(&created);
+                return Err(e);
+            }
+        }
+    }
+    anyhow::bail!(
+        "{} keeps being removed while waiting for its lock",
+        dir.display()
+    )
+}
+
+/// Remove `dirs` (created in this order) in reverse, each only if empty.
+fn remove_dirs(dirs: &[PathBuf]) {
+    for d in dirs.iter().rev() {
+        let _ = std::fs::remove_dir(d);
+    }
+}
