@@ -27,7 +27,7 @@ use crate::manifest::{self, ByteSize, Duration, ManifestErrors, RestartPolicy, S
 pub use build::build;
 pub use container::{BIND_PLACEHOLDER, Container, DEFAULT_SHELL, Volume, with_bind};
 pub use graph::{DepKind, Target};
-pub use instances::MAX_INSTANCES;
+pub use instances::{MAX_INSTANCES, map_placeholder, substitute};
 pub use manifest::SandboxLevel;
 pub use sandbox::{CAPABILITIES, DEFAULT_LEVEL as DEFAULT_SANDBOX};
 pub use view::{Dependency, Dependent, Process, View, Wait, Waits};
@@ -384,23 +384,4 @@ impl Service {
             .chain(self.environment.iter().map(|(_, v)| v))
             .any(|s| s.contains(INSTANCE_PLACEHOLDER))
     }
-}
-
-/// Replace the placeholder with `instance`; `None` leaves the text unchanged.
-#[must_use]
-pub fn substitute(text: &str, instance: Option<&str>) -> String {
-    match instance {
-        Some(i) => text.replace(INSTANCE_PLACEHOLDER, i),
-        None => text.to_owned(),
-    }
-}
-
-/// Render `text` with each literal piece passed through `escape` and each placeholder
-/// replaced by `token` verbatim (e.g. systemd's `%i`).
-#[must_use]
-pub fn map_placeholder(text: &str, escape: impl Fn(&str) -> String, token: &str) -> String {
-    text.split(INSTANCE_PLACEHOLDER)
-        .map(escape)
-        .collect::<Vec<_>>()
-        .join(token)
 }

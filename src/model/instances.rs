@@ -95,3 +95,22 @@ fn check_names(errs: &mut Errors<'_>, at: &At<'_>, names: &[String]) {
         }
     }
 }
+
+/// Replace the placeholder with `instance`; `None` leaves the text unchanged.
+#[must_use]
+pub fn substitute(text: &str, instance: Option<&str>) -> String {
+    match instance {
+        Some(i) => text.replace(super::INSTANCE_PLACEHOLDER, i),
+        None => text.to_owned(),
+    }
+}
+
+/// Render `text` with each literal piece passed through `escape` and each placeholder
+/// replaced by `token` verbatim (e.g. systemd's `%i`).
+#[must_use]
+pub fn map_placeholder(text: &str, escape: impl Fn(&str) -> String, token: &str) -> String {
+    text.split(super::INSTANCE_PLACEHOLDER)
+        .map(escape)
+        .collect::<Vec<_>>()
+        .join(token)
+}

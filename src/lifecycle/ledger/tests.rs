@@ -1,0 +1,107 @@
+//! The ledger, its store and lock.
+
+use super::*;
+
+#[test]
+fn sha256_known_value() {
+    assert_eq!(
+        sha256(b"abc"),
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    );
+}
+
+#[test]
+fn ledger_round_trips_and_install_stores_live_under_var_lib() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let store = Store::for_install(tmp.path(), "openim", "systemd");
+    assert_eq!(
+        store.state,
+        tmp.path().join("var/lib/openim-init/openim/systemd")
+    );
+    let lock = store.lock(&store.state).expect("lock");
+    assert_eq!(
+        store.read(&lock).expect("empty"),
+        Ledger {
+            version: 1,
+            ..Ledger::default()
+        }
+    );
+    let mut ledger = Ledger::default();
+    ledger.files.insert(
+        "etc/systemd/system/a.service".into(),
+        Entry::of(Kind::File, 0o644, b"x"),
+    );
+    ledger.files.insert(
+        "etc/init.d/a.1".into(),
+        Entry::of(Kind::Symlink, 0o644, b"a"),
+    );
+    store.write(&lock, &ledger).expect("write");
+    let again = store.read(&lock).expect("read");
+    assert_eq!(again.files, ledger.files);
+    let text = ledger_text(&again).expect("text");
+    let value: serde_json::Value = serde_json::from_slice(&text).expect("json");
+    assert_eq!(value, serde_json::to_value(&again).expect("value"));
+    let empty = ledger_text(&Ledger::default()).expect("empty");
+    assert_eq!(
+        serde_json::from_slice::<Ledger>(&empty).expect("json"),
+        Ledger::default()
+    );
+    assert_eq!(again.files["etc/init.d/a.1"].mode, 0o777);
+}
+
+#[test]
+fn the_legacy_state_file_is_imported_then_removed() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
+    std::fs::write(dir.join("same.service"), "one").expect("file");
+    std::fs::write(dir.join("edited.service"), "changed").expect("file");
+    std::os::unix::fs::symlink("same.service", dir.join("old.link")).expect("link");
+    let legacy = format!(
+        "# comment\nsame.service fnv1a64:{:016x}\nedited.service fnv1a64:{:016x}\n\
+         old.link\ngone.service\n",
+        fnv1a64(b"one"),
+        fnv1a64(b"original")
+    );
+    std::fs::write(dir.join(LEGACY_STATE_FILE), legacy).expect("legacy");
+    let store = Store::for_out_dir(dir);
+    let lock = store.lock(dir).expect("lock");
+    let ledger = store.read(&lock).expect("read");
+    assert_eq!(
+        ledger.files["same.service"],
+        Entry::of(Kind::File, 0o644, b"one")
+    );
+    assert_eq!(
+        ledger.files["edited.service"].sha256,
+        "edited-since-written"
+    );
+    assert_eq!(ledger.files["old.link"].kind, Kind::Symlink);
+    assert!(!ledger.files.contains_key("gone.service"));
+    store.write(&lock, &ledger).expect("write");
+    assert!(!dir.join(LEGACY_STATE_FILE).exists());
+    assert_eq!(store.read(&lock).expect("read").files, ledger.files);
+}
+
+#[test]
+fn the_lock_excludes_a_second_run_until_dropped() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let store = Store::for_out_dir(tmp.path());
+    let lock = store.lock(tmp.path()).expect("lock");
+    let other = File::open(tmp.path()).expect("open");
+    assert!(matches!(
+        other.try_lock(),
+        Err(std::fs::TryLockError::WouldBlock)
+    ));
+    drop(lock);
+    assert!(other.try_lock().is_ok());
+}
+
+#[test]
+fn a_ledger_that_is_a_symlink_is_refused() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let store = Store::for_out_dir(tmp.path());
+    std::fs::create_dir(&store.state).expect("state");
+    std::os::unix::fs::symlink("/etc/passwd", store.state.join(LEDGER_FILE)).expect("ln");
+    let lock = store.lock(tmp.path()).expect("lock");
+    let err = store.read(&lock).expect_err("refused");
+    assert!(err.downcast_ref::<UsageError>().is_some(), "{err:#}");
+}
