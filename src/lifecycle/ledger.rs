@@ -27,8 +27,14 @@ const LEDGER_FILE: &str = "ledger.json";
 /// The SHA-256 of `bytes`, lower-case hex.
 #[must_use]
 pub fn sha256(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
+}
+
+/// A SHA-256 digest in lower-case hex, as the ledger keeps it (e.g. of a file hashed in
+/// parts).
+#[must_use]
+pub fn hex(digest: &[u8]) -> String {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    let digest = Sha256::digest(bytes);
     let mut hex = String::with_capacity(64);
     for b in digest {
         hex.push(char::from(HEX[usize::from(b >> 4)]));

@@ -13,7 +13,8 @@ use std::sync::mpsc;
 
 use anyhow::Result;
 
-use super::{check_link_target, check_relative, prepare_root, refuse, refuse_conflicts, report};
+use super::{check_link_target, check_relative, refuse, refuse_conflicts, report};
+use crate::backend::kit::Part;
 use crate::backend::{Artifact, Sink};
 use crate::lifecycle::fsops::{self, Batch, Handle, Job, Source};
 use crate::lifecycle::journal;
@@ -24,10 +25,24 @@ use crate::lifecycle::plan::{self, Action, Desired, Options, ScannedDir, Step};
 /// artifact: fewer wake-ups of a thread that waits).
 const BUNDLE: usize = 64;
 
+mod parts;
+mod root;
+
+use parts::{Open, Piece};
+use root::{lock, missing_dirs, remove_dirs};
+
+/// What the rendering thread hands the writing thread.
+enum Msg {
+    /// Whole artifacts, each with its ledger entry.
+    Whole(Vec<(Desired, Entry)>),
+    /// A part of a file made in parts.
+    Part(Piece),
+}
+
 /// The sink of a render into `--out`: checks each artifact's path, hashes it and hands it
 /// to the writing thread.
 pub struct Feed {
-    to: mpsc::Sender<Vec<(Desired, Entry)>>,
+    to: mpsc::Sender<Msg>,
     bundle: Vec<(Desired, Entry)>,
     seen: HashSet<String>,
     /// The writer stopped (its error is the one reported).
@@ -41,17 +56,28 @@ impl Feed {
             return true;
         }
         let bundle = std::mem::replace(&mut self.bundle, Vec::with_capacity(BUNDLE));
-        self.stopped |= self.to.send(bundle).is_err();
+        self.send(Msg::Whole(bundle))
+    }
+
+    /// Send `msg`; false when the writer stopped.
+    fn send(&mut self, msg: Msg) -> bool {
+        self.stopped |= self.to.send(msg).is_err();
         !self.stopped
+    }
+
+    /// Check the path of an artifact: relative, and not rendered twice.
+    fn check_path(&mut self, path: &str) -> crate::errors::Result<()> {
+        check_relative(path)?;
+        if !self.seen.insert(path.to_owned()) {
+            return Err(refuse(format!("refusing to write {path} twice")).into());
+        }
+        Ok(())
     }
 }
 
 impl Sink for Feed {
     fn take(&mut self, a: Artifact) -> crate::errors::Result<()> {
-        check_relative(&a.path)?;
-        if !self.seen.insert(a.path.clone()) {
-            return Err(refuse(format!("refusing to write {} twice", a.path)).into());
-        }
+        self.check_path(&a.path)?;
         if let Some(link) = a.link_target() {
             check_link_target(&a.path, link)?;
         }
@@ -59,6 +85,19 @@ impl Sink for Feed {
         let want = d.entry();
         self.bundle.push((d, want));
         if self.bundle.len() >= BUNDLE && !self.flush() {
+            return Err(anyhow::anyhow!("the output writer stopped").into());
+        }
+        Ok(())
+    }
+
+    /// Hand the part on to the writing thread at once (after what is bundled), which
+    /// writes and hashes it as it comes.
+    fn take_part(&mut self, mut part: Part<'_>) -> crate::errors::Result<()> {
+        if part.first {
+            self.check_path(part.path)?;
+        }
+        let piece = Piece::take(&mut part);
+        if !self.flush() || !self.send(Msg::Part(piece)) {
             return Err(anyhow::anyhow!("the output writer stopped").into());
         }
         Ok(())
@@ -137,28 +176,17 @@ struct Writer {
     listed: Vec<String>,
     batch: Batch,
     handles: HashMap<String, Handle>,
+    /// The file being written in parts.
+    open: Option<Open>,
     steps: Vec<Step>,
     /// A step is refused: nothing more is staged (the run will be refused as a whole).
     refused: bool,
 }
 
-/// The directories of `path` and above that do not exist, outermost first.
-fn missing_dirs(path: &Path) -> Vec<PathBuf> {
-    let mut missing: Vec<PathBuf> = path
-        .ancestors()
-        .take_while(|p| {
-            !p.as_os_str().is_empty() && fsops::inspect(p).ok() == Some(fsops::Found::Missing)
-        })
-        .map(Path::to_path_buf)
-        .collect();
-    missing.reverse();
-    missing
-}
-
 impl Writer {
     /// Prepare `dir`, then take every artifact from `rx` until the render ends. Stops at the
     /// first error (having removed what it wrote).
-    fn run(dir: &Path, force: bool, rx: &mpsc::Receiver<Vec<(Desired, Entry)>>) -> Result<Self> {
+    fn run(dir: &Path, force: bool, rx: &mpsc::Receiver<Msg>) -> Result<Self> {
         let (root, store, created, had_state, lock) = lock(dir)?;
         let mut w = Self {
             recovered: None,
@@ -177,13 +205,15 @@ impl Writer {
             listed: Vec::new(),
             batch: Batch::default(),
             handles: HashMap::new(),
+            open: None,
             steps: Vec::new(),
             refused: false,
         };
         let taken = w.prepare().and_then(|()| {
-            rx.iter()
-                .flatten()
-                .try_for_each(|(d, want)| w.take(d, want))
+            rx.iter().try_for_each(|msg| match msg {
+                Msg::Whole(bundle) => bundle.into_iter().try_for_each(|(d, want)| w.take(d, want)),
+                Msg::Part(piece) => w.take_piece(&piece),
+            })
         });
         match taken {
             Ok(()) => Ok(w),
@@ -244,12 +274,7 @@ impl Writer {
 
     /// Write `d` under a temporary name in its directory (listed, created and opened first).
     fn stage(&mut self, dir: usize, d: &Desired) -> Result<()> {
-        let (parent, name) = d.path.rsplit_once('/').unwrap_or(("", &d.path));
-        let index = if let Some(i) = self.dirs[dir].staged {
-            i
-        } else {
-            self.open_dir(dir, parent, &d.path)?
-        };
+        let (index, name) = self.staging_dir(dir, &d.path)?;
         let source = match d.kind {
             Kind::File => Source::File(d.contents.as_bytes(), d.mode),
             Kind::Symlink => Source::Link(&d.contents),
@@ -262,6 +287,17 @@ impl Writer {
         let staged = self.batch.stage(&[job])?;
         self.handles.insert(d.path.clone(), staged[0]);
         Ok(())
+    }
+
+    /// The index in the batch of the directory `dir` of `rel` (listed, created and opened
+    /// the first time), and the file name of `rel`.
+    fn staging_dir<'r>(&mut self, dir: usize, rel: &'r str) -> Result<(usize, &'r str)> {
+        let (parent, name) = rel.rsplit_once('/').unwrap_or(("", rel));
+        let index = match self.dirs[dir].staged {
+            Some(i) => i,
+            None => self.open_dir(dir, parent, rel)?,
+        };
+        Ok((index, name))
     }
 
     /// List the directory `parent` (of `rel`) in the staging file, create it (noting
@@ -348,44 +384,5 @@ fn leave<T>(value: T) {
         drop(value);
     } else {
         std::mem::forget(value);
-    }
-}
-
-/// Prepare DIR and take its lock (waiting for another run): its canonical path, its store,
-/// the directories made for it, whether the state directory was there, and the lock. A run
-/// refused meanwhile may have removed a DIR it had created: then again, on the new one.
-fn lock(dir: &Path) -> Result<(PathBuf, Store, Vec<PathBuf>, bool, Lock)> {
-    for _ in 0..100 {
-        let created = missing_dirs(dir);
-        let root = match prepare_root(dir) {
-            Ok(root) => root,
-            Err(e) => {
-                remove_dirs(&created);
-                return Err(e);
-            }
-        };
-        let store = Store::for_out_dir(&root);
-        let locked = fsops::inspect(&store.state)
-            .map(|found| found != fsops::Found::Missing)
-            .and_then(|had| Ok((had, store.lock(&root)?)));
-        match locked {
-            Ok((had, lock)) if lock.is_at(&root) => return Ok((root, store, created, had, lock)),
-            Ok(_) => {}
-            Err(e) => {
-                remove_dirs(&created);
-                return Err(e);
-            }
-        }
-    }
-    anyhow::bail!(
-        "{} keeps being removed while waiting for its lock",
-        dir.display()
-    )
-}
-
-/// Remove `dirs` (created in this order) in reverse, each only if empty.
-fn remove_dirs(dirs: &[PathBuf]) {
-    for d in dirs.iter().rev() {
-        let _ = std::fs::remove_dir(d);
     }
 }

@@ -231,3 +231,77 @@ fn a_long_requires_chain_renders_for_the_service_directory_backends() {
         );
     }
 }
+
+/// The names in `dir` (not below it).
+fn names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .expect("read_dir")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// supervisord's one file goes to `--out` in parts, written and hashed as they come: it is
+/// the text printed, the ledger has its hash, and no temporary file is left, also when a
+/// second run finds it already right or a foreign file there refuses the run.
+#[test]
+fn a_one_file_backend_writes_its_parts_to_out_and_ledgers_their_hash() {
+    use sha2::Digest as _;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("big.toml");
+    std::fs::write(&path, manifest(100, "/opt/big/bin/svc")).expect("write");
+    let printed = Cli::new()
+        .args(["generate", "--backend", "supervisord", "--manifest"])
+        .arg(&path)
+        .ok()
+        .stdout;
+    let out = dir.path().join("out");
+    let generate = || {
+        Cli::new()
+            .args(["generate", "--backend", "supervisord", "--manifest"])
+            .arg(&path)
+            .arg("--out")
+            .arg(&out)
+            .run()
+    };
+    assert_eq!(generate().code, 0);
+    let written = files(&out);
+    assert_eq!(written.len(), 1, "one file");
+    let (name, text) = written.iter().next().expect("one file");
+    assert!(text.len() > 1 << 20, "{} bytes: in many parts", text.len());
+    assert!(sections(&printed) == written, "printed != written");
+    let hex = sha2::Sha256::digest(text.as_bytes())
+        .iter()
+        .fold(String::new(), |mut hex, b| {
+            let _ = write!(hex, "{b:02x}");
+            hex
+        });
+    let ledger_path = out.join(".openim-init/ledger.json");
+    let ledger = std::fs::read_to_string(&ledger_path).expect("ledger");
+    assert!(ledger.contains(&hex), "no {hex} in {ledger}");
+    let before = names(&out);
+    assert_eq!(before, [".openim-init".to_owned(), name.clone()]);
+
+    // already right: nothing changes, the staged copy is gone
+    let again = generate();
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert_eq!(names(&out), before);
+    assert!(files(&out) == written);
+    assert_eq!(
+        std::fs::read_to_string(&ledger_path).expect("ledger"),
+        ledger
+    );
+
+    // a foreign file there: refused, nothing written, no temporary file left
+    std::fs::remove_file(&ledger_path).expect("forget the file");
+    std::fs::write(out.join(name), "mine\n").expect("write");
+    let refused = generate();
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    assert_eq!(names(&out), before);
+    assert_eq!(
+        std::fs::read_to_string(out.join(name)).expect("kept"),
+        "mine\n"
+    );
+}

@@ -182,6 +182,11 @@ fn write_file(fd: &OwnedFd, contents: &[u8], mode: u32, acl: bool) -> rustix::io
     if acl || mode & (umask() | 0o7000) != 0 {
         rustix::fs::fchmod(fd, Mode::from_raw_mode(mode))?;
     }
+    write_all(fd, contents)
+}
+
+/// Write all of `contents` at the end of what was written to `fd`.
+fn write_all(fd: &OwnedFd, contents: &[u8]) -> rustix::io::Result<()> {
     let mut rest = contents;
     while !rest.is_empty() {
         match rustix::io::write(fd, rest) {
@@ -238,6 +243,50 @@ impl Batch {
                 name: j.name.to_os_string(),
             }));
         Ok((start..self.items.len()).map(Handle).collect())
+    }
+
+    /// Stage the file `name` in the batch's directory `dir` empty, to be written in parts
+    /// with [`Self::append`]: its handle and descriptor.
+    ///
+    /// # Errors
+    /// I/O errors, with the directory.
+    pub fn open(&mut self, dir: usize, name: &OsStr, mode: u32) -> Result<(Handle, OwnedFd)> {
+        let (tmp, fd) = create(&self.dirs[dir], Source::File(b"", mode))?;
+        let fd = fd.ok_or_else(|| anyhow::anyhow!("no descriptor for {tmp}"))?;
+        self.items.push(Item {
+            dir,
+            tmp,
+            name: name.to_os_string(),
+        });
+        let h = Handle(self.items.len() - 1);
+        let job = Job {
+            dir,
+            name,
+            source: Source::File(b"", mode),
+        };
+        fill(&self.dirs, &job, &fd)?;
+        Ok((h, fd))
+    }
+
+    /// Write `bytes` after what the file `h` ([`Self::open`], descriptor `fd`) holds.
+    ///
+    /// # Errors
+    /// I/O errors, with the path.
+    pub fn append(&self, h: Handle, fd: &OwnedFd, bytes: &[u8]) -> Result<()> {
+        write_all(fd, bytes)
+            .map_err(std::io::Error::from)
+            .with_context(|| format!("writing {}", self.path_of(h).display()))
+    }
+
+    /// Remove the staged file `h` (not to be placed after all): best effort, as
+    /// [`Self::discard`].
+    pub fn unstage(&self, h: Handle) {
+        let item = &self.items[h.0];
+        let _ = rustix::fs::unlinkat(
+            &self.dirs[item.dir].fd,
+            item.tmp.as_str(),
+            rustix::fs::AtFlags::empty(),
+        );
     }
 
     /// The temporary name of `h` (in its target's directory).
@@ -297,13 +346,7 @@ impl Batch {
     /// Remove every staged file (a run refused before its journal): best effort, the
     /// staging list lets the next run remove what is left.
     pub fn discard(&self) {
-        for item in &self.items {
-            let _ = rustix::fs::unlinkat(
-                &self.dirs[item.dir].fd,
-                item.tmp.as_str(),
-                rustix::fs::AtFlags::empty(),
-            );
-        }
+        (0..self.items.len()).for_each(|i| self.unstage(Handle(i)));
     }
 
     /// Make the entries of every directory durable (after the renames).

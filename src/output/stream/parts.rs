@@ -1,0 +1,128 @@
+//! A file the backend makes in parts ([`crate::backend::Part`]) goes to the writing thread
+//! part by part: staged under a temporary name from its first part, written and hashed as
+//! each comes, and planned at its last (the temporary file removed again when it is not to
+//! be written).
+
+use std::os::fd::OwnedFd;
+
+use anyhow::Result;
+use sha2::{Digest as _, Sha256};
+
+use super::Writer;
+use crate::backend::kit::Part;
+use crate::lifecycle::fsops::Handle;
+use crate::lifecycle::ledger::{self, Entry, Kind};
+use crate::lifecycle::plan::{self, Action, Desired, OnDisk, Step};
+
+/// A part as the rendering thread hands it on.
+pub struct Piece {
+    path: String,
+    mode: u32,
+    text: String,
+    first: bool,
+    last: bool,
+}
+
+impl Piece {
+    /// Take the text of `part` (leaving the backend a buffer as large to go on with).
+    pub fn take(part: &mut Part<'_>) -> Self {
+        let capacity = part.text.capacity();
+        Self {
+            path: part.path.to_owned(),
+            mode: part.mode & 0o7777,
+            text: std::mem::replace(part.text, String::with_capacity(capacity)),
+            first: part.first,
+            last: part.last,
+        }
+    }
+}
+
+/// The file being written in parts.
+pub struct Open {
+    path: String,
+    mode: u32,
+    found: OnDisk,
+    hash: Sha256,
+    /// Its temporary file (none when nothing more is staged, or its path is blocked).
+    staged: Option<(Handle, OwnedFd)>,
+}
+
+impl Writer {
+    /// Write and hash `piece`; at the last, plan the file.
+    pub(super) fn take_piece(&mut self, piece: &Piece) -> Result<()> {
+        if piece.first {
+            self.open_piece(piece)?;
+        }
+        let Some(open) = self.open.as_mut() else {
+            anyhow::bail!("a part of {} before its first", piece.path);
+        };
+        open.hash.update(piece.text.as_bytes());
+        if let Some((h, fd)) = &open.staged {
+            self.batch.append(*h, fd, piece.text.as_bytes())?;
+        }
+        if piece.last {
+            self.close_piece();
+        }
+        Ok(())
+    }
+
+    /// Look at the path of `piece` and stage its file, empty.
+    fn open_piece(&mut self, piece: &Piece) -> Result<()> {
+        let dir = self.dir_of(&piece.path)?;
+        let found = self.dirs[dir].scanned.at(&self.root, &piece.path)?;
+        let staged = if self.refused || matches!(found, OnDisk::Blocked(_)) {
+            None
+        } else {
+            let (index, name) = self.staging_dir(dir, &piece.path)?;
+            Some(self.batch.open(index, name.as_ref(), piece.mode)?)
+        };
+        self.open = Some(Open {
+            path: piece.path.clone(),
+            mode: piece.mode,
+            found,
+            hash: Sha256::new(),
+            staged,
+        });
+        Ok(())
+    }
+
+    /// The file is complete: decide its step as [`Writer::take`] does; its temporary file
+    /// stays staged only when it is to be written.
+    fn close_piece(&mut self) {
+        let Some(open) = self.open.take() else {
+            return;
+        };
+        let want = Entry {
+            kind: Kind::File,
+            mode: open.mode,
+            sha256: ledger::hex(&open.hash.finalize()),
+        };
+        let action = plan::desired_step(
+            &want,
+            self.ledger.files.get(&open.path),
+            &open.found,
+            self.opts,
+        );
+        self.refused |= matches!(action, Action::Refuse(_));
+        if let Some((h, fd)) = open.staged {
+            drop(fd);
+            if action.changes_disk() && !self.refused {
+                self.handles.insert(open.path.clone(), h);
+            } else {
+                self.batch.unstage(h);
+            }
+        }
+        self.steps.push(Step {
+            path: open.path.clone(),
+            action,
+            desired: Some(Desired {
+                path: open.path,
+                kind: Kind::File,
+                mode: open.mode,
+                contents: String::new(),
+            }),
+            entry: Some(want),
+            found: open.found,
+        });
+    }
+}
