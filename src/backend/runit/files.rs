@@ -66,8 +66,11 @@ pub fn supervisors_line(plan: &Plan<'_>, probe: &str) -> String {
     out
 }
 
-/// How long `run` waits for a dependency's supervisor to exist.
-pub const SUPERVISOR_WAIT_SECS: u32 = 5;
+/// How long `run` waits for a dependency's supervisor to exist: runsvdir scans only every
+/// 5 s, and a loaded machine at boot may take longer still to start every supervisor (with
+/// 5 s, a `restart = never` service under load average 50 gave up before its dependency's
+/// supervisor was there, and stayed down).
+pub const SUPERVISOR_WAIT_SECS: u32 = 30;
 
 /// Append the line that waits for a dependency's directory with `sv` (readiness: its
 /// `check`).
