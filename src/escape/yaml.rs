@@ -8,6 +8,78 @@
 
 use serde::Serialize;
 
+/// The `serde::Serializer` methods every serializer here writes the same way, given a
+/// `text(self, &str)` method and its own `serialize_i64`, `serialize_u64` and
+/// `serialize_str`: booleans, narrower integers, floats, chars, `None`/unit as `null`, and
+/// wrappers as what they wrap.
+macro_rules! same_scalars {
+    () => {
+        fn serialize_bool(self, v: bool) -> Result<(), Error> {
+            self.text(if v { "true" } else { "false" });
+            Ok(())
+        }
+        fn serialize_i8(self, v: i8) -> Result<(), Error> {
+            self.serialize_i64(v.into())
+        }
+        fn serialize_i16(self, v: i16) -> Result<(), Error> {
+            self.serialize_i64(v.into())
+        }
+        fn serialize_i32(self, v: i32) -> Result<(), Error> {
+            self.serialize_i64(v.into())
+        }
+        fn serialize_u8(self, v: u8) -> Result<(), Error> {
+            self.serialize_u64(v.into())
+        }
+        fn serialize_u16(self, v: u16) -> Result<(), Error> {
+            self.serialize_u64(v.into())
+        }
+        fn serialize_u32(self, v: u32) -> Result<(), Error> {
+            self.serialize_u64(v.into())
+        }
+        fn serialize_f32(self, v: f32) -> Result<(), Error> {
+            self.text(&serde_norway::Number::from(v).to_string());
+            Ok(())
+        }
+        fn serialize_f64(self, v: f64) -> Result<(), Error> {
+            self.text(&serde_norway::Number::from(v).to_string());
+            Ok(())
+        }
+        fn serialize_char(self, v: char) -> Result<(), Error> {
+            self.serialize_str(v.encode_utf8(&mut [0; 4]))
+        }
+        fn serialize_none(self) -> Result<(), Error> {
+            self.text("null");
+            Ok(())
+        }
+        fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<(), Error> {
+            value.serialize(self)
+        }
+        fn serialize_unit(self) -> Result<(), Error> {
+            self.text("null");
+            Ok(())
+        }
+        fn serialize_unit_struct(self, _: &'static str) -> Result<(), Error> {
+            self.text("null");
+            Ok(())
+        }
+        fn serialize_unit_variant(
+            self,
+            _: &'static str,
+            _: u32,
+            variant: &'static str,
+        ) -> Result<(), Error> {
+            self.serialize_str(variant)
+        }
+        fn serialize_newtype_struct<T: Serialize + ?Sized>(
+            self,
+            _: &'static str,
+            value: &T,
+        ) -> Result<(), Error> {
+            value.serialize(self)
+        }
+    };
+}
+
 mod error;
 mod key;
 mod scalar;
