@@ -29,11 +29,11 @@ fn a_line_systemd_cannot_read_is_refused() {
     assert!(e.to_string().contains("c line 2 (k…)"), "{e}");
 }
 
-#[test]
-fn the_first_long_line_is_the_one_lines_finds() {
+/// Texts with long and short lines around every kind of line end.
+fn awkward_texts() -> Vec<String> {
     let long = "x".repeat(MAX_LINE_BYTES);
     let short = "y".repeat(MAX_LINE_BYTES - 1);
-    let cases = [
+    vec![
         String::new(),
         format!("{short}\n{short}\r\n{short}"),
         format!("{short}\r\n{long}\n"),
@@ -41,8 +41,13 @@ fn the_first_long_line_is_the_one_lines_finds() {
         format!("{short}\n{short}\n{long}"),
         format!("{long}\r"),
         format!("{short}\r\r\n"),
-        "\n".repeat(MAX_LINE_BYTES + 3),
-    ];
+    ]
+}
+
+#[test]
+fn the_first_long_line_is_the_one_lines_finds() {
+    let mut cases = awkward_texts();
+    cases.push("\n".repeat(MAX_LINE_BYTES + 3));
     for text in &cases {
         let by_lines = text
             .lines()
@@ -107,20 +112,14 @@ fn in_parts(text: &str, cuts: &[usize], keep: bool) -> std::result::Result<(), S
 
 #[test]
 fn a_file_in_parts_is_checked_as_it_is_whole() {
-    let long = "x".repeat(MAX_LINE_BYTES);
     let short = "y".repeat(MAX_LINE_BYTES - 1);
-    let cases = [
-        String::new(),
-        format!("{short}\n{short}\r\n{short}"),
-        format!("{short}\r\n{long}\n"),
-        format!("a\n\nb\r\n{short}\n{long}x\r\nz"),
-        format!("{short}\n{short}\n{long}"),
-        format!("k={long}\r"),
-        format!("{short}\r\r\n"),
+    let mut cases = awkward_texts();
+    cases.extend([
+        format!("k={}\r", "x".repeat(MAX_LINE_BYTES)),
         format!("{short}\r\nq\n"),
         format!("a\n{}", "\n".repeat(MAX_LINE_BYTES + 3)),
         format!("1\n2\n\u{e9}k {}\n", "\u{e9}".repeat(MAX_LINE_BYTES / 2)),
-    ];
+    ]);
     for text in &cases {
         let whole = check_lines("systemd", &Artifact::file("p", 0o644, text.as_str()))
             .map_err(|e| e.to_string());
