@@ -7,15 +7,13 @@
 //! on any refusal the staged files go, and so does every directory this run created.
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 
 use anyhow::Result;
 
-use super::{check_link_target, check_relative, refuse, refuse_conflicts, report};
-use crate::backend::kit::Part;
-use crate::backend::{Artifact, Sink};
+use super::{refuse, refuse_conflicts, report};
 use crate::lifecycle::fsops::{self, Batch, Handle, Job, Source};
 use crate::lifecycle::journal;
 use crate::lifecycle::ledger::{Entry, Kind, Ledger, Lock, Store};
@@ -25,11 +23,15 @@ use crate::lifecycle::plan::{self, Action, Desired, Options, ScannedDir, Step};
 /// artifact: fewer wake-ups of a thread that waits).
 const BUNDLE: usize = 64;
 
+mod feed;
 mod parts;
 mod root;
+mod stager;
 
+pub use feed::Feed;
 use parts::{Open, Piece};
 use root::{lock, missing_dirs, remove_dirs};
+use stager::Stager;
 
 /// What the rendering thread hands the writing thread.
 enum Msg {
@@ -37,71 +39,6 @@ enum Msg {
     Whole(Vec<(Desired, Entry)>),
     /// A part of a file made in parts.
     Part(Piece),
-}
-
-/// The sink of a render into `--out`: checks each artifact's path, hashes it and hands it
-/// to the writing thread.
-pub struct Feed {
-    to: mpsc::Sender<Msg>,
-    bundle: Vec<(Desired, Entry)>,
-    seen: HashSet<String>,
-    /// The writer stopped (its error is the one reported).
-    stopped: bool,
-}
-
-impl Feed {
-    /// Hand over what is bundled; false when the writer stopped.
-    fn flush(&mut self) -> bool {
-        if self.bundle.is_empty() {
-            return true;
-        }
-        let bundle = std::mem::replace(&mut self.bundle, Vec::with_capacity(BUNDLE));
-        self.send(Msg::Whole(bundle))
-    }
-
-    /// Send `msg`; false when the writer stopped.
-    fn send(&mut self, msg: Msg) -> bool {
-        self.stopped |= self.to.send(msg).is_err();
-        !self.stopped
-    }
-
-    /// Check the path of an artifact: relative, and not rendered twice.
-    fn check_path(&mut self, path: &str) -> crate::errors::Result<()> {
-        check_relative(path)?;
-        if !self.seen.insert(path.to_owned()) {
-            return Err(refuse(format!("refusing to write {path} twice")).into());
-        }
-        Ok(())
-    }
-}
-
-impl Sink for Feed {
-    fn take(&mut self, a: Artifact) -> crate::errors::Result<()> {
-        self.check_path(&a.path)?;
-        if let Some(link) = a.link_target() {
-            check_link_target(&a.path, link)?;
-        }
-        let d = Desired::from_owned(a);
-        let want = d.entry();
-        self.bundle.push((d, want));
-        if self.bundle.len() >= BUNDLE && !self.flush() {
-            return Err(anyhow::anyhow!("the output writer stopped").into());
-        }
-        Ok(())
-    }
-
-    /// Hand the part on to the writing thread at once (after what is bundled), which
-    /// writes and hashes it as it comes.
-    fn take_part(&mut self, mut part: Part<'_>) -> crate::errors::Result<()> {
-        if part.first {
-            self.check_path(part.path)?;
-        }
-        let piece = Piece::take(&mut part);
-        if !self.flush() || !self.send(Msg::Part(piece)) {
-            return Err(anyhow::anyhow!("the output writer stopped").into());
-        }
-        Ok(())
-    }
 }
 
 /// Render into `dir` with `render`, which hands its artifacts to the [`Feed`] it is given
@@ -119,12 +56,7 @@ pub fn write_streamed<R>(
     let (tx, rx) = mpsc::channel();
     let (rendered, staged, stopped) = std::thread::scope(|s| {
         let writer = s.spawn(move || Writer::run(dir, force, &rx));
-        let feed = RefCell::new(Feed {
-            to: tx,
-            bundle: Vec::with_capacity(BUNDLE),
-            seen: HashSet::new(),
-            stopped: false,
-        });
+        let feed = RefCell::new(Feed::new(tx));
         let rendered = render(&feed);
         let mut feed = feed.into_inner();
         if rendered.is_ok() {
@@ -175,6 +107,8 @@ struct Writer {
     /// The directories listed in the staging file.
     listed: Vec<String>,
     batch: Batch,
+    /// The other thread staging files.
+    stager: Stager,
     handles: HashMap<String, Handle>,
     /// The file being written in parts.
     open: Option<Open>,
@@ -204,6 +138,7 @@ impl Writer {
             by_dir: HashMap::new(),
             listed: Vec::new(),
             batch: Batch::default(),
+            stager: Stager::default(),
             handles: HashMap::new(),
             open: None,
             steps: Vec::new(),
@@ -215,7 +150,9 @@ impl Writer {
                 Msg::Part(piece) => w.take_piece(&piece),
             })
         });
-        match taken {
+        // every file handed over is staged (or failed) and recorded before anything else
+        let settled = std::mem::take(&mut w.stager).finish(&mut w.batch);
+        match taken.and(settled) {
             Ok(()) => Ok(w),
             Err(e) => {
                 w.discard();
@@ -239,7 +176,7 @@ impl Writer {
         if matches!(action, Action::Refuse(_)) {
             self.refused = true;
         } else if action.changes_disk() && !self.refused {
-            self.stage(dir, &d)?;
+            self.stage(dir, &mut d)?;
         }
         if d.kind == Kind::File {
             // written: only a link's target is shown in the report. Not freed here: the
@@ -272,9 +209,17 @@ impl Writer {
         Ok(self.dirs.len() - 1)
     }
 
-    /// Write `d` under a temporary name in its directory (listed, created and opened first).
-    fn stage(&mut self, dir: usize, d: &Desired) -> Result<()> {
+    /// Write `d` under a temporary name in its directory (listed, created and opened
+    /// first), or hand a file to the other staging thread (then its contents go with it).
+    fn stage(&mut self, dir: usize, d: &mut Desired) -> Result<()> {
         let (index, name) = self.staging_dir(dir, &d.path)?;
+        if d.kind == Kind::File && self.stager.wants() {
+            let contents = std::mem::take(&mut d.contents);
+            let (h, job) = self.batch.detach(index, name.as_ref(), contents, d.mode);
+            self.stager.hand(h, job);
+            self.handles.insert(d.path.clone(), h);
+            return Ok(());
+        }
         let source = match d.kind {
             Kind::File => Source::File(d.contents.as_bytes(), d.mode),
             Kind::Symlink => Source::Link(&d.contents),

@@ -305,3 +305,67 @@ fn a_one_file_backend_writes_its_parts_to_out_and_ledgers_their_hash() {
         "mine\n"
     );
 }
+
+/// Past a few dozen files `--out` stages on two threads, and past 1,024 renames them on two:
+/// every file is the text printed, no temporary file is left, a second run changes nothing,
+/// and a foreign file deep in the stack refuses the run with nothing changed.
+#[test]
+fn many_files_staged_and_renamed_on_two_threads_are_whole_and_all_or_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("many.toml");
+    let mut m = String::from("name = \"many\"\n");
+    for i in 0..1500 {
+        let _ = write!(m, "\n[services.s{i}]\ncommand = [\"/bin/s\", \"{i}\"]\n");
+    }
+    std::fs::write(&path, m).expect("write");
+    let printed = Cli::new()
+        .args(["generate", "--backend", "systemd", "--manifest"])
+        .arg(&path)
+        .ok()
+        .stdout;
+    let out = dir.path().join("out");
+    let generate = || {
+        Cli::new()
+            .args(["generate", "--backend", "systemd", "--manifest"])
+            .arg(&path)
+            .arg("--out")
+            .arg(&out)
+            .run()
+    };
+    assert_eq!(generate().code, 0);
+    let written = files(&out);
+    assert_eq!(written.len(), 1501, "every unit and the target");
+    assert!(sections(&printed) == written, "printed != written");
+    let listed = names(&out);
+    assert_eq!(listed.len(), 1502, "no temporary file left");
+    let ledger = std::fs::read_to_string(out.join(".openim-init/ledger.json")).expect("ledger");
+
+    let again = generate();
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert!(files(&out) == written && names(&out) == listed);
+
+    // every file changes and a foreign file sits where a new one goes: refused after all
+    // were staged, and nothing changes
+    let changed = std::fs::read_to_string(&path)
+        .expect("read")
+        .replace("/bin/s", "/bin/t")
+        + "\n[services.s1500]\ncommand = [\"/bin/t\"]\n";
+    std::fs::write(&path, changed).expect("write");
+    std::fs::write(out.join("s1500.service"), "mine\n").expect("write");
+    let refused = generate();
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("s1500.service"),
+        "{}",
+        refused.stderr
+    );
+    let mut listed = listed;
+    listed.push("s1500.service".to_owned());
+    listed.sort();
+    assert_eq!(names(&out), listed, "a temporary file left");
+    let mut kept = files(&out);
+    assert_eq!(kept.remove("s1500.service").as_deref(), Some("mine\n"));
+    assert!(kept == written, "a file changed");
+    let ledger_after = std::fs::read_to_string(out.join(".openim-init/ledger.json"));
+    assert_eq!(ledger_after.expect("ledger"), ledger);
+}

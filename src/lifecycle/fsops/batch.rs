@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::ffi::{OsStr, OsString};
 use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use anyhow::{Context as _, Result};
 use rustix::fs::{Mode, OFlags};
@@ -57,6 +57,7 @@ fn temp_name() -> String {
     name
 }
 
+/// A directory of a batch, opened once (shared with the threads that stage into it).
 struct Dir {
     path: PathBuf,
     fd: OwnedFd,
@@ -79,6 +80,7 @@ fn default_acl(_: &OwnedFd) -> bool {
 
 struct Item {
     dir: usize,
+    /// Its temporary name (empty while it is being staged elsewhere, see [`Detached`]).
     tmp: String,
     name: OsString,
 }
@@ -106,7 +108,7 @@ pub struct Job<'a> {
 /// Files and links written under temporary names, not yet durable or in place.
 #[derive(Default)]
 pub struct Batch {
-    dirs: Vec<Dir>,
+    dirs: Vec<Arc<Dir>>,
     by_path: HashMap<PathBuf, usize>,
     items: Vec<Item>,
 }
@@ -148,26 +150,29 @@ fn create(dir: &Dir, source: Source<'_>) -> Result<(String, Option<OwnedFd>)> {
     Err(anyhow::anyhow!("no free temporary name")).with_context(context)
 }
 
-/// Fill the file `fd` created for `job`.
-fn fill(dirs: &[Dir], job: &Job<'_>, fd: &OwnedFd) -> Result<()> {
-    let Source::File(contents, mode) = job.source else {
+/// Fill the file `fd` created in `dir` for `name` from `source`.
+fn fill(dir: &Dir, name: &OsStr, source: Source<'_>, fd: &OwnedFd) -> Result<()> {
+    let Source::File(contents, mode) = source else {
         return Ok(());
     };
-    write_file(fd, contents, mode, dirs[job.dir].acl)
+    write_file(fd, contents, mode, dir.acl)
         .map_err(std::io::Error::from)
-        .with_context(|| format!("writing {}", dirs[job.dir].path.join(job.name).display()))
+        .with_context(|| format!("writing {}", dir.path.join(name).display()))
+}
+
+/// Create `source` under a fresh temporary name in `dir` and fill it: the name.
+fn stage_one(dir: &Dir, name: &OsStr, source: Source<'_>) -> Result<String> {
+    let (tmp, fd) = create(dir, source)?;
+    if let Some(fd) = fd {
+        fill(dir, name, source, &fd)?; // closed here
+    }
+    Ok(tmp)
 }
 
 /// Create and fill every job in turn.
-fn stage_serially(dirs: &[Dir], jobs: &[Job<'_>]) -> Result<Vec<String>> {
+fn stage_serially(dirs: &[Arc<Dir>], jobs: &[Job<'_>]) -> Result<Vec<String>> {
     jobs.iter()
-        .map(|job| {
-            let (tmp, fd) = create(&dirs[job.dir], job.source)?;
-            if let Some(fd) = fd {
-                fill(dirs, job, &fd)?; // closed here
-            }
-            Ok(tmp)
-        })
+        .map(|job| stage_one(&dirs[job.dir], job.name, job.source))
         .collect()
 }
 
@@ -218,18 +223,17 @@ impl Batch {
         )
         .with_context(|| format!("opening {}", dir.display()))?;
         let i = self.dirs.len();
-        self.dirs.push(Dir {
+        self.dirs.push(Arc::new(Dir {
             path: dir.to_path_buf(),
             acl: default_acl(&fd),
             fd,
-        });
+        }));
         self.by_path.insert(dir.to_path_buf(), i);
         Ok(i)
     }
 
     /// Write every job under a temporary name next to its target; one handle per job, in
-    /// order. (Two threads, either splitting the files or one creating while the other
-    /// writes, measured no faster on tmpfs and spun on the directory's lock on ext4.)
+    /// order. (Files can also be staged on other threads: see [`Batch::detach`].)
     ///
     /// # Errors
     /// I/O errors, with the directory.
@@ -259,12 +263,7 @@ impl Batch {
             name: name.to_os_string(),
         });
         let h = Handle(self.items.len() - 1);
-        let job = Job {
-            dir,
-            name,
-            source: Source::File(b"", mode),
-        };
-        fill(&self.dirs, &job, &fd)?;
+        fill(&self.dirs[dir], name, Source::File(b"", mode), &fd)?;
         Ok((h, fd))
     }
 
@@ -282,6 +281,9 @@ impl Batch {
     /// [`Self::discard`].
     pub fn unstage(&self, h: Handle) {
         let item = &self.items[h.0];
+        if item.tmp.is_empty() {
+            return; // not staged (yet)
+        }
         let _ = rustix::fs::unlinkat(
             &self.dirs[item.dir].fd,
             item.tmp.as_str(),
@@ -338,6 +340,11 @@ impl Batch {
     /// I/O errors, with the path.
     pub fn place(&self, h: Handle) -> Result<()> {
         let item = &self.items[h.0];
+        anyhow::ensure!(
+            !item.tmp.is_empty(),
+            "{} was not staged",
+            self.path_of(h).display()
+        );
         let fd = &self.dirs[item.dir].fd;
         rustix::fs::renameat(fd, item.tmp.as_str(), fd, item.name.as_os_str())
             .with_context(|| format!("renaming into {}", self.path_of(h).display()))
@@ -356,6 +363,10 @@ impl Batch {
         }
     }
 }
+
+mod detached;
+
+pub use detached::Detached;
 
 #[cfg(test)]
 mod tests;

@@ -57,3 +57,58 @@ fn every_file_gets_exactly_its_mode_whatever_the_umask_or_a_default_acl() {
         .collect();
     assert_eq!(names.len(), 4, "no temporary file left: {names:?}");
 }
+
+/// Names in `dir`, sorted.
+fn listing(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .expect("dir")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn a_file_staged_on_another_thread_is_placed_with_its_contents_and_mode() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut batch = Batch::default();
+    let d = batch.dir(tmp.path(), || Ok(())).expect("dir");
+    let (h, job) = batch.detach(d, OsStr::new("far"), "far away\n".to_owned(), 0o640);
+    let inline = batch
+        .stage(&[Job {
+            dir: d,
+            name: OsStr::new("near"),
+            source: Source::File(b"near\n", 0o644),
+        }])
+        .expect("staged");
+    // not staged yet: placing it is an error, discarding it leaves it alone
+    assert!(batch.place(h).is_err());
+    batch.unstage(h);
+    let tmp_name = std::thread::spawn(move || job.stage())
+        .join()
+        .expect("thread")
+        .expect("staged");
+    batch.settle(h, tmp_name);
+    batch.sync().expect("synced");
+    for h in inline.into_iter().chain([h]) {
+        batch.place(h).expect("placed");
+    }
+    let far = tmp.path().join("far");
+    assert_eq!(std::fs::read_to_string(&far).expect("far"), "far away\n");
+    assert_eq!(mode(&far), 0o640);
+    assert_eq!(listing(tmp.path()), ["far", "near"]);
+}
+
+#[test]
+fn discarding_removes_files_staged_on_another_thread_once_settled() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut batch = Batch::default();
+    let d = batch.dir(tmp.path(), || Ok(())).expect("dir");
+    let (h, job) = batch.detach(d, OsStr::new("gone"), "x\n".to_owned(), 0o644);
+    let tmp_name = job.stage().expect("staged");
+    assert_eq!(listing(tmp.path()), std::slice::from_ref(&tmp_name));
+    batch.settle(h, tmp_name);
+    batch.discard();
+    assert!(listing(tmp.path()).is_empty());
+}

@@ -1,0 +1,89 @@
+//! The rendering thread's side of `generate --out` while rendering: each artifact's path is
+//! checked and its ledger entry made here, then artifacts go to the writing thread in
+//! bundles (and parts of a file made in parts at once).
+
+use std::collections::HashSet;
+use std::sync::mpsc;
+
+use super::parts::Piece;
+use super::{BUNDLE, Msg};
+use crate::backend::kit::Part;
+use crate::backend::{Artifact, Sink};
+use crate::lifecycle::ledger::Entry;
+use crate::lifecycle::plan::Desired;
+use crate::output::{check_link_target, check_relative, refuse};
+
+/// The sink of a render into `--out`: checks each artifact's path, hashes it and hands it
+/// to the writing thread.
+pub struct Feed {
+    pub(super) to: mpsc::Sender<Msg>,
+    pub(super) bundle: Vec<(Desired, Entry)>,
+    pub(super) seen: HashSet<String>,
+    /// The writer stopped (its error is the one reported).
+    pub(super) stopped: bool,
+}
+
+impl Feed {
+    /// A feed handing over to `to`.
+    pub(super) fn new(to: mpsc::Sender<Msg>) -> Self {
+        Self {
+            to,
+            bundle: Vec::with_capacity(BUNDLE),
+            seen: HashSet::new(),
+            stopped: false,
+        }
+    }
+
+    /// Hand over what is bundled; false when the writer stopped.
+    pub(super) fn flush(&mut self) -> bool {
+        if self.bundle.is_empty() {
+            return true;
+        }
+        let bundle = std::mem::replace(&mut self.bundle, Vec::with_capacity(BUNDLE));
+        self.send(Msg::Whole(bundle))
+    }
+
+    /// Send `msg`; false when the writer stopped.
+    fn send(&mut self, msg: Msg) -> bool {
+        self.stopped |= self.to.send(msg).is_err();
+        !self.stopped
+    }
+
+    /// Check the path of an artifact: relative, and not rendered twice.
+    fn check_path(&mut self, path: &str) -> crate::errors::Result<()> {
+        check_relative(path)?;
+        if !self.seen.insert(path.to_owned()) {
+            return Err(refuse(format!("refusing to write {path} twice")).into());
+        }
+        Ok(())
+    }
+}
+
+impl Sink for Feed {
+    fn take(&mut self, a: Artifact) -> crate::errors::Result<()> {
+        self.check_path(&a.path)?;
+        if let Some(link) = a.link_target() {
+            check_link_target(&a.path, link)?;
+        }
+        let d = Desired::from_owned(a);
+        let want = d.entry();
+        self.bundle.push((d, want));
+        if self.bundle.len() >= BUNDLE && !self.flush() {
+            return Err(anyhow::anyhow!("the output writer stopped").into());
+        }
+        Ok(())
+    }
+
+    /// Hand the part on to the writing thread at once (after what is bundled), which
+    /// writes and hashes it as it comes.
+    fn take_part(&mut self, mut part: Part<'_>) -> crate::errors::Result<()> {
+        if part.first {
+            self.check_path(part.path)?;
+        }
+        let piece = Piece::take(&mut part);
+        if !self.flush() || !self.send(Msg::Part(piece)) {
+            return Err(anyhow::anyhow!("the output writer stopped").into());
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,132 @@
+//! A second thread that stages files while the writing thread goes on planning: on two
+//! cores a large `--out` spends most of its time creating and writing files, and on tmpfs
+//! two threads create files in one directory nearly twice as fast as one (renames stay on
+//! one thread: they serialize on the directory's lock).
+//!
+//! The writing thread hands a file over only while this thread keeps up (fewer than
+//! [`BACKLOG`] waiting), and stages it itself otherwise; small outputs never start it.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+
+use anyhow::Result;
+
+use super::leave;
+use crate::lifecycle::fsops::{Batch, Detached, Handle};
+
+/// Files the writing thread stages itself before it starts the other thread.
+const START_AFTER: usize = 64;
+/// Files handed over at a time (one wake-up each).
+const BUNDLE: usize = 16;
+/// Files waiting for the other thread beyond which the writing thread stages its own.
+const BACKLOG: usize = 4 * BUNDLE;
+
+/// What the other thread did: the temporary name of every file it staged, and the error
+/// it stopped at.
+type Outcome = (Vec<(Handle, String)>, Option<anyhow::Error>);
+
+/// The other staging thread, started once enough files were staged.
+#[derive(Default)]
+pub struct Stager {
+    /// Files staged before it started (counted up to [`START_AFTER`]).
+    seen: usize,
+    bundle: Vec<(Handle, Detached)>,
+    thread: Option<Running>,
+}
+
+struct Running {
+    to: mpsc::Sender<Vec<(Handle, Detached)>>,
+    waiting: Arc<AtomicUsize>,
+    handle: JoinHandle<Outcome>,
+}
+
+impl Stager {
+    /// Whether the next file should be handed over (the other thread runs or is due, and
+    /// keeps up).
+    pub fn wants(&mut self) -> bool {
+        if let Some(t) = &self.thread {
+            return t.waiting.load(Ordering::Relaxed) < BACKLOG;
+        }
+        self.seen += 1;
+        self.seen > START_AFTER
+    }
+
+    /// Hand `job` (the file `h`) over.
+    pub fn hand(&mut self, h: Handle, job: Detached) {
+        self.bundle.push((h, job));
+        if self.bundle.len() >= BUNDLE {
+            self.send();
+        }
+    }
+
+    fn send(&mut self) {
+        if self.bundle.is_empty() {
+            return;
+        }
+        let t = self.thread.get_or_insert_with(spawn);
+        let bundle = std::mem::replace(&mut self.bundle, Vec::with_capacity(BUNDLE));
+        t.waiting.fetch_add(bundle.len(), Ordering::Relaxed);
+        if let Err(mpsc::SendError(bundle)) = t.to.send(bundle) {
+            // the thread is gone (it panicked): `finish` reports it; the files stay
+            // unstaged
+            leave(bundle);
+        }
+    }
+
+    /// Wait for every file handed over and record its temporary name in `batch`.
+    ///
+    /// # Errors
+    /// The first error staging a file (the files staged before are recorded, so that
+    /// discarding the batch removes them).
+    pub fn finish(mut self, batch: &mut Batch) -> Result<()> {
+        self.send();
+        let Some(t) = self.thread.take() else {
+            return Ok(());
+        };
+        drop(t.to);
+        let (done, error) = t
+            .handle
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        for (h, tmp) in done {
+            batch.settle(h, tmp);
+        }
+        error.map_or(Ok(()), Err)
+    }
+}
+
+fn spawn() -> Running {
+    let (to, from) = mpsc::channel::<Vec<(Handle, Detached)>>();
+    let waiting = Arc::new(AtomicUsize::new(0));
+    let count = Arc::clone(&waiting);
+    let handle = std::thread::spawn(move || {
+        let mut done = Vec::new();
+        let mut error = None;
+        for bundle in from {
+            let n = bundle.len();
+            for (h, job) in bundle {
+                if error.is_none() {
+                    match job.stage() {
+                        Ok(tmp) => done.push((h, tmp)),
+                        Err(e) => error = Some(e),
+                    }
+                }
+                // allocated by the rendering thread: freeing it here contends with it
+                leave(job.into_contents());
+            }
+            count.fetch_sub(n, Ordering::Relaxed);
+        }
+        (done, error)
+    });
+    Running {
+        to,
+        waiting,
+        handle,
+    }
+}
+
+#[cfg(test)]
+#[path = "stager_tests.rs"]
+mod tests;

@@ -1,0 +1,71 @@
+//! The other staging thread: what it stages is recorded in the batch, and its first error
+//! is reported with what it staged before still recorded (so that it can be removed).
+
+use std::ffi::OsStr;
+
+use super::*;
+use crate::lifecycle::fsops::{Job, Source};
+
+fn files(dir: &std::path::Path) -> usize {
+    std::fs::read_dir(dir).expect("dir").count()
+}
+
+#[test]
+fn files_are_staged_on_either_thread_and_recorded() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut batch = Batch::default();
+    let d = batch.dir(tmp.path(), || Ok(())).expect("dir");
+    let mut stager = Stager::default();
+    let (mut handles, mut handed) = (Vec::new(), 0);
+    for i in 0..500 {
+        let (name, text) = (format!("f{i}"), format!("{i}\n"));
+        if stager.wants() {
+            let (h, job) = batch.detach(d, OsStr::new(&name), text, 0o644);
+            stager.hand(h, job);
+            handles.push(h);
+            handed += 1;
+        } else {
+            let job = Job {
+                dir: d,
+                name: OsStr::new(&name),
+                source: Source::File(text.as_bytes(), 0o644),
+            };
+            handles.extend(batch.stage(&[job]).expect("staged"));
+        }
+    }
+    assert!(handed > 0, "nothing handed over");
+    stager.finish(&mut batch).expect("staged");
+    batch.sync().expect("synced");
+    for h in handles {
+        batch.place(h).expect("placed");
+    }
+    for i in 0..500 {
+        let text = std::fs::read_to_string(tmp.path().join(format!("f{i}"))).expect("read");
+        assert_eq!(text, format!("{i}\n"));
+    }
+    assert_eq!(files(tmp.path()), 500, "no temporary file left");
+}
+
+#[test]
+fn an_error_on_the_other_thread_is_reported_and_what_it_staged_can_be_discarded() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut batch = Batch::default();
+    let d = batch.dir(tmp.path(), || Ok(())).expect("dir");
+    // a directory that is gone by the time its file is staged
+    let lost = tmp.path().join("lost");
+    let d2 = batch.dir(&lost, || Ok(())).expect("dir");
+    std::fs::remove_dir(&lost).expect("removed");
+    let mut stager = Stager::default();
+    while !stager.wants() {}
+    for i in 0..BUNDLE {
+        let (h, job) = batch.detach(d, OsStr::new(&format!("f{i}")), "x\n".to_owned(), 0o644);
+        stager.hand(h, job);
+    }
+    let (h, job) = batch.detach(d2, OsStr::new("f"), "x\n".to_owned(), 0o644);
+    stager.hand(h, job);
+    let err = stager.finish(&mut batch).expect_err("an error");
+    assert!(format!("{err:#}").contains("lost"), "{err:#}");
+    assert_eq!(files(tmp.path()), BUNDLE, "the files before were staged");
+    batch.discard();
+    assert_eq!(files(tmp.path()), 0, "every staged file removed");
+}
