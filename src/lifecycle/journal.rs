@@ -169,13 +169,17 @@ static STEPS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::n
 
 /// A durable step was taken: the testing hook's chance to kill the process.
 fn crash_point() {
-    static AT: std::sync::OnceLock<Option<usize>> = std::sync::OnceLock::new();
     let step = STEPS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-    let at = AT.get_or_init(|| std::env::var(CRASH_ENV).ok().and_then(|v| v.parse().ok()));
-    if *at == Some(step) {
+    if crash_hook() == Some(step) {
         let me = rustix::process::getpid();
         let _ = rustix::process::kill_process(me, rustix::process::Signal::KILL);
     }
+}
+
+/// The step the testing hook kills the process after, if it is set.
+fn crash_hook() -> Option<usize> {
+    static AT: std::sync::OnceLock<Option<usize>> = std::sync::OnceLock::new();
+    *AT.get_or_init(|| std::env::var(CRASH_ENV).ok().and_then(|v| v.parse().ok()))
 }
 
 fn journal_path(store: &Store) -> PathBuf {

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result};
 
-use super::{Content, Journal, Op, STAGING_FILE, crash_point};
+use super::{Content, Journal, Op, STAGING_FILE, crash_hook, crash_point};
 use crate::lifecycle::fsops::{self, Batch, Handle, Job, Source};
 use crate::lifecycle::ledger::{Kind, Store};
 use crate::lifecycle::plan::{OnDisk, Step};
@@ -143,22 +143,52 @@ pub(super) fn stage_all(
     Ok((batch, handles))
 }
 
-/// Every operation of `journal` in order: each staged file renamed into place, each removal
-/// done, then each directory synced once.
+/// Plans that only rename, at least this large, rename on two threads: a rename holds its
+/// directory's lock only for part of its work (on tmpfs two threads take about 4/5 of the
+/// time of one).
+const SPLIT_AT: usize = 1024;
+
+/// Every operation of `journal`: each staged file renamed into place, each removal done,
+/// then each directory synced once. In order; a large plan of renames alone is split in two
+/// halves carried out side by side (the paths are distinct, and each operation stands
+/// alone: a run killed midway is finished by the next whatever the order), except under the
+/// testing hook, which counts the operations in order.
 pub(super) fn place_all(
     store: &Store,
     journal: &Journal,
     batch: &Batch,
     handles: &[Option<Handle>],
 ) -> Result<()> {
-    for (op, h) in journal.ops.iter().zip(handles) {
-        match h {
-            Some(h) => batch.place(*h)?,
-            None => fsops::remove(&store.path_of(&op.path))?,
+    let renames_only = handles.iter().all(Option::is_some);
+    if handles.len() >= SPLIT_AT && renames_only && crash_hook().is_none() {
+        let (first, second) = handles.split_at(handles.len() / 2);
+        std::thread::scope(|s| {
+            let other = s.spawn(|| place_each(batch, second));
+            let mine = place_each(batch, first);
+            let theirs = other
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            mine.and(theirs)
+        })?;
+    } else {
+        for (op, h) in journal.ops.iter().zip(handles) {
+            match h {
+                Some(h) => batch.place(*h)?,
+                None => fsops::remove(&store.path_of(&op.path))?,
+            }
+            crash_point();
         }
-        crash_point();
     }
     batch.sync_dirs();
+    Ok(())
+}
+
+/// Rename each of `handles` into place, in order.
+fn place_each(batch: &Batch, handles: &[Option<Handle>]) -> Result<()> {
+    for h in handles.iter().flatten() {
+        batch.place(*h)?;
+        crash_point();
+    }
     Ok(())
 }
 
