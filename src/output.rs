@@ -9,7 +9,7 @@
 //! killed at any point is completed by the next one. `generate --out` does the same while
 //! the backend renders ([`write_streamed`], in `stream.rs`).
 
-use std::collections::HashSet;
+use hashbrown::HashSet;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result};

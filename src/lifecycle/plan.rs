@@ -14,7 +14,9 @@ mod entries;
 mod scan;
 mod step;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
+
+use hashbrown::HashSet;
 use std::fmt::Write as _;
 
 pub use diff::render_dry_run;

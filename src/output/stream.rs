@@ -7,7 +7,9 @@
 //! on any refusal the staged files go, and so does every directory this run created.
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use hashbrown::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 

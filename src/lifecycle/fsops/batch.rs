@@ -3,7 +3,7 @@
 //! to resolve, no per-file `stat`), all are made durable together (one `syncfs` per file
 //! system), then renamed into place, then each directory is synced once.
 
-use std::collections::HashMap;
+use hashbrown::HashMap;
 use std::ffi::{OsStr, OsString};
 use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};

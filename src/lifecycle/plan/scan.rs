@@ -3,7 +3,9 @@
 //! many planned paths is listed once instead of asking for each path (most are missing in a
 //! fresh directory).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use hashbrown::HashMap;
 use std::ffi::OsString;
 use std::fs::FileType;
 use std::io::Read as _;

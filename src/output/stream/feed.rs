@@ -2,7 +2,7 @@
 //! checked and its ledger entry made here, then artifacts go to the writing thread in
 //! bundles (and parts of a file made in parts at once).
 
-use std::collections::HashSet;
+use hashbrown::HashSet;
 use std::sync::mpsc;
 
 use super::parts::Piece;
