@@ -243,6 +243,17 @@ fn names(dir: &Path) -> Vec<String> {
     names
 }
 
+/// `generate --backend BACKEND --manifest MANIFEST`, into `out` when given.
+fn generate_to(backend: &str, manifest: &Path, out: Option<&Path>) -> Cli {
+    let mut cli = Cli::new()
+        .args(["generate", "--backend", backend, "--manifest"])
+        .arg(manifest);
+    if let Some(out) = out {
+        cli = cli.arg("--out").arg(out);
+    }
+    cli
+}
+
 /// supervisord's one file goes to `--out` in parts, written and hashed as they come: it is
 /// the text printed, the ledger has its hash, and no temporary file is left, also when a
 /// second run finds it already right or a foreign file there refuses the run.
@@ -252,20 +263,9 @@ fn a_one_file_backend_writes_its_parts_to_out_and_ledgers_their_hash() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("big.toml");
     std::fs::write(&path, manifest(100, "/opt/big/bin/svc")).expect("write");
-    let printed = Cli::new()
-        .args(["generate", "--backend", "supervisord", "--manifest"])
-        .arg(&path)
-        .ok()
-        .stdout;
+    let printed = generate_to("supervisord", &path, None).ok().stdout;
     let out = dir.path().join("out");
-    let generate = || {
-        Cli::new()
-            .args(["generate", "--backend", "supervisord", "--manifest"])
-            .arg(&path)
-            .arg("--out")
-            .arg(&out)
-            .run()
-    };
+    let generate = || generate_to("supervisord", &path, Some(&out)).run();
     assert_eq!(generate().code, 0);
     let written = files(&out);
     assert_eq!(written.len(), 1, "one file");
@@ -318,20 +318,9 @@ fn many_files_staged_and_renamed_on_two_threads_are_whole_and_all_or_nothing() {
         let _ = write!(m, "\n[services.s{i}]\ncommand = [\"/bin/s\", \"{i}\"]\n");
     }
     std::fs::write(&path, m).expect("write");
-    let printed = Cli::new()
-        .args(["generate", "--backend", "systemd", "--manifest"])
-        .arg(&path)
-        .ok()
-        .stdout;
+    let printed = generate_to("systemd", &path, None).ok().stdout;
     let out = dir.path().join("out");
-    let generate = || {
-        Cli::new()
-            .args(["generate", "--backend", "systemd", "--manifest"])
-            .arg(&path)
-            .arg("--out")
-            .arg(&out)
-            .run()
-    };
+    let generate = || generate_to("systemd", &path, Some(&out)).run();
     assert_eq!(generate().code, 0);
     let written = files(&out);
     assert_eq!(written.len(), 1501, "every unit and the target");
