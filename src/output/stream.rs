@@ -28,11 +28,13 @@ const BUNDLE: usize = 64;
 mod feed;
 mod parts;
 mod root;
+mod spent;
 mod stager;
 
 pub use feed::Feed;
 use parts::{Open, Piece};
 use root::{lock, missing_dirs, remove_dirs};
+use spent::Spent;
 use stager::Stager;
 
 /// What the rendering thread hands the writing thread.
@@ -56,9 +58,10 @@ pub fn write_streamed<R>(
     render: impl FnOnce(&RefCell<Feed>) -> crate::errors::Result<R>,
 ) -> crate::errors::Result<(R, Vec<String>)> {
     let (tx, rx) = mpsc::channel();
+    let (spent, back) = mpsc::channel();
     let (rendered, staged, stopped) = std::thread::scope(|s| {
-        let writer = s.spawn(move || Writer::run(dir, force, &rx));
-        let feed = RefCell::new(Feed::new(tx));
+        let writer = s.spawn(move || Writer::run(dir, force, &rx, Spent::new(spent)));
+        let feed = RefCell::new(Feed::new(tx, back));
         let rendered = render(&feed);
         let mut feed = feed.into_inner();
         if rendered.is_ok() {
@@ -111,6 +114,8 @@ struct Writer {
     batch: Batch,
     /// The other thread staging files.
     stager: Stager,
+    /// The texts written, back to the rendering thread.
+    spent: Spent,
     handles: HashMap<String, Handle>,
     /// The file being written in parts.
     open: Option<Open>,
@@ -122,7 +127,7 @@ struct Writer {
 impl Writer {
     /// Prepare `dir`, then take every artifact from `rx` until the render ends. Stops at the
     /// first error (having removed what it wrote).
-    fn run(dir: &Path, force: bool, rx: &mpsc::Receiver<Msg>) -> Result<Self> {
+    fn run(dir: &Path, force: bool, rx: &mpsc::Receiver<Msg>, spent: Spent) -> Result<Self> {
         let (root, store, created, had_state, lock) = lock(dir)?;
         let mut w = Self {
             recovered: None,
@@ -140,7 +145,8 @@ impl Writer {
             by_dir: HashMap::new(),
             listed: Vec::new(),
             batch: Batch::default(),
-            stager: Stager::default(),
+            stager: Stager::new(spent.share()),
+            spent,
             handles: HashMap::new(),
             open: None,
             steps: Vec::new(),
@@ -153,7 +159,7 @@ impl Writer {
             })
         });
         // every file handed over is staged (or failed) and recorded before anything else
-        let settled = std::mem::take(&mut w.stager).finish(&mut w.batch);
+        let settled = w.stager.finish(&mut w.batch);
         match taken.and(settled) {
             Ok(()) => Ok(w),
             Err(e) => {
@@ -181,10 +187,8 @@ impl Writer {
             self.stage(dir, &mut d)?;
         }
         if d.kind == Kind::File {
-            // written: only a link's target is shown in the report. Not freed here: the
-            // rendering thread allocated it, and freeing it from this one contends with it
-            // (the process exits soon; see `cmd::release`)
-            leave(std::mem::take(&mut d.contents));
+            // written: only a link's target is shown in the report
+            self.spent.give(std::mem::take(&mut d.contents));
         }
         self.steps.push(Step {
             path: d.path.clone(),

@@ -17,6 +17,8 @@ use crate::output::{check_link_target, check_relative, refuse};
 /// to the writing thread.
 pub struct Feed {
     pub(super) to: mpsc::Sender<Msg>,
+    /// The contents of files written, back to be freed here (see `spent.rs`).
+    pub(super) spent: mpsc::Receiver<Vec<String>>,
     pub(super) bundle: Vec<(Desired, Entry)>,
     pub(super) seen: HashSet<String>,
     /// The writer stopped (its error is the one reported).
@@ -25,9 +27,10 @@ pub struct Feed {
 
 impl Feed {
     /// A feed handing over to `to`.
-    pub(super) fn new(to: mpsc::Sender<Msg>) -> Self {
+    pub(super) fn new(to: mpsc::Sender<Msg>, spent: mpsc::Receiver<Vec<String>>) -> Self {
         Self {
             to,
+            spent,
             bundle: Vec::with_capacity(BUNDLE),
             seen: HashSet::new(),
             stopped: false,
@@ -40,6 +43,10 @@ impl Feed {
             return true;
         }
         let bundle = std::mem::replace(&mut self.bundle, Vec::with_capacity(BUNDLE));
+        // free what was written meanwhile: its memory serves the next artifacts
+        while let Ok(spent) = self.spent.try_recv() {
+            drop(spent);
+        }
         self.send(Msg::Whole(bundle))
     }
 

@@ -14,6 +14,7 @@ use std::thread::JoinHandle;
 use anyhow::Result;
 
 use super::leave;
+use super::spent::Spent;
 use crate::lifecycle::fsops::{Batch, Detached, Handle};
 
 /// Files the writing thread stages itself before it starts the other thread.
@@ -28,12 +29,13 @@ const BACKLOG: usize = 4 * BUNDLE;
 type Outcome = (Vec<(Handle, String)>, Option<anyhow::Error>);
 
 /// The other staging thread, started once enough files were staged.
-#[derive(Default)]
 pub struct Stager {
     /// Files staged before it started (counted up to [`START_AFTER`]).
     seen: usize,
     bundle: Vec<(Handle, Detached)>,
     thread: Option<Running>,
+    /// Where the texts written go (to the thread when it starts).
+    spent: Option<Spent>,
 }
 
 struct Running {
@@ -43,6 +45,16 @@ struct Running {
 }
 
 impl Stager {
+    /// A stager that hands the texts it wrote back through `spent`.
+    pub fn new(spent: Spent) -> Self {
+        Self {
+            seen: 0,
+            bundle: Vec::new(),
+            thread: None,
+            spent: Some(spent),
+        }
+    }
+
     /// Whether the next file should be handed over (the other thread runs or is due, and
     /// keeps up).
     pub fn wants(&mut self) -> bool {
@@ -65,7 +77,10 @@ impl Stager {
         if self.bundle.is_empty() {
             return;
         }
-        let t = self.thread.get_or_insert_with(spawn);
+        let spent = &mut self.spent;
+        let t = self
+            .thread
+            .get_or_insert_with(|| spawn(spent.take().expect("spent")));
         let bundle = std::mem::replace(&mut self.bundle, Vec::with_capacity(BUNDLE));
         t.waiting.fetch_add(bundle.len(), Ordering::Relaxed);
         if let Err(mpsc::SendError(bundle)) = t.to.send(bundle) {
@@ -80,7 +95,7 @@ impl Stager {
     /// # Errors
     /// The first error staging a file (the files staged before are recorded, so that
     /// discarding the batch removes them).
-    pub fn finish(mut self, batch: &mut Batch) -> Result<()> {
+    pub fn finish(&mut self, batch: &mut Batch) -> Result<()> {
         self.send();
         let Some(t) = self.thread.take() else {
             return Ok(());
@@ -97,7 +112,7 @@ impl Stager {
     }
 }
 
-fn spawn() -> Running {
+fn spawn(mut spent: Spent) -> Running {
     let (to, from) = mpsc::channel::<Vec<(Handle, Detached)>>();
     let waiting = Arc::new(AtomicUsize::new(0));
     let count = Arc::clone(&waiting);
@@ -113,8 +128,7 @@ fn spawn() -> Running {
                         Err(e) => error = Some(e),
                     }
                 }
-                // allocated by the rendering thread: freeing it here contends with it
-                leave(job.into_contents());
+                spent.give(job.into_contents());
             }
             count.fetch_sub(n, Ordering::Relaxed);
         }

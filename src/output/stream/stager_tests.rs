@@ -4,6 +4,11 @@
 use std::ffi::OsStr;
 
 use super::*;
+
+/// A stager whose texts go nowhere.
+fn stager() -> Stager {
+    Stager::new(Spent::new(std::sync::mpsc::channel().0))
+}
 use crate::lifecycle::fsops::{Job, Source};
 
 fn files(dir: &std::path::Path) -> usize {
@@ -15,7 +20,7 @@ fn files_are_staged_on_either_thread_and_recorded() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let mut batch = Batch::default();
     let d = batch.dir(tmp.path(), || Ok(())).expect("dir");
-    let mut stager = Stager::default();
+    let mut stager = stager();
     let (mut handles, mut handed) = (Vec::new(), 0);
     for i in 0..500 {
         let (name, text) = (format!("f{i}"), format!("{i}\n"));
@@ -55,7 +60,7 @@ fn an_error_on_the_other_thread_is_reported_and_what_it_staged_can_be_discarded(
     let lost = tmp.path().join("lost");
     let d2 = batch.dir(&lost, || Ok(())).expect("dir");
     std::fs::remove_dir(&lost).expect("removed");
-    let mut stager = Stager::default();
+    let mut stager = stager();
     while !stager.wants() {}
     for i in 0..BUNDLE {
         let (h, job) = batch.detach(d, OsStr::new(&format!("f{i}")), "x\n".to_owned(), 0o644);
