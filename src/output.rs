@@ -9,10 +9,10 @@
 //! killed at any point is completed by the next one. `generate --out` does the same while
 //! the backend renders ([`write_streamed`], in `stream.rs`).
 
-use hashbrown::HashSet;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result};
+use hashbrown::HashSet;
 
 use crate::backend::Artifact;
 use crate::errors::usage::UsageError;

@@ -15,9 +15,9 @@ mod scan;
 mod step;
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 
 use hashbrown::HashSet;
-use std::fmt::Write as _;
 
 pub use diff::render_dry_run;
 pub use scan::{Dir as ScannedDir, scan};

@@ -8,12 +8,11 @@
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
-
-use hashbrown::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 
 use anyhow::Result;
+use hashbrown::HashMap;
 
 use super::{refuse, refuse_conflicts, report};
 use crate::lifecycle::fsops::{self, Batch, Handle, Job, Source};

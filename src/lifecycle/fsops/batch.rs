@@ -3,13 +3,13 @@
 //! to resolve, no per-file `stat`), all are made durable together (one `syncfs` per file
 //! system), then renamed into place, then each directory is synced once.
 
-use hashbrown::HashMap;
 use std::ffi::{OsStr, OsString};
 use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 use anyhow::{Context as _, Result};
+use hashbrown::HashMap;
 use rustix::fs::{Mode, OFlags};
 
 use super::TEMP_PREFIX;

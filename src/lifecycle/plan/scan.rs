@@ -4,14 +4,13 @@
 //! fresh directory).
 
 use std::collections::BTreeMap;
-
-use hashbrown::HashMap;
 use std::ffi::OsString;
 use std::fs::FileType;
 use std::io::Read as _;
 use std::path::Path;
 
 use anyhow::{Context as _, Result};
+use hashbrown::HashMap;
 
 use super::OnDisk;
 use crate::lifecycle::fsops::{self, Found};

@@ -2,8 +2,9 @@
 //! checked and its ledger entry made here, then artifacts go to the writing thread in
 //! bundles (and parts of a file made in parts at once).
 
-use hashbrown::HashSet;
 use std::sync::mpsc;
+
+use hashbrown::HashSet;
 
 use super::parts::Piece;
 use super::{BUNDLE, Msg};
