@@ -1,7 +1,8 @@
 //! A second thread that stages files while the writing thread goes on planning: on two
 //! cores a large `--out` spends most of its time creating and writing files, and on tmpfs
-//! two threads create files in one directory nearly twice as fast as one (renames stay on
-//! one thread: they serialize on the directory's lock).
+//! two threads create files in one directory nearly twice as fast as one (renames gain less
+//! from a second thread, see `journal::files::place_all`: they hold the directory's lock
+//! longer).
 //!
 //! The writing thread hands a file over only while this thread keeps up (fewer than
 //! [`BACKLOG`] waiting), and stages it itself otherwise; small outputs never start it.
