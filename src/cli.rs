@@ -293,7 +293,7 @@ pub struct RenderArgs {
     /// supervisord: emit a complete supervisord.conf that `supervisord -c` runs directly.
     #[arg(long)]
     pub standalone: bool,
-    /// launchd: label prefix (default: io.<stack name>).
+    /// launchd: label prefix (default: `io.<stack name>`).
     #[arg(long, value_name = "PREFIX")]
     pub label_prefix: Option<String>,
     /// s6: `s6-overlay` writes the s6-rc source tree s6-overlay v3 reads

@@ -8,8 +8,9 @@
 //!   own; what they run meets the kernel's.
 //!
 //! Validation bounds each value and each argv/environment ([`value_problem`],
-//! [`MAX_ARGV_BYTES`], [`MAX_ENV_BYTES`]) and names the field; [`check_artifacts`] is the
-//! backstop after rendering, for what escaping and wrapper scripts add.
+//! [`MAX_ARGV_BYTES`], [`MAX_ENV_BYTES`]) and names the field; the line check every artifact
+//! passes (`backend/checked.rs`, [`MAX_LINE_BYTES`]) is the backstop after rendering, for what
+//! escaping and wrapper scripts add.
 
 /// The longest single value: one argument or `KEY=value` the kernel passes (128 KiB − 1).
 pub const MAX_VALUE_BYTES: usize = 128 * 1024 - 1;

@@ -42,7 +42,7 @@ impl Templates {
     ///
     /// # Errors
     /// An override names no embedded template, does not parse, or is refused by the checks
-    /// that keep it from crashing the process (see [`guard`]): a [`UsageError`] naming it.
+    /// that keep it from crashing the process (see `guard`): a [`UsageError`] naming it.
     pub fn new(
         embedded: &[(&'static str, &'static str)],
         overrides: &BTreeMap<String, String>,

@@ -38,7 +38,7 @@ pub fn file(value: &str, reader: Reader) -> Option<String> {
     Some(out)
 }
 
-/// Whether a file can make `reader` set exactly `value` (see [`file`]).
+/// Whether a file can make `reader` set exactly `value` (see [`file()`]).
 #[must_use]
 pub fn carries(value: &str, reader: Reader) -> bool {
     !value.ends_with(reader.trimmed()) && !value.contains('\0')

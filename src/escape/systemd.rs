@@ -5,7 +5,7 @@
 //! double-quoted when needed (`\` and `"` escaped) and `$` is written `$$`.
 //!
 //! Found by the round-trip tests under a real `systemd --user` (systemd 252): the executable
-//! word of an Exec line is not `$`-expanded although argv[0] is (a program path with `$` is
+//! word of an Exec line is not `$`-expanded although `argv[0]` is (a program path with `$` is
 //! written `@PATH ARGV0`), systemd refuses quotes, backslashes and control characters in it
 //! however quoted, and it drops any assignment holding a Unicode noncharacter; the backend
 //! refuses the last two with the field named.

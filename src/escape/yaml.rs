@@ -4,7 +4,7 @@
 //! changes or the file is rejected. So every string here is double-quoted, with every
 //! character a reader might not take literally written as an escape; keys stay plain only
 //! when they cannot be misread. Block style, two-space indent. The text is written while serde
-//! walks the typed structs ([`ser`]): no value tree in between.
+//! walks the typed structs (`ser`): no value tree in between.
 
 use serde::Serialize;
 

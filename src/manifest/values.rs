@@ -154,7 +154,7 @@ pub const SIGNALS: &[&str] = &[
 ];
 
 /// A stop signal; accepts `"TERM"`, `"SIGTERM"`, any case; stored as `SIGTERM` (one of
-/// [`SIGNALS`]: no allocation per service).
+/// `SIGNALS`: no allocation per service).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 pub struct Signal(&'static str);
 
@@ -174,7 +174,7 @@ impl Signal {
     /// Parse a signal name.
     ///
     /// # Errors
-    /// The name is not one of [`SIGNALS`].
+    /// The name is not one of `SIGNALS`.
     pub fn parse(text: &str) -> Result<Self, String> {
         let up = text.trim().to_ascii_uppercase();
         let full = if up.starts_with("SIG") {

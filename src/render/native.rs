@@ -25,14 +25,14 @@ pub fn line(out: &mut String, key: &str, value: &str) {
     out.push_str(value);
 }
 
-/// [`line`] when `value` is what tera's `{% if %}` counts as true (present, not empty).
+/// [`line()`] when `value` is what tera's `{% if %}` counts as true (present, not empty).
 pub fn line_if(out: &mut String, key: &str, value: Option<&str>) {
     if let Some(v) = value.filter(|v| !v.is_empty()) {
         line(out, key, v);
     }
 }
 
-/// [`line`] for a number, when tera counts it as true (present, not zero).
+/// [`line()`] for a number, when tera counts it as true (present, not zero).
 pub fn number_if(out: &mut String, key: &str, value: Option<u64>) {
     if let Some(v) = value.filter(|&v| v != 0) {
         out.push('\n');
@@ -75,14 +75,14 @@ fn digit(v: u64) -> u8 {
     u8::try_from(v % 10).unwrap_or_default()
 }
 
-/// [`line`] per value (a template's `{%- for %}` loop).
+/// [`line()`] per value (a template's `{%- for %}` loop).
 pub fn lines<S: AsRef<str>>(out: &mut String, key: &str, values: &[S]) {
     for v in values {
         line(out, key, v.as_ref());
     }
 }
 
-/// [`line`] with `values` joined by `sep`, when there are any (`{% if v %}…{{ v | join }}`).
+/// [`line()`] with `values` joined by `sep`, when there are any (`{% if v %}…{{ v | join }}`).
 pub fn joined_if(out: &mut String, key: &str, values: &[String], sep: &str) {
     if values.is_empty() {
         return;

@@ -30,7 +30,7 @@ const SLOTS: usize = 256;
 /// init image polls its check), the kind.
 type Key = (Target, usize, DepKind);
 
-/// The wait containers made lately in one render, by [`Key`]: a wait that does not depend
+/// The wait containers made lately in one render, by `Key`: a wait that does not depend
 /// on the waiting service is the same container in every pod that has it, made once while
 /// it is in use. A fixed number of slots (the latest key of each): a stack's size does not
 /// make it grow, and the waits everyone shares (externals, a hub) stay.

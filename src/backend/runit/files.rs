@@ -48,7 +48,7 @@ pub fn push_sibling(out: &mut String, name: &str) {
     sh::push_quote(out, &path);
 }
 
-/// One line that gives the siblings' supervisors up to [`SUPERVISOR_WAIT_SECS`] to come up
+/// One line that gives the siblings' supervisors up to `SUPERVISOR_WAIT_SECS` to come up
 /// (at boot the scan daemon starts them all at once); `probe` tells (`sv status`, `s6-svok`).
 #[must_use]
 pub fn supervisors_line(plan: &Plan<'_>, probe: &str) -> String {

@@ -1,6 +1,6 @@
 //! `--layout s6-overlay`: the s6-rc source tree s6-overlay v3 compiles at container start
 //! from `/etc/s6-overlay/s6-rc.d/`. Each process is a `longrun` (the service directory files
-//! of [`super::files`] plus `type` and `dependencies.d/`), depending on s6-overlay's `base`
+//! of `files.rs` plus `type` and `dependencies.d/`), depending on s6-overlay's `base`
 //! bundle and on its dependencies' processes; the stack and each group are bundles
 //! (`contents.d/`); the stack is enabled by `user/contents.d/STACK`.
 //!

@@ -4,7 +4,7 @@
 
 use super::is_space;
 
-/// The inverse of [`expand`] (layer 2): Python's `text % expansions`. `%%` → `%`,
+/// The inverse of [`super::expand`] (layer 2): Python's `text % expansions`. `%%` → `%`,
 /// `%(NAME)s` / `%(NAME)d` → `lookup(NAME)`.
 ///
 /// # Errors
@@ -42,7 +42,7 @@ pub fn interpolate(text: &str, lookup: &impl Fn(&str) -> Option<String>) -> Resu
     Ok(out)
 }
 
-/// The inverse of [`command`] after [`interpolate`]: `shlex.split` (POSIX, no comments).
+/// The inverse of [`super::command`] after [`interpolate`]: `shlex.split` (POSIX, no comments).
 ///
 /// # Errors
 /// An unclosed quote or a `\` at the end (shlex's "No closing quotation" / "No escaped
@@ -125,7 +125,7 @@ fn env_tokens(text: &str) -> Result<Vec<String>, String> {
     Ok(out)
 }
 
-/// The inverse of [`environment`] after [`interpolate`]: supervisor's
+/// The inverse of [`super::environment`] after [`interpolate`]: supervisor's
 /// `dict_of_key_value_pairs` (`KEY`, `=`, one token, a separator; quotes stripped from
 /// both ends of the value).
 ///

@@ -141,12 +141,12 @@ pub struct ExecLine {
     pub other_prefixes: String,
     /// The argv (the executable first).
     pub argv: Vec<String>,
-    /// With `@`: the argv[0] systemd passes instead of the executable path.
+    /// With `@`: the `argv[0]` systemd passes instead of the executable path.
     pub argv0: Option<String>,
 }
 
 /// Parse an Exec line (`ExecStart=` value, specifiers already replaced): the inverse of
-/// [`exec_line`].
+/// [`super::exec_line`].
 ///
 /// # Errors
 /// Bad quoting, an empty line, or a variable reference in an argument.
