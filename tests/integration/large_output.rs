@@ -254,6 +254,18 @@ fn generate_to(backend: &str, manifest: &Path, out: Option<&Path>) -> Cli {
     cli
 }
 
+/// What `generate` prints for `manifest`, and the files it writes into `out` (checked to
+/// succeed).
+fn printed_and_written(
+    backend: &str,
+    manifest: &Path,
+    out: &Path,
+) -> (String, BTreeMap<String, String>) {
+    let printed = generate_to(backend, manifest, None).ok().stdout;
+    generate_to(backend, manifest, Some(out)).ok();
+    (printed, files(out))
+}
+
 /// supervisord's one file goes to `--out` in parts, written and hashed as they come: it is
 /// the text printed, the ledger has its hash, and no temporary file is left, also when a
 /// second run finds it already right or a foreign file there refuses the run.
@@ -263,11 +275,9 @@ fn a_one_file_backend_writes_its_parts_to_out_and_ledgers_their_hash() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("big.toml");
     std::fs::write(&path, manifest(100, "/opt/big/bin/svc")).expect("write");
-    let printed = generate_to("supervisord", &path, None).ok().stdout;
     let out = dir.path().join("out");
+    let (printed, written) = printed_and_written("supervisord", &path, &out);
     let generate = || generate_to("supervisord", &path, Some(&out)).run();
-    assert_eq!(generate().code, 0);
-    let written = files(&out);
     assert_eq!(written.len(), 1, "one file");
     let (name, text) = written.iter().next().expect("one file");
     assert!(text.len() > 1 << 20, "{} bytes: in many parts", text.len());
@@ -318,11 +328,9 @@ fn many_files_staged_and_renamed_on_two_threads_are_whole_and_all_or_nothing() {
         let _ = write!(m, "\n[services.s{i}]\ncommand = [\"/bin/s\", \"{i}\"]\n");
     }
     std::fs::write(&path, m).expect("write");
-    let printed = generate_to("systemd", &path, None).ok().stdout;
     let out = dir.path().join("out");
+    let (printed, written) = printed_and_written("systemd", &path, &out);
     let generate = || generate_to("systemd", &path, Some(&out)).run();
-    assert_eq!(generate().code, 0);
-    let written = files(&out);
     assert_eq!(written.len(), 1501, "every unit and the target");
     assert!(sections(&printed) == written, "printed != written");
     let listed = names(&out);

@@ -58,6 +58,13 @@ fn every_file_gets_exactly_its_mode_whatever_the_umask_or_a_default_acl() {
     assert_eq!(names.len(), 4, "no temporary file left: {names:?}");
 }
 
+/// A batch with `dir` opened in it, and its index.
+fn batch_in(dir: &Path) -> (Batch, usize) {
+    let mut batch = Batch::default();
+    let d = batch.dir(dir, || Ok(())).expect("dir");
+    (batch, d)
+}
+
 /// Names in `dir`, sorted.
 fn listing(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
@@ -72,8 +79,7 @@ fn listing(dir: &Path) -> Vec<String> {
 #[test]
 fn a_file_staged_on_another_thread_is_placed_with_its_contents_and_mode() {
     let tmp = tempfile::tempdir().expect("tempdir");
-    let mut batch = Batch::default();
-    let d = batch.dir(tmp.path(), || Ok(())).expect("dir");
+    let (mut batch, d) = batch_in(tmp.path());
     let (h, job) = batch.detach(d, OsStr::new("far"), "far away\n".to_owned(), 0o640);
     let inline = batch
         .stage(&[Job {
@@ -103,8 +109,7 @@ fn a_file_staged_on_another_thread_is_placed_with_its_contents_and_mode() {
 #[test]
 fn discarding_removes_files_staged_on_another_thread_once_settled() {
     let tmp = tempfile::tempdir().expect("tempdir");
-    let mut batch = Batch::default();
-    let d = batch.dir(tmp.path(), || Ok(())).expect("dir");
+    let (mut batch, d) = batch_in(tmp.path());
     let (h, job) = batch.detach(d, OsStr::new("gone"), "x\n".to_owned(), 0o644);
     let tmp_name = job.stage().expect("staged");
     assert_eq!(listing(tmp.path()), std::slice::from_ref(&tmp_name));
