@@ -176,6 +176,12 @@ fn crash_point() {
     }
 }
 
+/// Whether the testing hook is set (see [`CRASH_ENV`]).
+#[must_use]
+pub fn crash_hook_set() -> bool {
+    crash_hook().is_some()
+}
+
 /// The step the testing hook kills the process after, if it is set.
 fn crash_hook() -> Option<usize> {
     static AT: std::sync::OnceLock<Option<usize>> = std::sync::OnceLock::new();

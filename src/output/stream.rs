@@ -25,12 +25,14 @@ use crate::lifecycle::plan::{self, Action, Desired, Options, ScannedDir, Step};
 const BUNDLE: usize = 64;
 
 mod feed;
+mod fresh;
 mod parts;
 mod root;
 mod spent;
 mod stager;
 
 pub use feed::Feed;
+use fresh::Fresh;
 use parts::{Open, Piece};
 use root::{lock, missing_dirs, remove_dirs};
 use spent::Spent;
@@ -121,6 +123,8 @@ struct Writer {
     steps: Vec<Step>,
     /// A step is refused: nothing more is staged (the run will be refused as a whole).
     refused: bool,
+    /// DIR is new: its tree is built next to it and put in place whole (see `fresh.rs`).
+    fresh: Option<Fresh>,
 }
 
 impl Writer {
@@ -150,6 +154,7 @@ impl Writer {
             open: None,
             steps: Vec::new(),
             refused: false,
+            fresh: None,
         };
         let taken = w.prepare().and_then(|()| {
             rx.iter().try_for_each(|msg| match msg {
@@ -171,7 +176,22 @@ impl Writer {
     fn prepare(&mut self) -> Result<()> {
         self.recovered = journal::recover(&self.store, &self.lock)?;
         self.ledger = self.store.read(&self.lock)?;
+        fresh::remove_leftover(&self.root);
+        // DIR was made by this run (`created` ends with it); the testing hook counts the
+        // journal's steps, which a fresh tree has none of
+        let new = !self.created.is_empty() && self.recovered.is_none();
+        if new && self.ledger.files.is_empty() && !journal::crash_hook_set() {
+            self.fresh = Fresh::begin(&self.root);
+            if self.fresh.is_some() {
+                self.batch = Batch::direct();
+            }
+        }
         Ok(())
+    }
+
+    /// Where files are written: DIR, or the tree built in its place.
+    fn write_root(&self) -> &Path {
+        self.fresh.as_ref().map_or(&self.root, |f| &f.dir)
     }
 
     /// Plan the path of `d` (whose ledger entry is `want`), and stage it when it is to be
@@ -253,13 +273,15 @@ impl Writer {
     /// List the directory `parent` (of `rel`) in the staging file, create it (noting
     /// what did not exist) and open it in the batch.
     fn open_dir(&mut self, dir: usize, parent: &str, rel: &str) -> Result<usize> {
-        self.listed.push(parent.to_owned());
-        journal::list_staging(&self.store, self.listed.iter().map(String::as_str))?;
-        let path = self.root.join(parent);
-        self.created.extend(missing_dirs(&path));
-        let root = &self.root;
+        let path = self.write_root().join(parent);
+        if self.fresh.is_none() {
+            self.listed.push(parent.to_owned());
+            journal::list_staging(&self.store, self.listed.iter().map(String::as_str))?;
+            self.created.extend(missing_dirs(&path));
+        }
+        let root = self.write_root().to_path_buf();
         let i = self.batch.dir(&path, || {
-            match fsops::blocked_parent(root, Path::new(rel))? {
+            match fsops::blocked_parent(&root, Path::new(rel))? {
                 Some(why) => Err(refuse(format!("refusing to write {rel}: {why}"))),
                 None => Ok(()),
             }
@@ -271,6 +293,9 @@ impl Writer {
     /// Remove what this run wrote: the staged files, the staging list, and the directories
     /// it created (each only if empty).
     fn discard(&self) {
+        if let Some(f) = &self.fresh {
+            f.discard();
+        }
         self.batch.discard();
         let _ = fsops::remove(&self.store.state.join(journal::STAGING_FILE));
         if !self.had_state {
@@ -288,6 +313,9 @@ impl Writer {
         if let Err(e) = refuse_conflicts(&self.root, &self.store, &plan) {
             self.discard();
             return Err(e);
+        }
+        if let Some(fresh) = self.fresh.take() {
+            return self.finish_fresh(&fresh, plan);
         }
         let batch = std::mem::take(&mut self.batch);
         let handles = &self.handles;
@@ -321,6 +349,22 @@ impl Writer {
             Some(early) => lines.extend(early),
             None => report(&self.root, &plan, &backups, &mut lines),
         }
+        leave((self, plan));
+        Ok(lines)
+    }
+}
+
+impl Writer {
+    /// Put the tree built for a new DIR in place (see `fresh.rs`): its ledger, one
+    /// `syncfs`, one rename.
+    fn finish_fresh(self, fresh: &Fresh, plan: plan::Plan) -> Result<Vec<String>> {
+        let text = crate::lifecycle::ledger::ledger_text(&plan.ledger_after(&self.ledger))?;
+        if let Err(e) = fresh.finish(&self.root, &self.lock, &self.batch, &text) {
+            self.discard();
+            return Err(e);
+        }
+        let mut lines = Vec::new();
+        report(&self.root, &plan, &[], &mut lines);
         leave((self, plan));
         Ok(lines)
     }

@@ -61,6 +61,9 @@ fn temp_name() -> String {
 struct Dir {
     path: PathBuf,
     fd: OwnedFd,
+    /// Files go straight under their own names (a directory no one sees yet, see
+    /// [`Batch::direct`]).
+    direct: bool,
     /// Whether a new file's mode can differ from the one asked for in other ways than the
     /// umask (a default ACL on the directory): then every mode is set explicitly.
     acl: bool,
@@ -111,6 +114,8 @@ pub struct Batch {
     dirs: Vec<Arc<Dir>>,
     by_path: HashMap<PathBuf, usize>,
     items: Vec<Item>,
+    /// Every file goes straight under its own name (see [`Batch::direct`]).
+    direct: bool,
 }
 
 impl std::fmt::Debug for Batch {
@@ -127,11 +132,18 @@ impl std::fmt::Debug for Batch {
 pub struct Handle(usize);
 
 /// Create `source` under a fresh temporary name in `dir` (retried under another name when
-/// one is taken); returns the name, and for a file its descriptor (still empty).
-fn create(dir: &Dir, source: Source<'_>) -> Result<(String, Option<OwnedFd>)> {
+/// one is taken), or under `name` itself in a direct batch; returns the name, and for a
+/// file its descriptor (still empty).
+fn create(dir: &Dir, name: &OsStr, source: Source<'_>) -> Result<(String, Option<OwnedFd>)> {
     let context = || format!("creating a temporary file in {}", dir.path.display());
     for _ in 0..100 {
-        let tmp = temp_name();
+        let tmp = if dir.direct {
+            name.to_str()
+                .ok_or_else(|| anyhow::anyhow!("{} is not UTF-8", name.display()))?
+                .to_owned()
+        } else {
+            temp_name()
+        };
         let created = match source {
             Source::Link(target) => {
                 rustix::fs::symlinkat(target, &dir.fd, tmp.as_str()).map(|()| None)
@@ -143,7 +155,7 @@ fn create(dir: &Dir, source: Source<'_>) -> Result<(String, Option<OwnedFd>)> {
         };
         match created {
             Ok(fd) => return Ok((tmp, fd)),
-            Err(rustix::io::Errno::EXIST) => {}
+            Err(rustix::io::Errno::EXIST) if !dir.direct => {}
             Err(e) => return Err(std::io::Error::from(e)).with_context(context),
         }
     }
@@ -162,7 +174,7 @@ fn fill(dir: &Dir, name: &OsStr, source: Source<'_>, fd: &OwnedFd) -> Result<()>
 
 /// Create `source` under a fresh temporary name in `dir` and fill it: the name.
 fn stage_one(dir: &Dir, name: &OsStr, source: Source<'_>) -> Result<String> {
-    let (tmp, fd) = create(dir, source)?;
+    let (tmp, fd) = create(dir, name, source)?;
     if let Some(fd) = fd {
         fill(dir, name, source, &fd)?; // closed here
     }
@@ -205,6 +217,17 @@ fn write_all(fd: &OwnedFd, contents: &[u8]) -> rustix::io::Result<()> {
 }
 
 impl Batch {
+    /// A batch whose files go straight under their own names, not temporary ones, and
+    /// need no placing: for a tree built where no one looks yet (it appears whole, at once,
+    /// see `output::stream::fresh`).
+    #[must_use]
+    pub fn direct() -> Self {
+        Self {
+            direct: true,
+            ..Self::default()
+        }
+    }
+
     /// The directory `dir`, created if missing (with its parents) and opened once per batch;
     /// `check` runs once, before it is created.
     ///
@@ -227,6 +250,7 @@ impl Batch {
             path: dir.to_path_buf(),
             acl: default_acl(&fd),
             fd,
+            direct: self.direct,
         }));
         self.by_path.insert(dir.to_path_buf(), i);
         Ok(i)
@@ -255,7 +279,7 @@ impl Batch {
     /// # Errors
     /// I/O errors, with the directory.
     pub fn open(&mut self, dir: usize, name: &OsStr, mode: u32) -> Result<(Handle, OwnedFd)> {
-        let (tmp, fd) = create(&self.dirs[dir], Source::File(b"", mode))?;
+        let (tmp, fd) = create(&self.dirs[dir], name, Source::File(b"", mode))?;
         let fd = fd.ok_or_else(|| anyhow::anyhow!("no descriptor for {tmp}"))?;
         self.items.push(Item {
             dir,
@@ -345,8 +369,11 @@ impl Batch {
             "{} was not staged",
             self.path_of(h).display()
         );
-        let fd = &self.dirs[item.dir].fd;
-        rustix::fs::renameat(fd, item.tmp.as_str(), fd, item.name.as_os_str())
+        let dir = &self.dirs[item.dir];
+        if dir.direct {
+            return Ok(()); // in place already
+        }
+        rustix::fs::renameat(&dir.fd, item.tmp.as_str(), &dir.fd, item.name.as_os_str())
             .with_context(|| format!("renaming into {}", self.path_of(h).display()))
     }
 

@@ -86,8 +86,12 @@ fn assert_ledger_matches_disk(dir: &Path) {
 }
 
 fn generate(out: &Path, manifest: &Path) -> Command {
+    generate_with("openrc", out, manifest)
+}
+
+fn generate_with(backend: &str, out: &Path, manifest: &Path) -> Command {
     let mut cmd = Command::new(CLI_BIN);
-    cmd.args(["generate", "--backend", "openrc", "--manifest"])
+    cmd.args(["generate", "--backend", backend, "--manifest"])
         .arg(manifest)
         .arg("--out")
         .arg(out)
@@ -243,4 +247,125 @@ fn ten_concurrent_runs_on_one_directory_serialize() {
     );
     assert_ledger_matches_disk(&out);
     eprintln!("10 concurrent runs in {:?}", started.elapsed());
+}
+
+/// The tree a run builds for a new DIR, next to it.
+fn building(out: &Path) -> std::path::PathBuf {
+    let name = out.file_name().expect("name").to_string_lossy();
+    out.with_file_name(format!(".{name}.openim-init-new"))
+}
+
+/// A DIR that did not exist is built next to it and renamed into place whole: the same
+/// files, modes, links and ledger as the usual way (into an existing directory), and
+/// nothing left beside it.
+#[test]
+fn a_new_directory_is_built_as_the_usual_way_builds_it() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let a = fixture("full.toml");
+    for backend in ["systemd", "openrc", "supervisord", "runit", "s6"] {
+        let new = tmp.path().join(format!("new-{backend}"));
+        ok(&mut generate_with(backend, &new, &a));
+        let usual = tmp.path().join(format!("usual-{backend}"));
+        std::fs::create_dir(&usual).expect("mkdir");
+        ok(&mut generate_with(backend, &usual, &a));
+        assert_eq!(tree(&new), tree(&usual), "{backend}");
+        let ledger = |d: &Path| std::fs::read_to_string(d.join(".openim-init/ledger.json"));
+        assert_eq!(
+            ledger(&new).expect("ledger"),
+            ledger(&usual).expect("ledger")
+        );
+        assert_ledger_matches_disk(&new);
+        assert!(
+            !building(&new).exists(),
+            "{backend}: the tree is left beside"
+        );
+    }
+}
+
+/// A refused run into a new DIR leaves neither DIR nor its tree.
+#[test]
+fn a_refused_run_into_a_new_directory_leaves_nothing() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let m = tmp.path().join("m.toml");
+    let mut text = String::from("name = \"r\"\n");
+    for i in 0..300 {
+        let program = if i == 299 { "/opt/\\\"q\\\"" } else { "/opt/s" };
+        text.push_str(&format!("\n[services.s{i}]\ncommand = [\"{program}\"]\n"));
+    }
+    std::fs::write(&m, text).expect("manifest");
+    let out = tmp.path().join("deep/out");
+    let o = generate_with("systemd", &out, &m).output().expect("runs");
+    assert_eq!(o.status.code(), Some(2), "{o:?}");
+    assert!(!tmp.path().join("deep").exists(), "DIR or its parent left");
+    assert_eq!(
+        std::fs::read_dir(tmp.path()).expect("dir").count(),
+        1,
+        "only m.toml"
+    );
+}
+
+/// A run killed at any moment leaves a new DIR empty or whole (never a part of it), and
+/// the next run removes a tree left half built and ends with every file.
+#[test]
+fn a_new_directory_killed_at_any_moment_is_empty_or_whole() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let big = tmp.path().join("big.toml");
+    let mut text = String::from("name = \"big\"\n");
+    for i in 0..2000 {
+        text.push_str(&format!(
+            "\n[services.s{i}]\ncommand = [\"/opt/s\", \"{i}\"]\n"
+        ));
+    }
+    std::fs::write(&big, text).expect("manifest");
+    let reference = tmp.path().join("ref");
+    let started = std::time::Instant::now();
+    ok(&mut generate(&reference, &big));
+    let whole = started.elapsed();
+    let new = tree(&reference);
+    let mut interrupted = 0;
+    for i in 0..12u32 {
+        let out = tmp.path().join(format!("f{i}"));
+        let mut child = generate(&out, &big)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawns");
+        std::thread::sleep(whole * i / 10);
+        let _ = child.kill(); // our own child, by its pid
+        if child.wait().expect("reaped").signal() == Some(9) {
+            interrupted += 1;
+        }
+        if out.exists() {
+            let now = tree(&out);
+            assert!(now.is_empty() || now == new, "run {i}: a part of the tree");
+        }
+        ok(&mut generate(&out, &big));
+        assert_eq!(tree(&out), new, "run {i}");
+        assert_ledger_matches_disk(&out);
+        assert!(!building(&out).exists(), "run {i}: the tree left beside");
+    }
+    eprintln!("{interrupted} of 12 runs killed mid-way (a run takes {whole:?})");
+}
+
+/// What a killed run left beside DIR is removed by the next run; a look-alike without
+/// openim-init's state directory is left alone.
+#[test]
+fn a_tree_left_half_built_is_removed_and_a_look_alike_kept() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let a = fixture("full.toml");
+    let out = tmp.path().join("out");
+    std::fs::create_dir(&out).expect("mkdir");
+    let left = building(&out);
+    std::fs::create_dir_all(left.join(".openim-init")).expect("mkdir");
+    std::fs::write(left.join("half"), "x").expect("write");
+    let other = tmp.path().join("other");
+    std::fs::create_dir(&other).expect("mkdir");
+    let look_alike = building(&other);
+    std::fs::create_dir(&look_alike).expect("mkdir");
+    std::fs::write(look_alike.join("mine"), "x").expect("write");
+    ok(&mut generate(&out, &a));
+    assert!(!left.exists(), "the half-built tree is left");
+    assert_ledger_matches_disk(&out);
+    ok(&mut generate(&other, &a));
+    assert!(look_alike.join("mine").exists(), "a look-alike was removed");
 }
