@@ -20,7 +20,9 @@
 //! one file; node-foreman's systemd export is the same 2N + 1 files, its supervisord export
 //! a file per process plus a group (N + 1); openim-init writes N units and a target, or
 //! one supervisord file. The peers write each file in place (no temporary file, fsync or
-//! record of what they own); openim-init writes atomically, durably and journaled.
+//! record of what they own); openim-init writes atomically, durably and journaled. Each
+//! export goes into a directory that does not exist yet (openim-init and honcho create it),
+//! except node-foreman's, which needs an empty one.
 #![allow(
     clippy::many_single_char_names,
     clippy::cast_precision_loss,

@@ -72,12 +72,14 @@ pub fn peers_table(o: &Opts) {
     println!("| format | openim-init | sink | honcho | × | node-foreman | × |");
     println!("|---|---:|---:|---:|---:|---:|---:|");
     for format in ["systemd", "supervisord"] {
-        let prep = || {
+        // openim-init and honcho create the directory; node-foreman needs it made
+        let missing = || fresh(&out);
+        let empty = || {
             fresh(&out);
             fs::create_dir_all(&out).expect("mkdir");
         };
         let to_stdout = measure(runs, || {}, || generate(format, &m));
-        let ours = measure(runs, prep, || {
+        let ours = measure(runs, missing, || {
             let mut c = generate(format, &m);
             c.arg("--out").arg(&out);
             c
@@ -87,14 +89,14 @@ pub fn peers_table(o: &Opts) {
             procfile.to_str().expect("utf-8"),
             out.to_str().expect("utf-8"),
         );
-        let peer = |tool: &Option<PathBuf>, args: &[&str]| {
+        let peer = |tool: &Option<PathBuf>, args: &[&str], prep: &dyn Fn()| {
             tool.as_ref().map(|t| {
                 let s = measure(runs, prep, || peer_command(t, args));
                 (s, wrote(&out))
             })
         };
-        let h = peer(&honcho, &["export", "-f", p, format, d]);
-        let f = peer(&nf, &["export", "-j", p, "-t", format, "-o", d]);
+        let h = peer(&honcho, &["export", "-f", p, format, d], &missing);
+        let f = peer(&nf, &["export", "-j", p, "-t", format, "-o", d], &empty);
         let cell = |s: &Option<(Sample, String)>| match s {
             None => ("not installed".to_owned(), "–".to_owned()),
             Some((s, what)) if !s.ok => (
