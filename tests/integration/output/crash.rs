@@ -282,17 +282,30 @@ fn a_new_directory_is_built_as_the_usual_way_builds_it() {
     }
 }
 
+/// A manifest of `n` services `s0`…, service `i` running `[command(i)]`, in `dir`.
+fn services(dir: &Path, n: usize, command: impl Fn(usize) -> String) -> std::path::PathBuf {
+    let mut text = String::from("name = \"many\"\n");
+    for i in 0..n {
+        text.push_str(&format!("\n[services.s{i}]\ncommand = [{}]\n", command(i)));
+    }
+    let path = dir.join("many.toml");
+    std::fs::write(&path, text).expect("manifest");
+    path
+}
+
 /// A refused run into a new DIR leaves neither DIR nor its tree.
 #[test]
 fn a_refused_run_into_a_new_directory_leaves_nothing() {
     let tmp = tempfile::tempdir().expect("tempdir");
-    let m = tmp.path().join("m.toml");
-    let mut text = String::from("name = \"r\"\n");
-    for i in 0..300 {
-        let program = if i == 299 { "/opt/\\\"q\\\"" } else { "/opt/s" };
-        text.push_str(&format!("\n[services.s{i}]\ncommand = [\"{program}\"]\n"));
-    }
-    std::fs::write(&m, text).expect("manifest");
+    // systemd refuses a quote in the last service's program path
+    let m = services(tmp.path(), 300, |i| {
+        if i == 299 {
+            "\"/opt/\\\"q\\\"\""
+        } else {
+            "\"/opt/s\""
+        }
+        .to_owned()
+    });
     let out = tmp.path().join("deep/out");
     let o = generate_with("systemd", &out, &m).output().expect("runs");
     assert_eq!(o.status.code(), Some(2), "{o:?}");
@@ -300,7 +313,7 @@ fn a_refused_run_into_a_new_directory_leaves_nothing() {
     assert_eq!(
         std::fs::read_dir(tmp.path()).expect("dir").count(),
         1,
-        "only m.toml"
+        "only the manifest"
     );
 }
 
@@ -309,14 +322,7 @@ fn a_refused_run_into_a_new_directory_leaves_nothing() {
 #[test]
 fn a_new_directory_killed_at_any_moment_is_empty_or_whole() {
     let tmp = tempfile::tempdir().expect("tempdir");
-    let big = tmp.path().join("big.toml");
-    let mut text = String::from("name = \"big\"\n");
-    for i in 0..2000 {
-        text.push_str(&format!(
-            "\n[services.s{i}]\ncommand = [\"/opt/s\", \"{i}\"]\n"
-        ));
-    }
-    std::fs::write(&big, text).expect("manifest");
+    let big = services(tmp.path(), 2000, |i| format!("\"/opt/s\", \"{i}\""));
     let reference = tmp.path().join("ref");
     let started = std::time::Instant::now();
     ok(&mut generate(&reference, &big));
