@@ -122,6 +122,18 @@ fn manifests(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
     (a, b)
 }
 
+/// Start `cmd`, kill it (SIGKILL) after `after`: whether the kill ended it.
+fn kill_after(cmd: &mut Command, after: std::time::Duration) -> bool {
+    let mut child = cmd
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawns");
+    std::thread::sleep(after);
+    let _ = child.kill(); // our own child, by its pid
+    child.wait().expect("reaped").signal() == Some(9)
+}
+
 fn ok(cmd: &mut Command) -> String {
     let o = cmd.output().expect("runs");
     let stdout = String::from_utf8_lossy(&o.stdout).into_owned();
@@ -196,15 +208,7 @@ fn a_run_killed_by_a_signal_at_any_moment_is_completed_by_the_next() {
     for i in 0..12u32 {
         let out = tmp.path().join(format!("s{i}"));
         ok(&mut generate(&out, &a));
-        let mut child = generate(&out, &b)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawns");
-        std::thread::sleep(whole * i / 10);
-        let _ = child.kill(); // our own child, by its pid
-        let status = child.wait().expect("reaped");
-        if status.signal() == Some(9) {
+        if kill_after(&mut generate(&out, &b), whole * i / 10) {
             interrupted += 1;
         }
         ok(&mut generate(&out, &b));
@@ -331,14 +335,7 @@ fn a_new_directory_killed_at_any_moment_is_empty_or_whole() {
     let mut interrupted = 0;
     for i in 0..12u32 {
         let out = tmp.path().join(format!("f{i}"));
-        let mut child = generate(&out, &big)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawns");
-        std::thread::sleep(whole * i / 10);
-        let _ = child.kill(); // our own child, by its pid
-        if child.wait().expect("reaped").signal() == Some(9) {
+        if kill_after(&mut generate(&out, &big), whole * i / 10) {
             interrupted += 1;
         }
         if out.exists() {
