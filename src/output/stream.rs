@@ -234,8 +234,9 @@ impl Writer {
         Ok(self.dirs.len() - 1)
     }
 
-    /// Write `d` under a temporary name in its directory (listed, created and opened
-    /// first), or hand a file to the other staging thread (then its contents go with it).
+    /// Write `d` next to its target (under a temporary name, or its own in a new DIR's
+    /// tree) once its directory is opened, or hand a file to the other staging thread
+    /// (then its contents go with it).
     fn stage(&mut self, dir: usize, d: &mut Desired) -> Result<()> {
         let (index, name) = self.staging_dir(dir, &d.path)?;
         if d.kind == Kind::File && self.stager.wants() {
@@ -270,8 +271,8 @@ impl Writer {
         Ok((index, name))
     }
 
-    /// List the directory `parent` (of `rel`) in the staging file, create it (noting
-    /// what did not exist) and open it in the batch.
+    /// Create the directory `parent` (of `rel`) and open it in the batch: in the tree of a
+    /// new DIR, or in DIR once listed in the staging file (noting what did not exist).
     fn open_dir(&mut self, dir: usize, parent: &str, rel: &str) -> Result<usize> {
         let path = self.write_root().join(parent);
         if self.fresh.is_none() {
@@ -352,9 +353,7 @@ impl Writer {
         leave((self, plan));
         Ok(lines)
     }
-}
 
-impl Writer {
     /// Put the tree built for a new DIR in place (see `fresh.rs`): its ledger, one
     /// `syncfs`, one rename.
     fn finish_fresh(self, fresh: &Fresh, plan: plan::Plan) -> Result<Vec<String>> {

@@ -1,7 +1,8 @@
 //! Many files staged at once: each directory is created, checked and opened once, every file
 //! is written under a temporary name through the directory's descriptor (one path component
 //! to resolve, no per-file `stat`), all are made durable together (one `syncfs` per file
-//! system), then renamed into place, then each directory is synced once.
+//! system), then renamed into place, then each directory is synced once. A direct batch
+//! (a tree no one sees yet) writes each file under its own name and places nothing.
 
 use std::ffi::{OsStr, OsString};
 use std::os::fd::OwnedFd;
@@ -135,7 +136,7 @@ pub struct Handle(usize);
 /// one is taken), or under `name` itself in a direct batch; returns the name, and for a
 /// file its descriptor (still empty).
 fn create(dir: &Dir, name: &OsStr, source: Source<'_>) -> Result<(String, Option<OwnedFd>)> {
-    let context = || format!("creating a temporary file in {}", dir.path.display());
+    let context = || format!("creating a file in {}", dir.path.display());
     for _ in 0..100 {
         let tmp = if dir.direct {
             name.to_str()
@@ -172,7 +173,8 @@ fn fill(dir: &Dir, name: &OsStr, source: Source<'_>, fd: &OwnedFd) -> Result<()>
         .with_context(|| format!("writing {}", dir.path.join(name).display()))
 }
 
-/// Create `source` under a fresh temporary name in `dir` and fill it: the name.
+/// Create `source` in `dir` (under a fresh temporary name, or its own in a direct batch)
+/// and fill it: the name it has.
 fn stage_one(dir: &Dir, name: &OsStr, source: Source<'_>) -> Result<String> {
     let (tmp, fd) = create(dir, name, source)?;
     if let Some(fd) = fd {
