@@ -372,7 +372,7 @@ fn finish(store: &Store) -> Result<()> {
 mod files;
 mod recover;
 
-pub use files::list_staging;
+pub use files::{StagingList, list_staging, staging_dirs};
 use files::{content_of, parent_rel, place_all, put, save, stage_all, take_staged};
 
 pub use recover::recover;

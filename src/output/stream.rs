@@ -110,8 +110,8 @@ struct Writer {
     opts: Options,
     dirs: Vec<Dir>,
     by_dir: HashMap<String, usize>,
-    /// The directories listed in the staging file.
-    listed: Vec<String>,
+    /// The staging list, once a file is staged in DIR.
+    staging: Option<journal::StagingList>,
     batch: Batch,
     /// The other thread staging files.
     stager: Stager,
@@ -146,7 +146,7 @@ impl Writer {
             },
             dirs: Vec::new(),
             by_dir: HashMap::new(),
-            listed: Vec::new(),
+            staging: None,
             batch: Batch::default(),
             stager: Stager::new(spent.share()),
             spent,
@@ -241,7 +241,7 @@ impl Writer {
         let (index, name) = self.staging_dir(dir, &d.path)?;
         if d.kind == Kind::File && self.stager.wants() {
             let contents = std::mem::take(&mut d.contents);
-            let (h, job) = self.batch.detach(index, name.as_ref(), contents, d.mode);
+            let (h, job) = self.batch.detach(index, name.as_ref(), contents, d.mode)?;
             self.stager.hand(h, job);
             self.handles.insert(d.path.clone(), h);
             return Ok(());
@@ -276,8 +276,13 @@ impl Writer {
     fn open_dir(&mut self, dir: usize, parent: &str, rel: &str) -> Result<usize> {
         let path = self.write_root().join(parent);
         if self.fresh.is_none() {
-            self.listed.push(parent.to_owned());
-            journal::list_staging(&self.store, self.listed.iter().map(String::as_str))?;
+            let list = match &mut self.staging {
+                Some(list) => list,
+                None => self
+                    .staging
+                    .insert(journal::StagingList::create(&self.store)?),
+            };
+            list.add(parent)?;
             self.created.extend(missing_dirs(&path));
         }
         let root = self.write_root().to_path_buf();

@@ -6,6 +6,7 @@ use std::path::Path;
 use crate::common::{Cli, Run, fixture};
 
 mod crash;
+mod dirs;
 
 fn generate(out: &Path, manifest: &Path, extra: &[&str]) -> Run {
     Cli::new()

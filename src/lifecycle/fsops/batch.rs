@@ -3,10 +3,14 @@
 //! to resolve, no per-file `stat`), all are made durable together (one `syncfs` per file
 //! system), then renamed into place, then each directory is synced once. A direct batch
 //! (a tree no one sees yet) writes each file under its own name and places nothing.
+//!
+//! Only the last [`OPEN_DIRS`] directories keep their descriptor: a tree of thousands of
+//! directories (runit and s6 give each service its own) would otherwise run out of
+//! descriptors (1,024 by default). One let go is opened again by path for each later use.
 
 use std::ffi::{OsStr, OsString};
 use std::os::fd::OwnedFd;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
 use anyhow::{Context as _, Result};
@@ -58,30 +62,6 @@ fn temp_name() -> String {
     name
 }
 
-/// A directory of a batch, opened once (shared with the threads that stage into it).
-struct Dir {
-    path: PathBuf,
-    fd: OwnedFd,
-    /// Files go straight under their own names (a directory no one sees yet, see
-    /// [`Batch::direct`]).
-    direct: bool,
-    /// Whether a new file's mode can differ from the one asked for in other ways than the
-    /// umask (a default ACL on the directory): then every mode is set explicitly.
-    acl: bool,
-}
-
-/// Whether `dir` has a default ACL (which, not the umask, then shapes a new file's mode).
-#[cfg(any(target_os = "linux", target_os = "android"))]
-fn default_acl(dir: &OwnedFd) -> bool {
-    rustix::fs::fgetxattr_query(dir, "system.posix_acl_default").is_ok_and(|n| n > 0)
-}
-
-/// Elsewhere: assume it may (every mode is set explicitly).
-#[cfg(not(any(target_os = "linux", target_os = "android")))]
-fn default_acl(_: &OwnedFd) -> bool {
-    true
-}
-
 struct Item {
     dir: usize,
     /// Its temporary name (empty while it is being staged elsewhere, see [`Detached`]).
@@ -114,6 +94,8 @@ pub struct Job<'a> {
 pub struct Batch {
     dirs: Vec<Arc<Dir>>,
     by_path: HashMap<PathBuf, usize>,
+    /// The directories keeping their descriptor, oldest first.
+    open: std::collections::VecDeque<usize>,
     items: Vec<Item>,
     /// Every file goes straight under its own name (see [`Batch::direct`]).
     direct: bool,
@@ -137,6 +119,7 @@ pub struct Handle(usize);
 /// file its descriptor (still empty).
 fn create(dir: &Dir, name: &OsStr, source: Source<'_>) -> Result<(String, Option<OwnedFd>)> {
     let context = || format!("creating a file in {}", dir.path.display());
+    let fd = dir.fd()?;
     for _ in 0..100 {
         let tmp = if dir.direct {
             name.to_str()
@@ -147,11 +130,10 @@ fn create(dir: &Dir, name: &OsStr, source: Source<'_>) -> Result<(String, Option
         };
         let created = match source {
             Source::Link(target) => {
-                rustix::fs::symlinkat(target, &dir.fd, tmp.as_str()).map(|()| None)
+                rustix::fs::symlinkat(target, &*fd, tmp.as_str()).map(|()| None)
             }
             Source::File(_, mode) => {
-                rustix::fs::openat(&dir.fd, tmp.as_str(), FLAGS, Mode::from_raw_mode(mode))
-                    .map(Some)
+                rustix::fs::openat(&*fd, tmp.as_str(), FLAGS, Mode::from_raw_mode(mode)).map(Some)
             }
         };
         match created {
@@ -230,40 +212,15 @@ impl Batch {
         }
     }
 
-    /// The directory `dir`, created if missing (with its parents) and opened once per batch;
-    /// `check` runs once, before it is created.
-    ///
-    /// # Errors
-    /// `check`'s error, or the directory cannot be created or opened.
-    pub fn dir(&mut self, dir: &Path, check: impl FnOnce() -> Result<()>) -> Result<usize> {
-        if let Some(&i) = self.by_path.get(dir) {
-            return Ok(i);
-        }
-        check()?;
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-        let fd = rustix::fs::open(
-            dir,
-            OFlags::DIRECTORY | OFlags::RDONLY | OFlags::CLOEXEC,
-            Mode::empty(),
-        )
-        .with_context(|| format!("opening {}", dir.display()))?;
-        let i = self.dirs.len();
-        self.dirs.push(Arc::new(Dir {
-            path: dir.to_path_buf(),
-            acl: default_acl(&fd),
-            fd,
-            direct: self.direct,
-        }));
-        self.by_path.insert(dir.to_path_buf(), i);
-        Ok(i)
-    }
-
     /// Write every job under a temporary name next to its target; one handle per job, in
     /// order. (Files can also be staged on other threads: see [`Batch::detach`].)
     ///
     /// # Errors
     /// I/O errors, with the directory.
     pub fn stage(&mut self, jobs: &[Job<'_>]) -> Result<Vec<Handle>> {
+        for job in jobs {
+            self.keep(job.dir)?;
+        }
         let names = stage_serially(&self.dirs, jobs)?;
         let start = self.items.len();
         self.items
@@ -281,6 +238,7 @@ impl Batch {
     /// # Errors
     /// I/O errors, with the directory.
     pub fn open(&mut self, dir: usize, name: &OsStr, mode: u32) -> Result<(Handle, OwnedFd)> {
+        self.keep(dir)?;
         let (tmp, fd) = create(&self.dirs[dir], name, Source::File(b"", mode))?;
         let fd = fd.ok_or_else(|| anyhow::anyhow!("no descriptor for {tmp}"))?;
         self.items.push(Item {
@@ -310,11 +268,9 @@ impl Batch {
         if item.tmp.is_empty() {
             return; // not staged (yet)
         }
-        let _ = rustix::fs::unlinkat(
-            &self.dirs[item.dir].fd,
-            item.tmp.as_str(),
-            rustix::fs::AtFlags::empty(),
-        );
+        if let Ok(fd) = self.dirs[item.dir].fd() {
+            let _ = rustix::fs::unlinkat(&*fd, item.tmp.as_str(), rustix::fs::AtFlags::empty());
+        }
     }
 
     /// The temporary name of `h` (in its target's directory).
@@ -341,19 +297,16 @@ impl Batch {
         {
             let mut devices = std::collections::BTreeSet::new();
             for d in &self.dirs {
-                let dev = rustix::fs::fstat(&d.fd)
-                    .with_context(|| format!("inspecting {}", d.path.display()))?
-                    .st_dev;
-                if devices.insert(dev) {
-                    rustix::fs::syncfs(&d.fd)
+                if devices.insert(d.dev) {
+                    rustix::fs::syncfs(&*d.fd()?)
                         .with_context(|| format!("syncing {}", d.path.display()))?;
                 }
             }
         }
         #[cfg(not(any(target_os = "linux", target_os = "android")))]
         for (i, item) in self.items.iter().enumerate() {
-            let fd = &self.dirs[item.dir].fd;
-            rustix::fs::openat(fd, item.tmp.as_str(), OFlags::RDONLY, Mode::empty())
+            let fd = self.dirs[item.dir].fd()?;
+            rustix::fs::openat(&*fd, item.tmp.as_str(), OFlags::RDONLY, Mode::empty())
                 .and_then(|f| rustix::fs::fsync(&f))
                 .with_context(|| format!("syncing {}", self.path_of(Handle(i)).display()))?;
         }
@@ -375,7 +328,8 @@ impl Batch {
         if dir.direct {
             return Ok(()); // in place already
         }
-        rustix::fs::renameat(&dir.fd, item.tmp.as_str(), &dir.fd, item.name.as_os_str())
+        let fd = dir.fd()?;
+        rustix::fs::renameat(&*fd, item.tmp.as_str(), &*fd, item.name.as_os_str())
             .with_context(|| format!("renaming into {}", self.path_of(h).display()))
     }
 
@@ -388,14 +342,20 @@ impl Batch {
     /// Make the entries of every directory durable (after the renames).
     pub fn sync_dirs(&self) {
         for d in &self.dirs {
-            let _ = rustix::fs::fsync(&d.fd);
+            if let Ok(fd) = d.fd() {
+                let _ = rustix::fs::fsync(&*fd);
+            }
         }
     }
 }
 
 mod detached;
+mod dirs;
 
 pub use detached::Detached;
+use dirs::Dir;
+#[cfg(test)]
+use dirs::OPEN_DIRS;
 
 #[cfg(test)]
 mod tests;

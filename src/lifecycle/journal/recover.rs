@@ -9,7 +9,7 @@ use anyhow::{Context as _, Result};
 
 use super::{
     Content, Journal, Op, Phase, STAGING_FILE, content_of, finish, journal_path, parent_rel, put,
-    read_regular,
+    read_regular, staging_dirs,
 };
 use crate::lifecycle::fsops;
 use crate::lifecycle::ledger::{Entry, Lock, Store};
@@ -103,7 +103,7 @@ fn discard_staged(store: &Store) -> Result<Option<String>> {
     let Some(bytes) = read_regular(&list)? else {
         return Ok(None);
     };
-    let dirs: Vec<String> = serde_json::from_slice(&bytes).unwrap_or_default();
+    let dirs = staging_dirs(&bytes);
     let removed = fsops::remove_leftovers(dirs.iter().map(|d| store.base.join(d)));
     fsops::remove(&list)?;
     Ok((!removed.is_empty()).then(|| {

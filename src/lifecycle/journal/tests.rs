@@ -340,3 +340,43 @@ fn a_run_that_adopts_keeps_its_whole_ledger_in_the_journal() {
     );
     applied.commit().expect("commit");
 }
+
+#[test]
+fn the_staging_list_grows_a_line_a_directory_and_reads_back_whatever_its_shape() {
+    let s = setup();
+    std::fs::create_dir_all(&s.store.state).expect("state dir");
+    std::fs::write(s.store.state.join(STAGING_FILE), "[\"old\"]").expect("old list");
+    let mut list = StagingList::create(&s.store).expect("list");
+    let read = || staging_dirs(&std::fs::read(s.store.state.join(STAGING_FILE)).expect("read"));
+    assert!(read().is_empty(), "a new list starts empty");
+    for dir in ["", "sv/a b", "sv/\"q\"\n"] {
+        list.add(dir).expect("added");
+    }
+    assert_eq!(read(), ["", "sv/a b", "sv/\"q\"\n"]);
+    // a list written whole (list_staging), an older one (a JSON array), one cut short
+    list_staging(&s.store, ["x", "y/z"]).expect("listed");
+    assert_eq!(read(), ["x", "y/z"]);
+    assert_eq!(staging_dirs(b"[\"a\",\"b\"]"), ["a", "b"]);
+    assert_eq!(staging_dirs(b"\"a\"\n\"b\"\n\"c"), ["a", "b"]);
+}
+
+#[test]
+fn files_staged_in_directories_listed_one_at_a_time_are_removed_after_a_kill() {
+    let s = setup();
+    run(&s, &[file("a", "1")], Options::default());
+    let mut list = StagingList::create(&s.store).expect("list");
+    for dir in ["", "sub"] {
+        list.add(dir).expect("added");
+        let d = s.store.base.join(dir);
+        std::fs::create_dir_all(&d).expect("dir");
+        std::fs::write(d.join(format!("{}1-2", fsops::TEMP_PREFIX)), "x").expect("staged");
+    }
+    drop(list); // killed: the list stays
+    let line = recover(&s.store, &s.lock).expect("recover");
+    assert_eq!(
+        line.as_deref(),
+        Some("removed 2 file(s) staged by an interrupted run that had changed nothing yet")
+    );
+    assert_eq!(staged_left(&s, &["", "sub"]), 0);
+    assert!(!s.store.state.join(STAGING_FILE).exists());
+}

@@ -25,7 +25,9 @@ fn files_are_staged_on_either_thread_and_recorded() {
     for i in 0..500 {
         let (name, text) = (format!("f{i}"), format!("{i}\n"));
         if stager.wants() {
-            let (h, job) = batch.detach(d, OsStr::new(&name), text, 0o644);
+            let (h, job) = batch
+                .detach(d, OsStr::new(&name), text, 0o644)
+                .expect("detached");
             stager.hand(h, job);
             handles.push(h);
             handed += 1;
@@ -63,10 +65,14 @@ fn an_error_on_the_other_thread_is_reported_and_what_it_staged_can_be_discarded(
     let mut stager = stager();
     while !stager.wants() {}
     for i in 0..BUNDLE {
-        let (h, job) = batch.detach(d, OsStr::new(&format!("f{i}")), "x\n".to_owned(), 0o644);
+        let (h, job) = batch
+            .detach(d, OsStr::new(&format!("f{i}")), "x\n".to_owned(), 0o644)
+            .expect("detached");
         stager.hand(h, job);
     }
-    let (h, job) = batch.detach(d2, OsStr::new("f"), "x\n".to_owned(), 0o644);
+    let (h, job) = batch
+        .detach(d2, OsStr::new("f"), "x\n".to_owned(), 0o644)
+        .expect("detached");
     stager.hand(h, job);
     let err = stager.finish(&mut batch).expect_err("an error");
     assert!(format!("{err:#}").contains("lost"), "{err:#}");

@@ -15,7 +15,7 @@ use crate::common::{CLI_BIN, fixture};
 type Tree = BTreeMap<String, String>;
 
 /// Every file and link under `dir`, outside openim-init's state directory.
-fn tree(dir: &Path) -> Tree {
+pub(super) fn tree(dir: &Path) -> Tree {
     let mut out = Tree::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
@@ -47,7 +47,7 @@ fn tree(dir: &Path) -> Tree {
 
 /// The ledger describes the disk exactly: same paths, types, modes and hashes; no journal,
 /// no copies, no temporary file anywhere.
-fn assert_ledger_matches_disk(dir: &Path) {
+pub(super) fn assert_ledger_matches_disk(dir: &Path) {
     let ledger: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(dir.join(".openim-init/ledger.json")).expect("ledger"),
     )
@@ -89,7 +89,7 @@ fn generate(out: &Path, manifest: &Path) -> Command {
     generate_with("openrc", out, manifest)
 }
 
-fn generate_with(backend: &str, out: &Path, manifest: &Path) -> Command {
+pub(super) fn generate_with(backend: &str, out: &Path, manifest: &Path) -> Command {
     let mut cmd = Command::new(CLI_BIN);
     cmd.args(["generate", "--backend", backend, "--manifest"])
         .arg(manifest)
@@ -134,7 +134,7 @@ fn kill_after(cmd: &mut Command, after: std::time::Duration) -> bool {
     child.wait().expect("reaped").signal() == Some(9)
 }
 
-fn ok(cmd: &mut Command) -> String {
+pub(super) fn ok(cmd: &mut Command) -> String {
     let o = cmd.output().expect("runs");
     let stdout = String::from_utf8_lossy(&o.stdout).into_owned();
     assert!(
@@ -287,7 +287,11 @@ fn a_new_directory_is_built_as_the_usual_way_builds_it() {
 }
 
 /// A manifest of `n` services `s0`…, service `i` running `[command(i)]`, in `dir`.
-fn services(dir: &Path, n: usize, command: impl Fn(usize) -> String) -> std::path::PathBuf {
+pub(super) fn services(
+    dir: &Path,
+    n: usize,
+    command: impl Fn(usize) -> String,
+) -> std::path::PathBuf {
     let mut text = String::from("name = \"many\"\n");
     for i in 0..n {
         text.push_str(&format!("\n[services.s{i}]\ncommand = [{}]\n", command(i)));

@@ -50,13 +50,17 @@ impl Batch {
     /// `contents` and the permission bits `mode`, to be staged elsewhere: its handle and
     /// what staging it takes. Until [`Self::settle`] it is not staged (and not removed by
     /// [`Self::discard`]).
+    ///
+    /// # Errors
+    /// Its directory, let go, cannot be opened again.
     pub fn detach(
         &mut self,
         dir: usize,
         name: &OsStr,
         contents: String,
         mode: u32,
-    ) -> (Handle, Detached) {
+    ) -> Result<(Handle, Detached)> {
+        self.keep(dir)?;
         self.items.push(Item {
             dir,
             tmp: String::new(),
@@ -68,7 +72,7 @@ impl Batch {
             contents,
             mode,
         };
-        (Handle(self.items.len() - 1), job)
+        Ok((Handle(self.items.len() - 1), job))
     }
 
     /// Record the temporary name [`Detached::stage`] gave the file `h`.

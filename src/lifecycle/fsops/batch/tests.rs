@@ -1,6 +1,7 @@
 //! Staging a batch of files and placing them.
 
 use std::os::unix::fs::PermissionsExt as _;
+use std::path::Path;
 
 use super::*;
 
@@ -80,7 +81,9 @@ fn listing(dir: &Path) -> Vec<String> {
 fn a_file_staged_on_another_thread_is_placed_with_its_contents_and_mode() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let (mut batch, d) = batch_in(tmp.path());
-    let (h, job) = batch.detach(d, OsStr::new("far"), "far away\n".to_owned(), 0o640);
+    let (h, job) = batch
+        .detach(d, OsStr::new("far"), "far away\n".to_owned(), 0o640)
+        .expect("detached");
     let inline = batch
         .stage(&[Job {
             dir: d,
@@ -110,10 +113,76 @@ fn a_file_staged_on_another_thread_is_placed_with_its_contents_and_mode() {
 fn discarding_removes_files_staged_on_another_thread_once_settled() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let (mut batch, d) = batch_in(tmp.path());
-    let (h, job) = batch.detach(d, OsStr::new("gone"), "x\n".to_owned(), 0o644);
+    let (h, job) = batch
+        .detach(d, OsStr::new("gone"), "x\n".to_owned(), 0o644)
+        .expect("detached");
     let tmp_name = job.stage().expect("staged");
     assert_eq!(listing(tmp.path()), std::slice::from_ref(&tmp_name));
     batch.settle(h, tmp_name);
     batch.discard();
     assert!(listing(tmp.path()).is_empty());
+}
+
+#[test]
+fn only_the_last_directories_keep_a_descriptor_and_every_file_is_placed() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut batch = Batch::default();
+    let kept = |b: &Batch| b.dirs.iter().filter(|d| d.kept().is_some()).count();
+    let mut handles = Vec::new();
+    let n = 3 * OPEN_DIRS;
+    for i in 0..n {
+        let d = batch
+            .dir(&tmp.path().join(format!("d{i}")), || Ok(()))
+            .expect("dir");
+        let text = format!("{i}\n");
+        let job = Job {
+            dir: d,
+            name: OsStr::new("f"),
+            source: Source::File(text.as_bytes(), 0o644),
+        };
+        handles.extend(batch.stage(&[job]).expect("staged"));
+        assert!(
+            kept(&batch) <= OPEN_DIRS,
+            "{} descriptors kept",
+            kept(&batch)
+        );
+    }
+    // a directory let go is opened again: by path (the same index) and for a file
+    assert_eq!(batch.dir(&tmp.path().join("d0"), || Ok(())).ok(), Some(0));
+    let job = Job {
+        dir: 0,
+        name: OsStr::new("g"),
+        source: Source::File(b"g\n", 0o600),
+    };
+    handles.extend(batch.stage(&[job]).expect("staged"));
+    // a file staged elsewhere after its directory was let go meanwhile
+    let (h, job) = batch
+        .detach(1, OsStr::new("h"), "h\n".to_owned(), 0o640)
+        .expect("detached");
+    for i in 2..2 + OPEN_DIRS {
+        batch.keep(i).expect("kept");
+    }
+    assert!(batch.dirs[1].kept().is_none(), "let go");
+    batch.settle(h, job.stage().expect("staged"));
+    handles.push(h);
+    assert!(kept(&batch) <= OPEN_DIRS);
+    batch.sync().expect("synced");
+    for h in handles {
+        batch.place(h).expect("placed");
+    }
+    batch.sync_dirs();
+    for i in 0..n {
+        let d = tmp.path().join(format!("d{i}"));
+        let names = match i {
+            0 => vec!["f", "g"],
+            1 => vec!["f", "h"],
+            _ => vec!["f"],
+        };
+        assert_eq!(listing(&d), names, "d{i}: no temporary name left");
+        assert_eq!(
+            std::fs::read_to_string(d.join("f")).expect("f"),
+            format!("{i}\n")
+        );
+    }
+    assert_eq!(mode(&tmp.path().join("d1/h")), 0o640);
 }
