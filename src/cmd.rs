@@ -207,19 +207,26 @@ fn render_for(args: &RenderArgs) -> Result<(BackendKind, Rendered)> {
 /// Load, validate and render into `dir`, writing while rendering (see
 /// [`output::write_streamed`]): nothing is written unless the whole output is good.
 /// Returns the result without artifacts, and one line per file for the user.
+///
+/// The model and the runtime units are freed once rendered, while the writing thread
+/// finishes: their memory then serves the ledger and the report (kept, they and those add
+/// up at the peak).
 fn out_for(args: &RenderArgs, dir: &Path, force: bool) -> Result<(Rendered, Vec<String>)> {
     let p = prepare(args)?;
-    let written = output::write_streamed(dir, force, |feed| {
-        let ctx = RenderContext {
-            sink: Some(feed),
-            ..RenderContext::new(&p.templates, &p.flags)
+    output::write_streamed(dir, force, move |feed| {
+        let rendered = {
+            let ctx = RenderContext {
+                sink: Some(feed),
+                ..RenderContext::new(&p.templates, &p.flags)
+            };
+            backend::render(p.kind, &p.model, &ctx)
         };
-        let mut rendered = backend::render(p.kind, &p.model, &ctx)?;
+        drop(p);
+        let mut rendered = rendered?;
+        rendered.units = Vec::new();
         warnings(args, &mut rendered)?;
         Ok(rendered)
-    });
-    release(p);
-    written
+    })
 }
 
 /// Load, validate and render to stdout, printing nothing unless the whole output is good

@@ -109,27 +109,43 @@ pub enum OnDisk {
     },
     /// Nothing can be written there, and why (a directory, a symlinked parent, a FIFO).
     Blocked(String),
+    /// Exactly as desired, known by its ledger entry only: a step that leaves it alone
+    /// does not keep its contents (see [`OnDisk::settled`]).
+    Same(Entry),
 }
 
 impl OnDisk {
+    /// What is there, for a step with `action` that wants `want`: as it was read, unless
+    /// the step leaves it alone ([`Action::Keep`], [`Action::Adopt`]: it is `want`), when
+    /// only its entry is kept. Regenerating into an up-to-date tree of 10,000 files would
+    /// otherwise hold all their contents until the end.
+    #[must_use]
+    pub fn settled(self, action: &Action, want: &Entry) -> Self {
+        match action {
+            Action::Keep | Action::Adopt => Self::Same(want.clone()),
+            _ => self,
+        }
+    }
+
     /// The ledger entry describing what is there, if it is a file or link.
     #[must_use]
     pub fn entry(&self) -> Option<Entry> {
         match self {
             Self::File { mode, bytes } => Some(Entry::of(Kind::File, *mode, bytes)),
             Self::Symlink { target } => Some(Entry::of(Kind::Symlink, 0o777, target)),
+            Self::Same(entry) => Some(entry.clone()),
             Self::Missing | Self::Blocked(_) => None,
         }
     }
 
-    /// The contents (a link's target) as text, for diffs.
+    /// The contents (a link's target) as text, for diffs (none kept for [`OnDisk::Same`]).
     #[must_use]
     pub fn text(&self) -> Option<String> {
         match self {
             Self::File { bytes, .. } | Self::Symlink { target: bytes } => {
                 Some(String::from_utf8_lossy(bytes).into_owned())
             }
-            Self::Missing | Self::Blocked(_) => None,
+            Self::Missing | Self::Blocked(_) | Self::Same(_) => None,
         }
     }
 }
@@ -321,10 +337,10 @@ pub fn plan_owned(
         };
         steps.push(Step {
             path: d.path.clone(),
+            found: on_disk.settled(&action, &want),
             action,
             desired: Some(d),
             entry: Some(want),
-            found: on_disk,
         });
     }
     with_leftovers(steps, ledger, disk, opts)

@@ -268,3 +268,32 @@ fn scan_reads_files_links_and_blocks_unsafe_parents() {
         "system trees may go through links"
     );
 }
+
+#[test]
+fn a_step_that_leaves_a_file_alone_keeps_only_its_entry() {
+    let desired = [file("a", "A\n"), file("b", "B2\n"), file("c", "C\n")];
+    let ledger = owned(&[("a", "A\n"), ("b", "B\n")]);
+    let now = disk(&[
+        ("a", on_disk("A\n")),
+        ("b", on_disk("B\n")),
+        ("c", on_disk("C\n")),
+    ]);
+    let p = plan(&desired, &ledger, &now, PRUNE);
+    let step = |path: &str| p.steps.iter().find(|s| s.path == path).expect("step");
+    // kept and adopted: only the entry, which is what is there
+    for path in ["a", "c"] {
+        let s = step(path);
+        assert!(matches!(s.action, Action::Keep | Action::Adopt), "{path}");
+        assert!(matches!(s.found, OnDisk::Same(_)), "{path}: {:?}", s.found);
+        assert_eq!(s.found.entry(), now[path].entry(), "{path}");
+        assert_eq!(s.found.text(), None, "{path}");
+    }
+    // updated: the old contents stay (a crash puts them back)
+    assert_eq!(step("b").action, Action::Update);
+    assert_eq!(step("b").found, on_disk("B\n"));
+    // what is the same is still the same to the rules
+    let want = Entry::of(Kind::File, 0o644, b"A\n");
+    let same = OnDisk::Same(want.clone());
+    assert_eq!(desired_step(&want, Some(&want), &same, PRUNE), Action::Keep);
+    assert_eq!(desired_step(&want, None, &same, PRUNE), Action::Adopt);
+}

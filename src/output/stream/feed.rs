@@ -17,7 +17,7 @@ use crate::output::{check_link_target, check_relative, refuse};
 /// The sink of a render into `--out`: checks each artifact's path, hashes it and hands it
 /// to the writing thread.
 pub struct Feed {
-    pub(super) to: mpsc::Sender<Msg>,
+    pub(super) to: mpsc::SyncSender<Msg>,
     /// The contents of files written, back to be freed here (see `spent.rs`).
     pub(super) spent: mpsc::Receiver<Vec<String>>,
     pub(super) bundle: Vec<(Desired, Entry)>,
@@ -28,7 +28,7 @@ pub struct Feed {
 
 impl Feed {
     /// A feed handing over to `to`.
-    pub(super) fn new(to: mpsc::Sender<Msg>, spent: mpsc::Receiver<Vec<String>>) -> Self {
+    pub(super) fn new(to: mpsc::SyncSender<Msg>, spent: mpsc::Receiver<Vec<String>>) -> Self {
         Self {
             to,
             spent,

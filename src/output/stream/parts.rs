@@ -114,6 +114,7 @@ impl Writer {
         }
         self.steps.push(Step {
             path: open.path.clone(),
+            found: open.found.settled(&action, &want),
             action,
             desired: Some(Desired {
                 path: open.path,
@@ -122,7 +123,6 @@ impl Writer {
                 contents: String::new(),
             }),
             entry: Some(want),
-            found: open.found,
         });
     }
 }
