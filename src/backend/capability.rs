@@ -2,7 +2,7 @@
 //! loses, and the warnings a given manifest triggers.
 
 use std::collections::{HashMap, HashSet};
-use std::fmt;
+use std::fmt::{self, Write as _};
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -36,18 +36,29 @@ impl fmt::Display for Warning {
             self.feature.key(),
             self.message
         )?;
-        match self.services.len() {
-            0 => {}
-            n if n <= SHOWN_SERVICES => write!(f, " ({})", self.services.join(", "))?,
-            n => write!(
-                f,
-                " ({} and {} more)",
-                self.services[..SHOWN_SERVICES].join(", "),
-                n - SHOWN_SERVICES
-            )?,
+        if !self.services.is_empty() {
+            write!(f, " ({})", named(&self.services))?;
         }
         Ok(())
     }
+}
+
+/// Names for a line the user reads: all of them up to [`SHOWN_SERVICES`], else the first
+/// ones and how many more (`a, b, … and 9984 more`).
+#[must_use]
+pub fn named<S: AsRef<str>>(names: &[S]) -> String {
+    let shown = &names[..names.len().min(SHOWN_SERVICES)];
+    let mut out = String::new();
+    for (i, name) in shown.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        out.push_str(name.as_ref());
+    }
+    if names.len() > shown.len() {
+        let _ = write!(out, " and {} more", names.len() - shown.len());
+    }
+    out
 }
 
 /// A feature of the model that a backend may or may not express.
@@ -350,5 +361,14 @@ mod tests {
         let long = w(10_000).to_string();
         assert!(long.ends_with(", s15 and 9984 more)"), "{long}");
         assert!(!long.contains("s16"), "{long}");
+        // the notes that name services cut them the same way
+        let names: Vec<String> = (0..17).map(|i| format!("s{i}")).collect();
+        assert_eq!(named(&names[..1]), "s0");
+        assert_eq!(named(&names[..16]), names[..16].join(", "));
+        assert_eq!(
+            named(&names),
+            format!("{} and 1 more", names[..16].join(", "))
+        );
+        assert_eq!(named::<&str>(&[]), "");
     }
 }

@@ -15,7 +15,7 @@ use std::collections::HashSet;
 use std::path::Path;
 use std::sync::LazyLock;
 
-use super::capability::{Feature, Support, Warning};
+use super::capability::{self, Feature, Support, Warning};
 use super::data::BackendData;
 use super::kit::{Artifact, Backend, RenderContext, Rendered, Report, Unit, UnitKind};
 use crate::errors::{Refusal, Result};
@@ -181,7 +181,7 @@ impl Backend for OpenRc {
         if !journal.is_empty() {
             out.notes.push(format!(
                 "OpenRC keeps no log of its own and supervise-daemon discards output: services without `logs` ({}) write stdout and stderr to {}/<service>.log",
-                journal.join(", "),
+                capability::named(&journal),
                 index.log_dir
             ));
         }

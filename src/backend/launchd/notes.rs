@@ -2,6 +2,7 @@
 //! and stop the stack and each group in start order (launchd has no groups).
 
 use super::{DATA, OPEN_MAX};
+use crate::backend::capability;
 use crate::backend::data::Fill;
 use crate::backend::shared::names::ProcessNames;
 use crate::escape::sh;
@@ -94,7 +95,7 @@ pub(super) fn notes(model: &Model, labels: &ProcessNames) -> Vec<String> {
     if !silent.is_empty() {
         notes.push(format!(
             "launchd sends the output of a job without StandardOutPath to /dev/null (there is no journal); set logs.stdout to keep it: {}",
-            silent.join(", ")
+            capability::named(&silent)
         ));
     }
     let big: Vec<&str> = model
@@ -106,7 +107,7 @@ pub(super) fn notes(model: &Model, labels: &ProcessNames) -> Vec<String> {
     if !big.is_empty() {
         notes.push(format!(
             "macOS caps open files at `sysctl kern.maxfilesperproc`; a NumberOfFiles above {OPEN_MAX} may be clamped or refused unless it is raised: {}",
-            big.join(", ")
+            capability::named(&big)
         ));
     }
     notes
