@@ -7,7 +7,7 @@ use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use super::{BACKENDS, Opts, Shape, generate, manifest_for, measure, ms, self_cpu};
+use super::{BACKENDS, Opts, Shape, generate, manifest_for, measure, ms, rss_ratio, self_cpu};
 
 /// The files a run wrote (not openim-init's own state), with their sizes.
 pub fn written_files(dir: &Path) -> Vec<(PathBuf, usize)> {
@@ -142,9 +142,9 @@ pub fn out_table(o: &Opts) {
          floor, wall / CPU\n"
     );
     println!(
-        "| stack | backend | files | stdout | --out | sink | floor | ratio | batched floor | ratio |"
+        "| stack | backend | files | stdout | --out | sink | floor | ratio | batched floor | ratio | peak RSS --out (× manifest) |"
     );
-    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     let out = o.dir.join("out");
     let backends = if o.backends.is_some() {
         o.backends(BACKENDS)
@@ -170,7 +170,7 @@ pub fn out_table(o: &Opts) {
             let (bw, bc) = floor_times(runs, &floor_dir, &files, floor_batched_write);
             let n = files.len();
             println!(
-                "| {} 10k | {b} | {n} | {} | {} | {:.0} / {:.0} ms | {:.0} / {:.0} ms | {:.2} / {:.2} | {:.0} / {:.0} ms | {:.2} / {:.2} |",
+                "| {} 10k | {b} | {n} | {} | {} | {:.0} / {:.0} ms | {:.0} / {:.0} ms | {:.2} / {:.2} | {:.0} / {:.0} ms | {:.2} / {:.2} | {} |",
                 shape.name(),
                 ms(&to_stdout),
                 ms(&s),
@@ -183,7 +183,8 @@ pub fn out_table(o: &Opts) {
                 bw * 1e3,
                 bc * 1e3,
                 s.secs / bw,
-                s.cpu / bc
+                s.cpu / bc,
+                rss_ratio(&s, &m)
             );
         }
     }
