@@ -195,9 +195,11 @@ fn report(root: &Path, plan: &Plan, backups: &[(String, PathBuf)], lines: &mut V
         root.push('/');
     }
     lines.reserve(plan.steps.len() + 1);
+    let backed_up: hashbrown::HashMap<&str, &PathBuf> =
+        backups.iter().map(|(p, to)| (p.as_str(), to)).collect();
     for step in &plan.steps {
         let Some(d) = &step.desired else { continue };
-        if let Some((_, to)) = backups.iter().find(|(p, _)| *p == step.path) {
+        if let Some(to) = backed_up.get(step.path.as_str()) {
             lines.push(format!("backed up {root}{} → {}", step.path, to.display()));
         }
         let (verb, tail) = match (&step.action, d.kind) {
