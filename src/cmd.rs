@@ -208,22 +208,22 @@ fn render_for(args: &RenderArgs) -> Result<(BackendKind, Rendered)> {
 /// [`output::write_streamed`]): nothing is written unless the whole output is good.
 /// Returns the result without artifacts, and one line per file for the user.
 ///
-/// The model and the runtime units are freed once rendered, while the writing thread
-/// finishes: their memory then serves the ledger and the report (kept, they and those add
-/// up at the peak).
+/// The model is freed once rendered, while the writing thread finishes: its memory then
+/// serves the ledger and the report (kept, they add up at the peak). No runtime units are
+/// made: `generate` has no use for them.
 fn out_for(args: &RenderArgs, dir: &Path, force: bool) -> Result<(Rendered, Vec<String>)> {
     let p = prepare(args)?;
     output::write_streamed(dir, force, move |feed| {
         let rendered = {
             let ctx = RenderContext {
                 sink: Some(feed),
+                units: false,
                 ..RenderContext::new(&p.templates, &p.flags)
             };
             backend::render(p.kind, &p.model, &ctx)
         };
         drop(p);
         let mut rendered = rendered?;
-        rendered.units = Vec::new();
         warnings(args, &mut rendered)?;
         Ok(rendered)
     })
@@ -240,6 +240,7 @@ fn print_for(args: &RenderArgs) -> Result<Rendered> {
     let held = std::cell::RefCell::new(print::Held::default());
     let ctx = RenderContext {
         sink: Some(&held),
+        units: false,
         ..RenderContext::new(&p.templates, &p.flags)
     };
     let mut rendered = backend::render(p.kind, &p.model, &ctx)?;
@@ -255,6 +256,7 @@ fn print_for(args: &RenderArgs) -> Result<Rendered> {
             let writer = std::cell::RefCell::new(print::Writer::new(stdout::buffered()?));
             let ctx = RenderContext {
                 sink: Some(&writer),
+                units: false,
                 ..RenderContext::new(&p.templates, &p.flags)
             };
             backend::render(p.kind, &p.model, &ctx)?;

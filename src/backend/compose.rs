@@ -110,7 +110,7 @@ impl Backend for Compose {
 
     fn render(&self, model: &Model, ctx: &RenderContext<'_>) -> Result<Rendered> {
         let mut out = Rendered::default();
-        let services = Services::of(model, &mut out.units)?;
+        let services = Services::of(model, ctx.units.then_some(&mut out.units))?;
         let volumes = volumes(model);
         for svc in &model.services {
             if svc.user.is_none() && svc.sandbox.level != crate::model::SandboxLevel::Off {
@@ -192,20 +192,22 @@ struct Services<'m> {
 
 impl<'m> Services<'m> {
     /// The services in file order, by name (a name taken twice is refused), with a unit
-    /// for each pushed to `units`.
+    /// for each pushed to `units` when given.
     ///
     /// # Errors
     /// A service names no image, or two get the same name.
-    fn of(model: &'m Model, units: &mut Vec<Unit>) -> Result<Self> {
+    fn of(model: &'m Model, mut units: Option<&mut Vec<Unit>>) -> Result<Self> {
         let mut order = IndexMap::new();
         for (e, ext) in model.externals.iter().enumerate() {
             if ext.container.is_some() {
                 order.insert(ext.name.clone(), Source::External(e));
-                units.push(Unit::grouping(
-                    ext.name.clone(),
-                    &ext.name,
-                    UnitKind::Process,
-                ));
+                if let Some(units) = units.as_deref_mut() {
+                    units.push(Unit::grouping(
+                        ext.name.clone(),
+                        &ext.name,
+                        UnitKind::Process,
+                    ));
+                }
             }
         }
         for p in model.view.processes() {
@@ -216,7 +218,9 @@ impl<'m> Services<'m> {
                 return Err(taken_twice("compose", "service", service, &name));
             }
             order.insert(name.clone(), Source::Process(p));
-            units.push(Unit::process(model, p, name));
+            if let Some(units) = units.as_deref_mut() {
+                units.push(Unit::process(model, p, name));
+            }
         }
         Ok(Self { model, order })
     }
@@ -287,7 +291,7 @@ mod tests {
             else {
                 continue;
             };
-            let services = Services::of(model, &mut Vec::new()).expect("rendered once");
+            let services = Services::of(model, None).expect("rendered once");
             let made: IndexMap<&str, ComposeService> = services
                 .order
                 .iter()

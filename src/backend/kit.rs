@@ -215,6 +215,9 @@ pub struct RenderContext<'a> {
     pub flags: &'a Flags,
     /// Where artifacts go as they are made; none: into [`Rendered::artifacts`].
     pub sink: Option<&'a RefCell<dyn Sink + 'a>>,
+    /// Whether [`Rendered::units`] is wanted: the lifecycle commands read it, `generate`
+    /// does not (for 100,000 processes it is about 20 MB).
+    pub units: bool,
 }
 
 impl<'a> RenderContext<'a> {
@@ -225,6 +228,7 @@ impl<'a> RenderContext<'a> {
             templates,
             flags,
             sink: None,
+            units: true,
         }
     }
 

@@ -244,8 +244,10 @@ fn externals(
             workload::service(&owner, p),
         )?;
         acc.emit(ctx, format!("{}.yaml", p.name), text)?;
-        acc.units
-            .push(Unit::grouping(p.name.clone(), &ext.name, UnitKind::Process));
+        if ctx.units {
+            acc.units
+                .push(Unit::grouping(p.name.clone(), &ext.name, UnitKind::Process));
+        }
     }
     Ok(())
 }
@@ -290,12 +292,14 @@ fn services(
             let text = file(&w, workload::service(&owner, p))?;
             acc.emit(ctx, format!("{}.yaml", p.name), text)?;
         }
-        for proc in model.view.processes_of(s) {
-            acc.units.push(Unit::process(
-                model,
-                proc,
-                unit_name(&plan.services[s], proc),
-            ));
+        if ctx.units {
+            for proc in model.view.processes_of(s) {
+                acc.units.push(Unit::process(
+                    model,
+                    proc,
+                    unit_name(&plan.services[s], proc),
+                ));
+            }
         }
     }
     Ok(())

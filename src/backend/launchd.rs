@@ -181,7 +181,9 @@ impl Backend for Launchd {
                 path.push_str(label);
                 path.push_str(".plist");
                 ctx.emit(&mut out, Artifact::file(path, DATA.file_mode, xml))?;
-                out.units.push(Unit::process(model, p, label.clone()));
+                if ctx.units {
+                    out.units.push(Unit::process(model, p, label.clone()));
+                }
             }
             escaped.done_with(&targets);
         }

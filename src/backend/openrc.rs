@@ -151,26 +151,30 @@ impl Backend for OpenRc {
             )?;
             claim(&mut seen, &group.name)?;
             ctx.emit(&mut out, script_artifact(&group.name, text))?;
+            if ctx.units {
+                out.units.push(Unit::grouping(
+                    group.name.clone(),
+                    &group.name,
+                    UnitKind::Group,
+                ));
+            }
+        }
+        if ctx.units {
+            out.units.splice(
+                0..0,
+                model
+                    .view
+                    .processes()
+                    .iter()
+                    .zip(index.names.all())
+                    .map(|(p, name)| Unit::process(model, p, name.clone())),
+            );
             out.units.push(Unit::grouping(
-                group.name.clone(),
-                &group.name,
-                UnitKind::Group,
+                model.name.clone(),
+                &model.name,
+                UnitKind::Stack,
             ));
         }
-        out.units.splice(
-            0..0,
-            model
-                .view
-                .processes()
-                .iter()
-                .zip(index.names.all())
-                .map(|(p, name)| Unit::process(model, p, name.clone())),
-        );
-        out.units.push(Unit::grouping(
-            model.name.clone(),
-            &model.name,
-            UnitKind::Stack,
-        ));
         out.notes = DATA.notes(&model.name, Some(&model.name));
         let journal: Vec<&str> = model
             .services

@@ -128,8 +128,10 @@ impl Backend for Runit {
             let file_modes = (DATA.exec_mode, DATA.file_mode);
             files::artifacts(&mut files, plan, DIR, &logs, file_modes);
             ctx.emit_all(&mut out, files.drain(..))?;
-            out.units
-                .push(Unit::process(model, p, plan.name.to_owned()));
+            if ctx.units {
+                out.units
+                    .push(Unit::process(model, p, plan.name.to_owned()));
+            }
             Ok(())
         })?;
         out.notes = DATA.notes(&model.name, None);

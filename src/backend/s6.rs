@@ -147,20 +147,24 @@ impl Backend for S6 {
                 files::artifacts(&mut files, plan, &base, deps, Some(&logs), file_modes);
             }
             ctx.emit_all(&mut out, files.drain(..))?;
-            out.units
-                .push(Unit::process(model, p, plan.name.to_owned()));
+            if ctx.units {
+                out.units
+                    .push(Unit::process(model, p, plan.name.to_owned()));
+            }
             Ok(())
         })?;
         if overlay {
             ctx.emit_all(&mut out, overlay::bundles(model, DATA.file_mode))?;
-            out.units.push(Unit::grouping(
-                model.name.clone(),
-                &model.name,
-                UnitKind::Stack,
-            ));
-            for g in &model.groups {
-                out.units
-                    .push(Unit::grouping(g.name.clone(), &g.name, UnitKind::Group));
+            if ctx.units {
+                out.units.push(Unit::grouping(
+                    model.name.clone(),
+                    &model.name,
+                    UnitKind::Stack,
+                ));
+                for g in &model.groups {
+                    out.units
+                        .push(Unit::grouping(g.name.clone(), &g.name, UnitKind::Group));
+                }
             }
             out.notes = overlay::notes(model);
         } else {

@@ -244,7 +244,9 @@ impl Backend for Supervisord {
             *conf.text() = ctx.templates.render(CONF, &file)?;
         }
         conf.finish(&mut out)?;
-        out.units = units(model, &owner);
+        if ctx.units {
+            out.units = units(model, &owner);
+        }
         let stack_unit = format!("{}:*", model.name);
         if standalone {
             out.notes.push(format!(

@@ -142,19 +142,23 @@ impl Backend for Systemd {
                 &mut out,
                 artifact(&name, ctx.templates.render("systemd/target.tera", &target)?),
             )?;
-            out.units
-                .push(Unit::grouping(name, &group.name, UnitKind::Group));
+            if ctx.units {
+                out.units
+                    .push(Unit::grouping(name, &group.name, UnitKind::Group));
+            }
         }
-        let processes = model.view.processes().iter().zip(shared.units.all());
-        out.units.splice(
-            0..0,
-            processes.map(|(p, name)| Unit::process(model, p, name.clone())),
-        );
-        out.units.push(Unit::grouping(
-            shared.stack_target.clone(),
-            &model.name,
-            UnitKind::Stack,
-        ));
+        if ctx.units {
+            let processes = model.view.processes().iter().zip(shared.units.all());
+            out.units.splice(
+                0..0,
+                processes.map(|(p, name)| Unit::process(model, p, name.clone())),
+            );
+            out.units.push(Unit::grouping(
+                shared.stack_target.clone(),
+                &model.name,
+                UnitKind::Stack,
+            ));
+        }
         out.notes = DATA.notes(&model.name, Some(&shared.stack_target));
         Ok(out)
     }

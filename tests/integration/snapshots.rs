@@ -56,6 +56,47 @@ fn rendering_is_deterministic() {
     }
 }
 
+/// Without the runtime units (as `generate` renders) every backend writes the same files,
+/// warnings and notes, and makes no unit; with them, one for every process.
+#[test]
+fn rendering_without_units_changes_nothing_else() {
+    let templates = backend::templates(&std::collections::BTreeMap::new()).expect("templates");
+    let flags = Flags::default();
+    for &kind in BackendKind::ALL {
+        for name in FIXTURES.iter().copied().chain(["openim"]) {
+            let model = load(name);
+            let with = backend::RenderContext::new(&templates, &flags);
+            let without = backend::RenderContext {
+                units: false,
+                ..backend::RenderContext::new(&templates, &flags)
+            };
+            let a = backend::render(kind, &model, &with).expect("renders");
+            let b = backend::render(kind, &model, &without).expect("renders");
+            let what = format!("{} {name}", kind.name());
+            assert_eq!(a.artifacts, b.artifacts, "{what}");
+            assert_eq!(a.notes, b.notes, "{what}");
+            let text = |r: &backend::Rendered| {
+                r.warnings
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(text(&a), text(&b), "{what}");
+            assert!(b.units.is_empty(), "{what}");
+            for p in model.view.processes() {
+                let service = &model.services[p.service].name;
+                assert!(
+                    a.units
+                        .iter()
+                        .any(|u| u.service == *service && u.instance == p.instance),
+                    "{what}: no unit for {service} {:?}",
+                    p.instance
+                );
+            }
+        }
+    }
+}
+
 /// The whole capability matrix, as `backends` prints it and as JSON (stable feature ids).
 #[test]
 fn capability_matrix() {
