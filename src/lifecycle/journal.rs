@@ -30,7 +30,7 @@ use anyhow::{Context as _, Result};
 use serde::{Deserialize, Serialize};
 
 use super::fsops::{self, Batch, Handle};
-use super::ledger::{Entry, Kind, Ledger, Lock, Store, ledger_text, read_regular};
+use super::ledger::{ContentHash, Entry, Kind, Ledger, Lock, Store, ledger_text, read_regular};
 use super::plan::{Action, Plan, Step};
 
 const JOURNAL_FILE: &str = "journal.json";
@@ -59,7 +59,7 @@ struct Target {
     kind: Kind,
     mode: u32,
     #[serde(default)]
-    sha256: String,
+    sha256: ContentHash,
     /// The contents themselves, in journals of earlier versions (which held every text).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     text: Option<String>,

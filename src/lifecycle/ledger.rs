@@ -11,7 +11,6 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest as _, Sha256};
 
 use super::fsops::{self, Found};
 use crate::errors::usage::UsageError;
@@ -24,23 +23,10 @@ pub const LEGACY_STATE_FILE: &str = ".openim-init-files";
 pub const SYSTEM_STATE_DIR: &str = "var/lib/openim-init";
 const LEDGER_FILE: &str = "ledger.json";
 
-/// The SHA-256 of `bytes`, lower-case hex.
+/// The SHA-256 of `bytes`, lower-case hex, as the ledger's JSON holds it.
 #[must_use]
 pub fn sha256(bytes: &[u8]) -> String {
-    hex(&Sha256::digest(bytes))
-}
-
-/// A SHA-256 digest in lower-case hex, as the ledger keeps it (e.g. of a file hashed in
-/// parts).
-#[must_use]
-pub fn hex(digest: &[u8]) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut hex = String::with_capacity(64);
-    for b in digest {
-        hex.push(char::from(HEX[usize::from(b >> 4)]));
-        hex.push(char::from(HEX[usize::from(b & 0xf)]));
-    }
-    hex
+    ContentHash::of(bytes).to_string()
 }
 
 /// What kind of file an entry is.
@@ -61,7 +47,7 @@ pub struct Entry {
     /// Permission bits (0o777 for a link).
     pub mode: u32,
     /// SHA-256 of the contents (of the target, for a link).
-    pub sha256: String,
+    pub sha256: ContentHash,
 }
 
 impl Entry {
@@ -71,7 +57,7 @@ impl Entry {
         Self {
             kind,
             mode: if kind == Kind::Symlink { 0o777 } else { mode },
-            sha256: sha256(bytes),
+            sha256: ContentHash::of(bytes),
         }
     }
 }
@@ -296,12 +282,15 @@ pub fn import_legacy(text: &str, base: &Path, ledger: &mut Ledger) -> Result<()>
         };
         let mut entry = Entry::of(kind, mode, &bytes);
         if hash.is_some_and(|h| h != fnv1a64(&bytes)) {
-            "edited-since-written".clone_into(&mut entry.sha256);
+            entry.sha256 = ContentHash::other("edited-since-written");
         }
         ledger.files.insert(rel.to_owned(), entry);
     }
     Ok(())
 }
 
+mod hash;
 #[cfg(test)]
 mod tests;
+
+pub use hash::ContentHash;

@@ -95,7 +95,7 @@ impl Writer {
         let want = Entry {
             kind: Kind::File,
             mode: open.mode,
-            sha256: ledger::hex(&open.hash.finalize()),
+            sha256: ledger::ContentHash::Sha256(open.hash.finalize().into()),
         };
         let action = plan::desired_step(
             &want,

@@ -1,0 +1,159 @@
+//! A file's SHA-256 as the ledger and the journal keep it: 32 bytes in memory (not a
+//! 64-byte string: `--out` of 100,000 files holds several per file), 64 lower-case hex
+//! digits in their JSON.
+
+use std::fmt;
+
+use serde::de::{self, Deserializer, Visitor};
+use serde::{Serialize, Serializer};
+use sha2::{Digest as _, Sha256};
+
+/// A SHA-256 of contents, or a recorded value that is not one (an impossible hash marking
+/// a file edited since it was written, or a hand-edited ledger): that one is kept as it
+/// was and never equals a real digest.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub enum ContentHash {
+    /// The digest.
+    Sha256([u8; 32]),
+    /// Anything else recorded (never the hash of any contents).
+    Other(Box<str>),
+}
+
+impl ContentHash {
+    /// The SHA-256 of `bytes`.
+    #[must_use]
+    pub fn of(bytes: &[u8]) -> Self {
+        Self::Sha256(Sha256::digest(bytes).into())
+    }
+
+    /// A value that matches no contents, e.g. `edited-since-written`.
+    #[must_use]
+    pub fn other(text: &str) -> Self {
+        Self::Other(text.into())
+    }
+
+    /// The 64 hex digits of `text`, or the text itself when it is not a digest.
+    #[must_use]
+    pub fn parse(text: &str) -> Self {
+        let mut bytes = [0u8; 32];
+        let digits = text.as_bytes();
+        if digits.len() != 64 {
+            return Self::other(text);
+        }
+        for (byte, pair) in bytes.iter_mut().zip(digits.chunks_exact(2)) {
+            match (nibble(pair[0]), nibble(pair[1])) {
+                (Some(hi), Some(lo)) => *byte = hi << 4 | lo,
+                _ => return Self::other(text),
+            }
+        }
+        Self::Sha256(bytes)
+    }
+}
+
+/// The value of a lower-case hex digit.
+fn nibble(d: u8) -> Option<u8> {
+    match d {
+        b'0'..=b'9' => Some(d - b'0'),
+        b'a'..=b'f' => Some(d - b'a' + 10),
+        _ => None,
+    }
+}
+
+/// The 64 lower-case hex digits of `digest`.
+fn hex(digest: &[u8; 32]) -> [u8; 64] {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut out = [0u8; 64];
+    for (pair, b) in out.chunks_exact_mut(2).zip(digest) {
+        pair[0] = HEX[usize::from(b >> 4)];
+        pair[1] = HEX[usize::from(b & 0xf)];
+    }
+    out
+}
+
+impl fmt::Display for ContentHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Sha256(digest) => {
+                let digits = hex(digest);
+                f.write_str(std::str::from_utf8(&digits).map_err(|_| fmt::Error)?)
+            }
+            Self::Other(text) => f.write_str(text),
+        }
+    }
+}
+
+impl fmt::Debug for ContentHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "\"{self}\"")
+    }
+}
+
+impl PartialEq<&str> for ContentHash {
+    fn eq(&self, other: &&str) -> bool {
+        *self == Self::parse(other)
+    }
+}
+
+impl Default for ContentHash {
+    /// No recorded hash (in journals of earlier versions, which held the texts instead).
+    fn default() -> Self {
+        Self::other("")
+    }
+}
+
+impl Serialize for ContentHash {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::Sha256(digest) => {
+                let digits = hex(digest);
+                s.serialize_str(std::str::from_utf8(&digits).map_err(serde::ser::Error::custom)?)
+            }
+            Self::Other(text) => s.serialize_str(text),
+        }
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ContentHash {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Text;
+        impl Visitor<'_> for Text {
+            type Value = ContentHash;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a SHA-256 in hex")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<ContentHash, E> {
+                Ok(ContentHash::parse(v))
+            }
+        }
+        d.deserialize_str(Text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_digest_goes_to_hex_and_back_and_anything_else_is_kept_as_it_was() {
+        let abc = ContentHash::of(b"abc");
+        let hex = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+        assert_eq!(abc.to_string(), hex);
+        assert_eq!(ContentHash::parse(hex), abc);
+        assert_eq!(serde_json::to_string(&abc).ok(), Some(format!("\"{hex}\"")));
+        let back: ContentHash = serde_json::from_str(&format!("\"{hex}\"")).expect("json");
+        assert_eq!(back, abc);
+        for other in [
+            "edited-since-written",
+            "",
+            &hex.to_uppercase(),
+            &hex[..63],
+            &format!("{hex}0"),
+        ] {
+            let h: ContentHash = serde_json::from_str(&format!("\"{other}\"")).expect("json");
+            assert_eq!(h, ContentHash::Other(other.into()), "{other}");
+            assert_ne!(h, abc);
+            assert_eq!(serde_json::to_string(&h).ok(), Some(format!("\"{other}\"")));
+        }
+        assert!(std::mem::size_of::<ContentHash>() <= 40);
+    }
+}
