@@ -30,6 +30,19 @@ fn labels_in_order<'a>(
         .collect()
 }
 
+/// `labels` quoted for `sh`, separated by spaces (in one string: a stack of 100,000 has
+/// as many).
+fn words<'a>(labels: impl Iterator<Item = &'a &'a str>) -> String {
+    let mut out = String::new();
+    for (i, label) in labels.enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        sh::push_quote(&mut out, label);
+    }
+    out
+}
+
 /// Every note for the stack whose processes are labelled `labels`.
 pub(super) fn notes(model: &Model, labels: &ProcessNames) -> Vec<String> {
     let mut notes = DATA.notes(&model.name, None);
@@ -63,26 +76,22 @@ pub(super) fn notes(model: &Model, labels: &ProcessNames) -> Vec<String> {
         .collect::<Vec<_>>()
         .join(" ")
     };
-    let mut sets = vec![(format!("stack {}", model.name), model.stack_members.clone())];
-    sets.extend(
-        model
-            .groups
-            .iter()
-            .map(|g| (format!("group {}", g.name), g.services.clone())),
+    let stack = (
+        format!("stack {}", model.name),
+        model.stack_members.as_slice(),
     );
-    for (what, members) in sets {
-        let order = labels_in_order(model, labels, &members);
-        let words = |v: &[&str]| v.iter().map(|l| sh::quote(l)).collect::<Vec<_>>().join(" ");
-        let mut reverse = order.clone();
-        reverse.reverse();
+    let groups =
+        (model.groups.iter()).map(|g| (format!("group {}", g.name), g.services.as_slice()));
+    for (what, members) in std::iter::once(stack).chain(groups) {
+        let order = labels_in_order(model, labels, members);
         notes.push(format!(
             "start {what}: for l in {}; do {}; done",
-            words(&order),
+            words(order.iter()),
             loop_over(&DATA.commands.start)
         ));
         notes.push(format!(
             "stop {what}: for l in {}; do {}; done",
-            words(&reverse),
+            words(order.iter().rev()),
             loop_over(&DATA.commands.stop)
         ));
     }
