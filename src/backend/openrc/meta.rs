@@ -67,11 +67,22 @@ pub(super) fn meta(
         .copied()
         .filter(|&i| members[i])
         .collect();
-    let deepest = order.iter().map(|&i| view.layer(i)).max().unwrap_or(0);
-    let mut layers: Vec<Vec<&str>> = vec![Vec::new(); deepest + 1];
-    for &i in order.iter().rev() {
-        layers[view.layer(i)].extend(index.names.of(i).iter().rev().map(String::as_str));
-    }
+    // the processes by layer, the deepest first, each layer in reverse start order (one
+    // list: a chain of 100,000 has as many layers)
+    let mut by_layer: Vec<(usize, &str)> = order
+        .iter()
+        .rev()
+        .flat_map(|&i| {
+            let layer = view.layer(i);
+            index
+                .names
+                .of(i)
+                .iter()
+                .rev()
+                .map(move |n| (layer, n.as_str()))
+        })
+        .collect();
+    by_layer.sort_by_key(|&(layer, _)| std::cmp::Reverse(layer));
     let names: Vec<&str> = order
         .iter()
         .flat_map(|&i| index.names.of(i))
@@ -99,11 +110,9 @@ pub(super) fn meta(
         members: names.join(" "),
         want_lines: list_lines(&want),
         after_lines: list_lines(&names),
-        stop_layers: layers
-            .iter()
-            .rev()
-            .filter(|l| !l.is_empty())
-            .map(|l| continued(l))
+        stop_layers: by_layer
+            .chunk_by(|a, b| a.0 == b.0)
+            .map(|layer| continued(&layer.iter().map(|&(_, n)| n).collect::<Vec<_>>()))
             .collect(),
         groups: group_names.join(" "),
     }
