@@ -116,7 +116,7 @@ impl Backend for OpenRc {
         let mut out = Rendered::default();
         let index = index::Index::new(model);
         let mut seen = HashSet::with_capacity(model.view.processes().len() + 1);
-        let stack_members = member_ids(model, &model.stack_members);
+        let stack_members = member_ids(model, &model.stack_members());
         claim(&mut seen, &model.name)?;
         ctx.emit(
             &mut out,
@@ -252,10 +252,10 @@ pub fn process_name(model: &Model, p: &Process) -> String {
 }
 
 /// Service indices of the names in `members` (all exist in a valid model).
-fn member_ids(model: &Model, members: &[String]) -> Vec<bool> {
+fn member_ids<S: AsRef<str>>(model: &Model, members: &[S]) -> Vec<bool> {
     let mut out = vec![false; model.services.len()];
     for m in members {
-        if let Some(i) = model.view.service_id(m) {
+        if let Some(i) = model.view.service_id(m.as_ref()) {
             out[i] = true;
         }
     }

@@ -104,7 +104,7 @@ impl Backend for Systemd {
         );
         values::check_descriptions(descriptions)?;
         let shared = index::Shared::new(model);
-        let members = |names: &[String]| -> Vec<&str> {
+        let members = |names: &[&str]| -> Vec<&str> {
             names
                 .iter()
                 .filter_map(|n| model.view.service_id(n))
@@ -112,7 +112,7 @@ impl Backend for Systemd {
                 .map(String::as_str)
                 .collect()
         };
-        let wants = members(&model.stack_members);
+        let wants = members(&model.stack_members());
         let target = TargetUnit::new(&model.description, &wants, true);
         ctx.emit(
             &mut out,
@@ -135,7 +135,13 @@ impl Backend for Systemd {
             )?;
         }
         for group in &model.groups {
-            let wants = members(&group.services);
+            let wants = members(
+                &group
+                    .services
+                    .iter()
+                    .map(String::as_str)
+                    .collect::<Vec<_>>(),
+            );
             let target = TargetUnit::new(&group.description, &wants, false);
             let name = format!("{}.target", group.name);
             ctx.emit(

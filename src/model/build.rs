@@ -105,14 +105,11 @@ impl Checked {
         } = m;
         let (own, groups): (Vec<Group>, Vec<Group>) =
             groups.into_iter().partition(|g| g.name == name);
-        let stack_members = own.into_iter().next().map_or_else(
-            || services.iter().map(|s| s.name.clone()).collect(),
-            |g| g.services,
-        );
+        let stack_group = own.into_iter().next().map(|g| g.services);
         let view = View::new(
             &services,
             &externals,
-            &stack_members,
+            stack_group.as_deref(),
             &groups,
             (&links, &edges, order),
             (service_ids, external_ids),
@@ -122,7 +119,7 @@ impl Checked {
             name,
             services,
             externals,
-            stack_members,
+            stack_group,
             groups,
             view,
         }

@@ -111,7 +111,7 @@ impl View {
     pub(super) fn new(
         services: &[Service],
         externals: &[External],
-        stack_members: &[String],
+        stack_group: Option<&[String]>,
         groups: &[Group],
         (links, edges, order): (&Csr<Link>, &[Edge], Vec<usize>),
         (service_ids, external_ids): (NameIndex, NameIndex),
@@ -122,7 +122,7 @@ impl View {
         let mut view = Self {
             dependents: lists::dependents(n, &dependencies),
             ordered_before: lists::ordered_before(n, edges),
-            in_stack: lists::in_stack(services, stack_members, &service_ids),
+            in_stack: lists::in_stack(services, stack_group, &service_ids),
             groups_of: lists::groups_of(n, groups, &service_ids),
             service_ids,
             external_ids,

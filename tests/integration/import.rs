@@ -51,7 +51,7 @@ fn systemd_form(m: &Model) -> String {
         "stack {} {:?} {:?}\n",
         m.name,
         trim(&m.description),
-        m.stack_members
+        m.stack_members()
     );
     for (i, s) in m.services.iter().enumerate() {
         let mut deps: Vec<String> = m

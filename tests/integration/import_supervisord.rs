@@ -100,7 +100,7 @@ fn supervisord_form(m: &Model) -> (String, Vec<BTreeSet<String>>) {
     }
     // each program joins the first group that lists it (the stack's first)
     let mut owned = BTreeSet::new();
-    owned.extend(m.stack_members.iter().cloned());
+    owned.extend(m.stack_members().into_iter().map(str::to_owned));
     for g in &m.groups {
         let own: Vec<&String> = g
             .services

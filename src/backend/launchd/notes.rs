@@ -9,11 +9,7 @@ use crate::escape::sh;
 use crate::model::{Logs, Model};
 
 /// Labels of the named services, in start order, instances expanded.
-fn labels_in_order<'a>(
-    model: &Model,
-    labels: &'a ProcessNames,
-    members: &[String],
-) -> Vec<&'a str> {
+fn labels_in_order<'a>(model: &Model, labels: &'a ProcessNames, members: &[&str]) -> Vec<&'a str> {
     let mut member = vec![false; model.services.len()];
     for m in members {
         if let Some(i) = model.view.service_id(m) {
@@ -76,14 +72,13 @@ pub(super) fn notes(model: &Model, labels: &ProcessNames) -> Vec<String> {
         .collect::<Vec<_>>()
         .join(" ")
     };
-    let stack = (
-        format!("stack {}", model.name),
-        model.stack_members.as_slice(),
-    );
-    let groups =
-        (model.groups.iter()).map(|g| (format!("group {}", g.name), g.services.as_slice()));
+    let stack = (format!("stack {}", model.name), model.stack_members());
+    let groups = (model.groups.iter()).map(|g| {
+        let members = g.services.iter().map(String::as_str).collect();
+        (format!("group {}", g.name), members)
+    });
     for (what, members) in std::iter::once(stack).chain(groups) {
-        let order = labels_in_order(model, labels, members);
+        let order = labels_in_order(model, labels, &members);
         notes.push(format!(
             "start {what}: for l in {}; do {}; done",
             words(order.iter()),

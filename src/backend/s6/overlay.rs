@@ -48,7 +48,7 @@ pub fn longrun(plan: &Plan<'_>, modes: (u32, u32)) -> Vec<Artifact> {
 #[must_use]
 pub fn bundles(model: &Model, mode: u32) -> Vec<Artifact> {
     let mut out = Vec::new();
-    let mut bundle = |name: &str, members: &[String]| {
+    let mut bundle = |name: &str, members: &[&str]| {
         out.push(Artifact::file(
             format!("{ROOT}/{name}/type"),
             mode,
@@ -62,9 +62,12 @@ pub fn bundles(model: &Model, mode: u32) -> Vec<Artifact> {
             ));
         }
     };
-    bundle(&model.name, &model.stack_members);
+    bundle(&model.name, &model.stack_members());
     for g in &model.groups {
-        bundle(&g.name, &g.services);
+        bundle(
+            &g.name,
+            &g.services.iter().map(String::as_str).collect::<Vec<_>>(),
+        );
     }
     out.push(Artifact::file(
         format!("{ROOT}/user/contents.d/{}", model.name),

@@ -35,8 +35,14 @@ pub(super) fn groups(
         g => model.groups[g - 1].name.as_str(),
     };
     let mut out = Vec::new();
-    let wanted = std::iter::once((&model.description, &model.stack_members))
-        .chain(model.groups.iter().map(|g| (&g.description, &g.services)));
+    let wanted = std::iter::once((&model.description, model.stack_members())).chain(
+        (model.groups.iter()).map(|g| {
+            (
+                &g.description,
+                g.services.iter().map(String::as_str).collect(),
+            )
+        }),
+    );
     for (gi, (description, members)) in wanted.enumerate() {
         let name = group_name(gi);
         let mut section = GroupSection {

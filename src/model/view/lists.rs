@@ -83,16 +83,19 @@ pub(super) fn ordered_before(n: usize, edges: &[Edge]) -> Csr<usize> {
     Csr::group(n, pairs)
 }
 
-/// Whether the stack starts each service: the stack is every service, in order, unless a
-/// group of its name says otherwise.
-pub(super) fn in_stack(services: &[Service], members: &[String], ids: &NameIndex) -> Vec<bool> {
-    let everyone =
-        members.len() == services.len() && members.iter().zip(services).all(|(m, s)| *m == s.name);
-    let mut in_stack = vec![everyone; services.len()];
-    if !everyone {
-        for i in members.iter().filter_map(|m| ids.get(m)) {
-            in_stack[i] = true;
-        }
+/// Whether the stack starts each service: every service, unless a group of its name
+/// (`group`) lists some.
+pub(super) fn in_stack(
+    services: &[Service],
+    group: Option<&[String]>,
+    ids: &NameIndex,
+) -> Vec<bool> {
+    let Some(members) = group else {
+        return vec![true; services.len()];
+    };
+    let mut in_stack = vec![false; services.len()];
+    for i in members.iter().filter_map(|m| ids.get(m)) {
+        in_stack[i] = true;
     }
     in_stack
 }
