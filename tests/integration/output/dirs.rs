@@ -33,7 +33,7 @@ fn a_tree_of_many_directories_is_written_under_a_low_descriptor_limit() {
     for backend in ["runit", "s6"] {
         let new = tmp.path().join(format!("new-{backend}"));
         generate(backend, &new, &first);
-        let dirs = walkdir_count(&new);
+        let dirs = directories_under(&new);
         assert!(dirs > 200, "{backend}: only {dirs} directories");
         let usual = tmp.path().join(format!("usual-{backend}"));
         std::fs::create_dir(&usual).expect("mkdir");
@@ -58,7 +58,7 @@ fn a_tree_of_many_directories_is_written_under_a_low_descriptor_limit() {
 }
 
 /// How many directories are under `dir`.
-fn walkdir_count(dir: &Path) -> usize {
+fn directories_under(dir: &Path) -> usize {
     let mut stack = vec![dir.to_path_buf()];
     let mut n = 0;
     while let Some(d) = stack.pop() {
