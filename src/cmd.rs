@@ -213,7 +213,10 @@ fn render_for(args: &RenderArgs) -> Result<(BackendKind, Rendered)> {
 /// made: `generate` has no use for them.
 fn out_for(args: &RenderArgs, dir: &Path, force: bool) -> Result<(Rendered, Vec<String>)> {
     let p = prepare(args)?;
-    output::write_streamed(dir, force, move |feed| {
+    // a file per process, per service (OpenRC's scripts) and per group, and the stack's
+    let m = &p.model;
+    let expected = m.view.processes().len() + m.services.len() + m.groups.len() + 1;
+    output::write_streamed(dir, force, expected, move |feed| {
         let rendered = {
             let ctx = RenderContext {
                 sink: Some(feed),

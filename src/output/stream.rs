@@ -55,6 +55,9 @@ enum Msg {
 /// Render into `dir` with `render`, which hands its artifacts to the [`Feed`] it is given
 /// (and may refuse the output, e.g. `--strict`); as [`super::write_all`], but writing while
 /// rendering. Returns the render's result and one line per file, then a summary.
+/// `expected` is about how many artifacts the render makes: the per-file lists are sized
+/// for it once instead of growing by doubling (each copy left behind in the writing
+/// thread's arena; room not written to costs no memory).
 ///
 /// # Errors
 /// The render's error, a refusal ([`crate::errors::usage::UsageError`]) or an I/O error;
@@ -62,13 +65,14 @@ enum Msg {
 pub fn write_streamed<R>(
     dir: &Path,
     force: bool,
+    expected: usize,
     render: impl FnOnce(&RefCell<Feed>) -> crate::errors::Result<R>,
 ) -> crate::errors::Result<(R, Vec<String>)> {
     let (tx, rx) = mpsc::sync_channel(IN_FLIGHT);
     let (spent, back) = mpsc::channel();
     let (rendered, staged, stopped) = std::thread::scope(|s| {
-        let writer = s.spawn(move || Writer::run(dir, force, &rx, Spent::new(spent)));
-        let feed = RefCell::new(Feed::new(tx, back));
+        let writer = s.spawn(move || Writer::run(dir, force, expected, &rx, Spent::new(spent)));
+        let feed = RefCell::new(Feed::new(tx, back, expected));
         let rendered = render(&feed);
         let mut feed = feed.into_inner();
         if rendered.is_ok() {
@@ -136,7 +140,13 @@ struct Writer {
 impl Writer {
     /// Prepare `dir`, then take every artifact from `rx` until the render ends. Stops at the
     /// first error (having removed what it wrote).
-    fn run(dir: &Path, force: bool, rx: &mpsc::Receiver<Msg>, spent: Spent) -> Result<Self> {
+    fn run(
+        dir: &Path,
+        force: bool,
+        expected: usize,
+        rx: &mpsc::Receiver<Msg>,
+        spent: Spent,
+    ) -> Result<Self> {
         let (root, store, created, had_state, lock) = lock(dir)?;
         let mut w = Self {
             recovered: None,
@@ -156,9 +166,9 @@ impl Writer {
             batch: Batch::default(),
             stager: Stager::new(spent.share()),
             spent,
-            handles: HashMap::new(),
+            handles: HashMap::with_capacity(expected),
             open: None,
-            steps: Vec::new(),
+            steps: Vec::with_capacity(expected),
             refused: false,
             fresh: None,
         };

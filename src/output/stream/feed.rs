@@ -28,12 +28,16 @@ pub struct Feed {
 
 impl Feed {
     /// A feed handing over to `to`.
-    pub(super) fn new(to: mpsc::SyncSender<Msg>, spent: mpsc::Receiver<Vec<String>>) -> Self {
+    pub(super) fn new(
+        to: mpsc::SyncSender<Msg>,
+        spent: mpsc::Receiver<Vec<String>>,
+        expected: usize,
+    ) -> Self {
         Self {
             to,
             spent,
             bundle: Vec::with_capacity(BUNDLE),
-            seen: HashSet::new(),
+            seen: HashSet::with_capacity(expected),
             stopped: false,
         }
     }
