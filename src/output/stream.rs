@@ -24,10 +24,8 @@ use crate::lifecycle::plan::{self, Action, Desired, Options, ScannedDir, Step};
 /// artifact: fewer wake-ups of a thread that waits).
 const BUNDLE: usize = 64;
 
-/// How many hand-overs may wait for the writing thread before the rendering thread waits in
-/// turn: rendering outruns writing files, and unbounded, every artifact's text would be
-/// held at once (a rich 10,000-service systemd `--out` peaked at 56 MB, against 32 MB to
-/// stdout).
+/// How many hand-overs may wait for the writing thread before the rendering thread waits:
+/// rendering outruns writing, and unbounded, every text was held at once (56 MB at 10k).
 const IN_FLIGHT: usize = 8;
 
 mod feed;
