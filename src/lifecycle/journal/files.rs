@@ -228,11 +228,13 @@ pub fn staging_dirs(bytes: &[u8]) -> Vec<String> {
         .collect()
 }
 
-/// The staging list of a run that stages while it goes, one directory at a time: each is
-/// appended before the first file in it, in one `write` (no rewrite of the list, no sync
-/// each: the list and the staged files are made durable together, by the `syncfs` before
-/// the journal). A killed process leaves what it wrote; a tree of 50,000 directories is
-/// listed in linear time.
+/// The staging list of `generate --out`, which stages while it renders, one directory at a
+/// time: each is appended before the first file in it, in one `write` (no rewrite of the
+/// list, no sync each: its state directory is inside DIR, so the `syncfs` before the
+/// journal makes the list and the staged files durable together). A killed process leaves
+/// what it wrote; a tree of 50,000 directories is listed in linear time. (An install,
+/// whose state directory may be on another file system, lists its directories at once with
+/// [`list_staging`], synced.)
 #[derive(Debug)]
 pub struct StagingList {
     file: std::fs::File,
