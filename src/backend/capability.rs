@@ -43,7 +43,7 @@ impl fmt::Display for Warning {
     }
 }
 
-/// Names for a line the user reads: all of them up to [`SHOWN_SERVICES`], else the first
+/// Names for a line the user reads: all of them up to 16 (`SHOWN_SERVICES`), else the first
 /// ones and how many more (`a, b, … and 9984 more`).
 #[must_use]
 pub fn named<S: AsRef<str>>(names: &[S]) -> String {
