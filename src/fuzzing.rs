@@ -109,10 +109,10 @@ fn check_model(model: &Model) {
             "{at}: a control character passed validation: {value:?}"
         );
     }
-    let names = std::iter::once(&model.name)
-        .chain(model.services.iter().map(|s| &s.name))
-        .chain(model.externals.iter().map(|e| &e.name))
-        .chain(model.groups.iter().map(|g| &g.name));
+    let names = std::iter::once(model.name.as_str())
+        .chain(model.services.iter().map(|s| &*s.name))
+        .chain(model.externals.iter().map(|e| e.name.as_str()))
+        .chain(model.groups.iter().map(|g| g.name.as_str()));
     for n in names {
         assert!(
             output::safe_relative(n).is_ok() && !n.contains('/') && !n.starts_with('-'),

@@ -59,24 +59,24 @@ pub struct Model {
 /// A validated service.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Service {
-    /// Unit/program name.
-    pub name: String,
-    /// One line describing the service.
-    pub description: String,
+    /// Unit/program name (shared with the warnings that name the service).
+    pub name: Arc<str>,
+    /// One line describing the service (the name's when the manifest gives none).
+    pub description: Arc<str>,
     /// argv; may contain [`INSTANCE_PLACEHOLDER`].
-    pub command: Vec<String>,
+    pub command: Box<[String]>,
     /// Instance names when the service is instanced.
-    pub instances: Option<Vec<String>>,
+    pub instances: Option<Box<[String]>>,
     /// Environment in declaration order (defaults first); values may contain the placeholder.
-    pub environment: Vec<(String, String)>,
+    pub environment: Box<[(String, String)]>,
     /// Absolute path of a `KEY=value` file.
-    pub environment_file: Option<String>,
+    pub environment_file: Option<Box<str>>,
     /// User to run as.
-    pub user: Option<String>,
+    pub user: Option<Box<str>>,
     /// Group to run as.
-    pub group: Option<String>,
+    pub group: Option<Box<str>>,
     /// Working directory.
-    pub working_dir: Option<String>,
+    pub working_dir: Option<Box<str>>,
     /// Restart policy.
     pub restart: RestartPolicy,
     /// Pause before a restart.
@@ -88,23 +88,23 @@ pub struct Service {
     /// Wait after the stop signal before SIGKILL.
     pub stop_timeout: Duration,
     /// Exit codes besides 0 that count as clean.
-    pub success_exit_codes: Vec<i32>,
+    pub success_exit_codes: Box<[i32]>,
     /// Resource limits.
     pub limits: Arc<Limits>,
     /// Log destinations.
     pub logs: Arc<Logs>,
     /// Hard dependencies.
-    pub requires: Vec<Dep>,
+    pub requires: Box<[Dep]>,
     /// Soft dependencies.
-    pub wants: Vec<Dep>,
+    pub wants: Box<[Dep]>,
     /// Start after these (ordering only).
-    pub after: Vec<Dep>,
+    pub after: Box<[Dep]>,
     /// Start before these services (ordering only).
-    pub before: Vec<String>,
+    pub before: Box<[String]>,
     /// Health check.
-    pub health: Option<Health>,
+    pub health: Option<Box<Health>>,
     /// Commands run before the main one.
-    pub pre_start: Vec<Vec<String>>,
+    pub pre_start: Box<[Vec<String>]>,
     /// How it runs as a container (docker compose, Kubernetes); shared by the services
     /// that give none.
     pub container: Arc<Container>,
@@ -329,7 +329,7 @@ impl Model {
     pub fn stack_members(&self) -> Vec<&str> {
         match &self.stack_group {
             Some(names) => names.iter().map(String::as_str).collect(),
-            None => self.services.iter().map(|s| s.name.as_str()).collect(),
+            None => self.services.iter().map(|s| &*s.name).collect(),
         }
     }
 

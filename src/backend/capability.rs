@@ -1,11 +1,15 @@
 //! The capability report: which model features each backend carries natively, emulates or
 //! loses, and the warnings a given manifest triggers.
 
+mod findings;
+
 use std::collections::{HashMap, HashSet};
 use std::fmt::{self, Write as _};
 use std::sync::Arc;
 
 use serde::Serialize;
+
+pub use findings::Findings;
 
 use crate::manifest::RestartPolicy;
 use crate::model::{Dep, Logs, Model, Service};
@@ -275,7 +279,8 @@ impl Support {
 
 /// One warning per feature this model uses that the backend `name` emulates or loses
 /// (`support` is the backend's exhaustive table), then the details the backend found while
-/// rendering (`found`), merged into the warning of their feature.
+/// rendering (`found`), merged into the warning of their feature: a detail found for many
+/// services is added once, naming them all.
 #[must_use]
 pub fn warnings(
     name: &'static str,
@@ -310,11 +315,7 @@ pub fn warnings(
             continue;
         }
         if names.is_empty() && !users.is_empty() {
-            names = model
-                .services
-                .iter()
-                .map(|s| Arc::from(s.name.as_str()))
-                .collect();
+            names = model.services.iter().map(|s| Arc::clone(&s.name)).collect();
         }
         out.push(Warning {
             backend: name,
@@ -325,7 +326,7 @@ pub fn warnings(
     }
     // the services of each warning something was merged into, to add each once
     let mut members: HashMap<Feature, HashSet<Arc<str>>> = HashMap::new();
-    for w in found {
+    for w in findings::merge(found.into_iter()) {
         match out.iter_mut().find(|o| o.feature == w.feature) {
             Some(o) => {
                 let seen = members

@@ -13,12 +13,12 @@ pub mod service;
 pub mod verify;
 
 use std::path::Path;
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 
 use anyhow::Context as _;
 use indexmap::IndexMap;
 
-use super::capability::{Feature, Support, Warning};
+use super::capability::{Feature, Findings, Support, Warning};
 use super::data::BackendData;
 use super::kit::{Backend, FileWriter, HEADER, RenderContext, Rendered, Report, Unit, UnitKind};
 use super::shared::names::taken_twice;
@@ -112,20 +112,22 @@ impl Backend for Compose {
         let mut out = Rendered::default();
         let services = Services::of(model, ctx.units.then_some(&mut out.units))?;
         let volumes = volumes(model);
+        // the same finding for many services is one warning naming them all
+        let mut found = Findings::default();
         for svc in &model.services {
             if svc.user.is_none() && svc.sandbox.level != crate::model::SandboxLevel::Off {
-                out.warnings.push(Warning {
+                found.push(Warning {
                     backend: NAME,
                     feature: Feature::Sandbox,
-                    services: vec![svc.name.as_str().into()],
+                    services: vec![Arc::clone(&svc.name)],
                     message: "no `user`: the container runs as the image's user, root unless the image sets one (without capabilities, but still uid 0)".to_owned(),
                 });
             }
             if svc.user.is_none() && svc.group.is_some() {
-                out.warnings.push(Warning {
+                found.push(Warning {
                     backend: NAME,
                     feature: Feature::Group,
-                    services: vec![svc.name.as_str().into()],
+                    services: vec![Arc::clone(&svc.name)],
                     message:
                         "a group without a user cannot be given: the image's user and group run"
                             .to_owned(),
@@ -149,6 +151,7 @@ impl Backend for Compose {
             }
         }
         file.finish(&mut out)?;
+        out.warnings = found.into_warnings();
         out.notes = DATA.notes(&model.name, None);
         let dir = &DATA.install.system;
         out.notes.push(format!(

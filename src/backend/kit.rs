@@ -128,7 +128,7 @@ impl Unit {
     pub fn process(model: &Model, p: &Process, name: String) -> Self {
         Self {
             name,
-            service: model.services[p.service].name.clone(),
+            service: model.services[p.service].name.to_string(),
             instance: p.instance.clone(),
             kind: UnitKind::Process,
         }

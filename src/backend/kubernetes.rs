@@ -11,7 +11,6 @@
 pub mod claims;
 pub mod container;
 pub mod expand;
-pub mod findings;
 pub mod names;
 pub mod objects;
 pub mod peers;
@@ -31,13 +30,13 @@ use anyhow::Context as _;
 use indexmap::IndexMap;
 use serde::Serialize;
 
+use super::capability::Findings;
 use super::capability::{Feature, Support};
 use super::data::BackendData;
 use super::kit::{Artifact, Backend, HEADER, RenderContext, Rendered, Report, Unit, UnitKind};
 use crate::errors::{Refusal, Result};
 use crate::model::Model;
 use claims::{add_claims, claim};
-use findings::Findings;
 use objects::{Claim, Kustomization};
 use peers::Peers;
 use plan::{Kind, Plan};
@@ -268,7 +267,7 @@ fn services(
         let planned = &plan.services[s];
         for (n, p) in planned.iter().enumerate() {
             let replicas = match p.kind {
-                Kind::StatefulSet => svc.instances.as_ref().map_or(1, Vec::len),
+                Kind::StatefulSet => svc.instances.as_ref().map_or(1, |i| i.len()),
                 Kind::Deployment => 1,
             };
             let owner = Owner {

@@ -13,7 +13,7 @@ pub mod verify;
 use std::borrow::Cow;
 use std::collections::HashSet;
 use std::path::Path;
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 
 use super::capability::{Feature, Support, Warning};
 use super::data::BackendData;
@@ -146,7 +146,7 @@ impl Backend for Launchd {
                     (None, Target::Service(dep)) => out.warnings.push(Warning {
                         backend: NAME,
                         feature: feature_of(kind),
-                        services: vec![svc.name.as_str().into()],
+                        services: vec![Arc::clone(&svc.name)],
                         message: format!(
                             "not waitable: `{}` has no health check, so {} starts without waiting for it",
                             model.services[dep].name, svc.name

@@ -13,7 +13,7 @@ pub mod verify;
 
 use std::collections::HashSet;
 use std::path::Path;
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 
 use super::capability::{self, Feature, Support, Warning};
 use super::data::BackendData;
@@ -137,7 +137,7 @@ impl Backend for OpenRc {
             for (p, name) in model.view.processes_of(i).iter().zip(index.names.of(i)) {
                 if p.instance.is_some() {
                     claim(&mut seen, name)?;
-                    let link = Artifact::symlink(format!("{DIR}/{name}"), svc.name.clone());
+                    let link = Artifact::symlink(format!("{DIR}/{name}"), svc.name.to_string());
                     ctx.emit(&mut out, link)?;
                 }
             }
@@ -180,7 +180,7 @@ impl Backend for OpenRc {
             .services
             .iter()
             .filter(|s| *s.logs == Logs::Journal)
-            .map(|s| s.name.as_str())
+            .map(|s| &*s.name)
             .collect();
         if !journal.is_empty() {
             out.notes.push(format!(
@@ -209,7 +209,7 @@ fn service_warnings(svc: &Service) -> Vec<Warning> {
             out.push(Warning {
                 backend: NAME,
                 feature: Feature::StartLimit,
-                services: vec![svc.name.as_str().into()],
+                services: vec![Arc::clone(&svc.name)],
                 message: format!(
                     "restart_delay ({}) x {respawns} respawns exceeds the interval ({}): supervise-daemon can never reach the limit and respawns forever",
                     svc.restart_delay, l.interval
@@ -221,7 +221,7 @@ fn service_warnings(svc: &Service) -> Vec<Warning> {
         out.push(Warning {
             backend: NAME,
             feature: Feature::Health,
-            services: vec![svc.name.as_str().into()],
+            services: vec![Arc::clone(&svc.name)],
             message: "restart = never: start_post() waits for the check once; no periodic healthcheck(), since supervise-daemon would restart the process".into(),
         });
     }

@@ -45,11 +45,7 @@ pub(super) fn validate(args: &ValidateArgs) -> Result<()> {
         model.externals.len(),
         model.groups.len()
     ))?;
-    let order: Vec<&str> = model
-        .start_order()
-        .iter()
-        .map(|s| s.name.as_str())
-        .collect();
+    let order: Vec<&str> = model.start_order().iter().map(|s| &*s.name).collect();
     stdout::line(format_args!("start order: {}", order.join(" → ")))?;
     drop(order);
     release(model);
@@ -65,15 +61,11 @@ fn summary(model: &crate::model::Model) -> serde_json::Value {
             serde_json::json!({
                 "name": s.name,
                 "instances": s.instances,
-                "processes": s.instances.as_ref().map_or(1, Vec::len),
+                "processes": s.instances.as_ref().map_or(1, |i| i.len()),
             })
         })
         .collect();
-    let order: Vec<&str> = model
-        .start_order()
-        .iter()
-        .map(|s| s.name.as_str())
-        .collect();
+    let order: Vec<&str> = model.start_order().iter().map(|s| &*s.name).collect();
     let layers: Vec<usize> = model
         .view
         .order()

@@ -54,7 +54,7 @@ fn layers(model: &Model) -> Vec<Vec<usize>> {
 fn label(model: &Model, s: usize) -> String {
     let svc = &model.services[s];
     match &svc.instances {
-        None => svc.name.clone(),
+        None => svc.name.to_string(),
         Some(list) => format!("{} ×{} ({})", svc.name, list.len(), list.join(" ")),
     }
 }
@@ -180,7 +180,7 @@ fn dot(model: &Model) -> String {
 
 fn text(model: &Model) -> String {
     let name = |t: Target| match t {
-        Target::Service(i) => model.services[i].name.clone(),
+        Target::Service(i) => model.services[i].name.to_string(),
         Target::External(i) => format!("external {}", model.externals[i].name),
     };
     let mut out = format!(

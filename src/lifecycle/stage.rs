@@ -16,10 +16,10 @@ pub(super) fn users(model: &Model) -> Vec<(String, String, String)> {
     let mut out: Vec<(String, String, String)> = Vec::new();
     for s in &model.services {
         let Some(user) = &s.user else { continue };
-        let group = s.group.clone().unwrap_or_else(|| user.clone());
-        let home = s.working_dir.clone().unwrap_or_else(|| "/".to_owned());
-        if !out.iter().any(|(u, _, _)| u == user) {
-            out.push((user.clone(), group, home));
+        let group = s.group.as_deref().unwrap_or(user).to_owned();
+        let home = s.working_dir.as_deref().unwrap_or("/").to_owned();
+        if !out.iter().any(|(u, _, _)| **u == **user) {
+            out.push((user.to_string(), group, home));
         }
     }
     out
@@ -30,9 +30,9 @@ pub(super) fn users(model: &Model) -> Vec<(String, String, String)> {
 pub(super) fn dirs(model: &Model) -> Vec<(String, String, String)> {
     let mut out: Vec<(String, String, String)> = Vec::new();
     for s in &model.services {
-        let user = s.user.clone().unwrap_or_else(|| "root".to_owned());
-        let group = s.group.clone().unwrap_or_else(|| user.clone());
-        let mut wanted: Vec<String> = s.working_dir.iter().cloned().collect();
+        let user = s.user.as_deref().unwrap_or("root").to_owned();
+        let group = s.group.as_deref().unwrap_or(&user).to_owned();
+        let mut wanted: Vec<String> = s.working_dir.iter().map(ToString::to_string).collect();
         if let Logs::Files { stdout, stderr } = &*s.logs {
             for f in std::iter::once(stdout).chain(stderr) {
                 if let Some(parent) = Path::new(f).parent().filter(|p| *p != Path::new("/")) {

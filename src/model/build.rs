@@ -2,7 +2,9 @@
 
 use std::borrow::Cow;
 
-use hashbrown::{HashMap, HashSet};
+use std::hash::BuildHasher as _;
+
+use hashbrown::{DefaultHashBuilder, HashSet, HashTable};
 
 use crate::manifest::locate::Locator;
 
@@ -22,13 +24,9 @@ use super::{External, Group, Model, Service, View, service};
 /// Every problem found, in file order.
 pub fn build(file: &str, text: &str, mut m: Manifest) -> Result<Model, ManifestErrors> {
     let mut errs = Errors::new(file, Locator::new(text));
-    check_stack(
-        &mut errs,
-        &m,
-        m.services.keys().map(String::as_str).collect(),
-    );
-    let externals = externals(&mut errs, &m);
     let mut links = Links::of_manifest(&m);
+    check_stack(&mut errs, &m, &links);
+    let externals = externals(&mut errs, &m);
     let services = services(&mut errs, &mut m, &mut links);
     finish(errs, m, externals, services, links).map(Checked::model)
 }
@@ -38,7 +36,6 @@ pub(super) struct Checked {
     m: Manifest,
     externals: Vec<External>,
     services: Vec<Service>,
-    names: Vec<String>,
     links: Links,
     groups: Vec<Group>,
     edges: Vec<Edge>,
@@ -46,21 +43,21 @@ pub(super) struct Checked {
 }
 
 /// The rest of the checks once the stack, the externals and every service are checked and
-/// built (`services` with their names, in order): the groups and the graph.
+/// built (`services`, in order): the groups and the graph.
 pub(super) fn finish(
     mut errs: Errors<'_>,
     m: Manifest,
     externals: Vec<External>,
-    (services, names): (Vec<Service>, Vec<String>),
+    services: Vec<Service>,
     links: Links,
 ) -> Result<Checked, ManifestErrors> {
-    let groups = groups(&mut errs, &m, &names, &links);
+    let groups = groups(&mut errs, &m, &links);
     let edges = links.edges();
     // the start order reaches every service unless there is a cycle: only then are the
     // cycles looked for, to report each
     let order = graph::order(services.len(), &edges);
     if order.len() < services.len() {
-        deps::check_cycles(&mut errs, &names, &links, &edges);
+        deps::check_cycles(&mut errs, &links, &edges);
     }
 
     if !errs.list.is_empty() {
@@ -75,7 +72,6 @@ pub(super) fn finish(
         m,
         externals,
         services,
-        names,
         links,
         groups,
         edges,
@@ -84,22 +80,18 @@ pub(super) fn finish(
 }
 
 impl Checked {
-    /// The model: names in place, stack members, the view.
+    /// The model: stack members, the view.
     pub(super) fn model(self) -> Model {
         let Self {
             m,
             externals,
-            mut services,
-            names,
+            services,
             links,
             groups,
             edges,
             order,
         } = self;
         let (links, service_ids, external_ids) = links.into_parts();
-        for (s, n) in services.iter_mut().zip(names) {
-            s.name = n;
-        }
         let Manifest {
             name, description, ..
         } = m;
@@ -127,8 +119,8 @@ impl Checked {
 }
 
 /// The stack's name and description, `[defaults]`, the namespace, and that there are
-/// services (`services`, the names of the services, in order).
-pub(super) fn check_stack(errs: &mut Errors<'_>, m: &Manifest, services: Vec<&str>) {
+/// services (the services are those of `links`, in order).
+pub(super) fn check_stack(errs: &mut Errors<'_>, m: &Manifest, links: &Links) {
     if let Some(problem) = check::name_problem(&m.name) {
         errs.push(&At::keys(&["name"]), problem, Some(NAME_HINT.to_owned()));
     }
@@ -136,9 +128,8 @@ pub(super) fn check_stack(errs: &mut Errors<'_>, m: &Manifest, services: Vec<&st
         errs.chars(&At::keys(&["description"]), d);
     }
     check_defaults(errs, &m.defaults);
-    let empty = services.is_empty();
-    check_namespace(errs, m, services);
-    if empty {
+    check_namespace(errs, m, links);
+    if links.service_count() == 0 {
         errs.push(
             &At::keys(&["services"]),
             "the manifest defines no services",
@@ -148,13 +139,8 @@ pub(super) fn check_stack(errs: &mut Errors<'_>, m: &Manifest, services: Vec<&st
 }
 
 /// Every service, built from its own table, which is emptied (its strings move into the
-/// service); then the tables are freed, before the rest of the model is built, and the
-/// names, in order, are returned (they move into the services at the end of [`build`]).
-fn services(
-    errs: &mut Errors<'_>,
-    m: &mut Manifest,
-    links: &mut Links,
-) -> (Vec<Service>, Vec<String>) {
+/// service); then the tables are freed, before the rest of the model is built.
+fn services(errs: &mut Errors<'_>, m: &mut Manifest, links: &mut Links) -> Vec<Service> {
     let Manifest {
         defaults,
         services: table,
@@ -174,10 +160,7 @@ fn services(
             spec,
         ));
     }
-    // not `collect`, which would keep the names in the tables' (much larger) buffer
-    let mut names = Vec::with_capacity(table.len());
-    names.extend(table.into_keys());
-    (services, names)
+    services
 }
 
 /// The `[external.X]` entries, checked.
@@ -224,87 +207,97 @@ fn folded(name: &str) -> Cow<'_, str> {
     }
 }
 
-/// Services, groups and externals share one namespace of safe names.
-fn check_namespace(errs: &mut Errors<'_>, m: &Manifest, services: Vec<&str>) {
-    let count = m.external.len() + services.len() + m.groups.len();
-    // each name (and its table) that is the first of its case-folded form: file names
-    // collide on case-insensitive file systems (macOS: launchd plists). A name seen before
-    // is found there too, as itself.
-    let mut seen: HashMap<Cow<'_, str>, (&str, &str)> = HashMap::with_capacity(count);
-    for (table, names) in [
-        (
-            "external",
-            m.external.keys().map(String::as_str).collect::<Vec<_>>(),
-        ),
-        ("services", services),
-        ("groups", m.groups.keys().map(String::as_str).collect()),
-    ] {
-        for name in names {
-            let path = At::keys(&[table, name]);
-            errs.name(&path, name);
-            let fold = folded(name);
-            let found = seen.get(&fold).copied();
-            if let Some((_, first)) = found.filter(|(other, _)| *other == name) {
-                let first = At::keys(&[first, name]);
-                let line = errs.line_of(&first);
-                errs.push_key(
-                    &path,
-                    format!(
-                        "`{}` is already defined as [{}] on line {line}",
-                        name.escape_debug(),
-                        first.path()
-                    ),
-                    Some(
-                        "services, groups and externals share one namespace: rename one of them"
-                            .to_owned(),
-                    ),
-                );
-            } else if let Some((other, first)) = found {
-                let first = At::keys(&[first, other]);
-                let line = errs.line_of(&first);
-                errs.push_key(
-                    &path,
-                    format!(
-                        "`{}` differs from [{}] on line {line} only in case",
-                        name.escape_debug(),
-                        first.path()
-                    ),
-                    Some(format!(
-                        "generated files (launchd plists, …) for `{}` and `{}` would be one file on a case-insensitive file system (macOS): rename one of them",
-                        name.escape_debug(),
-                        other.escape_debug()
-                    )),
-                );
-            } else {
-                seen.insert(fold, (name, table));
-            }
-            if name != m.name && name.eq_ignore_ascii_case(&m.name) {
-                errs.push_key(
-                    &path,
-                    format!(
-                        "`{}` differs from the stack name `{}` only in case",
-                        name.escape_debug(),
-                        m.name.escape_debug()
-                    ),
-                    Some("the stack's own files would collide with this entry's on a case-insensitive file system (macOS): rename one of them".to_owned()),
-                );
-            }
-            if name == m.name && table != "groups" {
-                errs.push_key(
-                    &path,
-                    format!("`{}` is also the stack name", name.escape_debug()),
-                    Some(
-                        "the stack name becomes the group target; rename the stack or this entry"
-                            .to_owned(),
-                    ),
-                );
-            }
+/// Services, groups and externals share one namespace of safe names (the services are
+/// those of `links`).
+fn check_namespace(errs: &mut Errors<'_>, m: &Manifest, links: &Links) {
+    let (externals, services) = (m.external.len(), links.service_count());
+    let count = externals + services + m.groups.len();
+    // entry `i` (its name and table): the externals, then the services, then the groups
+    let entry = |i: usize| -> (&str, &str) {
+        if i < externals {
+            let key = m.external.get_index(i).map(|(k, _)| k);
+            (key.map_or("", String::as_str), "external")
+        } else if i < externals + services {
+            (links.service_name(i - externals), "services")
+        } else {
+            let key = m.groups.get_index(i - externals - services).map(|(k, _)| k);
+            (key.map_or("", String::as_str), "groups")
+        }
+    };
+    let hasher = DefaultHashBuilder::default();
+    let hash = |name: &str| hasher.hash_one(folded(name));
+    // each entry that is the first of its case-folded form, by the hash of that form: file
+    // names collide on case-insensitive file systems (macOS: launchd plists). A name seen
+    // before is found there too, as itself.
+    let mut seen: HashTable<usize> = HashTable::with_capacity(count);
+    for i in 0..count {
+        let (name, table) = entry(i);
+        let path = At::keys(&[table, name]);
+        errs.name(&path, name);
+        let fold = folded(name);
+        let found = seen
+            .find(hash(name), |&j| folded(entry(j).0) == fold)
+            .map(|&j| entry(j));
+        if let Some((_, first)) = found.filter(|(other, _)| *other == name) {
+            let first = At::keys(&[first, name]);
+            let line = errs.line_of(&first);
+            errs.push_key(
+                &path,
+                format!(
+                    "`{}` is already defined as [{}] on line {line}",
+                    name.escape_debug(),
+                    first.path()
+                ),
+                Some(
+                    "services, groups and externals share one namespace: rename one of them"
+                        .to_owned(),
+                ),
+            );
+        } else if let Some((other, first)) = found {
+            let first = At::keys(&[first, other]);
+            let line = errs.line_of(&first);
+            errs.push_key(
+                &path,
+                format!(
+                    "`{}` differs from [{}] on line {line} only in case",
+                    name.escape_debug(),
+                    first.path()
+                ),
+                Some(format!(
+                    "generated files (launchd plists, …) for `{}` and `{}` would be one file on a case-insensitive file system (macOS): rename one of them",
+                    name.escape_debug(),
+                    other.escape_debug()
+                )),
+            );
+        } else {
+            seen.insert_unique(hash(name), i, |&j| hash(entry(j).0));
+        }
+        if name != m.name && name.eq_ignore_ascii_case(&m.name) {
+            errs.push_key(
+                &path,
+                format!(
+                    "`{}` differs from the stack name `{}` only in case",
+                    name.escape_debug(),
+                    m.name.escape_debug()
+                ),
+                Some("the stack's own files would collide with this entry's on a case-insensitive file system (macOS): rename one of them".to_owned()),
+            );
+        }
+        if name == m.name && table != "groups" {
+            errs.push_key(
+                &path,
+                format!("`{}` is also the stack name", name.escape_debug()),
+                Some(
+                    "the stack name becomes the group target; rename the stack or this entry"
+                        .to_owned(),
+                ),
+            );
         }
     }
 }
 
-/// The `[groups.X]` entries, checked against the services (`names`, resolved by `links`).
-fn groups(errs: &mut Errors<'_>, m: &Manifest, names: &[String], links: &Links) -> Vec<Group> {
+/// The `[groups.X]` entries, checked against the services (resolved by `links`).
+fn groups(errs: &mut Errors<'_>, m: &Manifest, links: &Links) -> Vec<Group> {
     m.groups
         .iter()
         .map(|(name, g)| {
@@ -336,8 +329,7 @@ fn groups(errs: &mut Errors<'_>, m: &Manifest, names: &[String], links: &Links) 
                     } else {
                         format!("`{}` is not a service", member.escape_debug())
                     };
-                    let hint =
-                        errs.suggest(member, (Known::Services, names.iter().map(String::as_str)));
+                    let hint = errs.suggest(member, (Known::Services, links.service_names()));
                     errs.push(&path.index(i), what, Some(hint));
                 } else if !seen.insert(member.as_str()) {
                     errs.push(

@@ -72,17 +72,24 @@ static NONE: LazyLock<Arc<Container>> = LazyLock::new(|| {
     })
 });
 
+/// The container of a service that gives no `container` table when the defaults give none
+/// either (one for the whole stack).
+pub(super) fn none() -> Arc<Container> {
+    Arc::clone(&NONE)
+}
+
 /// A service's container: its own table `own` over `dflt` (`[defaults.container]`), key by
-/// key (and the environment variable by variable); `path` is the service's table.
+/// key (and the environment variable by variable); `path` is the service's table. `None`
+/// when neither table is given (see [`none`]).
 pub(super) fn service(
     errs: &mut Errors<'_>,
     path: &At<'_>,
     name: &str,
     own: Option<ContainerSpec>,
     dflt: Option<&ContainerSpec>,
-) -> Arc<Container> {
+) -> Option<Container> {
     if own.is_none() && dflt.is_none() {
-        return Arc::clone(&NONE);
+        return None;
     }
     let own = own.unwrap_or_default();
     let empty = ContainerSpec::default();
@@ -133,7 +140,7 @@ pub(super) fn service(
         command: None,
         environment: None,
     };
-    Arc::new(Container {
+    Some(Container {
         environment,
         ..checked(errs, merged, &at)
     })
@@ -281,7 +288,7 @@ fn volume(errs: &mut Errors<'_>, p: &At<'_>, text: &str) -> Option<Volume> {
 
 #[cfg(test)]
 mod tests {
-    use super::{ContainerSpec, service};
+    use super::{ContainerSpec, none, service};
     use crate::manifest::locate::Locator;
     use crate::model::path::At;
     use crate::model::problems::Errors;
@@ -290,10 +297,10 @@ mod tests {
     fn no_tables_at_all_are_what_the_checks_make_of_empty_ones() {
         let mut errs = Errors::new("f", Locator::new(""));
         let path = At::keys(&["services", "a"]);
-        let none = service(&mut errs, &path, "a", None, None);
+        assert_eq!(service(&mut errs, &path, "a", None, None), None);
         let empty = ContainerSpec::default();
         let checked = service(&mut errs, &path, "a", Some(empty.clone()), Some(&empty));
-        assert_eq!(none, checked);
+        assert_eq!(Some(&*none()), checked.as_ref());
         assert!(errs.list.is_empty());
     }
 }

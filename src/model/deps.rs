@@ -106,6 +106,20 @@ impl Links {
         self.services
     }
 
+    /// The name of service `i` (empty beyond the last).
+    pub(super) fn service_name(&self, i: usize) -> &str {
+        if i < self.services {
+            self.services_ix.name(i)
+        } else {
+            ""
+        }
+    }
+
+    /// Every service's name, in order.
+    pub(super) fn service_names(&self) -> impl ExactSizeIterator<Item = &str> + Clone {
+        (0..self.services).map(|i| self.services_ix.name(i))
+    }
+
     /// Whether the externals are `names`, in this order.
     pub(super) fn externals_are<'a>(&self, names: impl ExactSizeIterator<Item = &'a str>) -> bool {
         names.len() == self.externals_ix.len()
@@ -254,9 +268,9 @@ impl Links {
     }
 
     /// Where `e` is written: the service's own list, or `[defaults]`.
-    fn written_at<'m>(&self, names: &'m [String], e: &Edge) -> At<'m> {
+    fn written_at(&self, e: &Edge) -> At<'_> {
         let (declared_in, target) = (e.declared_in(), e.target());
-        let name = names.get(declared_in).map_or("", String::as_str);
+        let name = self.service_name(declared_in);
         let link = self
             .of(declared_in)
             .iter()
@@ -352,9 +366,9 @@ impl Links {
 }
 
 /// One error per dependency cycle, at the edge that closes it, with the whole path.
-pub(super) fn check_cycles(errs: &mut Errors<'_>, names: &[String], links: &Links, edges: &[Edge]) {
-    let name = |i: usize| names.get(i).map_or("", String::as_str);
-    for cycle in graph::find_cycles(names.len(), edges) {
+pub(super) fn check_cycles(errs: &mut Errors<'_>, links: &Links, edges: &[Edge]) {
+    let name = |i: usize| links.service_name(i);
+    for cycle in graph::find_cycles(links.service_count(), edges) {
         let mut path: Vec<&str> = cycle.iter().map(|e| name(e.waiter)).collect();
         path.push(name(cycle[0].waiter));
         let why: Vec<String> = cycle
@@ -369,7 +383,7 @@ pub(super) fn check_cycles(errs: &mut Errors<'_>, names: &[String], links: &Link
             })
             .collect();
         errs.push(
-            &links.written_at(names, &cycle[0]),
+            &links.written_at(&cycle[0]),
             format!(
                 "dependency cycle: {} ({})",
                 path.join(" → "),

@@ -14,7 +14,7 @@ use super::instances::instances;
 use super::path::At;
 use super::problems::{Errors, health_check};
 use super::sandbox::Reached;
-use super::{Health, Limits, Logs, Sandbox, Service, StartLimit};
+use super::{Container, Health, Limits, Logs, Sandbox, Service, StartLimit};
 
 /// The most failed health checks in a row a service may be given (bounds its health window
 /// to `MAX_DURATION × 1000`).
@@ -129,13 +129,15 @@ fn probes(
     (health, pre_start)
 }
 
-/// The limits, logs and sandbox of the service built last: the next service with the same
-/// ones shares them (a stack's services mostly take them from `[defaults]`, or have none).
+/// The limits, logs, sandbox and container of the service built last: the next service with
+/// the same ones shares them (a stack's services mostly take them from `[defaults]`, or have
+/// none).
 #[derive(Default)]
 pub(super) struct Shared {
     limits: Option<Arc<Limits>>,
     logs: Option<Arc<Logs>>,
     sandbox: Option<Arc<Sandbox>>,
+    container: Option<Arc<Container>>,
 }
 
 /// `value`, shared with the last one kept in `slot` when they are equal.
@@ -188,19 +190,24 @@ pub(super) fn service(
         },
     );
     let own = s.container.take().map(|c| *c);
-    let container = super::container::service(errs, &path, name, own, d.container.as_deref());
+    let container = super::container::service(errs, &path, name, own, d.container.as_deref())
+        .map_or_else(super::container::none, |c| share(&mut shared.container, c));
     let limits = limits(errs, &path, s.limits.as_deref(), d.limits.as_deref());
+    let name: Arc<str> = Arc::from(name);
     Service {
-        // the name moves in from the manifest once every service is built
-        name: String::new(),
-        description: s.description.take().unwrap_or_else(|| name.to_owned()),
-        command,
-        instances,
-        environment,
-        environment_file,
-        user,
-        group,
-        working_dir,
+        // the description is the name's when the manifest gives none (one string for both)
+        description: s
+            .description
+            .take()
+            .map_or_else(|| Arc::clone(&name), Arc::from),
+        name,
+        command: command.into(),
+        instances: instances.map(Vec::into_boxed_slice),
+        environment: environment.into(),
+        environment_file: environment_file.map(String::into_boxed_str),
+        user: user.map(String::into_boxed_str),
+        group: group.map(String::into_boxed_str),
+        working_dir: working_dir.map(String::into_boxed_str),
         restart: pick(s.restart, d.restart, RestartPolicy::OnFailure),
         restart_delay: pick(s.restart_delay, d.restart_delay, Duration::from_secs(5)),
         start_limit: start_limit(
@@ -218,15 +225,16 @@ pub(super) fn service(
             &path,
             s.success_exit_codes.take().map(|c| *c),
             d.success_exit_codes.as_deref(),
-        ),
+        )
+        .into(),
         limits: share(&mut shared.limits, limits),
         logs: share(&mut shared.logs, logs),
-        requires,
-        wants,
-        after,
-        before,
-        health,
-        pre_start,
+        requires: requires.into(),
+        wants: wants.into(),
+        after: after.into(),
+        before: before.into(),
+        health: health.map(Box::new),
+        pre_start: pre_start.into(),
         container,
         sandbox: share(&mut shared.sandbox, sandbox),
     }

@@ -45,7 +45,6 @@ pub(super) fn checked(file: &str, text: &str) -> Option<Checked> {
         links: None,
         shared: Shared::default(),
         services,
-        names: Vec::with_capacity(n),
         groups: IndexMap::new(),
     };
     let m = manifest::parse_streamed(text, &mut sink)?;
@@ -53,22 +52,21 @@ pub(super) fn checked(file: &str, text: &str) -> Option<Checked> {
         mut errs,
         links,
         services,
-        names,
         ..
     } = sink;
     let links = links?;
-    let read_all = names.len() == links.service_count()
+    let read_all = services.len() == links.service_count()
         && m.services.is_empty()
         && links.externals_are(m.external.keys().map(String::as_str));
     if !read_all {
         return None;
     }
-    check_stack(&mut errs, &m, names.iter().map(String::as_str).collect());
+    check_stack(&mut errs, &m, &links);
     let externals = externals(&mut errs, &m);
     if !errs.list.is_empty() {
         return None;
     }
-    finish(errs, m, externals, (services, names), links).ok()
+    finish(errs, m, externals, services, links).ok()
 }
 
 /// Have the kernel map the pages of `v`'s spare capacity in one call (Linux 5.14 and later)
@@ -105,7 +103,6 @@ struct Sink<'t> {
     links: Option<Links>,
     shared: Shared,
     services: Vec<Service>,
-    names: Vec<String>,
     /// None: the groups are only looked at for the hint of a problem, which ends this way.
     groups: IndexMap<String, GroupSpec>,
 }
@@ -121,7 +118,7 @@ impl ServiceSink for Sink<'_> {
             return false;
         };
         // the service read is the next one of the headers (not one in a string)
-        if !links.service_is(self.names.len(), &name) {
+        if !links.service_is(self.services.len(), &name) {
             return false;
         }
         let t = Tables {
@@ -136,7 +133,6 @@ impl ServiceSink for Sink<'_> {
             &mut spec,
         );
         self.services.push(s);
-        self.names.push(name);
         self.errs.list.is_empty()
     }
 }

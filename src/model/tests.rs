@@ -139,6 +139,41 @@ fn a_services_container_environment_is_merged_variable_by_variable() {
     assert!(Model::from_toml("t.toml", bad).is_err());
 }
 
+/// What many services have in common is held once, whichever way the model is built
+/// (`[defaults]` first: as it is read; last: from the parsed manifest): a description
+/// not given is the name's own string, and the container from `[defaults.container]`
+/// is one for every service that gives none. A description given, even empty, is kept.
+#[test]
+fn what_services_share_is_held_once() {
+    use std::sync::Arc;
+    let defaults = "[defaults.container]\nimage = \"img:1\"\n";
+    let services = r#"
+[services.a]
+command = ["/bin/a"]
+[services.b]
+command = ["/bin/b"]
+description = ""
+[services.c]
+command = ["/bin/c"]
+container = { ports = [80] }
+"#;
+    for text in [
+        format!("name = \"s\"\n{defaults}{services}"),
+        format!("name = \"s\"\n{services}{defaults}"),
+    ] {
+        let m = Model::from_toml("t.toml", &text).expect("valid");
+        let [a, b, c] = &m.services[..] else {
+            panic!("three services")
+        };
+        assert!(Arc::ptr_eq(&a.name, &a.description), "{text}");
+        assert_eq!((&*b.name, &*b.description), ("b", ""));
+        assert!(Arc::ptr_eq(&a.container, &b.container), "{text}");
+        assert!(!Arc::ptr_eq(&a.container, &c.container));
+        assert_eq!(c.container.image.as_deref(), Some("img:1"));
+        assert_eq!(c.container.ports, [80]);
+    }
+}
+
 mod view {
     use crate::model::{DepKind, Model, Target};
 

@@ -27,7 +27,7 @@ impl Process {
     #[must_use]
     pub fn joined(&self, service: &Service, sep: &str) -> String {
         match &self.instance {
-            None => service.name.clone(),
+            None => service.name.to_string(),
             Some(i) => format!("{}{sep}{i}", service.name),
         }
     }

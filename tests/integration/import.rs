@@ -266,7 +266,7 @@ fn procfile_lines_shell_and_env() {
         .unwrap_or_else(|e| panic!("{e}\n{}", imported.to_toml()));
     let web = m
         .service("web")
-        .map(|s| (s.command.clone(), s.environment.clone()));
+        .map(|s| (s.command.to_vec(), s.environment.to_vec()));
     assert_eq!(
         web,
         Some((

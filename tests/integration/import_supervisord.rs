@@ -20,8 +20,7 @@ use crate::roundtrip::cases;
 /// What supervisord carries of `m`, as comparable text, and the soft waits on services
 /// (which the imported stack may extend: `priority` becomes `after`).
 fn supervisord_form(m: &Model) -> (String, Vec<BTreeSet<String>>) {
-    let names =
-        |v: &[usize]| -> Vec<&str> { v.iter().map(|&i| m.services[i].name.as_str()).collect() };
+    let names = |v: &[usize]| -> Vec<&str> { v.iter().map(|&i| &*m.services[i].name).collect() };
     let mut out = format!(
         "stack {} {:?}\norder {:?}\n",
         m.name,
@@ -90,7 +89,7 @@ fn supervisord_form(m: &Model) -> (String, Vec<BTreeSet<String>>) {
         );
     }
     for s in &m.services {
-        if waited.contains(&s.name) {
+        if waited.iter().any(|w| **w == *s.name) {
             out += &format!(
                 "health {} {:?}\n",
                 s.name,

@@ -117,7 +117,7 @@ fn plist_keys_say_exactly_what_the_manifest_says() {
                 let argv = svc.argv_for(inst);
                 let pa: Vec<String> =
                     serde_json::from_value(job["ProgramArguments"].clone()).expect("strings");
-                let wrapped = pa.len() >= 4 && pa[..2] == ["/bin/sh", "-c"] && pa[3] == svc.name;
+                let wrapped = pa.len() >= 4 && pa[..2] == ["/bin/sh", "-c"] && *pa[3] == *svc.name;
                 if wrapped {
                     assert!(pa[2].ends_with("; exec \"$@\""), "{label}: {}", pa[2]);
                     assert_eq!(pa[4..], argv[..], "{label}");
@@ -129,7 +129,9 @@ fn plist_keys_say_exactly_what_the_manifest_says() {
                     || !svc.requires.is_empty()
                     || !svc.wants.is_empty()
                     || !svc.after.is_empty()
-                    || m.services.iter().any(|o| o.before.contains(&svc.name));
+                    || m.services
+                        .iter()
+                        .any(|o| o.before.iter().any(|b| **b == *svc.name));
                 assert_eq!(wrapped, needs_wrapper, "{label}");
 
                 let env: serde_json::Map<String, Value> = svc

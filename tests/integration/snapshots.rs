@@ -88,7 +88,7 @@ fn rendering_without_units_changes_nothing_else() {
                 assert!(
                     a.units
                         .iter()
-                        .any(|u| u.service == *service && u.instance == p.instance),
+                        .any(|u| *u.service == **service && u.instance == p.instance),
                     "{what}: no unit for {service} {:?}",
                     p.instance
                 );

@@ -63,7 +63,7 @@ fn expected(m: &Model) -> Vec<(String, &Service, Option<String>)> {
     let mut out = Vec::new();
     for svc in &m.services {
         match &svc.instances {
-            None => out.push((svc.name.clone(), svc, None)),
+            None => out.push((svc.name.to_string(), svc, None)),
             Some(list) => {
                 for i in list {
                     out.push((format!("{}_{i}", svc.name), svc, Some(i.clone())));
@@ -99,7 +99,7 @@ fn unwrap(svc: &Service, inst: Option<&str>, argv: Vec<String>) -> Launch {
         };
     }
     assert_eq!(argv[..2], [WRAPPER_SHELL, "-c"], "{argv:?}");
-    assert_eq!(argv[3], svc.name, "$0 of the wrapper");
+    assert_eq!(*argv[3], *svc.name, "$0 of the wrapper");
     let script = argv[2].clone();
     assert!(script.ends_with("; exec \"$@\""), "{script}");
     let mut rest = argv[4..].to_vec();

@@ -2,16 +2,17 @@
 //! `command` + `args`, environment, probes, limits, security context, mounts.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use indexmap::IndexMap;
 
 use super::expand::{Instance, POD_INDEX, with_instance};
-use super::findings::Findings;
 use super::peers::Peers;
 use super::plan::Planned;
 use super::pod::{Container, Resources, SecurityContext};
 use super::probe::{Probes, probes};
 use super::workload::{container_ports, env, mounts};
+use crate::backend::capability::Findings;
 use crate::backend::capability::{Feature, Warning};
 use crate::backend::shared::wrapper::Prelude;
 use crate::errors::{Refusal, Result};
@@ -63,11 +64,11 @@ pub fn service(
     // placeholder stays until the whole argv is escaped
     let prelude = Prelude {
         environment_file: svc.environment_file.as_deref(),
-        pre_start: svc.pre_start.clone(),
+        pre_start: svc.pre_start.to_vec(),
         ..Prelude::default()
     };
     let words: Vec<String> = prelude
-        .wrap(&p.name, svc.command.clone())
+        .wrap(&p.name, svc.command.to_vec())
         .iter()
         .map(|a| {
             let rewritten = peers.rewritten(&svc.name, &p.name, a);
@@ -90,7 +91,7 @@ pub fn service(
         image: image.to_owned(),
         command,
         args,
-        working_dir: svc.working_dir.clone(),
+        working_dir: svc.working_dir.as_deref().map(str::to_owned),
         env: env(&vars, p.instance),
         ports: container_ports(p),
         startup_probe: probes.startup,
@@ -182,7 +183,7 @@ fn security(svc: &Service, found: &mut Findings) -> SecurityContext {
                 sc.run_as_user = Some(id);
                 sc.run_as_non_root = (id != 0).then_some(true);
             }
-            Err(_) if u == "root" => sc.run_as_user = Some(0),
+            Err(_) if &**u == "root" => sc.run_as_user = Some(0),
             Err(_) => {
                 sc.run_as_non_root = Some(true);
                 found.push(name_lost(svc, Feature::User, u));
@@ -192,7 +193,7 @@ fn security(svc: &Service, found: &mut Findings) -> SecurityContext {
     if let Some(g) = &svc.group {
         match g.parse::<u64>() {
             Ok(id) => sc.run_as_group = Some(id),
-            Err(_) if g == "root" => sc.run_as_group = Some(0),
+            Err(_) if &**g == "root" => sc.run_as_group = Some(0),
             Err(_) => found.push(name_lost(svc, Feature::Group, g)),
         }
     }
@@ -208,7 +209,7 @@ fn name_lost(svc: &Service, feature: Feature, name: &str) -> Warning {
     Warning {
         backend: super::NAME,
         feature,
-        services: vec![svc.name.as_str().into()],
+        services: vec![Arc::clone(&svc.name)],
         message: if feature == Feature::User {
             format!(
                 "`{name}` is a name and {key} takes a number: the image's USER applies, and as runAsNonRoot is set it must be a numeric id other than 0 (the kubelet cannot check a name)"

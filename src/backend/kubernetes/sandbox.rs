@@ -6,11 +6,13 @@
 //! system read-only, with an `emptyDir` for /tmp and one for each writable path no writable
 //! volume covers (it lives as long as the pod).
 
-use super::findings::Findings;
+use std::sync::Arc;
+
 use super::pod::{
     Capabilities, EmptyDir, PodSecurityContext, PodSpec, SeccompProfile, SecurityContext, Volume,
     VolumeMount,
 };
+use crate::backend::capability::Findings;
 use crate::backend::capability::{Feature, Warning};
 use crate::model::{SandboxLevel, Service};
 
@@ -149,7 +151,7 @@ fn warning(svc: &Service, message: String) -> Warning {
     Warning {
         backend: super::NAME,
         feature: Feature::Sandbox,
-        services: vec![svc.name.as_str().into()],
+        services: vec![Arc::clone(&svc.name)],
         message,
     }
 }

@@ -8,13 +8,14 @@
 
 use std::hash::BuildHasher as _;
 use std::rc::Rc;
+use std::sync::Arc;
 
 use hashbrown::DefaultHashBuilder;
 
 use super::expand::{Instance, with_instance};
-use super::findings::Findings;
 use super::plan::{Plan, Planned};
 use super::pod::{InitContainer, Wait as WaitContainer};
+use crate::backend::capability::Findings;
 use crate::backend::capability::{Feature, Warning};
 use crate::backend::shared::wrapper::wait_line;
 use crate::manifest::Duration;
@@ -105,7 +106,7 @@ pub fn init_containers(
                         found.push(Warning {
                             backend: super::NAME,
                             feature: feature(kind),
-                            services: vec![svc.name.as_str().into()],
+                            services: vec![Arc::clone(&svc.name)],
                             message: format!(
                                 "{} has no port (declared or health check) to wait on: {} starts without waiting for it",
                                 dep.name, svc.name
@@ -167,7 +168,7 @@ fn external_wait(
         found.push(Warning {
                         backend: super::NAME,
                         feature: Feature::ExternalGate,
-                        services: vec![svc.name.as_str().into()],
+                        services: vec![Arc::clone(&svc.name)],
                         message: format!(
                             "the check of external {} is on {host}, which in a pod is the pod itself: give its address as the pods reach it",
                             ext.name

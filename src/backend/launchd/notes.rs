@@ -94,7 +94,7 @@ pub(super) fn notes(model: &Model, labels: &ProcessNames) -> Vec<String> {
         .services
         .iter()
         .filter(|s| *s.logs == Logs::Journal)
-        .map(|s| s.name.as_str())
+        .map(|s| &*s.name)
         .collect();
     if !silent.is_empty() {
         notes.push(format!(
@@ -106,7 +106,7 @@ pub(super) fn notes(model: &Model, labels: &ProcessNames) -> Vec<String> {
         .services
         .iter()
         .filter(|s| s.limits.nofile.is_some_and(|n| n > OPEN_MAX))
-        .map(|s| s.name.as_str())
+        .map(|s| &*s.name)
         .collect();
     if !big.is_empty() {
         notes.push(format!(

@@ -226,7 +226,7 @@ pub fn build<'a>(index: &'a Index<'_>, s: usize) -> ServiceScript<'a> {
     let mut settings = Vec::new();
     let owner = match (&svc.user, &svc.group) {
         (Some(u), Some(g)) => Some(format!("{u}:{g}")),
-        (Some(u), None) => Some(u.clone()),
+        (Some(u), None) => Some(u.to_string()),
         (None, _) => None,
     };
     if let Some(o) = &owner {

@@ -120,11 +120,11 @@ impl<'m> Escaped<'m> {
                 let (kind, name, check) = match target {
                     Target::External(e) => {
                         let x = &model.externals[e];
-                        ("external ", &x.name, &x.check)
+                        ("external ", x.name.as_str(), &x.check)
                     }
                     Target::Service(t) => {
                         let svc = &model.services[t];
-                        ("service ", &svc.name, &svc.health.as_ref()?.check)
+                        ("service ", &*svc.name, &svc.health.as_ref()?.check)
                     }
                 };
                 let mut out = String::with_capacity(kind.len() + name.len() + 48);

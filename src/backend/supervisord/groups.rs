@@ -31,8 +31,8 @@ pub(super) fn groups(
 ) -> (Vec<GroupSection>, Vec<Option<usize>>) {
     let mut owner: Vec<Option<usize>> = vec![None; model.services.len()];
     let group_name = |g: usize| match g {
-        0 => model.name.as_str(),
-        g => model.groups[g - 1].name.as_str(),
+        0 => &*model.name,
+        g => &*model.groups[g - 1].name,
     };
     let mut out = Vec::new();
     let wanted = std::iter::once((&model.description, model.stack_members())).chain(
@@ -83,7 +83,7 @@ pub(super) fn groups(
             }
             let names: Vec<&str> = taken
                 .iter()
-                .map(|&(s, _)| model.services[s].name.as_str())
+                .map(|&(s, _)| &*model.services[s].name)
                 .collect();
             let message = format!(
                 "supervisord runs a program once per group that lists it, and {} {} already in another group, so {}; drive {} with `supervisorctl start|stop {}`",

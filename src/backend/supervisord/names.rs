@@ -30,7 +30,7 @@ pub(super) fn program_names(svc: &Service) -> impl Iterator<Item = (Cow<'_, str>
         Some(list) => (None, list),
     };
     single
-        .map(|i| (Cow::Borrowed(svc.name.as_str()), i))
+        .map(|i| (Cow::Borrowed(&*svc.name), i))
         .into_iter()
         .chain(named.iter().map(move |i| {
             (
@@ -42,10 +42,7 @@ pub(super) fn program_names(svc: &Service) -> impl Iterator<Item = (Cow<'_, str>
 
 /// The process names supervisorctl shows for a service: `NAME`, or `NAME_INSTANCE` each.
 pub(super) fn processes(svc: &Service) -> impl Iterator<Item = Cow<'_, str>> {
-    let single = svc
-        .instances
-        .is_none()
-        .then_some(Cow::Borrowed(svc.name.as_str()));
+    let single = svc.instances.is_none().then_some(Cow::Borrowed(&*svc.name));
     single.into_iter().chain(
         svc.instances
             .iter()

@@ -113,7 +113,7 @@ pub(super) fn section<'a>(
     let mut comments = Vec::with_capacity(4);
     comments.push(match instance {
         Instance::Named(i) => Cow::Owned(substitute(&svc.description, Some(i))),
-        _ => Cow::Borrowed(svc.description.as_str()),
+        _ => Cow::Borrowed(&*svc.description),
     });
     if let Instance::Named(i) = instance {
         comments.push(Cow::Owned(format!(
@@ -124,8 +124,8 @@ pub(super) fn section<'a>(
     let command = launch(escaped, s, instance, &env, &mut comments);
     let logs = log_keys(svc, &mut comments)?;
 
-    let numprocs =
-        matches!(instance, Instance::Numprocs).then(|| svc.instances.as_ref().map_or(1, Vec::len));
+    let numprocs = matches!(instance, Instance::Numprocs)
+        .then(|| svc.instances.as_ref().map_or(1, |i| i.len()));
     Ok(ProgramSection {
         name,
         comments,

@@ -2,6 +2,7 @@
 //! what a service's paths rule out, reported as a capability warning.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use crate::backend::capability::{Feature, Warning};
 use crate::model::{SandboxLevel, Service};
@@ -108,7 +109,7 @@ pub(super) fn losses(svc: &Service) -> Option<Warning> {
     Some(Warning {
         backend: "systemd",
         feature: Feature::Sandbox,
-        services: vec![svc.name.as_str().into()],
+        services: vec![Arc::clone(&svc.name)],
         message: "no PrivateTmp=: a path of the service (working_dir, logs, writable_paths, environment_file or the command) lies under /tmp or /var/tmp".to_owned(),
     })
 }

@@ -17,8 +17,12 @@ pub fn check(svc: &Service) -> Result<()> {
         .hint("systemd cannot carry this value in a unit file: change it in the manifest")
         .into())
     };
-    let argvs = std::iter::once((None, &svc.command))
-        .chain(svc.pre_start.iter().enumerate().map(|(i, a)| (Some(i), a)));
+    let argvs = std::iter::once((None, &svc.command[..])).chain(
+        svc.pre_start
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (Some(i), &a[..])),
+    );
     for (pre, argv) in argvs {
         let field = |i: usize| match pre {
             None => format!("command[{i}]"),

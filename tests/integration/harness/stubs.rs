@@ -15,10 +15,10 @@ use crate::common::Run;
 
 /// Every absolute program the model would execute (commands, `pre_start`, exec checks).
 pub fn programs(model: &Model) -> Vec<PathBuf> {
-    let mut argvs: Vec<&Vec<String>> = Vec::new();
+    let mut argvs: Vec<&[String]> = Vec::new();
     for svc in &model.services {
         argvs.push(&svc.command);
-        argvs.extend(&svc.pre_start);
+        argvs.extend(svc.pre_start.iter().map(Vec::as_slice));
         if let Some(Check::Exec { argv }) = svc.health.as_ref().map(|h| &h.check) {
             argvs.push(argv);
         }

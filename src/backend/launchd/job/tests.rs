@@ -50,10 +50,11 @@ instances = ["x", "y"]
     }
     // line breaks the model refuses, through the writer anyway
     let mut raw = models[models.len() - 1].clone();
-    raw.services[0].command.push("cr\r\nlf\r".into());
-    raw.services[0]
-        .environment
-        .push(("G".into(), "\r\r\n".into()));
+    let svc = &mut raw.services[0];
+    svc.command = [&svc.command[..], &["cr\r\nlf\r".into()]].concat().into();
+    svc.environment = [&svc.environment[..], &[("G".into(), "\r\r\n".into())]]
+        .concat()
+        .into();
     models.push(raw);
     let mut jobs = 0;
     for model in &models {

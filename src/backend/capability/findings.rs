@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use hashbrown::{HashMap, HashSet};
 
-use crate::backend::capability::{Feature, Warning};
+use super::{Feature, Warning};
 
 /// The findings of one render, merged as they come: one warning per finding (feature and
 /// message), naming every service it applies to once, in the order first found. A large
@@ -75,7 +75,7 @@ impl Findings {
 
 /// One warning per finding (feature and message), naming every service it applies to once,
 /// in the order first found.
-pub fn merge(found: impl Iterator<Item = Warning>) -> Vec<Warning> {
+pub(super) fn merge(found: impl Iterator<Item = Warning>) -> Vec<Warning> {
     let mut all = Findings::default();
     found.for_each(|w| all.push(w));
     all.into_warnings()
@@ -123,5 +123,34 @@ mod tests {
         let names: Vec<&str> = first[0].services.iter().map(|s| &**s).collect();
         assert_eq!(names, ["x", "x", "y"]);
         assert_eq!(merged[2].message, "other");
+    }
+
+    /// A detail a backend finds for every service is said once in its feature's warning,
+    /// which names every service once.
+    #[test]
+    fn a_detail_found_for_many_services_is_said_once() {
+        let model = crate::model::Model::from_toml(
+            "t.toml",
+            "name = \"s\"\n[services.a]\ncommand = [\"/bin/a\"]\n[services.b]\ncommand = [\"/bin/b\"]\n",
+        )
+        .expect("valid");
+        let found = ["a", "b", "a"]
+            .iter()
+            .map(|s| w(Feature::Sandbox, &[s], "no `user`"))
+            .collect();
+        let support = |f| {
+            if f == Feature::Sandbox {
+                crate::backend::capability::Support::Emulated("confined")
+            } else {
+                crate::backend::capability::Support::Native
+            }
+        };
+        let all = crate::backend::capability::warnings("compose", support, &model, found);
+        let [sandbox] = &all[..] else {
+            panic!("one warning: {all:?}")
+        };
+        assert_eq!(sandbox.message, "emulated: confined; no `user`");
+        let names: Vec<&str> = sandbox.services.iter().map(|s| &**s).collect();
+        assert_eq!(names, ["a", "b"]);
     }
 }
