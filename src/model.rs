@@ -101,8 +101,8 @@ pub struct Service {
     pub after: Box<[Dep]>,
     /// Start before these services (ordering only).
     pub before: Box<[String]>,
-    /// Health check.
-    pub health: Option<Box<Health>>,
+    /// Health check (held inline: most services of a stack have one).
+    pub health: Option<Health>,
     /// Commands run before the main one.
     pub pre_start: Box<[Vec<String>]>,
     /// How it runs as a container (docker compose, Kubernetes); shared by the services

@@ -233,7 +233,7 @@ pub(super) fn service(
         wants: wants.into(),
         after: after.into(),
         before: before.into(),
-        health: health.map(Box::new),
+        health,
         pre_start: pre_start.into(),
         container,
         sandbox: share(&mut shared.sandbox, sandbox),
