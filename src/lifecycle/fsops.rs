@@ -68,13 +68,29 @@ pub fn sync_dir(dir: &Path) {
 /// # Errors
 /// I/O errors, with the path.
 pub fn write_atomic(path: &Path, contents: &[u8], mode: u32) -> Result<()> {
+    write_atomic_with(path, mode, |w| Ok(w.write_all(contents)?))
+}
+
+/// [`write_atomic`] of what `write` writes, through a buffer: a large file (the ledger of
+/// 100,000 files) is never held whole.
+///
+/// # Errors
+/// `write`'s errors, or I/O errors, with the path.
+pub fn write_atomic_with(
+    path: &Path,
+    mode: u32,
+    write: impl FnOnce(&mut dyn std::io::Write) -> Result<()>,
+) -> Result<()> {
     let parent = parent_of(path);
     let mut tmp = tempfile::Builder::new()
         .prefix(TEMP_PREFIX)
         .tempfile_in(parent)
         .with_context(|| format!("creating a temporary file in {}", parent.display()))?;
-    tmp.write_all(contents)
+    let mut buffered = std::io::BufWriter::with_capacity(1 << 16, tmp.as_file_mut());
+    write(&mut buffered)
+        .and_then(|()| Ok(buffered.flush()?))
         .with_context(|| format!("writing {}", path.display()))?;
+    drop(buffered);
     tmp.as_file()
         .set_permissions(std::fs::Permissions::from_mode(mode))
         .with_context(|| format!("setting the mode of {}", path.display()))?;

@@ -181,17 +181,27 @@ impl Store {
     /// # Errors
     /// I/O errors.
     pub fn write(&self, lock: &Lock, ledger: &Ledger) -> Result<()> {
-        self.write_text(lock, &ledger_text(ledger)?)
+        self.write_with(lock, |w| write_ledger(ledger, w))
     }
 
     /// [`Self::write`], the ledger already as [`ledger_text`] makes it.
     ///
     /// # Errors
     /// I/O errors.
-    pub fn write_text(&self, _lock: &Lock, text: &[u8]) -> Result<()> {
+    pub fn write_text(&self, lock: &Lock, text: &[u8]) -> Result<()> {
+        self.write_with(lock, |w| Ok(w.write_all(text)?))
+    }
+
+    /// Write the ledger file atomically (and durably) from what `write` writes (streamed:
+    /// the text of a large ledger is never held whole), then drop the legacy state file.
+    fn write_with(
+        &self,
+        _lock: &Lock,
+        write: impl FnOnce(&mut dyn std::io::Write) -> Result<()>,
+    ) -> Result<()> {
         std::fs::create_dir_all(&self.state)
             .with_context(|| format!("creating {}", self.state.display()))?;
-        fsops::write_atomic(&self.state.join(LEDGER_FILE), text, 0o644)?;
+        fsops::write_atomic_with(&self.state.join(LEDGER_FILE), 0o644, write)?;
         fsops::remove(&self.base.join(LEGACY_STATE_FILE))
     }
 }
@@ -202,21 +212,32 @@ impl Store {
 /// Serialization errors (none in practice).
 pub fn ledger_text(ledger: &Ledger) -> Result<Vec<u8>> {
     let mut out = Vec::with_capacity(48 + ledger.files.len() * 128);
-    out.extend_from_slice(
-        format!("{{\n  \"version\": {},\n  \"files\": {{", ledger.version).as_bytes(),
-    );
+    write_ledger(ledger, &mut out)?;
+    Ok(out)
+}
+
+/// Write [`ledger_text`] to `out` as it is made.
+///
+/// # Errors
+/// `out`'s errors.
+pub fn write_ledger(ledger: &Ledger, out: &mut dyn std::io::Write) -> Result<()> {
+    write!(
+        out,
+        "{{\n  \"version\": {},\n  \"files\": {{",
+        ledger.version
+    )?;
     for (i, (path, entry)) in ledger.files.iter().enumerate() {
-        out.extend_from_slice(if i == 0 { b"\n    " } else { b",\n    " });
-        serde_json::to_writer(&mut out, path)?;
-        out.extend_from_slice(b": ");
-        serde_json::to_writer(&mut out, entry)?;
+        out.write_all(if i == 0 { b"\n    " } else { b",\n    " })?;
+        serde_json::to_writer(&mut *out, path)?;
+        out.write_all(b": ")?;
+        serde_json::to_writer(&mut *out, entry)?;
     }
-    out.extend_from_slice(if ledger.files.is_empty() {
+    out.write_all(if ledger.files.is_empty() {
         b"}\n}\n"
     } else {
         b"\n  }\n}\n"
-    });
-    Ok(out)
+    })?;
+    Ok(())
 }
 
 /// The bytes of `path` if it is a regular file; `None` if it does not exist.

@@ -376,8 +376,8 @@ impl Writer {
     /// Put the tree built for a new DIR in place (see `fresh.rs`): its ledger, one
     /// `syncfs`, one rename.
     fn finish_fresh(self, fresh: &Fresh, plan: plan::Plan) -> Result<Vec<String>> {
-        let text = crate::lifecycle::ledger::ledger_text(&plan.ledger_after(&self.ledger))?;
-        if let Err(e) = fresh.finish(&self.root, &self.lock, &self.batch, &text) {
+        let ledger = plan.ledger_after(&self.ledger);
+        if let Err(e) = fresh.finish(&self.root, &self.lock, &self.batch, &ledger) {
             self.discard();
             return Err(e);
         }

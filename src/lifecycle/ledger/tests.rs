@@ -39,6 +39,9 @@ fn ledger_round_trips_and_install_stores_live_under_var_lib() {
     let again = store.read(&lock).expect("read");
     assert_eq!(again.files, ledger.files);
     let text = ledger_text(&again).expect("text");
+    // written as it is made, byte for byte what `ledger_text` makes
+    let written = std::fs::read(store.state.join(LEDGER_FILE)).expect("ledger file");
+    assert_eq!(written, text);
     let value: serde_json::Value = serde_json::from_slice(&text).expect("json");
     assert_eq!(value, serde_json::to_value(&again).expect("value"));
     let empty = ledger_text(&Ledger::default()).expect("empty");
@@ -104,4 +107,42 @@ fn a_ledger_that_is_a_symlink_is_refused() {
     let lock = store.lock(tmp.path()).expect("lock");
     let err = store.read(&lock).expect_err("refused");
     assert!(err.downcast_ref::<UsageError>().is_some(), "{err:#}");
+}
+
+/// A ledger larger than the write buffer is written whole, streamed; a write that fails
+/// partway leaves the old ledger file as it was.
+#[test]
+fn a_large_ledger_is_streamed_and_a_failed_write_keeps_the_old_one() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let store = Store::for_out_dir(tmp.path());
+    let lock = store.lock(tmp.path()).expect("lock");
+    let mut ledger = Ledger::default();
+    for i in 0..5000 {
+        ledger.files.insert(
+            format!("s6/svc-{i}/log/run"),
+            Entry::of(Kind::File, 0o755, i.to_string().as_bytes()),
+        );
+    }
+    store.write(&lock, &ledger).expect("write");
+    let path = store.state.join(LEDGER_FILE);
+    let before = std::fs::read(&path).expect("ledger file");
+    assert!(before.len() > 1 << 16, "{}", before.len());
+    assert_eq!(before, ledger_text(&ledger).expect("text"));
+    assert_eq!(store.read(&lock).expect("read").files, ledger.files);
+    let failed = store.write_with(&lock, |w| {
+        w.write_all(b"{\"version\": 1, \"fi")?;
+        anyhow::bail!("cut short")
+    });
+    assert!(failed.is_err());
+    assert_eq!(std::fs::read(&path).expect("ledger file"), before);
+    let names: Vec<_> = std::fs::read_dir(&store.state)
+        .expect("state dir")
+        .map(|e| e.expect("entry").file_name())
+        .collect();
+    assert!(
+        names
+            .iter()
+            .all(|n| !n.to_string_lossy().starts_with(fsops::TEMP_PREFIX)),
+        "{names:?}"
+    );
 }

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, Result};
 
 use crate::lifecycle::fsops::{self, Batch};
-use crate::lifecycle::ledger::{Lock, OUT_STATE_DIR, Store};
+use crate::lifecycle::ledger::{Ledger, Lock, OUT_STATE_DIR, Store};
 
 /// What follows `.NAME` in the name of the tree being built.
 const SUFFIX: &str = ".openim-init-new";
@@ -58,9 +58,9 @@ impl Fresh {
     ///
     /// # Errors
     /// I/O errors before the tree is in place (it is removed then).
-    pub fn finish(&self, root: &Path, lock: &Lock, batch: &Batch, ledger: &[u8]) -> Result<()> {
+    pub fn finish(&self, root: &Path, lock: &Lock, batch: &Batch, ledger: &Ledger) -> Result<()> {
         let placed = Store::for_out_dir(&self.dir)
-            .write_text(lock, ledger)
+            .write(lock, ledger)
             .and_then(|()| sync_tree(&self.dir, batch))
             .and_then(|()| {
                 std::fs::rename(&self.dir, root)
