@@ -257,8 +257,8 @@ pub(crate) fn parse_streamed(text: &str, sink: &mut dyn ServiceSink) -> Option<M
 }
 
 /// Whether a `[defaults…]` header line follows a `[services.…]` one: [`parse_streamed`]
-/// would give up there (defaults apply to the services already read), so it is not worth
-/// starting. A guess like [`header_names`]: a miss only costs the attempt.
+/// then reads `[defaults]` ahead (it applies to the services before it too). A guess like
+/// [`header_names`]: a miss only costs the attempt.
 pub(crate) fn late_defaults(text: &str) -> bool {
     let bytes = text.as_bytes();
     let first = if bytes.starts_with(b"[services.") {

@@ -45,14 +45,93 @@ pub type Step<T> = Result<T, Bail>;
 
 /// The manifest in `text`, or `None` when the fast reader cannot tell (read it with `toml`).
 pub(super) fn parse(text: &str) -> Option<Manifest> {
-    document(&mut Cursor::new(text), None).ok()
+    document(&mut Cursor::new(text), None, None).ok()
 }
 
 /// The manifest in `text` with each `[services.NAME]` table handed to `sink` as it is read
 /// (not kept in [`Manifest::services`]), or `None` when the fast reader cannot tell or the
-/// sink stopped. `[defaults]` must come before the first service.
+/// sink stopped. `[defaults]` tables after the first service are read ahead (see
+/// [`Ahead`]).
 pub(super) fn parse_streamed(text: &str, sink: &mut dyn ServiceSink) -> Option<Manifest> {
-    document(&mut Cursor::new(text), Some(sink)).ok()
+    let ahead = if super::late_defaults(text) {
+        Some(Ahead::read(text)?)
+    } else {
+        None
+    };
+    document(&mut Cursor::new(text), Some(sink), ahead).ok()
+}
+
+/// `[defaults]` read ahead of the services, for a manifest that writes it (or a
+/// `[defaults.KEY]` table) after them: every service needs it complete. Its tables are
+/// found by their header lines (`[defaults` at the start of a line) and read the way the
+/// document reads them, each from where the one before left off. A guess, checked as the
+/// document is read: the document must meet exactly these headers, at these places, in
+/// this order (a header-like line inside a multi-line string, or one written otherwise,
+/// makes it give up).
+struct Ahead {
+    /// `[defaults]`, complete.
+    defaults: ServiceSpec,
+    /// Where each of its headers starts.
+    at: Vec<usize>,
+    /// How many of them the document has met.
+    met: usize,
+    /// What the document reads at those headers (the same again; dropped).
+    again: ServiceSpec,
+}
+
+impl Ahead {
+    /// `[defaults]` of `text`, or `None` when it cannot be read ahead.
+    fn read(text: &str) -> Option<Self> {
+        let bytes = text.as_bytes();
+        let mut ahead = Self {
+            defaults: ServiceSpec::default(),
+            at: Vec::new(),
+            met: 0,
+            again: ServiceSpec::default(),
+        };
+        let mut from = 0;
+        let lines = memchr::memmem::find_iter(bytes, b"\n[defaults").map(|i| i + 1);
+        let first = bytes.starts_with(b"[defaults").then_some(0);
+        for start in first.into_iter().chain(lines) {
+            if start < from {
+                continue; // read as part of the table before
+            }
+            let mut c = Cursor::at(text, start);
+            c.header().ok()?;
+            // the tables that follow one another, as the document reads them
+            while let Some(path) = c.pending.take() {
+                if path[0] != "defaults" {
+                    break;
+                }
+                ahead.at.push(c.header_at);
+                c.keys.clear();
+                c.path.clone_from(&path);
+                match (path.len(), ahead.at.len()) {
+                    (1, 1) => {
+                        ahead.defaults = ServiceSpec::deserialize(BodyDe {
+                            c: &mut c,
+                            level: 1,
+                        })
+                        .ok()?;
+                    }
+                    (2, _) => defaults_table(&mut c, &mut ahead.defaults, &path[1]).ok()?,
+                    _ => return None,
+                }
+            }
+            from = c.pos();
+        }
+        Some(ahead)
+    }
+
+    /// Where the document reads a `[defaults…]` header at `at`: into [`Ahead::again`], if
+    /// it is the next one read ahead.
+    fn meet(&mut self, at: usize) -> Step<&mut ServiceSpec> {
+        if self.at.get(self.met) != Some(&at) {
+            return Err(Bail);
+        }
+        self.met += 1;
+        Ok(&mut self.again)
+    }
 }
 
 /// The names of the `[services.NAME]` and of the `[external.NAME]` headers of `text`, in
@@ -99,10 +178,24 @@ pub(super) fn header_names<'a>(text: &'a str) -> [Vec<Cow<'a, str>>; 2] {
     names
 }
 
-fn document(c: &mut Cursor<'_>, mut sink: Option<&mut dyn ServiceSink>) -> Step<Manifest> {
-    // the keys before the first header (and `[defaults]` with its sub-tables, if first)
+fn document(
+    c: &mut Cursor<'_>,
+    mut sink: Option<&mut dyn ServiceSink>,
+    mut ahead: Option<Ahead>,
+) -> Step<Manifest> {
+    // the keys before the first header (and `[defaults]` with its sub-tables, if first:
+    // the first tables read ahead)
     let mut m = Manifest::deserialize(BodyDe { c, level: 0 })?;
     let top: Vec<_> = std::mem::take(&mut c.keys);
+    if let Some(a) = &mut ahead {
+        if top.iter().any(|k| k == "defaults") {
+            if !c.headers.iter().any(|h| h == "defaults") {
+                return Err(Bail); // inline: no table may follow
+            }
+            a.met = a.at.iter().take_while(|&&at| at < c.pos()).count();
+        }
+        m.defaults = std::mem::take(&mut a.defaults);
+    }
     let has = |key: &str| top.iter().any(|k| k == key);
     let (mut defaults, services, external, groups) = (
         has("defaults"),
@@ -115,13 +208,15 @@ fn document(c: &mut Cursor<'_>, mut sink: Option<&mut dyn ServiceSink>) -> Step<
     while let Some(mut path) = c.pending.take() {
         c.keys.clear();
         let level = path.len();
-        if streamed && path[0] == "defaults" {
-            return Err(Bail);
-        }
+        let into = match (&mut ahead, path[0] == "defaults") {
+            (Some(a), true) => a.meet(c.header_at)?,
+            (None, true) if streamed => return Err(Bail),
+            _ => &mut m.defaults,
+        };
         if level == 1 && path[0] == "defaults" && !defaults {
             defaults = true;
             c.path.clone_from(&path);
-            m.defaults = ServiceSpec::deserialize(BodyDe { c, level })?;
+            *into = ServiceSpec::deserialize(BodyDe { c, level })?;
             continue;
         }
         if level == 2 && path[0] == "defaults" {
@@ -132,7 +227,7 @@ fn document(c: &mut Cursor<'_>, mut sink: Option<&mut dyn ServiceSink>) -> Step<
             }
             defaults = true;
             c.path.clone_from(&path);
-            defaults_table(c, &mut m.defaults, &path[1])?;
+            defaults_table(c, into, &path[1])?;
             continue;
         }
         let (Some(name), 2) = (path.pop(), level) else {
@@ -155,6 +250,9 @@ fn document(c: &mut Cursor<'_>, mut sink: Option<&mut dyn ServiceSink>) -> Step<
             _ => return Err(Bail),
         }
         c.recycle(path);
+    }
+    if ahead.is_some_and(|a| a.met != a.at.len()) {
+        return Err(Bail);
     }
     m.services.shrink_to_fit();
     m.external.shrink_to_fit();

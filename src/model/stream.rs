@@ -19,9 +19,6 @@ use super::service::{self, Shared};
 /// The stack of `text` built and checked (it needs the text no more), or `None` when it
 /// cannot be done this way (see the module documentation).
 pub(super) fn checked(file: &str, text: &str) -> Option<Checked> {
-    if manifest::late_defaults(text) {
-        return None;
-    }
     // the names are known before the first service is built (a reference may point ahead):
     // from the table headers, checked against what is read
     let [services, outside] = manifest::header_names(text);

@@ -24,6 +24,8 @@ pub struct Cursor<'a> {
     pub pending: Option<Vec<Cow<'a, str>>>,
     /// The document's own keys whose table a `[header]` opened (not an inline table).
     pub headers: Vec<Cow<'a, str>>,
+    /// Where the last `[header]` read starts.
+    pub header_at: usize,
     /// A header path done with, kept for the next header (one allocation for all).
     spare: Vec<Cow<'a, str>>,
 }
@@ -39,6 +41,7 @@ impl<'a> Cursor<'a> {
             path: Vec::new(),
             pending: None,
             headers: Vec::new(),
+            header_at: 0,
             spare: Vec::new(),
         }
     }
@@ -49,6 +52,11 @@ impl<'a> Cursor<'a> {
             pos,
             ..Self::new(text)
         }
+    }
+
+    /// The byte offset of the cursor.
+    pub fn pos(&self) -> usize {
+        self.pos
     }
 
     fn bytes(&self) -> &'a [u8] {
@@ -177,6 +185,7 @@ impl<'a> Cursor<'a> {
 
     /// A `[table.header]` line (not `[[array.tables]]`) into `pending`.
     pub fn header(&mut self) -> Step<()> {
+        self.header_at = self.pos;
         self.expect(b'[')?;
         let mut path = self
             .pending

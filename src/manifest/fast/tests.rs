@@ -11,11 +11,12 @@ use std::fmt::Write as _;
 use proptest::prelude::*;
 
 use self::generate::{manifest, mutated};
-use super::parse;
-use crate::manifest::BUILTIN_OPENIM;
+use super::{parse, parse_streamed};
 use crate::manifest::load::parse_toml;
+use crate::manifest::{BUILTIN_OPENIM, Manifest, ServiceSink, ServiceSpec};
 
-/// Whether the fast reader took `text`; panics when it disagrees with `toml`.
+/// Whether the fast reader took `text`; panics when it disagrees with `toml`, or when the
+/// streamed reader disagrees with it (see [`streams_the_same`]).
 fn agrees(text: &str) -> bool {
     let Some(fast) = parse(text) else {
         return false;
@@ -28,7 +29,46 @@ fn agrees(text: &str) -> bool {
         ),
         Err(e) => panic!("the fast reader accepted what toml rejects ({e:?}):\n{text}"),
     }
+    streams_the_same(text, &fast);
     true
+}
+
+/// What the streamed reader hands over: `[defaults]` as each service got it, the name, the
+/// service's table.
+#[derive(Default)]
+struct Collected(Vec<(String, String, String)>);
+
+impl ServiceSink for Collected {
+    fn service(&mut self, defaults: &ServiceSpec, name: String, spec: ServiceSpec) -> bool {
+        self.0
+            .push((format!("{defaults:#?}"), name, format!("{spec:#?}")));
+        true
+    }
+}
+
+/// When the streamed reader takes `text` (whose manifest is `whole`) and hands over every
+/// service (the model's streamed build uses it only then), every service gets the complete
+/// `[defaults]` (also one written after it: read ahead), the services come in order as
+/// `whole` has them, and the rest is `whole` without its services.
+fn streams_the_same(text: &str, whole: &Manifest) {
+    let mut got = Collected::default();
+    let Some(rest) = parse_streamed(text, &mut got).filter(|m| m.services.is_empty()) else {
+        return;
+    };
+    let defaults = format!("{:#?}", whole.defaults);
+    let services: Vec<(String, String, String)> = whole
+        .services
+        .iter()
+        .map(|(n, s)| (defaults.clone(), n.clone(), format!("{s:#?}")))
+        .collect();
+    assert_eq!(got.0, services, "streamed services of\n{text}");
+    let mut without = whole.clone();
+    without.services.clear();
+    assert_eq!(
+        format!("{rest:#?}"),
+        format!("{without:#?}"),
+        "streamed\n{text}"
+    );
 }
 
 #[test]
@@ -297,4 +337,63 @@ fn corner_cases_agree() {
         agrees(text);
         agrees(&text.replace('\n', "\r\n"));
     }
+}
+
+/// Stacks whose `[defaults]` tables come anywhere among the services (before, between,
+/// after them), in any order.
+fn defaults_anywhere() -> impl Strategy<Value = String> {
+    let tables = prop::sample::subsequence(
+        vec![
+            "[defaults]\nuser = \"u\"\nrestart = \"always\"\n",
+            "[defaults.limits]\nnofile = 7\n",
+            "[defaults.container]\nimage = \"i\"\n",
+            "[defaults.environment]\nK = \"v\"\n",
+        ],
+        1..=4,
+    )
+    .prop_shuffle();
+    let places = prop::collection::vec(any::<prop::sample::Index>(), 4);
+    (tables, 1usize..5, places).prop_map(|(tables, n, places)| {
+        let mut sections: Vec<String> = (0..n)
+            .map(|i| format!("[services.s{i}]\ncommand = [\"/bin/s{i}\"]\n"))
+            .collect();
+        for (table, at) in tables.iter().zip(places) {
+            sections.insert(at.index(sections.len() + 1), (*table).to_owned());
+        }
+        format!("name = \"x\"\n{}", sections.concat())
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1000))]
+
+    /// Wherever `[defaults]` is written, what streams is what `toml` reads.
+    #[test]
+    fn defaults_anywhere_stream_the_same(text in defaults_anywhere()) {
+        agrees(&text);
+    }
+}
+
+/// Most of those stream (all but `[defaults]` after one of its sub-tables, which the
+/// document reads only the usual way).
+#[test]
+fn defaults_anywhere_mostly_stream() {
+    use proptest::strategy::ValueTree as _;
+    use proptest::test_runner::TestRunner;
+    let mut runner = TestRunner::deterministic();
+    let (mut late, mut streamed) = (0, 0);
+    for _ in 0..300 {
+        let text = defaults_anywhere()
+            .new_tree(&mut runner)
+            .expect("tree")
+            .current();
+        if !crate::manifest::late_defaults(&text) {
+            continue;
+        }
+        late += 1;
+        let mut got = Collected::default();
+        streamed +=
+            usize::from(parse_streamed(&text, &mut got).is_some_and(|m| m.services.is_empty()));
+    }
+    assert!(late > 100 && streamed * 2 >= late, "{streamed} of {late}");
 }

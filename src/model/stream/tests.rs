@@ -2,6 +2,7 @@
 
 use std::fmt::Write as _;
 use std::fs;
+use std::sync::Arc;
 
 use super::checked;
 use crate::manifest;
@@ -65,9 +66,6 @@ fn the_usual_shapes_stream_to_the_usual_model() {
 #[test]
 fn anything_else_gives_up() {
     let cases = [
-        // `[defaults]` after a service
-        format!("{HEAD}[services.a]\ncommand = [\"/bin/a\"]\n[defaults]\nuser = \"u\"\n"),
-        format!("{HEAD}[services.a]\ncommand = [\"/bin/a\"]\n[defaults.limits]\nnofile = 5\n"),
         // a header-like line in a string
         format!(
             "{HEAD}description = \"\"\"\n[services.ghost]\n\"\"\"\n[services.a]\ncommand = [\"/bin/a\"]\n"
@@ -128,4 +126,56 @@ fn a_late_defaults_header_is_seen_before_streaming() {
     assert!(!late(&format!(
         "{HEAD}{svc}[groups.g]\nservices = [\"a\"]\n"
     )));
+}
+
+/// A `[defaults]` written after the services is read ahead: the stack streams, to the model
+/// the usual build gives; a header-like line that is not a header, or a shape the
+/// document would refuse, makes it give up (and the usual build decides).
+#[test]
+fn late_defaults_are_read_ahead() {
+    let svc = |n: &str| format!("[services.{n}]\ncommand = [\"/bin/{n}\"]\n");
+    let (a, b) = (svc("a"), svc("b"));
+    let streams = [
+        // the whole `[defaults]` at the end, with sub-tables
+        format!(
+            "{HEAD}{a}{b}[defaults]\nuser = \"u\"\nrequires = [\"b\"]\n[defaults.limits]\nnofile = 9\n\
+             [defaults.container]\nimage = \"i\"\n"
+        ),
+        // only a sub-table late, after groups
+        format!(
+            "{HEAD}{a}{b}[groups.g]\nservices = [\"a\"]\n[defaults.container]\nimage = \"i\"\n"
+        ),
+        // split: `[defaults]` first, a sub-table between services, another at the end
+        format!(
+            "{HEAD}[defaults]\nuser = \"u\"\n{a}[defaults.logs]\nstdout = \"/var/log/x.log\"\n{b}\
+             [defaults.environment]\nK = \"v\"\n"
+        ),
+    ];
+    for text in &streams {
+        let m = same(text).unwrap_or_else(|| panic!("did not stream:\n{text}"));
+        assert!(
+            m.services
+                .iter()
+                .all(|s| Arc::ptr_eq(&s.container, &m.services[0].container))
+        );
+    }
+    let late = format!("{HEAD}{a}{b}[defaults]\nuser = \"u\"\n");
+    let m = same(&late).expect("streams");
+    assert!(m.services.iter().all(|s| s.user.as_deref() == Some("u")));
+    let give_up = [
+        // a header-like line inside a multi-line string: not a header
+        format!(
+            "{HEAD}[services.a]\ncommand = [\"/bin/a\"]\ndescription = \"\"\"x\n[defaults]\nuser = 1\"\"\"\n{b}"
+        ),
+        // `[defaults]` after one of its sub-tables, or twice
+        format!("{HEAD}{a}[defaults.limits]\nnofile = 9\n[defaults]\nuser = \"u\"\n"),
+        format!("{HEAD}{a}[defaults]\nuser = \"u\"\n{b}[defaults]\ngroup = \"g\"\n"),
+        // an inline `defaults` at the top, then a late header
+        format!("name = \"s\"\ndefaults = {{ user = \"u\" }}\n{a}[defaults.limits]\nnofile = 9\n"),
+        // an indented header, which the read-ahead does not find
+        format!("{HEAD}{a}  [defaults]\nuser = \"u\"\n"),
+    ];
+    for text in &give_up {
+        assert!(same(text).is_none(), "streamed:\n{text}");
+    }
 }
