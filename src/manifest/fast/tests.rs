@@ -236,19 +236,22 @@ proptest! {
     }
 }
 
+/// `n` texts of `strategy`, the same on every run.
+fn sampled(strategy: &impl Strategy<Value = String>, n: usize) -> Vec<String> {
+    use proptest::strategy::ValueTree as _;
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    (0..n)
+        .filter_map(|_| strategy.new_tree(&mut runner).ok())
+        .map(|tree| tree.current())
+        .collect()
+}
+
 /// The generators are worth something only if the fast reader takes most of what `toml`
 /// accepts among them.
 #[test]
 fn the_fast_reader_takes_most_valid_generated_manifests() {
-    use proptest::strategy::ValueTree as _;
-    use proptest::test_runner::TestRunner;
-    let mut runner = TestRunner::deterministic();
     let (mut valid, mut taken) = (0, 0);
-    for _ in 0..500 {
-        let Ok(tree) = manifest().new_tree(&mut runner) else {
-            continue;
-        };
-        let text = tree.current();
+    for text in sampled(&manifest(), 500) {
         valid += usize::from(parse_toml(&text).is_ok());
         taken += usize::from(agrees(&text));
     }
@@ -378,15 +381,8 @@ proptest! {
 /// document reads only the usual way).
 #[test]
 fn defaults_anywhere_mostly_stream() {
-    use proptest::strategy::ValueTree as _;
-    use proptest::test_runner::TestRunner;
-    let mut runner = TestRunner::deterministic();
     let (mut late, mut streamed) = (0, 0);
-    for _ in 0..300 {
-        let text = defaults_anywhere()
-            .new_tree(&mut runner)
-            .expect("tree")
-            .current();
+    for text in sampled(&defaults_anywhere(), 300) {
         if !crate::manifest::late_defaults(&text) {
             continue;
         }
