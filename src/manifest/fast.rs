@@ -91,7 +91,8 @@ impl Ahead {
         };
         let mut from = 0;
         let lines = memchr::memmem::find_iter(bytes, b"\n[defaults").map(|i| i + 1);
-        let first = bytes.starts_with(b"[defaults").then_some(0);
+        let bom = if text.starts_with('\u{feff}') { 3 } else { 0 };
+        let first = bytes[bom..].starts_with(b"[defaults").then_some(bom);
         for start in first.into_iter().chain(lines) {
             if start < from {
                 continue; // read as part of the table before
@@ -189,8 +190,11 @@ fn document(
     let top: Vec<_> = std::mem::take(&mut c.keys);
     if let Some(a) = &mut ahead {
         if top.iter().any(|k| k == "defaults") {
-            if !c.headers.iter().any(|h| h == "defaults") {
-                return Err(Bail); // inline: no table may follow
+            // inline (no table may follow), or a first header not read ahead (indented)
+            if !c.headers.iter().any(|h| h == "defaults")
+                || a.at.first() != c.first_header_at.as_ref()
+            {
+                return Err(Bail);
             }
             a.met = a.at.iter().take_while(|&&at| at < c.pos()).count();
         }

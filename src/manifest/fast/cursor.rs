@@ -26,6 +26,8 @@ pub struct Cursor<'a> {
     pub headers: Vec<Cow<'a, str>>,
     /// Where the last `[header]` read starts.
     pub header_at: usize,
+    /// Where the first `[header]` read starts.
+    pub first_header_at: Option<usize>,
     /// A header path done with, kept for the next header (one allocation for all).
     spare: Vec<Cow<'a, str>>,
 }
@@ -42,6 +44,7 @@ impl<'a> Cursor<'a> {
             pending: None,
             headers: Vec::new(),
             header_at: 0,
+            first_header_at: None,
             spare: Vec::new(),
         }
     }
@@ -186,6 +189,7 @@ impl<'a> Cursor<'a> {
     /// A `[table.header]` line (not `[[array.tables]]`) into `pending`.
     pub fn header(&mut self) -> Step<()> {
         self.header_at = self.pos;
+        self.first_header_at.get_or_insert(self.pos);
         self.expect(b'[')?;
         let mut path = self
             .pending

@@ -159,6 +159,13 @@ fn late_defaults_are_read_ahead() {
                 .all(|s| Arc::ptr_eq(&s.container, &m.services[0].container))
         );
     }
+    // the first `[defaults]` read with the top of the document: after a byte order mark it
+    // is read ahead too; indented, it is not (the document gives up)
+    let split = format!("[defaults]\nuser = \"u\"\n{a}[defaults.limits]\nnofile = 9\n");
+    let bom = format!("\u{feff}name = \"s\"\n{split}");
+    let m = same(&bom).expect("streams");
+    assert!(m.services.iter().all(|s| s.user.as_deref() == Some("u")));
+    assert!(same(&format!("name = \"s\"\n  {split}")).is_none());
     let late = format!("{HEAD}{a}{b}[defaults]\nuser = \"u\"\n");
     let m = same(&late).expect("streams");
     assert!(m.services.iter().all(|s| s.user.as_deref() == Some("u")));
