@@ -1,7 +1,6 @@
 //! Manifest → Model: merge defaults, check every value and reference, report all problems.
 
 use std::borrow::Cow;
-
 use std::hash::BuildHasher as _;
 
 use hashbrown::{DefaultHashBuilder, HashSet, HashTable};
