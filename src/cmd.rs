@@ -211,7 +211,7 @@ fn render_for(args: &RenderArgs) -> Result<(BackendKind, Rendered)> {
 /// The model is freed once rendered, while the writing thread finishes: its memory then
 /// serves the ledger and the report (kept, they add up at the peak). No runtime units are
 /// made: `generate` has no use for them.
-fn out_for(args: &RenderArgs, dir: &Path, force: bool) -> Result<(Rendered, Vec<String>)> {
+fn out_for(args: &RenderArgs, dir: &Path, force: bool) -> Result<(Rendered, output::Report)> {
     let p = prepare(args)?;
     // a file per process, per service (OpenRC's scripts) and per group, and the stack's
     let m = &p.model;

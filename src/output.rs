@@ -63,7 +63,7 @@ pub fn write_one(a: &Artifact, w: &mut impl std::io::Write) -> std::io::Result<(
 
 /// `mode` as `format!("{mode:04o}")` writes it (at least four octal digits), without the
 /// formatting machinery: a header is written for every artifact.
-fn push_octal4(w: &mut impl std::io::Write, mode: u32) -> std::io::Result<()> {
+fn push_octal4(w: &mut (impl std::io::Write + ?Sized), mode: u32) -> std::io::Result<()> {
     let mut digits = [b'0'; 11];
     let mut start = digits.len();
     let mut m = mode;
@@ -182,52 +182,6 @@ fn refuse_conflicts(root: &Path, store: &Store, plan: &Plan) -> Result<()> {
     )))
 }
 
-/// `mode` as four octal digits.
-fn octal(mode: u32) -> [char; 4] {
-    let digit = |shift: u32| char::from(b'0' + u8::try_from((mode >> shift) & 7).unwrap_or(0));
-    [digit(9), digit(6), digit(3), digit(0)]
-}
-
-/// One line per file for the user, then the summary.
-fn report(root: &Path, plan: &Plan, backups: &[(String, PathBuf)], lines: &mut Vec<String>) {
-    let mut root = root.display().to_string();
-    if !root.ends_with('/') {
-        root.push('/');
-    }
-    lines.reserve(plan.steps.len() + 1);
-    let backed_up: hashbrown::HashMap<&str, &PathBuf> =
-        backups.iter().map(|(p, to)| (p.as_str(), to)).collect();
-    for step in &plan.steps {
-        let Some(d) = &step.desired else { continue };
-        if let Some(to) = backed_up.get(step.path.as_str()) {
-            lines.push(format!("backed up {root}{} → {}", step.path, to.display()));
-        }
-        let (verb, tail) = match (&step.action, d.kind) {
-            (Action::Keep | Action::Adopt, _) => ("unchanged ", None),
-            (_, crate::lifecycle::ledger::Kind::Symlink) => ("linked ", Some(" -> ")),
-            _ => ("wrote ", None),
-        };
-        let mut line = String::with_capacity(verb.len() + root.len() + step.path.len() + 8);
-        line.push_str(verb);
-        line.push_str(&root);
-        line.push_str(&step.path);
-        match (verb, tail) {
-            (_, Some(arrow)) => {
-                line.push_str(arrow);
-                line.push_str(&d.contents);
-            }
-            ("wrote ", None) => {
-                line.push_str(" (");
-                line.extend(octal(d.mode));
-                line.push(')');
-            }
-            _ => {}
-        }
-        lines.push(line);
-    }
-    lines.push(plan.summary());
-}
-
 /// Write every artifact under `dir`. Checks everything first and writes nothing when a check
 /// fails: an unsafe path, a symlink or non-file in the way, or a file openim-init did not
 /// write (or that was edited since) unless `force`, which keeps a backup of it under
@@ -259,8 +213,11 @@ pub fn write_all_owned(dir: &Path, artifacts: Vec<Artifact>, force: bool) -> Res
     let root = prepare_root(dir)?;
     let store = Store::for_out_dir(&root);
     let lock = store.lock(&root)?;
-    let mut lines = Vec::new();
-    lines.extend(journal::recover(&store, &lock)?);
+    let mut made = Vec::new();
+    if let Some(line) = journal::recover(&store, &lock)? {
+        made.extend_from_slice(line.as_bytes());
+        made.push(b'\n');
+    }
     let ledger = store.read(&lock)?;
     drop(seen);
     let desired: Vec<Desired> = artifacts.into_iter().map(Desired::from_owned).collect();
@@ -278,12 +235,22 @@ pub fn write_all_owned(dir: &Path, artifacts: Vec<Artifact>, force: bool) -> Res
     let applied = journal::apply(&store, &lock, &plan, &ledger)?;
     let backups = applied.backups.clone();
     applied.commit()?;
-    report(&root, &plan, &backups, &mut lines);
-    Ok(lines)
+    Ok(Report::new(
+        made,
+        Some(Done {
+            root,
+            plan,
+            backups,
+        }),
+    )
+    .lines())
 }
 
+mod report;
 mod stream;
 
+pub use report::Report;
+use report::{Done, write_report};
 pub use stream::{Feed, write_streamed};
 
 #[cfg(test)]

@@ -1,7 +1,6 @@
 //! `generate`, `validate` and `verify`.
 
 use std::fmt::Write as _;
-use std::io::Write as _;
 
 use anyhow::Context as _;
 
@@ -17,7 +16,7 @@ pub(super) fn generate(args: &GenerateArgs) -> Result<()> {
         None => print_for(&args.render)?,
         Some(dir) => {
             let (rendered, written) = out_for(&args.render, dir, args.force)?;
-            stdout::write_with(|w| written.iter().try_for_each(|l| writeln!(w, "{l}")))?;
+            stdout::write_with(|w| written.write_to(w))?;
             release(written);
             rendered
         }

@@ -10,7 +10,7 @@ use anyhow::{Context as _, Result};
 
 mod batch;
 
-pub use batch::{Batch, Detached, Handle, Job, Source};
+pub use batch::{Batch, Detached, Handle, Job, Source, TempName};
 
 /// Prefix of the temporary files written next to their target before the rename.
 pub const TEMP_PREFIX: &str = ".openim-init-tmp-";

@@ -184,6 +184,19 @@ impl Store {
         self.write_with(lock, |w| write_ledger(ledger, w))
     }
 
+    /// [`Self::write`] of a version-1 ledger of `files`, in path order (never collected
+    /// into a [`Ledger`]).
+    ///
+    /// # Errors
+    /// I/O errors.
+    pub fn write_entries<'e>(
+        &self,
+        lock: &Lock,
+        files: impl Iterator<Item = (&'e str, &'e Entry)>,
+    ) -> Result<()> {
+        self.write_with(lock, |w| write_files(1, files, w))
+    }
+
     /// [`Self::write`], the ledger already as [`ledger_text`] makes it.
     ///
     /// # Errors
@@ -221,22 +234,26 @@ pub fn ledger_text(ledger: &Ledger) -> Result<Vec<u8>> {
 /// # Errors
 /// `out`'s errors.
 pub fn write_ledger(ledger: &Ledger, out: &mut dyn std::io::Write) -> Result<()> {
-    write!(
-        out,
-        "{{\n  \"version\": {},\n  \"files\": {{",
-        ledger.version
-    )?;
-    for (i, (path, entry)) in ledger.files.iter().enumerate() {
-        out.write_all(if i == 0 { b"\n    " } else { b",\n    " })?;
+    let files = ledger.files.iter().map(|(p, e)| (p.as_str(), e));
+    write_files(ledger.version, files, out)
+}
+
+/// [`write_ledger`] of the ledger of this `version` and `files` (in path order).
+fn write_files<'e>(
+    version: u32,
+    files: impl Iterator<Item = (&'e str, &'e Entry)>,
+    out: &mut dyn std::io::Write,
+) -> Result<()> {
+    write!(out, "{{\n  \"version\": {version},\n  \"files\": {{")?;
+    let mut empty = true;
+    for (path, entry) in files {
+        out.write_all(if empty { b"\n    " } else { b",\n    " })?;
+        empty = false;
         serde_json::to_writer(&mut *out, path)?;
         out.write_all(b": ")?;
         serde_json::to_writer(&mut *out, entry)?;
     }
-    out.write_all(if ledger.files.is_empty() {
-        b"}\n}\n"
-    } else {
-        b"\n  }\n}\n"
-    })?;
+    out.write_all(if empty { b"}\n}\n" } else { b"\n  }\n}\n" })?;
     Ok(())
 }
 

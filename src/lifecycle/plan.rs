@@ -9,6 +9,7 @@
 //! - in the ledger, no longer desired (only when pruning) → remove if unchanged, keep with a
 //!   warning if edited (or with `force` back up and remove), forget if already gone.
 
+mod desired;
 mod diff;
 mod entries;
 mod scan;
@@ -19,76 +20,13 @@ use std::fmt::Write as _;
 
 use hashbrown::HashSet;
 
+pub use desired::{Content, Desired};
 pub use diff::render_dry_run;
 pub use scan::{Dir as ScannedDir, scan};
 pub use step::desired_step;
 use step::leftover_step;
 
 use super::ledger::{Entry, Kind, Ledger};
-use crate::backend::Artifact;
-
-/// A file as openim-init wants it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Desired {
-    /// Path relative to the store's base.
-    pub path: String,
-    /// File or symlink.
-    pub kind: Kind,
-    /// Permission bits (ignored for a link).
-    pub mode: u32,
-    /// The contents; for a link, its target.
-    pub contents: String,
-}
-
-impl Desired {
-    /// The desired state of an artifact, at the artifact's own path.
-    #[must_use]
-    pub fn from_artifact(a: &Artifact) -> Self {
-        Self::at(&a.path, a)
-    }
-
-    /// The desired state of an artifact installed at `path`.
-    #[must_use]
-    pub fn at(path: &str, a: &Artifact) -> Self {
-        let kind = if a.link_target().is_some() {
-            Kind::Symlink
-        } else {
-            Kind::File
-        };
-        Self {
-            path: path.to_owned(),
-            kind,
-            mode: if kind == Kind::Symlink {
-                0o777
-            } else {
-                a.mode() & 0o7777
-            },
-            contents: a.link_target().unwrap_or(a.contents()).to_owned(),
-        }
-    }
-
-    /// The desired state of an artifact at its own path, taking its path and contents
-    /// (no copy of either).
-    #[must_use]
-    pub fn from_owned(a: Artifact) -> Self {
-        let (kind, mode, contents) = match a.body {
-            crate::backend::Body::File { mode, contents } => (Kind::File, mode & 0o7777, contents),
-            crate::backend::Body::Symlink { target } => (Kind::Symlink, 0o777, target),
-        };
-        Self {
-            path: a.path,
-            kind,
-            mode,
-            contents,
-        }
-    }
-
-    /// Its ledger entry once written.
-    #[must_use]
-    pub fn entry(&self) -> Entry {
-        Entry::of(self.kind, self.mode, self.contents.as_bytes())
-    }
-}
 
 /// What a path holds now.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -205,7 +143,7 @@ pub struct Step {
     /// What happens.
     pub action: Action,
     /// The desired state (`None`: to be removed or left).
-    pub desired: Option<Desired>,
+    pub desired: Option<Content>,
     /// The desired state's ledger entry (its hash computed once).
     pub entry: Option<Entry>,
     /// What is there now.
@@ -250,13 +188,7 @@ impl Plan {
     pub fn ledger_after(&self, before: &Ledger) -> Ledger {
         if before.files.is_empty() {
             // a first run: the entries, in path order, built in one pass
-            let files = self
-                .steps
-                .iter()
-                .filter_map(|s| match (&s.action, &s.entry) {
-                    (Action::Retain | Action::Refuse(_), _) | (_, None) => None,
-                    (_, Some(e)) => Some((s.path.clone(), e.clone())),
-                });
+            let files = self.first_entries().map(|(p, e)| (p.to_owned(), e.clone()));
             return Ledger {
                 version: 1,
                 files: files.collect(),
@@ -276,6 +208,17 @@ impl Plan {
             }
         }
         after
+    }
+
+    /// The entries of the ledger after the plan is carried out where there was none
+    /// before, in path order: [`Self::ledger_after`] of an empty ledger, not collected.
+    pub fn first_entries(&self) -> impl Iterator<Item = (&str, &Entry)> {
+        self.steps
+            .iter()
+            .filter_map(|s| match (&s.action, &s.entry) {
+                (Action::Retain | Action::Refuse(_), _) | (_, None) => None,
+                (_, Some(e)) => Some((s.path.as_str(), e)),
+            })
     }
 
     /// One line for people: `N changed (a created, b updated, c removed), k unchanged`.
@@ -335,11 +278,12 @@ pub fn plan_owned(
         } else {
             desired_step(&want, ledger.files.get(&d.path), &on_disk, opts)
         };
+        let (path, content) = d.split();
         steps.push(Step {
-            path: d.path.clone(),
+            path,
             found: on_disk.settled(&action, &want),
             action,
-            desired: Some(d),
+            desired: Some(content),
             entry: Some(want),
         });
     }
@@ -378,7 +322,10 @@ pub fn with_leftovers(
     }
     drop(desired_paths);
     steps.extend(leftovers);
-    steps.sort_by(|a, b| a.path.cmp(&b.path));
+    // a caller's steps already in order cost no sort (nor its buffer of half the steps)
+    if !steps.is_sorted_by(|a, b| a.path <= b.path) {
+        steps.sort_by(|a, b| a.path.cmp(&b.path));
+    }
     Plan { steps }
 }
 

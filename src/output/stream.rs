@@ -7,14 +7,13 @@
 //! on any refusal the staged files go, and so does every directory this run created.
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 
 use anyhow::Result;
 use hashbrown::HashMap;
 
-use super::{refuse, refuse_conflicts, report};
+use super::{Report, refuse};
 use crate::lifecycle::fsops::{self, Batch, Handle, Job, Source};
 use crate::lifecycle::journal;
 use crate::lifecycle::ledger::{Entry, Kind, Ledger, Lock, Store};
@@ -29,6 +28,7 @@ const BUNDLE: usize = 64;
 const IN_FLIGHT: usize = 8;
 
 mod feed;
+mod finish;
 mod fresh;
 mod parts;
 mod root;
@@ -65,7 +65,7 @@ pub fn write_streamed<R>(
     force: bool,
     expected: usize,
     render: impl FnOnce(&RefCell<Feed>) -> crate::errors::Result<R>,
-) -> crate::errors::Result<(R, Vec<String>)> {
+) -> crate::errors::Result<(R, Report)> {
     let (tx, rx) = mpsc::sync_channel(IN_FLIGHT);
     let (spent, back) = mpsc::channel();
     let (rendered, staged, stopped) = std::thread::scope(|s| {
@@ -164,7 +164,7 @@ impl Writer {
             batch: Batch::default(),
             stager: Stager::new(spent.share()),
             spent,
-            handles: HashMap::with_capacity(expected),
+            handles: HashMap::new(),
             open: None,
             steps: Vec::with_capacity(expected),
             refused: false,
@@ -223,11 +223,12 @@ impl Writer {
             // written: only a link's target is shown in the report
             self.spent.give(std::mem::take(&mut d.contents));
         }
+        let (path, content) = d.split();
         self.steps.push(Step {
-            path: d.path.clone(),
+            path,
             found: found.settled(&action, &want),
             action,
-            desired: Some(d),
+            desired: Some(content),
             entry: Some(want),
         });
         Ok(())
@@ -257,7 +258,7 @@ impl Writer {
             let contents = std::mem::take(&mut d.contents);
             let (h, job) = self.batch.detach(index, name.as_ref(), contents, d.mode)?;
             self.stager.hand(h, job);
-            self.handles.insert(d.path.clone(), h);
+            self.keep_handle(&d.path, h);
             return Ok(());
         }
         let source = match d.kind {
@@ -270,8 +271,16 @@ impl Writer {
             source,
         };
         let staged = self.batch.stage(&[job])?;
-        self.handles.insert(d.path.clone(), staged[0]);
+        self.keep_handle(&d.path, staged[0]);
         Ok(())
+    }
+
+    /// Remember the staged file of `path` for the journal's renames; a new DIR's tree is
+    /// put in place whole, so it needs none (a path's copy per file: 13 MB at 120,000).
+    fn keep_handle(&mut self, path: &str, h: Handle) {
+        if self.fresh.is_none() {
+            self.handles.insert(path.to_owned(), h);
+        }
     }
 
     /// The index in the batch of the directory `dir` of `rel` (listed, created and opened
@@ -322,69 +331,6 @@ impl Writer {
             let _ = std::fs::remove_dir(&self.store.state);
         }
         remove_dirs(&self.created);
-    }
-
-    /// The render is done and good: plan the whole, refuse it or carry it out.
-    fn finish(mut self) -> Result<Vec<String>> {
-        // `generate --out` keeps owned files no longer rendered (no pruning): what is at
-        // those paths does not change their step
-        let steps = std::mem::take(&mut self.steps);
-        let plan = plan::with_leftovers(steps, &self.ledger, &BTreeMap::new(), self.opts);
-        if let Err(e) = refuse_conflicts(&self.root, &self.store, &plan) {
-            self.discard();
-            return Err(e);
-        }
-        if let Some(fresh) = self.fresh.take() {
-            return self.finish_fresh(&fresh, plan);
-        }
-        let batch = std::mem::take(&mut self.batch);
-        let handles = &self.handles;
-        let staged: journal::Prestaged<'_> = (batch, &|p| handles.get(p).copied());
-        let (store, lock, ledger) = (&self.store, &self.lock, &self.ledger);
-        // without forced replacements there is no backup to report: the lines are made on
-        // another thread while the files are carried out
-        let forced = plan
-            .steps
-            .iter()
-            .any(|s| matches!(s.action, Action::Force(_)));
-        let (applied, early) = std::thread::scope(|s| {
-            let early = (!forced).then(|| {
-                s.spawn(|| {
-                    let mut lines = Vec::new();
-                    report(&self.root, &plan, &[], &mut lines);
-                    lines
-                })
-            });
-            let applied =
-                journal::apply_staged(store, lock, &plan, ledger, staged).and_then(|applied| {
-                    let backups = applied.backups.clone();
-                    applied.commit().map(|()| backups)
-                });
-            let early = early.map(|t| t.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
-            (applied, early)
-        });
-        let backups = applied?;
-        let mut lines: Vec<String> = self.recovered.take().into_iter().collect();
-        match early {
-            Some(early) => lines.extend(early),
-            None => report(&self.root, &plan, &backups, &mut lines),
-        }
-        leave((self, plan));
-        Ok(lines)
-    }
-
-    /// Put the tree built for a new DIR in place (see `fresh.rs`): its ledger, one
-    /// `syncfs`, one rename.
-    fn finish_fresh(self, fresh: &Fresh, plan: plan::Plan) -> Result<Vec<String>> {
-        let ledger = plan.ledger_after(&self.ledger);
-        if let Err(e) = fresh.finish(&self.root, &self.lock, &self.batch, &ledger) {
-            self.discard();
-            return Err(e);
-        }
-        let mut lines = Vec::new();
-        report(&self.root, &plan, &[], &mut lines);
-        leave((self, plan));
-        Ok(lines)
     }
 }
 

@@ -8,7 +8,7 @@
 //! directories (runit and s6 give each service its own) would otherwise run out of
 //! descriptors (1,024 by default). One let go is opened again by path for each later use.
 
-use std::ffi::{OsStr, OsString};
+use std::ffi::OsStr;
 use std::os::fd::OwnedFd;
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
@@ -64,9 +64,32 @@ fn temp_name() -> String {
 
 struct Item {
     dir: usize,
-    /// Its temporary name (empty while it is being staged elsewhere, see [`Detached`]).
-    tmp: String,
-    name: OsString,
+    /// Where it is staged.
+    tmp: TempName,
+    name: Box<OsStr>,
+}
+
+impl Item {
+    /// The name it is staged under in its directory (none while it is being staged
+    /// elsewhere, see [`Detached`]).
+    fn staged_as(&self) -> Option<&OsStr> {
+        match &self.tmp {
+            TempName::Pending => None,
+            TempName::Own => Some(&self.name),
+            TempName::Named(tmp) => Some(OsStr::new(&**tmp)),
+        }
+    }
+}
+
+/// The name a file is staged under.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TempName {
+    /// None yet: it is being staged on another thread.
+    Pending,
+    /// Its own (a direct batch: no second copy of the name is kept).
+    Own,
+    /// This temporary name, in its target's directory.
+    Named(Box<str>),
 }
 
 /// What one staged entry holds.
@@ -117,23 +140,23 @@ pub struct Handle(usize);
 /// Create `source` under a fresh temporary name in `dir` (retried under another name when
 /// one is taken), or under `name` itself in a direct batch; returns the name, and for a
 /// file its descriptor (still empty).
-fn create(dir: &Dir, name: &OsStr, source: Source<'_>) -> Result<(String, Option<OwnedFd>)> {
+fn create(dir: &Dir, name: &OsStr, source: Source<'_>) -> Result<(TempName, Option<OwnedFd>)> {
     let context = || format!("creating a file in {}", dir.path.display());
     let fd = dir.fd()?;
     for _ in 0..100 {
         let tmp = if dir.direct {
-            name.to_str()
-                .ok_or_else(|| anyhow::anyhow!("{} is not UTF-8", name.display()))?
-                .to_owned()
+            TempName::Own
         } else {
-            temp_name()
+            TempName::Named(temp_name().into_boxed_str())
+        };
+        let at = match &tmp {
+            TempName::Named(t) => OsStr::new(&**t),
+            _ => name,
         };
         let created = match source {
-            Source::Link(target) => {
-                rustix::fs::symlinkat(target, &*fd, tmp.as_str()).map(|()| None)
-            }
+            Source::Link(target) => rustix::fs::symlinkat(target, &*fd, at).map(|()| None),
             Source::File(_, mode) => {
-                rustix::fs::openat(&*fd, tmp.as_str(), FLAGS, Mode::from_raw_mode(mode)).map(Some)
+                rustix::fs::openat(&*fd, at, FLAGS, Mode::from_raw_mode(mode)).map(Some)
             }
         };
         match created {
@@ -157,7 +180,7 @@ fn fill(dir: &Dir, name: &OsStr, source: Source<'_>, fd: &OwnedFd) -> Result<()>
 
 /// Create `source` in `dir` (under a fresh temporary name, or its own in a direct batch)
 /// and fill it: the name it has.
-fn stage_one(dir: &Dir, name: &OsStr, source: Source<'_>) -> Result<String> {
+fn stage_one(dir: &Dir, name: &OsStr, source: Source<'_>) -> Result<TempName> {
     let (tmp, fd) = create(dir, name, source)?;
     if let Some(fd) = fd {
         fill(dir, name, source, &fd)?; // closed here
@@ -166,7 +189,7 @@ fn stage_one(dir: &Dir, name: &OsStr, source: Source<'_>) -> Result<String> {
 }
 
 /// Create and fill every job in turn.
-fn stage_serially(dirs: &[Arc<Dir>], jobs: &[Job<'_>]) -> Result<Vec<String>> {
+fn stage_serially(dirs: &[Arc<Dir>], jobs: &[Job<'_>]) -> Result<Vec<TempName>> {
     jobs.iter()
         .map(|job| stage_one(&dirs[job.dir], job.name, job.source))
         .collect()
@@ -227,7 +250,7 @@ impl Batch {
             .extend(jobs.iter().zip(names).map(|(j, tmp)| Item {
                 dir: j.dir,
                 tmp,
-                name: j.name.to_os_string(),
+                name: j.name.into(),
             }));
         Ok((start..self.items.len()).map(Handle).collect())
     }
@@ -240,11 +263,11 @@ impl Batch {
     pub fn open(&mut self, dir: usize, name: &OsStr, mode: u32) -> Result<(Handle, OwnedFd)> {
         self.keep(dir)?;
         let (tmp, fd) = create(&self.dirs[dir], name, Source::File(b"", mode))?;
-        let fd = fd.ok_or_else(|| anyhow::anyhow!("no descriptor for {tmp}"))?;
+        let fd = fd.ok_or_else(|| anyhow::anyhow!("no descriptor for {}", name.display()))?;
         self.items.push(Item {
             dir,
             tmp,
-            name: name.to_os_string(),
+            name: name.into(),
         });
         let h = Handle(self.items.len() - 1);
         fill(&self.dirs[dir], name, Source::File(b"", mode), &fd)?;
@@ -265,23 +288,25 @@ impl Batch {
     /// [`Self::discard`].
     pub fn unstage(&self, h: Handle) {
         let item = &self.items[h.0];
-        if item.tmp.is_empty() {
+        let Some(at) = item.staged_as() else {
             return; // not staged (yet)
-        }
+        };
         if let Ok(fd) = self.dirs[item.dir].fd() {
-            let _ = rustix::fs::unlinkat(&*fd, item.tmp.as_str(), rustix::fs::AtFlags::empty());
+            let _ = rustix::fs::unlinkat(&*fd, at, rustix::fs::AtFlags::empty());
         }
     }
 
-    /// The temporary name of `h` (in its target's directory).
+    /// The name `h` is staged under in its target's directory (empty while it is being
+    /// staged elsewhere).
     #[must_use]
     pub fn temp(&self, h: Handle) -> &str {
-        &self.items[h.0].tmp
+        let item = &self.items[h.0];
+        item.staged_as().and_then(OsStr::to_str).unwrap_or_default()
     }
 
     fn path_of(&self, h: Handle) -> PathBuf {
         let item = &self.items[h.0];
-        self.dirs[item.dir].path.join(&item.name)
+        self.dirs[item.dir].path.join(&*item.name)
     }
 
     /// Make every staged file durable: one `syncfs` per file system (an `fsync` per file
@@ -306,7 +331,8 @@ impl Batch {
         #[cfg(not(any(target_os = "linux", target_os = "android")))]
         for (i, item) in self.items.iter().enumerate() {
             let fd = self.dirs[item.dir].fd()?;
-            rustix::fs::openat(&*fd, item.tmp.as_str(), OFlags::RDONLY, Mode::empty())
+            let at = item.staged_as().unwrap_or_default();
+            rustix::fs::openat(&*fd, at, OFlags::RDONLY, Mode::empty())
                 .and_then(|f| rustix::fs::fsync(&f))
                 .with_context(|| format!("syncing {}", self.path_of(Handle(i)).display()))?;
         }
@@ -319,17 +345,15 @@ impl Batch {
     /// I/O errors, with the path.
     pub fn place(&self, h: Handle) -> Result<()> {
         let item = &self.items[h.0];
-        anyhow::ensure!(
-            !item.tmp.is_empty(),
-            "{} was not staged",
-            self.path_of(h).display()
-        );
+        let Some(at) = item.staged_as() else {
+            anyhow::bail!("{} was not staged", self.path_of(h).display());
+        };
         let dir = &self.dirs[item.dir];
         if dir.direct {
             return Ok(()); // in place already
         }
         let fd = dir.fd()?;
-        rustix::fs::renameat(&*fd, item.tmp.as_str(), &*fd, item.name.as_os_str())
+        rustix::fs::renameat(&*fd, at, &*fd, &*item.name)
             .with_context(|| format!("renaming into {}", self.path_of(h).display()))
     }
 

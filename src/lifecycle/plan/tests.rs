@@ -1,6 +1,7 @@
 //! The planner's rules, on data only; `scan` on a real directory.
 
 use super::*;
+use crate::backend::Artifact;
 
 fn file(path: &str, text: &str) -> Desired {
     Desired {

@@ -13,7 +13,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, Result};
 
 use crate::lifecycle::fsops::{self, Batch};
-use crate::lifecycle::ledger::{Ledger, Lock, OUT_STATE_DIR, Store};
+use crate::lifecycle::ledger::{Lock, OUT_STATE_DIR, Store};
+use crate::lifecycle::plan::Plan;
 
 /// What follows `.NAME` in the name of the tree being built.
 const SUFFIX: &str = ".openim-init-new";
@@ -54,13 +55,14 @@ impl Fresh {
         Some(Self { dir })
     }
 
-    /// Record `ledger` in the tree, make all of it durable and put it in place of `root`.
+    /// Record the ledger after `plan` (the first: a new DIR had none) in the tree, make all
+    /// of it durable and put it in place of `root`.
     ///
     /// # Errors
     /// I/O errors before the tree is in place (it is removed then).
-    pub fn finish(&self, root: &Path, lock: &Lock, batch: &Batch, ledger: &Ledger) -> Result<()> {
+    pub fn finish(&self, root: &Path, lock: &Lock, batch: &Batch, plan: &Plan) -> Result<()> {
         let placed = Store::for_out_dir(&self.dir)
-            .write(lock, ledger)
+            .write_entries(lock, plan.first_entries())
             .and_then(|()| sync_tree(&self.dir, batch))
             .and_then(|()| {
                 std::fs::rename(&self.dir, root)

@@ -12,7 +12,7 @@ use super::Writer;
 use crate::backend::kit::Part;
 use crate::lifecycle::fsops::Handle;
 use crate::lifecycle::ledger::{self, Entry, Kind};
-use crate::lifecycle::plan::{self, Action, Desired, OnDisk, Step};
+use crate::lifecycle::plan::{self, Action, Content, OnDisk, Step};
 
 /// A part as the rendering thread hands it on.
 pub struct Piece {
@@ -107,17 +107,16 @@ impl Writer {
         if let Some((h, fd)) = open.staged {
             drop(fd);
             if action.changes_disk() && !self.refused {
-                self.handles.insert(open.path.clone(), h);
+                self.keep_handle(&open.path, h);
             } else {
                 self.batch.unstage(h);
             }
         }
         self.steps.push(Step {
-            path: open.path.clone(),
+            path: open.path,
             found: open.found.settled(&action, &want),
             action,
-            desired: Some(Desired {
-                path: open.path,
+            desired: Some(Content {
                 kind: Kind::File,
                 mode: open.mode,
                 contents: String::new(),

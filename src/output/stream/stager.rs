@@ -16,7 +16,7 @@ use anyhow::Result;
 
 use super::leave;
 use super::spent::Spent;
-use crate::lifecycle::fsops::{Batch, Detached, Handle};
+use crate::lifecycle::fsops::{Batch, Detached, Handle, TempName};
 
 /// Files the writing thread stages itself before it starts the other thread.
 const START_AFTER: usize = 64;
@@ -27,7 +27,7 @@ const BACKLOG: usize = 4 * BUNDLE;
 
 /// What the other thread did: the temporary name of every file it staged, and the error
 /// it stopped at.
-type Outcome = (Vec<(Handle, String)>, Option<anyhow::Error>);
+type Outcome = (Vec<(Handle, TempName)>, Option<anyhow::Error>);
 
 /// The other staging thread, started once enough files were staged.
 pub struct Stager {

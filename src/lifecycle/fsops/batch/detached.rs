@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use anyhow::Result;
 
-use super::{Batch, Dir, Handle, Item, Source, stage_one};
+use super::{Batch, Dir, Handle, Item, Source, TempName, stage_one};
 
 /// A regular file to stage on another thread ([`Batch::detach`]): its directory, its
 /// name, its contents and mode.
@@ -33,7 +33,7 @@ impl Detached {
     ///
     /// # Errors
     /// I/O errors, with the path.
-    pub fn stage(&self) -> Result<String> {
+    pub fn stage(&self) -> Result<TempName> {
         let source = Source::File(self.contents.as_bytes(), self.mode);
         stage_one(&self.dir, &self.name, source)
     }
@@ -63,8 +63,8 @@ impl Batch {
         self.keep(dir)?;
         self.items.push(Item {
             dir,
-            tmp: String::new(),
-            name: name.to_os_string(),
+            tmp: TempName::Pending,
+            name: name.into(),
         });
         let job = Detached {
             dir: Arc::clone(&self.dirs[dir]),
@@ -76,7 +76,7 @@ impl Batch {
     }
 
     /// Record the temporary name [`Detached::stage`] gave the file `h`.
-    pub fn settle(&mut self, h: Handle, tmp: String) {
+    pub fn settle(&mut self, h: Handle, tmp: TempName) {
         self.items[h.0].tmp = tmp;
     }
 }

@@ -1,0 +1,107 @@
+//! The end of `generate --out` while rendering: once the render is done and good, the
+//! plan is checked as a whole and carried out (or a new DIR's tree put in place), and the
+//! lines for the user are made.
+
+use std::collections::BTreeMap;
+
+use anyhow::Result;
+
+use super::fresh::Fresh;
+use super::{Writer, leave};
+use crate::lifecycle::journal;
+use crate::lifecycle::plan::{self, Action};
+use crate::output::report::Done;
+use crate::output::{Report, refuse_conflicts, write_report};
+
+impl Writer {
+    /// The render is done and good: plan the whole, refuse it or carry it out.
+    pub(super) fn finish(mut self) -> Result<Report> {
+        // `generate --out` keeps owned files no longer rendered (no pruning): what is at
+        // those paths does not change their step
+        let mut steps = std::mem::take(&mut self.steps);
+        // one step per path (the feed refuses a path twice): in place, no sort buffer
+        steps.sort_unstable_by(|a, b| a.path.cmp(&b.path));
+        let plan = plan::with_leftovers(steps, &self.ledger, &BTreeMap::new(), self.opts);
+        if let Err(e) = refuse_conflicts(&self.root, &self.store, &plan) {
+            self.discard();
+            return Err(e);
+        }
+        if let Some(fresh) = self.fresh.take() {
+            return self.finish_fresh(&fresh, plan);
+        }
+        let batch = std::mem::take(&mut self.batch);
+        let handles = &self.handles;
+        let staged: journal::Prestaged<'_> = (batch, &|p| handles.get(p).copied());
+        let (store, lock, ledger) = (&self.store, &self.lock, &self.ledger);
+        // without forced replacements there is no backup to report: the lines are made on
+        // another thread while the files are carried out
+        let forced = plan
+            .steps
+            .iter()
+            .any(|s| matches!(s.action, Action::Force(_)));
+        let (applied, early) = std::thread::scope(|s| {
+            let early = (!forced).then(|| {
+                s.spawn(|| {
+                    let mut text = Vec::new();
+                    // writing into a Vec cannot fail
+                    let _ = write_report(&self.root, &plan, &[], &mut text);
+                    text
+                })
+            });
+            let applied =
+                journal::apply_staged(store, lock, &plan, ledger, staged).and_then(|applied| {
+                    let backups = applied.backups.clone();
+                    applied.commit().map(|()| backups)
+                });
+            let early = early.map(|t| t.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+            (applied, early)
+        });
+        let backups = applied?;
+        let mut made = self.recovered_line();
+        let report = match early {
+            Some(early) => {
+                made.extend(early);
+                leave(plan);
+                Report::new(made, None)
+            }
+            None => Report::new(
+                made,
+                Some(Done {
+                    root: self.root.clone(),
+                    plan,
+                    backups,
+                }),
+            ),
+        };
+        leave(self);
+        Ok(report)
+    }
+
+    /// The line about a run that was killed and is now finished, if any.
+    fn recovered_line(&mut self) -> Vec<u8> {
+        self.recovered
+            .take()
+            .map(|line| format!("{line}\n").into_bytes())
+            .unwrap_or_default()
+    }
+
+    /// Put the tree built for a new DIR in place (see `fresh.rs`): its ledger, one
+    /// `syncfs`, one rename. The lines are made as they are written out.
+    fn finish_fresh(mut self, fresh: &Fresh, plan: plan::Plan) -> Result<Report> {
+        // a new DIR had no ledger: the plan's entries are the whole ledger
+        if let Err(e) = fresh.finish(&self.root, &self.lock, &self.batch, &plan) {
+            self.discard();
+            return Err(e);
+        }
+        let report = Report::new(
+            self.recovered_line(),
+            Some(Done {
+                root: self.root.clone(),
+                plan,
+                backups: Vec::new(),
+            }),
+        );
+        leave(self);
+        Ok(report)
+    }
+}
