@@ -48,6 +48,8 @@ enum Msg {
     Whole(Vec<(Desired, Entry)>),
     /// A part of a file made in parts.
     Part(Piece),
+    /// The next artifact's path has the hash of one taken before: refused if it is one.
+    Again(String),
 }
 
 /// Render into `dir` with `render`, which hands its artifacts to the [`Feed`] it is given
@@ -174,6 +176,7 @@ impl Writer {
             rx.iter().try_for_each(|msg| match msg {
                 Msg::Whole(bundle) => bundle.into_iter().try_for_each(|(d, want)| w.take(d, want)),
                 Msg::Part(piece) => w.take_piece(&piece),
+                Msg::Again(path) => w.refuse_twice(&path),
             })
         });
         // every file handed over is staged (or failed) and recorded before anything else
@@ -231,6 +234,15 @@ impl Writer {
             desired: Some(content),
             entry: Some(want),
         });
+        Ok(())
+    }
+
+    /// Refuse the run if `path` was taken before (the feed keeps only hashes).
+    fn refuse_twice(&self, path: &str) -> Result<()> {
+        let open = self.open.as_ref().is_some_and(|o| o.path == path);
+        if open || self.steps.iter().any(|s| s.path == path) {
+            return Err(refuse(format!("refusing to write {path} twice")));
+        }
         Ok(())
     }
 
@@ -344,3 +356,6 @@ fn leave<T>(value: T) {
         std::mem::forget(value);
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -2,9 +2,10 @@
 //! checked and its ledger entry made here, then artifacts go to the writing thread in
 //! bundles (and parts of a file made in parts at once).
 
+use std::hash::BuildHasher as _;
 use std::sync::mpsc;
 
-use hashbrown::HashSet;
+use hashbrown::{DefaultHashBuilder, HashTable};
 
 use super::parts::Piece;
 use super::{BUNDLE, Msg};
@@ -12,7 +13,7 @@ use crate::backend::kit::Part;
 use crate::backend::{Artifact, Sink};
 use crate::lifecycle::ledger::Entry;
 use crate::lifecycle::plan::Desired;
-use crate::output::{check_link_target, check_relative, refuse};
+use crate::output::{check_link_target, check_relative};
 
 /// The sink of a render into `--out`: checks each artifact's path, hashes it and hands it
 /// to the writing thread.
@@ -21,7 +22,11 @@ pub struct Feed {
     /// The contents of files written, back to be freed here (see `spent.rs`).
     pub(super) spent: mpsc::Receiver<Vec<String>>,
     pub(super) bundle: Vec<(Desired, Entry)>,
-    pub(super) seen: HashSet<String>,
+    /// The paths taken so far, as a 64-bit hash of each: a copy of every path cost 12 MB at
+    /// 120,000 files. A hash seen before may be a path seen before; the writing thread,
+    /// which has every path, decides ([`Msg::Again`]).
+    pub(super) seen: HashTable<u64>,
+    hasher: DefaultHashBuilder,
     /// The writer stopped (its error is the one reported).
     pub(super) stopped: bool,
 }
@@ -37,7 +42,8 @@ impl Feed {
             to,
             spent,
             bundle: Vec::with_capacity(BUNDLE),
-            seen: HashSet::with_capacity(expected),
+            seen: HashTable::with_capacity(expected),
+            hasher: DefaultHashBuilder::default(),
             stopped: false,
         }
     }
@@ -61,11 +67,25 @@ impl Feed {
         !self.stopped
     }
 
-    /// Check the path of an artifact: relative, and not rendered twice.
+    /// The hash of `path` in [`Self::seen`] (in tests, all alike when asked: every path is
+    /// then checked by the writing thread).
+    fn hash(&self, path: &str) -> u64 {
+        #[cfg(test)]
+        if ALIKE.get() {
+            return 0;
+        }
+        self.hasher.hash_one(path)
+    }
+
+    /// Check the path of an artifact: relative, and not rendered twice (which the writing
+    /// thread checks when its hash was seen before: it then refuses the run).
     fn check_path(&mut self, path: &str) -> crate::errors::Result<()> {
         check_relative(path)?;
-        if !self.seen.insert(path.to_owned()) {
-            return Err(refuse(format!("refusing to write {path} twice")).into());
+        let hash = self.hash(path);
+        if self.seen.find(hash, |&h| h == hash).is_none() {
+            self.seen.insert_unique(hash, hash, |&h| h);
+        } else if !self.flush() || !self.send(Msg::Again(path.to_owned())) {
+            return Err(stopped());
         }
         Ok(())
     }
@@ -81,7 +101,7 @@ impl Sink for Feed {
         let want = d.entry();
         self.bundle.push((d, want));
         if self.bundle.len() >= BUNDLE && !self.flush() {
-            return Err(anyhow::anyhow!("the output writer stopped").into());
+            return Err(stopped());
         }
         Ok(())
     }
@@ -94,8 +114,19 @@ impl Sink for Feed {
         }
         let piece = Piece::take(&mut part);
         if !self.flush() || !self.send(Msg::Part(piece)) {
-            return Err(anyhow::anyhow!("the output writer stopped").into());
+            return Err(stopped());
         }
         Ok(())
     }
+}
+
+/// The render's error when the writing thread stopped (the writer's own is reported).
+fn stopped() -> crate::errors::Error {
+    anyhow::anyhow!("the output writer stopped").into()
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Every path has the same hash (see [`Feed::hash`]).
+    pub(super) static ALIKE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }

@@ -39,7 +39,7 @@ impl Piece {
 
 /// The file being written in parts.
 pub struct Open {
-    path: String,
+    pub(super) path: String,
     mode: u32,
     found: OnDisk,
     hash: Sha256,
