@@ -238,6 +238,32 @@ mod tests {
         assert_eq!(BackendKind::usual_for(os_info::Type::Windows), None);
     }
 
+    /// The estimate a write into a directory sizes its lists by is about at least what the
+    /// built-in stack and the full fixture render: a low one grows the lists by copying (a
+    /// high one costs address space only, and a backend of one file always has one).
+    #[test]
+    fn every_backend_expects_about_as_many_files_as_it_renders() {
+        let full = include_str!("../tests/fixtures/full.toml");
+        for (file, text) in [
+            ("openim.toml", crate::manifest::BUILTIN_OPENIM),
+            ("full.toml", full),
+        ] {
+            let model = Model::from_toml(file, text).expect("model");
+            let templates = templates(&std::collections::BTreeMap::new()).expect("templates");
+            let flags = Flags::default();
+            for k in BackendKind::ALL {
+                let ctx = RenderContext::new(&templates, &flags);
+                let made = render(*k, &model, &ctx).expect("rendered").artifacts.len();
+                let expected = k.backend().expected_files(&model);
+                let name = k.name();
+                assert!(
+                    expected >= made * 9 / 10,
+                    "{name} {file}: {expected} < {made}"
+                );
+            }
+        }
+    }
+
     #[test]
     fn a_flag_of_another_backend_is_a_usage_error() {
         let mut flags = Flags::default();

@@ -213,9 +213,7 @@ fn render_for(args: &RenderArgs) -> Result<(BackendKind, Rendered)> {
 /// made: `generate` has no use for them.
 fn out_for(args: &RenderArgs, dir: &Path, force: bool) -> Result<(Rendered, output::Report)> {
     let p = prepare(args)?;
-    // a file per process, per service (OpenRC's scripts) and per group, and the stack's
-    let m = &p.model;
-    let expected = m.view.processes().len() + m.services.len() + m.groups.len() + 1;
+    let expected = p.kind.backend().expected_files(&p.model);
     output::write_streamed(dir, force, expected, move |feed| {
         let rendered = {
             let ctx = RenderContext {

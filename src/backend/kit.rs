@@ -305,9 +305,31 @@ pub trait Backend: Sync {
     /// fails to render (e.g. a broken user override).
     fn render(&self, model: &Model, ctx: &RenderContext<'_>) -> Result<Rendered>;
 
+    /// About how many artifacts rendering `model` makes: a write into a directory sizes
+    /// its per-file lists once from it (growing them by copying left the old copies
+    /// resident: 15 MB for s6 at 10,000 services). An estimate; more is harmless.
+    fn expected_files(&self, model: &Model) -> usize {
+        // a file per process, per service (OpenRC's scripts) and per group, and the stack's
+        model.view.processes().len() + model.services.len() + model.groups.len() + 1
+    }
+
     /// Run the backend's own verifier over the artifacts written to `dir`.
     ///
     /// # Errors
     /// The verifier is missing or could not run.
     fn verify(&self, dir: &Path, rendered: &Rendered) -> Result<Report>;
+}
+
+/// [`Backend::expected_files`] of a backend with a directory per process: `fixed` files in
+/// each, and one per variable of its environment.
+#[must_use]
+pub fn files_per_process_dir(model: &Model, fixed: usize) -> usize {
+    let env = |p: &crate::model::Process| model.services[p.service].environment.len();
+    model
+        .view
+        .processes()
+        .iter()
+        .map(|p| fixed + env(p))
+        .sum::<usize>()
+        + 1
 }

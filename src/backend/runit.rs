@@ -21,7 +21,7 @@ use std::sync::LazyLock;
 
 use super::capability::{Feature, Support};
 use super::data::BackendData;
-use super::kit::{Backend, RenderContext, Rendered, Report, Unit};
+use super::kit::{self, Backend, RenderContext, Rendered, Report, Unit};
 use crate::errors::Result;
 use crate::model::Model;
 
@@ -41,6 +41,11 @@ pub fn log_dir(stack: &str) -> String {
 }
 
 impl Backend for Runit {
+    /// `run`, `finish`, `check`, `log/run` and an instance's variable, then `env/KEY`.
+    fn expected_files(&self, model: &Model) -> usize {
+        kit::files_per_process_dir(model, 5)
+    }
+
     fn name(&self) -> &'static str {
         "runit"
     }

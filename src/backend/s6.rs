@@ -18,7 +18,7 @@ use std::sync::LazyLock;
 
 use super::capability::{Feature, Support};
 use super::data::BackendData;
-use super::kit::{Backend, RenderContext, Rendered, Report, Unit, UnitKind};
+use super::kit::{self, Backend, RenderContext, Rendered, Report, Unit, UnitKind};
 use super::runit::process;
 use crate::errors::{Error, Result};
 use crate::escape::envdir::Reader;
@@ -40,6 +40,12 @@ pub const LAYOUT: &str = "layout";
 pub const OVERLAY: &str = "s6-overlay";
 
 impl Backend for S6 {
+    /// `run`, `finish`, `log/run`, `data/check`, three settings, an instance's variable,
+    /// then `env/KEY`.
+    fn expected_files(&self, model: &Model) -> usize {
+        kit::files_per_process_dir(model, 8)
+    }
+
     fn name(&self) -> &'static str {
         "s6"
     }
