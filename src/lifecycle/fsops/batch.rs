@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
 use anyhow::{Context as _, Result};
-use hashbrown::HashMap;
+use hashbrown::{DefaultHashBuilder, HashTable};
 use rustix::fs::{Mode, OFlags};
 
 use super::TEMP_PREFIX;
@@ -116,7 +116,9 @@ pub struct Job<'a> {
 #[derive(Default)]
 pub struct Batch {
     dirs: Vec<Arc<Dir>>,
-    by_path: HashMap<PathBuf, usize>,
+    /// The index of each directory, hashed on its path (kept once, in the directory).
+    by_path: HashTable<usize>,
+    hasher: DefaultHashBuilder,
     /// The directories keeping their descriptor, oldest first.
     open: std::collections::VecDeque<usize>,
     items: Vec<Item>,

@@ -2,6 +2,7 @@
 //! [`OPEN_DIRS`] keep their descriptor, and one let go is opened again by path for each
 //! later use.
 
+use std::hash::BuildHasher as _;
 use std::os::fd::OwnedFd;
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -74,7 +75,8 @@ impl Batch {
     /// # Errors
     /// `check`'s error, or the directory cannot be created or opened.
     pub fn dir(&mut self, dir: &Path, check: impl FnOnce() -> Result<()>) -> Result<usize> {
-        if let Some(&i) = self.by_path.get(dir) {
+        let hash = self.hasher.hash_one(dir);
+        if let Some(&i) = self.by_path.find(hash, |&i| self.dirs[i].path == dir) {
             self.keep(i)?;
             return Ok(i);
         }
@@ -92,7 +94,9 @@ impl Batch {
             fd: Mutex::new(Some(Arc::new(fd))),
             direct: self.direct,
         }));
-        self.by_path.insert(dir.to_path_buf(), i);
+        let (dirs, hasher) = (&self.dirs, &self.hasher);
+        self.by_path
+            .insert_unique(hash, i, |&i| hasher.hash_one(&dirs[i].path));
         self.kept_open(i);
         Ok(i)
     }
