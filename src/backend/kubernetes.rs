@@ -264,7 +264,7 @@ fn services(
         add_claims(&mut acc.claims, &field, &svc.container.volumes)?;
         let mut init =
             wait::init_containers(model, plan, s, init_image, &mut acc.waits, &mut acc.found);
-        let planned = &plan.services[s];
+        let planned = plan.service(s);
         for (n, p) in planned.iter().enumerate() {
             let replicas = match p.kind {
                 Kind::StatefulSet => svc.instances.as_ref().map_or(1, |i| i.len()),
@@ -293,11 +293,8 @@ fn services(
         }
         if ctx.units {
             for proc in model.view.processes_of(s) {
-                acc.units.push(Unit::process(
-                    model,
-                    proc,
-                    unit_name(&plan.services[s], proc),
-                ));
+                acc.units
+                    .push(Unit::process(model, proc, unit_name(plan.service(s), proc)));
             }
         }
     }

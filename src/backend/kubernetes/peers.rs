@@ -29,11 +29,7 @@ impl<'p> Peers<'p> {
     #[must_use]
     pub fn new(plan: &'p Plan<'_>) -> Self {
         let mut by_port: IndexMap<u16, Vec<&'p str>> = IndexMap::new();
-        let planned = plan
-            .externals
-            .iter()
-            .flatten()
-            .chain(plan.services.iter().flatten());
+        let planned = plan.externals.iter().flatten().chain(plan.services());
         for p in planned {
             for port in &p.ports {
                 let names = by_port.entry(*port).or_default();

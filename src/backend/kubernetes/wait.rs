@@ -95,7 +95,7 @@ pub fn init_containers(
                     b if b.millis() == 0 => DEFAULT_BUDGET,
                     b => b,
                 };
-                for (i, p) in plan.services[t].iter().enumerate() {
+                for (i, p) in plan.service(t).iter().enumerate() {
                     let made = waits.get((target, i, kind), || {
                         let label = format!("service {}", dep.name);
                         service_wait(p, &label, budget, kind, init_image)
