@@ -80,25 +80,26 @@ pub fn write_report(
         if let Some(to) = backed_up.get(step.path.as_str()) {
             writeln!(w, "backed up {root}{} → {}", step.path, to.display())?;
         }
-        let verb = match (&step.action, d.kind) {
-            (Action::Keep | Action::Adopt, _) => "unchanged ",
-            (_, Kind::Symlink) => "linked ",
-            _ => "wrote ",
+        let unchanged = matches!(step.action, Action::Keep | Action::Adopt);
+        let verb: &[u8] = match (unchanged, d.kind) {
+            (true, _) => b"unchanged ",
+            (false, Kind::Symlink) => b"linked ",
+            (false, Kind::File) => b"wrote ",
         };
-        w.write_all(verb.as_bytes())?;
+        w.write_all(verb)?;
         w.write_all(root.as_bytes())?;
         w.write_all(step.path.as_bytes())?;
-        match verb {
-            "linked " => {
+        match (unchanged, d.kind) {
+            (true, _) => {}
+            (false, Kind::Symlink) => {
                 w.write_all(b" -> ")?;
                 w.write_all(d.contents.as_bytes())?;
             }
-            "wrote " => {
+            (false, Kind::File) => {
                 w.write_all(b" (")?;
                 push_octal4(&mut *w, d.mode & 0o7777)?;
                 w.write_all(b")")?;
             }
-            _ => {}
         }
         w.write_all(b"\n")?;
     }

@@ -94,6 +94,10 @@ fn writes_records_and_rewrites_its_own_files() {
     let lines = write_all(&out, &arts, false).expect("first write");
     assert_eq!(lines.len(), 3, "{lines:?}");
     assert_eq!(
+        lines[0],
+        format!("wrote {}/a.service (0644)", out.display())
+    );
+    assert_eq!(
         lines[2],
         "2 changed (2 created, 0 updated, 0 removed), 0 unchanged"
     );
@@ -243,7 +247,13 @@ fn links_must_stay_in_their_directory() {
         assert!(write_all(dir.path(), &a, false).is_err(), "{target}");
     }
     let a = [Artifact::symlink("init.d/x.1", "x")];
-    write_all(dir.path(), &a, false).expect("plain link");
+    let lines = write_all(dir.path(), &a, false).expect("plain link");
+    let root = dir.path().display();
+    assert_eq!(
+        lines[0],
+        format!("linked {root}/init.d/x.1 -> x"),
+        "{lines:?}"
+    );
     let link = std::fs::read_link(dir.path().join("init.d/x.1")).expect("link");
     assert_eq!(link, Path::new("x"));
     assert!(to_text(&a).contains("==== init.d/x.1 -> x ====\n"));
