@@ -206,11 +206,11 @@ fn render_for(args: &RenderArgs) -> Result<(BackendKind, Rendered)> {
 
 /// Load, validate and render into `dir`, writing while rendering (see
 /// [`output::write_streamed`]): nothing is written unless the whole output is good.
-/// Returns the result without artifacts, and one line per file for the user.
+/// Returns the result without artifacts, and the report for the user (a line per file and
+/// a summary, made as it is written out).
 ///
-/// The model is freed once rendered, while the writing thread finishes: its memory then
-/// serves the ledger and the report (kept, they add up at the peak). No runtime units are
-/// made: `generate` has no use for them.
+/// The model is freed once rendered, while the writing thread finishes. No runtime units
+/// are made: `generate` has no use for them.
 fn out_for(args: &RenderArgs, dir: &Path, force: bool) -> Result<(Rendered, output::Report)> {
     let p = prepare(args)?;
     let expected = p.kind.backend().expected_files(&p.model);

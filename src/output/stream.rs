@@ -55,7 +55,8 @@ enum Msg {
 
 /// Render into `dir` with `render`, which hands its artifacts to the [`Feed`] it is given
 /// (and may refuse the output, e.g. `--strict`); as [`super::write_all`], but writing while
-/// rendering. Returns the render's result and one line per file, then a summary.
+/// rendering. Returns the render's result and the report for the user (a line per file,
+/// then a summary).
 /// `expected` is about how many artifacts the render makes: the per-file lists are sized
 /// for it once instead of growing by doubling (each copy left behind in the writing
 /// thread's arena; room not written to costs no memory).
