@@ -237,11 +237,11 @@ pub fn write_all_owned(dir: &Path, artifacts: Vec<Artifact>, force: bool) -> Res
     applied.commit()?;
     Ok(Report::new(
         made,
-        Some(Done {
+        Some(Rest::Plan(Done {
             root,
             plan,
             backups,
-        }),
+        })),
     )
     .lines())
 }
@@ -250,7 +250,7 @@ mod report;
 mod stream;
 
 pub use report::Report;
-use report::{Done, write_report};
+use report::{Done, Rest, write_report};
 pub use stream::{Feed, write_streamed};
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use anyhow::{Context as _, Result};
 
 mod batch;
 
-pub use batch::{Batch, Detached, Handle, Job, Source, TempName};
+pub use batch::{Batch, Detached, Handle, Job, Source, TempName, Tree, TreeDir};
 
 /// Prefix of the temporary files written next to their target before the rename.
 pub const TEMP_PREFIX: &str = ".openim-init-tmp-";
@@ -60,6 +60,44 @@ pub fn sync_dir(dir: &Path) {
     if let Ok(d) = std::fs::File::open(dir) {
         let _ = d.sync_all();
     }
+}
+
+/// Make the tree under `top` durable, every file and directory in it: one `syncfs` of its
+/// file system where there is one, else an `fsync` of each ([`sync_each`]).
+///
+/// # Errors
+/// I/O errors, with the path.
+pub fn sync_tree(top: &Path) -> Result<()> {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        let dir = std::fs::File::open(top).with_context(|| format!("opening {}", top.display()))?;
+        rustix::fs::syncfs(&dir).with_context(|| format!("syncing {}", top.display()))
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    sync_each(top)
+}
+
+/// `fsync` every file and directory under `top` (links are not followed), then `top`.
+///
+/// # Errors
+/// I/O errors, with the path.
+pub fn sync_each(top: &Path) -> Result<()> {
+    let sync = |p: &Path| {
+        std::fs::File::open(p)
+            .and_then(|f| f.sync_all())
+            .with_context(|| format!("syncing {}", p.display()))
+    };
+    let entries = std::fs::read_dir(top).with_context(|| format!("listing {}", top.display()))?;
+    for entry in entries {
+        let entry = entry.with_context(|| format!("listing {}", top.display()))?;
+        let kind = entry.file_type()?;
+        if kind.is_dir() {
+            sync_each(&entry.path())?;
+        } else if kind.is_file() {
+            sync(&entry.path())?;
+        }
+    }
+    sync(top)
 }
 
 /// Write `contents` to `path` atomically: a temporary file in the same directory, synced,
@@ -332,5 +370,20 @@ mod tests {
         assert_eq!(check("new/deeper/x"), None);
         assert!(check("link/x").is_some_and(|m| m.ends_with("link is a symlink")));
         assert!(check("file/x").is_some_and(|m| m.contains("a file, not a directory")));
+    }
+
+    #[test]
+    fn a_tree_is_synced_file_by_file_without_following_its_links() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let top = tmp.path().join("tree");
+        std::fs::create_dir_all(top.join("a/b")).expect("dirs");
+        std::fs::write(top.join("a/b/run"), "x").expect("file");
+        std::fs::write(top.join("top"), "y").expect("file");
+        // opened, a link to nothing would fail
+        std::os::unix::fs::symlink("missing", top.join("a/dangling")).expect("link");
+        sync_each(&top).expect("every file and directory synced");
+        sync_tree(&top).expect("synced whole");
+        let gone = sync_each(&tmp.path().join("gone")).expect_err("nothing to sync");
+        assert!(format!("{gone:#}").contains("gone"), "{gone:#}");
     }
 }

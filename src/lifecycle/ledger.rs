@@ -328,7 +328,9 @@ pub fn import_legacy(text: &str, base: &Path, ledger: &mut Ledger) -> Result<()>
 }
 
 mod hash;
+mod log;
 #[cfg(test)]
 mod tests;
 
 pub use hash::ContentHash;
+pub use log::{Log, each_entry};

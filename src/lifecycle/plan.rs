@@ -230,16 +230,24 @@ impl Plan {
         let removed = count(|a| matches!(a, Action::Remove));
         let forced = count(|a| matches!(a, Action::Force(_)));
         let same = count(|a| matches!(a, Action::Keep | Action::Adopt));
-        let mut line = format!(
-            "{} changed ({created} created, {updated} updated, {removed} removed",
-            self.changed()
-        );
-        if forced > 0 {
-            let _ = write!(line, ", {forced} forced");
-        }
-        let _ = write!(line, "), {same} unchanged");
-        line
+        summary_line(self.changed(), [created, updated, removed, forced, same])
     }
+}
+
+/// The summary of [`Plan::summary`]: `changed`, then how many were created, updated,
+/// removed, forced and unchanged.
+#[must_use]
+pub fn summary_line(
+    changed: usize,
+    [created, updated, removed, forced, same]: [usize; 5],
+) -> String {
+    let mut line =
+        format!("{changed} changed ({created} created, {updated} updated, {removed} removed");
+    if forced > 0 {
+        let _ = write!(line, ", {forced} forced");
+    }
+    let _ = write!(line, "), {same} unchanged");
+    line
 }
 
 /// Plan `desired` against the `ledger` and what is on `disk` (every desired and owned path;

@@ -1,20 +1,29 @@
 //! What a write into a directory tells the user: one line per file, then a summary. The
-//! lines of a large plan are written straight to their reader, not held.
+//! lines of a large write are written straight to their reader, not held.
 
+use std::fs::File;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use super::push_octal4;
-use crate::lifecycle::ledger::Kind;
-use crate::lifecycle::plan::{Action, Plan};
+use crate::lifecycle::ledger::{self, Kind};
+use crate::lifecycle::plan::{self, Action, Plan};
 
 /// The lines of a committed write, to be written out.
 pub struct Report {
     /// Lines already made, each ending in a newline: a killed run finished first, or every
     /// line (made on another thread while the files were carried out).
     made: Vec<u8>,
-    /// The plan whose lines follow `made`, made as they are written.
-    rest: Option<Done>,
+    /// What the lines after `made` come from, made as they are written.
+    rest: Option<Rest>,
+}
+
+/// Where the lines of a write come from.
+pub enum Rest {
+    /// A plan carried out.
+    Plan(Done),
+    /// A new directory's tree put in place whole: its ledger, read back.
+    Tree(NewTree),
 }
 
 /// A plan carried out, as its lines need it.
@@ -27,21 +36,32 @@ pub struct Done {
     pub backups: Vec<(String, PathBuf)>,
 }
 
+/// A new directory written whole (every file created), as its lines need it.
+pub struct NewTree {
+    /// DIR, as shown.
+    pub root: PathBuf,
+    /// Its ledger, one entry a line in the order the files were written.
+    pub ledger: File,
+    /// The target of each link, in the same order.
+    pub links: Vec<Box<str>>,
+}
+
 impl Report {
-    /// The lines `made` (newline-terminated), then those of `plan` in `root` if given.
+    /// The lines `made` (newline-terminated), then those of `rest` if given.
     #[must_use]
-    pub fn new(made: Vec<u8>, rest: Option<Done>) -> Self {
+    pub fn new(made: Vec<u8>, rest: Option<Rest>) -> Self {
         Self { made, rest }
     }
 
     /// Write every line to `w`.
     ///
     /// # Errors
-    /// The writer's.
+    /// The writer's, or reading a new tree's ledger back.
     pub fn write_to(&self, w: &mut dyn Write) -> io::Result<()> {
         w.write_all(&self.made)?;
         match &self.rest {
-            Some(d) => write_report(&d.root, &d.plan, &d.backups, w),
+            Some(Rest::Plan(d)) => write_report(&d.root, &d.plan, &d.backups, w),
+            Some(Rest::Tree(t)) => write_tree_report(t, w),
             None => Ok(()),
         }
     }
@@ -59,6 +79,49 @@ impl Report {
     }
 }
 
+/// `root` as the lines show it, ending in `/`.
+fn shown(root: &Path) -> String {
+    let mut root = root.display().to_string();
+    if !root.ends_with('/') {
+        root.push('/');
+    }
+    root
+}
+
+/// What a line says of a file.
+enum Said<'a> {
+    /// Left as it was.
+    Unchanged,
+    /// Written with these permission bits.
+    Wrote(u32),
+    /// Linked to this target.
+    Linked(&'a str),
+}
+
+/// Write the line of the file `path` under `root` (shown, ending in `/`).
+fn line(w: &mut dyn Write, root: &str, path: &str, said: &Said<'_>) -> io::Result<()> {
+    w.write_all(match said {
+        Said::Unchanged => b"unchanged ",
+        Said::Wrote(_) => b"wrote ",
+        Said::Linked(_) => b"linked ",
+    })?;
+    w.write_all(root.as_bytes())?;
+    w.write_all(path.as_bytes())?;
+    match said {
+        Said::Unchanged => {}
+        Said::Linked(target) => {
+            w.write_all(b" -> ")?;
+            w.write_all(target.as_bytes())?;
+        }
+        Said::Wrote(mode) => {
+            w.write_all(b" (")?;
+            push_octal4(&mut *w, mode & 0o7777)?;
+            w.write_all(b")")?;
+        }
+    }
+    w.write_all(b"\n")
+}
+
 /// Write one line per file of `plan` under `root` for the user, then the summary.
 ///
 /// # Errors
@@ -69,10 +132,7 @@ pub fn write_report(
     backups: &[(String, PathBuf)],
     w: &mut dyn Write,
 ) -> io::Result<()> {
-    let mut root = root.display().to_string();
-    if !root.ends_with('/') {
-        root.push('/');
-    }
+    let root = shown(root);
     let backed_up: hashbrown::HashMap<&str, &PathBuf> =
         backups.iter().map(|(p, to)| (p.as_str(), to)).collect();
     for step in &plan.steps {
@@ -80,28 +140,29 @@ pub fn write_report(
         if let Some(to) = backed_up.get(step.path.as_str()) {
             writeln!(w, "backed up {root}{} → {}", step.path, to.display())?;
         }
-        let unchanged = matches!(step.action, Action::Keep | Action::Adopt);
-        let verb: &[u8] = match (unchanged, d.kind) {
-            (true, _) => b"unchanged ",
-            (false, Kind::Symlink) => b"linked ",
-            (false, Kind::File) => b"wrote ",
+        let said = match (&step.action, d.kind) {
+            (Action::Keep | Action::Adopt, _) => Said::Unchanged,
+            (_, Kind::Symlink) => Said::Linked(&d.contents),
+            (_, Kind::File) => Said::Wrote(d.mode),
         };
-        w.write_all(verb)?;
-        w.write_all(root.as_bytes())?;
-        w.write_all(step.path.as_bytes())?;
-        match (unchanged, d.kind) {
-            (true, _) => {}
-            (false, Kind::Symlink) => {
-                w.write_all(b" -> ")?;
-                w.write_all(d.contents.as_bytes())?;
-            }
-            (false, Kind::File) => {
-                w.write_all(b" (")?;
-                push_octal4(&mut *w, d.mode & 0o7777)?;
-                w.write_all(b")")?;
-            }
-        }
-        w.write_all(b"\n")?;
+        line(w, &root, &step.path, &said)?;
     }
     writeln!(w, "{}", plan.summary())
+}
+
+/// The lines of a new tree: each file of its ledger as written, then the summary.
+fn write_tree_report(tree: &NewTree, w: &mut dyn Write) -> io::Result<()> {
+    let root = shown(&tree.root);
+    let mut links = tree.links.iter();
+    let mut count = 0;
+    ledger::each_entry(&tree.ledger, |path, entry| {
+        let said = match entry.kind {
+            Kind::File => Said::Wrote(entry.mode),
+            Kind::Symlink => Said::Linked(links.next().map_or("", |t| t)),
+        };
+        count += 1;
+        Ok(line(w, &root, path, &said)?)
+    })
+    .map_err(io::Error::other)?;
+    writeln!(w, "{}", plan::summary_line(count, [count, 0, 0, 0, 0]))
 }

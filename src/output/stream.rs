@@ -170,11 +170,11 @@ impl Writer {
             spent,
             handles: HashMap::new(),
             open: None,
-            steps: Vec::with_capacity(expected),
+            steps: Vec::new(),
             refused: false,
             fresh: None,
         };
-        let taken = w.prepare().and_then(|()| {
+        let taken = w.prepare(expected).and_then(|()| {
             rx.iter().try_for_each(|msg| match msg {
                 Msg::Whole(bundle) => bundle.into_iter().try_for_each(|(d, want)| w.take(d, want)),
                 Msg::Part(piece) => w.take_piece(&piece),
@@ -192,7 +192,9 @@ impl Writer {
         }
     }
 
-    fn prepare(&mut self) -> Result<()> {
+    /// Finish a killed run, read the ledger, and build a new DIR in a tree of its own
+    /// (else make room for about `expected` steps).
+    fn prepare(&mut self, expected: usize) -> Result<()> {
         self.recovered = journal::recover(&self.store, &self.lock)?;
         self.ledger = self.store.read(&self.lock)?;
         fresh::remove_leftover(&self.root);
@@ -201,21 +203,19 @@ impl Writer {
         let new = !self.created.is_empty() && self.recovered.is_none();
         if new && self.ledger.files.is_empty() && !journal::crash_hook_set() {
             self.fresh = Fresh::begin(&self.root);
-            if self.fresh.is_some() {
-                self.batch = Batch::direct();
-            }
+        }
+        if self.fresh.is_none() {
+            self.steps.reserve_exact(expected);
         }
         Ok(())
-    }
-
-    /// Where files are written: DIR, or the tree built in its place.
-    fn write_root(&self) -> &Path {
-        self.fresh.as_ref().map_or(&self.root, |f| &f.dir)
     }
 
     /// Plan the path of `d` (whose ledger entry is `want`), and stage it when it is to be
     /// written.
     fn take(&mut self, mut d: Desired, want: Entry) -> Result<()> {
+        if self.fresh.is_some() {
+            return self.take_new(d, &want);
+        }
         let dir = self.dir_of(&d.path)?;
         let found = self.dirs[dir].scanned.at(&self.root, &d.path)?;
         let action = plan::desired_step(&want, self.ledger.files.get(&d.path), &found, self.opts);
@@ -240,9 +240,13 @@ impl Writer {
     }
 
     /// Refuse the run if `path` was taken before (the feed keeps only hashes).
-    fn refuse_twice(&self, path: &str) -> Result<()> {
+    fn refuse_twice(&mut self, path: &str) -> Result<()> {
         let open = self.open.as_ref().is_some_and(|o| o.path == path);
-        if open || self.steps.iter().any(|s| s.path == path) {
+        let taken = match &mut self.fresh {
+            Some(fresh) => fresh.has(path)?,
+            None => self.steps.iter().any(|s| s.path == path),
+        };
+        if open || taken {
             return Err(refuse(format!("refusing to write {path} twice")));
         }
         Ok(())
@@ -263,16 +267,15 @@ impl Writer {
         Ok(self.dirs.len() - 1)
     }
 
-    /// Write `d` next to its target (under a temporary name, or its own in a new DIR's
-    /// tree) once its directory is opened, or hand a file to the other staging thread
-    /// (then its contents go with it).
+    /// Write `d` next to its target under a temporary name once its directory is opened,
+    /// or hand a file to the other staging thread (then its contents go with it).
     fn stage(&mut self, dir: usize, d: &mut Desired) -> Result<()> {
         let (index, name) = self.staging_dir(dir, &d.path)?;
         if d.kind == Kind::File && self.stager.wants() {
             let contents = std::mem::take(&mut d.contents);
             let (h, job) = self.batch.detach(index, name.as_ref(), contents, d.mode)?;
-            self.stager.hand(h, job);
-            self.keep_handle(&d.path, h);
+            self.stager.hand(Some(h), job);
+            self.handles.insert(d.path.clone(), h);
             return Ok(());
         }
         let source = match d.kind {
@@ -285,16 +288,8 @@ impl Writer {
             source,
         };
         let staged = self.batch.stage(&[job])?;
-        self.keep_handle(&d.path, staged[0]);
+        self.handles.insert(d.path.clone(), staged[0]);
         Ok(())
-    }
-
-    /// Remember the staged file of `path` for the journal's renames; a new DIR's tree is
-    /// put in place whole, so it needs none (a path's copy per file: 13 MB at 120,000).
-    fn keep_handle(&mut self, path: &str, h: Handle) {
-        if self.fresh.is_none() {
-            self.handles.insert(path.to_owned(), h);
-        }
     }
 
     /// The index in the batch of the directory `dir` of `rel` (listed, created and opened
@@ -308,23 +303,21 @@ impl Writer {
         Ok((index, name))
     }
 
-    /// Create the directory `parent` (of `rel`) and open it in the batch: in the tree of a
-    /// new DIR, or in DIR once listed in the staging file (noting what did not exist).
+    /// Create the directory `parent` (of `rel`) and open it in the batch, once listed in
+    /// the staging file (noting what did not exist).
     fn open_dir(&mut self, dir: usize, parent: &str, rel: &str) -> Result<usize> {
-        let path = self.write_root().join(parent);
-        if self.fresh.is_none() {
-            let list = match &mut self.staging {
-                Some(list) => list,
-                None => self
-                    .staging
-                    .insert(journal::StagingList::create(&self.store)?),
-            };
-            list.add(parent)?;
-            self.created.extend(missing_dirs(&path));
-        }
-        let root = self.write_root().to_path_buf();
+        let path = self.root.join(parent);
+        let list = match &mut self.staging {
+            Some(list) => list,
+            None => self
+                .staging
+                .insert(journal::StagingList::create(&self.store)?),
+        };
+        list.add(parent)?;
+        self.created.extend(missing_dirs(&path));
+        let root = &self.root;
         let i = self.batch.dir(&path, || {
-            match fsops::blocked_parent(&root, Path::new(rel))? {
+            match fsops::blocked_parent(root, Path::new(rel))? {
                 Some(why) => Err(refuse(format!("refusing to write {rel}: {why}"))),
                 None => Ok(()),
             }

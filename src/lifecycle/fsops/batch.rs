@@ -1,8 +1,8 @@
 //! Many files staged at once: each directory is created, checked and opened once, every file
 //! is written under a temporary name through the directory's descriptor (one path component
 //! to resolve, no per-file `stat`), all are made durable together (one `syncfs` per file
-//! system), then renamed into place, then each directory is synced once. A direct batch
-//! (a tree no one sees yet) writes each file under its own name and places nothing.
+//! system), then renamed into place, then each directory is synced once. A [`Tree`] no one
+//! sees yet takes each file under its own name and places nothing.
 //!
 //! Only the last [`OPEN_DIRS`] directories keep their descriptor: a tree of thousands of
 //! directories (runit and s6 give each service its own) would otherwise run out of
@@ -86,7 +86,7 @@ impl Item {
 pub enum TempName {
     /// None yet: it is being staged on another thread.
     Pending,
-    /// Its own (a direct batch: no second copy of the name is kept).
+    /// Its own (a [`Tree`]'s file, written where it stays).
     Own,
     /// This temporary name, in its target's directory.
     Named(Box<str>),
@@ -122,8 +122,6 @@ pub struct Batch {
     /// The directories keeping their descriptor, oldest first.
     open: std::collections::VecDeque<usize>,
     items: Vec<Item>,
-    /// Every file goes straight under its own name (see [`Batch::direct`]).
-    direct: bool,
 }
 
 impl std::fmt::Debug for Batch {
@@ -140,7 +138,7 @@ impl std::fmt::Debug for Batch {
 pub struct Handle(usize);
 
 /// Create `source` under a fresh temporary name in `dir` (retried under another name when
-/// one is taken), or under `name` itself in a direct batch; returns the name, and for a
+/// one is taken), or under `name` itself in a [`Tree`]; returns the name, and for a
 /// file its descriptor (still empty).
 fn create(dir: &Dir, name: &OsStr, source: Source<'_>) -> Result<(TempName, Option<OwnedFd>)> {
     let context = || format!("creating a file in {}", dir.path.display());
@@ -180,7 +178,7 @@ fn fill(dir: &Dir, name: &OsStr, source: Source<'_>, fd: &OwnedFd) -> Result<()>
         .with_context(|| format!("writing {}", dir.path.join(name).display()))
 }
 
-/// Create `source` in `dir` (under a fresh temporary name, or its own in a direct batch)
+/// Create `source` in `dir` (under a fresh temporary name, or its own in a [`Tree`])
 /// and fill it: the name it has.
 fn stage_one(dir: &Dir, name: &OsStr, source: Source<'_>) -> Result<TempName> {
     let (tmp, fd) = create(dir, name, source)?;
@@ -226,17 +224,6 @@ fn write_all(fd: &OwnedFd, contents: &[u8]) -> rustix::io::Result<()> {
 }
 
 impl Batch {
-    /// A batch whose files go straight under their own names, not temporary ones, and
-    /// need no placing: for a tree built where no one looks yet (it appears whole, at once,
-    /// see `output::stream::fresh`).
-    #[must_use]
-    pub fn direct() -> Self {
-        Self {
-            direct: true,
-            ..Self::default()
-        }
-    }
-
     /// Write every job under a temporary name next to its target; one handle per job, in
     /// order. (Files can also be staged on other threads: see [`Batch::detach`].)
     ///
@@ -350,11 +337,7 @@ impl Batch {
         let Some(at) = item.staged_as() else {
             anyhow::bail!("{} was not staged", self.path_of(h).display());
         };
-        let dir = &self.dirs[item.dir];
-        if dir.direct {
-            return Ok(()); // in place already
-        }
-        let fd = dir.fd()?;
+        let fd = self.dirs[item.dir].fd()?;
         rustix::fs::renameat(&*fd, at, &*fd, &*item.name)
             .with_context(|| format!("renaming into {}", self.path_of(h).display()))
     }
@@ -377,11 +360,13 @@ impl Batch {
 
 mod detached;
 mod dirs;
+mod tree;
 
 pub use detached::Detached;
 use dirs::Dir;
 #[cfg(test)]
 use dirs::OPEN_DIRS;
+pub use tree::{Tree, TreeDir};
 
 #[cfg(test)]
 mod tests;

@@ -10,12 +10,15 @@ use super::fresh::Fresh;
 use super::{Writer, leave};
 use crate::lifecycle::journal;
 use crate::lifecycle::plan::{self, Action};
-use crate::output::report::Done;
+use crate::output::report::{Done, Rest};
 use crate::output::{Report, refuse_conflicts, write_report};
 
 impl Writer {
     /// The render is done and good: plan the whole, refuse it or carry it out.
     pub(super) fn finish(mut self) -> Result<Report> {
+        if let Some(fresh) = self.fresh.take() {
+            return self.finish_fresh(fresh);
+        }
         // `generate --out` keeps owned files no longer rendered (no pruning): what is at
         // those paths does not change their step
         let mut steps = std::mem::take(&mut self.steps);
@@ -25,9 +28,6 @@ impl Writer {
         if let Err(e) = refuse_conflicts(&self.root, &self.store, &plan) {
             self.discard();
             return Err(e);
-        }
-        if let Some(fresh) = self.fresh.take() {
-            return self.finish_fresh(&fresh, plan);
         }
         let batch = std::mem::take(&mut self.batch);
         let handles = &self.handles;
@@ -66,11 +66,11 @@ impl Writer {
             }
             None => Report::new(
                 made,
-                Some(Done {
+                Some(Rest::Plan(Done {
                     root: self.root.clone(),
                     plan,
                     backups,
-                }),
+                })),
             ),
         };
         leave(self);
@@ -85,22 +85,18 @@ impl Writer {
             .unwrap_or_default()
     }
 
-    /// Put the tree built for a new DIR in place (see `fresh.rs`): its ledger, one
-    /// `syncfs`, one rename. The lines are made as they are written out.
-    fn finish_fresh(mut self, fresh: &Fresh, plan: plan::Plan) -> Result<Report> {
-        // a new DIR had no ledger: the plan's entries are the whole ledger
-        if let Err(e) = fresh.finish(&self.root, &self.lock, &self.batch, &plan) {
-            self.discard();
-            return Err(e);
-        }
-        let report = Report::new(
-            self.recovered_line(),
-            Some(Done {
-                root: self.root.clone(),
-                plan,
-                backups: Vec::new(),
-            }),
-        );
+    /// Put the tree built for a new DIR in place (see `fresh.rs`): its ledger closed, one
+    /// `syncfs`, one rename. The lines are read back from its ledger as they are written
+    /// out.
+    fn finish_fresh(mut self, fresh: Fresh) -> Result<Report> {
+        let tree = match fresh.finish(&self.root) {
+            Ok(tree) => tree,
+            Err(e) => {
+                self.discard();
+                return Err(e);
+            }
+        };
+        let report = Report::new(self.recovered_line(), Some(Rest::Tree(tree)));
         leave(self);
         Ok(report)
     }

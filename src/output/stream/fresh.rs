@@ -1,28 +1,40 @@
 //! An `--out` directory that did not exist before the run is built whole where no one
 //! looks: in `.NAME.openim-init-new` next to it, every file straight under its own name (no
-//! temporary names, journal or renames), the ledger last; then everything is made durable
-//! (one `syncfs`) and the tree is renamed over the empty directory the run created to hold
-//! its lock. A crash leaves DIR empty or whole; the next run removes a tree left half built.
+//! temporary names, journal or renames), its ledger written entry by entry as the files
+//! come; then everything is made durable (one `syncfs`) and the tree is renamed over the
+//! empty directory the run created to hold its lock. A crash leaves DIR empty or whole; the
+//! next run removes a tree left half built.
+//!
+//! Nothing is kept per file: every file is new, so there is nothing to plan, and the lines
+//! for the user are read back from the ledger at the end (in the order the files were
+//! written; a later run lists them in path order).
 //!
 //! Only for a directory this run created: an existing one, even empty, may be someone's
 //! working directory or carry an owner, mode or ACL of its own, which a rename would drop.
 //! One run at a time holds DIR's lock, so the name of the tree can be fixed.
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result};
 
-use crate::lifecycle::fsops::{self, Batch};
-use crate::lifecycle::ledger::{Lock, OUT_STATE_DIR, Store};
-use crate::lifecycle::plan::Plan;
+use super::{Writer, refuse};
+use crate::lifecycle::fsops::{self, Source, Tree, TreeDir};
+use crate::lifecycle::ledger::{Entry, Kind, Log, OUT_STATE_DIR};
+use crate::lifecycle::plan::Desired;
+use crate::output::report::NewTree;
 
 /// What follows `.NAME` in the name of the tree being built.
 const SUFFIX: &str = ".openim-init-new";
 
 /// A tree being built in place of DIR.
 pub struct Fresh {
-    /// Where it is built.
-    pub dir: PathBuf,
+    /// DIR, where the tree goes.
+    root: PathBuf,
+    tree: Tree,
+    log: Log,
+    /// The target of each link written, in order (for the lines of the report).
+    links: Vec<Box<str>>,
 }
 
 /// The tree built for `root`, next to it (none for a root without a parent or name).
@@ -41,6 +53,11 @@ pub fn remove_leftover(root: &Path) {
     }
 }
 
+/// The file name of `rel` and the directory it is in (`""`: the top).
+fn split(rel: &str) -> (&str, &str) {
+    rel.rsplit_once('/').unwrap_or(("", rel))
+}
+
 impl Fresh {
     /// Start building `root` (just created, still empty) next to it: none when that cannot
     /// be done (then the usual way goes on).
@@ -48,55 +65,109 @@ impl Fresh {
         let dir = tree_for(root)?;
         std::fs::create_dir(&dir).ok()?;
         // the state directory first: what marks the tree as ours
-        if std::fs::create_dir(dir.join(OUT_STATE_DIR)).is_err() {
-            let _ = std::fs::remove_dir_all(&dir);
-            return None;
+        let state = dir.join(OUT_STATE_DIR);
+        match std::fs::create_dir(&state).map_err(anyhow::Error::from) {
+            Ok(()) => Log::create(&state).ok(),
+            Err(_) => None,
         }
-        Some(Self { dir })
+        .map(|log| Self {
+            root: root.to_path_buf(),
+            tree: Tree::new(dir.clone()),
+            log,
+            links: Vec::new(),
+        })
+        .or_else(|| {
+            let _ = std::fs::remove_dir_all(&dir);
+            None
+        })
     }
 
-    /// Record the ledger after `plan` (the first: a new DIR had none) in the tree, make all
-    /// of it durable and put it in place of `root`.
+    /// The directory `rel` goes into (created, after checking no file or link of the tree
+    /// is in the way), and its file name.
+    pub fn dir_of<'r>(&mut self, rel: &'r str) -> Result<(TreeDir, &'r OsStr)> {
+        let (parent, name) = split(rel);
+        let root = &self.root;
+        let dir = self.tree.dir(parent, |top| {
+            let Some(why) = fsops::blocked_parent(top, Path::new(rel))? else {
+                return Ok(());
+            };
+            // named where it will be: in DIR
+            let top = top.display().to_string();
+            let why = match why.strip_prefix(&top) {
+                Some(below) => format!("{}{below}", root.display()),
+                None => why,
+            };
+            Err(refuse(format!("refusing to write {rel}: {why}")))
+        })?;
+        Ok((dir, OsStr::new(name)))
+    }
+
+    /// Record `path`, written as `entry` (a link to `link`).
+    pub fn record(&mut self, path: &str, entry: &Entry, link: Option<&str>) -> Result<()> {
+        if let Some(target) = link {
+            self.links.push(target.into());
+        }
+        self.log.add(path, entry)
+    }
+
+    /// Whether `path` was written before.
+    pub fn has(&mut self, path: &str) -> Result<bool> {
+        self.log.contains(path)
+    }
+
+    /// Close the ledger, make all of the tree durable and put it in place of `root`: what
+    /// the report reads. The tree is removed on an error before it is in place.
     ///
     /// # Errors
-    /// I/O errors before the tree is in place (it is removed then).
-    pub fn finish(&self, root: &Path, lock: &Lock, batch: &Batch, plan: &Plan) -> Result<()> {
-        let placed = Store::for_out_dir(&self.dir)
-            .write_entries(lock, plan.first_entries())
-            .and_then(|()| sync_tree(&self.dir, batch))
-            .and_then(|()| {
-                std::fs::rename(&self.dir, root)
-                    .with_context(|| format!("renaming {} into place", self.dir.display()))
-            });
-        if placed.is_err() {
-            self.discard();
-        }
-        placed?;
+    /// I/O errors.
+    pub fn finish(self, root: &Path) -> Result<NewTree> {
+        let top = self.tree.top().to_path_buf();
+        let placed = self.log.finish().and_then(|ledger| {
+            fsops::sync_tree(&top)?;
+            std::fs::rename(&top, root)
+                .with_context(|| format!("renaming {} into place", top.display()))?;
+            Ok(ledger)
+        });
+        let ledger = placed.inspect_err(|_| {
+            let _ = std::fs::remove_dir_all(&top);
+        })?;
         fsops::sync_dir(fsops::parent_of(root));
-        Ok(())
+        Ok(NewTree {
+            root: root.to_path_buf(),
+            ledger,
+            links: self.links,
+        })
     }
 
     /// Remove the tree (a run refused or failed); best effort.
     pub fn discard(&self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
+        let _ = std::fs::remove_dir_all(self.tree.top());
     }
 }
 
-/// Make the tree under `top` durable, with the files of `batch` in it: one `syncfs` (an
-/// `fsync` per file and directory where there is none).
-fn sync_tree(top: &Path, batch: &Batch) -> Result<()> {
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    {
-        let _ = batch;
-        let dir = std::fs::File::open(top).with_context(|| format!("opening {}", top.display()))?;
-        rustix::fs::syncfs(&dir).with_context(|| format!("syncing {}", top.display()))
-    }
-    #[cfg(not(any(target_os = "linux", target_os = "android")))]
-    {
-        batch.sync()?;
-        batch.sync_dirs();
-        fsops::sync_dir(&top.join(OUT_STATE_DIR));
-        fsops::sync_dir(top);
-        Ok(())
+impl Writer {
+    /// Write `d` (whose ledger entry is `want`) into the new tree, or hand it to the other
+    /// staging thread.
+    pub(super) fn take_new(&mut self, mut d: Desired, want: &Entry) -> Result<()> {
+        let Some(fresh) = self.fresh.as_mut() else {
+            anyhow::bail!("no tree is being built");
+        };
+        let (dir, name) = fresh.dir_of(&d.path)?;
+        match d.kind {
+            Kind::File if self.stager.wants() => {
+                let contents = std::mem::take(&mut d.contents);
+                self.stager.hand(None, dir.detach(name, contents, d.mode));
+                fresh.record(&d.path, want, None)
+            }
+            Kind::File => {
+                dir.write(name, Source::File(d.contents.as_bytes(), d.mode))?;
+                self.spent.give(std::mem::take(&mut d.contents));
+                fresh.record(&d.path, want, None)
+            }
+            Kind::Symlink => {
+                dir.write(name, Source::Link(&d.contents))?;
+                fresh.record(&d.path, want, Some(&d.contents))
+            }
+        }
     }
 }

@@ -3,6 +3,7 @@
 //! each comes, and planned at its last (the temporary file removed again when it is not to
 //! be written).
 
+use std::ffi::OsStr;
 use std::os::fd::OwnedFd;
 
 use anyhow::Result;
@@ -10,7 +11,7 @@ use sha2::{Digest as _, Sha256};
 
 use super::Writer;
 use crate::backend::kit::Part;
-use crate::lifecycle::fsops::Handle;
+use crate::lifecycle::fsops::{Handle, TreeDir};
 use crate::lifecycle::ledger::{self, Entry, Kind};
 use crate::lifecycle::plan::{self, Action, Content, OnDisk, Step};
 
@@ -43,8 +44,16 @@ pub struct Open {
     mode: u32,
     found: OnDisk,
     hash: Sha256,
-    /// Its temporary file (none when nothing more is staged, or its path is blocked).
-    staged: Option<(Handle, OwnedFd)>,
+    /// Where it is written (none when nothing more is staged, or its path is blocked).
+    staged: Option<Staged>,
+}
+
+/// Where a file made in parts is written.
+enum Staged {
+    /// Under a temporary name, as a file of the batch.
+    Batch(Handle, OwnedFd),
+    /// Under its own name, in a new DIR's tree.
+    Tree(TreeDir, OwnedFd),
 }
 
 impl Writer {
@@ -57,46 +66,58 @@ impl Writer {
             anyhow::bail!("a part of {} before its first", piece.path);
         };
         open.hash.update(piece.text.as_bytes());
-        if let Some((h, fd)) = &open.staged {
-            self.batch.append(*h, fd, piece.text.as_bytes())?;
+        let text = piece.text.as_bytes();
+        match &open.staged {
+            Some(Staged::Batch(h, fd)) => self.batch.append(*h, fd, text)?,
+            Some(Staged::Tree(dir, fd)) => dir.append(file_name(&open.path), fd, text)?,
+            None => {}
         }
         if piece.last {
-            self.close_piece();
+            self.close_piece()?;
         }
         Ok(())
     }
 
     /// Look at the path of `piece` and stage its file, empty.
     fn open_piece(&mut self, piece: &Piece) -> Result<()> {
+        if let Some(fresh) = &mut self.fresh {
+            let (dir, name) = fresh.dir_of(&piece.path)?;
+            let fd = dir.open(name, piece.mode)?;
+            self.open = Some(Open::new(
+                piece,
+                OnDisk::Missing,
+                Some(Staged::Tree(dir, fd)),
+            ));
+            return Ok(());
+        }
         let dir = self.dir_of(&piece.path)?;
         let found = self.dirs[dir].scanned.at(&self.root, &piece.path)?;
         let staged = if self.refused || matches!(found, OnDisk::Blocked(_)) {
             None
         } else {
             let (index, name) = self.staging_dir(dir, &piece.path)?;
-            Some(self.batch.open(index, name.as_ref(), piece.mode)?)
+            let (h, fd) = self.batch.open(index, name.as_ref(), piece.mode)?;
+            Some(Staged::Batch(h, fd))
         };
-        self.open = Some(Open {
-            path: piece.path.clone(),
-            mode: piece.mode,
-            found,
-            hash: Sha256::new(),
-            staged,
-        });
+        self.open = Some(Open::new(piece, found, staged));
         Ok(())
     }
 
     /// The file is complete: decide its step as [`Writer::take`] does; its temporary file
     /// stays staged only when it is to be written.
-    fn close_piece(&mut self) {
+    fn close_piece(&mut self) -> Result<()> {
         let Some(open) = self.open.take() else {
-            return;
+            return Ok(());
         };
         let want = Entry {
             kind: Kind::File,
             mode: open.mode,
             sha256: ledger::ContentHash::Sha256(open.hash.finalize().into()),
         };
+        if let Some(fresh) = &mut self.fresh {
+            drop(open.staged); // closed
+            return fresh.record(&open.path, &want, None);
+        }
         let action = plan::desired_step(
             &want,
             self.ledger.files.get(&open.path),
@@ -104,10 +125,10 @@ impl Writer {
             self.opts,
         );
         self.refused |= matches!(action, Action::Refuse(_));
-        if let Some((h, fd)) = open.staged {
+        if let Some(Staged::Batch(h, fd)) = open.staged {
             drop(fd);
             if action.changes_disk() && !self.refused {
-                self.keep_handle(&open.path, h);
+                self.handles.insert(open.path.clone(), h);
             } else {
                 self.batch.unstage(h);
             }
@@ -123,5 +144,24 @@ impl Writer {
             }),
             entry: Some(want),
         });
+        Ok(())
     }
+}
+
+impl Open {
+    /// The file of `piece` (its first), with what is at its path and where it is written.
+    fn new(piece: &Piece, found: OnDisk, staged: Option<Staged>) -> Self {
+        Self {
+            path: piece.path.clone(),
+            mode: piece.mode,
+            found,
+            hash: Sha256::new(),
+            staged,
+        }
+    }
+}
+
+/// The last component of `rel`.
+fn file_name(rel: &str) -> &OsStr {
+    OsStr::new(rel.rsplit_once('/').map_or(rel, |(_, name)| name))
 }

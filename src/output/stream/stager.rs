@@ -25,22 +25,25 @@ const BUNDLE: usize = 16;
 /// Files waiting for the other thread beyond which the writing thread stages its own.
 const BACKLOG: usize = 4 * BUNDLE;
 
-/// What the other thread did: the temporary name of every file it staged, and the error
-/// it stopped at.
+/// What the other thread did: the temporary name of every file of a batch it staged, and
+/// the error it stopped at.
 type Outcome = (Vec<(Handle, TempName)>, Option<anyhow::Error>);
+
+/// A file to stage, and its handle in the batch (none for a new tree: nothing is recorded).
+type Handed = (Option<Handle>, Detached);
 
 /// The other staging thread, started once enough files were staged.
 pub struct Stager {
     /// Files staged before it started (counted up to [`START_AFTER`]).
     seen: usize,
-    bundle: Vec<(Handle, Detached)>,
+    bundle: Vec<Handed>,
     thread: Option<Running>,
     /// Where the texts written go (to the thread when it starts).
     spent: Option<Spent>,
 }
 
 struct Running {
-    to: mpsc::Sender<Vec<(Handle, Detached)>>,
+    to: mpsc::Sender<Vec<Handed>>,
     waiting: Arc<AtomicUsize>,
     handle: JoinHandle<Outcome>,
 }
@@ -66,8 +69,8 @@ impl Stager {
         self.seen > START_AFTER
     }
 
-    /// Hand `job` (the file `h`) over.
-    pub fn hand(&mut self, h: Handle, job: Detached) {
+    /// Hand `job` (the file `h` of the batch, if it is one) over.
+    pub fn hand(&mut self, h: Option<Handle>, job: Detached) {
         self.bundle.push((h, job));
         if self.bundle.len() >= BUNDLE {
             self.send();
@@ -114,7 +117,7 @@ impl Stager {
 }
 
 fn spawn(mut spent: Spent) -> Running {
-    let (to, from) = mpsc::channel::<Vec<(Handle, Detached)>>();
+    let (to, from) = mpsc::channel::<Vec<Handed>>();
     let waiting = Arc::new(AtomicUsize::new(0));
     let count = Arc::clone(&waiting);
     let handle = std::thread::spawn(move || {
@@ -124,9 +127,10 @@ fn spawn(mut spent: Spent) -> Running {
             let n = bundle.len();
             for (h, job) in bundle {
                 if error.is_none() {
-                    match job.stage() {
-                        Ok(tmp) => done.push((h, tmp)),
-                        Err(e) => error = Some(e),
+                    match (job.stage(), h) {
+                        (Ok(tmp), Some(h)) => done.push((h, tmp)),
+                        (Ok(_), None) => {}
+                        (Err(e), _) => error = Some(e),
                     }
                 }
                 spent.give(job.into_contents());

@@ -28,7 +28,7 @@ fn files_are_staged_on_either_thread_and_recorded() {
             let (h, job) = batch
                 .detach(d, OsStr::new(&name), text, 0o644)
                 .expect("detached");
-            stager.hand(h, job);
+            stager.hand(Some(h), job);
             handles.push(h);
             handed += 1;
         } else {
@@ -68,12 +68,12 @@ fn an_error_on_the_other_thread_is_reported_and_what_it_staged_can_be_discarded(
         let (h, job) = batch
             .detach(d, OsStr::new(&format!("f{i}")), "x\n".to_owned(), 0o644)
             .expect("detached");
-        stager.hand(h, job);
+        stager.hand(Some(h), job);
     }
     let (h, job) = batch
         .detach(d2, OsStr::new("f"), "x\n".to_owned(), 0o644)
         .expect("detached");
-    stager.hand(h, job);
+    stager.hand(Some(h), job);
     let err = stager.finish(&mut batch).expect_err("an error");
     assert!(format!("{err:#}").contains("lost"), "{err:#}");
     assert_eq!(files(tmp.path()), BUNDLE, "the files before were staged");

@@ -135,3 +135,83 @@ fn paths_whose_hashes_are_alike_are_written_and_a_path_twice_is_still_refused() 
     assert!(refused_twice(&twice, "y/run"), "{twice:?}");
     assert!(!tmp.path().join("b").exists());
 }
+
+#[test]
+fn a_new_directory_lists_its_files_as_written_and_its_ledger_knows_them_all() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let out = tmp.path().join("out");
+    let render = |feed: &RefCell<Feed>| -> crate::errors::Result<()> {
+        let mut f = feed.borrow_mut();
+        f.take(Artifact::file("z/run", 0o755, "run\n"))?;
+        f.take(Artifact::symlink("a/current", "run"))?;
+        for (i, piece) in ["1\n", "2\n"].iter().enumerate() {
+            f.take_part(Part {
+                path: "m/parts",
+                mode: 0o644,
+                text: &mut (*piece).to_owned(),
+                first: i == 0,
+                last: i == 1,
+                size_hint: 4,
+            })?;
+        }
+        f.take(Artifact::file("b", 0o600, "b\n"))
+    };
+    let ((), first) = write_streamed(&out, false, 4, render).expect("written");
+    let root = std::fs::canonicalize(&out)
+        .expect("out")
+        .display()
+        .to_string();
+    assert_eq!(
+        first.lines(),
+        [
+            format!("wrote {root}/z/run (0755)"),
+            format!("linked {root}/a/current -> run"),
+            format!("wrote {root}/m/parts (0644)"),
+            format!("wrote {root}/b (0600)"),
+            "4 changed (4 created, 0 updated, 0 removed), 0 unchanged".to_owned(),
+        ],
+        "in the order written"
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.join("m/parts")).expect("parts"),
+        "1\n2\n"
+    );
+    let link = std::fs::read_link(out.join("a/current")).expect("link");
+    assert_eq!(link, Path::new("run"));
+    // the ledger holds every file as written: a second run finds each one unchanged
+    let ((), again) = write_streamed(&out, false, 4, render).expect("again");
+    assert_eq!(
+        again.lines(),
+        [
+            format!("unchanged {root}/a/current"),
+            format!("unchanged {root}/b"),
+            format!("unchanged {root}/m/parts"),
+            format!("unchanged {root}/z/run"),
+            "0 changed (0 created, 0 updated, 0 removed), 4 unchanged".to_owned(),
+        ]
+    );
+    let names: Vec<_> = std::fs::read_dir(tmp.path())
+        .expect("list")
+        .map(|e| e.expect("entry").file_name())
+        .collect();
+    assert_eq!(names, ["out"], "no tree is left next to it");
+}
+
+#[test]
+fn a_file_in_the_way_of_a_new_directory_s_path_is_refused_by_its_place_in_dir() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let out = tmp.path().join("out");
+    let r = write(&out, &[("a", "1\n"), ("a/b", "2\n")]);
+    let Err(Error::Usage(m)) = &r else {
+        panic!("{r:?}");
+    };
+    let a = tmp.path().join("out/a");
+    assert_eq!(
+        m,
+        &format!(
+            "refusing to write a/b: {} is a file, not a directory",
+            a.display()
+        )
+    );
+    assert_eq!(walk(tmp.path()), Vec::<std::path::PathBuf>::new());
+}

@@ -28,6 +28,16 @@ impl std::fmt::Debug for Detached {
 }
 
 impl Detached {
+    /// `contents` to write as the file `name` in `dir`, with the permission bits `mode`.
+    pub(super) fn new(dir: Arc<Dir>, name: &OsStr, contents: String, mode: u32) -> Self {
+        Self {
+            dir,
+            name: name.to_os_string(),
+            contents,
+            mode,
+        }
+    }
+
     /// Write the file under a fresh temporary name next to its target: that name, for
     /// [`Batch::settle`].
     ///
@@ -66,12 +76,7 @@ impl Batch {
             tmp: TempName::Pending,
             name: name.into(),
         });
-        let job = Detached {
-            dir: Arc::clone(&self.dirs[dir]),
-            name: name.to_os_string(),
-            contents,
-            mode,
-        };
+        let job = Detached::new(Arc::clone(&self.dirs[dir]), name, contents, mode);
         Ok((Handle(self.items.len() - 1), job))
     }
 

@@ -22,8 +22,8 @@ pub(super) struct Dir {
     fd: Mutex<Option<Arc<OwnedFd>>>,
     /// The file system it is on.
     pub(super) dev: u64,
-    /// Files go straight under their own names (a directory no one sees yet, see
-    /// [`Batch::direct`]).
+    /// Files go straight under their own names (a directory of a [`super::Tree`], which
+    /// no one sees yet).
     pub(super) direct: bool,
     /// Whether a new file's mode can differ from the one asked for in other ways than the
     /// umask (a default ACL on the directory): then every mode is set explicitly.
@@ -41,6 +41,23 @@ fn open_dir(path: &Path) -> Result<OwnedFd> {
 }
 
 impl Dir {
+    /// The directory `path`, created if missing (with its parents) and opened; `direct`:
+    /// files go into it under their own names.
+    pub(super) fn create(path: &Path, direct: bool) -> Result<Self> {
+        std::fs::create_dir_all(path).with_context(|| format!("creating {}", path.display()))?;
+        let fd = open_dir(path)?;
+        let dev = rustix::fs::fstat(&fd)
+            .with_context(|| format!("inspecting {}", path.display()))?
+            .st_dev;
+        Ok(Self {
+            path: path.to_path_buf(),
+            acl: default_acl(&fd),
+            dev,
+            fd: Mutex::new(Some(Arc::new(fd))),
+            direct,
+        })
+    }
+
     /// Its descriptor: the one kept, or one opened for this use.
     pub(super) fn fd(&self) -> Result<Arc<OwnedFd>> {
         let kept = self.kept().clone();
@@ -81,19 +98,8 @@ impl Batch {
             return Ok(i);
         }
         check()?;
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-        let fd = open_dir(dir)?;
-        let dev = rustix::fs::fstat(&fd)
-            .with_context(|| format!("inspecting {}", dir.display()))?
-            .st_dev;
         let i = self.dirs.len();
-        self.dirs.push(Arc::new(Dir {
-            path: dir.to_path_buf(),
-            acl: default_acl(&fd),
-            dev,
-            fd: Mutex::new(Some(Arc::new(fd))),
-            direct: self.direct,
-        }));
+        self.dirs.push(Arc::new(Dir::create(dir, false)?));
         let (dirs, hasher) = (&self.dirs, &self.hasher);
         self.by_path
             .insert_unique(hash, i, |&i| hasher.hash_one(&dirs[i].path));

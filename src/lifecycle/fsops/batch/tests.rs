@@ -189,34 +189,3 @@ fn only_the_last_directories_keep_a_descriptor_and_every_file_is_placed() {
     }
     assert_eq!(mode(&tmp.path().join("d1/h")), 0o640);
 }
-
-#[test]
-fn a_direct_batch_writes_under_the_names_themselves_and_keeps_no_second_copy() {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let mut batch = Batch::direct();
-    let d = batch.dir(tmp.path(), || Ok(())).expect("dir");
-    let inline = batch
-        .stage(&[Job {
-            dir: d,
-            name: OsStr::new("run"),
-            source: Source::File(b"#!/bin/sh\n", 0o755),
-        }])
-        .expect("staged")[0];
-    let (h, job) = batch
-        .detach(d, OsStr::new("finish"), "exit 0\n".to_owned(), 0o644)
-        .expect("detached");
-    assert_eq!(batch.temp(h), "", "not staged yet");
-    let staged = job.stage().expect("staged");
-    assert_eq!(staged, TempName::Own);
-    batch.settle(h, staged);
-    for (h, name) in [(inline, "run"), (h, "finish")] {
-        assert_eq!(batch.items[h.0].tmp, TempName::Own);
-        assert_eq!(batch.temp(h), name);
-        batch.place(h).expect("in place already");
-    }
-    assert_eq!(listing(tmp.path()), ["finish", "run"]);
-    assert_eq!(mode(&tmp.path().join("run")), 0o755);
-    // removing it (a refused run) removes the files under their own names
-    batch.discard();
-    assert!(listing(tmp.path()).is_empty());
-}
