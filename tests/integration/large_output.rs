@@ -335,11 +335,10 @@ fn many_files_staged_and_renamed_on_two_threads_are_whole_and_all_or_nothing() {
     assert!(sections(&printed) == written, "printed != written");
     let listed = names(&out);
     assert_eq!(listed.len(), 1502, "no temporary file left");
-    let ledger = std::fs::read_to_string(out.join(".openim-init/ledger.json")).expect("ledger");
-
     let again = generate();
     assert_eq!(again.code, 0, "{}", again.stderr);
     assert!(files(&out) == written && names(&out) == listed);
+    let ledger = std::fs::read_to_string(out.join(".openim-init/ledger.json")).expect("ledger");
 
     // every file changes and a foreign file sits where a new one goes: refused after all
     // were staged, and nothing changes

@@ -260,24 +260,37 @@ fn building(out: &Path) -> std::path::PathBuf {
 }
 
 /// A DIR that did not exist is built next to it and renamed into place whole: the same
-/// files, modes, links and ledger as the usual way (into an existing directory), and
-/// nothing left beside it.
+/// files, modes, links, ledger entries and lines as the usual way (into an existing
+/// directory), and nothing left beside it.
 #[test]
 fn a_new_directory_is_built_as_the_usual_way_builds_it() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let a = fixture("full.toml");
     for backend in ["systemd", "openrc", "supervisord", "runit", "s6"] {
         let new = tmp.path().join(format!("new-{backend}"));
-        ok(&mut generate_with(backend, &new, &a));
+        let new_lines = ok(&mut generate_with(backend, &new, &a));
         let usual = tmp.path().join(format!("usual-{backend}"));
         std::fs::create_dir(&usual).expect("mkdir");
-        ok(&mut generate_with(backend, &usual, &a));
+        let usual_lines = ok(&mut generate_with(backend, &usual, &a));
         assert_eq!(tree(&new), tree(&usual), "{backend}");
-        let ledger = |d: &Path| std::fs::read_to_string(d.join(".openim-init/ledger.json"));
-        assert_eq!(
-            ledger(&new).expect("ledger"),
-            ledger(&usual).expect("ledger")
-        );
+        // the same entries (a new DIR's ledger lists them in the order they were written)
+        let ledger = |d: &Path| -> serde_json::Value {
+            let text = std::fs::read_to_string(d.join(".openim-init/ledger.json"));
+            serde_json::from_str(&text.expect("ledger")).expect("JSON")
+        };
+        assert_eq!(ledger(&new), ledger(&usual), "{backend}");
+        // and the same lines, each naming its own DIR (in the order written, not sorted)
+        let mut new_lines: Vec<String> = new_lines
+            .lines()
+            .map(|l| l.replace(&format!("/new-{backend}/"), "/DIR/"))
+            .collect();
+        let mut usual_lines: Vec<String> = usual_lines
+            .lines()
+            .map(|l| l.replace(&format!("/usual-{backend}/"), "/DIR/"))
+            .collect();
+        new_lines.sort();
+        usual_lines.sort();
+        assert_eq!(new_lines, usual_lines, "{backend}");
         assert_ledger_matches_disk(&new);
         assert!(
             !building(&new).exists(),
