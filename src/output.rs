@@ -250,7 +250,7 @@ mod report;
 mod stream;
 
 pub use report::Report;
-use report::{Done, Rest, write_report};
+use report::{Done, Rest};
 pub use stream::{Feed, write_streamed};
 
 #[cfg(test)]

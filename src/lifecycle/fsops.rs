@@ -119,6 +119,20 @@ pub fn write_atomic_with(
     mode: u32,
     write: impl FnOnce(&mut dyn std::io::Write) -> Result<()>,
 ) -> Result<()> {
+    write_pending(path, mode, write)?.commit()
+}
+
+/// The first half of [`write_atomic_with`]: what `write` writes, with `mode`, under a
+/// temporary name next to `path`, neither durable nor in place until
+/// [`Pending::commit`].
+///
+/// # Errors
+/// `write`'s errors, or I/O errors, with the path.
+pub fn write_pending(
+    path: &Path,
+    mode: u32,
+    write: impl FnOnce(&mut dyn std::io::Write) -> Result<()>,
+) -> Result<Pending> {
     let parent = parent_of(path);
     let mut tmp = tempfile::Builder::new()
         .prefix(TEMP_PREFIX)
@@ -132,13 +146,37 @@ pub fn write_atomic_with(
     tmp.as_file()
         .set_permissions(std::fs::Permissions::from_mode(mode))
         .with_context(|| format!("setting the mode of {}", path.display()))?;
-    tmp.as_file()
-        .sync_all()
-        .with_context(|| format!("syncing {}", path.display()))?;
-    tmp.persist(path)
-        .with_context(|| format!("renaming into {}", path.display()))?;
-    sync_dir(parent);
-    Ok(())
+    Ok(Pending {
+        tmp,
+        path: path.to_path_buf(),
+    })
+}
+
+/// A file written whole under a temporary name next to its target ([`write_pending`]);
+/// removed when dropped before [`Pending::commit`].
+#[derive(Debug)]
+pub struct Pending {
+    tmp: tempfile::NamedTempFile,
+    path: PathBuf,
+}
+
+impl Pending {
+    /// Make it durable and rename it over its target, then make the rename durable.
+    ///
+    /// # Errors
+    /// I/O errors, with the path (the temporary file is removed).
+    pub fn commit(self) -> Result<()> {
+        let path = self.path;
+        self.tmp
+            .as_file()
+            .sync_all()
+            .with_context(|| format!("syncing {}", path.display()))?;
+        self.tmp
+            .persist(&path)
+            .with_context(|| format!("renaming into {}", path.display()))?;
+        sync_dir(parent_of(&path));
+        Ok(())
+    }
 }
 
 /// Create or replace the symbolic link `path` → `target` atomically (new link + rename).

@@ -24,13 +24,14 @@
 //! holds neither the old nor the new state (edited after the crash) is left alone (the
 //! ledger then shows it as edited).
 
+use std::borrow::Cow;
 use std::path::PathBuf;
 
 use anyhow::{Context as _, Result};
 use serde::{Deserialize, Serialize};
 
 use super::fsops::{self, Batch, Handle};
-use super::ledger::{ContentHash, Entry, Kind, Ledger, Lock, Store, ledger_text, read_regular};
+use super::ledger::{ContentHash, Entry, Kind, Ledger, Lock, NewLedger, Store, read_regular};
 use super::plan::{Action, Plan, Step};
 
 const JOURNAL_FILE: &str = "journal.json";
@@ -112,24 +113,26 @@ enum Phase {
     Rollback,
 }
 
+/// The journal of a run; `ledger_before` is borrowed from the run's own ledger (a copy of
+/// 84,000 entries was 27 MB) and owned once read back.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-struct Journal {
+struct Journal<'l> {
     phase: Phase,
     ops: Vec<Op>,
-    ledger_before: Ledger,
+    ledger_before: Cow<'l, Ledger>,
     /// The ledger after the run; left out when it is `ledger_before` with every operation's
     /// new entry (the usual case: nothing adopted, forgotten or re-recorded besides).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     ledger_after: Option<Ledger>,
 }
 
-impl Journal {
+impl Journal<'_> {
     /// The ledger after the run.
     fn after(&self) -> Ledger {
         if let Some(after) = &self.ledger_after {
             return after.clone();
         }
-        let mut after = self.ledger_before.clone();
+        let mut after = self.ledger_before.clone().into_owned();
         after.version = 1;
         for op in &self.ops {
             match &op.new {
@@ -157,9 +160,9 @@ fn derivable(plan: &Plan, before: &Ledger) -> bool {
 pub struct Applied<'a> {
     store: &'a Store,
     lock: &'a Lock,
-    journal: Journal,
-    /// The ledger once committed, as written.
-    after: Vec<u8>,
+    journal: Journal<'a>,
+    /// The ledger once committed, written beside the old one.
+    after: NewLedger,
     /// Backups of foreign or edited files kept for the user: (path, backup).
     pub backups: Vec<(String, PathBuf)>,
 }
@@ -192,7 +195,7 @@ fn journal_path(store: &Store) -> PathBuf {
     store.state.join(JOURNAL_FILE)
 }
 
-fn write_journal(store: &Store, journal: &Journal) -> Result<()> {
+fn write_journal(store: &Store, journal: &Journal<'_>) -> Result<()> {
     std::fs::create_dir_all(&store.state)
         .with_context(|| format!("creating {}", store.state.display()))?;
     let text = serde_json::to_vec(journal)?;
@@ -208,7 +211,7 @@ pub fn apply<'a>(
     store: &'a Store,
     lock: &'a Lock,
     plan: &Plan,
-    before: &Ledger,
+    before: &'a Ledger,
 ) -> Result<Applied<'a>> {
     apply_with(store, lock, plan, before, None)
 }
@@ -225,7 +228,7 @@ pub fn apply_staged<'a>(
     store: &'a Store,
     lock: &'a Lock,
     plan: &Plan,
-    before: &Ledger,
+    before: &'a Ledger,
     staged: Prestaged<'_>,
 ) -> Result<Applied<'a>> {
     apply_with(store, lock, plan, before, Some(staged))
@@ -235,7 +238,7 @@ fn apply_with<'a>(
     store: &'a Store,
     lock: &'a Lock,
     plan: &Plan,
-    before: &Ledger,
+    before: &'a Ledger,
     staged: Option<Prestaged<'_>>,
 ) -> Result<Applied<'a>> {
     anyhow::ensure!(
@@ -251,15 +254,15 @@ fn apply_with<'a>(
     let mut journal = Journal {
         phase: Phase::Apply,
         ops: Vec::new(),
-        ledger_before: before.clone(),
+        ledger_before: Cow::Borrowed(before),
         ledger_after: None,
     };
     if !derivable(plan, before) {
         journal.ledger_after = Some(plan.ledger_after(before));
     }
-    // the new ledger's text, made on another thread while the files are carried out (a
-    // large plan's ledger takes as long to build as its journal)
-    let text = || ledger_text(&plan.ledger_after(before));
+    // the new ledger, written beside the old one on another thread while the files are
+    // carried out (a large plan's ledger takes as long to write as its journal)
+    let text = || store.prepare_entries(lock, plan.entries_after(before));
     let (backups, after) = std::thread::scope(|s| {
         let other = (plan.steps.len() >= 1024).then(|| s.spawn(text));
         let backups = carry_out(store, plan, &mut journal, staged)?;
@@ -283,7 +286,7 @@ fn apply_with<'a>(
 fn carry_out(
     store: &Store,
     plan: &Plan,
-    journal: &mut Journal,
+    journal: &mut Journal<'_>,
     staged: Option<Prestaged<'_>>,
 ) -> Result<Vec<(String, PathBuf)>> {
     let txn = store.state.join(TXN_DIR);
@@ -336,7 +339,7 @@ impl Applied<'_> {
     /// # Errors
     /// I/O errors (the journal is kept: the next run finishes).
     pub fn commit(self) -> Result<()> {
-        self.store.write_text(self.lock, &self.after)?;
+        self.after.commit()?;
         crash_point();
         finish(self.store)
     }

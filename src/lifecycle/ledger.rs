@@ -84,6 +84,26 @@ pub struct Store {
     pub confined: bool,
 }
 
+/// A ledger written beside the one in place ([`Store::prepare_entries`]), removed if
+/// dropped before [`NewLedger::commit`].
+#[derive(Debug)]
+pub struct NewLedger {
+    file: fsops::Pending,
+    /// The legacy state file it replaces too.
+    legacy: PathBuf,
+}
+
+impl NewLedger {
+    /// Put it in place of the ledger (durably), then drop the legacy state file.
+    ///
+    /// # Errors
+    /// I/O errors.
+    pub fn commit(self) -> Result<()> {
+        self.file.commit()?;
+        fsops::remove(&self.legacy)
+    }
+}
+
 /// An exclusive lock on a store, held until dropped; every read or change of the ledger
 /// happens under it.
 #[derive(Debug)]
@@ -184,25 +204,25 @@ impl Store {
         self.write_with(lock, |w| write_ledger(ledger, w))
     }
 
-    /// [`Self::write`] of a version-1 ledger of `files`, in path order (never collected
-    /// into a [`Ledger`]).
+    /// The version-1 ledger of `files` (in path order, never collected into a
+    /// [`Ledger`]) written beside the ledger, to take its place at [`NewLedger::commit`].
     ///
     /// # Errors
     /// I/O errors.
-    pub fn write_entries<'e>(
+    pub fn prepare_entries<'e>(
         &self,
-        lock: &Lock,
+        _lock: &Lock,
         files: impl Iterator<Item = (&'e str, &'e Entry)>,
-    ) -> Result<()> {
-        self.write_with(lock, |w| write_files(1, files, w))
-    }
-
-    /// [`Self::write`], the ledger already as [`ledger_text`] makes it.
-    ///
-    /// # Errors
-    /// I/O errors.
-    pub fn write_text(&self, lock: &Lock, text: &[u8]) -> Result<()> {
-        self.write_with(lock, |w| Ok(w.write_all(text)?))
+    ) -> Result<NewLedger> {
+        std::fs::create_dir_all(&self.state)
+            .with_context(|| format!("creating {}", self.state.display()))?;
+        let file = fsops::write_pending(&self.state.join(LEDGER_FILE), 0o644, |w| {
+            write_files(1, files, w)
+        })?;
+        Ok(NewLedger {
+            file,
+            legacy: self.base.join(LEGACY_STATE_FILE),
+        })
     }
 
     /// Write the ledger file atomically (and durably) from what `write` writes (streamed:

@@ -186,39 +186,19 @@ impl Plan {
     /// The ledger after the plan is carried out.
     #[must_use]
     pub fn ledger_after(&self, before: &Ledger) -> Ledger {
-        if before.files.is_empty() {
-            // a first run: the entries, in path order, built in one pass
-            let files = self.first_entries().map(|(p, e)| (p.to_owned(), e.clone()));
-            return Ledger {
-                version: 1,
-                files: files.collect(),
-            };
+        let files = self.entries_after(before);
+        Ledger {
+            version: 1,
+            files: files.map(|(p, e)| (p.to_owned(), e.clone())).collect(),
         }
-        let mut after = before.clone();
-        after.version = 1;
-        for s in &self.steps {
-            match (&s.action, &s.entry) {
-                (Action::Retain | Action::Refuse(_), _) => {}
-                (_, Some(e)) => {
-                    after.files.insert(s.path.clone(), e.clone());
-                }
-                (_, None) => {
-                    after.files.remove(&s.path);
-                }
-            }
-        }
-        after
     }
 
-    /// The entries of the ledger after the plan is carried out where there was none
-    /// before, in path order: [`Self::ledger_after`] of an empty ledger, not collected.
-    pub fn first_entries(&self) -> impl Iterator<Item = (&str, &Entry)> {
-        self.steps
-            .iter()
-            .filter_map(|s| match (&s.action, &s.entry) {
-                (Action::Retain | Action::Refuse(_), _) | (_, None) => None,
-                (_, Some(e)) => Some((s.path.as_str(), e)),
-            })
+    /// The entries of [`Self::ledger_after`], in path order, without building it.
+    pub fn entries_after<'a>(
+        &'a self,
+        before: &'a Ledger,
+    ) -> impl Iterator<Item = (&'a str, &'a Entry)> + 'a {
+        entries::after(&self.steps, before)
     }
 
     /// One line for people: `N changed (a created, b updated, c removed), k unchanged`.

@@ -11,8 +11,7 @@ use crate::lifecycle::plan::{self, Action, Plan};
 
 /// The lines of a committed write, to be written out.
 pub struct Report {
-    /// Lines already made, each ending in a newline: a killed run finished first, or every
-    /// line (made on another thread while the files were carried out).
+    /// Lines already made, each ending in a newline: a killed run finished first.
     made: Vec<u8>,
     /// What the lines after `made` come from, made as they are written.
     rest: Option<Rest>,
@@ -126,7 +125,7 @@ fn line(w: &mut dyn Write, root: &str, path: &str, said: &Said<'_>) -> io::Resul
 ///
 /// # Errors
 /// The writer's.
-pub fn write_report(
+fn write_report(
     root: &Path,
     plan: &Plan,
     backups: &[(String, PathBuf)],

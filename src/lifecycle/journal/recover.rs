@@ -138,7 +138,7 @@ pub fn recover(store: &Store, lock: &Lock) -> Result<Option<String>> {
     let _ = fsops::remove_leftovers(dirs);
     let (mut ledger, what) = match journal.phase {
         Phase::Apply => (journal.after(), "completed"),
-        Phase::Rollback => (journal.ledger_before.clone(), "rolled back"),
+        Phase::Rollback => (journal.ledger_before.clone().into_owned(), "rolled back"),
     };
     for path in &done.incomplete {
         match journal.ledger_before.files.get(path) {

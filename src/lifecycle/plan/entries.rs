@@ -1,7 +1,10 @@
-//! The ledger entries of the desired states: a SHA-256 of every text, split over two threads.
+//! The ledger entries of the desired states (a SHA-256 of every text, split over two
+//! threads), and of the ledger after a plan.
 
-use super::Desired;
-use crate::lifecycle::ledger::Entry;
+use std::cmp::Ordering;
+
+use super::{Action, Desired, Step};
+use crate::lifecycle::ledger::{Entry, Ledger};
 
 /// The ledger entry of each desired state (a SHA-256 of each text), on two threads when
 /// there are many (the hashes of 10,000 files are a few milliseconds of CPU).
@@ -19,5 +22,40 @@ pub(super) fn entries(desired: &[Desired]) -> Vec<Entry> {
             Err(panic) => std::panic::resume_unwind(panic),
         }
         out
+    })
+}
+
+/// The entries of the ledger after `steps` (in path order) are carried out over `before`,
+/// in path order: the two walked side by side, nothing built (a copy of a ledger of 84,000
+/// entries was 27 MB). A step that retains or refuses leaves the entry before it; one with
+/// a desired entry records it; one without (removed, forgotten, kept edited) drops it.
+pub(super) fn after<'a>(
+    steps: &'a [Step],
+    before: &'a Ledger,
+) -> impl Iterator<Item = (&'a str, &'a Entry)> + 'a {
+    let mut steps = steps.iter().peekable();
+    let mut owned = before.files.iter().peekable();
+    std::iter::from_fn(move || {
+        loop {
+            let order = match (steps.peek(), owned.peek()) {
+                (None, None) => return None,
+                (Some(_), None) => Ordering::Less,
+                (None, Some(_)) => Ordering::Greater,
+                (Some(s), Some((path, _))) => s.path.as_str().cmp(path.as_str()),
+            };
+            let old = match order {
+                Ordering::Greater => return owned.next().map(|(p, e)| (p.as_str(), e)),
+                Ordering::Equal => owned.next().map(|(_, e)| e),
+                Ordering::Less => None,
+            };
+            let s = steps.next()?;
+            let kept = match (&s.action, &s.entry) {
+                (Action::Retain | Action::Refuse(_), _) => old,
+                (_, entry) => entry.as_ref(),
+            };
+            if let Some(e) = kept {
+                return Some((s.path.as_str(), e));
+            }
+        }
     })
 }

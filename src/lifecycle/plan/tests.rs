@@ -298,3 +298,53 @@ fn a_step_that_leaves_a_file_alone_keeps_only_its_entry() {
     assert_eq!(desired_step(&want, Some(&want), &same, PRUNE), Action::Keep);
     assert_eq!(desired_step(&want, None, &same, PRUNE), Action::Adopt);
 }
+
+#[test]
+fn the_entries_after_a_plan_are_walked_in_path_order_as_the_ledger_after_it() {
+    let entry = |t: &str| Entry::of(Kind::File, 0o644, t.as_bytes());
+    let before = owned(&[("a", "a0"), ("c", "c0"), ("e", "e0"), ("g", "g0"), ("z", "z0")]);
+    let step = |path: &str, action: Action, new: Option<&str>| Step {
+        path: path.to_owned(),
+        action,
+        desired: None,
+        entry: new.map(entry),
+        found: OnDisk::Missing,
+    };
+    let plan = Plan {
+        steps: vec![
+            step("a", Action::Update, Some("a1")),
+            step("b", Action::Create, Some("b1")),
+            step("c", Action::Remove, None),
+            step("d", Action::Refuse(Conflict::Foreign), Some("d1")),
+            step("e", Action::Retain, None),
+            step("f", Action::Force(Conflict::Edited), Some("f1")),
+            step("g", Action::Refuse(Conflict::Edited), Some("g1")),
+            step("h", Action::Forget, None),
+        ],
+    };
+    // the ledger after, as a copy of the one before with each step's change
+    let mut expected = before.files.clone();
+    for s in &plan.steps {
+        match (&s.action, &s.entry) {
+            (Action::Retain | Action::Refuse(_), _) => {}
+            (_, Some(e)) => {
+                expected.insert(s.path.clone(), e.clone());
+            }
+            (_, None) => {
+                expected.remove(&s.path);
+            }
+        }
+    }
+    let walked: Vec<(&str, &Entry)> = plan.entries_after(&before).collect();
+    let want: Vec<(&str, &Entry)> = expected.iter().map(|(p, e)| (p.as_str(), e)).collect();
+    assert_eq!(walked, want);
+    let paths: Vec<&str> = walked.iter().map(|(p, _)| *p).collect();
+    assert_eq!(paths, ["a", "b", "e", "f", "g", "z"]);
+    assert_eq!(plan.ledger_after(&before).files, expected);
+    // from no ledger at all, and from a ledger with no step
+    let empty = Ledger::default();
+    let none: Vec<&str> = plan.entries_after(&empty).map(|(p, _)| p).collect();
+    assert_eq!(none, ["a", "b", "f"]);
+    let untouched = Plan::default();
+    assert_eq!(untouched.ledger_after(&before).files, before.files);
+}
