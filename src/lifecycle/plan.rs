@@ -294,13 +294,16 @@ pub fn with_leftovers(
     } else {
         steps.iter().map(|s| s.path.as_str()).collect()
     };
-    let mut leftovers = Vec::new();
-    for (path, owned) in &ledger.files {
-        if desired_paths.contains(path.as_str()) {
-            continue;
-        }
+    // which owned paths are left over (a flag each), then their steps added in place: no
+    // second list of steps, one growth at most
+    let left: Vec<bool> = (ledger.files.keys())
+        .map(|p| !desired_paths.contains(p.as_str()))
+        .collect();
+    drop(desired_paths);
+    steps.reserve_exact(left.iter().filter(|&&l| l).count());
+    for ((path, owned), _) in ledger.files.iter().zip(left).filter(|(_, l)| *l) {
         let on_disk = found(path);
-        leftovers.push(Step {
+        steps.push(Step {
             path: path.clone(),
             action: leftover_step(owned, &on_disk, opts),
             desired: None,
@@ -308,8 +311,6 @@ pub fn with_leftovers(
             found: on_disk,
         });
     }
-    drop(desired_paths);
-    steps.extend(leftovers);
     // a caller's steps already in order cost no sort (nor its buffer of half the steps)
     if !steps.is_sorted_by(|a, b| a.path <= b.path) {
         steps.sort_by(|a, b| a.path.cmp(&b.path));

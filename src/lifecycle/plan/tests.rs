@@ -302,7 +302,13 @@ fn a_step_that_leaves_a_file_alone_keeps_only_its_entry() {
 #[test]
 fn the_entries_after_a_plan_are_walked_in_path_order_as_the_ledger_after_it() {
     let entry = |t: &str| Entry::of(Kind::File, 0o644, t.as_bytes());
-    let before = owned(&[("a", "a0"), ("c", "c0"), ("e", "e0"), ("g", "g0"), ("z", "z0")]);
+    let before = owned(&[
+        ("a", "a0"),
+        ("c", "c0"),
+        ("e", "e0"),
+        ("g", "g0"),
+        ("z", "z0"),
+    ]);
     let step = |path: &str, action: Action, new: Option<&str>| Step {
         path: path.to_owned(),
         action,
