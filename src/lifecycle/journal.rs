@@ -300,10 +300,11 @@ fn carry_out(
         .filter(|s| s.action.changes_disk())
         .collect();
     for step in &steps {
-        let saved = save(&txn, &step.path, &step.found)?;
+        let from = store.path_of(&step.path);
+        let saved = save(&txn, &from, &step.path, &step.found)?;
         saved_any |= saved.is_some();
         if matches!(step.action, Action::Force(_))
-            && let Some(kept) = save(&store.backup_dir(), &step.path, &step.found)?
+            && let Some(kept) = save(&store.backup_dir(), &from, &step.path, &step.found)?
         {
             backups.push((step.path.clone(), kept));
         }

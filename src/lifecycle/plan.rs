@@ -50,6 +50,10 @@ pub enum OnDisk {
     /// Exactly as desired, known by its ledger entry only: a step that leaves it alone
     /// does not keep its contents (see [`OnDisk::settled`]).
     Same(Entry),
+    /// A regular file known by its entry: hashed as it was read, its contents not kept (a
+    /// copy to save is taken from the disk and checked against it). `--out` reads files
+    /// this way: a 23 MB supervisord file was held whole through the render.
+    Known(Entry),
 }
 
 impl OnDisk {
@@ -71,19 +75,20 @@ impl OnDisk {
         match self {
             Self::File { mode, bytes } => Some(Entry::of(Kind::File, *mode, bytes)),
             Self::Symlink { target } => Some(Entry::of(Kind::Symlink, 0o777, target)),
-            Self::Same(entry) => Some(entry.clone()),
+            Self::Same(entry) | Self::Known(entry) => Some(entry.clone()),
             Self::Missing | Self::Blocked(_) => None,
         }
     }
 
-    /// The contents (a link's target) as text, for diffs (none kept for [`OnDisk::Same`]).
+    /// The contents (a link's target) as text, for diffs (none kept for [`OnDisk::Same`]
+    /// and [`OnDisk::Known`]).
     #[must_use]
     pub fn text(&self) -> Option<String> {
         match self {
             Self::File { bytes, .. } | Self::Symlink { target: bytes } => {
                 Some(String::from_utf8_lossy(bytes).into_owned())
             }
-            Self::Missing | Self::Blocked(_) | Self::Same(_) => None,
+            Self::Missing | Self::Blocked(_) | Self::Same(_) | Self::Known(_) => None,
         }
     }
 }

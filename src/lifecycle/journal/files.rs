@@ -4,10 +4,11 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result};
+use sha2::{Digest as _, Sha256};
 
 use super::{Content, Journal, Op, STAGING_FILE, crash_hook, crash_point};
 use crate::lifecycle::fsops::{self, Batch, Handle, Job, Source};
-use crate::lifecycle::ledger::{Kind, Store};
+use crate::lifecycle::ledger::{ContentHash, Entry, Kind, Store};
 use crate::lifecycle::plan::{OnDisk, Step};
 
 /// Refuse to write `rel` through a symlinked or non-directory parent (output directories).
@@ -52,14 +53,17 @@ pub(super) fn content_of(found: &OnDisk) -> Option<Content> {
             mode: 0o777,
             text: String::from_utf8_lossy(target).into_owned(),
         }),
-        OnDisk::Missing | OnDisk::Blocked(_) | OnDisk::Same(_) => None,
+        OnDisk::Missing | OnDisk::Blocked(_) | OnDisk::Same(_) | OnDisk::Known(_) => None,
     }
 }
 
-/// A copy of `found` under `dir/rel` (with `.N` added when taken), byte for byte; nothing
-/// (and no directory made) when there is nothing to copy.
-pub(super) fn save(dir: &Path, rel: &str, found: &OnDisk) -> Result<Option<PathBuf>> {
-    if !matches!(found, OnDisk::File { .. } | OnDisk::Symlink { .. }) {
+/// A copy of `found` (what is at `from`) under `dir/rel` (with `.N` added when taken),
+/// byte for byte; nothing (and no directory made) when there is nothing to copy.
+pub(super) fn save(dir: &Path, from: &Path, rel: &str, found: &OnDisk) -> Result<Option<PathBuf>> {
+    if !matches!(
+        found,
+        OnDisk::File { .. } | OnDisk::Symlink { .. } | OnDisk::Known(_)
+    ) {
         return Ok(None);
     }
     let mut path = dir.join(rel);
@@ -78,9 +82,41 @@ pub(super) fn save(dir: &Path, rel: &str, found: &OnDisk) -> Result<Option<PathB
             std::os::unix::fs::symlink(to, &path)
                 .with_context(|| format!("saving the link {rel}"))?;
         }
+        OnDisk::Known(entry) => copy_checked(from, &path, entry)?,
         OnDisk::Missing | OnDisk::Blocked(_) | OnDisk::Same(_) => return Ok(None),
     }
     Ok(Some(path))
+}
+
+/// Copy the regular file `from` to `to` (atomically, with the mode of `entry`) if it still
+/// holds what `entry` says: it was hashed when planned, not kept.
+fn copy_checked(from: &Path, to: &Path, entry: &Entry) -> Result<()> {
+    use std::io::Read as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let reading = || format!("reading {}", from.display());
+    let mut file = std::fs::File::options()
+        .read(true)
+        .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits().cast_signed())
+        .open(from)
+        .with_context(reading)?;
+    fsops::write_atomic_with(to, entry.mode, |w| {
+        let mut hash = Sha256::new();
+        let mut buf = [0u8; 1 << 14];
+        loop {
+            let n = file.read(&mut buf).with_context(reading)?;
+            if n == 0 {
+                break;
+            }
+            hash.update(&buf[..n]);
+            w.write_all(&buf[..n])?;
+        }
+        anyhow::ensure!(
+            ContentHash::Sha256(hash.finalize().into()) == entry.sha256,
+            "{} changed while this run was planning; nothing was replaced: run it again",
+            from.display()
+        );
+        Ok(())
+    })
 }
 
 /// The directory of a ledger path, relative to the store's base (`""` at the top).

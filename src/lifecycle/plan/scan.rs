@@ -11,9 +11,11 @@ use std::path::Path;
 
 use anyhow::{Context as _, Result};
 use hashbrown::HashMap;
+use sha2::{Digest as _, Sha256};
 
 use super::OnDisk;
 use crate::lifecycle::fsops::{self, Found};
+use crate::lifecycle::ledger::{ContentHash, Entry, Kind};
 
 /// From how many planned paths in one directory it is listed rather than asked path by path.
 const LIST_FROM: usize = 8;
@@ -64,6 +66,32 @@ fn read_file(path: &Path) -> Result<Option<OnDisk>> {
         mode: meta.permissions().mode() & 0o7777,
         bytes,
     }))
+}
+
+/// A regular file as its entry (its mode, and its bytes hashed as they are read, 16 KiB at
+/// a time); `None` if it went away meanwhile.
+fn hash_file(path: &Path) -> Result<Option<OnDisk>> {
+    use std::os::unix::fs::PermissionsExt as _;
+    let read = || format!("reading {}", path.display());
+    let mut file = match std::fs::File::open(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        r => r.with_context(read)?,
+    };
+    let meta = file.metadata().with_context(read)?;
+    let mut hash = Sha256::new();
+    let mut buf = [0u8; 1 << 14];
+    loop {
+        let n = file.read(&mut buf).with_context(read)?;
+        if n == 0 {
+            break;
+        }
+        hash.update(&buf[..n]);
+    }
+    Ok(Some(OnDisk::Known(Entry {
+        kind: Kind::File,
+        mode: meta.permissions().mode() & 0o7777,
+        sha256: ContentHash::Sha256(hash.finalize().into()),
+    })))
 }
 
 /// What `path` holds, knowing (from a listing) what kind of entry it is.
@@ -155,22 +183,28 @@ impl Dir {
         Ok(Self::Listed(list(&base.join(dir))))
     }
 
-    /// What `rel` (in this directory) holds.
+    /// What `rel` (in this directory) holds; a regular file as its entry
+    /// ([`OnDisk::Known`]: hashed as it is read, its contents not kept).
     ///
     /// # Errors
     /// It cannot be inspected or read.
     pub fn at(&self, base: &Path, rel: &str) -> Result<OnDisk> {
         let name = std::ffi::OsStr::new(rel.rsplit('/').next().unwrap_or(rel));
-        match self {
-            Self::Blocked(why) => Ok(OnDisk::Blocked(why.clone())),
+        let (path, kind) = match self {
+            Self::Blocked(why) => return Ok(OnDisk::Blocked(why.clone())),
             Self::Listed(Some(listing)) => match listing.get(name) {
-                None => Ok(OnDisk::Missing),
-                Some(t) => read_one(&base.join(rel), found_of(*t)),
+                None => return Ok(OnDisk::Missing),
+                Some(t) => (base.join(rel), found_of(*t)),
             },
             Self::Listed(None) => {
                 let path = base.join(rel);
-                read_one(&path, fsops::inspect(&path)?)
+                let kind = fsops::inspect(&path)?;
+                (path, kind)
             }
+        };
+        match kind {
+            Found::File => Ok(hash_file(&path)?.unwrap_or(OnDisk::Missing)),
+            _ => read_one(&path, kind),
         }
     }
 }

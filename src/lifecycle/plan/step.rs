@@ -10,7 +10,9 @@ pub fn desired_step(want: &Entry, owned: Option<&Entry>, found: &OnDisk, opts: O
     let now = match found {
         OnDisk::Blocked(why) => return Action::Refuse(Conflict::Blocked(why.clone())),
         OnDisk::Missing => return Action::Create,
-        OnDisk::File { .. } | OnDisk::Symlink { .. } | OnDisk::Same(_) => found.entry(),
+        OnDisk::File { .. } | OnDisk::Symlink { .. } | OnDisk::Same(_) | OnDisk::Known(_) => {
+            found.entry()
+        }
     };
     let conflict = match owned {
         _ if now.as_ref() == Some(want) => {
