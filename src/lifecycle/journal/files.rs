@@ -4,7 +4,6 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result};
-use sha2::{Digest as _, Sha256};
 
 use super::{Content, Journal, Op, STAGING_FILE, crash_hook, crash_point};
 use crate::lifecycle::fsops::{self, Batch, Handle, Job, Source};
@@ -91,7 +90,6 @@ pub(super) fn save(dir: &Path, from: &Path, rel: &str, found: &OnDisk) -> Result
 /// Copy the regular file `from` to `to` (atomically, with the mode of `entry`) if it still
 /// holds what `entry` says: it was hashed when planned, not kept.
 fn copy_checked(from: &Path, to: &Path, entry: &Entry) -> Result<()> {
-    use std::io::Read as _;
     use std::os::unix::fs::OpenOptionsExt as _;
     let reading = || format!("reading {}", from.display());
     let mut file = std::fs::File::options()
@@ -100,18 +98,9 @@ fn copy_checked(from: &Path, to: &Path, entry: &Entry) -> Result<()> {
         .open(from)
         .with_context(reading)?;
     fsops::write_atomic_with(to, entry.mode, |w| {
-        let mut hash = Sha256::new();
-        let mut buf = [0u8; 1 << 14];
-        loop {
-            let n = file.read(&mut buf).with_context(reading)?;
-            if n == 0 {
-                break;
-            }
-            hash.update(&buf[..n]);
-            w.write_all(&buf[..n])?;
-        }
+        let copied = ContentHash::of_reader(&mut file, |piece| w.write_all(piece));
         anyhow::ensure!(
-            ContentHash::Sha256(hash.finalize().into()) == entry.sha256,
+            copied.with_context(reading)? == entry.sha256,
             "{} changed while this run was planning; nothing was replaced: run it again",
             from.display()
         );

@@ -26,6 +26,29 @@ impl ContentHash {
         Self::Sha256(Sha256::digest(bytes).into())
     }
 
+    /// The SHA-256 of what `from` reads to its end, 16 KiB at a time (never held whole);
+    /// each piece also goes to `also` (e.g. to copy it).
+    ///
+    /// # Errors
+    /// `from`'s or `also`'s.
+    pub fn of_reader(
+        from: &mut impl std::io::Read,
+        mut also: impl FnMut(&[u8]) -> std::io::Result<()>,
+    ) -> std::io::Result<Self> {
+        let mut hash = Sha256::new();
+        let mut buf = [0u8; 1 << 14];
+        loop {
+            let n = match from.read(&mut buf) {
+                Ok(0) => return Ok(Self::Sha256(hash.finalize().into())),
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            hash.update(&buf[..n]);
+            also(&buf[..n])?;
+        }
+    }
+
     /// A value that matches no contents, e.g. `edited-since-written`.
     #[must_use]
     pub fn other(text: &str) -> Self {
@@ -155,5 +178,24 @@ mod tests {
             assert_eq!(serde_json::to_string(&h).ok(), Some(format!("\"{other}\"")));
         }
         assert!(std::mem::size_of::<ContentHash>() <= 40);
+    }
+
+    #[test]
+    fn a_hash_read_piece_by_piece_is_the_hash_of_the_whole_and_every_piece_is_passed_on() {
+        let text: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
+        let mut copied = Vec::new();
+        let hash = ContentHash::of_reader(&mut text.as_slice(), |piece| {
+            copied.extend_from_slice(piece);
+            Ok(())
+        })
+        .expect("read");
+        assert_eq!(hash, ContentHash::of(&text));
+        assert_eq!(copied, text);
+        let empty = ContentHash::of_reader(&mut [].as_slice(), |_| Ok(())).expect("read");
+        assert_eq!(empty, ContentHash::of(b""));
+        // the receiver's error stops the reading
+        let refused =
+            ContentHash::of_reader(&mut text.as_slice(), |_| Err(std::io::Error::other("full")));
+        assert!(refused.is_err());
     }
 }

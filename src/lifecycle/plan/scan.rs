@@ -11,7 +11,6 @@ use std::path::Path;
 
 use anyhow::{Context as _, Result};
 use hashbrown::HashMap;
-use sha2::{Digest as _, Sha256};
 
 use super::OnDisk;
 use crate::lifecycle::fsops::{self, Found};
@@ -68,8 +67,8 @@ fn read_file(path: &Path) -> Result<Option<OnDisk>> {
     }))
 }
 
-/// A regular file as its entry (its mode, and its bytes hashed as they are read, 16 KiB at
-/// a time); `None` if it went away meanwhile.
+/// A regular file as its entry (its mode, and its bytes hashed as they are read, not
+/// held); `None` if it went away meanwhile.
 fn hash_file(path: &Path) -> Result<Option<OnDisk>> {
     use std::os::unix::fs::PermissionsExt as _;
     let read = || format!("reading {}", path.display());
@@ -78,19 +77,11 @@ fn hash_file(path: &Path) -> Result<Option<OnDisk>> {
         r => r.with_context(read)?,
     };
     let meta = file.metadata().with_context(read)?;
-    let mut hash = Sha256::new();
-    let mut buf = [0u8; 1 << 14];
-    loop {
-        let n = file.read(&mut buf).with_context(read)?;
-        if n == 0 {
-            break;
-        }
-        hash.update(&buf[..n]);
-    }
+    let sha256 = ContentHash::of_reader(&mut file, |_| Ok(())).with_context(read)?;
     Ok(Some(OnDisk::Known(Entry {
         kind: Kind::File,
         mode: meta.permissions().mode() & 0o7777,
-        sha256: ContentHash::Sha256(hash.finalize().into()),
+        sha256,
     })))
 }
 
