@@ -50,8 +50,9 @@ fn found_of(t: FileType) -> Found {
     }
 }
 
-/// A regular file's mode and bytes; `None` if it went away meanwhile.
-fn read_file(path: &Path) -> Result<Option<OnDisk>> {
+/// A regular file's mode and bytes (`keep`), or its entry ([`OnDisk::Known`]: its bytes
+/// hashed as they are read, not held); `None` if it went away meanwhile.
+fn read_file(path: &Path, keep: bool) -> Result<Option<OnDisk>> {
     use std::os::unix::fs::PermissionsExt as _;
     let read = || format!("reading {}", path.display());
     let mut file = match std::fs::File::open(path) {
@@ -59,37 +60,22 @@ fn read_file(path: &Path) -> Result<Option<OnDisk>> {
         r => r.with_context(read)?,
     };
     let meta = file.metadata().with_context(read)?;
+    let mode = meta.permissions().mode() & 0o7777;
+    if !keep {
+        let sha256 = ContentHash::of_reader(&mut file, |_| Ok(())).with_context(read)?;
+        let kind = Kind::File;
+        return Ok(Some(OnDisk::Known(Entry { kind, mode, sha256 })));
+    }
     let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
     file.read_to_end(&mut bytes).with_context(read)?;
-    Ok(Some(OnDisk::File {
-        mode: meta.permissions().mode() & 0o7777,
-        bytes,
-    }))
-}
-
-/// A regular file as its entry (its mode, and its bytes hashed as they are read, not
-/// held); `None` if it went away meanwhile.
-fn hash_file(path: &Path) -> Result<Option<OnDisk>> {
-    use std::os::unix::fs::PermissionsExt as _;
-    let read = || format!("reading {}", path.display());
-    let mut file = match std::fs::File::open(path) {
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        r => r.with_context(read)?,
-    };
-    let meta = file.metadata().with_context(read)?;
-    let sha256 = ContentHash::of_reader(&mut file, |_| Ok(())).with_context(read)?;
-    Ok(Some(OnDisk::Known(Entry {
-        kind: Kind::File,
-        mode: meta.permissions().mode() & 0o7777,
-        sha256,
-    })))
+    Ok(Some(OnDisk::File { mode, bytes }))
 }
 
 /// What `path` holds, knowing (from a listing) what kind of entry it is.
 fn read_one(path: &Path, kind: Found) -> Result<OnDisk> {
     Ok(match kind {
         Found::Missing => OnDisk::Missing,
-        Found::File => read_file(path)?.unwrap_or(OnDisk::Missing),
+        Found::File => read_file(path, true)?.unwrap_or(OnDisk::Missing),
         Found::Link => OnDisk::Symlink {
             target: std::fs::read_link(path)
                 .with_context(|| format!("reading the link {}", path.display()))?
@@ -194,7 +180,7 @@ impl Dir {
             }
         };
         match kind {
-            Found::File => Ok(hash_file(&path)?.unwrap_or(OnDisk::Missing)),
+            Found::File => Ok(read_file(&path, false)?.unwrap_or(OnDisk::Missing)),
             _ => read_one(&path, kind),
         }
     }
