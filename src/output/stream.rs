@@ -17,7 +17,7 @@ use super::{Report, refuse};
 use crate::lifecycle::fsops::{self, Batch, Handle, Job, Source};
 use crate::lifecycle::journal;
 use crate::lifecycle::ledger::{Entry, Kind, Ledger, Lock, Store};
-use crate::lifecycle::plan::{self, Action, Desired, Options, ScannedDir, Step};
+use crate::lifecycle::plan::{self, Action, Desired, OnDisk, Options, ScannedDir, Step};
 
 /// How many artifacts go to the writing thread at a time (one hand-over each, not one per
 /// artifact: fewer wake-ups of a thread that waits).
@@ -99,10 +99,17 @@ pub fn write_streamed<R>(
     }
 }
 
+/// How many directories keep what they held, as listed (a directory met again after
+/// that is listed again): runit and s6 give every service a few, and every listing kept was
+/// 7 MB at 36,000 directories.
+const LISTED: usize = 64;
+
 /// A directory artifacts go into.
 struct Dir {
-    /// What it held when first looked at.
-    scanned: ScannedDir,
+    /// What it held when looked at (while among the last [`LISTED`] directories used; the
+    /// run's own files are still under temporary names then, so a listing made again reads
+    /// the same).
+    scanned: Option<ScannedDir>,
     /// Its index in the batch, once a file is staged in it.
     staged: Option<usize>,
 }
@@ -122,6 +129,8 @@ struct Writer {
     opts: Options,
     dirs: Vec<Dir>,
     by_dir: HashMap<String, usize>,
+    /// The directories keeping their listing, oldest first.
+    listed: std::collections::VecDeque<usize>,
     /// The staging list, once a file is staged in DIR.
     staging: Option<journal::StagingList>,
     batch: Batch,
@@ -164,6 +173,7 @@ impl Writer {
             },
             dirs: Vec::new(),
             by_dir: HashMap::new(),
+            listed: std::collections::VecDeque::new(),
             staging: None,
             batch: Batch::default(),
             stager: Stager::new(spent.share()),
@@ -217,7 +227,7 @@ impl Writer {
             return self.take_new(d, &want);
         }
         let dir = self.dir_of(&d.path)?;
-        let found = self.dirs[dir].scanned.at(&self.root, &d.path)?;
+        let found = self.found_at(dir, &d.path)?;
         let action = plan::desired_step(&want, self.ledger.files.get(&d.path), &found, self.opts);
         if matches!(action, Action::Refuse(_)) {
             self.refused = true;
@@ -252,19 +262,37 @@ impl Writer {
         Ok(())
     }
 
-    /// The directory of `rel`, looked at once.
+    /// The directory of `rel`, looked at (again, if its listing was let go).
     fn dir_of(&mut self, rel: &str) -> Result<usize> {
         let parent = rel.rsplit_once('/').map_or("", |(dir, _)| dir);
-        if let Some(&i) = self.by_dir.get(parent) {
-            return Ok(i);
+        let i = if let Some(&i) = self.by_dir.get(parent) {
+            i
+        } else {
+            self.dirs.push(Dir {
+                scanned: None,
+                staged: None,
+            });
+            self.by_dir.insert(parent.to_owned(), self.dirs.len() - 1);
+            self.dirs.len() - 1
+        };
+        if self.dirs[i].scanned.is_none() {
+            self.dirs[i].scanned = Some(ScannedDir::of(&self.root, rel, true)?);
+            self.listed.push_back(i);
+            if self.listed.len() > LISTED
+                && let Some(oldest) = self.listed.pop_front()
+            {
+                self.dirs[oldest].scanned = None;
+            }
         }
-        let scanned = ScannedDir::of(&self.root, rel, true)?;
-        self.dirs.push(Dir {
-            scanned,
-            staged: None,
-        });
-        self.by_dir.insert(parent.to_owned(), self.dirs.len() - 1);
-        Ok(self.dirs.len() - 1)
+        Ok(i)
+    }
+
+    /// What `rel`, in the directory `dir` ([`Self::dir_of`]), holds.
+    fn found_at(&self, dir: usize, rel: &str) -> Result<OnDisk> {
+        match &self.dirs[dir].scanned {
+            Some(scanned) => scanned.at(&self.root, rel),
+            None => anyhow::bail!("{rel} was looked for in a directory not looked at"),
+        }
     }
 
     /// Write `d` next to its target under a temporary name once its directory is opened,

@@ -91,7 +91,7 @@ impl Writer {
             return Ok(());
         }
         let dir = self.dir_of(&piece.path)?;
-        let found = self.dirs[dir].scanned.at(&self.root, &piece.path)?;
+        let found = self.found_at(dir, &piece.path)?;
         let staged = if self.refused || matches!(found, OnDisk::Blocked(_)) {
             None
         } else {

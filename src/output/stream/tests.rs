@@ -215,3 +215,42 @@ fn a_file_in_the_way_of_a_new_directory_s_path_is_refused_by_its_place_in_dir() 
     );
     assert_eq!(walk(tmp.path()), Vec::<std::path::PathBuf>::new());
 }
+
+#[test]
+fn a_directory_met_again_after_its_listing_was_let_go_is_looked_at_again() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let out = tmp.path().join("out");
+    let dirs = 2 * super::LISTED;
+    let paths: Vec<String> = (0..4 * dirs)
+        .map(|i| format!("s{}/f{i}", i % dirs))
+        .collect();
+    let files: Vec<(&str, &str)> = paths.iter().map(|p| (p.as_str(), "x\n")).collect();
+    std::fs::create_dir(&out).expect("an existing DIR: the journaled way");
+    write(&out, &files).expect("written");
+    // a file openim-init did not write, in the first directory, taken last: by then that
+    // directory's first listing was let go
+    let last = paths
+        .last()
+        .expect("paths")
+        .replace(&format!("s{}/", dirs - 1), "s0/");
+    std::fs::write(out.join(&last), "mine\n").expect("foreign");
+    let mut again = files.clone();
+    again.push((&last, "x\n"));
+    let r = write(&out, &again);
+    let Err(Error::Usage(m)) = &r else {
+        panic!("{r:?}");
+    };
+    assert!(m.contains(&last), "{m}");
+    assert_eq!(
+        std::fs::read_to_string(out.join(&last)).expect("kept"),
+        "mine\n"
+    );
+    // without it, every file is found as written: nothing changes
+    std::fs::remove_file(out.join(&last)).expect("rm");
+    let lines = write(&out, &files).expect("again");
+    let summary = format!(
+        "0 changed (0 created, 0 updated, 0 removed), {} unchanged",
+        4 * dirs
+    );
+    assert_eq!(lines.last(), Some(&summary));
+}
