@@ -239,17 +239,8 @@ impl Store {
     }
 }
 
-/// The ledger as JSON, one file per line (readable and quick to write at 10,000 files).
-///
-/// # Errors
-/// Serialization errors (none in practice).
-pub fn ledger_text(ledger: &Ledger) -> Result<Vec<u8>> {
-    let mut out = Vec::with_capacity(48 + ledger.files.len() * 128);
-    write_ledger(ledger, &mut out)?;
-    Ok(out)
-}
-
-/// Write [`ledger_text`] to `out` as it is made.
+/// Write the ledger to `out` as JSON, one file per line (readable, and quick to write at
+/// 100,000 files), as it is made.
 ///
 /// # Errors
 /// `out`'s errors.

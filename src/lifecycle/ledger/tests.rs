@@ -2,6 +2,13 @@
 
 use super::*;
 
+/// The text [`write_ledger`] writes for `ledger`.
+fn ledger_text(ledger: &Ledger) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    write_ledger(ledger, &mut out)?;
+    Ok(out)
+}
+
 #[test]
 fn sha256_known_value() {
     assert_eq!(

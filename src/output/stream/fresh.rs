@@ -66,19 +66,18 @@ impl Fresh {
         std::fs::create_dir(&dir).ok()?;
         // the state directory first: what marks the tree as ours
         let state = dir.join(OUT_STATE_DIR);
-        match std::fs::create_dir(&state).map_err(anyhow::Error::from) {
-            Ok(()) => Log::create(&state).ok(),
-            Err(_) => None,
-        }
-        .map(|log| Self {
+        let log = std::fs::create_dir(&state)
+            .ok()
+            .and_then(|()| Log::create(&state).ok());
+        let Some(log) = log else {
+            let _ = std::fs::remove_dir_all(&dir);
+            return None;
+        };
+        Some(Self {
             root: root.to_path_buf(),
-            tree: Tree::new(dir.clone()),
+            tree: Tree::new(dir),
             log,
             links: Vec::new(),
-        })
-        .or_else(|| {
-            let _ = std::fs::remove_dir_all(&dir);
-            None
         })
     }
 
