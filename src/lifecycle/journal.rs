@@ -385,4 +385,7 @@ pub use recover::recover;
 use recover::replay;
 
 #[cfg(test)]
+#[path = "journal/known_tests.rs"]
+mod known_tests;
+#[cfg(test)]
 mod tests;

@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::*;
-use crate::lifecycle::plan::{self, Desired, OnDisk, Options};
+use crate::lifecycle::plan::{self, Desired, Options};
 
-fn file(path: &str, text: &str) -> Desired {
+pub(super) fn file(path: &str, text: &str) -> Desired {
     Desired {
         path: path.into(),
         kind: Kind::File,
@@ -17,7 +17,7 @@ fn file(path: &str, text: &str) -> Desired {
 }
 
 /// Every file and link under `dir` (not the state directory) with its contents.
-fn tree(dir: &Path) -> BTreeMap<String, String> {
+pub(super) fn tree(dir: &Path) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
@@ -45,13 +45,13 @@ fn tree(dir: &Path) -> BTreeMap<String, String> {
     out
 }
 
-struct Setup {
+pub(super) struct Setup {
     _tmp: tempfile::TempDir,
-    store: Store,
-    lock: Lock,
+    pub(super) store: Store,
+    pub(super) lock: Lock,
 }
 
-fn setup() -> Setup {
+pub(super) fn setup() -> Setup {
     let tmp = tempfile::tempdir().expect("tempdir");
     let store = Store::for_out_dir(tmp.path());
     let lock = store.lock(tmp.path()).expect("lock");
@@ -62,7 +62,7 @@ fn setup() -> Setup {
     }
 }
 
-fn plan_for(s: &Setup, desired: &[Desired], opts: Options) -> (Plan, Ledger) {
+pub(super) fn plan_for(s: &Setup, desired: &[Desired], opts: Options) -> (Plan, Ledger) {
     let ledger = s.store.read(&s.lock).expect("ledger");
     let paths: Vec<&str> = desired
         .iter()
@@ -73,7 +73,7 @@ fn plan_for(s: &Setup, desired: &[Desired], opts: Options) -> (Plan, Ledger) {
     (plan::plan(desired, &ledger, &disk, opts), ledger)
 }
 
-fn run(s: &Setup, desired: &[Desired], opts: Options) -> Plan {
+pub(super) fn run(s: &Setup, desired: &[Desired], opts: Options) -> Plan {
     let (p, ledger) = plan_for(s, desired, opts);
     apply(&s.store, &s.lock, &p, &ledger)
         .expect("apply")
@@ -377,62 +377,4 @@ fn files_staged_in_directories_listed_one_at_a_time_are_removed_after_a_kill() {
     );
     assert_eq!(staged_left(&s, &["", "sub"]), 0);
     assert!(!s.store.state.join(STAGING_FILE).exists());
-}
-
-/// The plan of `desired` with each file found on disk known by its entry only, as `--out`
-/// reads them ([`OnDisk::Known`]).
-fn plan_known(s: &Setup, desired: &[Desired], opts: Options) -> (Plan, Ledger) {
-    let (mut p, ledger) = plan_for(s, desired, opts);
-    for step in &mut p.steps {
-        if let OnDisk::File { .. } = step.found {
-            step.found = OnDisk::Known(step.found.entry().expect("an entry"));
-        }
-    }
-    (p, ledger)
-}
-
-#[test]
-fn a_file_known_by_its_entry_is_copied_from_the_disk_when_it_is_saved() {
-    let s = setup();
-    run(
-        &s,
-        &[file("a", "one\n"), file("b", "bee\n")],
-        Options::default(),
-    );
-    std::fs::write(s.store.base.join("b"), "mine\n").expect("edit");
-    let force = Options {
-        force: true,
-        ..Options::default()
-    };
-    let (p, ledger) = plan_known(&s, &[file("a", "two\n"), file("b", "new\n")], force);
-    let applied = apply(&s.store, &s.lock, &p, &ledger).expect("apply");
-    assert_eq!(tree(&s.store.base)["a"], "two\n");
-    // the edited file forced over is kept for the user, copied from the disk
-    let (path, kept) = &applied.backups[0];
-    assert_eq!(path, "b");
-    assert_eq!(std::fs::read_to_string(kept).expect("backup"), "mine\n");
-    // the copies of the run put everything back
-    applied.rollback().expect("rollback");
-    let back = tree(&s.store.base);
-    assert_eq!(
-        (back["a"].as_str(), back["b"].as_str()),
-        ("one\n", "mine\n")
-    );
-}
-
-#[test]
-fn a_file_known_by_its_entry_that_changed_since_it_was_read_stops_the_run() {
-    let s = setup();
-    run(&s, &[file("a", "one\n")], Options::default());
-    let (p, ledger) = plan_known(&s, &[file("a", "two\n")], Options::default());
-    assert_eq!(p.steps[0].action, Action::Update);
-    // someone writes the file between the plan and the copy
-    std::fs::write(s.store.base.join("a"), "theirs\n").expect("edit");
-    let err = apply(&s.store, &s.lock, &p, &ledger).expect_err("changed since");
-    assert!(
-        format!("{err:#}").contains("changed while this run was planning"),
-        "{err:#}"
-    );
-    assert_eq!(tree(&s.store.base)["a"], "theirs\n", "nothing replaced");
-    assert_eq!(s.store.read(&s.lock).expect("ledger"), ledger);
 }
