@@ -242,3 +242,73 @@ fn s6_rc_runs_the_overlay_tree() {
     let c = scan.shutdown();
     assert!(c.is_clean(), "{c:?}");
 }
+
+/// A `requires` gate in s6's `run` asks the dependency's supervisor to start it until that
+/// supervisor listens. `s6-svok` answers as soon as s6-supervise holds its lock, a moment
+/// before it reads its control FIFO; one `s6-svc -u` in between failed, and a
+/// `restart = never` service stayed down (seen once in the suite on a loaded machine). Here
+/// the supervisor comes two seconds after the gate is reached.
+#[test]
+fn s6_requires_gate_asks_again_until_the_supervisor_listens() {
+    use std::process::Command;
+    use std::time::{Duration, Instant};
+    let tools = ["s6-supervise", "s6-svc", "s6-svwait", "s6-svstat"];
+    if !crate::common::require(crate::harness::scan::missing(&tools).is_none(), "s6") {
+        return;
+    }
+    let tmp = crate::harness::WorkDir::new("s6-gate");
+    let manifest = tmp.join("gate.toml");
+    let text = "name = \"gate\"\n[services.a]\ncommand = [\"/bin/sleep\", \"1000\"]\n\
+                [services.b]\ncommand = [\"/bin/true\"]\nrequires = [\"a\"]\nrestart = \"never\"\n";
+    std::fs::write(&manifest, text).expect("manifest");
+    let out = tmp.join("out");
+    crate::common::Cli::new()
+        .args(["generate", "--backend", "s6", "--manifest"])
+        .args([&manifest])
+        .args(["--out"])
+        .args([&out])
+        .ok();
+    let run = std::fs::read_to_string(out.join("s6/b/run")).expect("b/run");
+    let gate = run
+        .lines()
+        .find(|l| l.contains("s6-svc -u ../a"))
+        .expect("the gate of b");
+    let a = out.join("s6/a");
+    let starter = std::thread::spawn({
+        let a = a.clone();
+        move || {
+            std::thread::sleep(Duration::from_secs(2));
+            Command::new("s6-supervise")
+                .arg(&a)
+                .spawn()
+                .expect("s6-supervise")
+        }
+    });
+    let t0 = Instant::now();
+    let gated = Command::new("sh")
+        .args(["-c", gate])
+        .current_dir(out.join("s6/b"))
+        .output()
+        .expect("sh");
+    let took = t0.elapsed();
+    let mut supervisor = starter.join().expect("started");
+    let status = crate::harness::scan::Scan::tool("s6-svstat", [a.as_os_str()]);
+    let _ = Command::new("s6-svc").args(["-dx"]).arg(&a).status();
+    let ended = crate::harness::procs::reap_or_kill(&mut supervisor, Duration::from_secs(10));
+    assert!(
+        gated.status.success(),
+        "{gate}: {}",
+        String::from_utf8_lossy(&gated.stderr)
+    );
+    assert!(
+        took >= Duration::from_secs(2),
+        "it waited for the supervisor: {took:?}"
+    );
+    assert!(
+        status.stdout.starts_with("up"),
+        "{}{}",
+        status.stdout,
+        status.stderr
+    );
+    assert!(!ended.killed, "s6-supervise left when told");
+}

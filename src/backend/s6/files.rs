@@ -37,6 +37,9 @@ fn millis(d: crate::manifest::Duration) -> u64 {
     d.0.max(1)
 }
 
+/// How many more times `run` asks a dependency's supervisor to start it, a second apart.
+const UP_TRIES: u32 = 5;
+
 /// Append the line that brings up (or waits for) a sibling and waits until it is ready.
 fn push_dep_line(out: &mut String, d: &DepDir<'_>) {
     let dir = |out: &mut String| push_sibling(out, d.name);
@@ -51,20 +54,26 @@ fn push_dep_line(out: &mut String, d: &DepDir<'_>) {
         out.push(' ');
         dir(out);
     };
+    // asked to start until its supervisor listens: s6-svok answers once s6-supervise holds
+    // its lock, a moment before it reads its control FIFO, and an `s6-svc -u` in between
+    // fails (a loaded machine left `restart = never` services down that way)
+    let up = |out: &mut String| {
+        out.push_str("i=0; until s6-svc -u ");
+        dir(out);
+        out.push_str(" || [ \"$i\" -ge ");
+        push_u64(out, UP_TRIES.into());
+        out.push_str(" ]; do i=$((i+1)); sleep 1; done; ");
+    };
     match d.kind {
         DepKind::Requires => {
-            out.push_str("s6-svc -u ");
-            dir(out);
-            out.push_str(" && ");
+            up(out);
             wait(out);
             out.push_str(" || exit 1");
         }
         DepKind::Wants => {
-            out.push_str("{ s6-svc -u ");
-            dir(out);
-            out.push_str(" && ");
+            up(out);
             wait(out);
-            out.push_str("; } || :");
+            out.push_str(" || :");
         }
         DepKind::After | DepKind::Before => {
             out.push_str("[ \"$(s6-svstat -o wantedup ");
