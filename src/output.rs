@@ -102,7 +102,7 @@ fn check_relative(rel: &str) -> Result<()> {
             rel.escape_debug()
         )));
     }
-    let name = rel.rsplit('/').next().unwrap_or(rel);
+    let name = crate::lifecycle::fsops::split_rel(rel).1;
     let first = rel.split('/').next().unwrap_or(rel);
     if name == LEGACY_STATE_FILE || first == OUT_STATE_DIR || name.starts_with(TEMP_PREFIX) {
         return Err(refuse(format!(

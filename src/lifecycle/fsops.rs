@@ -55,6 +55,13 @@ pub fn parent_of(path: &Path) -> &Path {
     }
 }
 
+/// A path relative to a tree (a ledger path) split into its directory (`""` at the top) and
+/// its file name.
+#[must_use]
+pub fn split_rel(rel: &str) -> (&str, &str) {
+    rel.rsplit_once('/').unwrap_or(("", rel))
+}
+
 /// Make the entries of `dir` durable (after a rename, a create or a removal in it).
 pub fn sync_dir(dir: &Path) {
     if let Ok(d) = std::fs::File::open(dir) {

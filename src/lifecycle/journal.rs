@@ -379,7 +379,7 @@ mod files;
 mod recover;
 
 pub use files::{StagingList, list_staging, staging_dirs};
-use files::{content_of, parent_rel, place_all, put, save, stage_all, take_staged};
+use files::{content_of, place_all, put, save, stage_all, take_staged};
 
 pub use recover::recover;
 use recover::replay;

@@ -264,7 +264,7 @@ impl Writer {
 
     /// The directory of `rel`, looked at (again, if its listing was let go).
     fn dir_of(&mut self, rel: &str) -> Result<usize> {
-        let parent = rel.rsplit_once('/').map_or("", |(dir, _)| dir);
+        let (parent, _) = fsops::split_rel(rel);
         let i = if let Some(&i) = self.by_dir.get(parent) {
             i
         } else {
@@ -323,7 +323,7 @@ impl Writer {
     /// The index in the batch of the directory `dir` of `rel` (listed, created and opened
     /// the first time), and the file name of `rel`.
     fn staging_dir<'r>(&mut self, dir: usize, rel: &'r str) -> Result<(usize, &'r str)> {
-        let (parent, name) = rel.rsplit_once('/').unwrap_or(("", rel));
+        let (parent, name) = fsops::split_rel(rel);
         let index = match self.dirs[dir].staged {
             Some(i) => i,
             None => self.open_dir(dir, parent, rel)?,

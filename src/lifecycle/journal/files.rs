@@ -108,11 +108,6 @@ fn copy_checked(from: &Path, to: &Path, entry: &Entry) -> Result<()> {
     })
 }
 
-/// The directory of a ledger path, relative to the store's base (`""` at the top).
-pub(super) fn parent_rel(rel: &str) -> &str {
-    rel.rsplit_once('/').map_or("", |(dir, _)| dir)
-}
-
 /// Write every new file under a temporary name next to its target (each directory checked,
 /// created and opened once) and make them all durable; each op records its temporary name.
 /// The directories are listed in the staging file first: a run killed before its journal
@@ -126,7 +121,7 @@ pub(super) fn stage_all(
     let dirs: std::collections::BTreeSet<&str> = steps
         .iter()
         .filter(|s| s.desired.is_some())
-        .map(|s| parent_rel(&s.path))
+        .map(|s| fsops::split_rel(&s.path).0)
         .collect();
     if !dirs.is_empty() {
         list_staging(store, dirs.iter().copied())?;
@@ -137,7 +132,7 @@ pub(super) fn stage_all(
         let Some(d) = &step.desired else {
             continue;
         };
-        let (parent, name) = step.path.rsplit_once('/').unwrap_or(("", &step.path));
+        let (parent, name) = fsops::split_rel(&step.path);
         let dir = match last {
             Some((p, i)) if p == parent => i,
             _ => {

@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, Result};
 
 use super::{
-    Content, Journal, Op, Phase, STAGING_FILE, content_of, finish, journal_path, parent_rel, put,
-    read_regular, staging_dirs,
+    Content, Journal, Op, Phase, STAGING_FILE, content_of, finish, journal_path, put, read_regular,
+    staging_dirs,
 };
 use crate::lifecycle::fsops;
 use crate::lifecycle::ledger::{Entry, Lock, Store};
@@ -133,7 +133,7 @@ pub fn recover(store: &Store, lock: &Lock) -> Result<Option<String>> {
     let dirs: BTreeSet<PathBuf> = journal
         .ops
         .iter()
-        .map(|op| store.base.join(parent_rel(&op.path)))
+        .map(|op| store.base.join(fsops::split_rel(&op.path).0))
         .collect();
     let _ = fsops::remove_leftovers(dirs);
     let (mut ledger, what) = match journal.phase {

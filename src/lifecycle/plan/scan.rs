@@ -99,7 +99,7 @@ pub fn scan<'a>(
 ) -> Result<BTreeMap<String, OnDisk>> {
     let mut by_dir: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for rel in paths {
-        let dir = rel.rsplit_once('/').map_or("", |(dir, _)| dir);
+        let (dir, _) = fsops::split_rel(rel);
         by_dir.entry(dir).or_default().push(rel);
     }
     // gathered, then built into the map in one pass (sorted once, not 10,000 inserts)
@@ -120,7 +120,7 @@ pub fn scan<'a>(
             .then(|| list(&base.join(dir)))
             .flatten();
         for rel in rels {
-            let name = std::ffi::OsStr::new(rel.rsplit('/').next().unwrap_or(rel));
+            let name = std::ffi::OsStr::new(fsops::split_rel(rel).1);
             let listed = listing.as_ref().filter(|_| !name.is_empty());
             let on_disk = match listed.map(|l| l.get(name)) {
                 Some(None) => OnDisk::Missing,
@@ -156,7 +156,7 @@ impl Dir {
         if confined && let Some(why) = fsops::blocked_parent(base, Path::new(rel))? {
             return Ok(Self::Blocked(why));
         }
-        let dir = rel.rsplit_once('/').map_or("", |(dir, _)| dir);
+        let (dir, _) = fsops::split_rel(rel);
         Ok(Self::Listed(list(&base.join(dir))))
     }
 
@@ -166,7 +166,7 @@ impl Dir {
     /// # Errors
     /// It cannot be inspected or read.
     pub fn at(&self, base: &Path, rel: &str) -> Result<OnDisk> {
-        let name = std::ffi::OsStr::new(rel.rsplit('/').next().unwrap_or(rel));
+        let name = std::ffi::OsStr::new(fsops::split_rel(rel).1);
         let (path, kind) = match self {
             Self::Blocked(why) => return Ok(OnDisk::Blocked(why.clone())),
             Self::Listed(Some(listing)) => match listing.get(name) {

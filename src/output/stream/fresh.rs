@@ -53,11 +53,6 @@ pub fn remove_leftover(root: &Path) {
     }
 }
 
-/// The file name of `rel` and the directory it is in (`""`: the top).
-fn split(rel: &str) -> (&str, &str) {
-    rel.rsplit_once('/').unwrap_or(("", rel))
-}
-
 impl Fresh {
     /// Start building `root` (just created, still empty) next to it: none when that cannot
     /// be done (then the usual way goes on).
@@ -84,7 +79,7 @@ impl Fresh {
     /// The directory `rel` goes into (created, after checking no file or link of the tree
     /// is in the way), and its file name.
     pub fn dir_of<'r>(&mut self, rel: &'r str) -> Result<(TreeDir, &'r OsStr)> {
-        let (parent, name) = split(rel);
+        let (parent, name) = fsops::split_rel(rel);
         let root = &self.root;
         let dir = self.tree.dir(parent, |top| {
             let Some(why) = fsops::blocked_parent(top, Path::new(rel))? else {

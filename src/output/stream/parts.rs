@@ -11,7 +11,7 @@ use sha2::{Digest as _, Sha256};
 
 use super::Writer;
 use crate::backend::kit::Part;
-use crate::lifecycle::fsops::{Handle, TreeDir};
+use crate::lifecycle::fsops::{self, Handle, TreeDir};
 use crate::lifecycle::ledger::{self, Entry, Kind};
 use crate::lifecycle::plan::{self, Action, Content, OnDisk, Step};
 
@@ -69,7 +69,10 @@ impl Writer {
         let text = piece.text.as_bytes();
         match &open.staged {
             Some(Staged::Batch(h, fd)) => self.batch.append(*h, fd, text)?,
-            Some(Staged::Tree(dir, fd)) => dir.append(file_name(&open.path), fd, text)?,
+            Some(Staged::Tree(dir, fd)) => {
+                let (_, name) = fsops::split_rel(&open.path);
+                dir.append(OsStr::new(name), fd, text)?;
+            }
             None => {}
         }
         if piece.last {
@@ -159,9 +162,4 @@ impl Open {
             staged,
         }
     }
-}
-
-/// The last component of `rel`.
-fn file_name(rel: &str) -> &OsStr {
-    OsStr::new(rel.rsplit_once('/').map_or(rel, |(_, name)| name))
 }
