@@ -244,15 +244,46 @@ fn s6_rc_runs_the_overlay_tree() {
 }
 
 /// A `requires` gate in s6's `run` asks the dependency's supervisor to start it until that
-/// supervisor listens. `s6-svok` answers as soon as s6-supervise holds its lock, a moment
-/// before it reads its control FIFO; one `s6-svc -u` in between failed, and a
-/// `restart = never` service stayed down (seen once in the suite on a loaded machine). Here
-/// the supervisor comes two seconds after the gate is reached.
+/// supervisor listens and has written its status. `s6-svok` answers as soon as
+/// s6-supervise holds its lock, a moment before it reads its control FIFO (an `s6-svc -u`
+/// then fails), and it writes `supervise/status` later still (`s6-svwait` then fails): both
+/// left a `restart = never` service down in the suite on a loaded machine. Here the
+/// supervisor comes two seconds after the gate is reached.
 #[test]
 fn s6_requires_gate_asks_again_until_the_supervisor_listens() {
+    s6_gate_waits_for_a_late_supervisor(|_| None);
+}
+
+/// As above, with something reading the control FIFO before the supervisor has written
+/// its status: `s6-svc -u` succeeds at once, and the gate still waits.
+#[test]
+fn s6_requires_gate_waits_for_the_supervisor_s_status() {
+    s6_gate_waits_for_a_late_supervisor(|a| {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        let dir = a.join("supervise");
+        std::fs::create_dir_all(&dir).expect("supervise/");
+        let fifo = dir.join("control");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        assert!(made.is_ok_and(|s| s.success()), "mkfifo");
+        // a reader, as s6-supervise has one a moment before it writes its status
+        let reader = std::fs::File::options()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(&fifo)
+            .expect("a reader of the control FIFO");
+        Some(reader)
+    });
+}
+
+/// Generate a stack where `b` requires `a`, prepare `a` with `early` (what is held is let
+/// go when the real supervisor starts), start `s6-supervise a` two seconds after running
+/// `b`'s gate, and check that the gate waited for it and `a` is up.
+fn s6_gate_waits_for_a_late_supervisor(
+    early: impl FnOnce(&std::path::Path) -> Option<std::fs::File>,
+) {
     use std::process::Command;
     use std::time::{Duration, Instant};
-    let tools = ["s6-supervise", "s6-svc", "s6-svwait", "s6-svstat"];
+    let tools = ["s6-supervise", "s6-svc", "s6-svwait", "s6-svstat", "mkfifo"];
     if !crate::common::require(crate::harness::scan::missing(&tools).is_none(), "s6") {
         return;
     }
@@ -274,10 +305,12 @@ fn s6_requires_gate_asks_again_until_the_supervisor_listens() {
         .find(|l| l.contains("s6-svc -u ../a"))
         .expect("the gate of b");
     let a = out.join("s6/a");
+    let held = early(&a);
     let starter = std::thread::spawn({
         let a = a.clone();
         move || {
             std::thread::sleep(Duration::from_secs(2));
+            drop(held);
             Command::new("s6-supervise")
                 .arg(&a)
                 .spawn()
@@ -292,9 +325,20 @@ fn s6_requires_gate_asks_again_until_the_supervisor_listens() {
         .expect("sh");
     let took = t0.elapsed();
     let mut supervisor = starter.join().expect("started");
-    let status = crate::harness::scan::Scan::tool("s6-svstat", [a.as_os_str()]);
-    let _ = Command::new("s6-svc").args(["-dx"]).arg(&a).status();
+    let svstat = |args: &[&str]| {
+        let mut all: Vec<&std::ffi::OsStr> = args.iter().map(std::ffi::OsStr::new).collect();
+        all.push(a.as_os_str());
+        crate::harness::scan::Scan::tool("s6-svstat", all)
+    };
+    let status = svstat(&[]);
+    // down and gone: asked until the supervisor listens; a service it left behind is killed
+    let service: Option<i32> = svstat(&["-o", "pid"]).stdout.trim().parse().ok();
+    let stop = || Command::new("s6-svc").arg("-dx").arg(&a).status();
+    crate::harness::wait_for(Duration::from_secs(5), || stop().is_ok_and(|s| s.success()));
     let ended = crate::harness::procs::reap_or_kill(&mut supervisor, Duration::from_secs(10));
+    if let Some(pid) = service.filter(|&p| p > 0 && crate::harness::procs::alive(p)) {
+        crate::harness::procs::kill(pid, libc::SIGKILL);
+    }
     assert!(
         gated.status.success(),
         "{gate}: {}",

@@ -37,7 +37,8 @@ fn millis(d: crate::manifest::Duration) -> u64 {
     d.0.max(1)
 }
 
-/// How many more times `run` asks a dependency's supervisor to start it, a second apart.
+/// How many more times `run` asks a dependency's supervisor to start it (until it has
+/// written its status), a second apart.
 const UP_TRIES: u32 = 5;
 
 /// Append the line that brings up (or waits for) a sibling and waits until it is ready.
@@ -54,13 +55,17 @@ fn push_dep_line(out: &mut String, d: &DepDir<'_>) {
         out.push(' ');
         dir(out);
     };
-    // asked to start until its supervisor listens: s6-svok answers once s6-supervise holds
-    // its lock, a moment before it reads its control FIFO, and an `s6-svc -u` in between
-    // fails (a loaded machine left `restart = never` services down that way)
+    // asked to start until its supervisor listens and has written its status: s6-svok
+    // answers once s6-supervise holds its lock, before it reads its control FIFO (an
+    // `s6-svc -u` then fails), and it writes `supervise/status` later still (s6-svwait
+    // then fails); a loaded machine left `restart = never` services down both ways
+    let status = format!("{}/supervise/status", d.name);
     let up = |out: &mut String| {
         out.push_str("i=0; until s6-svc -u ");
         dir(out);
-        out.push_str(" || [ \"$i\" -ge ");
+        out.push_str(" && [ -f ");
+        push_sibling(out, &status);
+        out.push_str(" ] || [ \"$i\" -ge ");
         push_u64(out, UP_TRIES.into());
         out.push_str(" ]; do i=$((i+1)); sleep 1; done; ");
     };
