@@ -68,6 +68,7 @@ pub struct Ledger {
     /// Format version (1).
     pub version: u32,
     /// Owned files.
+    #[serde(deserialize_with = "bulk::files")]
     pub files: BTreeMap<String, Entry>,
 }
 
@@ -338,6 +339,7 @@ pub fn import_legacy(text: &str, base: &Path, ledger: &mut Ledger) -> Result<()>
     Ok(())
 }
 
+mod bulk;
 mod hash;
 mod log;
 #[cfg(test)]

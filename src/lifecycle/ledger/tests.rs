@@ -153,3 +153,26 @@ fn a_large_ledger_is_streamed_and_a_failed_write_keeps_the_old_one() {
         "{names:?}"
     );
 }
+
+#[test]
+fn a_ledger_out_of_order_or_with_a_path_twice_reads_as_before() {
+    let entry = |c: &str| {
+        let e = Entry::of(Kind::File, 0o644, c.as_bytes());
+        format!(r#"{{"kind":"file","mode":420,"sha256":"{}"}}"#, e.sha256)
+    };
+    // hand-edited: not in path order, and `b` twice (the later one counts, as serde's map)
+    let text = format!(
+        r#"{{"version":1,"files":{{"c":{},"b":{},"a":{},"b":{}}}}}"#,
+        entry("c"),
+        entry("old"),
+        entry("a"),
+        entry("new")
+    );
+    let ledger: Ledger = serde_json::from_str(&text).expect("ledger");
+    let paths: Vec<&str> = ledger.files.keys().map(String::as_str).collect();
+    assert_eq!(paths, ["a", "b", "c"]);
+    assert_eq!(ledger.files["b"], Entry::of(Kind::File, 0o644, b"new"));
+    assert_eq!(ledger.files["c"], Entry::of(Kind::File, 0o644, b"c"));
+    let bad = r#"{"version":1,"files":{"a":{"kind":"dir","mode":1,"sha256":"x"}}}"#;
+    assert!(serde_json::from_str::<Ledger>(bad).is_err());
+}
