@@ -209,13 +209,21 @@ impl Plan {
     /// One line for people: `N changed (a created, b updated, c removed), k unchanged`.
     #[must_use]
     pub fn summary(&self) -> String {
+        let (changed, counts) = self.counts();
+        summary_line(changed, counts)
+    }
+
+    /// What [`Self::summary`] says: how many change, then how many are created, updated,
+    /// removed, forced and unchanged.
+    #[must_use]
+    pub fn counts(&self) -> (usize, [usize; 5]) {
         let count = |f: fn(&Action) -> bool| self.steps.iter().filter(|s| f(&s.action)).count();
         let created = count(|a| matches!(a, Action::Create));
         let updated = count(|a| matches!(a, Action::Update));
         let removed = count(|a| matches!(a, Action::Remove));
         let forced = count(|a| matches!(a, Action::Force(_)));
         let same = count(|a| matches!(a, Action::Keep | Action::Adopt));
-        summary_line(self.changed(), [created, updated, removed, forced, same])
+        (self.changed(), [created, updated, removed, forced, same])
     }
 }
 

@@ -31,6 +31,9 @@ pub struct Done {
     pub root: PathBuf,
     /// The plan.
     pub plan: Plan,
+    /// Paths rendered and left as the ledger has them, with no step in `plan` (in path
+    /// order): each is a line too.
+    pub kept: Vec<&'static str>,
     /// The files replaced by force, and where each was backed up.
     pub backups: Vec<(String, PathBuf)>,
 }
@@ -59,7 +62,7 @@ impl Report {
     pub fn write_to(&self, w: &mut dyn Write) -> io::Result<()> {
         w.write_all(&self.made)?;
         match &self.rest {
-            Some(Rest::Plan(d)) => write_report(&d.root, &d.plan, &d.backups, w),
+            Some(Rest::Plan(d)) => write_report(d, w),
             Some(Rest::Tree(t)) => write_tree_report(t, w),
             None => Ok(()),
         }
@@ -121,20 +124,23 @@ fn line(w: &mut dyn Write, root: &str, path: &str, said: &Said<'_>) -> io::Resul
     w.write_all(b"\n")
 }
 
-/// Write one line per file of `plan` under `root` for the user, then the summary.
+/// Write one line per file of `done` for the user (its steps and its kept paths, merged in
+/// path order), then the summary.
 ///
 /// # Errors
 /// The writer's.
-fn write_report(
-    root: &Path,
-    plan: &Plan,
-    backups: &[(String, PathBuf)],
-    w: &mut dyn Write,
-) -> io::Result<()> {
-    let root = shown(root);
-    let backed_up: hashbrown::HashMap<&str, &PathBuf> =
-        backups.iter().map(|(p, to)| (p.as_str(), to)).collect();
-    for step in &plan.steps {
+fn write_report(done: &Done, w: &mut dyn Write) -> io::Result<()> {
+    let root = shown(&done.root);
+    let backed_up: hashbrown::HashMap<&str, &PathBuf> = done
+        .backups
+        .iter()
+        .map(|(p, to)| (p.as_str(), to))
+        .collect();
+    let mut kept = done.kept.iter().peekable();
+    for step in &done.plan.steps {
+        while let Some(path) = kept.next_if(|&&k| k < step.path.as_str()) {
+            line(w, &root, path, &Said::Unchanged)?;
+        }
         let Some(d) = &step.desired else { continue };
         if let Some(to) = backed_up.get(step.path.as_str()) {
             writeln!(w, "backed up {root}{} → {}", step.path, to.display())?;
@@ -146,7 +152,12 @@ fn write_report(
         };
         line(w, &root, &step.path, &said)?;
     }
-    writeln!(w, "{}", plan.summary())
+    for path in kept {
+        line(w, &root, path, &Said::Unchanged)?;
+    }
+    let (changed, [created, updated, removed, forced, same]) = done.plan.counts();
+    let counts = [created, updated, removed, forced, same + done.kept.len()];
+    writeln!(w, "{}", plan::summary_line(changed, counts))
 }
 
 /// The lines of a new tree: each file of its ledger as written, then the summary.

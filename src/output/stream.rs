@@ -14,10 +14,10 @@ use anyhow::Result;
 use hashbrown::HashMap;
 
 use super::{Report, refuse};
-use crate::lifecycle::fsops::{self, Batch, Handle, Job, Source};
+use crate::lifecycle::fsops::{self, Batch, Handle};
 use crate::lifecycle::journal;
 use crate::lifecycle::ledger::{Entry, Kind, Ledger, Lock, Store};
-use crate::lifecycle::plan::{self, Action, Desired, OnDisk, Options, ScannedDir, Step};
+use crate::lifecycle::plan::{self, Action, Desired, Options, Step};
 
 /// How many artifacts go to the writing thread at a time (one hand-over each, not one per
 /// artifact: fewer wake-ups of a thread that waits).
@@ -28,6 +28,7 @@ const BUNDLE: usize = 64;
 /// Four keep the writer busy; eight held about 1 MB more of launchd's texts at the peak.
 const IN_FLIGHT: usize = 4;
 
+mod dirs;
 mod feed;
 mod finish;
 mod fresh;
@@ -36,10 +37,11 @@ mod root;
 mod spent;
 mod stager;
 
+use dirs::Dir;
 pub use feed::Feed;
 use fresh::Fresh;
 use parts::{Open, Piece};
-use root::{lock, missing_dirs, remove_dirs};
+use root::{lock, remove_dirs};
 use spent::Spent;
 use stager::Stager;
 
@@ -99,21 +101,6 @@ pub fn write_streamed<R>(
     }
 }
 
-/// How many directories keep what they held, as listed (a directory met again after
-/// that is listed again): runit and s6 give every service a few, and every listing kept was
-/// 7 MB at 36,000 directories.
-const LISTED: usize = 64;
-
-/// A directory artifacts go into.
-struct Dir {
-    /// What it held when looked at (while among the last [`LISTED`] directories used; the
-    /// run's own files are still under temporary names then, so a listing made again reads
-    /// the same).
-    scanned: Option<ScannedDir>,
-    /// Its index in the batch, once a file is staged in it.
-    staged: Option<usize>,
-}
-
 /// The writing thread's state: the lock, the ledger, the steps so far and the staged files.
 struct Writer {
     root: PathBuf,
@@ -125,7 +112,8 @@ struct Writer {
     had_state: bool,
     /// The line about a run that was killed and is now finished.
     recovered: Option<String>,
-    ledger: Ledger,
+    /// The ledger as this run found it, left to the process's exit (see [`Self::record`]).
+    ledger: &'static Ledger,
     opts: Options,
     dirs: Vec<Dir>,
     by_dir: HashMap<String, usize>,
@@ -142,6 +130,9 @@ struct Writer {
     /// The file being written in parts.
     open: Option<Open>,
     steps: Vec<Step>,
+    /// The paths rendered as the ledger has them and found so on disk, in the order taken:
+    /// the ledger's own path each, no [`Step`] (see [`Self::record`]).
+    kept: Vec<&'static str>,
     /// A step is refused: nothing more is staged (the run will be refused as a whole).
     refused: bool,
     /// DIR is new: its tree is built next to it and put in place whole (see `fresh.rs`).
@@ -161,7 +152,7 @@ impl Writer {
         let (root, store, created, had_state, lock) = lock(dir)?;
         let mut w = Self {
             recovered: None,
-            ledger: Ledger::default(),
+            ledger: empty_ledger(),
             root,
             store,
             lock,
@@ -181,6 +172,7 @@ impl Writer {
             handles: HashMap::new(),
             open: None,
             steps: Vec::new(),
+            kept: Vec::new(),
             refused: false,
             fresh: None,
         };
@@ -206,7 +198,7 @@ impl Writer {
     /// (else make room for about `expected` steps).
     fn prepare(&mut self, expected: usize) -> Result<()> {
         self.recovered = journal::recover(&self.store, &self.lock)?;
-        self.ledger = self.store.read(&self.lock)?;
+        self.ledger = ledger_for_the_run(self.store.read(&self.lock)?);
         fresh::remove_leftover(&self.root);
         // DIR was made by this run (`created` ends with it); the testing hook counts the
         // journal's steps, which a fresh tree has none of
@@ -215,7 +207,9 @@ impl Writer {
             self.fresh = Fresh::begin(&self.root);
         }
         if self.fresh.is_none() {
+            // (room not written to costs no memory)
             self.steps.reserve_exact(expected);
+            self.kept.reserve_exact(expected);
         }
         Ok(())
     }
@@ -239,9 +233,9 @@ impl Writer {
             self.spent.give(std::mem::take(&mut d.contents));
         }
         let (path, content) = d.split();
-        self.steps.push(Step {
+        self.record(Step {
             path,
-            found: found.settled(&action, &want),
+            found,
             action,
             desired: Some(content),
             entry: Some(want),
@@ -249,109 +243,36 @@ impl Writer {
         Ok(())
     }
 
+    /// Keep `step` for the end, or only its path when it leaves a file exactly as the
+    /// ledger has it (an up-to-date tree of 84,000 files held a 224-byte step each, 19 MB):
+    /// then the path is the ledger's own (which lives as long as the process), as neither
+    /// the journal nor the new ledger needs a step for it.
+    fn record(&mut self, mut step: Step) {
+        if step.action == Action::Keep
+            && let Some(want) = &step.entry
+            && let Some((path, owned)) = self.ledger.files.get_key_value(&step.path)
+            && owned == want
+        {
+            self.kept.push(path.as_str());
+            return;
+        }
+        if let Some(want) = &step.entry {
+            step.found = step.found.settled(&step.action, want);
+        }
+        self.steps.push(step);
+    }
+
     /// Refuse the run if `path` was taken before (the feed keeps only hashes).
     fn refuse_twice(&mut self, path: &str) -> Result<()> {
         let open = self.open.as_ref().is_some_and(|o| o.path == path);
         let taken = match &mut self.fresh {
             Some(fresh) => fresh.has(path)?,
-            None => self.steps.iter().any(|s| s.path == path),
+            None => self.steps.iter().any(|s| s.path == path) || self.kept.contains(&path),
         };
         if open || taken {
             return Err(refuse(format!("refusing to write {path} twice")));
         }
         Ok(())
-    }
-
-    /// The directory of `rel`, looked at (again, if its listing was let go).
-    fn dir_of(&mut self, rel: &str) -> Result<usize> {
-        let (parent, _) = fsops::split_rel(rel);
-        let i = if let Some(&i) = self.by_dir.get(parent) {
-            i
-        } else {
-            self.dirs.push(Dir {
-                scanned: None,
-                staged: None,
-            });
-            self.by_dir.insert(parent.to_owned(), self.dirs.len() - 1);
-            self.dirs.len() - 1
-        };
-        if self.dirs[i].scanned.is_none() {
-            self.dirs[i].scanned = Some(ScannedDir::of(&self.root, rel, true)?);
-            self.listed.push_back(i);
-            if self.listed.len() > LISTED
-                && let Some(oldest) = self.listed.pop_front()
-            {
-                self.dirs[oldest].scanned = None;
-            }
-        }
-        Ok(i)
-    }
-
-    /// What `rel`, in the directory `dir` ([`Self::dir_of`]), holds.
-    fn found_at(&self, dir: usize, rel: &str) -> Result<OnDisk> {
-        match &self.dirs[dir].scanned {
-            Some(scanned) => scanned.at(&self.root, rel),
-            None => anyhow::bail!("{rel} was looked for in a directory not looked at"),
-        }
-    }
-
-    /// Write `d` next to its target under a temporary name once its directory is opened,
-    /// or hand a file to the other staging thread (then its contents go with it).
-    fn stage(&mut self, dir: usize, d: &mut Desired) -> Result<()> {
-        let (index, name) = self.staging_dir(dir, &d.path)?;
-        if d.kind == Kind::File && self.stager.wants() {
-            let contents = std::mem::take(&mut d.contents);
-            let (h, job) = self.batch.detach(index, name.as_ref(), contents, d.mode)?;
-            self.stager.hand(Some(h), job);
-            self.handles.insert(d.path.clone(), h);
-            return Ok(());
-        }
-        let source = match d.kind {
-            Kind::File => Source::File(d.contents.as_bytes(), d.mode),
-            Kind::Symlink => Source::Link(&d.contents),
-        };
-        let job = Job {
-            dir: index,
-            name: std::ffi::OsStr::new(name),
-            source,
-        };
-        let staged = self.batch.stage(&[job])?;
-        self.handles.insert(d.path.clone(), staged[0]);
-        Ok(())
-    }
-
-    /// The index in the batch of the directory `dir` of `rel` (listed, created and opened
-    /// the first time), and the file name of `rel`.
-    fn staging_dir<'r>(&mut self, dir: usize, rel: &'r str) -> Result<(usize, &'r str)> {
-        let (parent, name) = fsops::split_rel(rel);
-        let index = match self.dirs[dir].staged {
-            Some(i) => i,
-            None => self.open_dir(dir, parent, rel)?,
-        };
-        Ok((index, name))
-    }
-
-    /// Create the directory `parent` (of `rel`) and open it in the batch, once listed in
-    /// the staging file (noting what did not exist).
-    fn open_dir(&mut self, dir: usize, parent: &str, rel: &str) -> Result<usize> {
-        let path = self.root.join(parent);
-        let list = match &mut self.staging {
-            Some(list) => list,
-            None => self
-                .staging
-                .insert(journal::StagingList::create(&self.store)?),
-        };
-        list.add(parent)?;
-        self.created.extend(missing_dirs(&path));
-        let root = &self.root;
-        let i = self.batch.dir(&path, || {
-            match fsops::blocked_parent(root, Path::new(rel))? {
-                Some(why) => Err(refuse(format!("refusing to write {rel}: {why}"))),
-                None => Ok(()),
-            }
-        })?;
-        self.dirs[dir].staged = Some(i);
-        Ok(i)
     }
 
     /// Remove what this run wrote: the staged files, the staging list, and the directories
@@ -367,6 +288,24 @@ impl Writer {
         }
         remove_dirs(&self.created);
     }
+}
+
+/// An empty ledger, until the run's is read.
+fn empty_ledger() -> &'static Ledger {
+    static EMPTY: Ledger = Ledger {
+        version: 1,
+        files: std::collections::BTreeMap::new(),
+    };
+    &EMPTY
+}
+
+/// `ledger`, left to the process's exit (as [`leave`] leaves the writer) so the paths kept
+/// can be its own: one per run (freed by no test either, a few small ones).
+fn ledger_for_the_run(ledger: Ledger) -> &'static Ledger {
+    if ledger.files.is_empty() {
+        return empty_ledger();
+    }
+    Box::leak(Box::new(ledger))
 }
 
 /// Leave `value` to the process's exit rather than free it piece by piece (as

@@ -2,14 +2,12 @@
 //! plan is checked as a whole and carried out (or a new DIR's tree put in place), and the
 //! lines for the user are made.
 
-use std::collections::BTreeMap;
-
 use anyhow::Result;
 
 use super::fresh::Fresh;
 use super::{Writer, leave};
 use crate::lifecycle::journal;
-use crate::lifecycle::plan;
+use crate::lifecycle::plan::Plan;
 use crate::output::report::{Done, Rest};
 use crate::output::{Report, refuse_conflicts};
 
@@ -19,12 +17,14 @@ impl Writer {
         if let Some(fresh) = self.fresh.take() {
             return self.finish_fresh(fresh);
         }
-        // `generate --out` keeps owned files no longer rendered (no pruning): what is at
-        // those paths does not change their step
+        // `generate --out` keeps owned files no longer rendered (no pruning): they would
+        // each be a step that retains its entry, and change nothing the plan does
         let mut steps = std::mem::take(&mut self.steps);
         // one step per path (the feed refuses a path twice): in place, no sort buffer
         steps.sort_unstable_by(|a, b| a.path.cmp(&b.path));
-        let plan = plan::with_leftovers(steps, &self.ledger, &BTreeMap::new(), self.opts);
+        let mut kept = std::mem::take(&mut self.kept);
+        kept.sort_unstable();
+        let plan = Plan { steps };
         if let Err(e) = refuse_conflicts(&self.root, &self.store, &plan) {
             self.discard();
             return Err(e);
@@ -32,7 +32,7 @@ impl Writer {
         let batch = std::mem::take(&mut self.batch);
         let handles = &self.handles;
         let staged: journal::Prestaged<'_> = (batch, &|p| handles.get(p).copied());
-        let applied = journal::apply_staged(&self.store, &self.lock, &plan, &self.ledger, staged)
+        let applied = journal::apply_staged(&self.store, &self.lock, &plan, self.ledger, staged)
             .and_then(|applied| {
                 let backups = applied.backups.clone();
                 applied.commit().map(|()| backups)
@@ -44,6 +44,7 @@ impl Writer {
             Some(Rest::Plan(Done {
                 root: self.root.clone(),
                 plan,
+                kept,
                 backups: applied?,
             })),
         );

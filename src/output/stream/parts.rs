@@ -136,9 +136,9 @@ impl Writer {
                 self.batch.unstage(h);
             }
         }
-        self.steps.push(Step {
+        self.record(Step {
             path: open.path,
-            found: open.found.settled(&action, &want),
+            found: open.found,
             action,
             desired: Some(Content {
                 kind: Kind::File,

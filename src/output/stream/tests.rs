@@ -51,7 +51,11 @@ fn tree(dir: &Path) -> Vec<(String, String)> {
             .expect("under dir")
             .display()
             .to_string();
-        out.push((rel, std::fs::read_to_string(&e).expect("file")));
+        let text = match std::fs::read_link(&e) {
+            Ok(target) => format!("@{}", target.display()),
+            Err(_) => std::fs::read_to_string(&e).expect("file"),
+        };
+        out.push((rel, text));
     }
     out.sort();
     out
@@ -220,7 +224,7 @@ fn a_file_in_the_way_of_a_new_directory_s_path_is_refused_by_its_place_in_dir() 
 fn a_directory_met_again_after_its_listing_was_let_go_is_looked_at_again() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let out = tmp.path().join("out");
-    let dirs = 2 * super::LISTED;
+    let dirs = 2 * super::dirs::LISTED;
     let paths: Vec<String> = (0..4 * dirs)
         .map(|i| format!("s{}/f{i}", i % dirs))
         .collect();
@@ -253,4 +257,95 @@ fn a_directory_met_again_after_its_listing_was_let_go_is_looked_at_again() {
         4 * dirs
     );
     assert_eq!(lines.last(), Some(&summary));
+}
+
+/// The artifacts of `files` as whole files (a text in parts joined), a `@target` text as a
+/// link.
+fn artifacts(files: &[(&str, &str)]) -> Vec<Artifact> {
+    let one = |(path, text): &(&str, &str)| match text.strip_prefix('@') {
+        Some(target) => Artifact::symlink(*path, target),
+        None => Artifact::file(*path, 0o644, text.replace('|', "")),
+    };
+    files.iter().map(one).collect()
+}
+
+/// [`render`], with a `@target` text as a link.
+fn render_links(feed: &RefCell<Feed>, files: &[(&str, &str)]) -> crate::errors::Result<()> {
+    for (path, text) in files {
+        if let Some(target) = text.strip_prefix('@') {
+            feed.borrow_mut().take(Artifact::symlink(*path, target))?;
+        } else {
+            render(feed, &[(path, text)])?;
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn regenerating_says_and_records_what_the_whole_plan_says_and_records() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let first: &[(&str, &str)] = &[
+        ("a/x", "1\n"),
+        ("b/y", "2\n"),
+        ("c/z", "3|4\n"),
+        ("d/w", "5\n"),
+        ("e/v", "6\n"),
+        ("e/link", "@v"),
+    ];
+    // out of path order, one file changed, one link retargeted, two new, one no longer
+    // rendered (kept and still owned: no pruning)
+    let second: &[(&str, &str)] = &[
+        ("e/v", "6\n"),
+        ("a/x", "1, changed\n"),
+        ("c/z", "3|4\n"),
+        ("e/link", "@x"),
+        ("b/y", "2\n"),
+        ("f/new", "7\n"),
+        ("0/first", "0|\n"),
+        ("b/link", "@y"),
+    ];
+    let (streamed, whole) = (tmp.path().join("streamed"), tmp.path().join("whole"));
+    for dir in [&streamed, &whole] {
+        std::fs::create_dir(dir).expect("an existing DIR: the journaled way");
+    }
+    let stream = |files: &[(&str, &str)]| {
+        let run = |feed: &RefCell<Feed>| render_links(feed, files);
+        let ((), report) = write_streamed(&streamed, false, files.len(), run).expect("streamed");
+        report.lines()
+    };
+    let shown = |lines: Vec<String>, dir: &Path| {
+        let root = dir.display().to_string();
+        lines
+            .iter()
+            .map(|l| l.replace(&root, "DIR"))
+            .collect::<Vec<_>>()
+    };
+    let twice = |files: &[(&str, &str)]| {
+        let a = shown(stream(files), &streamed);
+        let b = crate::output::write_all(&whole, &artifacts(files), false).expect("whole");
+        (a, shown(b, &whole))
+    };
+    for files in [first, second, second] {
+        let (a, b) = twice(files);
+        assert_eq!(a, b);
+        let ledger =
+            |dir: &Path| std::fs::read(dir.join(".openim-init/ledger.json")).expect("ledger");
+        assert_eq!(ledger(&streamed), ledger(&whole));
+    }
+    let (lines, _) = twice(second);
+    assert_eq!(
+        lines,
+        [
+            "unchanged DIR/0/first",
+            "unchanged DIR/a/x",
+            "unchanged DIR/b/link",
+            "unchanged DIR/b/y",
+            "unchanged DIR/c/z",
+            "unchanged DIR/e/link",
+            "unchanged DIR/e/v",
+            "unchanged DIR/f/new",
+            "0 changed (0 created, 0 updated, 0 removed), 8 unchanged",
+        ]
+    );
+    assert_eq!(tree(&streamed), tree(&whole));
 }
