@@ -37,7 +37,7 @@ mod root;
 mod spent;
 mod stager;
 
-use dirs::Dir;
+use dirs::Dirs;
 pub use feed::Feed;
 use fresh::Fresh;
 use parts::{Open, Piece};
@@ -115,10 +115,8 @@ struct Writer {
     /// The ledger as this run found it, left to the process's exit (see [`Self::record`]).
     ledger: &'static Ledger,
     opts: Options,
-    dirs: Vec<Dir>,
-    by_dir: HashMap<String, usize>,
-    /// The directories keeping their listing, oldest first.
-    listed: std::collections::VecDeque<usize>,
+    /// The directories looked at lately, and those files are staged in.
+    dirs: Dirs,
     /// The staging list, once a file is staged in DIR.
     staging: Option<journal::StagingList>,
     batch: Batch,
@@ -162,9 +160,7 @@ impl Writer {
                 force,
                 prune: false,
             },
-            dirs: Vec::new(),
-            by_dir: HashMap::new(),
-            listed: std::collections::VecDeque::new(),
+            dirs: Dirs::default(),
             staging: None,
             batch: Batch::default(),
             stager: Stager::new(spent.share()),
@@ -220,13 +216,12 @@ impl Writer {
         if self.fresh.is_some() {
             return self.take_new(d, &want);
         }
-        let dir = self.dir_of(&d.path)?;
-        let found = self.found_at(dir, &d.path)?;
+        let found = self.found_at(&d.path)?;
         let action = plan::desired_step(&want, self.ledger.files.get(&d.path), &found, self.opts);
         if matches!(action, Action::Refuse(_)) {
             self.refused = true;
         } else if action.changes_disk() && !self.refused {
-            self.stage(dir, &mut d)?;
+            self.stage(&mut d)?;
         }
         if d.kind == Kind::File {
             // written: only a link's target is shown in the report

@@ -93,12 +93,11 @@ impl Writer {
             ));
             return Ok(());
         }
-        let dir = self.dir_of(&piece.path)?;
-        let found = self.found_at(dir, &piece.path)?;
+        let found = self.found_at(&piece.path)?;
         let staged = if self.refused || matches!(found, OnDisk::Blocked(_)) {
             None
         } else {
-            let (index, name) = self.staging_dir(dir, &piece.path)?;
+            let (index, name) = self.staging_dir(&piece.path)?;
             let (h, fd) = self.batch.open(index, name.as_ref(), piece.mode)?;
             Some(Staged::Batch(h, fd))
         };
