@@ -176,3 +176,34 @@ fn a_ledger_out_of_order_or_with_a_path_twice_reads_as_before() {
     let bad = r#"{"version":1,"files":{"a":{"kind":"dir","mode":1,"sha256":"x"}}}"#;
     assert!(serde_json::from_str::<Ledger>(bad).is_err());
 }
+
+#[test]
+fn a_large_ledger_out_of_order_reads_whole_and_the_later_of_a_path_twice_wins() {
+    // more entries than one slice of the reader, in no order, with a path given again far
+    // after its first time (in another slice)
+    let n = 20_000;
+    let mut files = Vec::new();
+    for i in (0..n).rev() {
+        let e = Entry::of(Kind::File, 0o644, format!("{i}").as_bytes());
+        files.push(format!(
+            r#""f/{i}":{{"kind":"file","mode":420,"sha256":"{}"}}"#,
+            e.sha256
+        ));
+    }
+    let twice = Entry::of(Kind::File, 0o600, b"again");
+    files.push(format!(
+        r#""f/{}":{{"kind":"file","mode":384,"sha256":"{}"}}"#,
+        n - 1,
+        twice.sha256
+    ));
+    let text = format!(r#"{{"version":1,"files":{{{}}}}}"#, files.join(","));
+    let ledger: Ledger = serde_json::from_str(&text).expect("ledger");
+    assert_eq!(ledger.files.len(), n);
+    assert!(ledger.files.keys().is_sorted());
+    assert_eq!(ledger.files[&format!("f/{}", n - 1)], twice);
+    assert_eq!(ledger.files["f/0"], Entry::of(Kind::File, 0o644, b"0"));
+    assert_eq!(
+        ledger.files["f/4097"],
+        Entry::of(Kind::File, 0o644, b"4097")
+    );
+}
