@@ -1,15 +1,16 @@
 //! End-to-end scale benchmark (issue 14): the release binary on synthetic stacks of every
 //! shape, to stdout and into `--out`, against a minimal atomic-write floor and the peers.
 //!
-//! `cargo bench --bench scale [-- --runs N] [--quick] [--only stdout|chain|out|peers]
+//! `cargo bench --bench scale [-- --runs N] [--quick] [--only stdout|chain|out|regen|peers]
 //! [--backends a,b] [--dir DIR]`; `OPENIM_INIT_BIN=PATH` measures another build. Wall-clock
 //! medians of N runs (default 11; `--quick` 3) and peak RSS (wait4), printed as markdown
 //! tables. The `--out` table has two floors: the issue's (temp file, write, fsync, rename,
 //! directory fsync, per file) and a batched one with openim-init's own method (every temp
 //! file, one `syncfs`, every rename, one directory fsync), which on a disk is the fair one:
 //! the per-file floor pays a journal commit per file that the batched method does not.
-//! `--backends` narrows the backends of the stdout, chain and out tables (default:
-//! all 8 for stdout and chain, systemd and openrc for out). The container backends (compose,
+//! `regen` regenerates rich 10k into its own up-to-date directory. `--backends` narrows the
+//! backends of the stdout, chain, out and regen tables (default: all 8, but systemd and
+//! openrc for out). The container backends (compose,
 //! kubernetes) get the same stacks with a default image, which they require. `--dir` on a tmpfs (e.g.
 //! `/dev/shm/x`) or a disk decides where `--out` and the floor write.
 //! honcho and node-foreman are measured when found in `target/peers/venv/bin/honcho` /
@@ -45,7 +46,7 @@ mod out;
 #[path = "scale/peers.rs"]
 mod peers;
 
-use out::out_table;
+use out::{out_table, regen_table};
 use peers::peers_table;
 
 const BACKENDS: &[&str] = &[
@@ -319,6 +320,9 @@ fn main() {
     }
     if want("out") {
         out_table(&o);
+    }
+    if want("regen") {
+        regen_table(&o);
     }
     if want("peers") {
         peers_table(&o);

@@ -189,3 +189,42 @@ pub fn out_table(o: &Opts) {
         }
     }
 }
+
+/// `generate --out` of rich 10k into its own up-to-date directory (written once, then once
+/// more so that its ledger is in path order, as every run after the first leaves it):
+/// nothing changes, yet each file is looked at, hashed and checked against the ledger.
+pub fn regen_table(o: &Opts) {
+    let runs = o.runs.min(7);
+    println!(
+        "\n### generate --out into its own up-to-date directory on {} (median of {runs} runs)\n",
+        o.dir.display()
+    );
+    println!(
+        "| stack | backend | files | stdout | --out, nothing to change | peak RSS (× manifest) |"
+    );
+    println!("|---|---|---:|---:|---:|---:|");
+    let out = o.dir.join("regen");
+    for b in o.backends(BACKENDS) {
+        let m = manifest_for(o, Shape::Rich, 10_000, b);
+        let to_stdout = measure(runs, || {}, || generate(b, &m));
+        let into = || {
+            let mut c = generate(b, &m);
+            c.arg("--out").arg(&out);
+            c
+        };
+        fresh(&out);
+        for _ in 0..2 {
+            let ok = into().status().is_ok_and(|s| s.success());
+            assert!(ok, "generate --out {b}");
+        }
+        let s = measure(runs, || {}, into);
+        println!(
+            "| rich 10k | {b} | {} | {} | {} | {} |",
+            written_files(&out).len(),
+            ms(&to_stdout),
+            ms(&s),
+            rss_ratio(&s, &m)
+        );
+        fresh(&out);
+    }
+}
