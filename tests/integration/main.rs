@@ -30,6 +30,7 @@ mod output;
 mod pod_security;
 mod robustness;
 mod roundtrip;
+mod s6_loaded;
 mod security;
 mod shell;
 mod snapshots;
