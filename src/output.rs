@@ -240,7 +240,7 @@ pub fn write_all_owned(dir: &Path, artifacts: Vec<Artifact>, force: bool) -> Res
         Some(Rest::Plan(Done {
             root,
             plan,
-            kept: Vec::new(),
+            kept: crate::lifecycle::ledger::Marked::new(&crate::lifecycle::ledger::EMPTY),
             backups,
         })),
     )

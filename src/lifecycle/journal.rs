@@ -24,15 +24,17 @@
 //! holds neither the old nor the new state (edited after the crash) is left alone (the
 //! ledger then shows it as edited).
 
-use std::borrow::Cow;
 use std::path::PathBuf;
 
 use anyhow::{Context as _, Result};
 use serde::{Deserialize, Serialize};
 
 use super::fsops::{self, Batch, Handle};
-use super::ledger::{ContentHash, Entry, Kind, Ledger, Lock, NewLedger, Store, read_regular};
+use super::ledger::{
+    ContentHash, Entry, Kind, Ledger, Lock, NewLedger, Owned, Store, read_regular,
+};
 use super::plan::{Action, Plan, Step};
+use before::Before;
 
 const JOURNAL_FILE: &str = "journal.json";
 /// The list of directories with staged files, in the state directory (see [`list_staging`]).
@@ -119,7 +121,7 @@ enum Phase {
 struct Journal<'l> {
     phase: Phase,
     ops: Vec<Op>,
-    ledger_before: Cow<'l, Ledger>,
+    ledger_before: Before<'l>,
     /// The ledger after the run; left out when it is `ledger_before` with every operation's
     /// new entry (the usual case: nothing adopted, forgotten or re-recorded besides).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -132,8 +134,7 @@ impl Journal<'_> {
         if let Some(after) = &self.ledger_after {
             return after.clone();
         }
-        let mut after = self.ledger_before.clone().into_owned();
-        after.version = 1;
+        let mut after = Ledger::of(self.ledger_before.owned());
         for op in &self.ops {
             match &op.new {
                 Some(t) => after.files.insert(op.path.clone(), t.entry()),
@@ -146,10 +147,10 @@ impl Journal<'_> {
 
 /// Whether the ledger after `plan` is `before` with the new entries of the paths it
 /// changes on disk (then the journal need not hold it).
-fn derivable(plan: &Plan, before: &Ledger) -> bool {
+fn derivable(plan: &Plan, before: &dyn Owned) -> bool {
     plan.steps.iter().all(|s| match s.action {
         Action::Adopt | Action::Forget | Action::KeepEdited => false,
-        Action::Keep => before.files.get(&s.path) == s.entry.as_ref(),
+        Action::Keep => before.get(&s.path) == s.entry.as_ref(),
         _ => true,
     })
 }
@@ -213,7 +214,7 @@ pub fn apply<'a>(
     store: &'a Store,
     lock: &'a Lock,
     plan: &Plan,
-    before: &'a Ledger,
+    before: &'a dyn Owned,
 ) -> Result<Applied<'a>> {
     apply_with(store, lock, plan, before, None)
 }
@@ -230,7 +231,7 @@ pub fn apply_staged<'a>(
     store: &'a Store,
     lock: &'a Lock,
     plan: &Plan,
-    before: &'a Ledger,
+    before: &'a dyn Owned,
     staged: Prestaged<'_>,
 ) -> Result<Applied<'a>> {
     apply_with(store, lock, plan, before, Some(staged))
@@ -240,7 +241,7 @@ fn apply_with<'a>(
     store: &'a Store,
     lock: &'a Lock,
     plan: &Plan,
-    before: &'a Ledger,
+    before: &'a dyn Owned,
     staged: Option<Prestaged<'_>>,
 ) -> Result<Applied<'a>> {
     anyhow::ensure!(
@@ -256,7 +257,7 @@ fn apply_with<'a>(
     let mut journal = Journal {
         phase: Phase::Apply,
         ops: Vec::new(),
-        ledger_before: Cow::Borrowed(before),
+        ledger_before: Before::Borrowed(before),
         ledger_after: None,
     };
     if !derivable(plan, before) {
@@ -358,7 +359,8 @@ impl Applied<'_> {
         }
         write_journal(self.store, &self.journal)?;
         replay(self.store, &self.journal)?;
-        self.store.write(self.lock, &self.journal.ledger_before)?;
+        self.store
+            .write_owned(self.lock, self.journal.ledger_before.owned())?;
         finish(self.store)
     }
 }
@@ -375,6 +377,7 @@ fn finish(store: &Store) -> Result<()> {
     }
 }
 
+mod before;
 mod files;
 mod recover;
 

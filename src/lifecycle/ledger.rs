@@ -200,12 +200,45 @@ impl Store {
         Ok(ledger)
     }
 
+    /// [`Self::read`], into a [`Compact`] ledger (for a run that only looks paths up).
+    ///
+    /// # Errors
+    /// As [`Self::read`].
+    pub fn read_compact(&self, lock: &Lock) -> Result<Compact> {
+        let path = self.state.join(LEDGER_FILE);
+        if fsops::inspect(&self.base.join(LEGACY_STATE_FILE))? != Found::Missing {
+            // imported once, through the map
+            return self.read(lock).map(Compact::from);
+        }
+        match open_regular(&path)? {
+            None => Ok(Compact::default()),
+            Some(file) => {
+                let size = file.metadata().map_or(0, |m| m.len());
+                let reader = std::io::BufReader::with_capacity(1 << 16, file);
+                Compact::read(reader, size).with_context(|| {
+                    format!(
+                        "reading the ledger {} (move it away to start afresh)",
+                        path.display()
+                    )
+                })
+            }
+        }
+    }
+
     /// Write the ledger atomically (and durably), then drop the legacy state file.
     ///
     /// # Errors
     /// I/O errors.
     pub fn write(&self, lock: &Lock, ledger: &Ledger) -> Result<()> {
         self.write_with(lock, |w| write_ledger(ledger, w))
+    }
+
+    /// [`Self::write`] of the version-1 ledger of `files`.
+    ///
+    /// # Errors
+    /// I/O errors.
+    pub fn write_owned(&self, lock: &Lock, files: &dyn Owned) -> Result<()> {
+        self.write_with(lock, |w| write_files(1, files.each(), w))
     }
 
     /// The version-1 ledger of `files` (in path order, never collected into a
@@ -315,63 +348,19 @@ fn not_regular(path: &Path) -> anyhow::Error {
     .into()
 }
 
-/// FNV-1a 64, the hash of the legacy state file.
-fn fnv1a64(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
-    })
-}
-
-/// Import the legacy state file (`path fnv1a64:HASH` lines, or a bare path): a file that
-/// still matches its recorded hash (or has none recorded) is owned as it is on disk; one
-/// that does not is entered with an impossible hash, so it counts as edited.
-///
-/// # Errors
-/// A listed file cannot be read.
-pub fn import_legacy(text: &str, base: &Path, ledger: &mut Ledger) -> Result<()> {
-    for line in text
-        .lines()
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-    {
-        let (rel, hash) = match line.rsplit_once(" fnv1a64:") {
-            Some((p, h)) => (p, u64::from_str_radix(h, 16).ok()),
-            None => (line, None),
-        };
-        if ledger.files.contains_key(rel) {
-            continue;
-        }
-        let path = base.join(rel);
-        let (kind, bytes, mode) = match fsops::inspect(&path)? {
-            Found::File => {
-                use std::os::unix::fs::PermissionsExt as _;
-                let meta = std::fs::metadata(&path)?;
-                let bytes = std::fs::read(&path)?;
-                (Kind::File, bytes, meta.permissions().mode() & 0o7777)
-            }
-            Found::Link => {
-                let to = std::fs::read_link(&path)?;
-                (
-                    Kind::Symlink,
-                    to.into_os_string().into_encoded_bytes(),
-                    0o777,
-                )
-            }
-            _ => continue,
-        };
-        let mut entry = Entry::of(kind, mode, &bytes);
-        if hash.is_some_and(|h| h != fnv1a64(&bytes)) {
-            entry.sha256 = ContentHash::other("edited-since-written");
-        }
-        ledger.files.insert(rel.to_owned(), entry);
-    }
-    Ok(())
-}
-
 mod bulk;
+mod compact;
 mod hash;
+mod legacy;
 mod log;
+mod owned;
 #[cfg(test)]
 mod tests;
 
+pub use compact::{Compact, EMPTY, Marked};
 pub use hash::ContentHash;
+#[cfg(test)]
+use legacy::fnv1a64;
+pub use legacy::import_legacy;
 pub use log::{Log, each_entry};
+pub use owned::Owned;

@@ -26,7 +26,7 @@ pub use scan::{Dir as ScannedDir, scan};
 pub use step::desired_step;
 use step::leftover_step;
 
-use super::ledger::{Entry, Kind, Ledger};
+use super::ledger::{Entry, Kind, Ledger, Owned};
 
 /// What a path holds now.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -190,7 +190,7 @@ impl Plan {
 
     /// The ledger after the plan is carried out.
     #[must_use]
-    pub fn ledger_after(&self, before: &Ledger) -> Ledger {
+    pub fn ledger_after(&self, before: &dyn Owned) -> Ledger {
         let files = self.entries_after(before);
         Ledger {
             version: 1,
@@ -201,7 +201,7 @@ impl Plan {
     /// The entries of [`Self::ledger_after`], in path order, without building it.
     pub fn entries_after<'a>(
         &'a self,
-        before: &'a Ledger,
+        before: &'a dyn Owned,
     ) -> impl Iterator<Item = (&'a str, &'a Entry)> + 'a {
         entries::after(&self.steps, before)
     }

@@ -6,7 +6,7 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use super::push_octal4;
-use crate::lifecycle::ledger::{self, Kind};
+use crate::lifecycle::ledger::{self, Kind, Marked};
 use crate::lifecycle::plan::{self, Action, Plan};
 
 /// The lines of a committed write, to be written out.
@@ -33,7 +33,7 @@ pub struct Done {
     pub plan: Plan,
     /// Paths rendered and left as the ledger has them, with no step in `plan` (in path
     /// order): each is a line too.
-    pub kept: Vec<&'static str>,
+    pub kept: Marked<'static>,
     /// The files replaced by force, and where each was backed up.
     pub backups: Vec<(String, PathBuf)>,
 }
@@ -136,9 +136,9 @@ fn write_report(done: &Done, w: &mut dyn Write) -> io::Result<()> {
         .iter()
         .map(|(p, to)| (p.as_str(), to))
         .collect();
-    let mut kept = done.kept.iter().peekable();
+    let mut kept = done.kept.paths().peekable();
     for step in &done.plan.steps {
-        while let Some(path) = kept.next_if(|&&k| k < step.path.as_str()) {
+        while let Some(path) = kept.next_if(|&k| k < step.path.as_str()) {
             line(w, &root, path, &Said::Unchanged)?;
         }
         let Some(d) = &step.desired else { continue };

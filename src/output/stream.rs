@@ -16,7 +16,7 @@ use hashbrown::HashMap;
 use super::{Report, refuse};
 use crate::lifecycle::fsops::{self, Batch, Handle};
 use crate::lifecycle::journal;
-use crate::lifecycle::ledger::{Entry, Kind, Ledger, Lock, Store};
+use crate::lifecycle::ledger::{Compact, EMPTY, Entry, Kind, Lock, Marked, Store};
 use crate::lifecycle::plan::{self, Action, Desired, Options, Step};
 
 /// How many artifacts go to the writing thread at a time (one hand-over each, not one per
@@ -113,7 +113,7 @@ struct Writer {
     /// The line about a run that was killed and is now finished.
     recovered: Option<String>,
     /// The ledger as this run found it, left to the process's exit (see [`Self::record`]).
-    ledger: &'static Ledger,
+    ledger: &'static Compact,
     opts: Options,
     /// The directories looked at lately, and those files are staged in.
     dirs: Dirs,
@@ -128,9 +128,9 @@ struct Writer {
     /// The file being written in parts.
     open: Option<Open>,
     steps: Vec<Step>,
-    /// The paths rendered as the ledger has them and found so on disk, in the order taken:
-    /// the ledger's own path each, no [`Step`] (see [`Self::record`]).
-    kept: Vec<&'static str>,
+    /// The paths rendered as the ledger has them and found so on disk: a mark in the
+    /// ledger each, no [`Step`] (see [`Self::record`]).
+    kept: Marked<'static>,
     /// A step is refused: nothing more is staged (the run will be refused as a whole).
     refused: bool,
     /// DIR is new: its tree is built next to it and put in place whole (see `fresh.rs`).
@@ -150,7 +150,7 @@ impl Writer {
         let (root, store, created, had_state, lock) = lock(dir)?;
         let mut w = Self {
             recovered: None,
-            ledger: empty_ledger(),
+            ledger: &EMPTY,
             root,
             store,
             lock,
@@ -168,7 +168,7 @@ impl Writer {
             handles: HashMap::new(),
             open: None,
             steps: Vec::new(),
-            kept: Vec::new(),
+            kept: Marked::new(&EMPTY),
             refused: false,
             fresh: None,
         };
@@ -194,18 +194,18 @@ impl Writer {
     /// (else make room for about `expected` steps).
     fn prepare(&mut self, expected: usize) -> Result<()> {
         self.recovered = journal::recover(&self.store, &self.lock)?;
-        self.ledger = ledger_for_the_run(self.store.read(&self.lock)?);
+        self.ledger = ledger_for_the_run(self.store.read_compact(&self.lock)?);
+        self.kept = Marked::new(self.ledger);
         fresh::remove_leftover(&self.root);
         // DIR was made by this run (`created` ends with it); the testing hook counts the
         // journal's steps, which a fresh tree has none of
         let new = !self.created.is_empty() && self.recovered.is_none();
-        if new && self.ledger.files.is_empty() && !journal::crash_hook_set() {
+        if new && self.ledger.is_empty() && !journal::crash_hook_set() {
             self.fresh = Fresh::begin(&self.root);
         }
         if self.fresh.is_none() {
             // (room not written to costs no memory)
             self.steps.reserve_exact(expected);
-            self.kept.reserve_exact(expected);
         }
         Ok(())
     }
@@ -217,7 +217,8 @@ impl Writer {
             return self.take_new(d, &want);
         }
         let found = self.found_at(&d.path)?;
-        let action = plan::desired_step(&want, self.ledger.files.get(&d.path), &found, self.opts);
+        let owned = self.ledger.get_key_value(&d.path).map(|(_, e)| e);
+        let action = plan::desired_step(&want, owned, &found, self.opts);
         if matches!(action, Action::Refuse(_)) {
             self.refused = true;
         } else if action.changes_disk() && !self.refused {
@@ -238,17 +239,16 @@ impl Writer {
         Ok(())
     }
 
-    /// Keep `step` for the end, or only its path when it leaves a file exactly as the
-    /// ledger has it (an up-to-date tree of 84,000 files held a 224-byte step each, 19 MB):
-    /// then the path is the ledger's own (which lives as long as the process), as neither
-    /// the journal nor the new ledger needs a step for it.
+    /// Keep `step` for the end, or only a mark in the ledger when it leaves a file exactly
+    /// as the ledger has it (an up-to-date tree of 84,000 files held a 224-byte step each,
+    /// 19 MB), as neither the journal nor the new ledger needs a step for it.
     fn record(&mut self, mut step: Step) {
         if step.action == Action::Keep
             && let Some(want) = &step.entry
-            && let Some((path, owned)) = self.ledger.files.get_key_value(&step.path)
+            && let Some((place, owned)) = self.ledger.find(&step.path)
             && owned == want
         {
-            self.kept.push(path.as_str());
+            self.kept.mark(place);
             return;
         }
         if let Some(want) = &step.entry {
@@ -262,7 +262,7 @@ impl Writer {
         let open = self.open.as_ref().is_some_and(|o| o.path == path);
         let taken = match &mut self.fresh {
             Some(fresh) => fresh.has(path)?,
-            None => self.steps.iter().any(|s| s.path == path) || self.kept.contains(&path),
+            None => self.steps.iter().any(|s| s.path == path) || self.kept.has(path),
         };
         if open || taken {
             return Err(refuse(format!("refusing to write {path} twice")));
@@ -285,20 +285,11 @@ impl Writer {
     }
 }
 
-/// An empty ledger, until the run's is read.
-fn empty_ledger() -> &'static Ledger {
-    static EMPTY: Ledger = Ledger {
-        version: 1,
-        files: std::collections::BTreeMap::new(),
-    };
-    &EMPTY
-}
-
 /// `ledger`, left to the process's exit (as [`leave`] leaves the writer) so the paths kept
 /// can be its own: one per run (freed by no test either, a few small ones).
-fn ledger_for_the_run(ledger: Ledger) -> &'static Ledger {
-    if ledger.files.is_empty() {
-        return empty_ledger();
+fn ledger_for_the_run(ledger: Compact) -> &'static Compact {
+    if ledger.is_empty() {
+        return &EMPTY;
     }
     Box::leak(Box::new(ledger))
 }

@@ -12,7 +12,7 @@ use super::{
     staging_dirs,
 };
 use crate::lifecycle::fsops;
-use crate::lifecycle::ledger::{Entry, Lock, Store};
+use crate::lifecycle::ledger::{Entry, Ledger, Lock, Store};
 use crate::lifecycle::plan::{OnDisk, scan};
 
 /// The target of `op` in `phase`: the new contents, or the saved copy of what was there.
@@ -138,10 +138,10 @@ pub fn recover(store: &Store, lock: &Lock) -> Result<Option<String>> {
     let _ = fsops::remove_leftovers(dirs);
     let (mut ledger, what) = match journal.phase {
         Phase::Apply => (journal.after(), "completed"),
-        Phase::Rollback => (journal.ledger_before.clone().into_owned(), "rolled back"),
+        Phase::Rollback => (Ledger::of(journal.ledger_before.owned()), "rolled back"),
     };
     for path in &done.incomplete {
-        match journal.ledger_before.files.get(path) {
+        match journal.ledger_before.owned().get(path) {
             Some(e) => ledger.files.insert(path.clone(), e.clone()),
             None => ledger.files.remove(path),
         };

@@ -4,7 +4,7 @@
 use std::cmp::Ordering;
 
 use super::{Action, Desired, Step};
-use crate::lifecycle::ledger::{Entry, Ledger};
+use crate::lifecycle::ledger::{Entry, Owned};
 
 /// The ledger entry of each desired state (a SHA-256 of each text), on two threads when
 /// there are many (the hashes of 10,000 files are a few milliseconds of CPU).
@@ -31,20 +31,20 @@ pub(super) fn entries(desired: &[Desired]) -> Vec<Entry> {
 /// a desired entry records it; one without (removed, forgotten, kept edited) drops it.
 pub(super) fn after<'a>(
     steps: &'a [Step],
-    before: &'a Ledger,
+    before: &'a dyn Owned,
 ) -> impl Iterator<Item = (&'a str, &'a Entry)> + 'a {
     let mut steps = steps.iter().peekable();
-    let mut owned = before.files.iter().peekable();
+    let mut owned = before.each().peekable();
     std::iter::from_fn(move || {
         loop {
             let order = match (steps.peek(), owned.peek()) {
                 (None, None) => return None,
                 (Some(_), None) => Ordering::Less,
                 (None, Some(_)) => Ordering::Greater,
-                (Some(s), Some((path, _))) => s.path.as_str().cmp(path.as_str()),
+                (Some(s), Some((path, _))) => s.path.as_str().cmp(path),
             };
             let old = match order {
-                Ordering::Greater => return owned.next().map(|(p, e)| (p.as_str(), e)),
+                Ordering::Greater => return owned.next(),
                 Ordering::Equal => owned.next().map(|(_, e)| e),
                 Ordering::Less => None,
             };

@@ -7,6 +7,7 @@ use anyhow::Result;
 use super::fresh::Fresh;
 use super::{Writer, leave};
 use crate::lifecycle::journal;
+use crate::lifecycle::ledger::{EMPTY, Marked};
 use crate::lifecycle::plan::Plan;
 use crate::output::report::{Done, Rest};
 use crate::output::{Report, refuse_conflicts};
@@ -22,8 +23,7 @@ impl Writer {
         let mut steps = std::mem::take(&mut self.steps);
         // one step per path (the feed refuses a path twice): in place, no sort buffer
         steps.sort_unstable_by(|a, b| a.path.cmp(&b.path));
-        let mut kept = std::mem::take(&mut self.kept);
-        kept.sort_unstable();
+        let kept = std::mem::replace(&mut self.kept, Marked::new(&EMPTY));
         let plan = Plan { steps };
         if let Err(e) = refuse_conflicts(&self.root, &self.store, &plan) {
             self.discard();

@@ -122,7 +122,7 @@ impl Writer {
         }
         let action = plan::desired_step(
             &want,
-            self.ledger.files.get(&open.path),
+            self.ledger.get_key_value(&open.path).map(|(_, e)| e),
             &open.found,
             self.opts,
         );
