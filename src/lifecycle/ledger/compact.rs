@@ -80,7 +80,7 @@ impl Compact {
     /// The text is not a ledger, or a read error.
     pub fn read(reader: impl std::io::Read, size: u64) -> serde_json::Result<Self> {
         let mut de = serde_json::Deserializer::from_reader(reader);
-        let ledger = Document { size }.deserialize(&mut de)?;
+        let ledger = Reader { size, whole: true }.deserialize(&mut de)?;
         de.end()?;
         Ok(ledger)
     }
@@ -212,12 +212,15 @@ impl From<Ledger> for Compact {
     }
 }
 
-/// The ledger's JSON object: its `files` go into a [`Compact`].
-struct Document {
+/// Reads a ledger's JSON object (`whole`: its `files` go into a [`Compact`]), or its
+/// `files` object.
+struct Reader {
+    /// The size of the text, to size the lists once.
     size: u64,
+    whole: bool,
 }
 
-impl<'de> DeserializeSeed<'de> for Document {
+impl<'de> DeserializeSeed<'de> for Reader {
     type Value = Compact;
 
     fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<Compact, D::Error> {
@@ -225,18 +228,31 @@ impl<'de> DeserializeSeed<'de> for Document {
     }
 }
 
-impl<'de> Visitor<'de> for Document {
+impl<'de> Visitor<'de> for Reader {
     type Value = Compact;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a ledger")
+        f.write_str(if self.whole {
+            "a ledger"
+        } else {
+            "a map of paths to ledger entries"
+        })
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Compact, A::Error> {
+        if !self.whole {
+            return self.files(map);
+        }
         let mut files = None;
         while let Some(key) = map.next_key::<String>()? {
             match key.as_str() {
-                "files" => files = Some(map.next_value_seed(Files { size: self.size })?),
+                "files" => {
+                    let seed = Self {
+                        whole: false,
+                        ..self
+                    };
+                    files = Some(map.next_value_seed(seed)?);
+                }
                 "version" => drop(map.next_value::<u32>()?),
                 _ => drop(map.next_value::<IgnoredAny>()?),
             }
@@ -245,27 +261,9 @@ impl<'de> Visitor<'de> for Document {
     }
 }
 
-/// The `files` object of a ledger.
-struct Files {
-    size: u64,
-}
-
-impl<'de> DeserializeSeed<'de> for Files {
-    type Value = Compact;
-
-    fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<Compact, D::Error> {
-        de.deserialize_map(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Files {
-    type Value = Compact;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a map of paths to ledger entries")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Compact, A::Error> {
+impl Reader {
+    /// The entries of a `files` object.
+    fn files<'de, A: MapAccess<'de>>(self, mut map: A) -> Result<Compact, A::Error> {
         // an entry is at least 100 bytes of JSON besides its path
         let size = usize::try_from(self.size).unwrap_or(usize::MAX);
         let mut out = Compact {
