@@ -16,7 +16,7 @@ use hashbrown::HashMap;
 use super::{Report, refuse};
 use crate::lifecycle::fsops::{self, Batch, Handle};
 use crate::lifecycle::journal;
-use crate::lifecycle::ledger::{Compact, EMPTY, Entry, Kind, Lock, Marked, Store};
+use crate::lifecycle::ledger::{Compact, EMPTY, Entry, Kind, Lock, Marked, Owned as _, Store};
 use crate::lifecycle::plan::{self, Action, Desired, Options, Step};
 
 /// How many artifacts go to the writing thread at a time (one hand-over each, not one per
@@ -217,7 +217,7 @@ impl Writer {
             return self.take_new(d, &want);
         }
         let found = self.found_at(&d.path)?;
-        let owned = self.ledger.get_key_value(&d.path).map(|(_, e)| e);
+        let owned = self.ledger.get(&d.path);
         let action = plan::desired_step(&want, owned, &found, self.opts);
         if matches!(action, Action::Refuse(_)) {
             self.refused = true;

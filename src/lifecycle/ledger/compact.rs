@@ -54,13 +54,6 @@ impl Compact {
         Some((i, &self.slots[i].entry))
     }
 
-    /// The path as the ledger holds it, and its entry.
-    #[must_use]
-    pub fn get_key_value(&self, path: &str) -> Option<(&str, &Entry)> {
-        let (i, entry) = self.find(path)?;
-        Some((self.path(&self.slots[i]), entry))
-    }
-
     /// How many files.
     #[must_use]
     pub fn len(&self) -> usize {
@@ -117,7 +110,7 @@ impl Compact {
 
 impl Owned for Compact {
     fn get(&self, path: &str) -> Option<&Entry> {
-        self.get_key_value(path).map(|(_, e)| e)
+        self.find(path).map(|(_, e)| e)
     }
 
     fn each(&self) -> Box<dyn Iterator<Item = (&str, &Entry)> + '_> {

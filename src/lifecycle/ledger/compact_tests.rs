@@ -32,8 +32,11 @@ fn a_compact_ledger_holds_what_the_map_holds_in_any_order_and_finds_each_path() 
     assert!(compact.each().eq(Owned::each(&map)));
     assert_eq!(Ledger::of(&compact), map);
     assert_eq!(compact.get("sv/s5/run"), Some(&entry("again")));
-    let (path, e) = compact.get_key_value("sv/s17/run").expect("there");
-    assert_eq!((path, e), ("sv/s17/run", &map.files["sv/s17/run"]));
+    let (place, e) = compact.find("sv/s17/run").expect("there");
+    assert_eq!(e, &map.files["sv/s17/run"]);
+    let mut marked = Marked::new(&compact);
+    marked.mark(place);
+    assert_eq!(marked.paths().collect::<Vec<_>>(), ["sv/s17/run"]);
     assert_eq!(compact.get("sv/s17"), None);
     assert_eq!(compact.get("sv/s3000/run"), None);
     assert_eq!(Compact::from(map.clone()), compact);

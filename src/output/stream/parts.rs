@@ -12,7 +12,7 @@ use sha2::{Digest as _, Sha256};
 use super::Writer;
 use crate::backend::kit::Part;
 use crate::lifecycle::fsops::{self, Handle, TreeDir};
-use crate::lifecycle::ledger::{self, Entry, Kind};
+use crate::lifecycle::ledger::{self, Entry, Kind, Owned as _};
 use crate::lifecycle::plan::{self, Action, Content, OnDisk, Step};
 
 /// A part as the rendering thread hands it on.
@@ -120,12 +120,7 @@ impl Writer {
             drop(open.staged); // closed
             return fresh.record(&open.path, &want, None);
         }
-        let action = plan::desired_step(
-            &want,
-            self.ledger.get_key_value(&open.path).map(|(_, e)| e),
-            &open.found,
-            self.opts,
-        );
+        let action = plan::desired_step(&want, self.ledger.get(&open.path), &open.found, self.opts);
         self.refused |= matches!(action, Action::Refuse(_));
         if let Some(Staged::Batch(h, fd)) = open.staged {
             drop(fd);
