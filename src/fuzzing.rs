@@ -46,7 +46,7 @@ fn strings(model: &Model) -> Vec<(String, &str)> {
         let at = |k: &str| format!("services.{}.{k}", s.name);
         out.push((at("name"), &s.name));
         out.push((at("description"), &s.description));
-        out.extend(s.command.iter().map(|a| (at("command"), a.as_str())));
+        out.extend(s.command.iter().map(|a| (at("command"), a)));
         for (k, v) in &s.environment {
             out.push((at("environment"), k));
             out.push((at("environment"), v));
@@ -69,12 +69,7 @@ fn strings(model: &Model) -> Vec<(String, &str)> {
                 .flatten()
                 .map(|i| (at("instances"), i.as_str())),
         );
-        out.extend(
-            s.pre_start
-                .iter()
-                .flatten()
-                .map(|a| (at("pre_start"), a.as_str())),
-        );
+        out.extend(s.pre_start.iter().flatten().map(|a| (at("pre_start"), a)));
         if let Some(h) = &s.health {
             out.extend(check_strings(&at("health"), &h.check));
         }

@@ -15,6 +15,7 @@ mod problems;
 mod sandbox;
 mod service;
 mod stream;
+mod strs;
 mod suggest;
 #[cfg(test)]
 mod tests;
@@ -30,6 +31,7 @@ pub use graph::{DepKind, Target};
 pub use instances::{MAX_INSTANCES, map_placeholder, substitute};
 pub use manifest::SandboxLevel;
 pub use sandbox::{CAPABILITIES, DEFAULT_LEVEL as DEFAULT_SANDBOX};
+pub use strs::{Pairs, Strs};
 pub use view::{Dependency, Dependent, Process, View, Wait, Waits};
 
 /// The placeholder that stands for the instance name in commands and environment values.
@@ -64,11 +66,11 @@ pub struct Service {
     /// One line describing the service (the name's when the manifest gives none).
     pub description: Arc<str>,
     /// argv; may contain [`INSTANCE_PLACEHOLDER`].
-    pub command: Box<[String]>,
+    pub command: Strs,
     /// Instance names when the service is instanced.
     pub instances: Option<Box<[String]>>,
     /// Environment in declaration order (defaults first); values may contain the placeholder.
-    pub environment: Box<[(String, String)]>,
+    pub environment: Pairs,
     /// Absolute path of a `KEY=value` file.
     pub environment_file: Option<Box<str>>,
     /// User to run as.
@@ -104,7 +106,7 @@ pub struct Service {
     /// Health check (held inline: most services of a stack have one).
     pub health: Option<Health>,
     /// Commands run before the main one.
-    pub pre_start: Box<[Vec<String>]>,
+    pub pre_start: Box<[Strs]>,
     /// How it runs as a container (docker compose, Kubernetes); shared by the services
     /// that give none.
     pub container: Arc<Container>,

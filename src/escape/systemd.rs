@@ -160,24 +160,36 @@ fn needs_argv0(path: &str) -> bool {
 /// A whole Exec line (`ExecStart`=, `ExecStartPre`=, …) for `argv`. The executable must pass
 /// [`executable_problem`].
 #[must_use]
-pub fn exec_line(argv: &[String], instanced: bool) -> String {
-    let mut out = String::with_capacity(argv.iter().map(|w| w.len() + 3).sum());
+pub fn exec_line<A, S>(argv: A, instanced: bool) -> String
+where
+    A: IntoIterator<Item = S> + Copy,
+    S: AsRef<str>,
+{
+    let mut out = String::with_capacity(argv.into_iter().map(|w| w.as_ref().len() + 3).sum());
     push_exec_line(&mut out, argv, instanced);
     out
 }
 
 /// Append [`exec_line`]`(argv, instanced)` to `out`.
-pub fn push_exec_line(out: &mut String, argv: &[String], instanced: bool) {
-    if let Some(exe) = argv.first().filter(|exe| needs_argv0(exe)) {
+pub fn push_exec_line<A, S>(out: &mut String, argv: A, instanced: bool)
+where
+    A: IntoIterator<Item = S> + Copy,
+    S: AsRef<str>,
+{
+    if let Some(exe) = argv
+        .into_iter()
+        .next()
+        .filter(|exe| needs_argv0(exe.as_ref()))
+    {
         out.push_str("\"@");
-        push_literal(out, exe, false, instanced);
+        push_literal(out, exe.as_ref(), false, instanced);
         out.push_str("\" ");
     }
-    for (i, w) in argv.iter().enumerate() {
+    for (i, w) in argv.into_iter().enumerate() {
         if i > 0 {
             out.push(' ');
         }
-        push_exec_word(out, w, instanced);
+        push_exec_word(out, w.as_ref(), instanced);
     }
 }
 

@@ -5,27 +5,28 @@ use hashbrown::HashSet;
 
 use crate::manifest::{EnvTable, ServiceSpec};
 
+use super::Pairs;
 use super::check;
 use super::path::At;
 use super::problems::Errors;
 
 /// The environment of the service at `path` (`services.NAME`) from its own variables `own`
-/// over those of `d`, its defaults; `instanced`: whether `{instance}` may appear. Without
-/// defaults, the service's own list is the environment (moved, not copied).
+/// over those of `d`, its defaults; `instanced`: whether `{instance}` may appear. The
+/// result is one text (see [`Pairs`]).
 pub(super) fn merged(
     errs: &mut Errors<'_>,
     path: &At<'_>,
     own: Option<EnvTable>,
     d: &ServiceSpec,
     instanced: bool,
-) -> Vec<(String, String)> {
+) -> Pairs {
     let own_set = own.is_some();
     let own = own.map(|e| e.0).unwrap_or_default();
     let defaults = d.environment.as_ref().map_or(&[][..], |e| e.0.as_slice());
     let default_at = At::keys(&["defaults", "environment"]);
-    let mut out = Vec::new();
+    // the variables in order, borrowed: packed into one text once at the end
+    let mut out: Vec<(&str, &str)> = Vec::with_capacity(defaults.len() + own.len());
     if !defaults.is_empty() {
-        out.reserve_exact(defaults.len() + own.len());
         // the service's keys, looked up once per default (a set when there are many)
         let keys: Option<HashSet<&str>> =
             (own.len() > 8).then(|| own.iter().map(|(k, _)| k.as_str()).collect());
@@ -37,18 +38,14 @@ pub(super) fn merged(
             check_var(errs, &default_at, k, v, instanced);
             // a replaced default moves to the end, where the service wrote it
             if !replaced(k) {
-                out.push((k.clone(), v.clone()));
+                out.push((k, v));
             }
         }
     }
     let own_at = path.key("environment");
     for (k, v) in &own {
         check_var(errs, &own_at, k, v, instanced);
-    }
-    if out.is_empty() {
-        out = own;
-    } else {
-        out.extend(own);
+        out.push((k, v));
     }
     let total: usize = out.iter().map(|(k, v)| k.len() + v.len() + 2).sum();
     if total > crate::limits::MAX_ENV_BYTES {
@@ -62,7 +59,7 @@ pub(super) fn merged(
             Some("put long data in an environment_file or a config file".to_owned()),
         );
     }
-    out
+    Pairs::from(&out[..])
 }
 
 /// Check variable `k` of the environment table at `at`.

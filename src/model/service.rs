@@ -14,7 +14,7 @@ use super::instances::instances;
 use super::path::At;
 use super::problems::{Errors, health_check};
 use super::sandbox::Reached;
-use super::{Container, Health, Limits, Logs, Sandbox, Service, StartLimit};
+use super::{Container, Health, Limits, Logs, Sandbox, Service, StartLimit, Strs};
 
 /// The most failed health checks in a row a service may be given (bounds its health window
 /// to `MAX_DURATION × 1000`).
@@ -201,9 +201,9 @@ pub(super) fn service(
             .take()
             .map_or_else(|| Arc::clone(&name), Arc::from),
         name,
-        command: command.into(),
+        command: Strs::from(&command[..]),
         instances: instances.map(Vec::into_boxed_slice),
-        environment: environment.into(),
+        environment,
         environment_file: environment_file.map(String::into_boxed_str),
         user: user.map(String::into_boxed_str),
         group: group.map(String::into_boxed_str),
@@ -234,7 +234,7 @@ pub(super) fn service(
         after: after.into(),
         before: before.into(),
         health,
-        pre_start: pre_start.into(),
+        pre_start: pre_start.iter().map(|a| Strs::from(&a[..])).collect(),
         container,
         sandbox: share(&mut shared.sandbox, sandbox),
     }

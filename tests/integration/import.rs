@@ -283,7 +283,7 @@ fn procfile_lines_shell_and_env() {
         ))
     );
     assert_eq!(
-        m.service("clock").map(|s| s.command[..2].to_vec()),
+        m.service("clock").map(|s| s.command.to_vec()[..2].to_vec()),
         Some(vec!["/bin/sh".into(), "-c".into()])
     );
     let report: Vec<String> = imported

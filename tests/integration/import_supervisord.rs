@@ -53,7 +53,7 @@ fn supervisord_form(m: &Model) -> (String, Vec<BTreeSet<String>>) {
         }
         hard.sort();
         soft.push(soft_svc);
-        let mut env = s.environment.clone();
+        let mut env = s.environment.to_vec();
         env.sort();
         let mut codes: Vec<i32> = s
             .success_exit_codes

@@ -137,7 +137,7 @@ fn plist_keys_say_exactly_what_the_manifest_says() {
                 let env: serde_json::Map<String, Value> = svc
                     .environment
                     .iter()
-                    .map(|(k, v)| (k.clone(), json!(substitute(v, inst))))
+                    .map(|(k, v)| (k.to_owned(), json!(substitute(v, inst))))
                     .collect();
                 let want_env = if env.is_empty() {
                     Value::Null

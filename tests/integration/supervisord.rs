@@ -124,7 +124,7 @@ fn unwrap(svc: &Service, inst: Option<&str>, argv: Vec<String>) -> Launch {
 fn want_env(svc: &Service, inst: Option<&str>) -> BTreeMap<String, String> {
     svc.environment
         .iter()
-        .map(|(k, v)| (k.clone(), substitute(v, inst)))
+        .map(|(k, v)| (k.to_owned(), substitute(v, inst)))
         .collect()
 }
 
@@ -228,11 +228,11 @@ fn hostile_commands_run_for_real_with_exact_words_and_environment() {
         let pre: Vec<u8> = svc
             .pre_start
             .iter()
-            .filter(|a| a[0] == "/usr/bin/printf")
+            .filter(|a| a.first() == Some("/usr/bin/printf"))
             .flat_map(|a| {
                 nul_joined(
-                    &a[2..]
-                        .iter()
+                    &a.iter()
+                        .skip(2)
                         .map(|w| substitute(w, inst))
                         .collect::<Vec<_>>(),
                 )

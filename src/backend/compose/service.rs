@@ -111,7 +111,7 @@ pub fn process(model: &Model, p: &Process) -> Result<ComposeService> {
 fn environment(svc: &crate::model::Service, instance: Option<&str>) -> IndexMap<String, String> {
     let mut out = IndexMap::new();
     for (k, v) in &svc.environment {
-        out.insert(k.clone(), dollar(&substitute(v, instance)));
+        out.insert(k.to_owned(), dollar(&substitute(v, instance)));
     }
     for (k, v) in &svc.container.environment {
         out.shift_remove(k);

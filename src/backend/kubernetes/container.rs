@@ -46,7 +46,7 @@ pub fn service(
     let mut vars: IndexMap<&str, Cow<'_, str>> =
         IndexMap::with_capacity(svc.environment.len() + svc.container.environment.len());
     for (k, v) in &svc.environment {
-        vars.insert(k, Cow::Borrowed(v.as_str()));
+        vars.insert(k, Cow::Borrowed(v));
     }
     for (k, v) in &svc.container.environment {
         vars.shift_remove(k.as_str());
@@ -64,7 +64,11 @@ pub fn service(
     // placeholder stays until the whole argv is escaped
     let prelude = Prelude {
         environment_file: svc.environment_file.as_deref(),
-        pre_start: svc.pre_start.to_vec(),
+        pre_start: svc
+            .pre_start
+            .iter()
+            .map(crate::model::Strs::to_vec)
+            .collect(),
         ..Prelude::default()
     };
     let words: Vec<String> = prelude

@@ -119,7 +119,7 @@ pub(super) fn job<'a>(
     let environment: Vec<(&str, Cow<'a, str>)> = svc
         .environment
         .iter()
-        .map(|(k, v)| (k.as_str(), substitute_cow(v, instance)))
+        .map(|(k, v)| (k, substitute_cow(v, instance)))
         .collect();
     let (stdout, stderr) = match &*svc.logs {
         Logs::Journal => (None, None),

@@ -16,12 +16,8 @@ pub fn check(svc: &Service) -> Result<()> {
         .hint("no plist can hold this text: change it in the manifest")
         .into())
     };
-    let argvs = std::iter::once((None, &svc.command[..])).chain(
-        svc.pre_start
-            .iter()
-            .enumerate()
-            .map(|(i, a)| (Some(i), &a[..])),
-    );
+    let argvs = std::iter::once((None, &svc.command))
+        .chain(svc.pre_start.iter().enumerate().map(|(i, a)| (Some(i), a)));
     for (pre, argv) in argvs {
         for (i, w) in argv.iter().enumerate() {
             if let Some(p) = text_problem(w) {

@@ -194,7 +194,7 @@ fn daemon_args(svc: &Service, inst: bool, settings: &mut Vec<String>) {
     let env_texts: Vec<(String, &str)> = svc
         .environment
         .iter()
-        .map(|(k, v)| (format!("{k}="), v.as_str()))
+        .map(|(k, v)| (format!("{k}="), v))
         .collect();
     for (key, val) in &env_texts {
         sd_args.push(vec![Piece::Text("--env")]);
@@ -206,7 +206,7 @@ fn daemon_args(svc: &Service, inst: bool, settings: &mut Vec<String>) {
 }
 
 /// An argv as one shell command line (the placeholder as `$instance`).
-fn shell_words(argv: &[String], inst: bool) -> String {
+fn shell_words(argv: &crate::model::Strs, inst: bool) -> String {
     argv.iter()
         .map(|a| word(&pieces(a, inst)))
         .collect::<Vec<_>>()

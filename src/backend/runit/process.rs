@@ -112,9 +112,9 @@ fn split_env<'a>(svc: &'a Service, inst: Option<&str>, reader: envdir::Reader) -
     for (k, v) in &svc.environment {
         let v = substitute_cow(v, inst);
         if envdir::carries(&v, reader) {
-            env_files.push((k.as_str(), v));
+            env_files.push((k, v));
         } else {
-            exports.push((k.clone(), v.into_owned()));
+            exports.push((k.to_owned(), v.into_owned()));
         }
     }
     (env_files, exports)

@@ -105,7 +105,7 @@ pub(super) fn section<'a>(
     let env: Vec<(&str, Cow<'a, str>)> = svc
         .environment
         .iter()
-        .map(|(k, v)| (k.as_str(), instance.apply(v)))
+        .map(|(k, v)| (k, instance.apply(v)))
         .collect();
     let mut native = String::with_capacity(env.iter().map(|(k, v)| k.len() + v.len() + 4).sum());
     esc::push_environment(&mut native, env.iter().map(|(k, v)| (*k, v.as_ref())));

@@ -9,7 +9,7 @@ use crate::render::native::push_u64;
 
 /// An Exec line: written straight into the unit, into a string only for a template.
 pub(super) struct ExecLine<'a> {
-    pub(super) argv: &'a [String],
+    pub(super) argv: &'a crate::model::Strs,
     pub(super) instanced: bool,
 }
 
@@ -48,7 +48,7 @@ impl Serialize for Span {
 /// `Environment=` values: written straight into the unit, quoted into strings only for a
 /// template.
 pub(super) struct Environment<'a> {
-    pub(super) vars: &'a [(String, String)],
+    pub(super) vars: &'a crate::model::Pairs,
     pub(super) instanced: bool,
 }
 

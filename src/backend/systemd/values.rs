@@ -17,19 +17,17 @@ pub fn check(svc: &Service) -> Result<()> {
         .hint("systemd cannot carry this value in a unit file: change it in the manifest")
         .into())
     };
-    let argvs = std::iter::once((None, &svc.command[..])).chain(
-        svc.pre_start
-            .iter()
-            .enumerate()
-            .map(|(i, a)| (Some(i), &a[..])),
-    );
+    let argvs = std::iter::once((None, &svc.command))
+        .chain(svc.pre_start.iter().enumerate().map(|(i, a)| (Some(i), a)));
     for (pre, argv) in argvs {
         let field = |i: usize| match pre {
             None => format!("command[{i}]"),
             Some(p) => format!("pre_start[{p}][{i}]"),
         };
-        if let Some(p) = argv.first().and_then(|exe| esc::executable_problem(exe)) {
-            return fail(&field(0), &argv[0], p);
+        if let Some(exe) = argv.first()
+            && let Some(p) = esc::executable_problem(exe)
+        {
+            return fail(&field(0), exe, p);
         }
         for (i, word) in argv.iter().enumerate() {
             if let Some(p) = esc::text_problem(word) {

@@ -15,17 +15,17 @@ use crate::common::Run;
 
 /// Every absolute program the model would execute (commands, `pre_start`, exec checks).
 pub fn programs(model: &Model) -> Vec<PathBuf> {
-    let mut argvs: Vec<&[String]> = Vec::new();
+    let mut argvs: Vec<Vec<&str>> = Vec::new();
     for svc in &model.services {
-        argvs.push(&svc.command);
-        argvs.extend(svc.pre_start.iter().map(Vec::as_slice));
+        argvs.push(svc.command.iter().collect());
+        argvs.extend(svc.pre_start.iter().map(|a| a.iter().collect()));
         if let Some(Check::Exec { argv }) = svc.health.as_ref().map(|h| &h.check) {
-            argvs.push(argv);
+            argvs.push(argv.iter().map(String::as_str).collect());
         }
     }
     for ext in &model.externals {
         if let Check::Exec { argv } = &ext.check {
-            argvs.push(argv);
+            argvs.push(argv.iter().map(String::as_str).collect());
         }
     }
     let mut out: Vec<PathBuf> = argvs

@@ -51,10 +51,8 @@ instances = ["x", "y"]
     // line breaks the model refuses, through the writer anyway
     let mut raw = models[models.len() - 1].clone();
     let svc = &mut raw.services[0];
-    svc.command = [&svc.command[..], &["cr\r\nlf\r".into()]].concat().into();
-    svc.environment = [&svc.environment[..], &[("G".into(), "\r\r\n".into())]]
-        .concat()
-        .into();
+    svc.command = svc.command.iter().chain(["cr\r\nlf\r"]).collect();
+    svc.environment = svc.environment.iter().chain([("G", "\r\r\n")]).collect();
     models.push(raw);
     let mut jobs = 0;
     for model in &models {
