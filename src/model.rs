@@ -167,21 +167,22 @@ pub enum Logs {
     },
 }
 
-/// A dependency target.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A dependency target, by its place (8 bytes: a name each was 32, and its text).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dep {
-    /// A service of this stack.
-    Service(String),
-    /// An `[external.X]` entry.
-    External(String),
+    /// A service of this stack: its index in [`Model::services`].
+    Service(u32),
+    /// An `[external.X]` entry: its index in [`Model::externals`].
+    External(u32),
 }
 
-impl Dep {
-    /// The referenced name.
+impl Model {
+    /// The name of what `d` names.
     #[must_use]
-    pub fn name(&self) -> &str {
-        match self {
-            Self::Service(n) | Self::External(n) => n,
+    pub fn dep_name(&self, d: Dep) -> &str {
+        match d {
+            Dep::Service(i) => &self.services[i as usize].name,
+            Dep::External(i) => &self.externals[i as usize].name,
         }
     }
 }
@@ -374,20 +375,6 @@ impl Service {
             .iter()
             .map(|a| substitute(a, instance))
             .collect()
-    }
-
-    /// External dependencies this service must wait for (requires and wants), in order.
-    #[must_use]
-    pub fn external_deps(&self) -> Vec<&str> {
-        let mut out: Vec<&str> = Vec::new();
-        for d in self.requires.iter().chain(&self.wants) {
-            if let Dep::External(n) = d
-                && !out.contains(&n.as_str())
-            {
-                out.push(n);
-            }
-        }
-        out
     }
 
     /// Whether `{instance}` appears in the command or environment.

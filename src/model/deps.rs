@@ -151,21 +151,17 @@ impl Links {
         own: [Option<Vec<String>>; 4],
     ) -> Lists {
         let [own_requires, own_wants, own_after, own_before] = own;
-        let requires = self.list_of(errs, t, name, 0, own_requires);
-        let wants = self.list_of(errs, t, name, 1, own_wants);
-        let after = self.list_of(errs, t, name, 2, own_after);
-        let before = self.list_of(errs, t, name, 3, own_before);
-        let before = before
-            .into_iter()
-            .map(|d| match d {
-                Dep::Service(n) | Dep::External(n) => n,
-            })
-            .collect();
+        let requires = self.list_of(errs, t, name, 0, own_requires, None);
+        let wants = self.list_of(errs, t, name, 1, own_wants, None);
+        let after = self.list_of(errs, t, name, 2, own_after, None);
+        let mut before = Vec::new();
+        self.list_of(errs, t, name, 3, own_before, Some(&mut before));
         self.start.push(self.list.len());
         (requires, wants, after, before)
     }
 
-    /// One list (`KINDS[k]`) of service `name`.
+    /// One list (`KINDS[k]`) of service `name`; the names it keeps go to `names` too
+    /// when given.
     fn list_of(
         &mut self,
         errs: &mut Errors<'_>,
@@ -173,6 +169,7 @@ impl Links {
         name: &str,
         k: usize,
         own: Option<Vec<String>>,
+        mut names: Option<&mut Vec<String>>,
     ) -> Vec<Dep> {
         let kind = KINDS[k];
         let inherited = inherited(t.defaults, kind);
@@ -191,7 +188,10 @@ impl Links {
                 continue;
             };
             if self.add(target, kind, (NOWHERE, index(i))) {
-                out.push(dep_of(target, dep.clone()));
+                out.push(dep_of(target));
+                if let Some(names) = names.as_deref_mut() {
+                    names.push(dep.clone());
+                }
             }
         }
         for (i, dep) in own.into_iter().flatten().enumerate() {
@@ -201,7 +201,10 @@ impl Links {
                 continue;
             };
             if self.add(target, kind, (index(i), NOWHERE)) {
-                out.push(dep_of(target, dep));
+                out.push(dep_of(target));
+                if let Some(names) = names.as_deref_mut() {
+                    names.push(dep);
+                }
             }
         }
         out
@@ -303,10 +306,10 @@ fn index(i: usize) -> u32 {
     u32::try_from(i).unwrap_or(NOWHERE)
 }
 
-fn dep_of(target: Target, name: String) -> Dep {
+fn dep_of(target: Target) -> Dep {
     match target {
-        Target::Service(_) => Dep::Service(name),
-        Target::External(_) => Dep::External(name),
+        Target::Service(i) => Dep::Service(index(i)),
+        Target::External(i) => Dep::External(index(i)),
     }
 }
 

@@ -269,3 +269,36 @@ before = ["a"]
         assert_eq!(h.window().millis(), u64::MAX);
     }
 }
+
+#[test]
+fn a_dependency_names_its_target_by_place_in_both_builds() {
+    // forward and backward references, externals, defaults; the streamed build and the
+    // usual one (a late `[defaults]`) must point at the same places
+    let body = "[external.kafka]\ncheck = { tcp = \"127.0.0.1:9092\" }\n\
+                [external.etcd]\ncheck = { tcp = \"127.0.0.1:2379\" }\n\
+                [services.a]\ncommand = [\"/bin/a\"]\nrequires = [\"c\", \"kafka\"]\n\
+                wants = [\"b\"]\nafter = [\"etcd\"]\n\
+                [services.b]\ncommand = [\"/bin/b\"]\nbefore = [\"c\"]\n\
+                [services.c]\ncommand = [\"/bin/c\"]\nrequires = [\"b\"]\n";
+    let defaults = "[defaults]\nrequires = [\"etcd\"]\n";
+    for text in [
+        format!("name = \"x\"\n{defaults}{body}"),
+        format!("name = \"x\"\n{body}{defaults}"),
+    ] {
+        let streamed = Model::from_toml("t.toml", &text).expect("valid");
+        let parsed = crate::manifest::parse("t.toml", &text).expect("parsed");
+        let m = super::build("t.toml", &text, parsed).expect("valid");
+        assert_eq!(m, streamed);
+        let names =
+            |deps: &[super::Dep]| -> Vec<&str> { deps.iter().map(|d| m.dep_name(*d)).collect() };
+        let [a, b, c] = [0, 1, 2].map(|i| &m.services[i]);
+        assert_eq!(names(&a.requires), ["etcd", "c", "kafka"], "{text}");
+        assert_eq!(names(&a.wants), ["b"]);
+        assert_eq!(names(&a.after), ["etcd"]);
+        assert_eq!(names(&b.requires), ["etcd"]);
+        assert_eq!(&*b.before, ["c"]);
+        assert_eq!(names(&c.requires), ["etcd", "b"]);
+        assert!(matches!(a.requires[0], super::Dep::External(_)));
+        assert!(matches!(a.requires[1], super::Dep::Service(2)));
+    }
+}
