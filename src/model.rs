@@ -72,13 +72,13 @@ pub struct Service {
     /// Environment in declaration order (defaults first); values may contain the placeholder.
     pub environment: Pairs,
     /// Absolute path of a `KEY=value` file.
-    pub environment_file: Option<Box<str>>,
+    pub environment_file: Option<Arc<str>>,
     /// User to run as.
-    pub user: Option<Box<str>>,
+    pub user: Option<Arc<str>>,
     /// Group to run as.
-    pub group: Option<Box<str>>,
+    pub group: Option<Arc<str>>,
     /// Working directory.
-    pub working_dir: Option<Box<str>>,
+    pub working_dir: Option<Arc<str>>,
     /// Restart policy.
     pub restart: RestartPolicy,
     /// Pause before a restart.
@@ -90,7 +90,7 @@ pub struct Service {
     /// Wait after the stop signal before SIGKILL.
     pub stop_timeout: Duration,
     /// Exit codes besides 0 that count as clean.
-    pub success_exit_codes: Box<[i32]>,
+    pub success_exit_codes: Arc<[i32]>,
     /// Resource limits.
     pub limits: Arc<Limits>,
     /// Log destinations.

@@ -2,6 +2,7 @@
 //! table is consumed: its strings move into the model, and only what `[defaults]` gives is
 //! copied.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use crate::manifest::{
@@ -51,15 +52,17 @@ fn command(
 }
 
 /// A string from the service or `[defaults]` (`key`), checked where it was written.
-fn inherited(
+fn inherited<'d>(
     errs: &mut Errors<'_>,
     path: &At<'_>,
     key: &'static str,
-    (own, default): (Option<String>, Option<&String>),
+    (own, default): (Option<String>, Option<&'d String>),
     check: fn(&mut Errors<'_>, &At<'_>, &str),
-) -> Option<String> {
+) -> Option<Cow<'d, str>> {
     let at = origin(path, key, own.is_some());
-    let value = own.or_else(|| default.cloned());
+    let value = own
+        .map(Cow::Owned)
+        .or_else(|| default.map(|d| Cow::Borrowed(d.as_str())));
     if let Some(v) = &value {
         check(errs, &at, v);
     }
@@ -83,12 +86,12 @@ fn absolute(errs: &mut Errors<'_>, at: &At<'_>, value: &str) {
 }
 
 /// `environment_file`, `working_dir`, `user` and `group` from the service (`own`) or `d`.
-fn strings(
+fn strings<'d>(
     errs: &mut Errors<'_>,
     path: &At<'_>,
     own: [Option<String>; 4],
-    d: &ServiceSpec,
-) -> [Option<String>; 4] {
+    d: &'d ServiceSpec,
+) -> [Option<Cow<'d, str>>; 4] {
     let [environment_file, working_dir, user, group] = own;
     [
         inherited(
@@ -134,6 +137,9 @@ fn probes(
 /// none).
 #[derive(Default)]
 pub(super) struct Shared {
+    /// `environment_file`, `working_dir`, `user`, `group`.
+    strings: [Option<Arc<str>>; 4],
+    exit_codes: Option<Arc<[i32]>>,
     limits: Option<Arc<Limits>>,
     logs: Option<Arc<Logs>>,
     sandbox: Option<Arc<Sandbox>>,
@@ -145,6 +151,18 @@ fn share<T: PartialEq>(slot: &mut Option<Arc<T>>, value: T) -> Arc<T> {
     match slot {
         Some(last) if **last == value => Arc::clone(last),
         _ => Arc::clone(slot.insert(Arc::new(value))),
+    }
+}
+
+/// `value`, shared with the last one kept in `slot` when they are equal (a value from
+/// `[defaults]` is then held once, not once per service).
+fn share_slice<T: PartialEq + ?Sized, V: AsRef<T> + Into<Arc<T>>>(
+    slot: &mut Option<Arc<T>>,
+    value: V,
+) -> Arc<T> {
+    match slot {
+        Some(last) if **last == *value.as_ref() => Arc::clone(last),
+        _ => Arc::clone(slot.insert(value.into())),
     }
 }
 
@@ -204,10 +222,10 @@ pub(super) fn service(
         command: Strs::from(&command[..]),
         instances: instances.map(Vec::into_boxed_slice),
         environment,
-        environment_file: environment_file.map(String::into_boxed_str),
-        user: user.map(String::into_boxed_str),
-        group: group.map(String::into_boxed_str),
-        working_dir: working_dir.map(String::into_boxed_str),
+        environment_file: environment_file.map(|v| share_slice(&mut shared.strings[0], v)),
+        working_dir: working_dir.map(|v| share_slice(&mut shared.strings[1], v)),
+        user: user.map(|v| share_slice(&mut shared.strings[2], v)),
+        group: group.map(|v| share_slice(&mut shared.strings[3], v)),
         restart: pick(s.restart, d.restart, RestartPolicy::OnFailure),
         restart_delay: pick(s.restart_delay, d.restart_delay, Duration::from_secs(5)),
         start_limit: start_limit(
@@ -220,13 +238,15 @@ pub(super) fn service(
         ),
         stop_signal: signal(s.stop_signal.take(), d.stop_signal.as_ref()),
         stop_timeout: pick(s.stop_timeout, d.stop_timeout, Duration::from_secs(20)),
-        success_exit_codes: exit_codes(
-            errs,
-            &path,
-            s.success_exit_codes.take().map(|c| *c),
-            d.success_exit_codes.as_deref(),
-        )
-        .into(),
+        success_exit_codes: share_slice(
+            &mut shared.exit_codes,
+            exit_codes(
+                errs,
+                &path,
+                s.success_exit_codes.take().map(|c| *c),
+                d.success_exit_codes.as_deref(),
+            ),
+        ),
         limits: share(&mut shared.limits, limits),
         logs: share(&mut shared.logs, logs),
         requires: requires.into(),
@@ -350,14 +370,18 @@ fn start_limit(
     })
 }
 
-fn exit_codes(
+fn exit_codes<'d>(
     errs: &mut Errors<'_>,
     path: &At<'_>,
     own: Option<Vec<i32>>,
-    default: Option<&Vec<i32>>,
-) -> Vec<i32> {
+    default: Option<&'d Vec<i32>>,
+) -> Cow<'d, [i32]> {
     let at = origin(path, "success_exit_codes", own.is_some());
-    let codes = own.or_else(|| default.cloned()).unwrap_or_default();
+    let codes: Cow<'d, [i32]> = match (own, default) {
+        (Some(own), _) => Cow::Owned(own),
+        (None, Some(d)) => Cow::Borrowed(d),
+        (None, None) => Cow::Borrowed(&[]),
+    };
     for (i, c) in codes.iter().enumerate() {
         if !(0..=255).contains(c) {
             errs.push(

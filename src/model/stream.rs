@@ -33,9 +33,7 @@ pub(super) fn checked(file: &str, text: &str) -> Option<Checked> {
     prefault(&mut services);
     // the services' strings and lists take about twice the text: have those pages mapped
     // at once too (a freed block at the top of the heap, which the allocator reuses)
-    prefault(&mut Vec::<u8>::with_capacity(
-        text.len().saturating_mul(2).min(24 << 20),
-    ));
+    prefault(&mut Vec::<u8>::with_capacity(text.len().min(24 << 20)));
     let mut sink = Sink {
         errs: Errors::new(file, Locator::new(text)),
         ix: Some((services_ix, externals_ix)),

@@ -146,7 +146,8 @@ fn a_services_container_environment_is_merged_variable_by_variable() {
 #[test]
 fn what_services_share_is_held_once() {
     use std::sync::Arc;
-    let defaults = "[defaults.container]\nimage = \"img:1\"\n";
+    let defaults = "[defaults]\nuser = \"u\"\nworking_dir = \"/w\"\nsuccess_exit_codes = [3]\n\
+                    [defaults.container]\nimage = \"img:1\"\n";
     let services = r#"
 [services.a]
 command = ["/bin/a"]
@@ -156,6 +157,8 @@ description = ""
 [services.c]
 command = ["/bin/c"]
 container = { ports = [80] }
+user = "v"
+success_exit_codes = [3]
 "#;
     for text in [
         format!("name = \"s\"\n{defaults}{services}"),
@@ -171,6 +174,14 @@ container = { ports = [80] }
         assert!(!Arc::ptr_eq(&a.container, &c.container));
         assert_eq!(c.container.image.as_deref(), Some("img:1"));
         assert_eq!(c.container.ports, [80]);
+        // values from [defaults] (or equal to the last one) are held once
+        let (au, bu) = (a.user.as_ref().expect("u"), b.user.as_ref().expect("u"));
+        assert!(Arc::ptr_eq(au, bu), "{text}");
+        assert_eq!(c.user.as_deref(), Some("v"));
+        let wd = |s: &crate::model::Service| s.working_dir.clone().expect("/w");
+        assert!(Arc::ptr_eq(&wd(a), &wd(c)) && &*wd(c) == "/w");
+        assert!(Arc::ptr_eq(&a.success_exit_codes, &c.success_exit_codes));
+        assert_eq!(*c.success_exit_codes, [3]);
     }
 }
 

@@ -190,7 +190,7 @@ fn exit_codes(svc: &Service) -> Cow<'static, str> {
         return Cow::Borrowed("0");
     }
     let mut codes = vec![0];
-    for c in &svc.success_exit_codes {
+    for c in svc.success_exit_codes.iter() {
         if !codes.contains(c) {
             codes.push(*c);
         }
