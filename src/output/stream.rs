@@ -33,6 +33,7 @@ mod feed;
 mod finish;
 mod fresh;
 mod parts;
+mod repeats;
 mod root;
 mod spent;
 mod stager;
@@ -41,6 +42,7 @@ use dirs::Dirs;
 pub use feed::Feed;
 use fresh::Fresh;
 use parts::{Open, Piece};
+use repeats::Repeats;
 use root::{lock, remove_dirs};
 use spent::Spent;
 use stager::Stager;
@@ -74,9 +76,16 @@ pub fn write_streamed<R>(
 ) -> crate::errors::Result<(R, Report)> {
     let (tx, rx) = mpsc::sync_channel(IN_FLIGHT);
     let (spent, back) = mpsc::channel();
+    // DIR there already: the journaled way, where the writing thread finds a path taken
+    // twice by itself (see `repeats.rs`); else the feed keeps a hash of each path, which a
+    // new DIR's tree needs (it keeps nothing per file)
+    let feed_hashes = std::fs::symlink_metadata(dir).is_err();
     let (rendered, staged, stopped) = std::thread::scope(|s| {
-        let writer = s.spawn(move || Writer::run(dir, force, expected, &rx, Spent::new(spent)));
-        let feed = RefCell::new(Feed::new(tx, back, expected));
+        let writer = s.spawn(move || {
+            let to = (dir, force, feed_hashes);
+            Writer::run(to, expected, &rx, Spent::new(spent))
+        });
+        let feed = RefCell::new(Feed::new(tx, back, expected, feed_hashes));
         let rendered = render(&feed);
         let mut feed = feed.into_inner();
         if rendered.is_ok() {
@@ -135,14 +144,17 @@ struct Writer {
     refused: bool,
     /// DIR is new: its tree is built next to it and put in place whole (see `fresh.rs`).
     fresh: Option<Fresh>,
+    /// The steps by path, when the feed keeps no hashes (a path taken twice is found here).
+    repeats: Option<Repeats>,
 }
 
 impl Writer {
     /// Prepare `dir`, then take every artifact from `rx` until the render ends. Stops at the
-    /// first error (having removed what it wrote).
+    /// first error (having removed what it wrote). `feed_hashes`: whether the feed keeps a
+    /// hash of each path (else this thread finds a path taken twice, and DIR is not built
+    /// as a new tree).
     fn run(
-        dir: &Path,
-        force: bool,
+        (dir, force, feed_hashes): (&Path, bool, bool),
         expected: usize,
         rx: &mpsc::Receiver<Msg>,
         spent: Spent,
@@ -171,6 +183,7 @@ impl Writer {
             kept: Marked::new(&EMPTY),
             refused: false,
             fresh: None,
+            repeats: (!feed_hashes).then(Repeats::default),
         };
         let taken = w.prepare(expected).and_then(|()| {
             rx.iter().try_for_each(|msg| match msg {
@@ -200,7 +213,7 @@ impl Writer {
         // DIR was made by this run (`created` ends with it); the testing hook counts the
         // journal's steps, which a fresh tree has none of
         let new = !self.created.is_empty() && self.recovered.is_none();
-        if new && self.ledger.is_empty() && !journal::crash_hook_set() {
+        if new && self.repeats.is_none() && self.ledger.is_empty() && !journal::crash_hook_set() {
             self.fresh = Fresh::begin(&self.root);
         }
         if self.fresh.is_none() {
@@ -215,6 +228,9 @@ impl Writer {
     fn take(&mut self, mut d: Desired, want: Entry) -> Result<()> {
         if self.fresh.is_some() {
             return self.take_new(d, &want);
+        }
+        if self.repeats.is_some() {
+            self.refuse_twice(&d.path)?;
         }
         let found = self.found_at(&d.path)?;
         let owned = self.ledger.get(&d.path);
@@ -255,14 +271,23 @@ impl Writer {
             step.found = step.found.settled(&step.action, want);
         }
         self.steps.push(step);
+        if let Some(repeats) = &mut self.repeats {
+            repeats.add_last(&self.steps);
+        }
     }
 
-    /// Refuse the run if `path` was taken before (the feed keeps only hashes).
+    /// Refuse the run if `path` was taken before (asked when the feed saw its hash before,
+    /// or for every path when the feed keeps none).
     fn refuse_twice(&mut self, path: &str) -> Result<()> {
         let open = self.open.as_ref().is_some_and(|o| o.path == path);
-        let taken = match &mut self.fresh {
-            Some(fresh) => fresh.has(path)?,
-            None => self.steps.iter().any(|s| s.path == path) || self.kept.has(path),
+        let taken = if let Some(fresh) = &mut self.fresh {
+            fresh.has(path)?
+        } else {
+            let stepped = match &self.repeats {
+                Some(repeats) => repeats.has(&self.steps, path),
+                None => self.steps.iter().any(|s| s.path == path),
+            };
+            stepped || self.kept.has(path)
         };
         if open || taken {
             return Err(refuse(format!("refusing to write {path} twice")));

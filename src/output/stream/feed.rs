@@ -26,23 +26,28 @@ pub struct Feed {
     /// 120,000 files. A hash seen before may be a path seen before; the writing thread,
     /// which has every path, decides ([`Msg::Again`]).
     pub(super) seen: HashTable<u64>,
+    /// Whether paths are hashed into [`Self::seen`] (not when the writing thread finds a
+    /// path taken twice by itself).
+    hashing: bool,
     hasher: DefaultHashBuilder,
     /// The writer stopped (its error is the one reported).
     pub(super) stopped: bool,
 }
 
 impl Feed {
-    /// A feed handing over to `to`.
+    /// A feed handing over to `to`; `hashing`: whether it keeps a hash of each path.
     pub(super) fn new(
         to: mpsc::SyncSender<Msg>,
         spent: mpsc::Receiver<Vec<String>>,
         expected: usize,
+        hashing: bool,
     ) -> Self {
         Self {
             to,
             spent,
             bundle: Vec::with_capacity(BUNDLE),
-            seen: HashTable::with_capacity(expected),
+            seen: HashTable::with_capacity(if hashing { expected } else { 0 }),
+            hashing,
             hasher: DefaultHashBuilder::default(),
             stopped: false,
         }
@@ -81,6 +86,9 @@ impl Feed {
     /// thread checks when its hash was seen before: it then refuses the run).
     fn check_path(&mut self, path: &str) -> crate::errors::Result<()> {
         check_relative(path)?;
+        if !self.hashing {
+            return Ok(());
+        }
         let hash = self.hash(path);
         if self.seen.find(hash, |&h| h == hash).is_none() {
             self.seen.insert_unique(hash, hash, |&h| h);

@@ -60,6 +60,9 @@ impl Writer {
     /// Write and hash `piece`; at the last, plan the file.
     pub(super) fn take_piece(&mut self, piece: &Piece) -> Result<()> {
         if piece.first {
+            if self.repeats.is_some() {
+                self.refuse_twice(&piece.path)?;
+            }
             self.open_piece(piece)?;
         }
         let Some(open) = self.open.as_mut() else {
