@@ -14,6 +14,7 @@ mod path;
 mod problems;
 mod sandbox;
 mod service;
+mod shared;
 mod stream;
 mod strs;
 mod suggest;

@@ -149,7 +149,7 @@ fn services(errs: &mut Errors<'_>, m: &mut Manifest, links: &mut Links) -> Vec<S
     let mut table = std::mem::take(table);
     let tables = Tables { defaults, groups };
     let mut services = Vec::with_capacity(table.len());
-    let mut shared = service::Shared::default();
+    let mut shared = super::shared::Shared::default();
     for (name, spec) in &mut table {
         services.push(service::service(
             errs,

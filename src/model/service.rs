@@ -15,7 +15,8 @@ use super::instances::instances;
 use super::path::At;
 use super::problems::{Errors, health_check};
 use super::sandbox::Reached;
-use super::{Container, Health, Limits, Logs, Sandbox, Service, StartLimit, Strs};
+use super::shared::{Shared, share, share_slice};
+use super::{Health, Limits, Logs, Service, StartLimit, Strs};
 
 /// The most failed health checks in a row a service may be given (bounds its health window
 /// to `MAX_DURATION × 1000`).
@@ -130,40 +131,6 @@ fn probes(
         errs.chars(&path.key("description"), desc);
     }
     (health, pre_start)
-}
-
-/// The limits, logs, sandbox and container of the service built last: the next service with
-/// the same ones shares them (a stack's services mostly take them from `[defaults]`, or have
-/// none).
-#[derive(Default)]
-pub(super) struct Shared {
-    /// `environment_file`, `working_dir`, `user`, `group`.
-    strings: [Option<Arc<str>>; 4],
-    exit_codes: Option<Arc<[i32]>>,
-    limits: Option<Arc<Limits>>,
-    logs: Option<Arc<Logs>>,
-    sandbox: Option<Arc<Sandbox>>,
-    container: Option<Arc<Container>>,
-}
-
-/// `value`, shared with the last one kept in `slot` when they are equal.
-fn share<T: PartialEq>(slot: &mut Option<Arc<T>>, value: T) -> Arc<T> {
-    match slot {
-        Some(last) if **last == value => Arc::clone(last),
-        _ => Arc::clone(slot.insert(Arc::new(value))),
-    }
-}
-
-/// `value`, shared with the last one kept in `slot` when they are equal (a value from
-/// `[defaults]` is then held once, not once per service).
-fn share_slice<T: PartialEq + ?Sized, V: AsRef<T> + Into<Arc<T>>>(
-    slot: &mut Option<Arc<T>>,
-    value: V,
-) -> Arc<T> {
-    match slot {
-        Some(last) if **last == *value.as_ref() => Arc::clone(last),
-        _ => Arc::clone(slot.insert(value.into())),
-    }
 }
 
 /// Build service `name` from its own table `s`, which is emptied (its values move into the

@@ -14,7 +14,8 @@ use super::build::{Checked, check_stack, externals, finish};
 use super::deps::{Links, Tables};
 use super::names::NameIndex;
 use super::problems::Errors;
-use super::service::{self, Shared};
+use super::service;
+use super::shared::Shared;
 
 /// The stack of `text` built and checked (it needs the text no more), or `None` when it
 /// cannot be done this way (see the module documentation).
