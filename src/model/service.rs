@@ -1,6 +1,6 @@
 //! One service: defaults merged, every value checked, references resolved. The service's own
-//! table is consumed: its strings move into the model, and only what `[defaults]` gives is
-//! copied.
+//! table is consumed: its lists are packed into one text each ([`Strs`], `Pairs`), its other
+//! strings move into the model, and what `[defaults]` gives is shared (`shared.rs`).
 
 use std::borrow::Cow;
 use std::sync::Arc;
