@@ -196,35 +196,71 @@ pub fn out_table(o: &Opts) {
 pub fn regen_table(o: &Opts) {
     let runs = o.runs.min(7);
     println!(
-        "\n### generate --out into its own up-to-date directory on {} (median of {runs} runs)\n",
+        "\n### generate --out into its own up-to-date directory on {} (median of {runs} runs), \
+         then with `restart_delay` changed in `[defaults]` (each run from the up-to-date tree)\n",
         o.dir.display()
     );
     println!(
-        "| stack | backend | files | stdout | --out, nothing to change | peak RSS (× manifest) |"
+        "| stack | backend | files | stdout | --out, nothing to change | peak RSS (× manifest) \
+         | files changed | --out, `restart_delay` changed | peak RSS (× manifest) |"
     );
-    println!("|---|---|---:|---:|---:|---:|");
+    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|");
     let out = o.dir.join("regen");
     for b in o.backends(BACKENDS) {
         let m = manifest_for(o, Shape::Rich, 10_000, b);
+        let changed = changed_manifest(&m);
         let to_stdout = measure(runs, || {}, || generate(b, &m));
-        let into = || {
-            let mut c = generate(b, &m);
+        let into = |manifest: &Path| {
+            let mut c = generate(b, manifest);
             c.arg("--out").arg(&out);
             c
         };
-        fresh(&out);
-        for _ in 0..2 {
-            let ok = into().status().is_ok_and(|s| s.success());
+        let run = |manifest: &Path| {
+            let ok = into(manifest).status().is_ok_and(|s| s.success());
             assert!(ok, "generate --out {b}");
-        }
-        let s = measure(runs, || {}, into);
+        };
+        fresh(&out);
+        run(&m);
+        run(&m);
+        let s = measure(runs, || {}, || into(&m));
+        let files = written_files(&out).len();
+        let c = measure(runs, || run(&m), || into(&changed));
+        run(&m);
+        let rewritten = changed_count(into(&changed));
         println!(
-            "| rich 10k | {b} | {} | {} | {} | {} |",
-            written_files(&out).len(),
+            "| rich 10k | {b} | {files} | {} | {} | {} | {rewritten} | {} | {} |",
             ms(&to_stdout),
             ms(&s),
-            rss_ratio(&s, &m)
+            rss_ratio(&s, &m),
+            ms(&c),
+            rss_ratio(&c, &changed)
         );
         fresh(&out);
     }
+}
+
+/// `manifest` with the `restart_delay` of its `[defaults]` changed (a file beside it).
+fn changed_manifest(manifest: &Path) -> PathBuf {
+    let text = fs::read_to_string(manifest).expect("manifest");
+    let changed = text.replacen("restart_delay = \"5s\"", "restart_delay = \"7s\"", 1);
+    assert_ne!(
+        text, changed,
+        "the rich shape sets restart_delay in [defaults]"
+    );
+    let path = manifest.with_extension("changed.toml");
+    fs::write(&path, changed).expect("write manifest");
+    path
+}
+
+/// How many files `generate --out` says it changed (its summary line: "N changed (…").
+fn changed_count(mut cmd: std::process::Command) -> usize {
+    let output = cmd
+        .stdout(std::process::Stdio::piped())
+        .output()
+        .expect("generate");
+    let text = String::from_utf8_lossy(&output.stdout);
+    text.lines()
+        .rev()
+        .find_map(|l| l.split_once(" changed (")?.0.parse().ok())
+        .expect("a summary line")
 }
