@@ -102,12 +102,6 @@ impl fmt::Debug for Strs {
     }
 }
 
-impl serde::Serialize for Strs {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(self.iter())
-    }
-}
-
 /// `KEY`, value pairs in one allocation (an environment, in order).
 #[derive(Clone, Default, PartialEq, Eq, Hash)]
 pub struct Pairs(Strs);
