@@ -11,6 +11,7 @@ mod graph;
 mod instances;
 mod names;
 mod path;
+mod policy;
 mod problems;
 mod sandbox;
 mod service;
@@ -24,13 +25,14 @@ mod view;
 
 use std::sync::Arc;
 
-use crate::manifest::{self, ByteSize, Duration, ManifestErrors, RestartPolicy, Signal};
+use crate::manifest::{self, ByteSize, Duration, ManifestErrors};
 
 pub use build::build;
 pub use container::{BIND_PLACEHOLDER, Container, DEFAULT_SHELL, Volume, with_bind};
 pub use graph::{DepKind, Target};
 pub use instances::{MAX_INSTANCES, map_placeholder, substitute};
 pub use manifest::SandboxLevel;
+pub use policy::Policy;
 pub use sandbox::{CAPABILITIES, DEFAULT_LEVEL as DEFAULT_SANDBOX};
 pub use strs::{Pairs, Strs};
 pub use view::{Dependency, Dependent, Process, View, Wait, Waits};
@@ -72,30 +74,6 @@ pub struct Service {
     pub instances: Option<Box<[String]>>,
     /// Environment in declaration order (defaults first); values may contain the placeholder.
     pub environment: Pairs,
-    /// Absolute path of a `KEY=value` file.
-    pub environment_file: Option<Arc<str>>,
-    /// User to run as.
-    pub user: Option<Arc<str>>,
-    /// Group to run as.
-    pub group: Option<Arc<str>>,
-    /// Working directory.
-    pub working_dir: Option<Arc<str>>,
-    /// Restart policy.
-    pub restart: RestartPolicy,
-    /// Pause before a restart.
-    pub restart_delay: Duration,
-    /// Give up after this many starts in a window.
-    pub start_limit: Option<StartLimit>,
-    /// Stop signal.
-    pub stop_signal: Signal,
-    /// Wait after the stop signal before SIGKILL.
-    pub stop_timeout: Duration,
-    /// Exit codes besides 0 that count as clean.
-    pub success_exit_codes: Arc<[i32]>,
-    /// Resource limits.
-    pub limits: Arc<Limits>,
-    /// Log destinations.
-    pub logs: Arc<Logs>,
     /// Hard dependencies.
     pub requires: Box<[Dep]>,
     /// Soft dependencies.
@@ -108,11 +86,11 @@ pub struct Service {
     pub health: Option<Health>,
     /// Commands run before the main one.
     pub pre_start: Box<[Strs]>,
-    /// How it runs as a container (docker compose, Kubernetes); shared by the services
-    /// that give none.
-    pub container: Arc<Container>,
-    /// How far it is confined.
-    pub sandbox: Arc<Sandbox>,
+    /// How it runs: who, where, how it restarts and stops, its limits, logs, container and
+    /// sandbox. Services with equal policies (mostly all of a stack's, from `[defaults]`)
+    /// share one; a service reads its fields as its own (`svc.user`: [`Service`] derefs to
+    /// its [`Policy`]).
+    pub policy: Arc<Policy>,
 }
 
 /// How far a service is confined, and what it keeps (see `model/sandbox.rs`).

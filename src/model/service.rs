@@ -16,7 +16,7 @@ use super::path::At;
 use super::problems::{Errors, health_check};
 use super::sandbox::Reached;
 use super::shared::{Shared, share, share_slice};
-use super::{Health, Limits, Logs, Service, StartLimit, Strs};
+use super::{Health, Limits, Logs, Policy, Service, StartLimit, Strs};
 
 /// The most failed health checks in a row a service may be given (bounds its health window
 /// to `MAX_DURATION × 1000`).
@@ -178,17 +178,7 @@ pub(super) fn service(
     let container = super::container::service(errs, &path, name, own, d.container.as_deref())
         .map_or_else(super::container::none, |c| share(&mut shared.container, c));
     let limits = limits(errs, &path, s.limits.as_deref(), d.limits.as_deref());
-    let name: Arc<str> = Arc::from(name);
-    Service {
-        // the description is the name's when the manifest gives none (one string for both)
-        description: s
-            .description
-            .take()
-            .map_or_else(|| Arc::clone(&name), Arc::from),
-        name,
-        command: Strs::from(&command[..]),
-        instances: instances.map(Vec::into_boxed_slice),
-        environment,
+    let policy = Policy {
         environment_file: environment_file.map(|v| share_slice(&mut shared.strings[0], v)),
         working_dir: working_dir.map(|v| share_slice(&mut shared.strings[1], v)),
         user: user.map(|v| share_slice(&mut shared.strings[2], v)),
@@ -216,14 +206,27 @@ pub(super) fn service(
         ),
         limits: share(&mut shared.limits, limits),
         logs: share(&mut shared.logs, logs),
+        container,
+        sandbox: share(&mut shared.sandbox, sandbox),
+    };
+    let name: Arc<str> = Arc::from(name);
+    Service {
+        // the description is the name's when the manifest gives none (one string for both)
+        description: s
+            .description
+            .take()
+            .map_or_else(|| Arc::clone(&name), Arc::from),
+        name,
+        command: Strs::from(&command[..]),
+        instances: instances.map(Vec::into_boxed_slice),
+        environment,
         requires: requires.into(),
         wants: wants.into(),
         after: after.into(),
         before: before.into(),
         health,
         pre_start: pre_start.iter().map(|a| Strs::from(&a[..])).collect(),
-        container,
-        sandbox: share(&mut shared.sandbox, sandbox),
+        policy: share(&mut shared.policy, policy),
     }
 }
 

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use super::{Container, Limits, Logs, Sandbox};
+use super::{Container, Limits, Logs, Policy, Sandbox};
 
 /// The values of the service built last that the next one shares when it has the same
 /// (a stack's services mostly take them from `[defaults]`, or have none).
@@ -16,6 +16,8 @@ pub(super) struct Shared {
     pub(super) logs: Option<Arc<Logs>>,
     pub(super) sandbox: Option<Arc<Sandbox>>,
     pub(super) container: Option<Arc<Container>>,
+    /// The whole policy: services with equal policies share one.
+    pub(super) policy: Option<Arc<Policy>>,
 }
 
 /// `value`, shared with the last one kept in `slot` when they are equal.

@@ -182,7 +182,25 @@ success_exit_codes = [3]
         assert!(Arc::ptr_eq(&wd(a), &wd(c)) && &*wd(c) == "/w");
         assert!(Arc::ptr_eq(&a.success_exit_codes, &c.success_exit_codes));
         assert_eq!(*c.success_exit_codes, [3]);
+        // a and b run alike: one policy; c runs as another user: its own
+        assert!(Arc::ptr_eq(&a.policy, &b.policy), "{text}");
+        assert!(!Arc::ptr_eq(&a.policy, &c.policy));
     }
+}
+
+/// Changing a service's policy through the service copies a shared policy first: the
+/// services that shared it keep theirs.
+#[test]
+fn changing_a_shared_policy_changes_one_service() {
+    use std::sync::Arc;
+    let text = "name = \"s\"\n[defaults]\nuser = \"u\"\n\
+                [services.a]\ncommand = [\"/bin/a\"]\n[services.b]\ncommand = [\"/bin/b\"]\n";
+    let mut m = Model::from_toml("t.toml", text).expect("valid");
+    assert!(Arc::ptr_eq(&m.services[0].policy, &m.services[1].policy));
+    m.services[0].user = Some("root".into());
+    assert_eq!(m.services[0].user.as_deref(), Some("root"));
+    assert_eq!(m.services[1].user.as_deref(), Some("u"));
+    assert!(!Arc::ptr_eq(&m.services[0].policy, &m.services[1].policy));
 }
 
 mod view {
