@@ -11,7 +11,6 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 
 use anyhow::Result;
-use hashbrown::HashMap;
 
 use super::{Report, refuse};
 use crate::lifecycle::fsops::{self, Batch, Handle};
@@ -133,7 +132,11 @@ struct Writer {
     stager: Stager,
     /// The texts written, back to the rendering thread.
     spent: Spent,
-    handles: HashMap<String, Handle>,
+    /// The staged file of each step, in the order of `steps` (sorted with them at the end):
+    /// a map by path held a copy of each path, about 130 bytes a staged file.
+    handles: Vec<Option<Handle>>,
+    /// The file staged for the artifact being taken, until its step is recorded.
+    staged_now: Option<Handle>,
     /// The file being written in parts.
     open: Option<Open>,
     steps: Vec<Step>,
@@ -177,7 +180,8 @@ impl Writer {
             batch: Batch::default(),
             stager: Stager::new(spent.share()),
             spent,
-            handles: HashMap::new(),
+            handles: Vec::new(),
+            staged_now: None,
             open: None,
             steps: Vec::new(),
             kept: Marked::new(&EMPTY),
@@ -219,6 +223,7 @@ impl Writer {
         if self.fresh.is_none() {
             // (room not written to costs no memory)
             self.steps.reserve_exact(expected);
+            self.handles.reserve_exact(expected);
         }
         Ok(())
     }
@@ -264,6 +269,7 @@ impl Writer {
             && let Some((place, owned)) = self.ledger.find(&step.path)
             && owned == want
         {
+            debug_assert!(self.staged_now.is_none(), "a file kept as it is was staged");
             self.kept.mark(place);
             return;
         }
@@ -271,6 +277,7 @@ impl Writer {
             step.found = step.found.settled(&step.action, want);
         }
         self.steps.push(step);
+        self.handles.push(self.staged_now.take());
         if let Some(repeats) = &mut self.repeats {
             repeats.add_last(&self.steps);
         }

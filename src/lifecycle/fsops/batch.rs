@@ -137,6 +137,14 @@ impl std::fmt::Debug for Batch {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Handle(usize);
 
+#[cfg(test)]
+impl Handle {
+    /// The handle of the `i`th staged file, for tests that only move handles around.
+    pub(crate) fn for_test(i: usize) -> Self {
+        Self(i)
+    }
+}
+
 /// Create `source` under a fresh temporary name in `dir` (retried under another name when
 /// one is taken), or under `name` itself in a [`Tree`]; returns the name, and for a
 /// file its descriptor (still empty).

@@ -58,7 +58,7 @@ impl Writer {
             let contents = std::mem::take(&mut d.contents);
             let (h, job) = self.batch.detach(index, name.as_ref(), contents, d.mode)?;
             self.stager.hand(Some(h), job);
-            self.handles.insert(d.path.clone(), h);
+            self.staged_now = Some(h);
             return Ok(());
         }
         let source = match d.kind {
@@ -71,7 +71,7 @@ impl Writer {
             source,
         };
         let staged = self.batch.stage(&[job])?;
-        self.handles.insert(d.path.clone(), staged[0]);
+        self.staged_now = Some(staged[0]);
         Ok(())
     }
 

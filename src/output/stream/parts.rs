@@ -128,7 +128,7 @@ impl Writer {
         if let Some(Staged::Batch(h, fd)) = open.staged {
             drop(fd);
             if action.changes_disk() && !self.refused {
-                self.handles.insert(open.path.clone(), h);
+                self.staged_now = Some(h);
             } else {
                 self.batch.unstage(h);
             }
