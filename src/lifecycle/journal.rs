@@ -24,6 +24,7 @@
 //! holds neither the old nor the new state (edited after the crash) is left alone (the
 //! ledger then shows it as edited).
 
+use std::borrow::Cow;
 use std::path::PathBuf;
 
 use anyhow::{Context as _, Result};
@@ -92,8 +93,10 @@ impl Target {
 
 /// One file operation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-struct Op {
-    path: String,
+struct Op<'p> {
+    /// Borrowed from the plan's step while a run writes its journal (a copy of each path
+    /// was about 60 bytes a changed file); owned once read back.
+    path: Cow<'p, str>,
     /// What goes there (`None`: removed).
     new: Option<Target>,
     /// The temporary name the new contents wait under, in the path's directory (written
@@ -120,7 +123,7 @@ enum Phase {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 struct Journal<'l> {
     phase: Phase,
-    ops: Vec<Op>,
+    ops: Vec<Op<'l>>,
     ledger_before: Before<'l>,
     /// The ledger after the run; left out when it is `ledger_before` with every operation's
     /// new entry (the usual case: nothing adopted, forgotten or re-recorded besides).
@@ -137,8 +140,8 @@ impl Journal<'_> {
         let mut after = Ledger::of(self.ledger_before.owned());
         for op in &self.ops {
             match &op.new {
-                Some(t) => after.files.insert(op.path.clone(), t.entry()),
-                None => after.files.remove(&op.path),
+                Some(t) => after.files.insert(op.path.to_string(), t.entry()),
+                None => after.files.remove(&*op.path),
             };
         }
         after
@@ -213,7 +216,7 @@ fn write_journal(store: &Store, journal: &Journal<'_>) -> Result<()> {
 pub fn apply<'a>(
     store: &'a Store,
     lock: &'a Lock,
-    plan: &Plan,
+    plan: &'a Plan,
     before: &'a dyn Owned,
 ) -> Result<Applied<'a>> {
     apply_with(store, lock, plan, before, None)
@@ -230,7 +233,7 @@ pub type Prestaged<'h> = (Batch, &'h dyn Fn(&str) -> Option<Handle>);
 pub fn apply_staged<'a>(
     store: &'a Store,
     lock: &'a Lock,
-    plan: &Plan,
+    plan: &'a Plan,
     before: &'a dyn Owned,
     staged: Prestaged<'_>,
 ) -> Result<Applied<'a>> {
@@ -240,7 +243,7 @@ pub fn apply_staged<'a>(
 fn apply_with<'a>(
     store: &'a Store,
     lock: &'a Lock,
-    plan: &Plan,
+    plan: &'a Plan,
     before: &'a dyn Owned,
     staged: Option<Prestaged<'_>>,
 ) -> Result<Applied<'a>> {
@@ -286,10 +289,10 @@ fn apply_with<'a>(
 
 /// Copies, staged files, journal, then every file operation of `plan` (see [`apply`]);
 /// returns the backups kept for the user.
-fn carry_out(
+fn carry_out<'a>(
     store: &Store,
-    plan: &Plan,
-    journal: &mut Journal<'_>,
+    plan: &'a Plan,
+    journal: &mut Journal<'a>,
     staged: Option<Prestaged<'_>>,
 ) -> Result<Vec<(String, PathBuf)>> {
     let txn = store.state.join(TXN_DIR);
@@ -310,7 +313,7 @@ fn carry_out(
             backups.push((step.path.clone(), kept));
         }
         journal.ops.push(Op {
-            path: step.path.clone(),
+            path: Cow::Borrowed(&step.path),
             new: step.entry.as_ref().map(Target::of),
             staged: None,
             before: step.found.entry(),

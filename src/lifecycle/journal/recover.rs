@@ -86,11 +86,11 @@ pub(super) fn replay(store: &Store, journal: &Journal) -> Result<Replayed> {
             continue;
         }
         if now != from {
-            out.untouched.push(op.path.clone());
+            out.untouched.push(op.path.to_string());
         } else if target.is_some() || to.is_none() {
             put(store, &op.path, target.as_ref())?;
         } else if !place_staged(store, op, to.as_ref())? {
-            out.incomplete.push(op.path.clone());
+            out.incomplete.push(op.path.to_string());
         }
     }
     Ok(out)

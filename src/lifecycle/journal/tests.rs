@@ -253,7 +253,7 @@ fn files_staged_by_a_run_killed_before_its_journal_are_removed() {
     let mut ops: Vec<Op> = steps
         .iter()
         .map(|st| Op {
-            path: st.path.clone(),
+            path: st.path.clone().into(),
             new: st.entry.as_ref().map(Target::of),
             staged: None,
             before: None,
