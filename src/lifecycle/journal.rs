@@ -24,18 +24,16 @@
 //! holds neither the old nor the new state (edited after the crash) is left alone (the
 //! ledger then shows it as edited).
 
-use std::borrow::Cow;
 use std::path::PathBuf;
 
 use anyhow::{Context as _, Result};
 use serde::{Deserialize, Serialize};
 
 use super::fsops::{self, Batch, Handle};
-use super::ledger::{
-    ContentHash, Entry, Kind, Ledger, Lock, NewLedger, Owned, Store, read_regular,
-};
+use super::ledger::{Kind, Ledger, Lock, NewLedger, Owned, Store, read_regular};
 use super::plan::{Action, Plan, Step};
 use before::Before;
+use ops::{Op, Ops, StagedName, Target, Written};
 
 const JOURNAL_FILE: &str = "journal.json";
 /// The list of directories with staged files, in the state directory (see [`list_staging`]).
@@ -57,60 +55,6 @@ struct Content {
     text: String,
 }
 
-/// What goes at a path: its ledger entry (the contents wait in the staged file).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-struct Target {
-    kind: Kind,
-    mode: u32,
-    #[serde(default)]
-    sha256: ContentHash,
-    /// The contents themselves, in journals of earlier versions (which held every text).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    text: Option<String>,
-}
-
-impl Target {
-    fn of(e: &Entry) -> Self {
-        Self {
-            kind: e.kind,
-            mode: e.mode,
-            sha256: e.sha256.clone(),
-            text: None,
-        }
-    }
-
-    fn entry(&self) -> Entry {
-        match &self.text {
-            Some(text) => Entry::of(self.kind, self.mode, text.as_bytes()),
-            None => Entry {
-                kind: self.kind,
-                mode: self.mode,
-                sha256: self.sha256.clone(),
-            },
-        }
-    }
-}
-
-/// One file operation.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-struct Op<'p> {
-    /// Borrowed from the plan's step while a run writes its journal (a copy of each path
-    /// was about 60 bytes a changed file); owned once read back.
-    path: Cow<'p, str>,
-    /// What goes there (`None`: removed).
-    new: Option<Target>,
-    /// The temporary name the new contents wait under, in the path's directory (written
-    /// and durable before the journal).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    staged: Option<String>,
-    /// What was there when planned (`None`: nothing).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    before: Option<Entry>,
-    /// Where the copy of what was there is kept during the run (relative to the state dir).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    saved: Option<String>,
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 enum Phase {
@@ -120,10 +64,10 @@ enum Phase {
 
 /// The journal of a run; `ledger_before` is borrowed from the run's own ledger (a copy of
 /// 84,000 entries was 27 MB) and owned once read back.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 struct Journal<'l> {
     phase: Phase,
-    ops: Vec<Op<'l>>,
+    ops: Ops<'l>,
     ledger_before: Before<'l>,
     /// The ledger after the run; left out when it is `ledger_before` with every operation's
     /// new entry (the usual case: nothing adopted, forgotten or re-recorded besides).
@@ -138,7 +82,7 @@ impl Journal<'_> {
             return after.clone();
         }
         let mut after = Ledger::of(self.ledger_before.owned());
-        for op in &self.ops {
+        for op in self.ops.iter() {
             match &op.new {
                 Some(t) => after.files.insert(op.path.to_string(), t.entry()),
                 None => after.files.remove(&*op.path),
@@ -199,12 +143,36 @@ fn journal_path(store: &Store) -> PathBuf {
     store.state.join(JOURNAL_FILE)
 }
 
-fn write_journal(store: &Store, journal: &Journal<'_>) -> Result<()> {
+/// A journal as its file holds it.
+#[derive(Serialize)]
+struct JournalFile<'a, 'l, 's> {
+    phase: Phase,
+    ops: Written<'a, 'l, 's>,
+    ledger_before: &'a Before<'l>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ledger_after: Option<&'a Ledger>,
+}
+
+/// Write `journal`, each operation with the temporary name `staged` gives it.
+fn write_journal(
+    store: &Store,
+    journal: &Journal<'_>,
+    staged: Option<StagedName<'_>>,
+) -> Result<()> {
     std::fs::create_dir_all(&store.state)
         .with_context(|| format!("creating {}", store.state.display()))?;
     // streamed: with the ledger before, a journal of 200,000 paths was a 34 MB text
     fsops::write_atomic_with(&journal_path(store), 0o600, |w| {
-        Ok(serde_json::to_writer(w, journal)?)
+        let file = JournalFile {
+            phase: journal.phase,
+            ops: Written {
+                ops: &journal.ops,
+                staged,
+            },
+            ledger_before: &journal.ledger_before,
+            ledger_after: journal.ledger_after.as_ref(),
+        };
+        Ok(serde_json::to_writer(w, &file)?)
     })
 }
 
@@ -259,7 +227,7 @@ fn apply_with<'a>(
     let _ = std::fs::remove_dir_all(&txn);
     let mut journal = Journal {
         phase: Phase::Apply,
-        ops: Vec::new(),
+        ops: Ops::Read(Vec::new()),
         ledger_before: Before::Borrowed(before),
         ledger_after: None,
     };
@@ -297,46 +265,42 @@ fn carry_out<'a>(
 ) -> Result<Vec<(String, PathBuf)>> {
     let txn = store.state.join(TXN_DIR);
     let mut backups = Vec::new();
-    let mut saved_any = false;
     let steps: Vec<&Step> = plan
         .steps
         .iter()
         .filter(|s| s.action.changes_disk())
         .collect();
-    for step in &steps {
+    let mut saved_as = Vec::new();
+    for (i, step) in steps.iter().enumerate() {
         let from = store.path_of(&step.path);
-        let saved = save(&txn, &from, &step.path, &step.found)?;
-        saved_any |= saved.is_some();
+        if let Some(p) = save(&txn, &from, &step.path, &step.found)? {
+            let rel = p.strip_prefix(&store.state).unwrap_or(&p).display();
+            saved_as.push((i, rel.to_string()));
+        }
         if matches!(step.action, Action::Force(_))
             && let Some(kept) = save(&store.backup_dir(), &from, &step.path, &step.found)?
         {
             backups.push((step.path.clone(), kept));
         }
-        journal.ops.push(Op {
-            path: Cow::Borrowed(&step.path),
-            new: step.entry.as_ref().map(Target::of),
-            staged: None,
-            before: step.found.entry(),
-            saved: saved.map(|p| {
-                p.strip_prefix(&store.state)
-                    .unwrap_or(&p)
-                    .display()
-                    .to_string()
-            }),
-        });
     }
-    if !journal.ops.is_empty() {
-        if saved_any {
-            fsops::sync_dir(&txn);
-        }
-        let (batch, handles) = match staged {
-            None => stage_all(store, &steps, &mut journal.ops)?,
-            Some((batch, handle)) => take_staged(batch, handle, &steps, &mut journal.ops)?,
-        };
-        write_journal(store, journal)?;
-        crash_point();
-        place_all(store, journal, &batch, &handles)?;
+    if steps.is_empty() {
+        return Ok(backups);
     }
+    if !saved_as.is_empty() {
+        fsops::sync_dir(&txn);
+    }
+    let (batch, handles) = match staged {
+        None => stage_all(store, &steps)?,
+        Some((batch, handle)) => take_staged(batch, handle, &steps)?,
+    };
+    journal.ops = Ops::Planned {
+        steps,
+        saved: saved_as,
+    };
+    let name = |i: usize| handles[i].map(|h| batch.temp(h));
+    write_journal(store, journal, Some(&name))?;
+    crash_point();
+    place_all(store, journal, &batch, &handles)?;
     Ok(backups)
 }
 
@@ -360,7 +324,7 @@ impl Applied<'_> {
         if self.journal.ops.is_empty() {
             return Ok(());
         }
-        write_journal(self.store, &self.journal)?;
+        write_journal(self.store, &self.journal, None)?;
         replay(self.store, &self.journal)?;
         self.store
             .write_owned(self.lock, self.journal.ledger_before.owned())?;
@@ -382,6 +346,7 @@ fn finish(store: &Store) -> Result<()> {
 
 mod before;
 mod files;
+mod ops;
 mod recover;
 
 pub use files::{StagingList, list_staging, staging_dirs};

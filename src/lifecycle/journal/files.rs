@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result};
 
-use super::{Content, Journal, Op, STAGING_FILE, crash_hook, crash_point};
+use super::{Content, Journal, STAGING_FILE, crash_hook, crash_point};
 use crate::lifecycle::fsops::{self, Batch, Handle, Job, Source};
 use crate::lifecycle::ledger::{ContentHash, Entry, Kind, Store};
 use crate::lifecycle::plan::{OnDisk, Step};
@@ -109,14 +109,10 @@ fn copy_checked(from: &Path, to: &Path, entry: &Entry) -> Result<()> {
 }
 
 /// Write every new file under a temporary name next to its target (each directory checked,
-/// created and opened once) and make them all durable; each op records its temporary name.
+/// created and opened once) and make them all durable; the handle of each step's file.
 /// The directories are listed in the staging file first: a run killed before its journal
 /// is written leaves staged files only where the next run looks for them.
-pub(super) fn stage_all(
-    store: &Store,
-    steps: &[&Step],
-    ops: &mut [Op],
-) -> Result<(Batch, Vec<Option<Handle>>)> {
+pub(super) fn stage_all(store: &Store, steps: &[&Step]) -> Result<(Batch, Vec<Option<Handle>>)> {
     let mut batch = Batch::default();
     let dirs: std::collections::BTreeSet<&str> = steps
         .iter()
@@ -126,7 +122,7 @@ pub(super) fn stage_all(
     if !dirs.is_empty() {
         list_staging(store, dirs.iter().copied())?;
     }
-    let mut jobs = Vec::with_capacity(ops.len());
+    let mut jobs = Vec::with_capacity(steps.len());
     let mut last: Option<(&str, usize)> = None;
     for step in steps {
         let Some(d) = &step.desired else {
@@ -153,12 +149,10 @@ pub(super) fn stage_all(
         jobs.push(Job { dir, name, source });
     }
     let mut staged = batch.stage(&jobs)?.into_iter();
-    let mut handles = Vec::with_capacity(ops.len());
-    for (step, op) in steps.iter().zip(ops.iter_mut()) {
-        let h = step.desired.as_ref().and_then(|_| staged.next());
-        op.staged = h.map(|h| batch.temp(h).to_owned());
-        handles.push(h);
-    }
+    let handles = steps
+        .iter()
+        .map(|step| step.desired.as_ref().and_then(|_| staged.next()))
+        .collect();
     batch.sync()?;
     Ok((batch, handles))
 }
@@ -301,22 +295,20 @@ impl StagingList {
 }
 
 /// The files staged in `batch` beforehand, one for each step that writes (found by path):
-/// each op records its temporary name, and all are made durable.
+/// all are made durable; the handle of each step's file.
 pub(super) fn take_staged(
     batch: Batch,
     handle: &dyn Fn(&str) -> Option<Handle>,
     steps: &[&Step],
-    ops: &mut [Op],
 ) -> Result<(Batch, Vec<Option<Handle>>)> {
-    let mut handles = Vec::with_capacity(ops.len());
-    for (step, op) in steps.iter().zip(ops.iter_mut()) {
+    let mut handles = Vec::with_capacity(steps.len());
+    for step in steps {
         let h = match &step.desired {
             None => None,
             Some(_) => {
                 Some(handle(&step.path).with_context(|| format!("{} was not staged", step.path))?)
             }
         };
-        op.staged = h.map(|h| batch.temp(h).to_owned());
         handles.push(h);
     }
     batch.sync()?;

@@ -64,7 +64,7 @@ fn place_staged(store: &Store, op: &Op, to: Option<&Entry>) -> Result<bool> {
     if entry_at(dir, tmp)?.as_ref() != Some(to) {
         return Ok(false);
     }
-    std::fs::rename(dir.join(tmp), &path)
+    std::fs::rename(dir.join(&**tmp), &path)
         .with_context(|| format!("renaming into {}", path.display()))?;
     fsops::sync_dir(dir);
     Ok(true)
@@ -74,7 +74,8 @@ fn place_staged(store: &Store, op: &Op, to: Option<&Entry>) -> Result<bool> {
 /// already there and leaving alone those changed by someone else since.
 pub(super) fn replay(store: &Store, journal: &Journal) -> Result<Replayed> {
     let mut out = Replayed::default();
-    for op in &journal.ops {
+    for op in journal.ops.iter() {
+        let op = &*op;
         let target = target_of(store, op, journal.phase)?;
         let new = op.new.as_ref().map(super::Target::entry);
         let (from, to) = match journal.phase {

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::*;
+use crate::lifecycle::ledger::Entry;
 use crate::lifecycle::plan::{self, Desired, Options};
 
 pub(super) fn file(path: &str, text: &str) -> Desired {
@@ -157,12 +158,24 @@ fn rollback_restores_every_file_and_the_old_ledger() {
 
 /// Undo the rename of `rel` by `applied`: its new contents back under the staged name, as
 /// a run killed before that rename leaves it.
-fn unplace(s: &Setup, applied: &Applied<'_>, rel: &str) {
-    let op = applied.journal.ops.iter().find(|o| o.path == rel);
-    let tmp = op.and_then(|o| o.staged.clone()).expect("staged");
+fn unplace(s: &Setup, rel: &str) {
+    let tmp = staged_name(s, rel);
     let path = s.store.path_of(rel);
     let dir = fsops::parent_of(&path).to_path_buf();
     std::fs::rename(&path, dir.join(tmp)).expect("unplace");
+}
+
+/// The temporary name the journal on disk gives the staged file of `rel` (the run's own
+/// operations are made from its plan, without it).
+fn staged_name(s: &Setup, rel: &str) -> String {
+    let bytes = std::fs::read(journal_path(&s.store)).expect("a journal");
+    let journal: Journal<'_> = serde_json::from_slice(&bytes).expect("parses");
+    let op = journal
+        .ops
+        .iter()
+        .find(|o| o.path == rel)
+        .map(|o| o.staged.clone());
+    op.flatten().expect("staged").into_owned()
 }
 
 #[test]
@@ -171,8 +184,19 @@ fn a_dropped_run_is_completed_by_recover() {
     run(&s, &[file("a", "1")], Options::default());
     let (p, ledger) = plan_for(&s, &[file("a", "2"), file("b", "3")], Options::default());
     let applied = apply(&s.store, &s.lock, &p, &ledger).expect("apply");
+    // the journal on disk holds the run's operations (made from its plan), each with the
+    // name of its staged file
+    let bytes = std::fs::read(journal_path(&s.store)).expect("a journal");
+    let read: Journal<'_> = serde_json::from_slice(&bytes).expect("parses");
+    assert_eq!(read.ops.len(), 2);
+    for (on_disk, planned) in read.ops.iter().zip(applied.journal.ops.iter()) {
+        let mut on_disk = on_disk.into_owned();
+        assert!(on_disk.staged.take().is_some(), "{on_disk:?}");
+        assert_eq!(on_disk, planned.into_owned());
+    }
+    assert_eq!(read.ops.get(0).saved.as_deref(), Some("txn/a"));
     // the process "dies" before commit, and before renaming b into place
-    unplace(&s, &applied, "b");
+    unplace(&s, "b");
     drop(applied);
     assert!(!s.store.path_of("b").exists());
     let (refused, _) = plan_for(&s, &[file("x", "x")], Options::default());
@@ -217,10 +241,9 @@ fn a_run_whose_staged_copy_is_gone_is_completed_without_it() {
     let (p, ledger) = plan_for(&s, &[file("a", "2"), file("b", "3")], Options::default());
     let applied = apply(&s.store, &s.lock, &p, &ledger).expect("apply");
     // a not yet renamed, and its staged copy removed by someone
-    unplace(&s, &applied, "a");
+    unplace(&s, "a");
     std::fs::copy(s.store.state.join("txn/a"), s.store.path_of("a")).expect("old a back");
-    let op = applied.journal.ops.iter().find(|o| o.path == "a");
-    let tmp = op.and_then(|o| o.staged.clone()).expect("staged");
+    let tmp = staged_name(&s, "a");
     std::fs::remove_file(s.store.base.join(tmp)).expect("rm staged");
     drop(applied);
     let line = recover(&s.store, &s.lock)
@@ -250,18 +273,8 @@ fn files_staged_by_a_run_killed_before_its_journal_are_removed() {
         Options::default(),
     );
     let steps: Vec<&Step> = p.steps.iter().filter(|s| s.action.changes_disk()).collect();
-    let mut ops: Vec<Op> = steps
-        .iter()
-        .map(|st| Op {
-            path: st.path.clone().into(),
-            new: st.entry.as_ref().map(Target::of),
-            staged: None,
-            before: None,
-            saved: None,
-        })
-        .collect();
     // killed after staging, before the journal: the staged files and their list remain
-    let (batch, _) = stage_all(&s.store, &steps, &mut ops).expect("staged");
+    let (batch, _) = stage_all(&s.store, &steps).expect("staged");
     drop(batch);
     assert!(s.store.state.join(STAGING_FILE).exists());
     assert_eq!(staged_left(&s, &["", "sub"]), 2);
@@ -301,7 +314,7 @@ fn an_interrupted_rollback_is_finished_as_a_rollback() {
     let mut applied = apply(&s.store, &s.lock, &p, &ledger).expect("apply");
     // killed right after marking the journal as rolling back
     applied.journal.phase = Phase::Rollback;
-    write_journal(&s.store, &applied.journal).expect("journal");
+    write_journal(&s.store, &applied.journal, None).expect("journal");
     drop(applied);
     let line = recover(&s.store, &s.lock)
         .expect("recover")
