@@ -93,8 +93,11 @@ impl Compact {
         let paths = std::mem::take(&mut self.paths);
         let at = |s: &Slot| &paths[s.start as usize..s.end as usize];
         if !self.slots.is_sorted_by(|a, b| at(a) < at(b)) {
-            // stable: of equal paths, the later stays later
-            self.slots.sort_by(|a, b| at(a).cmp(at(b)));
+            // of equal paths, the later stays later: a path added later starts later in
+            // `paths`. In place: a stable sort's buffer was 6.7 MB for the 120,000 files of
+            // a ledger written in render order (a new DIR's)
+            self.slots
+                .sort_unstable_by(|a, b| at(a).cmp(at(b)).then(a.start.cmp(&b.start)));
             self.slots.dedup_by(|later, kept| {
                 let same = at(later) == at(kept);
                 if same {

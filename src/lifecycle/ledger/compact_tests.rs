@@ -22,8 +22,16 @@ fn a_compact_ledger_holds_what_the_map_holds_in_any_order_and_finds_each_path() 
     let mut files: Vec<(String, String)> = (0..3000)
         .map(|i| (format!("sv/s{}/run", (i * 7919) % 3000), format!("t{i}")))
         .collect();
-    // given twice: the later counts, as in a map
+    // given twice or more: the latest counts, as in a map (the sort is not stable: the
+    // tie is broken by the place a path was added)
     files.push(("sv/s5/run".to_owned(), "again".to_owned()));
+    for round in ["second", "third"] {
+        files.extend(
+            (0..3000)
+                .step_by(37)
+                .map(|k| (format!("sv/s{k}/run"), format!("{round}{k}"))),
+        );
+    }
     let pairs: Vec<(&str, &str)> = files.iter().map(|(p, t)| (&**p, &**t)).collect();
     let text = json(&pairs);
     let map: Ledger = serde_json::from_str(&text).expect("map");
@@ -32,6 +40,10 @@ fn a_compact_ledger_holds_what_the_map_holds_in_any_order_and_finds_each_path() 
     assert!(compact.each().eq(Owned::each(&map)));
     assert_eq!(Ledger::of(&compact), map);
     assert_eq!(compact.get("sv/s5/run"), Some(&entry("again")));
+    for k in (0..3000).step_by(37) {
+        let path = format!("sv/s{k}/run");
+        assert_eq!(compact.get(&path), Some(&entry(&format!("third{k}"))));
+    }
     let (place, e) = compact.find("sv/s17/run").expect("there");
     assert_eq!(e, &map.files["sv/s17/run"]);
     let mut marked = Marked::new(&compact);
