@@ -17,8 +17,6 @@ use anyhow::{Context as _, Result};
 use hashbrown::{DefaultHashBuilder, HashTable};
 use rustix::fs::{Mode, OFlags};
 
-use super::TEMP_PREFIX;
-
 /// The process's umask, read once (from `/proc`, or by setting it and putting it back).
 fn umask() -> u32 {
     static MASK: OnceLock<u32> = OnceLock::new();
@@ -38,30 +36,6 @@ fn umask() -> u32 {
     })
 }
 
-/// A fresh temporary name: the prefix, the process id and a counter (a name taken, e.g. by
-/// a killed run with the same pid, is skipped by the caller). Built by hand: one per file.
-fn temp_name() -> String {
-    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    static PID: OnceLock<String> = OnceLock::new();
-    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let pid = PID.get_or_init(|| format!("{TEMP_PREFIX}{}-", std::process::id()));
-    let mut name = String::with_capacity(pid.len() + 20);
-    name.push_str(pid);
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    let mut rest = n;
-    loop {
-        i -= 1;
-        digits[i] = b'0' + u8::try_from(rest % 10).unwrap_or(0);
-        rest /= 10;
-        if rest == 0 {
-            break;
-        }
-    }
-    name.extend(digits[i..].iter().map(|&d| char::from(d)));
-    name
-}
-
 struct Item {
     dir: usize,
     /// Where it is staged.
@@ -72,11 +46,11 @@ struct Item {
 impl Item {
     /// The name it is staged under in its directory (none while it is being staged
     /// elsewhere, see [`Detached`]).
-    fn staged_as(&self) -> Option<&OsStr> {
-        match &self.tmp {
+    fn staged_as(&self) -> Option<StagedAs<'_>> {
+        match self.tmp {
             TempName::Pending => None,
-            TempName::Own => Some(&self.name),
-            TempName::Named(tmp) => Some(OsStr::new(&**tmp)),
+            TempName::Own => Some(StagedAs::Own(&self.name)),
+            TempName::Numbered(n) => Some(StagedAs::Temp(TempText::of(n))),
         }
     }
 }
@@ -88,8 +62,9 @@ pub enum TempName {
     Pending,
     /// Its own (a [`Tree`]'s file, written where it stays).
     Own,
-    /// This temporary name, in its target's directory.
-    Named(Box<str>),
+    /// The temporary name of this number (the prefix, the process id and the number), in
+    /// its target's directory.
+    Numbered(u64),
 }
 
 /// What one staged entry holds.
@@ -155,12 +130,13 @@ fn create(dir: &Dir, name: &OsStr, source: Source<'_>) -> Result<(TempName, Opti
         let tmp = if dir.direct {
             TempName::Own
         } else {
-            TempName::Named(temp_name().into_boxed_str())
+            TempName::Numbered(temp_number())
         };
-        let at = match &tmp {
-            TempName::Named(t) => OsStr::new(&**t),
-            _ => name,
+        let text = match tmp {
+            TempName::Numbered(n) => Some(TempText::of(n)),
+            _ => None,
         };
+        let at = text.as_ref().map_or(name, |t| OsStr::new(t.as_str()));
         let created = match source {
             Source::Link(target) => rustix::fs::symlinkat(target, &*fd, at).map(|()| None),
             Source::File(_, mode) => {
@@ -289,16 +265,18 @@ impl Batch {
             return; // not staged (yet)
         };
         if let Ok(fd) = self.dirs[item.dir].fd() {
-            let _ = rustix::fs::unlinkat(&*fd, at, rustix::fs::AtFlags::empty());
+            let _ = rustix::fs::unlinkat(&*fd, at.os(), rustix::fs::AtFlags::empty());
         }
     }
 
     /// The name `h` is staged under in its target's directory (empty while it is being
     /// staged elsewhere).
     #[must_use]
-    pub fn temp(&self, h: Handle) -> &str {
+    pub fn temp(&self, h: Handle) -> String {
         let item = &self.items[h.0];
-        item.staged_as().and_then(OsStr::to_str).unwrap_or_default()
+        let at = item.staged_as();
+        at.and_then(|a| a.os().to_str().map(str::to_owned))
+            .unwrap_or_default()
     }
 
     fn path_of(&self, h: Handle) -> PathBuf {
@@ -328,8 +306,10 @@ impl Batch {
         #[cfg(not(any(target_os = "linux", target_os = "android")))]
         for (i, item) in self.items.iter().enumerate() {
             let fd = self.dirs[item.dir].fd()?;
-            let at = item.staged_as().unwrap_or_default();
-            rustix::fs::openat(&*fd, at, OFlags::RDONLY, Mode::empty())
+            let Some(at) = item.staged_as() else {
+                continue;
+            };
+            rustix::fs::openat(&*fd, at.os(), OFlags::RDONLY, Mode::empty())
                 .and_then(|f| rustix::fs::fsync(&f))
                 .with_context(|| format!("syncing {}", self.path_of(Handle(i)).display()))?;
         }
@@ -346,7 +326,7 @@ impl Batch {
             anyhow::bail!("{} was not staged", self.path_of(h).display());
         };
         let fd = self.dirs[item.dir].fd()?;
-        rustix::fs::renameat(&*fd, at, &*fd, &*item.name)
+        rustix::fs::renameat(&*fd, at.os(), &*fd, &*item.name)
             .with_context(|| format!("renaming into {}", self.path_of(h).display()))
     }
 
@@ -368,12 +348,15 @@ impl Batch {
 
 mod detached;
 mod dirs;
+mod temp;
 mod tree;
 
 pub use detached::Detached;
 use dirs::Dir;
 #[cfg(test)]
 use dirs::OPEN_DIRS;
+pub use temp::TempText;
+use temp::{StagedAs, temp_number};
 pub use tree::{Tree, TreeDir};
 
 #[cfg(test)]

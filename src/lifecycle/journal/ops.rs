@@ -128,7 +128,7 @@ impl<'de> Deserialize<'de> for Ops<'_> {
 }
 
 /// The temporary name of operation `i`'s staged file, when the run knows it.
-pub(super) type StagedName<'a> = &'a dyn Fn(usize) -> Option<&'a str>;
+pub(super) type StagedName<'a> = &'a dyn Fn(usize) -> Option<String>;
 
 /// Operations as the journal file holds them, each with the temporary name of its staged
 /// file when `staged` gives one.
@@ -144,7 +144,7 @@ impl Serialize for Written<'_, '_, '_> {
             match self.staged.and_then(|name| name(i)) {
                 Some(name) => {
                     let mut op: Op<'_> = op.into_owned();
-                    op.staged = Some(Cow::Borrowed(name));
+                    op.staged = Some(Cow::Owned(name));
                     seq.serialize_element(&op)?;
                 }
                 None => seq.serialize_element(&*op)?,

@@ -117,11 +117,23 @@ fn discarding_removes_files_staged_on_another_thread_once_settled() {
         .detach(d, OsStr::new("gone"), "x\n".to_owned(), 0o644)
         .expect("detached");
     let tmp_name = job.stage().expect("staged");
-    let TempName::Named(named) = &tmp_name else {
+    let TempName::Numbered(n) = tmp_name else {
         panic!("staged under a temporary name: {tmp_name:?}");
     };
-    assert_eq!(listing(tmp.path()), [named.to_string()]);
+    let named = TempText::of(n);
+    assert!(
+        named
+            .as_str()
+            .starts_with(crate::lifecycle::fsops::TEMP_PREFIX)
+    );
+    assert!(
+        named
+            .as_str()
+            .ends_with(&format!("-{}-{n}", std::process::id()))
+    );
+    assert_eq!(listing(tmp.path()), [named.as_str()]);
     batch.settle(h, tmp_name);
+    assert_eq!(batch.temp(h), named.as_str());
     batch.discard();
     assert!(listing(tmp.path()).is_empty());
 }

@@ -1,0 +1,68 @@
+//! Temporary names: a staged file keeps the number of its name, and the name is made on
+//! the stack when it is needed (a name of its own was 48 bytes a file).
+
+use std::ffi::OsStr;
+use std::sync::OnceLock;
+
+use super::super::TEMP_PREFIX;
+
+/// The number of a fresh temporary name (a name taken, e.g. by a killed run with the same
+/// pid, is skipped by the caller).
+pub(super) fn temp_number() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Temporary name number `n` as text, built on the stack: the prefix, the process id and
+/// `n`. A staged file keeps only its number (a name of its own was 48 bytes a file).
+pub struct TempText {
+    buf: [u8; 64],
+    len: usize,
+}
+
+impl TempText {
+    pub(super) fn of(n: u64) -> Self {
+        static PID: OnceLock<String> = OnceLock::new();
+        let pid = PID.get_or_init(|| format!("{TEMP_PREFIX}{}-", std::process::id()));
+        let mut buf = [0u8; 64];
+        buf[..pid.len()].copy_from_slice(pid.as_bytes());
+        let mut digits = [0u8; 20];
+        let mut i = digits.len();
+        let mut rest = n;
+        loop {
+            i -= 1;
+            digits[i] = b'0' + u8::try_from(rest % 10).unwrap_or(0);
+            rest /= 10;
+            if rest == 0 {
+                break;
+            }
+        }
+        let len = pid.len() + digits.len() - i;
+        buf[pid.len()..len].copy_from_slice(&digits[i..]);
+        Self { buf, len }
+    }
+
+    /// The name.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.buf[..self.len]).unwrap_or_default()
+    }
+}
+
+/// The name a staged file has in its directory.
+pub(super) enum StagedAs<'a> {
+    /// Its own.
+    Own(&'a OsStr),
+    /// A temporary one.
+    Temp(TempText),
+}
+
+impl StagedAs<'_> {
+    /// The name.
+    pub(super) fn os(&self) -> &OsStr {
+        match self {
+            Self::Own(name) => name,
+            Self::Temp(t) => OsStr::new(t.as_str()),
+        }
+    }
+}
