@@ -1,10 +1,10 @@
 //! The directories artifacts go into, as the writing thread knows them: what each held
-//! when looked at (kept for the last few only), and where its files are staged.
+//! when looked at (kept for the last few only), and where its files are staged (the
+//! batch's own index of its directories).
 
 use std::path::Path;
 
 use anyhow::Result;
-use hashbrown::HashMap;
 
 use super::root::missing_dirs;
 use super::{Writer, refuse};
@@ -18,17 +18,13 @@ use crate::lifecycle::plan::{Desired, OnDisk, ScannedDir};
 /// 7 MB at 36,000 directories.
 pub(super) const LISTED: usize = 64;
 
-/// The directories looked at lately, and those files are staged in.
+/// The directories looked at lately.
 #[derive(Default)]
 pub(super) struct Dirs {
     /// What the last [`LISTED`] directories used held when looked at, the latest last (the
     /// run's own files are still under temporary names then, so a listing made again reads
     /// the same).
     listed: std::collections::VecDeque<(Box<str>, ScannedDir)>,
-    /// The index in the batch of each directory a file is staged in (a directory only
-    /// looked at costs nothing once let go: an up-to-date tree of 36,000 directories held
-    /// 6 MB for them).
-    staged: HashMap<Box<str>, usize>,
 }
 
 impl Writer {
@@ -79,17 +75,20 @@ impl Writer {
     /// first time), and the file name of `rel`.
     pub(super) fn staging_dir<'r>(&mut self, rel: &'r str) -> Result<(usize, &'r str)> {
         let (parent, name) = fsops::split_rel(rel);
-        let index = match self.dirs.staged.get(parent) {
-            Some(&i) => i,
-            None => self.open_dir(parent, rel)?,
+        // the batch finds a directory it has (by a hash of its path): no map of our own,
+        // which held a copy of each directory's path (about 70 bytes a directory)
+        let path = self.root.join(parent);
+        let index = if self.batch.has_dir(&path) {
+            self.batch.dir(&path, || Ok(()))?
+        } else {
+            self.open_dir(&path, parent, rel)?
         };
         Ok((index, name))
     }
 
     /// Create the directory `parent` (of `rel`) and open it in the batch, once listed in
     /// the staging file (noting what did not exist).
-    fn open_dir(&mut self, parent: &str, rel: &str) -> Result<usize> {
-        let path = self.root.join(parent);
+    fn open_dir(&mut self, path: &Path, parent: &str, rel: &str) -> Result<usize> {
         let list = match &mut self.staging {
             Some(list) => list,
             None => self
@@ -97,15 +96,14 @@ impl Writer {
                 .insert(journal::StagingList::create(&self.store)?),
         };
         list.add(parent)?;
-        self.created.extend(missing_dirs(&path));
+        self.created.extend(missing_dirs(path));
         let root = &self.root;
-        let i = self.batch.dir(&path, || {
+        let i = self.batch.dir(path, || {
             match fsops::blocked_parent(root, Path::new(rel))? {
                 Some(why) => Err(refuse(format!("refusing to write {rel}: {why}"))),
                 None => Ok(()),
             }
         })?;
-        self.dirs.staged.insert(parent.into(), i);
         Ok(i)
     }
 }

@@ -86,6 +86,15 @@ fn default_acl(_: &OwnedFd) -> bool {
 }
 
 impl Batch {
+    /// Whether directory `dir` is in the batch (see [`Self::dir`]).
+    #[must_use]
+    pub fn has_dir(&self, dir: &Path) -> bool {
+        let hash = self.hasher.hash_one(dir);
+        self.by_path
+            .find(hash, |&i| self.dirs[i].path == dir)
+            .is_some()
+    }
+
     /// The directory `dir`, created if missing (with its parents) and opened once per batch;
     /// `check` runs once, before it is created.
     ///
