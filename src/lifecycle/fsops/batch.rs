@@ -40,19 +40,9 @@ struct Item {
     dir: usize,
     /// Where it is staged.
     tmp: TempName,
-    name: Box<OsStr>,
-}
-
-impl Item {
-    /// The name it is staged under in its directory (none while it is being staged
-    /// elsewhere, see [`Detached`]).
-    fn staged_as(&self) -> Option<StagedAs<'_>> {
-        match self.tmp {
-            TempName::Pending => None,
-            TempName::Own => Some(StagedAs::Own(&self.name)),
-            TempName::Numbered(n) => Some(StagedAs::Temp(TempText::of(n))),
-        }
-    }
+    /// Its file name: where it starts in the batch's names, and its length (one text for
+    /// every name: a name of its own was 32 bytes a file).
+    name: (u32, u32),
 }
 
 /// The name a file is staged under.
@@ -97,6 +87,8 @@ pub struct Batch {
     /// The directories keeping their descriptor, oldest first.
     open: std::collections::VecDeque<usize>,
     items: Vec<Item>,
+    /// The file names of the items, one after the other.
+    names: Vec<u8>,
 }
 
 impl std::fmt::Debug for Batch {
@@ -219,12 +211,10 @@ impl Batch {
         }
         let names = stage_serially(&self.dirs, jobs)?;
         let start = self.items.len();
-        self.items
-            .extend(jobs.iter().zip(names).map(|(j, tmp)| Item {
-                dir: j.dir,
-                tmp,
-                name: j.name.into(),
-            }));
+        self.items.reserve(jobs.len());
+        for (j, tmp) in jobs.iter().zip(names) {
+            self.push_item(j.dir, j.name, tmp)?;
+        }
         Ok((start..self.items.len()).map(Handle).collect())
     }
 
@@ -237,14 +227,41 @@ impl Batch {
         self.keep(dir)?;
         let (tmp, fd) = create(&self.dirs[dir], name, Source::File(b"", mode))?;
         let fd = fd.ok_or_else(|| anyhow::anyhow!("no descriptor for {}", name.display()))?;
+        let h = self.push_item(dir, name, tmp)?;
+        fill(&self.dirs[dir], name, Source::File(b"", mode), &fd)?;
+        Ok((h, fd))
+    }
+
+    /// Record the item `name` in directory `dir`, staged as `tmp`.
+    fn push_item(&mut self, dir: usize, name: &OsStr, tmp: TempName) -> Result<Handle> {
+        use std::os::unix::ffi::OsStrExt as _;
+        let bytes = name.as_bytes();
+        let at = u32::try_from(self.names.len()).context("too many file names in one batch")?;
+        let len = u32::try_from(bytes.len()).context("a file name too long")?;
+        self.names.extend_from_slice(bytes);
         self.items.push(Item {
             dir,
             tmp,
-            name: name.into(),
+            name: (at, len),
         });
-        let h = Handle(self.items.len() - 1);
-        fill(&self.dirs[dir], name, Source::File(b"", mode), &fd)?;
-        Ok((h, fd))
+        Ok(Handle(self.items.len() - 1))
+    }
+
+    /// The file name of `item`.
+    fn name_of(&self, item: &Item) -> &OsStr {
+        use std::os::unix::ffi::OsStrExt as _;
+        let (at, len) = (item.name.0 as usize, item.name.1 as usize);
+        OsStr::from_bytes(&self.names[at..at + len])
+    }
+
+    /// The name `item` is staged under in its directory (none while it is being staged
+    /// elsewhere, see [`Detached`]).
+    fn staged_as(&self, item: &Item) -> Option<StagedAs<'_>> {
+        match item.tmp {
+            TempName::Pending => None,
+            TempName::Own => Some(StagedAs::Own(self.name_of(item))),
+            TempName::Numbered(n) => Some(StagedAs::Temp(TempText::of(n))),
+        }
     }
 
     /// Write `bytes` after what the file `h` ([`Self::open`], descriptor `fd`) holds.
@@ -261,7 +278,7 @@ impl Batch {
     /// [`Self::discard`].
     pub fn unstage(&self, h: Handle) {
         let item = &self.items[h.0];
-        let Some(at) = item.staged_as() else {
+        let Some(at) = self.staged_as(item) else {
             return; // not staged (yet)
         };
         if let Ok(fd) = self.dirs[item.dir].fd() {
@@ -274,14 +291,14 @@ impl Batch {
     #[must_use]
     pub fn temp(&self, h: Handle) -> String {
         let item = &self.items[h.0];
-        let at = item.staged_as();
+        let at = self.staged_as(item);
         at.and_then(|a| a.os().to_str().map(str::to_owned))
             .unwrap_or_default()
     }
 
     fn path_of(&self, h: Handle) -> PathBuf {
         let item = &self.items[h.0];
-        self.dirs[item.dir].path.join(&*item.name)
+        self.dirs[item.dir].path.join(self.name_of(item))
     }
 
     /// Make every staged file durable: one `syncfs` per file system (an `fsync` per file
@@ -306,7 +323,7 @@ impl Batch {
         #[cfg(not(any(target_os = "linux", target_os = "android")))]
         for (i, item) in self.items.iter().enumerate() {
             let fd = self.dirs[item.dir].fd()?;
-            let Some(at) = item.staged_as() else {
+            let Some(at) = self.staged_as(item) else {
                 continue;
             };
             rustix::fs::openat(&*fd, at.os(), OFlags::RDONLY, Mode::empty())
@@ -322,11 +339,11 @@ impl Batch {
     /// I/O errors, with the path.
     pub fn place(&self, h: Handle) -> Result<()> {
         let item = &self.items[h.0];
-        let Some(at) = item.staged_as() else {
+        let Some(at) = self.staged_as(item) else {
             anyhow::bail!("{} was not staged", self.path_of(h).display());
         };
         let fd = self.dirs[item.dir].fd()?;
-        rustix::fs::renameat(&*fd, at.os(), &*fd, &*item.name)
+        rustix::fs::renameat(&*fd, at.os(), &*fd, self.name_of(item))
             .with_context(|| format!("renaming into {}", self.path_of(h).display()))
     }
 

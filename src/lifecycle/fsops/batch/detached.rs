@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use anyhow::Result;
 
-use super::{Batch, Dir, Handle, Item, Source, TempName, stage_one};
+use super::{Batch, Dir, Handle, Source, TempName, stage_one};
 
 /// A regular file to stage on another thread ([`Batch::detach`]): its directory, its
 /// name, its contents and mode.
@@ -71,13 +71,9 @@ impl Batch {
         mode: u32,
     ) -> Result<(Handle, Detached)> {
         self.keep(dir)?;
-        self.items.push(Item {
-            dir,
-            tmp: TempName::Pending,
-            name: name.into(),
-        });
+        let h = self.push_item(dir, name, TempName::Pending)?;
         let job = Detached::new(Arc::clone(&self.dirs[dir]), name, contents, mode);
-        Ok((Handle(self.items.len() - 1), job))
+        Ok((h, job))
     }
 
     /// Record the temporary name [`Detached::stage`] gave the file `h`.
