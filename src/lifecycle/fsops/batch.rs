@@ -372,8 +372,7 @@ pub use detached::Detached;
 use dirs::Dir;
 #[cfg(test)]
 use dirs::OPEN_DIRS;
-pub use temp::TempText;
-use temp::{StagedAs, temp_number};
+use temp::{StagedAs, TempText, temp_number};
 pub use tree::{Tree, TreeDir};
 
 #[cfg(test)]

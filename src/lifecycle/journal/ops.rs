@@ -56,7 +56,7 @@ pub(super) struct Op<'p> {
     /// The temporary name the new contents wait under, in the path's directory (written
     /// and durable before the journal).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(super) staged: Option<Cow<'p, str>>,
+    pub(super) staged: Option<String>,
     /// What was there when planned (`None`: nothing).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) before: Option<Entry>,
@@ -144,7 +144,7 @@ impl Serialize for Written<'_, '_, '_> {
             match self.staged.and_then(|name| name(i)) {
                 Some(name) => {
                     let mut op: Op<'_> = op.into_owned();
-                    op.staged = Some(Cow::Owned(name));
+                    op.staged = Some(name);
                     seq.serialize_element(&op)?;
                 }
                 None => seq.serialize_element(&*op)?,

@@ -64,7 +64,7 @@ fn place_staged(store: &Store, op: &Op, to: Option<&Entry>) -> Result<bool> {
     if entry_at(dir, tmp)?.as_ref() != Some(to) {
         return Ok(false);
     }
-    std::fs::rename(dir.join(&**tmp), &path)
+    std::fs::rename(dir.join(tmp), &path)
         .with_context(|| format!("renaming into {}", path.display()))?;
     fsops::sync_dir(dir);
     Ok(true)

@@ -175,7 +175,7 @@ fn staged_name(s: &Setup, rel: &str) -> String {
         .iter()
         .find(|o| o.path == rel)
         .map(|o| o.staged.clone());
-    op.flatten().expect("staged").into_owned()
+    op.flatten().expect("staged")
 }
 
 #[test]
