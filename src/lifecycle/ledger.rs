@@ -358,7 +358,7 @@ mod owned;
 mod tests;
 
 pub use compact::{Compact, EMPTY, Marked};
-pub use hash::ContentHash;
+pub use hash::{ContentHash, OtherText};
 #[cfg(test)]
 use legacy::fnv1a64;
 pub use legacy::import_legacy;

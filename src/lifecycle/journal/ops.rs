@@ -28,7 +28,7 @@ impl Target {
         Self {
             kind: e.kind,
             mode: e.mode,
-            sha256: e.sha256.clone(),
+            sha256: e.sha256,
             text: None,
         }
     }
@@ -40,7 +40,7 @@ impl Target {
             None => Entry {
                 kind: self.kind,
                 mode: self.mode,
-                sha256: self.sha256.clone(),
+                sha256: self.sha256,
             },
         }
     }

@@ -1,8 +1,10 @@
-//! A file's SHA-256 as the ledger and the journal keep it: 32 bytes in memory (not a
+//! A file's SHA-256 as the ledger and the journal keep it: 33 bytes in memory (not a
 //! 64-byte string: `--out` of 100,000 files holds several per file), 64 lower-case hex
 //! digits in their JSON.
 
+use std::collections::HashMap;
 use std::fmt;
+use std::sync::{LazyLock, Mutex, PoisonError};
 
 use serde::de::{self, Deserializer, Visitor};
 use serde::{Serialize, Serializer};
@@ -11,12 +13,51 @@ use sha2::{Digest as _, Sha256};
 /// A SHA-256 of contents, or a recorded value that is not one (an impossible hash marking
 /// a file edited since it was written, or a hand-edited ledger): that one is kept as it
 /// was and never equals a real digest.
-#[derive(Clone, PartialEq, Eq, Hash)]
+///
+/// Such values are rare, so their texts are kept aside, once each, and a hash is a plain
+/// 33-byte value aligned to a byte: a ledger [`super::Entry`] is 40 bytes, not 48.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ContentHash {
     /// The digest.
     Sha256([u8; 32]),
     /// Anything else recorded (never the hash of any contents).
-    Other(Box<str>),
+    Other(OtherText),
+}
+
+/// A recorded text that is not a digest: its place among the texts of this kind the
+/// process has met (each kept once, for the life of the process).
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct OtherText([u8; 4]);
+
+/// Every [`OtherText`]'s text, and the place of each.
+#[derive(Default)]
+struct OtherTexts {
+    texts: Vec<&'static str>,
+    places: HashMap<&'static str, u32>,
+}
+
+/// The texts of the process's [`OtherText`]s.
+static OTHER_TEXTS: LazyLock<Mutex<OtherTexts>> = LazyLock::new(Mutex::default);
+
+impl OtherText {
+    /// The one value for `text` (the same place for the same text).
+    fn new(text: &str) -> Self {
+        let mut table = OTHER_TEXTS.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(&place) = table.places.get(text) {
+            return Self(place.to_le_bytes());
+        }
+        let place = u32::try_from(table.texts.len()).expect("fewer than 2^32 recorded texts");
+        let kept: &'static str = Box::leak(text.into());
+        table.texts.push(kept);
+        table.places.insert(kept, place);
+        Self(place.to_le_bytes())
+    }
+
+    /// The text.
+    fn text(self) -> &'static str {
+        let table = OTHER_TEXTS.lock().unwrap_or_else(PoisonError::into_inner);
+        table.texts[u32::from_le_bytes(self.0) as usize]
+    }
 }
 
 impl ContentHash {
@@ -52,7 +93,7 @@ impl ContentHash {
     /// A value that matches no contents, e.g. `edited-since-written`.
     #[must_use]
     pub fn other(text: &str) -> Self {
-        Self::Other(text.into())
+        Self::Other(OtherText::new(text))
     }
 
     /// The 64 hex digits of `text`, or the text itself when it is not a digest.
@@ -100,7 +141,7 @@ impl fmt::Display for ContentHash {
                 let digits = hex(digest);
                 f.write_str(std::str::from_utf8(&digits).map_err(|_| fmt::Error)?)
             }
-            Self::Other(text) => f.write_str(text),
+            Self::Other(text) => f.write_str(text.text()),
         }
     }
 }
@@ -131,7 +172,7 @@ impl Serialize for ContentHash {
                 let digits = hex(digest);
                 s.serialize_str(std::str::from_utf8(&digits).map_err(serde::ser::Error::custom)?)
             }
-            Self::Other(text) => s.serialize_str(text),
+            Self::Other(text) => s.serialize_str(text.text()),
         }
     }
 }
@@ -173,11 +214,14 @@ mod tests {
             &format!("{hex}0"),
         ] {
             let h: ContentHash = serde_json::from_str(&format!("\"{other}\"")).expect("json");
-            assert_eq!(h, ContentHash::Other(other.into()), "{other}");
+            assert_eq!(h, ContentHash::other(other), "{other}");
+            assert!(matches!(h, ContentHash::Other(_)), "{other}");
             assert_ne!(h, abc);
             assert_eq!(serde_json::to_string(&h).ok(), Some(format!("\"{other}\"")));
         }
-        assert!(std::mem::size_of::<ContentHash>() <= 40);
+        assert_ne!(ContentHash::other("a"), ContentHash::other("b"));
+        assert_eq!(std::mem::size_of::<ContentHash>(), 33);
+        assert_eq!(std::mem::size_of::<super::super::Entry>(), 40);
     }
 
     #[test]
