@@ -160,13 +160,14 @@ fn refuse_conflicts(root: &Path, store: &Store, plan: &Plan) -> Result<()> {
     let mut conflicts = Vec::new();
     for step in plan.refusals() {
         match &step.action {
-            Action::Refuse(Conflict::Blocked(why)) => {
+            Action::Refuse(c @ (Conflict::Blocked | Conflict::Twice)) => {
+                let why = c.why(&step.found);
                 return Err(refuse(format!("refusing to write {}: {why}", step.path)));
             }
             Action::Refuse(Conflict::Edited) => {
                 conflicts.push(format!("{} (edited since)", step.path));
             }
-            _ => conflicts.push(step.path.clone()),
+            _ => conflicts.push(step.path.to_string()),
         }
     }
     if conflicts.is_empty() {

@@ -60,7 +60,8 @@ fn refuse(plan: &Plan, store: &Store) -> Result<()> {
     let mut conflicts = Vec::new();
     for step in plan.refusals() {
         match &step.action {
-            Action::Refuse(Conflict::Blocked(why)) => {
+            Action::Refuse(c @ (Conflict::Blocked | Conflict::Twice)) => {
+                let why = c.why(&step.found);
                 return Err(UsageError(format!("refusing to write /{}: {why}", step.path)).into());
             }
             Action::Refuse(Conflict::Edited) => {
@@ -315,7 +316,7 @@ pub fn install(job: &Job<'_>, rendered: &Rendered, opts: InstallOptions) -> Resu
         .steps
         .iter()
         .filter(|s| s.desired.is_none())
-        .map(|s| &s.path);
+        .map(|s| &*s.path);
     retire::remove_empty_dirs(job.place, removed);
     report(&plan, &mut lines);
     lines.extend(ran);

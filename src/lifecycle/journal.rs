@@ -280,7 +280,7 @@ fn carry_out<'a>(
         if matches!(step.action, Action::Force(_))
             && let Some(kept) = save(&store.backup_dir(), &from, &step.path, &step.found)?
         {
-            backups.push((step.path.clone(), kept));
+            backups.push((step.path.to_string(), kept));
         }
     }
     if steps.is_empty() {

@@ -94,18 +94,35 @@ impl OnDisk {
 }
 
 /// Why a path cannot be written without `--force` (or at all, when blocked).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Conflict {
     /// A file openim-init did not write.
     Foreign,
     /// A file openim-init wrote, changed since.
     Edited,
-    /// Nothing can be written there (even with `--force`).
-    Blocked(String),
+    /// Nothing can be written there (even with `--force`): why is the step's
+    /// [`OnDisk::Blocked`].
+    Blocked,
+    /// The plan has the path twice (even with `--force`).
+    Twice,
 }
 
-/// What happens to one path.
-#[derive(Debug, Clone, PartialEq, Eq)]
+impl Conflict {
+    /// Why, in words, for a step that found `found` on disk.
+    #[must_use]
+    pub fn why(self, found: &OnDisk) -> &str {
+        match (self, found) {
+            (Self::Foreign, _) => "not written by openim-init",
+            (Self::Edited, _) => "edited since openim-init wrote it",
+            (Self::Blocked, OnDisk::Blocked(why)) => why,
+            (Self::Blocked, _) => "nothing can be written there",
+            (Self::Twice, _) => "it would be written twice",
+        }
+    }
+}
+
+/// What happens to one path (a byte: a step is held per file written).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
     /// Nothing there: write it.
     Create,
@@ -144,7 +161,7 @@ impl Action {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Step {
     /// Path relative to the store's base.
-    pub path: String,
+    pub path: Box<str>,
     /// What happens.
     pub action: Action,
     /// The desired state (`None`: to be removed or left).
@@ -275,13 +292,13 @@ pub fn plan_owned(
     for ((d, twice), want) in desired.into_iter().zip(twice).zip(entries) {
         let on_disk = found(&d.path);
         let action = if twice {
-            Action::Refuse(Conflict::Blocked("it would be written twice".into()))
+            Action::Refuse(Conflict::Twice)
         } else {
             desired_step(&want, ledger.files.get(&d.path), &on_disk, opts)
         };
         let (path, content) = d.split();
         steps.push(Step {
-            path,
+            path: path.into(),
             found: on_disk.settled(&action, &want),
             action,
             desired: Some(content),
@@ -305,7 +322,7 @@ pub fn with_leftovers(
     let desired_paths: HashSet<&str> = if ledger.files.is_empty() {
         HashSet::new()
     } else {
-        steps.iter().map(|s| s.path.as_str()).collect()
+        steps.iter().map(|s| &*s.path).collect()
     };
     // which owned paths are left over (a flag each), then their steps added in place: no
     // second list of steps, one growth at most
@@ -317,7 +334,7 @@ pub fn with_leftovers(
     for ((path, owned), _) in ledger.files.iter().zip(left).filter(|(_, l)| *l) {
         let on_disk = found(path);
         steps.push(Step {
-            path: path.clone(),
+            path: path.as_str().into(),
             action: leftover_step(owned, &on_disk, opts),
             desired: None,
             entry: None,

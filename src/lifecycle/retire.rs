@@ -46,7 +46,7 @@ pub fn forget_runtime(place: &Place, runtime: &[String], processes: &[String]) -
 
 /// The directories that held the removed files (runit/s6: `NAME/`, `NAME/log/`, …), when
 /// they are empty now, up to the install directory (kept).
-pub fn remove_empty_dirs<'p>(place: &Place, removed: impl Iterator<Item = &'p String>) {
+pub fn remove_empty_dirs<'p>(place: &Place, removed: impl Iterator<Item = &'p str>) {
     let base = &place.store.base;
     let top = base.join(place.dir.strip_prefix("/").unwrap_or(&place.dir));
     let mut dirs: Vec<PathBuf> = removed

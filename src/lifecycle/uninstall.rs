@@ -113,7 +113,7 @@ pub fn uninstall(
         )?;
     }
     journal::apply(store, &lock, &plan, &ledger)?.commit()?;
-    retire::remove_empty_dirs(job.place, ledger.files.keys());
+    retire::remove_empty_dirs(job.place, ledger.files.keys().map(String::as_str));
     report(&plan, &mut lines);
     run_steps(job, &after, &mut lines)?;
     provision::run(job.control.runner, &purging, &mut lines)?;

@@ -138,11 +138,11 @@ fn write_report(done: &Done, w: &mut dyn Write) -> io::Result<()> {
         .collect();
     let mut kept = done.kept.paths().peekable();
     for step in &done.plan.steps {
-        while let Some(path) = kept.next_if(|&k| k < step.path.as_str()) {
+        while let Some(path) = kept.next_if(|&k| k < &*step.path) {
             line(w, &root, path, &Said::Unchanged)?;
         }
         let Some(d) = &step.desired else { continue };
-        if let Some(to) = backed_up.get(step.path.as_str()) {
+        if let Some(to) = backed_up.get(&*step.path) {
             writeln!(w, "backed up {root}{} → {}", step.path, to.display())?;
         }
         let said = match (&step.action, d.kind) {

@@ -251,7 +251,7 @@ impl Writer {
         }
         let (path, content) = d.split();
         self.record(Step {
-            path,
+            path: path.into(),
             found,
             action,
             desired: Some(content),
@@ -292,7 +292,7 @@ impl Writer {
         } else {
             let stepped = match &self.repeats {
                 Some(repeats) => repeats.has(&self.steps, path),
-                None => self.steps.iter().any(|s| s.path == path),
+                None => self.steps.iter().any(|s| *s.path == *path),
             };
             stepped || self.kept.has(path)
         };

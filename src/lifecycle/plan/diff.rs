@@ -25,11 +25,7 @@ fn current(found: &OnDisk) -> String {
 
 fn verb(step: &Step) -> String {
     let desired = step.desired.is_some();
-    let why = |c: &Conflict| match c {
-        Conflict::Foreign => "not written by openim-init".to_owned(),
-        Conflict::Edited => "edited since openim-init wrote it".to_owned(),
-        Conflict::Blocked(why) => why.clone(),
-    };
+    let why = |c: &Conflict| c.why(&step.found);
     match &step.action {
         Action::Create => "create".into(),
         Action::Update => "update".into(),

@@ -41,7 +41,7 @@ pub(super) fn after<'a>(
                 (None, None) => return None,
                 (Some(_), None) => Ordering::Less,
                 (None, Some(_)) => Ordering::Greater,
-                (Some(s), Some((path, _))) => s.path.as_str().cmp(path),
+                (Some(s), Some((path, _))) => (*s.path).cmp(path),
             };
             let old = match order {
                 Ordering::Greater => return owned.next(),
@@ -54,7 +54,7 @@ pub(super) fn after<'a>(
                 (_, entry) => entry.as_ref(),
             };
             if let Some(e) = kept {
-                return Some((s.path.as_str(), e));
+                return Some((&*s.path, e));
             }
         }
     })

@@ -8,7 +8,7 @@ use crate::lifecycle::ledger::Entry;
 #[must_use]
 pub fn desired_step(want: &Entry, owned: Option<&Entry>, found: &OnDisk, opts: Options) -> Action {
     let now = match found {
-        OnDisk::Blocked(why) => return Action::Refuse(Conflict::Blocked(why.clone())),
+        OnDisk::Blocked(_) => return Action::Refuse(Conflict::Blocked),
         OnDisk::Missing => return Action::Create,
         OnDisk::File { .. } | OnDisk::Symlink { .. } | OnDisk::Same(_) | OnDisk::Known(_) => {
             found.entry()

@@ -40,10 +40,7 @@ fn disk(entries: &[(&str, OnDisk)]) -> BTreeMap<String, OnDisk> {
 }
 
 fn actions(plan: &Plan) -> Vec<(&str, &Action)> {
-    plan.steps
-        .iter()
-        .map(|s| (s.path.as_str(), &s.action))
-        .collect()
+    plan.steps.iter().map(|s| (&*s.path, &s.action)).collect()
 }
 
 const PRUNE: Options = Options {
@@ -75,10 +72,7 @@ fn every_rule_for_desired_paths() {
     assert_eq!(
         actions(&p),
         [
-            (
-                "dir",
-                &Action::Refuse(Conflict::Blocked("x/dir is a directory".into()))
-            ),
+            ("dir", &Action::Refuse(Conflict::Blocked)),
             ("edited", &Action::Refuse(Conflict::Edited)),
             ("foreign", &Action::Refuse(Conflict::Foreign)),
             ("identical", &Action::Adopt),
@@ -88,6 +82,16 @@ fn every_rule_for_desired_paths() {
         ]
     );
     assert_eq!(p.refusals().len(), 3);
+    let why = |path: &str| {
+        let step = p.steps.iter().find(|s| *s.path == *path).expect("step");
+        match step.action {
+            Action::Refuse(c) => c.why(&step.found).to_owned(),
+            _ => String::new(),
+        }
+    };
+    assert_eq!(why("dir"), "x/dir is a directory");
+    assert_eq!(why("edited"), "edited since openim-init wrote it");
+    assert_eq!(why("foreign"), "not written by openim-init");
     let forced = plan(
         &desired,
         &ledger,
@@ -101,7 +105,7 @@ fn every_rule_for_desired_paths() {
         forced
             .steps
             .iter()
-            .find(|s| s.path == path)
+            .find(|s| *s.path == *path)
             .map(|s| &s.action)
     };
     assert_eq!(f("edited"), Some(&Action::Force(Conflict::Edited)));
@@ -213,6 +217,12 @@ fn a_path_desired_twice_is_refused() {
         PRUNE,
     );
     assert_eq!(p.refusals().len(), 1);
+    let twice = p.refusals()[0];
+    assert_eq!(twice.action, Action::Refuse(Conflict::Twice));
+    assert_eq!(
+        Conflict::Twice.why(&twice.found),
+        "it would be written twice"
+    );
 }
 
 #[test]
@@ -280,7 +290,7 @@ fn a_step_that_leaves_a_file_alone_keeps_only_its_entry() {
         ("c", on_disk("C\n")),
     ]);
     let p = plan(&desired, &ledger, &now, PRUNE);
-    let step = |path: &str| p.steps.iter().find(|s| s.path == path).expect("step");
+    let step = |path: &str| p.steps.iter().find(|s| *s.path == *path).expect("step");
     // kept and adopted: only the entry, which is what is there
     for path in ["a", "c"] {
         let s = step(path);
@@ -310,7 +320,7 @@ fn the_entries_after_a_plan_are_walked_in_path_order_as_the_ledger_after_it() {
         ("z", "z0"),
     ]);
     let step = |path: &str, action: Action, new: Option<&str>| Step {
-        path: path.to_owned(),
+        path: path.into(),
         action,
         desired: None,
         entry: new.map(entry),
@@ -334,10 +344,10 @@ fn the_entries_after_a_plan_are_walked_in_path_order_as_the_ledger_after_it() {
         match (&s.action, &s.entry) {
             (Action::Retain | Action::Refuse(_), _) => {}
             (_, Some(e)) => {
-                expected.insert(s.path.clone(), e.clone());
+                expected.insert(s.path.to_string(), e.clone());
             }
             (_, None) => {
-                expected.remove(&s.path);
+                expected.remove(&*s.path);
             }
         }
     }

@@ -34,7 +34,7 @@ impl Writer {
         let batch = std::mem::take(&mut self.batch);
         let steps = &plan.steps;
         let handle = |p: &str| {
-            let i = steps.binary_search_by(|s| s.path.as_str().cmp(p)).ok()?;
+            let i = steps.binary_search_by(|s| (*s.path).cmp(p)).ok()?;
             handles[i]
         };
         let staged: journal::Prestaged<'_> = (batch, &handle);
@@ -115,7 +115,7 @@ mod tests {
 
     fn step(path: &str) -> Step {
         Step {
-            path: path.to_owned(),
+            path: path.into(),
             action: Action::Create,
             desired: None,
             entry: None,
@@ -142,7 +142,7 @@ mod tests {
                 .collect();
             want.sort_by(|a, b| a.0.cmp(&b.0));
             let got: Vec<(String, Option<Handle>)> =
-                steps.into_iter().map(|s| s.path).zip(handles).collect();
+                steps.into_iter().map(|s| s.path.into_string()).zip(handles).collect();
             prop_assert_eq!(got, want);
         }
     }

@@ -134,7 +134,7 @@ impl Writer {
             }
         }
         self.record(Step {
-            path: open.path,
+            path: open.path.into(),
             found: open.found,
             action,
             desired: Some(Content {

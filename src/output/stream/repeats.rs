@@ -22,7 +22,7 @@ impl Repeats {
     pub(super) fn has(&self, steps: &[Step], path: &str) -> bool {
         let hash = self.hasher.hash_one(path);
         self.steps
-            .find(hash, |&i| steps[i as usize].path == path)
+            .find(hash, |&i| *steps[i as usize].path == *path)
             .is_some()
     }
 
