@@ -271,9 +271,10 @@ fn carry_out<'a>(
         .filter(|s| s.action.changes_disk())
         .collect();
     let mut saved_as = Vec::new();
+    let mut made = PathBuf::new();
     for (i, step) in steps.iter().enumerate() {
         let from = store.path_of(&step.path);
-        if let Some(p) = save(&txn, &from, &step.path, &step.found)? {
+        if let Some(p) = copy_for_rollback(&txn, &from, &step.path, &step.found, &mut made)? {
             let rel = p.strip_prefix(&store.state).unwrap_or(&p).display();
             saved_as.push((i, rel.to_string()));
         }
@@ -287,7 +288,7 @@ fn carry_out<'a>(
         return Ok(backups);
     }
     if !saved_as.is_empty() {
-        fsops::sync_dir(&txn);
+        fsops::sync_tree(&txn)?;
     }
     let (batch, handles) = match staged {
         None => stage_all(store, &steps)?,
@@ -350,7 +351,7 @@ mod ops;
 mod recover;
 
 pub use files::{StagingList, list_staging, staging_dirs};
-use files::{content_of, place_all, put, save, stage_all, take_staged};
+use files::{content_of, copy_for_rollback, place_all, put, save, stage_all, take_staged};
 
 pub use recover::recover;
 use recover::replay;

@@ -90,22 +90,89 @@ pub(super) fn save(dir: &Path, from: &Path, rel: &str, found: &OnDisk) -> Result
 /// Copy the regular file `from` to `to` (atomically, with the mode of `entry`) if it still
 /// holds what `entry` says: it was hashed when planned, not kept.
 fn copy_checked(from: &Path, to: &Path, entry: &Entry) -> Result<()> {
+    let mut file = open_source(from)?;
+    fsops::write_atomic_with(to, entry.mode, |w| copy_hashed(&mut file, from, entry, w))
+}
+
+/// `from`, opened to be copied (never through a symlink).
+fn open_source(from: &Path) -> Result<std::fs::File> {
     use std::os::unix::fs::OpenOptionsExt as _;
-    let reading = || format!("reading {}", from.display());
-    let mut file = std::fs::File::options()
+    std::fs::File::options()
         .read(true)
         .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits().cast_signed())
         .open(from)
-        .with_context(reading)?;
-    fsops::write_atomic_with(to, entry.mode, |w| {
-        let copied = ContentHash::of_reader(&mut file, |piece| w.write_all(piece));
-        anyhow::ensure!(
-            copied.with_context(reading)? == entry.sha256,
-            "{} changed while this run was planning; nothing was replaced: run it again",
-            from.display()
-        );
-        Ok(())
-    })
+        .with_context(|| format!("reading {}", from.display()))
+}
+
+/// Copy `file` (at `from`) into `to`, refusing when it no longer has `entry`'s hash.
+fn copy_hashed(
+    file: &mut std::fs::File,
+    from: &Path,
+    entry: &Entry,
+    to: &mut dyn std::io::Write,
+) -> Result<()> {
+    let copied = ContentHash::of_reader(file, |piece| to.write_all(piece));
+    anyhow::ensure!(
+        copied.with_context(|| format!("reading {}", from.display()))? == entry.sha256,
+        "{} changed while this run was planning; nothing was replaced: run it again",
+        from.display()
+    );
+    Ok(())
+}
+
+/// The copy of `found` (what is at `from`) that the run keeps to put it back, at `txn/rel`
+/// (see [`save`]). `txn` is made new for each run and nothing reads a copy before the
+/// journal names it, so a copy is written straight under its name, neither synced nor
+/// renamed: [`fsops::sync_tree`] makes them all durable at once before the journal is
+/// written. (Each was a temporary file, an `fsync`, a rename and a directory sync: 24,000
+/// s6 files changed took 1.5 s more.) `made` is the last directory made, not made again.
+pub(super) fn copy_for_rollback(
+    txn: &Path,
+    from: &Path,
+    rel: &str,
+    found: &OnDisk,
+    made: &mut PathBuf,
+) -> Result<Option<PathBuf>> {
+    use std::io::Write as _;
+    match found {
+        OnDisk::File { mode, bytes } => {
+            let (path, mut file) = create_copy(txn, rel, *mode, made)?;
+            file.write_all(bytes)?;
+            Ok(Some(path))
+        }
+        OnDisk::Known(entry) => {
+            let mut source = open_source(from)?;
+            let (path, file) = create_copy(txn, rel, entry.mode, made)?;
+            let mut to = std::io::BufWriter::with_capacity(1 << 14, file);
+            copy_hashed(&mut source, from, entry, &mut to)?;
+            to.flush()?;
+            Ok(Some(path))
+        }
+        OnDisk::Symlink { .. } => save(txn, from, rel, found),
+        OnDisk::Missing | OnDisk::Blocked(_) | OnDisk::Same(_) => Ok(None),
+    }
+}
+
+/// The new file `txn/rel` with `mode`, its directory made unless it is `last_made`.
+fn create_copy(
+    txn: &Path,
+    rel: &str,
+    mode: u32,
+    last_made: &mut PathBuf,
+) -> Result<(PathBuf, std::fs::File)> {
+    use std::os::unix::fs::PermissionsExt as _;
+    let path = txn.join(rel);
+    let parent = fsops::parent_of(&path);
+    if last_made.as_path() != parent {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("creating {}", parent.display()))?;
+        parent.clone_into(last_made);
+    }
+    let file =
+        std::fs::File::create_new(&path).with_context(|| format!("creating {}", path.display()))?;
+    file.set_permissions(std::fs::Permissions::from_mode(mode))
+        .with_context(|| format!("setting the mode of {}", path.display()))?;
+    Ok((path, file))
 }
 
 /// Write every new file under a temporary name next to its target (each directory checked,
@@ -314,3 +381,7 @@ pub(super) fn take_staged(
     batch.sync()?;
     Ok((batch, handles))
 }
+
+#[cfg(test)]
+#[path = "files_tests.rs"]
+mod tests;
