@@ -190,6 +190,13 @@ fn symlinks_are_refused_at_artifacts_and_in_subdirectories() {
     for path in ["init.d/victim", "init.d/new", "inside/x"] {
         let r = write_all(&out, &[art("first.service", "x"), art(path, "x")], true);
         assert!(is_refusal(&r), "{path}: {r:?}");
+        // the refusal says why: what the run found on the way
+        let link = out.join(path.split('/').next().unwrap_or_default());
+        let why = format!("refusing to write {path}: {} is a symlink", link.display());
+        assert!(
+            r.as_ref().is_err_and(|e| format!("{e:#}").contains(&why)),
+            "{path}: {r:?}"
+        );
     }
     assert_eq!(
         std::fs::read_to_string(outside.join("victim"))
