@@ -19,7 +19,7 @@ use crate::errors::usage::UsageError;
 use crate::lifecycle::fsops::{self, Found};
 use crate::lifecycle::journal;
 use crate::lifecycle::ledger::{LEGACY_STATE_FILE, OUT_STATE_DIR, Store};
-use crate::lifecycle::plan::{self, Action, Conflict, Desired, Options, Plan};
+use crate::lifecycle::plan::{self, Desired, Options, Plan, Refused};
 
 pub use crate::lifecycle::fsops::{TEMP_PREFIX, symlink_atomic, write_atomic};
 
@@ -157,22 +157,11 @@ fn prepare_root(dir: &Path) -> Result<PathBuf> {
 /// Refuse the whole run when any step is refused: blocked paths first, then foreign or
 /// edited files (which `--force` would replace).
 fn refuse_conflicts(root: &Path, store: &Store, plan: &Plan) -> Result<()> {
-    let mut conflicts = Vec::new();
-    for step in plan.refusals() {
-        match &step.action {
-            Action::Refuse(c @ (Conflict::Blocked | Conflict::Twice)) => {
-                let why = c.why(&step.found);
-                return Err(refuse(format!("refusing to write {}: {why}", step.path)));
-            }
-            Action::Refuse(Conflict::Edited) => {
-                conflicts.push(format!("{} (edited since)", step.path));
-            }
-            _ => conflicts.push(step.path.to_string()),
-        }
-    }
-    if conflicts.is_empty() {
-        return Ok(());
-    }
+    let conflicts = match plan.refused(str::to_owned) {
+        None => return Ok(()),
+        Some(Refused::Blocked(message)) => return Err(refuse(message)),
+        Some(Refused::Conflicts(paths)) => paths,
+    };
     Err(refuse(format!(
         "refusing to overwrite file(s) in {} that openim-init did not write or that were \
          changed since: {}; nothing was written (use --force to replace them; a backup is \

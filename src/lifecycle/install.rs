@@ -16,7 +16,7 @@ use super::control::{Control, Verb};
 use super::journal;
 use super::ledger::{Ledger, Lock, Store};
 use super::place::Place;
-use super::plan::{self, Action, Conflict, Desired, Options, Plan};
+use super::plan::{self, Action, Desired, Options, Plan, Refused};
 use super::provision::{self, Created, Provision};
 use super::retire;
 use super::units::{self, Record};
@@ -57,22 +57,11 @@ pub struct Job<'a> {
 pub(super) type Step = (Verb, String);
 
 fn refuse(plan: &Plan, store: &Store) -> Result<()> {
-    let mut conflicts = Vec::new();
-    for step in plan.refusals() {
-        match &step.action {
-            Action::Refuse(c @ (Conflict::Blocked | Conflict::Twice)) => {
-                let why = c.why(&step.found);
-                return Err(UsageError(format!("refusing to write /{}: {why}", step.path)).into());
-            }
-            Action::Refuse(Conflict::Edited) => {
-                conflicts.push(format!("/{} (edited since)", step.path));
-            }
-            _ => conflicts.push(format!("/{}", step.path)),
-        }
-    }
-    if conflicts.is_empty() {
-        return Ok(());
-    }
+    let conflicts = match plan.refused(|path| format!("/{path}")) {
+        None => return Ok(()),
+        Some(Refused::Blocked(message)) => return Err(UsageError(message).into()),
+        Some(Refused::Conflicts(paths)) => paths,
+    };
     Err(UsageError(format!(
         "refusing to overwrite file(s) that openim-init did not write or that were changed \
          since: {}; nothing was changed (use --force to replace them; a backup is kept under {})",

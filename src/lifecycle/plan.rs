@@ -121,6 +121,15 @@ impl Conflict {
     }
 }
 
+/// Why a run stops ([`Plan::refused`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refused {
+    /// Nothing can be written to a path: the whole message.
+    Blocked(String),
+    /// Foreign or edited files, which `--force` would replace: their paths.
+    Conflicts(Vec<String>),
+}
+
 /// What happens to one path (a byte: a step is held per file written).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
@@ -203,6 +212,28 @@ impl Plan {
     pub fn refusals(&self) -> Vec<&Step> {
         let refused = |s: &&Step| matches!(s.action, Action::Refuse(_));
         self.steps.iter().filter(refused).collect()
+    }
+
+    /// Why the run stops, each path named by `shown`: the first path nothing can be
+    /// written to (`refusing to write P: why`), else every foreign or edited path (edited
+    /// ones marked), which `--force` would replace; `None` when nothing is refused.
+    #[must_use]
+    pub fn refused(&self, shown: impl Fn(&str) -> String) -> Option<Refused> {
+        let mut conflicts = Vec::new();
+        for step in self.refusals() {
+            let path = shown(&step.path);
+            match step.action {
+                Action::Refuse(c @ (Conflict::Blocked | Conflict::Twice)) => {
+                    let why = c.why(&step.found);
+                    return Some(Refused::Blocked(format!("refusing to write {path}: {why}")));
+                }
+                Action::Refuse(Conflict::Edited) => {
+                    conflicts.push(format!("{path} (edited since)"));
+                }
+                _ => conflicts.push(path),
+            }
+        }
+        (!conflicts.is_empty()).then_some(Refused::Conflicts(conflicts))
     }
 
     /// The ledger after the plan is carried out.

@@ -92,6 +92,21 @@ fn every_rule_for_desired_paths() {
     assert_eq!(why("dir"), "x/dir is a directory");
     assert_eq!(why("edited"), "edited since openim-init wrote it");
     assert_eq!(why("foreign"), "not written by openim-init");
+    // the run stops at the path nothing can be written to, else at every conflict
+    assert_eq!(
+        p.refused(|p| format!("/{p}")),
+        Some(Refused::Blocked(
+            "refusing to write /dir: x/dir is a directory".into()
+        ))
+    );
+    let unblocked = plan(&desired[..6], &ledger, &now, Options::default());
+    assert_eq!(
+        unblocked.refused(str::to_owned),
+        Some(Refused::Conflicts(vec![
+            "edited (edited since)".into(),
+            "foreign".into()
+        ]))
+    );
     let forced = plan(
         &desired,
         &ledger,
@@ -222,6 +237,12 @@ fn a_path_desired_twice_is_refused() {
     assert_eq!(
         Conflict::Twice.why(&twice.found),
         "it would be written twice"
+    );
+    assert_eq!(
+        p.refused(str::to_owned),
+        Some(Refused::Blocked(
+            "refusing to write a: it would be written twice".into()
+        ))
     );
 }
 
