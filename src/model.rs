@@ -25,6 +25,8 @@ mod view;
 
 use std::sync::Arc;
 
+use thin_vec::ThinVec;
+
 use crate::manifest::{self, ByteSize, Duration, ManifestErrors};
 
 pub use build::build;
@@ -71,21 +73,21 @@ pub struct Service {
     /// argv; may contain [`INSTANCE_PLACEHOLDER`].
     pub command: Strs,
     /// Instance names when the service is instanced.
-    pub instances: Option<Box<[String]>>,
+    pub instances: Option<ThinVec<String>>,
     /// Environment in declaration order (defaults first); values may contain the placeholder.
     pub environment: Pairs,
     /// Hard dependencies.
-    pub requires: Box<[Dep]>,
+    pub requires: ThinVec<Dep>,
     /// Soft dependencies.
-    pub wants: Box<[Dep]>,
+    pub wants: ThinVec<Dep>,
     /// Start after these (ordering only).
-    pub after: Box<[Dep]>,
+    pub after: ThinVec<Dep>,
     /// Start before these services (ordering only).
-    pub before: Box<[String]>,
-    /// Health check (held inline: most services of a stack have one).
-    pub health: Option<Health>,
+    pub before: ThinVec<String>,
+    /// Health check (boxed: a service without one costs 8 bytes).
+    pub health: Option<Box<Health>>,
     /// Commands run before the main one.
-    pub pre_start: Box<[Strs]>,
+    pub pre_start: ThinVec<Strs>,
     /// How it runs: who, where, how it restarts and stops, its limits, logs, container and
     /// sandbox. Services with equal policies (mostly all of a stack's, from `[defaults]`)
     /// share one; a service reads its fields as its own (`svc.user`: [`Service`] derefs to

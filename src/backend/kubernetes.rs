@@ -267,7 +267,7 @@ fn services(
         let planned = plan.service(s);
         for (n, p) in planned.iter().enumerate() {
             let replicas = match p.kind {
-                Kind::StatefulSet => svc.instances.as_ref().map_or(1, |i| i.len()),
+                Kind::StatefulSet => svc.instances.as_deref().map_or(1, <[String]>::len),
                 Kind::Deployment => 1,
             };
             let owner = Owner {

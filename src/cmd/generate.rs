@@ -59,8 +59,8 @@ fn summary(model: &crate::model::Model) -> serde_json::Value {
         .map(|s| {
             serde_json::json!({
                 "name": s.name,
-                "instances": s.instances,
-                "processes": s.instances.as_ref().map_or(1, |i| i.len()),
+                "instances": s.instances.as_deref(),
+                "processes": s.instances.as_deref().map_or(1, <[String]>::len),
             })
         })
         .collect();

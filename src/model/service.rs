@@ -5,6 +5,8 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
+use thin_vec::ThinVec;
+
 use crate::manifest::{
     Duration, HealthSpec, LimitsSpec, LogsSpec, RestartPolicy, ServiceSpec, Signal, StartLimitSpec,
 };
@@ -218,13 +220,13 @@ pub(super) fn service(
             .map_or_else(|| Arc::clone(&name), Arc::from),
         name,
         command: Strs::from(&command[..]),
-        instances: instances.map(Vec::into_boxed_slice),
+        instances: instances.map(ThinVec::from),
         environment,
         requires: requires.into(),
         wants: wants.into(),
         after: after.into(),
         before: before.into(),
-        health,
+        health: health.map(Box::new),
         pre_start: pre_start.iter().map(|a| Strs::from(&a[..])).collect(),
         policy: share(&mut shared.policy, policy),
     }

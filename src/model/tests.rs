@@ -331,3 +331,17 @@ fn a_dependency_names_its_target_by_place_in_both_builds() {
         assert!(matches!(a.requires[1], super::Dep::Service(2)));
     }
 }
+
+/// A big stack holds one [`Service`](super::Service) per service (10,000 in the scale
+/// benchmark): its lists are one pointer each and its health check is boxed, so it keeps
+/// within 128 bytes (it was 224 with the check inline and boxed slices).
+#[test]
+fn a_service_stays_small() {
+    assert!(
+        size_of::<super::Service>() <= 128,
+        "{}",
+        size_of::<super::Service>()
+    );
+    // no instances costs no more than the list's pointer
+    assert_eq!(size_of::<Option<thin_vec::ThinVec<String>>>(), 8);
+}

@@ -125,7 +125,7 @@ pub(super) fn section<'a>(
     let logs = log_keys(svc, &mut comments)?;
 
     let numprocs = matches!(instance, Instance::Numprocs)
-        .then(|| svc.instances.as_ref().map_or(1, |i| i.len()));
+        .then(|| svc.instances.as_deref().map_or(1, <[String]>::len));
     Ok(ProgramSection {
         name,
         comments,
