@@ -73,6 +73,10 @@ pub fn write_str(text: &str) -> Result<(), StdoutError> {
         .map_err(StdoutError::from_io)
 }
 
+/// The buffer in front of stdout: 64 KiB joins small writes into few (a pipe holds 64 KiB),
+/// and costs little at the end of a run, when the model is still held.
+const BUFFER_BYTES: usize = 1 << 16;
+
 /// Let `write` write to stdout through one large buffer (no flush per line), e.g. many
 /// artifacts without first joining them into one string.
 ///
@@ -84,7 +88,7 @@ pub fn write_with(
     if closed_at_start() {
         return Err(StdoutError::Closed);
     }
-    let mut out = io::BufWriter::with_capacity(1 << 18, io::stdout().lock());
+    let mut out = io::BufWriter::with_capacity(BUFFER_BYTES, io::stdout().lock());
     write(&mut out)
         .and_then(|()| out.flush())
         .map_err(StdoutError::from_io)
@@ -99,7 +103,10 @@ pub fn buffered() -> Result<io::BufWriter<io::StdoutLock<'static>>, StdoutError>
     if closed_at_start() {
         return Err(StdoutError::Closed);
     }
-    Ok(io::BufWriter::with_capacity(1 << 18, io::stdout().lock()))
+    Ok(io::BufWriter::with_capacity(
+        BUFFER_BYTES,
+        io::stdout().lock(),
+    ))
 }
 
 /// Write `text` and a newline to stdout.

@@ -128,8 +128,11 @@ impl Backend for Launchd {
             model.services.len(),
         );
         let mut seen = HashSet::with_capacity(labels.all().len());
-        // one unit per job: not a doubled vector (it lives to the end of the render)
-        out.units.reserve_exact(labels.all().len());
+        // one unit per job: not a doubled vector (it lives to the end of the render); none
+        // when the caller does not want them (`generate`)
+        if ctx.units {
+            out.units.reserve_exact(labels.all().len());
+        }
         for (s, svc) in model.services.iter().enumerate() {
             values::check(svc)?;
             let mut waits = Vec::new();
@@ -187,6 +190,8 @@ impl Backend for Launchd {
             }
             escaped.done_with(&targets);
         }
+        // the notes name every job: make them once the per-job tables are gone
+        drop((escaped, seen));
         out.notes = notes::notes(model, &labels);
         Ok(out)
     }

@@ -15,7 +15,10 @@ use crate::stdout::StdoutError;
 
 /// How many bytes of artifacts are held for one write at the end; past this they are spooled
 /// to a temporary file (so peak memory stays the model's plus this).
-pub const HOLD_BYTES: usize = 1 << 20;
+pub const HOLD_BYTES: usize = 1 << 19;
+
+/// The spool's write buffer: artifacts come whole, so it only joins small ones.
+const SPOOL_BUFFER: usize = 1 << 16;
 
 /// Holds artifacts up to [`HOLD_BYTES`], then spools them (see the module documentation).
 /// What is held is trimmed to its length (a renderer's buffer is sized on an estimate), so
@@ -72,7 +75,7 @@ impl Held {
     fn spill(&mut self) {
         let held = std::mem::take(&mut self.artifacts);
         let spooled = tempfile::tempfile().and_then(|f| {
-            let mut w = BufWriter::with_capacity(1 << 18, f);
+            let mut w = BufWriter::with_capacity(SPOOL_BUFFER, f);
             output::write_text(&held, &mut w)?;
             Ok(w)
         });
@@ -125,6 +128,9 @@ impl Sink for Held {
             }
             let held = self.bytes + part.path.len() + part.text.len();
             if self.holding() && held <= HOLD_BYTES {
+                // room for the next part only: left to double, the text's buffer would be
+                // up to twice what is held
+                part.text.reserve_exact(PART_BYTES + PART_BYTES / 4);
                 return Ok(());
             }
             self.streaming = true;
@@ -137,6 +143,8 @@ impl Sink for Held {
         self.spool_with(|w| text.write(&part, w));
         self.part = text;
         part.text.clear();
+        // what was held grew the buffer: one part's room is enough from now on
+        part.text.shrink_to(PART_BYTES + PART_BYTES / 4);
         Ok(())
     }
 }
@@ -316,5 +324,39 @@ mod tests {
                 "spooled bytes differ"
             );
         }
+    }
+
+    /// A held file's buffer grows by one part's room at a time (not doubled), and once it
+    /// is spooled it keeps one part's room only.
+    #[test]
+    fn a_file_in_parts_keeps_one_part_of_room() {
+        let room = PART_BYTES + PART_BYTES / 4;
+        let mut sink = Held::default();
+        let mut buffer = String::new();
+        let mut spooled_at = None;
+        for n in 0..(2 * HOLD_BYTES / PART_BYTES) {
+            buffer.push_str(&"x".repeat(PART_BYTES));
+            let len = buffer.len();
+            let part = Part {
+                path: "big.conf",
+                mode: 0o640,
+                text: &mut buffer,
+                first: n == 0,
+                last: false,
+                size_hint: 0,
+            };
+            sink.take_part(part).expect("taken");
+            if buffer.is_empty() {
+                spooled_at.get_or_insert(n);
+                assert!(buffer.capacity() <= room, "{} spooled", buffer.capacity());
+            } else {
+                assert!(
+                    buffer.capacity() <= len + room,
+                    "{} for {len}",
+                    buffer.capacity()
+                );
+            }
+        }
+        assert!(spooled_at.is_some_and(|n| n > 0), "held, then spooled");
     }
 }
