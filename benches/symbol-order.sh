@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Regenerate link/symbol-order.txt: the functions a release build of openim-init runs for
+# the common commands (validate; generate to stdout and --out, new, up to date and changed;
+# every backend; plain and rich manifests; the built-in one; --help), by name. build.rs
+# asks the linker to place them together, so a run maps ~1 MiB of code instead of ~3.7.
+#
+#   bash benches/symbol-order.sh          # rewrite the file
+#   bash benches/symbol-order.sh --check  # how many of its names the current build has
+#
+# Rerun it after a toolchain or dependency update (symbol names carry hashes that change
+# with both) or when the hot code changes; `--check` shows how stale the file is. Needs
+# valgrind (callgrind) and nm.
+set -euo pipefail
+export LC_ALL=C
+cd "$(dirname "$0")/.."
+order=link/symbol-order.txt
+target=${CARGO_TARGET_DIR:-target}
+bin=$target/release/openim-init
+work=$(mktemp -d -p "$( [[ -d /dev/shm ]] && echo /dev/shm || echo "${TMPDIR:-/tmp}")")
+trap 'rm -rf "$work"' EXIT
+
+# one at a time: built together, the example's dev-dependency features would change the
+# binary (and its symbol names)
+cargo build --release --quiet --example synth
+cargo build --release --quiet --bin openim-init
+nm --defined-only "$bin" | awk '$2 ~ /^[tTwW]$/ { print $3 }' | sort -u > "$work/text"
+
+if [[ "${1:-}" == "--check" ]]; then
+    found=$(sort "$order" | comm -12 - "$work/text" | wc -l)
+    echo "$found of $(wc -l < "$order") names in $order are in $bin"
+    exit 0
+fi
+
+run() {
+    valgrind --tool=callgrind --demangle=no --compress-strings=no --compress-pos=no \
+        --callgrind-out-file="$work/cg.%p" "$bin" "$@" > /dev/null 2>&1 || true
+}
+
+backends=(systemd openrc supervisord launchd runit s6 compose kubernetes)
+# big enough that stdout spills past what it holds (1 MiB)
+for shape_size in plain:2000 rich:600; do
+    shape=${shape_size%:*}
+    manifest="$work/$shape.toml"
+    "$target/release/examples/synth" "$shape" "${shape_size#*:}" > "$manifest"
+    sed 's/restart_delay = "5s"/restart_delay = "7s"/' "$manifest" > "$work/$shape-changed.toml"
+    run validate --manifest "$manifest"
+    for backend in "${backends[@]}"; do
+        out="$work/out-$shape-$backend"
+        run generate --backend "$backend" --manifest "$manifest"
+        run generate --backend "$backend" --manifest "$manifest" --out "$out"
+        run generate --backend "$backend" --manifest "$manifest" --out "$out"
+        run generate --backend "$backend" --manifest "$work/$shape-changed.toml" --out "$out"
+    done
+done
+for backend in "${backends[@]}"; do
+    run generate --backend "$backend"
+done
+run validate -m "$work/plain.toml"
+run --help
+
+# Sorted by the list of runs that use them: grouped by the first run that needs them (the
+# first is `validate`: start-up, the manifest, the model), within that, by the next, and so
+# on; so the code every generate needs comes before each backend's own, which is together.
+mkdir -p "$(dirname "$order")"
+runs=0
+for pid in $(cd "$work" && ls cg.* | sed 's/^cg\.//' | sort -n); do
+    sed -n 's/^c\{0,1\}fn=\(([0-9]*) \)\{0,1\}//p' "$work/cg.$pid" | sort -u | sed "s/\$/ $runs/"
+    runs=$((runs + 1))
+done | awk '{ set[$1] = set[$1] sprintf("%03d,", $2) }
+            END { for (f in set) printf "%s\t%s\n", set[f], f }' \
+    | sort | cut -f2 | awk 'NR == FNR { text[$1] = 1; next } ($1 in text)' "$work/text" - \
+    > "$order.tmp"
+mv "$order.tmp" "$order"
+echo "$(wc -l < "$order") functions in $order"
