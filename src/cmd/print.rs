@@ -20,6 +20,10 @@ pub const HOLD_BYTES: usize = 1 << 19;
 /// The spool's write buffer: artifacts come whole, so it only joins small ones.
 const SPOOL_BUFFER: usize = 1 << 16;
 
+/// The room a file given in parts keeps for its next part (a part ends a little past
+/// [`PART_BYTES`], at a section's end).
+const PART_ROOM: usize = PART_BYTES + PART_BYTES / 4;
+
 /// Holds artifacts up to [`HOLD_BYTES`], then spools them (see the module documentation).
 /// What is held is trimmed to its length (a renderer's buffer is sized on an estimate), so
 /// that holding costs what will be written. A first artifact is held whatever its size
@@ -130,7 +134,7 @@ impl Sink for Held {
             if self.holding() && held <= HOLD_BYTES {
                 // room for the next part only: left to double, the text's buffer would be
                 // up to twice what is held
-                part.text.reserve_exact(PART_BYTES + PART_BYTES / 4);
+                part.text.reserve_exact(PART_ROOM);
                 return Ok(());
             }
             self.streaming = true;
@@ -144,7 +148,7 @@ impl Sink for Held {
         self.part = text;
         part.text.clear();
         // what was held grew the buffer: one part's room is enough from now on
-        part.text.shrink_to(PART_BYTES + PART_BYTES / 4);
+        part.text.shrink_to(PART_ROOM);
         Ok(())
     }
 }
@@ -330,7 +334,6 @@ mod tests {
     /// is spooled it keeps one part's room only.
     #[test]
     fn a_file_in_parts_keeps_one_part_of_room() {
-        let room = PART_BYTES + PART_BYTES / 4;
         let mut sink = Held::default();
         let mut buffer = String::new();
         let mut spooled_at = None;
@@ -348,10 +351,14 @@ mod tests {
             sink.take_part(part).expect("taken");
             if buffer.is_empty() {
                 spooled_at.get_or_insert(n);
-                assert!(buffer.capacity() <= room, "{} spooled", buffer.capacity());
+                assert!(
+                    buffer.capacity() <= PART_ROOM,
+                    "{} spooled",
+                    buffer.capacity()
+                );
             } else {
                 assert!(
-                    buffer.capacity() <= len + room,
+                    buffer.capacity() <= len + PART_ROOM,
                     "{} for {len}",
                     buffer.capacity()
                 );
