@@ -37,7 +37,7 @@ pub(super) struct Links {
     externals_ix: NameIndex,
     list: Vec<Link>,
     /// Where each service's links start; one more entry for the end.
-    start: Vec<usize>,
+    start: Vec<u32>,
     /// Per target (services, then externals): the list that holds it (a stamp) and where.
     seen: Vec<(usize, usize)>,
     stamp: usize,
@@ -136,7 +136,7 @@ impl Links {
     /// The links of service `s`.
     pub(super) fn of(&self, s: usize) -> &[Link] {
         match (self.start.get(s), self.start.get(s + 1)) {
-            (Some(&a), Some(&b)) => &self.list[a..b],
+            (Some(&a), Some(&b)) => &self.list[a as usize..b as usize],
             _ => &[],
         }
     }
@@ -156,7 +156,7 @@ impl Links {
         let after = self.list_of(errs, t, name, 2, own_after, None);
         let mut before = Vec::new();
         self.list_of(errs, t, name, 3, own_before, Some(&mut before));
-        self.start.push(self.list.len());
+        self.start.push(super::csr::offset(self.list.len()));
         (requires, wants, after, before)
     }
 

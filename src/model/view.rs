@@ -93,12 +93,12 @@ pub struct View {
     external_ids: NameIndex,
     processes: Vec<Process>,
     /// Where each service's processes start in `processes`; one more entry for the end.
-    process_start: Vec<usize>,
+    process_start: Vec<u32>,
     dependencies: Csr<Dependency>,
     dependents: Csr<Dependent>,
     ordered_before: Csr<usize>,
     order: Vec<usize>,
-    layers: Vec<usize>,
+    layers: Vec<u32>,
     ready_budgets: Vec<Duration>,
     in_stack: Vec<bool>,
     groups_of: Csr<usize>,
@@ -138,8 +138,8 @@ impl View {
     }
 
     /// Start layer of every service: 0 without predecessors, else one more than the deepest.
-    fn compute_layers(&self) -> Vec<usize> {
-        let mut layers = vec![0usize; self.dependencies.len()];
+    fn compute_layers(&self) -> Vec<u32> {
+        let mut layers = vec![0u32; self.dependencies.len()];
         for &s in &self.order {
             let depth = self
                 .predecessors(s)
@@ -209,7 +209,7 @@ impl View {
     #[must_use]
     pub fn processes_of(&self, s: usize) -> &[Process] {
         match (self.process_start.get(s), self.process_start.get(s + 1)) {
-            (Some(&a), Some(&b)) => &self.processes[a..b],
+            (Some(&a), Some(&b)) => &self.processes[a as usize..b as usize],
             _ => &[],
         }
     }
@@ -244,7 +244,7 @@ impl View {
     /// The start layer of service `s` (0: nothing to wait for).
     #[must_use]
     pub fn layer(&self, s: usize) -> usize {
-        self.layers.get(s).copied().unwrap_or(0)
+        self.layers.get(s).map_or(0, |&l| l as usize)
     }
 
     /// How long a dependent waits for service `s` to become healthy: its own waits plus its

@@ -7,7 +7,7 @@ use super::super::{Group, Service};
 use super::{Dependency, Dependent, Process};
 
 /// Every process (services in order, instances expanded), and where each service's start.
-pub(super) fn processes(services: &[Service]) -> (Vec<Process>, Vec<usize>) {
+pub(super) fn processes(services: &[Service]) -> (Vec<Process>, Vec<u32>) {
     let mut processes = Vec::with_capacity(services.len());
     let mut start = Vec::with_capacity(services.len() + 1);
     start.push(0);
@@ -22,7 +22,7 @@ pub(super) fn processes(services: &[Service]) -> (Vec<Process>, Vec<usize>) {
                 instance: Some(inst.clone()),
             })),
         }
-        start.push(processes.len());
+        start.push(super::super::csr::offset(processes.len()));
     }
     (processes, start)
 }
