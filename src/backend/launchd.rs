@@ -159,7 +159,7 @@ impl Backend for Launchd {
                 }
             }
             for (p, label) in model.view.processes_of(s).iter().zip(labels.of(s)) {
-                if !seen.insert(label.as_str()) {
+                if !seen.insert(label) {
                     return Err(Refusal::new(
                         format!("services.{}", svc.name),
                         format!("two launchd jobs would both be labelled `{label}` (a service name with a dot clashes with an instance)"),
@@ -185,7 +185,7 @@ impl Backend for Launchd {
                 path.push_str(".plist");
                 ctx.emit(&mut out, Artifact::file(path, DATA.file_mode, xml))?;
                 if ctx.units {
-                    out.units.push(Unit::process(model, p, label.clone()));
+                    out.units.push(Unit::process(model, p, label.to_owned()));
                 }
             }
             escaped.done_with(&targets);

@@ -167,7 +167,7 @@ impl Backend for OpenRc {
                     .processes()
                     .iter()
                     .zip(index.names.all())
-                    .map(|(p, name)| Unit::process(model, p, name.clone())),
+                    .map(|(p, name)| Unit::process(model, p, name.to_owned())),
             );
             out.units.push(Unit::grouping(
                 model.name.clone(),

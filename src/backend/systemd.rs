@@ -109,7 +109,6 @@ impl Backend for Systemd {
                 .iter()
                 .filter_map(|n| model.view.service_id(n))
                 .flat_map(|i| shared.units.of(i))
-                .map(String::as_str)
                 .collect()
         };
         let wants = members(&model.stack_members());
@@ -157,7 +156,7 @@ impl Backend for Systemd {
             let processes = model.view.processes().iter().zip(shared.units.all());
             out.units.splice(
                 0..0,
-                processes.map(|(p, name)| Unit::process(model, p, name.clone())),
+                processes.map(|(p, name)| Unit::process(model, p, name.to_owned())),
             );
             out.units.push(Unit::grouping(
                 shared.stack_target.clone(),

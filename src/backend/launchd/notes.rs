@@ -22,7 +22,6 @@ fn labels_in_order<'a>(model: &Model, labels: &'a ProcessNames, members: &[&str]
         .iter()
         .filter(|&&s| member[s])
         .flat_map(|&s| labels.of(s))
-        .map(String::as_str)
         .collect()
 }
 

@@ -74,20 +74,11 @@ pub(super) fn meta(
         .rev()
         .flat_map(|&i| {
             let layer = view.layer(i);
-            index
-                .names
-                .of(i)
-                .iter()
-                .rev()
-                .map(move |n| (layer, n.as_str()))
+            index.names.of(i).rev().map(move |n| (layer, n))
         })
         .collect();
     by_layer.sort_by_key(|&(layer, _)| std::cmp::Reverse(layer));
-    let names: Vec<&str> = order
-        .iter()
-        .flat_map(|&i| index.names.of(i))
-        .map(String::as_str)
-        .collect();
+    let names: Vec<&str> = order.iter().flat_map(|&i| index.names.of(i)).collect();
     let group_names: Vec<&str> = if groups {
         model
             .groups

@@ -169,11 +169,7 @@ impl<'m> Planner<'m> {
     #[must_use]
     pub fn few_dirs_in_start_order(&self) -> Option<String> {
         let view = &self.model.view;
-        let names = view
-            .order()
-            .iter()
-            .flat_map(|&i| self.dirs.of(i))
-            .map(String::as_str);
+        let names = view.order().iter().flat_map(|&i| self.dirs.of(i));
         crate::backend::shared::names::few(view.processes().len(), names)
     }
 
@@ -187,7 +183,7 @@ impl<'m> Planner<'m> {
                 continue;
             };
             let (wait_secs, checked) = (wait_secs(model, t), model.services[t].health.is_some());
-            deps.extend(self.dirs.of(t).iter().map(|name| DepDir {
+            deps.extend(self.dirs.of(t).map(|name| DepDir {
                 name,
                 kind,
                 wait_secs,
@@ -267,10 +263,10 @@ impl<'m> Planner<'m> {
             .dependents(s)
             .iter()
             .filter(|d| d.kind == DepKind::Requires)
-            .flat_map(|d| self.dirs.of(d.service).iter().map(String::as_str))
+            .flat_map(|d| self.dirs.of(d.service))
             .collect();
         let (env_files, exports) = split_env(svc, inst, self.reader);
-        let name = self.dirs.of(s)[k].as_str();
+        let name = self.dirs.of(s).get(k);
         let delay = svc.restart_delay.secs_ceil();
         let mut own: Vec<Cow<'_, str>> = Vec::with_capacity(4 + svc.command.len());
         let (wrapped, quoted_script) = match self.wrappers.of(s) {

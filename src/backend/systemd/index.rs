@@ -90,7 +90,7 @@ pub(super) struct Edges<'a> {
 /// The edges of service `s` (what its unit context borrows).
 pub(super) fn edges<'a>(sh: &'a Shared<'_>, s: usize) -> Edges<'a> {
     let model = sh.model;
-    let units = |i: usize| sh.units.of(i).iter().map(String::as_str);
+    let units = |i: usize| sh.units.of(i);
     let mut e = Edges {
         requires: Vec::new(),
         wants: Vec::new(),
