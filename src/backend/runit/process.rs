@@ -234,11 +234,15 @@ impl<'m> Planner<'m> {
         mut f: impl FnMut(&Process, &Plan<'_>) -> crate::errors::Result<()>,
     ) -> crate::errors::Result<()> {
         let model = self.model;
-        let mut seen = std::collections::HashSet::with_capacity(model.view.processes().len());
+        // refused where it is met, after the processes before it
+        let repeat = self.dirs.first_repeat();
+        let mut i = 0;
         for s in 0..model.services.len() {
             for (k, p) in model.view.processes_of(s).iter().enumerate() {
                 let plan = self.plan(p, k);
-                if !seen.insert(plan.name) {
+                let repeated = repeat == Some(i);
+                i += 1;
+                if repeated {
                     let name = format!("{dir}/{}", plan.name);
                     let service = &model.services[s].name;
                     return Err(taken_twice(backend, "service directory", service, &name));
