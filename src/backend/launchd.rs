@@ -122,6 +122,7 @@ impl Backend for Launchd {
         let mut out = Rendered::default();
         let mut escaped = argv::Escaped::new(WaitScripts::new(model));
         let mut taken = labels::Taken::default();
+        let mut text = String::new();
         // one unit per job: not a doubled vector (it lives to the end of the render); none
         // when the caller does not want them (`generate`)
         if ctx.units {
@@ -150,10 +151,20 @@ impl Backend for Launchd {
                     waits: waits.clone(),
                     ..Prelude::default()
                 };
-                let xml = job::job(svc, prelude, label, instance).to_xml(&argv::Xml {
-                    escaped: &escaped,
-                    targets: &targets,
-                });
+                // written into one buffer, then copied into a string of its exact size: an
+                // estimate was half again as large, and hundreds of plists can be on their
+                // way to the writing thread at once
+                text.clear();
+                let job = job::job(svc, prelude, label, instance);
+                job.push_xml(
+                    &mut text,
+                    &argv::Xml {
+                        escaped: &escaped,
+                        targets: &targets,
+                    },
+                );
+                drop(job);
+                let xml = text.as_str().to_owned();
                 let unit = ctx.units.then(|| Unit::process(model, p, label.to_owned()));
                 ctx.emit(&mut out, Artifact::file(path, DATA.file_mode, xml))?;
                 out.units.extend(unit);
@@ -251,11 +262,12 @@ pub fn label(prefix: &str, model: &Model, p: &Process) -> String {
 mod tests {
     use std::fmt::Write as _;
 
+    use crate::backend::kit::Body;
     use crate::backend::{BackendKind, Flags, render_embedded};
     use crate::model::Model;
 
     #[test]
-    fn the_notes_that_name_every_job_take_no_more_room_than_their_text() {
+    fn plists_and_the_notes_that_name_every_job_take_no_more_room_than_their_text() {
         let mut text = String::from("name = \"n\"\n[groups.g]\nservices = [\"s1\", \"s3\"]\n");
         for i in 0..40 {
             let _ = write!(text, "[services.s{i}]\ncommand = [\"/bin/s\", \"{i}\"]\n");
@@ -265,6 +277,14 @@ mod tests {
         }
         let model = Model::from_toml("n.toml", &text).expect("valid");
         let r = render_embedded(BackendKind::Launchd, &model, &Flags::default()).expect("renders");
+        let mut plists = 0;
+        for a in &r.artifacts {
+            if let Body::File { contents, .. } = &a.body {
+                assert_eq!(contents.capacity(), contents.len(), "{}", a.path);
+                plists += 1;
+            }
+        }
+        assert_eq!(plists, 54, "40 services, 14 of them twice");
         let loops: Vec<&String> = (r.notes.iter())
             .filter(|n| n.starts_with("start ") || n.starts_with("stop "))
             .collect();

@@ -28,12 +28,6 @@ impl Program<'_> {
     pub(super) fn arguments(&self) -> Vec<Cow<'_, str>> {
         self.prelude.wrap(self.name, self.argv.clone())
     }
-
-    /// About how many bytes the arguments take.
-    pub(super) fn size_hint(&self) -> usize {
-        let waits: usize = self.prelude.waits.iter().map(|w| w.script.len() + 32).sum();
-        self.argv.iter().map(|a| a.len() + 24).sum::<usize>() + waits + waits / 4
-    }
 }
 
 impl Serialize for Program<'_> {
