@@ -51,18 +51,28 @@ impl fmt::Display for Warning {
 /// ones and how many more (`a, b, … and 9984 more`).
 #[must_use]
 pub fn named<S: AsRef<str>>(names: &[S]) -> String {
-    let shown = &names[..names.len().min(SHOWN_SERVICES)];
+    named_of(names.iter().map(AsRef::as_ref)).unwrap_or_default()
+}
+
+/// [`named`] of the names `names` yields, none when it yields none: taken as they come
+/// (a list of 10,000 names to show 16 was 160 KB).
+#[must_use]
+pub fn named_of<'a>(names: impl Iterator<Item = &'a str>) -> Option<String> {
     let mut out = String::new();
-    for (i, name) in shown.iter().enumerate() {
-        if i > 0 {
-            out.push_str(", ");
+    let mut count = 0;
+    for name in names {
+        if count < SHOWN_SERVICES {
+            if count > 0 {
+                out.push_str(", ");
+            }
+            out.push_str(name);
         }
-        out.push_str(name.as_ref());
+        count += 1;
     }
-    if names.len() > shown.len() {
-        let _ = write!(out, " and {} more", names.len() - shown.len());
+    if count > SHOWN_SERVICES {
+        let _ = write!(out, " and {} more", count - SHOWN_SERVICES);
     }
-    out
+    (count > 0).then_some(out)
 }
 
 /// A feature of the model that a backend may or may not express.

@@ -6,12 +6,12 @@
 
 mod argv;
 mod job;
+mod labels;
 mod notes;
 mod values;
 pub mod verify;
 
 use std::borrow::Cow;
-use std::collections::HashSet;
 use std::path::Path;
 use std::sync::{Arc, LazyLock};
 
@@ -19,10 +19,9 @@ use super::capability::{Feature, Support, Warning};
 use super::data::BackendData;
 use super::kit::{Artifact, Backend, RenderContext, Rendered, Report, Unit};
 use super::shared;
-use super::shared::names::ProcessNames;
 use super::shared::waits::WaitScripts;
 use super::shared::wrapper::{self, Prelude, Ready};
-use crate::errors::{Error, Refusal, Result};
+use crate::errors::{Error, Result};
 use crate::model::{DepKind, Model, Process, Target};
 
 pub use super::shared::wrapper::TIMEOUT_SHIM;
@@ -121,84 +120,101 @@ impl Backend for Launchd {
     fn render(&self, model: &Model, ctx: &RenderContext<'_>) -> Result<Rendered> {
         let prefix = label_prefix(model, ctx.flags.value(LABEL_PREFIX))?;
         let mut out = Rendered::default();
-        let labels = ProcessNames::new(model, |p| label(&prefix, model, p));
-        let mut escaped = argv::Escaped::new(
-            WaitScripts::new(model),
-            model.externals.len(),
-            model.services.len(),
-        );
-        let mut seen = HashSet::with_capacity(labels.all().len());
+        let mut escaped = argv::Escaped::new(WaitScripts::new(model));
+        let mut taken = labels::Taken::default();
+        let mut text = String::new();
         // one unit per job: not a doubled vector (it lives to the end of the render); none
         // when the caller does not want them (`generate`)
         if ctx.units {
-            out.units.reserve_exact(labels.all().len());
+            out.units.reserve_exact(model.view.processes().len());
         }
         for (s, svc) in model.services.iter().enumerate() {
             values::check(svc)?;
-            let mut waits = Vec::new();
-            let mut targets = Vec::new();
-            for (target, kind) in shared::waits::edges(model, s) {
-                match (escaped.scripts().script(target), target) {
-                    (Some(script), _) => {
-                        waits.push(Ready {
-                            script: Cow::Borrowed(script),
-                            hard: kind.is_hard(),
-                        });
-                        targets.push(target);
-                    }
-                    (None, Target::Service(dep)) => out.warnings.push(Warning {
-                        backend: NAME,
-                        feature: feature_of(kind),
-                        services: vec![Arc::clone(&svc.name)],
-                        message: format!(
-                            "not waitable: `{}` has no health check, so {} starts without waiting for it",
-                            model.services[dep].name, svc.name
-                        ),
-                    }),
-                    (None, Target::External(_)) => {}
-                }
-            }
-            for (p, label) in model.view.processes_of(s).iter().zip(labels.of(s)) {
-                if !seen.insert(label) {
-                    return Err(Refusal::new(
-                        format!("services.{}", svc.name),
-                        format!("two launchd jobs would both be labelled `{label}` (a service name with a dot clashes with an instance)"),
-                    )
-                    .hint("rename one of the services (no dots)")
-                    .into());
+            let (waits, targets) = waits_of(model, s, &escaped, &mut out.warnings);
+            for (i, p) in model.view.processes_of(s).iter().enumerate() {
+                // the label is written once, into the path, as the job is made (a table of
+                // every label was 500 KB at 10,000 jobs)
+                let instance = p.instance.as_deref();
+                let mut path = String::with_capacity(
+                    prefix.len() + svc.name.len() + instance.map_or(0, |i| i.len() + 1) + 7,
+                );
+                labels::push_label(&mut path, &prefix, &svc.name, instance);
+                let label_len = path.len();
+                path.push_str(".plist");
+                let label = &path[..label_len];
+                taken.take(model, &prefix, (s, i), label)?;
+                // the model's own values were checked above; what the waits add, here
+                if let Some(problem) = escaped.problem(&targets) {
+                    return Err(values::argument_problem(label, &problem));
                 }
                 let prelude = Prelude {
                     waits: waits.clone(),
                     ..Prelude::default()
                 };
-                // the model's own values were checked above; what the waits add, here
-                if let Some(p) = targets.iter().find_map(|&t| escaped.wait(t).1.as_ref()) {
-                    return Err(values::argument_problem(label, p));
-                }
-                let job = job::job(svc, prelude, label, p.instance.as_deref());
-                let xml = job.to_xml(&argv::Xml {
-                    escaped: &escaped,
-                    targets: &targets,
-                });
-                let mut path = String::with_capacity(label.len() + 6);
-                path.push_str(label);
-                path.push_str(".plist");
+                // written into one buffer, then copied into a string of its exact size: an
+                // estimate was half again as large, and hundreds of plists can be on their
+                // way to the writing thread at once
+                text.clear();
+                let job = job::job(svc, prelude, label, instance);
+                job.push_xml(
+                    &mut text,
+                    &argv::Xml {
+                        escaped: &escaped,
+                        targets: &targets,
+                    },
+                );
+                drop(job);
+                let xml = text.as_str().to_owned();
+                let unit = ctx.units.then(|| Unit::process(model, p, label.to_owned()));
                 ctx.emit(&mut out, Artifact::file(path, DATA.file_mode, xml))?;
-                if ctx.units {
-                    out.units.push(Unit::process(model, p, label.to_owned()));
-                }
+                out.units.extend(unit);
             }
             escaped.done_with(&targets);
         }
-        // the notes name every job: make them once the per-job tables are gone
-        drop((escaped, seen));
-        out.notes = notes::notes(model, &labels);
+        // the notes name every job: made once the loops are gone
+        drop(escaped);
+        out.notes = notes::notes(model, &prefix);
         Ok(out)
     }
 
     fn verify(&self, dir: &Path, rendered: &Rendered) -> Result<Report> {
         Ok(verify::check(dir, rendered)?)
     }
+}
+
+/// What service `s` waits for before it starts: a wait for each target with a script and
+/// those targets, in order; a warning for each dependency without a health check.
+fn waits_of<'m>(
+    model: &Model,
+    s: usize,
+    escaped: &'m argv::Escaped<'_>,
+    warnings: &mut Vec<Warning>,
+) -> (Vec<Ready<'m>>, Vec<Target>) {
+    let svc = &model.services[s];
+    let mut waits = Vec::new();
+    let mut targets = Vec::new();
+    for (target, kind) in shared::waits::edges(model, s) {
+        match (escaped.scripts().script(target), target) {
+            (Some(script), _) => {
+                waits.push(Ready {
+                    script: Cow::Borrowed(script),
+                    hard: kind.is_hard(),
+                });
+                targets.push(target);
+            }
+            (None, Target::Service(dep)) => warnings.push(Warning {
+                backend: NAME,
+                feature: feature_of(kind),
+                services: vec![Arc::clone(&svc.name)],
+                message: format!(
+                    "not waitable: `{}` has no health check, so {} starts without waiting for it",
+                    model.services[dep].name, svc.name
+                ),
+            }),
+            (None, Target::External(_)) => {}
+        }
+    }
+    (waits, targets)
 }
 
 /// The feature a dependency edge of `kind` belongs to.
@@ -232,16 +248,49 @@ fn label_prefix(model: &Model, given: Option<&str>) -> Result<String> {
 /// The job label of a process: `PREFIX.NAME` or `PREFIX.NAME.INSTANCE`.
 #[must_use]
 pub fn label(prefix: &str, model: &Model, p: &Process) -> String {
-    let name = &model.services[p.service].name;
-    let instance = p.instance.as_deref();
-    let mut out =
-        String::with_capacity(prefix.len() + name.len() + instance.map_or(0, str::len) + 2);
-    out.push_str(prefix);
-    out.push('.');
-    out.push_str(name);
-    if let Some(i) = instance {
-        out.push('.');
-        out.push_str(i);
-    }
+    let mut out = String::new();
+    labels::push_label(
+        &mut out,
+        prefix,
+        &model.services[p.service].name,
+        p.instance.as_deref(),
+    );
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::fmt::Write as _;
+
+    use crate::backend::kit::Body;
+    use crate::backend::{BackendKind, Flags, render_embedded};
+    use crate::model::Model;
+
+    #[test]
+    fn plists_and_the_notes_that_name_every_job_take_no_more_room_than_their_text() {
+        let mut text = String::from("name = \"n\"\n[groups.g]\nservices = [\"s1\", \"s3\"]\n");
+        for i in 0..40 {
+            let _ = write!(text, "[services.s{i}]\ncommand = [\"/bin/s\", \"{i}\"]\n");
+            if i % 3 == 0 {
+                text.push_str("instances = 2\n");
+            }
+        }
+        let model = Model::from_toml("n.toml", &text).expect("valid");
+        let r = render_embedded(BackendKind::Launchd, &model, &Flags::default()).expect("renders");
+        let mut plists = 0;
+        for a in &r.artifacts {
+            if let Body::File { contents, .. } = &a.body {
+                assert_eq!(contents.capacity(), contents.len(), "{}", a.path);
+                plists += 1;
+            }
+        }
+        assert_eq!(plists, 54, "40 services, 14 of them twice");
+        let loops: Vec<&String> = (r.notes.iter())
+            .filter(|n| n.starts_with("start ") || n.starts_with("stop "))
+            .collect();
+        assert_eq!(loops.len(), 4, "the stack and the group");
+        for note in loops {
+            assert_eq!(note.capacity(), note.len(), "{note}");
+        }
+    }
 }

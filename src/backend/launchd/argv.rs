@@ -13,7 +13,7 @@ use crate::backend::shared::wrapper::{
     EXEC, EXPORTS_END, EXPORTS_LOOP, Prelude, Ready, SHELL, Syntax, TIMEOUT_SHIM,
 };
 use crate::escape::plist::{push_text, text_problem};
-use crate::model::{Check, Target};
+use crate::model::{Check, Model, Target};
 
 /// The argv of a job: `prelude` wrapped around the service's own `argv`.
 #[derive(Debug)]
@@ -28,12 +28,6 @@ impl Program<'_> {
     pub(super) fn arguments(&self) -> Vec<Cow<'_, str>> {
         self.prelude.wrap(self.name, self.argv.clone())
     }
-
-    /// About how many bytes the arguments take.
-    pub(super) fn size_hint(&self) -> usize {
-        let waits: usize = self.prelude.waits.iter().map(|w| w.script.len() + 32).sum();
-        self.argv.iter().map(|a| a.len() + 24).sum::<usize>() + waits + waits / 4
-    }
 }
 
 impl Serialize for Program<'_> {
@@ -42,47 +36,60 @@ impl Serialize for Program<'_> {
     }
 }
 
-/// An escaped poll loop, and what XML cannot hold in it.
-type Loop = (String, Option<String>);
+/// No service waits for the target (in [`Escaped::slots`]).
+const NONE: u32 = u32::MAX;
 
 /// The pieces of wrapper scripts escaped for XML, each once per render.
 pub(super) struct Escaped<'m> {
     scripts: WaitScripts<'m>,
-    externals: Vec<OnceCell<Loop>>,
-    services: Vec<OnceCell<Loop>>,
+    /// Where each target (externals, then services) is in [`Self::waited`], or [`NONE`];
+    /// empty when no service waits for anything (a table of 10,000 empty loops, one per
+    /// service, was 480 KB held through the render of a stack without a health check).
+    slots: Vec<u32>,
+    /// Each target some service waits for: how many services still to render wait for it,
+    /// and its poll loop escaped.
+    waited: Vec<(u32, OnceCell<String>)>,
     fixed: [OnceCell<String>; 3],
-    /// How many services still to render wait for each target (externals, then services).
-    left: Vec<u32>,
 }
 
 impl<'m> Escaped<'m> {
     /// An empty cache over `scripts`.
-    pub(super) fn new(scripts: WaitScripts<'m>, externals: usize, services: usize) -> Self {
-        let mut escaped = Self {
-            scripts,
-            externals: vec![OnceCell::new(); externals],
-            services: vec![OnceCell::new(); services],
-            fixed: [OnceCell::new(), OnceCell::new(), OnceCell::new()],
-            left: vec![0; externals + services],
-        };
-        let model = escaped.scripts.model();
-        for s in 0..services {
+    pub(super) fn new(scripts: WaitScripts<'m>) -> Self {
+        let model = scripts.model();
+        let mut slots = Vec::new();
+        // first how many wait for each target, then where each waited target is
+        for s in 0..model.services.len() {
             for (target, _) in edges(model, s) {
-                if escaped.check(target).is_some() {
-                    let i = escaped.slot(target);
-                    escaped.left[i] += 1;
+                if check(model, target).is_none() {
+                    continue;
                 }
+                if slots.is_empty() {
+                    slots = vec![0; model.externals.len() + model.services.len()];
+                }
+                slots[slot(model, target)] += 1;
             }
         }
-        escaped
+        let mut waited = Vec::with_capacity(slots.iter().filter(|&&n| n > 0).count());
+        for n in &mut slots {
+            if *n == 0 {
+                *n = NONE;
+            } else {
+                waited.push((*n, OnceCell::new()));
+                *n = u32::try_from(waited.len() - 1).unwrap_or(NONE);
+            }
+        }
+        Self {
+            scripts,
+            slots,
+            waited,
+            fixed: [OnceCell::new(), OnceCell::new(), OnceCell::new()],
+        }
     }
 
-    /// Where `target` is counted in `left`.
-    fn slot(&self, target: Target) -> usize {
-        match target {
-            Target::External(e) => e,
-            Target::Service(s) => self.externals.len() + s,
-        }
+    /// Where `target` is in [`Self::waited`], if a service waits for it.
+    fn index(&self, target: Target) -> Option<usize> {
+        let i = *self.slots.get(slot(self.scripts.model(), target))?;
+        (i != NONE).then_some(i as usize)
     }
 
     /// One service that waits for `targets` (those with a script) is rendered: the loops
@@ -90,24 +97,15 @@ impl<'m> Escaped<'m> {
     /// stack does not keep every one to the end.
     pub(super) fn done_with(&mut self, targets: &[Target]) {
         for &target in targets {
-            let i = self.slot(target);
-            self.left[i] = self.left[i].saturating_sub(1);
-            if self.left[i] == 0 {
-                match target {
-                    Target::External(e) => drop(self.externals[e].take()),
-                    Target::Service(s) => drop(self.services[s].take()),
-                }
+            let Some(i) = self.index(target) else {
+                continue;
+            };
+            let (left, cell) = &mut self.waited[i];
+            *left = left.saturating_sub(1);
+            if *left == 0 {
+                drop(cell.take());
                 self.scripts.forget(target);
             }
-        }
-    }
-
-    /// The check polled for `target`.
-    fn check(&self, target: Target) -> Option<&'m Check> {
-        let model = self.scripts.model();
-        match target {
-            Target::External(e) => Some(&model.externals[e].check),
-            Target::Service(s) => model.services[s].health.as_ref().map(|h| &h.check),
         }
     }
 
@@ -116,18 +114,40 @@ impl<'m> Escaped<'m> {
         &self.scripts
     }
 
-    /// The poll loop of `target`, escaped, and what XML cannot hold in it.
-    pub(super) fn wait(&self, target: Target) -> &Loop {
-        let cell = match target {
-            Target::External(e) => &self.externals[e],
-            Target::Service(s) => &self.services[s],
-        };
-        cell.get_or_init(|| {
+    /// The poll loop of `target`, escaped (`None` if no service waits for it).
+    pub(super) fn wait(&self, target: Target) -> Option<&str> {
+        let (_, cell) = self.waited.get(self.index(target)?)?;
+        Some(cell.get_or_init(|| {
             let script = self.scripts.script(target).unwrap_or_default();
             let mut out = String::with_capacity(script.len() + script.len() / 4);
             push_text(&mut out, script);
-            (out, self.check(target).and_then(check_problem))
-        })
+            out
+        }))
+    }
+
+    /// What XML cannot hold in the first poll loop of `targets` that holds something (not
+    /// kept with the loop: it ends the render).
+    pub(super) fn problem(&self, targets: &[Target]) -> Option<String> {
+        let model = self.scripts.model();
+        targets
+            .iter()
+            .find_map(|&t| check(model, t).and_then(check_problem))
+    }
+}
+
+/// Where `target` is counted in [`Escaped::slots`]: externals, then services.
+fn slot(model: &Model, target: Target) -> usize {
+    match target {
+        Target::External(e) => e,
+        Target::Service(s) => model.externals.len() + s,
+    }
+}
+
+/// The check polled for `target`.
+fn check(model: &Model, target: Target) -> Option<&Check> {
+    match target {
+        Target::External(e) => Some(&model.externals[e].check),
+        Target::Service(s) => model.services[s].health.as_ref().map(|h| &h.check),
     }
 }
 
@@ -169,7 +189,10 @@ impl Syntax for Xml<'_, '_> {
 
     fn wait(&self, out: &mut String, i: usize, wait: &Ready<'_>) {
         match self.targets.get(i) {
-            Some(&t) => out.push_str(&self.escaped.wait(t).0),
+            Some(&t) => match self.escaped.wait(t) {
+                Some(escaped) => out.push_str(escaped),
+                None => push_text(out, &wait.script),
+            },
             None => push_text(out, &wait.script),
         }
     }
@@ -208,8 +231,44 @@ pub(super) fn push_arguments(out: &mut String, program: &Program<'_>, syntax: &d
 
 #[cfg(test)]
 mod tests {
+    use std::fmt::Write as _;
+
+    use super::Escaped;
+    use crate::backend::shared::waits::WaitScripts;
     use crate::backend::{BackendKind, Flags, render_embedded};
-    use crate::model::Model;
+    use crate::model::{Model, Target};
+
+    #[test]
+    fn only_the_targets_a_service_waits_for_have_a_loop_and_none_without_waits() {
+        let mut text = String::from("name = \"x\"\n");
+        for i in 0..50 {
+            let _ = write!(text, "[services.s{i}]\ncommand = [\"/bin/s\"]\n");
+        }
+        let plain = Model::from_toml("t.toml", &text).expect("valid");
+        let escaped = Escaped::new(WaitScripts::new(&plain));
+        assert_eq!(escaped.slots.capacity(), 0, "no table when nothing waits");
+        assert_eq!(escaped.waited.capacity(), 0);
+        text.push_str("[services.h]\ncommand = [\"/bin/h\"]\nhealth = { tcp = \"127.0.0.1:1\" }\n");
+        for (w, kind) in [("v", "requires"), ("w", "wants")] {
+            let _ = write!(
+                text,
+                "[services.{w}]\ncommand = [\"/bin/w\"]\n{kind} = [\"h\"]\n"
+            );
+        }
+        let one = Model::from_toml("t.toml", &text).expect("valid");
+        let mut escaped = Escaped::new(WaitScripts::new(&one));
+        assert_eq!(escaped.waited.len(), 1, "one loop, for h");
+        let h = Target::Service(50);
+        assert!(escaped.wait(h).is_some_and(|l| l.contains("127.0.0.1")));
+        assert!(escaped.wait(Target::Service(0)).is_none());
+        escaped.done_with(&[h]);
+        assert!(escaped.waited[0].1.get().is_some(), "w still waits for h");
+        escaped.done_with(&[h]);
+        assert!(
+            escaped.waited[0].1.get().is_none(),
+            "freed after its last wait"
+        );
+    }
 
     fn refusal(text: &str) -> String {
         let model = Model::from_toml("t.toml", text).expect("valid");

@@ -246,24 +246,19 @@ fn push_string(out: &mut String, value: &str) {
 }
 
 impl Job<'_> {
-    /// About how many bytes the plist takes.
-    fn size_hint(&self) -> usize {
-        let words = self.program_arguments.size_hint();
-        let env: usize = self
-            .environment_variables
-            .iter()
-            .flatten()
-            .map(|(k, v)| k.len() + v.len() + 40)
-            .sum();
-        1024 + words + words / 8 + env
+    /// The XML property list, the wrapper script escaped through `syntax`.
+    #[cfg(test)]
+    pub(super) fn to_xml(&self, syntax: &dyn Syntax) -> String {
+        let mut out = String::new();
+        self.push_xml(&mut out, syntax);
+        out
     }
 
-    /// The XML property list, the wrapper script escaped through `syntax`.
-    pub(super) fn to_xml(&self, syntax: &dyn Syntax) -> String {
-        let mut out = String::with_capacity(self.size_hint());
+    /// Append the XML property list to `out`, the wrapper script escaped through `syntax`.
+    pub(super) fn push_xml(&self, out: &mut String, syntax: &dyn Syntax) {
         out.push_str(prologue());
         let mut d = Dict {
-            out: &mut out,
+            out: &mut *out,
             indent: "\t",
         };
         d.string("Label", self.label);
@@ -336,7 +331,6 @@ impl Job<'_> {
             d.out.push_str(written.as_ref().map_or("", |(_, s)| s));
         }
         out.push_str("\n</dict>\n</plist>\n");
-        out
     }
 }
 

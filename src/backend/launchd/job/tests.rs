@@ -58,7 +58,7 @@ instances = ["x", "y"]
     for model in &models {
         for p in model.view.processes() {
             let svc = &model.services[p.service];
-            let escaped = Escaped::new(WaitScripts::new(model), 0, 0);
+            let escaped = Escaped::new(WaitScripts::new(model));
             let syntax = Xml {
                 escaped: &escaped,
                 targets: &[],
