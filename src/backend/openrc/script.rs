@@ -307,7 +307,7 @@ fn log_files(
 
 fn depend(index: &Index<'_>, s: usize) -> Vec<String> {
     let model = index.model;
-    let names = |t: usize| index.names.of(t).iter().map(String::as_str);
+    let names = |t: usize| index.names.of(t);
     let (mut need, mut want, mut after, mut before) = (vec![], vec![], vec![], vec![]);
     for d in model.view.dependencies(s) {
         let Target::Service(t) = d.target else {
