@@ -123,9 +123,14 @@ impl Backend for OpenRc {
         let text = ctx.templates.render("openrc/meta.tera", &stack)?;
         drop(stack);
         ctx.emit(&mut out, script_artifact(&model.name, text))?;
+        // one buffer for every service script, each then copied at its exact size: a
+        // script's size is only known once written, and the writing thread holds about 500
+        // of them at a time (a buffer sized by an estimate left ~1 KB unused in each)
+        let mut scratch = String::new();
         for i in 0..model.services.len() {
-            service(ctx, &mut out, &index, &mut seen, i)?;
+            service(ctx, &mut out, &index, &mut seen, &mut scratch, i)?;
         }
+        drop(scratch);
         for (g, group) in model.groups.iter().enumerate() {
             let meta = MetaScript::new(&index, &group.description, Owner::Group(g));
             let text = ctx.templates.render("openrc/meta.tera", &meta)?;
@@ -176,20 +181,22 @@ impl Backend for OpenRc {
     }
 }
 
-/// Emit the script of service `i` and its instance links.
+/// Emit the script of service `i` (written in `scratch` first) and its instance links.
 fn service<'a>(
     ctx: &RenderContext<'_>,
     out: &mut Rendered,
     index: &'a index::Index<'_>,
     seen: &mut HashSet<&'a str>,
+    scratch: &mut String,
     i: usize,
 ) -> Result<()> {
     let model = index.model;
     let svc = &model.services[i];
-    let text = ctx
-        .templates
-        .render("openrc/service.tera", &script::build(index, i))?;
+    scratch.clear();
+    ctx.templates
+        .render_into("openrc/service.tera", &script::build(index, i), scratch)?;
     claim(seen, &svc.name)?;
+    let text = scratch.as_str().to_owned();
     ctx.emit(out, script_artifact(&svc.name, text))?;
     for (p, name) in model.view.processes_of(i).iter().zip(index.names.of(i)) {
         if p.instance.is_some() {

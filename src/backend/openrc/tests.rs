@@ -1,11 +1,11 @@
-//! What rendering keeps and builds: names borrowed where they can be, the meta-services'
-//! long lines written natively as tera writes them.
+//! What rendering keeps and builds: names borrowed where they can be, scripts at their exact
+//! size, the meta-services' long lines written natively as tera writes them.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use super::index::Names;
-use crate::backend::kit::RenderContext;
+use crate::backend::kit::{Body, RenderContext};
 use crate::backend::{self, BackendKind, Flags};
 use crate::model::Model;
 
@@ -101,6 +101,23 @@ fn long_meta_services_are_written_natively_as_tera_writes_them() {
     assert!(text.contains(" \\\n\t\t"), "a layer continued");
     assert_eq!(text.matches("\n\t_stop_members ").count(), 3 + 1);
     assert!(text.matches("\n\twant ").count() > 2);
+}
+
+#[test]
+fn service_scripts_take_no_more_memory_than_their_text() {
+    let model = stack(40, 4);
+    let r =
+        backend::render_embedded(BackendKind::Openrc, &model, &Flags::default()).expect("renders");
+    let mut scripts = 0;
+    for a in &r.artifacts {
+        if let Body::File { contents, .. } = &a.body
+            && a.path.contains("service-with")
+        {
+            scripts += 1;
+            assert_eq!(contents.capacity(), contents.len(), "{}", a.path);
+        }
+    }
+    assert_eq!(scripts, 40);
 }
 
 #[test]
