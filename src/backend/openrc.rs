@@ -15,6 +15,8 @@ use std::collections::HashSet;
 use std::path::Path;
 use std::sync::{Arc, LazyLock};
 
+use self::meta::{MetaScript, Owner};
+
 use super::capability::{self, Feature, Support, Warning};
 use super::data::BackendData;
 use super::kit::{Artifact, Backend, RenderContext, Rendered, Report, Unit, UnitKind};
@@ -115,40 +117,23 @@ impl Backend for OpenRc {
     fn render(&self, model: &Model, ctx: &RenderContext<'_>) -> Result<Rendered> {
         let mut out = Rendered::default();
         let index = index::Index::new(model);
-        let mut seen = HashSet::with_capacity(model.view.processes().len() + 1);
-        let stack_members = member_ids(model, &model.stack_members());
+        let mut seen = HashSet::with_capacity(index.names.built());
         claim(&mut seen, &model.name)?;
-        ctx.emit(
-            &mut out,
-            script_artifact(
-                &model.name,
-                ctx.templates.render(
-                    "openrc/meta.tera",
-                    &meta::meta(&index, &model.description, &stack_members, true),
-                )?,
-            ),
-        )?;
-        for (i, svc) in model.services.iter().enumerate() {
-            let text = ctx
-                .templates
-                .render("openrc/service.tera", &script::build(&index, i))?;
-            claim(&mut seen, &svc.name)?;
-            ctx.emit(&mut out, script_artifact(&svc.name, text))?;
-            for (p, name) in model.view.processes_of(i).iter().zip(index.names.of(i)) {
-                if p.instance.is_some() {
-                    claim(&mut seen, name)?;
-                    let link = Artifact::symlink(format!("{DIR}/{name}"), svc.name.to_string());
-                    ctx.emit(&mut out, link)?;
-                }
-            }
-            out.warnings.extend(service_warnings(svc));
+        let stack = MetaScript::new(&index, &model.description, Owner::Stack);
+        let text = ctx.templates.render("openrc/meta.tera", &stack)?;
+        drop(stack);
+        ctx.emit(&mut out, script_artifact(&model.name, text))?;
+        // one buffer for every service script, each then copied at its exact size: a
+        // script's size is only known once written, and the writing thread holds about 500
+        // of them at a time (a buffer sized by an estimate left ~1 KB unused in each)
+        let mut scratch = String::new();
+        for i in 0..model.services.len() {
+            service(ctx, &mut out, &index, &mut seen, &mut scratch, i)?;
         }
-        for group in &model.groups {
-            let members = member_ids(model, &group.services);
-            let text = ctx.templates.render(
-                "openrc/meta.tera",
-                &meta::meta(&index, &group.description, &members, false),
-            )?;
+        drop(scratch);
+        for (g, group) in model.groups.iter().enumerate() {
+            let meta = MetaScript::new(&index, &group.description, Owner::Group(g));
+            let text = ctx.templates.render("openrc/meta.tera", &meta)?;
             claim(&mut seen, &group.name)?;
             ctx.emit(&mut out, script_artifact(&group.name, text))?;
             if ctx.units {
@@ -166,8 +151,7 @@ impl Backend for OpenRc {
                     .view
                     .processes()
                     .iter()
-                    .zip(index.names.all())
-                    .map(|(p, name)| Unit::process(model, p, name.to_owned())),
+                    .map(|p| Unit::process(model, p, process_name(model, p))),
             );
             out.units.push(Unit::grouping(
                 model.name.clone(),
@@ -195,6 +179,34 @@ impl Backend for OpenRc {
     fn verify(&self, dir: &Path, rendered: &Rendered) -> Result<Report> {
         Ok(verify::check(dir, rendered)?)
     }
+}
+
+/// Emit the script of service `i` (written in `scratch` first) and its instance links.
+fn service<'a>(
+    ctx: &RenderContext<'_>,
+    out: &mut Rendered,
+    index: &'a index::Index<'_>,
+    seen: &mut HashSet<&'a str>,
+    scratch: &mut String,
+    i: usize,
+) -> Result<()> {
+    let model = index.model;
+    let svc = &model.services[i];
+    scratch.clear();
+    ctx.templates
+        .render_into("openrc/service.tera", &script::build(index, i), scratch)?;
+    claim(seen, &svc.name)?;
+    let text = scratch.as_str().to_owned();
+    ctx.emit(out, script_artifact(&svc.name, text))?;
+    for (p, name) in model.view.processes_of(i).iter().zip(index.names.of(i)) {
+        if p.instance.is_some() {
+            claim(seen, name)?;
+            let link = Artifact::symlink(format!("{DIR}/{name}"), svc.name.to_string());
+            ctx.emit(out, link)?;
+        }
+    }
+    out.warnings.extend(service_warnings(svc));
+    Ok(())
 }
 
 /// What rendering `svc` finds beyond the capability table.
@@ -228,9 +240,12 @@ fn service_warnings(svc: &Service) -> Vec<Warning> {
     out
 }
 
-/// Refuse a second file at `init.d/NAME` (the first one written keeps it).
+/// Refuse a second file at `init.d/NAME` (the first one written keeps it). Only names with a
+/// dot are kept: every instance link has one (`NAME.INSTANCE`), and the model already refuses
+/// two services, groups or externals of one name and a service named as the stack, so two
+/// names without a dot never meet (and a stack without instances keeps no table).
 fn claim<'a>(seen: &mut HashSet<&'a str>, name: &'a str) -> Result<()> {
-    if seen.insert(name) {
+    if !name.contains('.') || seen.insert(name) {
         return Ok(());
     }
     Err(Refusal::new(
@@ -241,6 +256,7 @@ fn claim<'a>(seen: &mut HashSet<&'a str>, name: &'a str) -> Result<()> {
     .into())
 }
 
+/// The artifact of script `init.d/NAME`.
 fn script_artifact(name: &str, contents: String) -> Artifact {
     Artifact::file(format!("{DIR}/{name}"), DATA.exec_mode, contents)
 }
@@ -251,13 +267,5 @@ pub fn process_name(model: &Model, p: &Process) -> String {
     p.joined(&model.services[p.service], ".")
 }
 
-/// Service indices of the names in `members` (all exist in a valid model).
-fn member_ids<S: AsRef<str>>(model: &Model, members: &[S]) -> Vec<bool> {
-    let mut out = vec![false; model.services.len()];
-    for m in members {
-        if let Some(i) = model.view.service_id(m.as_ref()) {
-            out[i] = true;
-        }
-    }
-    out
-}
+#[cfg(test)]
+mod tests;

@@ -3,6 +3,7 @@
 
 use super::meta::MetaScript;
 use super::script::ServiceScript;
+use crate::backend::kit::HEADER;
 use crate::render::Native;
 
 /// The `_env_file` helper of `service.tera`, as tera emits it.
@@ -27,40 +28,28 @@ fn body_lines<S: AsRef<str>>(out: &mut String, lines: &[S], suffix: &str) {
     }
 }
 
-impl Native for MetaScript {
+impl Native for MetaScript<'_> {
     fn size_hint(&self) -> usize {
-        let lines = |l: &[String]| l.iter().map(|l| l.len() + 32).sum::<usize>();
-        1500 + lines(&self.want_lines) + lines(&self.after_lines) + lines(&self.stop_layers)
+        MetaScript::size_hint(self)
     }
 
     /// `templates/openrc/meta.tera`, without tera.
     fn write_native(&self, out: &mut String) {
-        let groups = !self.groups.is_empty();
         push_all(
             out,
             &[
                 "#!/sbin/openrc-run\n# ",
-                self.header,
+                HEADER,
                 "\n\ndescription=",
-                &self.description,
+                self.description(),
                 "\n\n# Starting this meta-service starts its members",
-                if groups { " and groups" } else { "" },
+                if self.has_groups() { " and groups" } else { "" },
                 "; they keep running on their own.\ndepend() {",
             ],
         );
-        for l in &self.want_lines {
-            push_all(out, &["\n\twant ", l]);
-        }
-        for l in &self.after_lines {
-            push_all(out, &["\n\tafter ", l]);
-        }
+        self.push_depend(out);
         push_all(out, &["\n}\n\nstart() {\n\treturn 0\n}", META_STOP]);
-        for layer in &self.stop_layers {
-            push_all(out, &["\n\t_stop_members ", layer, " || rc=1"]);
-        }
-        if groups {
-            push_all(out, &["\n\t_stop_members ", &self.groups, " || rc=1"]);
-        }
+        self.push_stop(out);
         out.push_str(META_TAIL);
     }
 }

@@ -34,6 +34,21 @@ pub fn externals(model: &Model, s: usize) -> impl Iterator<Item = (usize, DepKin
         })
 }
 
+/// The [`gate::wait_script`] a dependent runs for external `e` of `model`: its check for its
+/// `wait_timeout` (what [`WaitScripts::script`] keeps for an external).
+#[must_use]
+pub fn external_script(model: &Model, e: usize) -> String {
+    let x = &model.externals[e];
+    let mut out = String::with_capacity(400);
+    gate::push_wait_script(
+        &mut out,
+        &format!("external {}", x.name),
+        &x.check,
+        x.wait_timeout,
+    );
+    out
+}
+
 /// Every wait script of a render, built on first use (see the module documentation).
 pub struct WaitScripts<'m> {
     model: &'m Model,
@@ -71,17 +86,7 @@ impl<'m> WaitScripts<'m> {
     pub fn script(&self, target: Target) -> Option<&str> {
         let m = self.model;
         match target {
-            Target::External(e) => Some(self.externals[e].get_or_init(|| {
-                let x = &m.externals[e];
-                let mut out = String::with_capacity(400);
-                gate::push_wait_script(
-                    &mut out,
-                    &format!("external {}", x.name),
-                    &x.check,
-                    x.wait_timeout,
-                );
-                out
-            })),
+            Target::External(e) => Some(self.externals[e].get_or_init(|| external_script(m, e))),
             Target::Service(t) => {
                 let h = m.services[t].health.as_ref()?;
                 Some(self.services[t].get_or_init(|| {
