@@ -6,5 +6,6 @@ pub mod gate;
 pub mod lines;
 pub mod names;
 pub mod tools;
+pub mod waited;
 pub mod waits;
 pub mod wrapper;

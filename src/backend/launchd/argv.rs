@@ -8,12 +8,13 @@ use std::cell::OnceCell;
 
 use serde::Serialize;
 
-use crate::backend::shared::waits::{WaitScripts, edges};
+use crate::backend::shared::waited::{Waited, check};
+use crate::backend::shared::waits::WaitScripts;
 use crate::backend::shared::wrapper::{
     EXEC, EXPORTS_END, EXPORTS_LOOP, Prelude, Ready, SHELL, Syntax, TIMEOUT_SHIM,
 };
 use crate::escape::plist::{push_text, text_problem};
-use crate::model::{Check, Model, Target};
+use crate::model::{Check, Target};
 
 /// The argv of a job: `prelude` wrapped around the service's own `argv`.
 #[derive(Debug)]
@@ -36,60 +37,22 @@ impl Serialize for Program<'_> {
     }
 }
 
-/// No service waits for the target (in [`Escaped::slots`]).
-const NONE: u32 = u32::MAX;
-
 /// The pieces of wrapper scripts escaped for XML, each once per render.
 pub(super) struct Escaped<'m> {
     scripts: WaitScripts<'m>,
-    /// Where each target (externals, then services) is in [`Self::waited`], or [`NONE`];
-    /// empty when no service waits for anything (a table of 10,000 empty loops, one per
-    /// service, was 480 KB held through the render of a stack without a health check).
-    slots: Vec<u32>,
-    /// Each target some service waits for: how many services still to render wait for it,
-    /// and its poll loop escaped.
-    waited: Vec<(u32, OnceCell<String>)>,
+    /// The poll loop of each target some service waits for, escaped.
+    waited: Waited<OnceCell<String>>,
     fixed: [OnceCell<String>; 3],
 }
 
 impl<'m> Escaped<'m> {
     /// An empty cache over `scripts`.
     pub(super) fn new(scripts: WaitScripts<'m>) -> Self {
-        let model = scripts.model();
-        let mut slots = Vec::new();
-        // first how many wait for each target, then where each waited target is
-        for s in 0..model.services.len() {
-            for (target, _) in edges(model, s) {
-                if check(model, target).is_none() {
-                    continue;
-                }
-                if slots.is_empty() {
-                    slots = vec![0; model.externals.len() + model.services.len()];
-                }
-                slots[slot(model, target)] += 1;
-            }
-        }
-        let mut waited = Vec::with_capacity(slots.iter().filter(|&&n| n > 0).count());
-        for n in &mut slots {
-            if *n == 0 {
-                *n = NONE;
-            } else {
-                waited.push((*n, OnceCell::new()));
-                *n = u32::try_from(waited.len() - 1).unwrap_or(NONE);
-            }
-        }
         Self {
+            waited: Waited::new(scripts.model()),
             scripts,
-            slots,
-            waited,
             fixed: [OnceCell::new(), OnceCell::new(), OnceCell::new()],
         }
-    }
-
-    /// Where `target` is in [`Self::waited`], if a service waits for it.
-    fn index(&self, target: Target) -> Option<usize> {
-        let i = *self.slots.get(slot(self.scripts.model(), target))?;
-        (i != NONE).then_some(i as usize)
     }
 
     /// One service that waits for `targets` (those with a script) is rendered: the loops
@@ -97,13 +60,7 @@ impl<'m> Escaped<'m> {
     /// stack does not keep every one to the end.
     pub(super) fn done_with(&mut self, targets: &[Target]) {
         for &target in targets {
-            let Some(i) = self.index(target) else {
-                continue;
-            };
-            let (left, cell) = &mut self.waited[i];
-            *left = left.saturating_sub(1);
-            if *left == 0 {
-                drop(cell.take());
+            if self.waited.done_with(self.scripts.model(), target) {
                 self.scripts.forget(target);
             }
         }
@@ -116,7 +73,7 @@ impl<'m> Escaped<'m> {
 
     /// The poll loop of `target`, escaped (`None` if no service waits for it).
     pub(super) fn wait(&self, target: Target) -> Option<&str> {
-        let (_, cell) = self.waited.get(self.index(target)?)?;
+        let cell = self.waited.get(self.scripts.model(), target)?;
         Some(cell.get_or_init(|| {
             let script = self.scripts.script(target).unwrap_or_default();
             let mut out = String::with_capacity(script.len() + script.len() / 4);
@@ -132,22 +89,6 @@ impl<'m> Escaped<'m> {
         targets
             .iter()
             .find_map(|&t| check(model, t).and_then(check_problem))
-    }
-}
-
-/// Where `target` is counted in [`Escaped::slots`]: externals, then services.
-fn slot(model: &Model, target: Target) -> usize {
-    match target {
-        Target::External(e) => e,
-        Target::Service(s) => model.externals.len() + s,
-    }
-}
-
-/// The check polled for `target`.
-fn check(model: &Model, target: Target) -> Option<&Check> {
-    match target {
-        Target::External(e) => Some(&model.externals[e].check),
-        Target::Service(s) => model.services[s].health.as_ref().map(|h| &h.check),
     }
 }
 
@@ -246,8 +187,7 @@ mod tests {
         }
         let plain = Model::from_toml("t.toml", &text).expect("valid");
         let escaped = Escaped::new(WaitScripts::new(&plain));
-        assert_eq!(escaped.slots.capacity(), 0, "no table when nothing waits");
-        assert_eq!(escaped.waited.capacity(), 0);
+        assert_eq!(escaped.waited.room(), 0, "no table when nothing waits");
         text.push_str("[services.h]\ncommand = [\"/bin/h\"]\nhealth = { tcp = \"127.0.0.1:1\" }\n");
         for (w, kind) in [("v", "requires"), ("w", "wants")] {
             let _ = write!(
@@ -262,12 +202,10 @@ mod tests {
         assert!(escaped.wait(h).is_some_and(|l| l.contains("127.0.0.1")));
         assert!(escaped.wait(Target::Service(0)).is_none());
         escaped.done_with(&[h]);
-        assert!(escaped.waited[0].1.get().is_some(), "w still waits for h");
+        let kept = |e: &Escaped<'_>| e.waited.get(&one, h).is_some_and(|c| c.get().is_some());
+        assert!(kept(&escaped), "w still waits for h");
         escaped.done_with(&[h]);
-        assert!(
-            escaped.waited[0].1.get().is_none(),
-            "freed after its last wait"
-        );
+        assert!(!kept(&escaped), "freed after its last wait");
     }
 
     fn refusal(text: &str) -> String {

@@ -11,12 +11,13 @@
 use std::cell::{Cell, OnceCell};
 
 use crate::backend::shared::gate;
+use crate::backend::shared::waited::Waited;
 use crate::backend::shared::waits::{WaitScripts, edges};
 use crate::backend::shared::wrapper::{
     EXEC, EXPORTS_END, EXPORTS_LOOP, Prelude, Ready, SHELL, Syntax, TIMEOUT_SHIM,
 };
 use crate::escape::supervisord as esc;
-use crate::model::{Model, Target};
+use crate::model::Target;
 
 /// A piece escaped as it reads after `; ` inside the quotes, ending inside them; `None`
 /// when its first character's escape depends on what comes before it.
@@ -38,34 +39,21 @@ fn escape_piece(piece: &str) -> Option<String> {
 /// waits for it.
 pub(super) struct Escaped<'m> {
     scripts: WaitScripts<'m>,
-    externals: Vec<OnceCell<Option<String>>>,
-    services: Vec<OnceCell<Option<String>>>,
-    fixed: [OnceCell<Option<String>>; 3],
-    /// `LABEL (CHECK)` of each external, then of each service.
-    described: Vec<OnceCell<Option<String>>>,
-    /// How many services left to render wait for each external, then each service.
-    left: Vec<u32>,
+    /// Of each target some service waits for: its poll loop escaped, and `LABEL (CHECK)`.
+    waited: Waited<(Cached, Cached)>,
+    fixed: [Cached; 3],
 }
+
+/// A piece made once (`None`: it cannot be written).
+type Cached = OnceCell<Option<String>>;
 
 impl<'m> Escaped<'m> {
     /// An empty cache over `scripts`.
     pub(super) fn new(scripts: WaitScripts<'m>) -> Self {
-        let model = scripts.model();
-        let mut left = vec![0u32; model.externals.len() + model.services.len()];
-        for s in 0..model.services.len() {
-            for (target, _) in edges(model, s) {
-                if let Some(i) = slot(model, target) {
-                    left[i] += 1;
-                }
-            }
-        }
         Self {
-            externals: vec![OnceCell::new(); model.externals.len()],
-            services: vec![OnceCell::new(); model.services.len()],
-            fixed: [OnceCell::new(), OnceCell::new(), OnceCell::new()],
-            described: vec![OnceCell::new(); model.externals.len() + model.services.len()],
-            left,
+            waited: Waited::new(scripts.model()),
             scripts,
+            fixed: [OnceCell::new(), OnceCell::new(), OnceCell::new()],
         }
     }
 
@@ -75,19 +63,9 @@ impl<'m> Escaped<'m> {
     pub(super) fn done_with(&mut self, s: usize) {
         let model = self.scripts.model();
         for (target, _) in edges(model, s) {
-            let Some(i) = slot(model, target) else {
-                continue;
-            };
-            self.left[i] = self.left[i].saturating_sub(1);
-            if self.left[i] > 0 {
-                continue;
+            if self.waited.done_with(model, target) {
+                self.scripts.forget(target);
             }
-            match target {
-                Target::External(e) => drop(self.externals[e].take()),
-                Target::Service(t) => drop(self.services[t].take()),
-            }
-            drop(self.described[i].take());
-            self.scripts.forget(target);
         }
     }
 
@@ -98,10 +76,7 @@ impl<'m> Escaped<'m> {
 
     /// The poll loop of `target`, escaped.
     fn wait(&self, target: Target) -> Option<&str> {
-        let cell = match target {
-            Target::External(e) => &self.externals[e],
-            Target::Service(s) => &self.services[s],
-        };
+        let (cell, _) = self.waited.get(self.scripts.model(), target)?;
         cell.get_or_init(|| self.scripts.script(target).and_then(escape_piece))
             .as_deref()
     }
@@ -111,31 +86,27 @@ impl<'m> Escaped<'m> {
     /// check.
     pub(super) fn described(&self, target: Target) -> Option<&str> {
         let model = self.scripts.model();
-        let i = match target {
-            Target::External(e) => e,
-            Target::Service(s) => model.externals.len() + s,
-        };
-        self.described[i]
-            .get_or_init(|| {
-                let (kind, name, check) = match target {
-                    Target::External(e) => {
-                        let x = &model.externals[e];
-                        ("external ", x.name.as_str(), &x.check)
-                    }
-                    Target::Service(t) => {
-                        let svc = &model.services[t];
-                        ("service ", &*svc.name, &svc.health.as_ref()?.check)
-                    }
-                };
-                let mut out = String::with_capacity(kind.len() + name.len() + 48);
-                out.push_str(kind);
-                out.push_str(name);
-                out.push_str(" (");
-                gate::push_describe(&mut out, check);
-                out.push(')');
-                Some(out)
-            })
-            .as_deref()
+        let (_, cell) = self.waited.get(model, target)?;
+        cell.get_or_init(|| {
+            let (kind, name, check) = match target {
+                Target::External(e) => {
+                    let x = &model.externals[e];
+                    ("external ", x.name.as_str(), &x.check)
+                }
+                Target::Service(t) => {
+                    let svc = &model.services[t];
+                    ("service ", &*svc.name, &svc.health.as_ref()?.check)
+                }
+            };
+            let mut out = String::with_capacity(kind.len() + name.len() + 48);
+            out.push_str(kind);
+            out.push_str(name);
+            out.push_str(" (");
+            gate::push_describe(&mut out, check);
+            out.push(')');
+            Some(out)
+        })
+        .as_deref()
     }
 
     /// A fixed piece, escaped.
@@ -147,18 +118,6 @@ impl<'m> Escaped<'m> {
             _ => return None,
         };
         self.fixed[i].get_or_init(|| escape_piece(piece)).as_deref()
-    }
-}
-
-/// Where a target that has a wait script is counted in [`Escaped`]'s `left` and
-/// `described`; `None` for a service without a health check.
-fn slot(model: &Model, target: Target) -> Option<usize> {
-    match target {
-        Target::External(e) => Some(e),
-        Target::Service(s) => model.services[s]
-            .health
-            .is_some()
-            .then_some(model.externals.len() + s),
     }
 }
 
