@@ -37,7 +37,7 @@ use super::kit::{Artifact, Backend, HEADER, RenderContext, Rendered, Report, Uni
 use crate::errors::{Refusal, Result};
 use crate::model::Model;
 use claims::{add_claims, claim};
-use objects::{Claim, Kustomization};
+use objects::{Claim, FileList, Kustomization};
 use peers::Peers;
 use plan::{Kind, Plan};
 use workload::{Owner, Pod};
@@ -190,7 +190,7 @@ impl Backend for Kubernetes {
 #[derive(Default)]
 struct Acc<'p> {
     /// The names of the files emitted so far.
-    files: Vec<String>,
+    files: FileList,
     /// The artifacts, when the context has no sink.
     out: Rendered,
     /// The wait containers made so far.
@@ -206,7 +206,7 @@ impl Acc<'_> {
     fn emit(&mut self, ctx: &RenderContext<'_>, path: String, mut text: String) -> Result<()> {
         // a held artifact keeps its capacity: no more than its text
         text.shrink_to_fit();
-        self.files.push(path.clone());
+        self.files.push(&path);
         ctx.emit(&mut self.out, Artifact::file(path, DATA.file_mode, text))
     }
 }
