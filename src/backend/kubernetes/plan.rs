@@ -85,7 +85,7 @@ impl<'m> Plan<'m> {
     /// # Errors
     /// A name that is no DNS label, or two objects with the same name.
     pub fn new(model: &'m Model) -> Result<Self> {
-        let mut names = Names::default();
+        let mut names = Names::new(model.externals.len() + model.view.processes().len());
         let mut externals = Vec::with_capacity(model.externals.len());
         for e in &model.externals {
             let Some(c) = &e.container else {
@@ -94,7 +94,8 @@ impl<'m> Plan<'m> {
             };
             let name = object_name_at(&e.name, || format!("external.{}", e.name))?;
             let k = externals.len();
-            names.claim(k, &name, ("external", &e.name), |k| {
+            let at_of = |k: usize| ("external", &*model.externals[k].name);
+            names.claim(k, &name, ("external", &e.name), at_of, |k| {
                 externals
                     .get(k)
                     .and_then(Option::as_ref)
@@ -116,14 +117,19 @@ impl<'m> Plan<'m> {
         };
         for svc in &model.services {
             plan.start.push(plan.workloads.len());
-            plan.service_workloads(svc, &mut names)?;
+            plan.service_workloads(model, svc, &mut names)?;
         }
         plan.start.push(plan.workloads.len());
         Ok(plan)
     }
 
     /// Plan the workloads of `svc` after those planned so far, claiming their names.
-    fn service_workloads(&mut self, svc: &'m Service, names: &mut Names<'m>) -> Result<()> {
+    fn service_workloads(
+        &mut self,
+        model: &Model,
+        svc: &'m Service,
+        names: &mut Names,
+    ) -> Result<()> {
         let field = || format!("services.{}", svc.name);
         let (ports, wait_port) = ports(&svc.container, svc.health.as_ref().map(|h| &h.check));
         let one = |name: String, kind, instance, ports| Planned {
@@ -156,7 +162,16 @@ impl<'m> Plan<'m> {
         for w in first..self.workloads.len() {
             let name = self.workloads[w].name.as_str();
             let (externals, workloads) = (&self.externals, &self.workloads);
-            names.claim(ext + w, name, ("services", &svc.name), |k| {
+            let at_of = |k: usize| {
+                if k < ext {
+                    ("external", &*model.externals[k].name)
+                } else {
+                    // the service whose workloads hold k (`start` has those so far)
+                    let service = self.start.partition_point(|&s| s <= k - ext) - 1;
+                    ("services", &*model.services[service].name)
+                }
+            };
+            names.claim(ext + w, name, ("services", &svc.name), at_of, |k| {
                 if k < ext {
                     externals[k].as_ref().map(|p| &*p.name)
                 } else {
@@ -169,26 +184,39 @@ impl<'m> Plan<'m> {
 }
 
 /// The object names taken so far, as indices (externals, then workloads) hashed on the
-/// name: not a copy of every name.
-#[derive(Default)]
-struct Names<'m> {
-    taken: HashTable<(usize, (&'static str, &'m str))>,
+/// name: 4 bytes a name, in a table sized once (one of the index and the field of each,
+/// grown as they came, held 1 MB at 10,000 services).
+struct Names {
+    taken: HashTable<u32>,
     hasher: DefaultHashBuilder,
 }
 
-impl<'m> Names<'m> {
+impl Names {
+    /// Room for about `objects` names.
+    fn new(objects: usize) -> Self {
+        Self {
+            taken: HashTable::with_capacity(objects),
+            hasher: DefaultHashBuilder::default(),
+        }
+    }
+
     /// Take `name` for index `k`, the object of `at` (the field: "external"/"services" and
-    /// the entry's name, written out only for a refusal); `name_of` gives the name of an
-    /// index taken before (and of `k` once it is in place).
+    /// the entry's name, written out only for a refusal, as `at_of` gives it for an index
+    /// taken before); `name_of` gives the name of an index taken before.
     fn claim<'n>(
         &mut self,
         k: usize,
         name: &str,
-        at: (&'static str, &'m str),
+        at: (&'static str, &str),
+        at_of: impl Fn(usize) -> (&'static str, &'n str),
         name_of: impl Fn(usize) -> Option<&'n str>,
     ) -> Result<()> {
         let hash = self.hasher.hash_one(name);
-        if let Some((_, other)) = self.taken.find(hash, |(i, _)| name_of(*i) == Some(name)) {
+        if let Some(&other) = self
+            .taken
+            .find(hash, |&i| name_of(i as usize) == Some(name))
+        {
+            let other = at_of(other as usize);
             return Err(Refusal::new(
                 format!("{}.{}", at.0, at.1),
                 format!(
@@ -200,8 +228,9 @@ impl<'m> Names<'m> {
             .into());
         }
         let hasher = &self.hasher;
-        self.taken.insert_unique(hash, (k, at), |(i, _)| {
-            hasher.hash_one(name_of(*i).unwrap_or_default())
+        let k = u32::try_from(k).expect("fewer than 4 billion objects");
+        self.taken.insert_unique(hash, k, |&i| {
+            hasher.hash_one(name_of(i as usize).unwrap_or_default())
         });
         Ok(())
     }
@@ -229,6 +258,19 @@ mod tests {
         assert_eq!(
             r.message,
             "its Kubernetes name `a-b` is also the name of services.a_b"
+        );
+        // the earlier one found by its place among the services, past instances
+        let r = refusal(
+            "name = \"s\"\n[services.m]\ncommand = [\"/x\"]\ninstances = [\"1x\", \"2y\"]\n\
+             [services.a_b]\ncommand = [\"/x\"]\n[services.n]\ncommand = [\"/x\"]\n\
+             [services.a-b]\ncommand = [\"/x\"]\n",
+        );
+        assert_eq!(
+            (r.field.as_str(), r.message.as_str()),
+            (
+                "services.a-b",
+                "its Kubernetes name `a-b` is also the name of services.a_b"
+            )
         );
         let r = refusal(
             "name = \"s\"\n[services.w]\ncommand = [\"/x\"]\ninstances = [\"eu\", \"-\"]\n",
