@@ -97,7 +97,7 @@ impl Journal<'_> {
 fn derivable(plan: &Plan, before: &dyn Owned) -> bool {
     plan.steps.iter().all(|s| match s.action {
         Action::Adopt | Action::Forget | Action::KeepEdited => false,
-        Action::Keep => before.get(&s.path) == s.entry.as_ref(),
+        Action::Keep => before.get(&s.path) == s.entry,
         _ => true,
     })
 }

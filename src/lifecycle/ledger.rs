@@ -5,6 +5,7 @@
 //! State directories: `/var/lib/openim-init/STACK/BACKEND/` (inside `--root` when staging),
 //! and `DIR/.openim-init/` for `generate --out DIR`. Never a directory an init system scans.
 
+use std::borrow::{Borrow, Cow};
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -249,7 +250,7 @@ impl Store {
     pub fn prepare_entries<'e>(
         &self,
         _lock: &Lock,
-        files: impl Iterator<Item = (&'e str, &'e Entry)>,
+        files: impl Iterator<Item = (Cow<'e, str>, Entry)>,
     ) -> Result<NewLedger> {
         std::fs::create_dir_all(&self.state)
             .with_context(|| format!("creating {}", self.state.display()))?;
@@ -287,9 +288,9 @@ pub fn write_ledger(ledger: &Ledger, out: &mut dyn std::io::Write) -> Result<()>
 }
 
 /// [`write_ledger`] of the ledger of this `version` and `files` (in path order).
-fn write_files<'e>(
+fn write_files<P: AsRef<str>, E: Borrow<Entry>>(
     version: u32,
-    files: impl Iterator<Item = (&'e str, &'e Entry)>,
+    files: impl Iterator<Item = (P, E)>,
     out: &mut dyn std::io::Write,
 ) -> Result<()> {
     write!(out, "{{\n  \"version\": {version},\n  \"files\": {{")?;
@@ -297,9 +298,9 @@ fn write_files<'e>(
     for (path, entry) in files {
         out.write_all(if empty { b"\n    " } else { b",\n    " })?;
         empty = false;
-        serde_json::to_writer(&mut *out, path)?;
+        serde_json::to_writer(&mut *out, path.as_ref())?;
         out.write_all(b": ")?;
-        serde_json::to_writer(&mut *out, entry)?;
+        serde_json::to_writer(&mut *out, entry.borrow())?;
     }
     out.write_all(if empty { b"}\n}\n" } else { b"\n  }\n}\n" })?;
     Ok(())

@@ -242,7 +242,7 @@ impl Plan {
         let files = self.entries_after(before);
         Ledger {
             version: 1,
-            files: files.map(|(p, e)| (p.to_owned(), e.clone())).collect(),
+            files: files.map(|(p, e)| (p.into_owned(), e)).collect(),
         }
     }
 
@@ -250,7 +250,7 @@ impl Plan {
     pub fn entries_after<'a>(
         &'a self,
         before: &'a dyn Owned,
-    ) -> impl Iterator<Item = (&'a str, &'a Entry)> + 'a {
+    ) -> impl Iterator<Item = (std::borrow::Cow<'a, str>, Entry)> + 'a {
         entries::after(&self.steps, before)
     }
 

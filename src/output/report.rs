@@ -138,8 +138,8 @@ fn write_report(done: &Done, w: &mut dyn Write) -> io::Result<()> {
         .collect();
     let mut kept = done.kept.paths().peekable();
     for step in &done.plan.steps {
-        while let Some(path) = kept.next_if(|&k| k < &*step.path) {
-            line(w, &root, path, &Said::Unchanged)?;
+        while let Some(path) = kept.next_if(|k| **k < *step.path) {
+            line(w, &root, &path, &Said::Unchanged)?;
         }
         let Some(d) = &step.desired else { continue };
         if let Some(to) = backed_up.get(&*step.path) {
@@ -153,7 +153,7 @@ fn write_report(done: &Done, w: &mut dyn Write) -> io::Result<()> {
         line(w, &root, &step.path, &said)?;
     }
     for path in kept {
-        line(w, &root, path, &Said::Unchanged)?;
+        line(w, &root, &path, &Said::Unchanged)?;
     }
     let (changed, [created, updated, removed, forced, same]) = done.plan.counts();
     let counts = [created, updated, removed, forced, same + done.kept.len()];

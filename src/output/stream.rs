@@ -239,7 +239,7 @@ impl Writer {
         }
         let found = self.found_at(&d.path)?;
         let owned = self.ledger.get(&d.path);
-        let action = plan::desired_step(&want, owned, &found, self.opts);
+        let action = plan::desired_step(&want, owned.as_ref(), &found, self.opts);
         if matches!(action, Action::Refuse(_)) {
             self.refused = true;
         } else if action.changes_disk() && !self.refused {
@@ -267,7 +267,7 @@ impl Writer {
         if step.action == Action::Keep
             && let Some(want) = &step.entry
             && let Some((place, owned)) = self.ledger.find(&step.path)
-            && owned == want
+            && owned == *want
         {
             debug_assert!(self.staged_now.is_none(), "a file kept as it is was staged");
             self.kept.mark(place);

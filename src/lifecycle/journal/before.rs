@@ -43,7 +43,7 @@ impl Serialize for Files<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut map = s.serialize_map(None)?;
         for (path, entry) in self.0.each() {
-            map.serialize_entry(path, entry)?;
+            map.serialize_entry(&*path, &entry)?;
         }
         map.end()
     }

@@ -143,7 +143,7 @@ pub fn recover(store: &Store, lock: &Lock) -> Result<Option<String>> {
     };
     for path in &done.incomplete {
         match journal.ledger_before.owned().get(path) {
-            Some(e) => ledger.files.insert(path.clone(), e.clone()),
+            Some(e) => ledger.files.insert(path.clone(), e),
             None => ledger.files.remove(path),
         };
     }

@@ -27,7 +27,7 @@ pub enum ContentHash {
 /// A recorded text that is not a digest: its place among the texts of this kind the
 /// process has met (each kept once, for the life of the process).
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct OtherText([u8; 4]);
+pub struct OtherText(pub(super) [u8; 4]);
 
 /// Every [`OtherText`]'s text, and the place of each.
 #[derive(Default)]

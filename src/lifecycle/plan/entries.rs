@@ -1,6 +1,7 @@
 //! The ledger entries of the desired states (a SHA-256 of every text, split over two
 //! threads), and of the ledger after a plan.
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
 
 use super::{Action, Desired, Step};
@@ -32,7 +33,7 @@ pub(super) fn entries(desired: &[Desired]) -> Vec<Entry> {
 pub(super) fn after<'a>(
     steps: &'a [Step],
     before: &'a dyn Owned,
-) -> impl Iterator<Item = (&'a str, &'a Entry)> + 'a {
+) -> impl Iterator<Item = (Cow<'a, str>, Entry)> + 'a {
     let mut steps = steps.iter().peekable();
     let mut owned = before.each().peekable();
     std::iter::from_fn(move || {
@@ -41,7 +42,7 @@ pub(super) fn after<'a>(
                 (None, None) => return None,
                 (Some(_), None) => Ordering::Less,
                 (None, Some(_)) => Ordering::Greater,
-                (Some(s), Some((path, _))) => (*s.path).cmp(path),
+                (Some(s), Some((path, _))) => (*s.path).cmp(&**path),
             };
             let old = match order {
                 Ordering::Greater => return owned.next(),
@@ -51,10 +52,10 @@ pub(super) fn after<'a>(
             let s = steps.next()?;
             let kept = match (&s.action, &s.entry) {
                 (Action::Retain | Action::Refuse(_), _) => old,
-                (_, entry) => entry.as_ref(),
+                (_, entry) => entry.clone(),
             };
             if let Some(e) = kept {
-                return Some((&*s.path, e));
+                return Some((Cow::Borrowed(&*s.path), e));
             }
         }
     })

@@ -372,15 +372,21 @@ fn the_entries_after_a_plan_are_walked_in_path_order_as_the_ledger_after_it() {
             }
         }
     }
-    let walked: Vec<(&str, &Entry)> = plan.entries_after(&before).collect();
-    let want: Vec<(&str, &Entry)> = expected.iter().map(|(p, e)| (p.as_str(), e)).collect();
+    let walked: Vec<(String, Entry)> = plan
+        .entries_after(&before)
+        .map(|(p, e)| (p.into_owned(), e))
+        .collect();
+    let want: Vec<(String, Entry)> = expected.clone().into_iter().collect();
     assert_eq!(walked, want);
-    let paths: Vec<&str> = walked.iter().map(|(p, _)| *p).collect();
+    let paths: Vec<&str> = walked.iter().map(|(p, _)| p.as_str()).collect();
     assert_eq!(paths, ["a", "b", "e", "f", "g", "z"]);
     assert_eq!(plan.ledger_after(&before).files, expected);
     // from no ledger at all, and from a ledger with no step
     let empty = Ledger::default();
-    let none: Vec<&str> = plan.entries_after(&empty).map(|(p, _)| p).collect();
+    let none: Vec<String> = plan
+        .entries_after(&empty)
+        .map(|(p, _)| p.into_owned())
+        .collect();
     assert_eq!(none, ["a", "b", "f"]);
     let untouched = Plan::default();
     assert_eq!(untouched.ledger_after(&before).files, before.files);

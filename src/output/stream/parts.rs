@@ -123,7 +123,8 @@ impl Writer {
             drop(open.staged); // closed
             return fresh.record(&open.path, &want, None);
         }
-        let action = plan::desired_step(&want, self.ledger.get(&open.path), &open.found, self.opts);
+        let owned = self.ledger.get(&open.path);
+        let action = plan::desired_step(&want, owned.as_ref(), &open.found, self.opts);
         self.refused |= matches!(action, Action::Refuse(_));
         if let Some(Staged::Batch(h, fd)) = open.staged {
             drop(fd);

@@ -1,0 +1,244 @@
+//! The paths of a [`Compact`] ledger, one after the other in path order, front coded: each
+//! path is the number of its first bytes the path before has too, then the rest (the
+//! paths of a ledger share long beginnings: `s6/svc-123/log/run`, `s6/svc-123/run`). Every
+//! [`BLOCK`]th record starts a block and holds its whole path, so a lookup searches the
+//! block heads by bisection and then reads at most one block.
+//!
+//! A record: the shared length, the rest's length with two flags (a link; a hash that is
+//! not a digest), the mode, each as a LEB128 number, then the rest: about 11 bytes a file
+//! of `s6`. The SHA-256s are a list of their own, in the same order (a list of 32-byte
+//! values is put in path order in place when a ledger comes out of order).
+
+use super::Compact;
+use crate::lifecycle::ledger::{ContentHash, Entry, Kind, OtherText};
+
+/// Records a block: the more, the smaller the heads' share and the longer a lookup reads.
+pub(super) const BLOCK: usize = 16;
+
+/// The flag of a link, in a record's length of the rest.
+pub(super) const SYMLINK: u8 = 1;
+/// The flag of an [`OtherText`] in place of a digest.
+pub(super) const OTHER: u8 = 2;
+/// How far the flags shift the rest's length.
+const FLAG_BITS: u32 = 2;
+
+/// Append `n` as LEB128: seven bits a byte, the low ones first.
+fn put(out: &mut Vec<u8>, mut n: usize) {
+    loop {
+        let low = n.to_le_bytes()[0] & 0x7f;
+        n >>= 7;
+        if n == 0 {
+            out.push(low);
+            return;
+        }
+        out.push(low | 0x80);
+    }
+}
+
+/// The LEB128 number at `*at`, which moves past it.
+fn take(bytes: &[u8], at: &mut usize) -> usize {
+    let mut n = 0;
+    let mut shift = 0;
+    loop {
+        let byte = bytes[*at];
+        *at += 1;
+        n |= usize::from(byte & 0x7f) << shift;
+        if byte < 0x80 {
+            return n;
+        }
+        shift += 7;
+    }
+}
+
+/// An entry as a [`Compact`] ledger keeps it: its flags, its mode, its hash.
+pub(super) fn split(entry: &Entry) -> (u8, u32, [u8; 32]) {
+    let mut hash = [0; 32];
+    let mut flags = 0;
+    match &entry.sha256 {
+        ContentHash::Sha256(digest) => hash = *digest,
+        ContentHash::Other(text) => {
+            hash[..4].copy_from_slice(&text.0);
+            flags |= OTHER;
+        }
+    }
+    if entry.kind == Kind::Symlink {
+        flags |= SYMLINK;
+    }
+    (flags, entry.mode, hash)
+}
+
+/// The entry [`split`] into these.
+pub(super) fn join(flags: u8, mode: u32, hash: &[u8; 32]) -> Entry {
+    let sha256 = if flags & OTHER == 0 {
+        ContentHash::Sha256(*hash)
+    } else {
+        ContentHash::Other(OtherText([hash[0], hash[1], hash[2], hash[3]]))
+    };
+    let kind = if flags & SYMLINK == 0 {
+        Kind::File
+    } else {
+        Kind::Symlink
+    };
+    Entry { kind, mode, sha256 }
+}
+
+/// One record, read where it starts.
+pub(super) struct Record<'c> {
+    /// How many bytes of its path the path before has too (0 for a block's head).
+    pub(super) shared: usize,
+    /// The rest of its path (whole characters: the shared part ends between two).
+    pub(super) rest: &'c [u8],
+    /// [`SYMLINK`] and [`OTHER`].
+    flags: u8,
+    mode: u32,
+    /// Where the next record starts.
+    pub(super) next: usize,
+}
+
+impl<'c> Record<'c> {
+    /// The record at `at` in `bytes`.
+    pub(super) fn at(bytes: &'c [u8], mut at: usize) -> Self {
+        let shared = take(bytes, &mut at);
+        let head = take(bytes, &mut at);
+        // written from a u32
+        let mode = u32::try_from(take(bytes, &mut at)).unwrap_or(u32::MAX);
+        let rest_len = head >> FLAG_BITS;
+        Self {
+            shared,
+            rest: &bytes[at..at + rest_len],
+            flags: head.to_le_bytes()[0] & (SYMLINK | OTHER),
+            mode,
+            next: at + rest_len,
+        }
+    }
+
+    /// Its entry, whose hash is `hash`.
+    pub(super) fn entry(&self, hash: &[u8; 32]) -> Entry {
+        join(self.flags, self.mode, hash)
+    }
+
+    /// `path` (the path before) made this record's.
+    pub(super) fn apply(&self, path: &mut String) {
+        path.truncate(self.shared);
+        // (always whole characters)
+        path.push_str(std::str::from_utf8(self.rest).unwrap_or_default());
+    }
+}
+
+/// A [`Compact`] ledger made of paths given in increasing order.
+#[derive(Default)]
+pub(super) struct Builder {
+    out: Compact,
+    /// How many records.
+    count: usize,
+    /// The last path given.
+    last: String,
+}
+
+impl Builder {
+    /// Room for about `bytes` of paths and `files` files.
+    pub(super) fn with_capacity(bytes: usize, files: usize) -> Self {
+        Self {
+            out: Compact {
+                paths: Vec::with_capacity(bytes),
+                blocks: Vec::with_capacity(files.div_ceil(BLOCK)),
+                hashes: Vec::with_capacity(files),
+            },
+            count: 0,
+            last: String::new(),
+        }
+    }
+
+    /// Whether `path` can be added: it comes after every path so far.
+    pub(super) fn takes(&self, path: &str) -> bool {
+        self.count == 0 || path > self.last.as_str()
+    }
+
+    /// Add `path` (which [`Self::takes`]) with `entry`.
+    ///
+    /// # Errors
+    /// Over 4 GiB of paths.
+    pub(super) fn push(&mut self, path: &str, entry: &Entry) -> Result<(), String> {
+        let (flags, mode, hash) = split(entry);
+        self.code(path, flags, mode)?;
+        self.out.hashes.push(hash);
+        Ok(())
+    }
+
+    /// Add the record of `path` (which [`Self::takes`]) with these flags and mode; its
+    /// hash is for the caller to give ([`Self::finish_with`]).
+    ///
+    /// # Errors
+    /// Over 4 GiB of paths.
+    pub(super) fn code(&mut self, path: &str, flags: u8, mode: u32) -> Result<(), String> {
+        debug_assert!(self.takes(path), "{path} given out of order");
+        let out = &mut self.out;
+        let shared = if self.count.is_multiple_of(BLOCK) {
+            let start = u32::try_from(out.paths.len()).map_err(|_| "over 4 GiB of paths")?;
+            out.blocks.push(start);
+            0
+        } else {
+            shared(&self.last, path)
+        };
+        let rest = &path[shared..];
+        put(&mut out.paths, shared);
+        put(&mut out.paths, rest.len() << FLAG_BITS | usize::from(flags));
+        put(&mut out.paths, mode as usize);
+        out.paths.extend_from_slice(rest.as_bytes());
+        self.count += 1;
+        self.last.truncate(shared);
+        self.last.push_str(rest);
+        Ok(())
+    }
+
+    /// The ledger.
+    pub(super) fn finish(self) -> Compact {
+        self.out
+    }
+
+    /// The ledger of the records [`Self::code`] added and `hashes`, theirs in order.
+    pub(super) fn finish_with(mut self, hashes: Vec<[u8; 32]>) -> Compact {
+        debug_assert_eq!(hashes.len(), self.count);
+        self.out.hashes = hashes;
+        self.out
+    }
+}
+
+/// How many bytes `b` begins with that `a` begins with too, ending between two characters.
+fn shared(a: &str, b: &str) -> usize {
+    let mut n = a.bytes().zip(b.bytes()).take_while(|(x, y)| x == y).count();
+    while !b.is_char_boundary(n) {
+        n -= 1;
+    }
+    n
+}
+
+/// The files of a [`Compact`] ledger read in order, each path made in one buffer.
+pub(super) struct Walk<'c> {
+    ledger: &'c Compact,
+    at: usize,
+    place: usize,
+    path: String,
+}
+
+impl<'c> Walk<'c> {
+    /// From the first file of `ledger`.
+    pub(super) fn new(ledger: &'c Compact) -> Self {
+        Self {
+            ledger,
+            at: 0,
+            place: 0,
+            path: String::new(),
+        }
+    }
+
+    /// The next path and its entry.
+    pub(super) fn next(&mut self) -> Option<(&str, Entry)> {
+        let hash = self.ledger.hashes.get(self.place)?;
+        let record = Record::at(&self.ledger.paths, self.at);
+        record.apply(&mut self.path);
+        self.at = record.next;
+        self.place += 1;
+        Some((&self.path, record.entry(hash)))
+    }
+}
