@@ -42,14 +42,22 @@ for shape_size in plain:2000 rich:600; do
     shape=${shape_size%:*}
     manifest="$work/$shape.toml"
     "$target/release/examples/synth" "$shape" "${shape_size#*:}" > "$manifest"
-    sed 's/restart_delay = "5s"/restart_delay = "7s"/' "$manifest" > "$work/$shape-changed.toml"
+    # the container backends refuse a stack without an image: the same with a default one
+    # (as benches/scale.rs gives them), else their code would be missing from the order
+    { cat "$manifest"; printf '\n[defaults.container]\nimage = "openim/openim-server:v3.8.3"\n'; } \
+        > "$work/$shape-image.toml"
+    for m in "$shape" "$shape-image"; do
+        sed 's/restart_delay = "5s"/restart_delay = "7s"/' "$work/$m.toml" > "$work/$m-changed.toml"
+    done
     run validate --manifest "$manifest"
     for backend in "${backends[@]}"; do
+        m=$shape
+        [[ $backend == compose || $backend == kubernetes ]] && m=$shape-image
         out="$work/out-$shape-$backend"
-        run generate --backend "$backend" --manifest "$manifest"
-        run generate --backend "$backend" --manifest "$manifest" --out "$out"
-        run generate --backend "$backend" --manifest "$manifest" --out "$out"
-        run generate --backend "$backend" --manifest "$work/$shape-changed.toml" --out "$out"
+        run generate --backend "$backend" --manifest "$work/$m.toml"
+        run generate --backend "$backend" --manifest "$work/$m.toml" --out "$out"
+        run generate --backend "$backend" --manifest "$work/$m.toml" --out "$out"
+        run generate --backend "$backend" --manifest "$work/$m-changed.toml" --out "$out"
     done
 done
 for backend in "${backends[@]}"; do
