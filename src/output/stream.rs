@@ -15,7 +15,7 @@ use anyhow::Result;
 use super::{Report, refuse};
 use crate::lifecycle::fsops::{self, Batch, Handle};
 use crate::lifecycle::journal;
-use crate::lifecycle::ledger::{Compact, EMPTY, Entry, Kind, Lock, Marked, Owned as _, Store};
+use crate::lifecycle::ledger::{Compact, EMPTY, Entry, Kind, Lock, Marked, Store};
 use crate::lifecycle::plan::{self, Action, Desired, Options, Step};
 
 /// How many artifacts go to the writing thread at a time (one hand-over each, not one per
@@ -238,8 +238,8 @@ impl Writer {
             self.refuse_twice(&d.path)?;
         }
         let found = self.found_at(&d.path)?;
-        let owned = self.ledger.get(&d.path);
-        let action = plan::desired_step(&want, owned.as_ref(), &found, self.opts);
+        let owned = self.ledger.find(&d.path);
+        let action = plan::desired_step(&want, owned.as_ref().map(|o| &o.1), &found, self.opts);
         if matches!(action, Action::Refuse(_)) {
             self.refused = true;
         } else if action.changes_disk() && !self.refused {
@@ -250,23 +250,26 @@ impl Writer {
             self.spent.give(std::mem::take(&mut d.contents));
         }
         let (path, content) = d.split();
-        self.record(Step {
+        let step = Step {
             path: path.into(),
             found,
             action,
             desired: Some(content),
             entry: Some(want),
-        });
+        };
+        self.record(step, owned);
         Ok(())
     }
 
     /// Keep `step` for the end, or only a mark in the ledger when it leaves a file exactly
     /// as the ledger has it (an up-to-date tree of 84,000 files held a 224-byte step each,
-    /// 19 MB), as neither the journal nor the new ledger needs a step for it.
-    fn record(&mut self, mut step: Step) {
+    /// 19 MB), as neither the journal nor the new ledger needs a step for it. `owned` is
+    /// what [`Compact::find`] gave for its path (looked up once: a lookup reads a block of
+    /// front-coded paths).
+    fn record(&mut self, mut step: Step, owned: Option<(usize, Entry)>) {
         if step.action == Action::Keep
             && let Some(want) = &step.entry
-            && let Some((place, owned)) = self.ledger.find(&step.path)
+            && let Some((place, owned)) = owned
             && owned == *want
         {
             debug_assert!(self.staged_now.is_none(), "a file kept as it is was staged");
