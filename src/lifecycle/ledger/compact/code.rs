@@ -142,7 +142,7 @@ impl Builder {
             out: Compact {
                 paths: Vec::with_capacity(bytes),
                 blocks: Vec::with_capacity(files.div_ceil(BLOCK)),
-                hashes: Vec::with_capacity(files),
+                hashes: Vec::with_capacity(files * 32),
             },
             count: 0,
             last: String::new(),
@@ -161,7 +161,7 @@ impl Builder {
     pub(super) fn push(&mut self, path: &str, entry: &Entry) -> Result<(), String> {
         let (flags, mode, hash) = split(entry);
         self.code(path, flags, mode)?;
-        self.out.hashes.push(hash);
+        self.out.hashes.extend_from_slice(&hash);
         Ok(())
     }
 
@@ -196,9 +196,10 @@ impl Builder {
         self.out
     }
 
-    /// The ledger of the records [`Self::code`] added and `hashes`, theirs in order.
-    pub(super) fn finish_with(mut self, hashes: Vec<[u8; 32]>) -> Compact {
-        debug_assert_eq!(hashes.len(), self.count);
+    /// The ledger of the records [`Self::code`] added and `hashes` (32 bytes each), theirs
+    /// in order.
+    pub(super) fn finish_with(mut self, hashes: Vec<u8>) -> Compact {
+        debug_assert_eq!(hashes.len(), self.count * 32);
         self.out.hashes = hashes;
         self.out
     }
@@ -234,7 +235,7 @@ impl<'c> Walk<'c> {
 
     /// The next path and its entry.
     pub(super) fn next(&mut self) -> Option<(&str, Entry)> {
-        let hash = self.ledger.hashes.get(self.place)?;
+        let hash = self.ledger.hashes().get(self.place)?;
         let record = Record::at(&self.ledger.paths, self.at);
         record.apply(&mut self.path);
         self.at = record.next;
