@@ -92,8 +92,8 @@ impl Compact {
     }
 
     /// Read the JSON of a ledger from `reader` (about `size` bytes: the lists are sized
-    /// from it once, not grown by doubling); read twice when its files are not in path
-    /// order (see `read.rs`).
+    /// from it once, not grown by doubling), through a buffer of its own; read twice when
+    /// its files are not in path order (see `read.rs`).
     ///
     /// # Errors
     /// The text is not a ledger, or a read error.
