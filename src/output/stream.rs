@@ -193,7 +193,10 @@ impl Writer {
             rx.iter().try_for_each(|msg| match msg {
                 Msg::Whole(bundle) => bundle.into_iter().try_for_each(|(d, want)| w.take(d, want)),
                 Msg::Part(piece) => w.take_piece(&piece),
-                Msg::Again(path) => w.refuse_twice(&path),
+                Msg::Again(path) => {
+                    let place = w.ledger.find(&path).map(|(place, _)| place);
+                    w.refuse_twice(&path, place)
+                }
             })
         });
         // every file handed over is staged (or failed) and recorded before anything else
@@ -234,11 +237,11 @@ impl Writer {
         if self.fresh.is_some() {
             return self.take_new(d, &want);
         }
+        let owned = self.ledger.find(&d.path);
         if self.repeats.is_some() {
-            self.refuse_twice(&d.path)?;
+            self.refuse_twice(&d.path, owned.as_ref().map(|(place, _)| *place))?;
         }
         let found = self.found_at(&d.path)?;
-        let owned = self.ledger.find(&d.path);
         let action = plan::desired_step(&want, owned.as_ref().map(|o| &o.1), &found, self.opts);
         if matches!(action, Action::Refuse(_)) {
             self.refused = true;
@@ -287,8 +290,8 @@ impl Writer {
     }
 
     /// Refuse the run if `path` was taken before (asked when the feed saw its hash before,
-    /// or for every path when the feed keeps none).
-    fn refuse_twice(&mut self, path: &str) -> Result<()> {
+    /// or for every path when the feed keeps none); `place` is its place in the ledger.
+    fn refuse_twice(&mut self, path: &str, place: Option<usize>) -> Result<()> {
         let open = self.open.as_ref().is_some_and(|o| o.path == path);
         let taken = if let Some(fresh) = &mut self.fresh {
             fresh.has(path)?
@@ -297,7 +300,7 @@ impl Writer {
                 Some(repeats) => repeats.has(&self.steps, path),
                 None => self.steps.iter().any(|s| *s.path == *path),
             };
-            stepped || self.kept.has(path)
+            stepped || place.is_some_and(|p| self.kept.has(p))
         };
         if open || taken {
             return Err(refuse(format!("refusing to write {path} twice")));

@@ -149,12 +149,10 @@ impl<'l> Marked<'l> {
         }
     }
 
-    /// Whether `path` is marked.
+    /// Whether the file at `place` ([`Compact::find`]) is marked.
     #[must_use]
-    pub fn has(&self, path: &str) -> bool {
-        self.ledger
-            .find(path)
-            .is_some_and(|(i, _)| self.bits[i / 64] & (1 << (i % 64)) != 0)
+    pub fn has(&self, place: usize) -> bool {
+        self.bits[place / 64] & (1 << (place % 64)) != 0
     }
 
     /// How many are marked.
@@ -176,9 +174,8 @@ impl<'l> Marked<'l> {
         std::iter::from_fn(move || {
             loop {
                 let (path, _) = walk.next()?;
-                let i = place;
                 place += 1;
-                if self.bits[i / 64] & (1 << (i % 64)) != 0 {
+                if self.has(place - 1) {
                     return Some(path.to_owned());
                 }
             }

@@ -61,7 +61,8 @@ impl Writer {
     pub(super) fn take_piece(&mut self, piece: &Piece) -> Result<()> {
         if piece.first {
             if self.repeats.is_some() {
-                self.refuse_twice(&piece.path)?;
+                let place = self.ledger.find(&piece.path).map(|(place, _)| place);
+                self.refuse_twice(&piece.path, place)?;
             }
             self.open_piece(piece)?;
         }

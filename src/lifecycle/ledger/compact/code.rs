@@ -36,9 +36,16 @@ fn put(out: &mut Vec<u8>, mut n: usize) {
 }
 
 /// The LEB128 number at `*at`, which moves past it.
+#[inline]
 fn take(bytes: &[u8], at: &mut usize) -> usize {
-    let mut n = 0;
-    let mut shift = 0;
+    // most are one byte (a lookup reads some 20 records of three)
+    let first = bytes[*at];
+    *at += 1;
+    if first < 0x80 {
+        return usize::from(first);
+    }
+    let mut n = usize::from(first & 0x7f);
+    let mut shift = 7;
     loop {
         let byte = bytes[*at];
         *at += 1;
@@ -97,6 +104,7 @@ pub(super) struct Record<'c> {
 
 impl<'c> Record<'c> {
     /// The record at `at` in `bytes`.
+    #[inline]
     pub(super) fn at(bytes: &'c [u8], mut at: usize) -> Self {
         let shared = take(bytes, &mut at);
         let head = take(bytes, &mut at);
