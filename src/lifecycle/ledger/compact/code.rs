@@ -5,9 +5,9 @@
 //! block heads by bisection and then reads at most one block.
 //!
 //! A record: the shared length, the rest's length with two flags (a link; a hash that is
-//! not a digest), the mode, each as a LEB128 number, then the rest: about 11 bytes a file
-//! of `s6`. The SHA-256s are a list of their own, in the same order (a list of 32-byte
-//! values is put in path order in place when a ledger comes out of order).
+//! not a digest), the mode, each as a LEB128 number, then the rest: about 12 bytes a file
+//! of `s6`. The SHA-256s are a list of their own, in the same order (see `read.rs` for a
+//! ledger that comes out of order).
 
 use super::Compact;
 use crate::lifecycle::ledger::{ContentHash, Entry, Kind, OtherText};

@@ -3,7 +3,7 @@
 //! ledger of a new directory lists its files as written), its paths are gathered, sorted
 //! and coded, then the text is read again for the hashes, each put in its place in the
 //! memory the paths were gathered in: held beside the paths (as the slots of (path, entry)
-//! were), they made a first run over a new `s6` directory of 50,000 files take 1 MB more.
+//! were), they made a first run over a new `s6` directory of 50,000 files take 0.8 MB more.
 
 use std::cell::Cell;
 use std::fmt;
