@@ -215,8 +215,7 @@ impl Store {
             None => Ok(Compact::default()),
             Some(file) => {
                 let size = file.metadata().map_or(0, |m| m.len());
-                let reader = std::io::BufReader::with_capacity(1 << 16, file);
-                Compact::read(reader, size).with_context(|| {
+                Compact::read(file, size).with_context(|| {
                     format!(
                         "reading the ledger {} (move it away to start afresh)",
                         path.display()

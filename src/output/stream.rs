@@ -15,7 +15,7 @@ use anyhow::Result;
 use super::{Report, refuse};
 use crate::lifecycle::fsops::{self, Batch, Handle};
 use crate::lifecycle::journal;
-use crate::lifecycle::ledger::{Compact, EMPTY, Entry, Kind, Lock, Marked, Owned as _, Store};
+use crate::lifecycle::ledger::{Compact, EMPTY, Entry, Kind, Lock, Marked, Store};
 use crate::lifecycle::plan::{self, Action, Desired, Options, Step};
 
 /// How many artifacts go to the writing thread at a time (one hand-over each, not one per
@@ -193,7 +193,10 @@ impl Writer {
             rx.iter().try_for_each(|msg| match msg {
                 Msg::Whole(bundle) => bundle.into_iter().try_for_each(|(d, want)| w.take(d, want)),
                 Msg::Part(piece) => w.take_piece(&piece),
-                Msg::Again(path) => w.refuse_twice(&path),
+                Msg::Again(path) => {
+                    let place = w.ledger.find(&path).map(|(place, _)| place);
+                    w.refuse_twice(&path, place)
+                }
             })
         });
         // every file handed over is staged (or failed) and recorded before anything else
@@ -234,12 +237,12 @@ impl Writer {
         if self.fresh.is_some() {
             return self.take_new(d, &want);
         }
+        let owned = self.ledger.find(&d.path);
         if self.repeats.is_some() {
-            self.refuse_twice(&d.path)?;
+            self.refuse_twice(&d.path, owned.as_ref().map(|(place, _)| *place))?;
         }
         let found = self.found_at(&d.path)?;
-        let owned = self.ledger.get(&d.path);
-        let action = plan::desired_step(&want, owned.as_ref(), &found, self.opts);
+        let action = plan::desired_step(&want, owned.as_ref().map(|o| &o.1), &found, self.opts);
         if matches!(action, Action::Refuse(_)) {
             self.refused = true;
         } else if action.changes_disk() && !self.refused {
@@ -250,23 +253,26 @@ impl Writer {
             self.spent.give(std::mem::take(&mut d.contents));
         }
         let (path, content) = d.split();
-        self.record(Step {
+        let step = Step {
             path: path.into(),
             found,
             action,
             desired: Some(content),
             entry: Some(want),
-        });
+        };
+        self.record(step, owned);
         Ok(())
     }
 
     /// Keep `step` for the end, or only a mark in the ledger when it leaves a file exactly
     /// as the ledger has it (an up-to-date tree of 84,000 files held a 224-byte step each,
-    /// 19 MB), as neither the journal nor the new ledger needs a step for it.
-    fn record(&mut self, mut step: Step) {
+    /// 19 MB), as neither the journal nor the new ledger needs a step for it. `owned` is
+    /// what [`Compact::find`] gave for its path (looked up once: a lookup reads a block of
+    /// front-coded paths).
+    fn record(&mut self, mut step: Step, owned: Option<(usize, Entry)>) {
         if step.action == Action::Keep
             && let Some(want) = &step.entry
-            && let Some((place, owned)) = self.ledger.find(&step.path)
+            && let Some((place, owned)) = owned
             && owned == *want
         {
             debug_assert!(self.staged_now.is_none(), "a file kept as it is was staged");
@@ -284,8 +290,8 @@ impl Writer {
     }
 
     /// Refuse the run if `path` was taken before (asked when the feed saw its hash before,
-    /// or for every path when the feed keeps none).
-    fn refuse_twice(&mut self, path: &str) -> Result<()> {
+    /// or for every path when the feed keeps none); `place` is its place in the ledger.
+    fn refuse_twice(&mut self, path: &str, place: Option<usize>) -> Result<()> {
         let open = self.open.as_ref().is_some_and(|o| o.path == path);
         let taken = if let Some(fresh) = &mut self.fresh {
             fresh.has(path)?
@@ -294,7 +300,7 @@ impl Writer {
                 Some(repeats) => repeats.has(&self.steps, path),
                 None => self.steps.iter().any(|s| *s.path == *path),
             };
-            stepped || self.kept.has(path)
+            stepped || place.is_some_and(|p| self.kept.has(p))
         };
         if open || taken {
             return Err(refuse(format!("refusing to write {path} twice")));

@@ -7,8 +7,6 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use serde::de::DeserializeSeed as _;
-
 use super::{Entry, Ledger, Owned};
 use code::{BLOCK, Builder, Record, Walk};
 
@@ -22,8 +20,9 @@ pub struct Compact {
     paths: Vec<u8>,
     /// Where each block of [`BLOCK`] records starts in `paths`.
     blocks: Vec<u32>,
-    /// The hash of each file, in the same order.
-    hashes: Vec<[u8; 32]>,
+    /// The hash of each file, in the same order, 32 bytes each (bytes: a ledger read out
+    /// of order puts them in the text its paths were gathered in, see `read.rs`).
+    hashes: Vec<u8>,
 }
 
 /// A ledger with no file.
@@ -63,7 +62,7 @@ impl Compact {
             let rest = &want[record.shared..];
             match record.rest.cmp(rest) {
                 std::cmp::Ordering::Equal => {
-                    return Some((place, record.entry(&self.hashes[place])));
+                    return Some((place, record.entry(&self.hashes()[place])));
                 }
                 std::cmp::Ordering::Greater => return None,
                 std::cmp::Ordering::Less => {
@@ -78,7 +77,12 @@ impl Compact {
     /// How many files.
     #[must_use]
     pub fn len(&self) -> usize {
-        self.hashes.len()
+        self.hashes().len()
+    }
+
+    /// The hash of each file.
+    fn hashes(&self) -> &[[u8; 32]] {
+        self.hashes.as_chunks().0
     }
 
     /// Whether it has no file.
@@ -88,15 +92,13 @@ impl Compact {
     }
 
     /// Read the JSON of a ledger from `reader` (about `size` bytes: the lists are sized
-    /// from it once, not grown by doubling).
+    /// from it once, not grown by doubling), through a buffer of its own; read twice when
+    /// its files are not in path order (see `read.rs`).
     ///
     /// # Errors
     /// The text is not a ledger, or a read error.
-    pub fn read(reader: impl std::io::Read, size: u64) -> serde_json::Result<Self> {
-        let mut de = serde_json::Deserializer::from_reader(reader);
-        let ledger = read::Reader { size, whole: true }.deserialize(&mut de)?;
-        de.end()?;
-        Ok(ledger)
+    pub fn read(reader: impl std::io::Read + std::io::Seek, size: u64) -> serde_json::Result<Self> {
+        read::read(reader, size)
     }
 }
 
@@ -147,12 +149,10 @@ impl<'l> Marked<'l> {
         }
     }
 
-    /// Whether `path` is marked.
+    /// Whether the file at `place` ([`Compact::find`]) is marked.
     #[must_use]
-    pub fn has(&self, path: &str) -> bool {
-        self.ledger
-            .find(path)
-            .is_some_and(|(i, _)| self.bits[i / 64] & (1 << (i % 64)) != 0)
+    pub fn has(&self, place: usize) -> bool {
+        self.bits[place / 64] & (1 << (place % 64)) != 0
     }
 
     /// How many are marked.
@@ -174,9 +174,8 @@ impl<'l> Marked<'l> {
         std::iter::from_fn(move || {
             loop {
                 let (path, _) = walk.next()?;
-                let i = place;
                 place += 1;
-                if self.bits[i / 64] & (1 << (i % 64)) != 0 {
+                if self.has(place - 1) {
                     return Some(path.to_owned());
                 }
             }

@@ -1,6 +1,8 @@
 //! The compact ledger and its marks.
 
 use super::super::{ContentHash, Kind, Ledger, Owned, Store};
+use std::io::Cursor;
+
 use super::*;
 
 fn entry(text: &str) -> Entry {
@@ -35,7 +37,7 @@ fn a_compact_ledger_holds_what_the_map_holds_in_any_order_and_finds_each_path() 
     let pairs: Vec<(&str, &str)> = files.iter().map(|(p, t)| (&**p, &**t)).collect();
     let text = json(&pairs);
     let map: Ledger = serde_json::from_str(&text).expect("map");
-    let compact = Compact::read(text.as_bytes(), text.len() as u64).expect("compact");
+    let compact = Compact::read(Cursor::new(&text), text.len() as u64).expect("compact");
     assert_eq!(compact.len(), 3000);
     assert!(compact.each().eq(Owned::each(&map)));
     assert_eq!(Ledger::of(&compact), map);
@@ -52,7 +54,7 @@ fn a_compact_ledger_holds_what_the_map_holds_in_any_order_and_finds_each_path() 
     assert_eq!(compact.get("sv/s17"), None);
     assert_eq!(compact.get("sv/s3000/run"), None);
     assert_eq!(Compact::from(map.clone()), compact);
-    let empty = Compact::read(&b"{\"version\":1,\"files\":{}}"[..], 0).expect("empty");
+    let empty = Compact::read(Cursor::new(b"{\"version\":1,\"files\":{}}"), 0).expect("empty");
     assert!(empty.is_empty());
     for bad in [
         &b"{\"version\":1}"[..],
@@ -61,7 +63,7 @@ fn a_compact_ledger_holds_what_the_map_holds_in_any_order_and_finds_each_path() 
         b"{} x",
     ] {
         assert!(
-            Compact::read(bad, 0).is_err(),
+            Compact::read(Cursor::new(bad), 0).is_err(),
             "{}",
             String::from_utf8_lossy(bad)
         );
@@ -71,7 +73,7 @@ fn a_compact_ledger_holds_what_the_map_holds_in_any_order_and_finds_each_path() 
 #[test]
 fn marks_are_a_bit_a_file_and_give_their_paths_in_path_order() {
     let text = json(&[("c", "1"), ("a", "2"), ("b", "3"), ("d", "4")]);
-    let ledger = Compact::read(text.as_bytes(), 0).expect("ledger");
+    let ledger = Compact::read(Cursor::new(&text), 0).expect("ledger");
     let mut marked = Marked::new(&ledger);
     assert!(marked.is_empty());
     for path in ["d", "b", "d"] {
@@ -79,8 +81,9 @@ fn marks_are_a_bit_a_file_and_give_their_paths_in_path_order() {
         marked.mark(place);
     }
     assert_eq!(marked.len(), 2);
-    assert!(marked.has("b") && marked.has("d"));
-    assert!(!marked.has("a") && !marked.has("e"));
+    let place = |path| ledger.find(path).expect("there").0;
+    assert!(marked.has(place("b")) && marked.has(place("d")));
+    assert!(!marked.has(place("a")) && !marked.has(place("c")));
     assert_eq!(marked.paths().collect::<Vec<_>>(), ["b", "d"]);
     assert_eq!(Marked::new(&EMPTY).paths().count(), 0);
 }
@@ -159,7 +162,7 @@ fn front_coded_paths_come_back_whole_and_every_path_and_no_other_is_found() {
     // then sorted: a permutation of long cycles)
     let mut text = Vec::new();
     super::super::write_ledger(&map, &mut text).expect("text");
-    let read = Compact::read(&text[..], 0).expect("read");
+    let read = Compact::read(Cursor::new(&text), 0).expect("read");
     assert_eq!(read, coded);
     let n = map.files.len();
     assert_ne!(n % 7919, 0);
@@ -175,7 +178,7 @@ fn front_coded_paths_come_back_whole_and_every_path_and_no_other_is_found() {
         })
         .collect();
     let text = format!(r#"{{"version": 1, "files": {{{}}}}}"#, shuffled.join(", "));
-    assert_eq!(Compact::read(text.as_bytes(), 0).expect("read"), coded);
+    assert_eq!(Compact::read(Cursor::new(&text), 0).expect("read"), coded);
     assert_eq!(coded.len(), map.files.len());
     assert!(coded.each().eq(Owned::each(&map)));
     assert_eq!(Ledger::of(&coded).files, map.files);
@@ -213,7 +216,7 @@ fn front_coded_paths_come_back_whole_and_every_path_and_no_other_is_found() {
 #[test]
 fn a_path_given_twice_in_path_order_is_read_loose_and_the_later_wins() {
     let text = json(&[("a", "1"), ("b", "2"), ("b", "3"), ("c", "4")]);
-    let ledger = Compact::read(text.as_bytes(), 0).expect("ledger");
+    let ledger = Compact::read(Cursor::new(&text), 0).expect("ledger");
     assert_eq!(ledger.len(), 3);
     assert_eq!(ledger.get("b"), Some(entry("3")));
     let paths: Vec<String> = ledger.each().map(|(p, _)| p.into_owned()).collect();
@@ -234,6 +237,61 @@ fn a_compact_ledger_of_s6_services_holds_under_45_bytes_a_file() {
     }
     let n = map.files.len();
     let coded = Compact::from(map);
-    let held = coded.paths.len() + coded.blocks.len() * 4 + coded.hashes.len() * 32;
+    let held = coded.paths.len() + coded.blocks.len() * 4 + coded.hashes.len();
     assert!(held < 45 * n, "{held} bytes for {n} files");
+}
+
+/// A text that is `first` until it is read again from the start, then `second`.
+struct Changing {
+    now: Cursor<String>,
+    second: Option<String>,
+}
+
+impl std::io::Read for Changing {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.now.read(buf)
+    }
+}
+
+impl std::io::Seek for Changing {
+    fn seek(&mut self, to: std::io::SeekFrom) -> std::io::Result<u64> {
+        if let Some(second) = self.second.take() {
+            self.now = Cursor::new(second);
+        }
+        self.now.seek(to)
+    }
+}
+
+#[test]
+fn a_ledger_out_of_order_is_read_twice_and_must_be_the_same_both_times() {
+    let first = json(&[("b", "1"), ("a", "2"), ("c", "3")]);
+    let read = |second: &str| {
+        let text = Changing {
+            now: Cursor::new(first.clone()),
+            second: Some(second.to_owned()),
+        };
+        Compact::read(text, 0)
+    };
+    let same = read(&first).expect("same");
+    assert_eq!(same.get("a"), Some(entry("2")));
+    for other in [
+        json(&[("b", "1"), ("a", "2")]),
+        json(&[("b", "1"), ("a", "2"), ("c", "3"), ("d", "4")]),
+    ] {
+        let e = read(&other).expect_err("changed");
+        assert!(e.to_string().contains("changed while it was read"), "{e}");
+    }
+    // in path order, it is read once
+    let sorted = json(&[("a", "2"), ("b", "1")]);
+    let text = Changing {
+        now: Cursor::new(sorted),
+        second: Some(String::new()),
+    };
+    assert_eq!(Compact::read(text, 0).expect("once").len(), 2);
+    // `files` twice is refused, as the map refuses it
+    let twice = r#"{"version": 1, "files": {"b": 1}, "files": {}}"#;
+    assert!(Compact::read(Cursor::new(twice), 0).is_err());
+    let twice = r#"{"version": 1, "files": {}, "files": {}}"#;
+    let e = Compact::read(Cursor::new(twice), 0).expect_err("twice");
+    assert!(e.to_string().contains("duplicate field"), "{e}");
 }

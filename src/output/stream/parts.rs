@@ -12,7 +12,7 @@ use sha2::{Digest as _, Sha256};
 use super::Writer;
 use crate::backend::kit::Part;
 use crate::lifecycle::fsops::{self, Handle, TreeDir};
-use crate::lifecycle::ledger::{self, Entry, Kind, Owned as _};
+use crate::lifecycle::ledger::{self, Entry, Kind};
 use crate::lifecycle::plan::{self, Action, Content, OnDisk, Step};
 
 /// A part as the rendering thread hands it on.
@@ -61,7 +61,8 @@ impl Writer {
     pub(super) fn take_piece(&mut self, piece: &Piece) -> Result<()> {
         if piece.first {
             if self.repeats.is_some() {
-                self.refuse_twice(&piece.path)?;
+                let place = self.ledger.find(&piece.path).map(|(place, _)| place);
+                self.refuse_twice(&piece.path, place)?;
             }
             self.open_piece(piece)?;
         }
@@ -123,8 +124,9 @@ impl Writer {
             drop(open.staged); // closed
             return fresh.record(&open.path, &want, None);
         }
-        let owned = self.ledger.get(&open.path);
-        let action = plan::desired_step(&want, owned.as_ref(), &open.found, self.opts);
+        let owned = self.ledger.find(&open.path);
+        let action =
+            plan::desired_step(&want, owned.as_ref().map(|o| &o.1), &open.found, self.opts);
         self.refused |= matches!(action, Action::Refuse(_));
         if let Some(Staged::Batch(h, fd)) = open.staged {
             drop(fd);
@@ -134,7 +136,7 @@ impl Writer {
                 self.batch.unstage(h);
             }
         }
-        self.record(Step {
+        let step = Step {
             path: open.path.into(),
             found: open.found,
             action,
@@ -144,7 +146,8 @@ impl Writer {
                 contents: String::new(),
             }),
             entry: Some(want),
-        });
+        };
+        self.record(step, owned);
         Ok(())
     }
 }

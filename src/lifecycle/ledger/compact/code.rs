@@ -5,9 +5,9 @@
 //! block heads by bisection and then reads at most one block.
 //!
 //! A record: the shared length, the rest's length with two flags (a link; a hash that is
-//! not a digest), the mode, each as a LEB128 number, then the rest: about 11 bytes a file
-//! of `s6`. The SHA-256s are a list of their own, in the same order (a list of 32-byte
-//! values is put in path order in place when a ledger comes out of order).
+//! not a digest), the mode, each as a LEB128 number, then the rest: about 12 bytes a file
+//! of `s6`. The SHA-256s are a list of their own, in the same order (see `read.rs` for a
+//! ledger that comes out of order).
 
 use super::Compact;
 use crate::lifecycle::ledger::{ContentHash, Entry, Kind, OtherText};
@@ -36,9 +36,16 @@ fn put(out: &mut Vec<u8>, mut n: usize) {
 }
 
 /// The LEB128 number at `*at`, which moves past it.
+#[inline]
 fn take(bytes: &[u8], at: &mut usize) -> usize {
-    let mut n = 0;
-    let mut shift = 0;
+    // most are one byte (a lookup reads some 20 records of three)
+    let first = bytes[*at];
+    *at += 1;
+    if first < 0x80 {
+        return usize::from(first);
+    }
+    let mut n = usize::from(first & 0x7f);
+    let mut shift = 7;
     loop {
         let byte = bytes[*at];
         *at += 1;
@@ -97,6 +104,7 @@ pub(super) struct Record<'c> {
 
 impl<'c> Record<'c> {
     /// The record at `at` in `bytes`.
+    #[inline]
     pub(super) fn at(bytes: &'c [u8], mut at: usize) -> Self {
         let shared = take(bytes, &mut at);
         let head = take(bytes, &mut at);
@@ -142,7 +150,7 @@ impl Builder {
             out: Compact {
                 paths: Vec::with_capacity(bytes),
                 blocks: Vec::with_capacity(files.div_ceil(BLOCK)),
-                hashes: Vec::with_capacity(files),
+                hashes: Vec::with_capacity(files * 32),
             },
             count: 0,
             last: String::new(),
@@ -161,7 +169,7 @@ impl Builder {
     pub(super) fn push(&mut self, path: &str, entry: &Entry) -> Result<(), String> {
         let (flags, mode, hash) = split(entry);
         self.code(path, flags, mode)?;
-        self.out.hashes.push(hash);
+        self.out.hashes.extend_from_slice(&hash);
         Ok(())
     }
 
@@ -196,9 +204,10 @@ impl Builder {
         self.out
     }
 
-    /// The ledger of the records [`Self::code`] added and `hashes`, theirs in order.
-    pub(super) fn finish_with(mut self, hashes: Vec<[u8; 32]>) -> Compact {
-        debug_assert_eq!(hashes.len(), self.count);
+    /// The ledger of the records [`Self::code`] added and `hashes` (32 bytes each), theirs
+    /// in order.
+    pub(super) fn finish_with(mut self, hashes: Vec<u8>) -> Compact {
+        debug_assert_eq!(hashes.len(), self.count * 32);
         self.out.hashes = hashes;
         self.out
     }
@@ -234,7 +243,7 @@ impl<'c> Walk<'c> {
 
     /// The next path and its entry.
     pub(super) fn next(&mut self) -> Option<(&str, Entry)> {
-        let hash = self.ledger.hashes.get(self.place)?;
+        let hash = self.ledger.hashes().get(self.place)?;
         let record = Record::at(&self.ledger.paths, self.at);
         record.apply(&mut self.path);
         self.at = record.next;
