@@ -111,15 +111,13 @@ impl Backend for Systemd {
                 .flat_map(|i| shared.units.of(i))
                 .collect()
         };
-        let wants = members(&model.stack_members());
-        let target = TargetUnit::new(&model.description, &wants, true);
-        ctx.emit(
-            &mut out,
-            artifact(
-                &shared.stack_target,
-                ctx.templates.render("systemd/target.tera", &target)?,
-            ),
-        )?;
+        {
+            // its list of every unit (256 KiB at 10,000 services) goes before the services
+            let wants = members(&model.stack_members());
+            let target = TargetUnit::new(&model.description, &wants, true);
+            let text = ctx.templates.render("systemd/target.tera", &target)?;
+            ctx.emit(&mut out, artifact(&shared.stack_target, text))?;
+        }
         for (i, svc) in model.services.iter().enumerate() {
             values::check(svc)?;
             out.warnings.extend(sandbox::losses(svc));
