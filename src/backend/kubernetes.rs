@@ -219,7 +219,7 @@ fn externals(
     acc: &mut Acc<'_>,
 ) -> Result<()> {
     for (e, ext) in model.externals.iter().enumerate() {
-        let (Some(p), Some(c)) = (&plan.externals[e], &ext.container) else {
+        let (Some(p), Some(c)) = (plan.external(e), &ext.container) else {
             continue;
         };
         let owner = Owner {
@@ -229,7 +229,7 @@ fn externals(
         };
         let pod = Pod {
             init: Vec::new(),
-            main: container::external(ext, c, p, &mut acc.peers),
+            main: container::external(ext, c, &p, &mut acc.peers),
             volumes: &c.volumes,
             grace: None,
         };
@@ -239,13 +239,16 @@ fn externals(
             &c.volumes,
         )?;
         let text = file(
-            &workload::workload(&owner, p, pod),
-            workload::service(&owner, p),
+            &workload::workload(&owner, &p, pod),
+            workload::service(&owner, &p),
         )?;
         acc.emit(ctx, format!("{}.yaml", p.name), text)?;
         if ctx.units {
-            acc.units
-                .push(Unit::grouping(p.name.clone(), &ext.name, UnitKind::Process));
+            acc.units.push(Unit::grouping(
+                p.name.to_owned(),
+                &ext.name,
+                UnitKind::Process,
+            ));
         }
     }
     Ok(())
@@ -265,7 +268,8 @@ fn services(
         let mut init =
             wait::init_containers(model, plan, s, init_image, &mut acc.waits, &mut acc.found);
         let planned = plan.service(s);
-        for (n, p) in planned.iter().enumerate() {
+        let count = planned.len();
+        for (n, p) in planned.enumerate() {
             let replicas = match p.kind {
                 Kind::StatefulSet => svc.instances.as_deref().map_or(1, <[String]>::len),
                 Kind::Deployment => 1,
@@ -277,40 +281,47 @@ fn services(
             };
             let pod = Pod {
                 // the last workload takes them, the others copy (the waits are shared)
-                init: if n + 1 == planned.len() {
+                init: if n + 1 == count {
                     std::mem::take(&mut init)
                 } else {
                     init.clone()
                 },
-                main: container::service(svc, p, &mut acc.peers, &mut acc.found)?,
+                main: container::service(svc, &p, &mut acc.peers, &mut acc.found)?,
                 volumes: &svc.container.volumes,
                 grace: Some(svc.stop_timeout.secs_ceil()),
             };
-            let mut w = workload::workload(&owner, p, pod);
+            let mut w = workload::workload(&owner, &p, pod);
             sandbox::confine(svc, &mut w.spec.template.spec, &mut acc.found);
-            let text = file(&w, workload::service(&owner, p))?;
+            let text = file(&w, workload::service(&owner, &p))?;
             acc.emit(ctx, format!("{}.yaml", p.name), text)?;
         }
         if ctx.units {
             for proc in model.view.processes_of(s) {
                 acc.units
-                    .push(Unit::process(model, proc, unit_name(plan.service(s), proc)));
+                    .push(Unit::process(model, proc, unit_name(plan, s, proc)));
             }
         }
     }
     Ok(())
 }
 
-/// A process's runtime name: its Deployment, or a `StatefulSet`'s pod `NAME-INDEX`.
-fn unit_name(planned: &[plan::Planned<'_>], proc: &crate::model::Process) -> String {
-    match (planned, &proc.instance) {
-        ([p], Some(i)) if p.kind == Kind::StatefulSet => format!("{}-{i}", p.name),
-        ([p], _) => p.name.clone(),
-        (many, Some(i)) => many
-            .iter()
+/// A process's runtime name (of service `s`): its Deployment, or a `StatefulSet`'s pod
+/// `NAME-INDEX`.
+fn unit_name(plan: &Plan<'_>, s: usize, proc: &crate::model::Process) -> String {
+    let mut planned = plan.service(s);
+    if planned.len() == 1
+        && let Some(p) = planned.next()
+    {
+        return match &proc.instance {
+            Some(i) if p.kind == Kind::StatefulSet => format!("{}-{i}", p.name),
+            _ => p.name.to_owned(),
+        };
+    }
+    match &proc.instance {
+        Some(i) => planned
             .find(|p| p.instance == expand::Instance::Named(i))
-            .map_or_else(|| i.clone(), |p| p.name.clone()),
-        (_, None) => String::new(),
+            .map_or_else(|| i.clone(), |p| p.name.to_owned()),
+        None => String::new(),
     }
 }
 
