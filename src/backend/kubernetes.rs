@@ -19,6 +19,7 @@ pub mod pod;
 pub mod probe;
 pub mod sandbox;
 pub mod semantic;
+mod text;
 pub mod verify;
 pub mod wait;
 pub mod workload;
@@ -26,20 +27,19 @@ pub mod workload;
 use std::path::Path;
 use std::sync::LazyLock;
 
-use anyhow::Context as _;
 use indexmap::IndexMap;
-use serde::Serialize;
 
 use super::capability::Findings;
 use super::capability::{Feature, Support};
 use super::data::BackendData;
-use super::kit::{Artifact, Backend, HEADER, RenderContext, Rendered, Report, Unit, UnitKind};
+use super::kit::{Artifact, Backend, RenderContext, Rendered, Report, Unit, UnitKind};
 use crate::errors::{Refusal, Result};
 use crate::model::Model;
 use claims::{add_claims, claim};
-use objects::{Claim, FileList, Kustomization};
+use objects::Claim;
 use peers::Peers;
 use plan::{Kind, Plan};
+use text::{documents, file, header, kustomization};
 use workload::{Owner, Pod};
 
 /// The Kubernetes backend.
@@ -154,23 +154,17 @@ impl Backend for Kubernetes {
         };
         externals(model, &plan, ctx, &mut acc)?;
         services(model, &plan, &init_image, ctx, &mut acc)?;
-        if !acc.claims.is_empty() {
+        let claims = !acc.claims.is_empty();
+        if claims {
             let docs: Vec<Claim> = acc.claims.keys().map(|n| claim(&model.name, n)).collect();
             let mut text = header();
             documents(&mut text, &docs)?;
             acc.emit(ctx, VOLUMES.to_owned(), text)?;
         }
-        let kustomization = Kustomization {
-            api_version: "kustomize.config.k8s.io/v1beta1",
-            kind: "Kustomization",
-            resources: std::mem::take(&mut acc.files),
-        };
-        let mut text = header();
-        documents(&mut text, &[kustomization])?;
-        acc.emit(ctx, KUSTOMIZATION.to_owned(), text)?;
+        kustomization(&plan, claims, ctx, &mut acc.out)?;
         let mut out = Rendered {
             units: acc.units,
-            notes: notes(model, !acc.claims.is_empty(), &acc.peers),
+            notes: notes(model, claims, &acc.peers),
             ..acc.out
         };
         for w in acc.peers.ambiguous {
@@ -185,12 +179,10 @@ impl Backend for Kubernetes {
     }
 }
 
-/// What rendering collects: files (name, YAML), claims (name → volume), units, findings,
-/// and the loopback addresses rewritten.
+/// What rendering collects: claims (name → volume), units, findings, and the loopback
+/// addresses rewritten.
 #[derive(Default)]
 struct Acc<'p> {
-    /// The names of the files emitted so far.
-    files: FileList,
     /// The artifacts, when the context has no sink.
     out: Rendered,
     /// The wait containers made so far.
@@ -206,7 +198,6 @@ impl Acc<'_> {
     fn emit(&mut self, ctx: &RenderContext<'_>, path: String, mut text: String) -> Result<()> {
         // a held artifact keeps its capacity: no more than its text
         text.shrink_to_fit();
-        self.files.push(&path);
         ctx.emit(&mut self.out, Artifact::file(path, DATA.file_mode, text))
     }
 }
@@ -341,37 +332,6 @@ fn init_image(flag: Option<&str>) -> Result<String> {
         ))
         .into()),
     }
-}
-
-/// The text of a file `NAME.yaml`: the workload, then its Service.
-fn file(w: &objects::Workload<'_>, s: Option<objects::Service<'_>>) -> Result<String> {
-    let mut text = header();
-    documents(&mut text, std::slice::from_ref(w))?;
-    if let Some(s) = s {
-        text.push_str("---\n");
-        documents(&mut text, &[s])?;
-    }
-    Ok(text)
-}
-
-/// The first line of every file.
-fn header() -> String {
-    let mut text = String::with_capacity(8192);
-    text.push_str("# ");
-    text.push_str(HEADER);
-    text.push('\n');
-    text
-}
-
-/// Append YAML documents separated by `---`.
-fn documents<T: Serialize>(out: &mut String, docs: &[T]) -> Result<()> {
-    for (i, d) in docs.iter().enumerate() {
-        if i > 0 {
-            out.push_str("---\n");
-        }
-        crate::escape::yaml::push_document(out, d).context("writing Kubernetes YAML")?;
-    }
-    Ok(())
 }
 
 fn notes(model: &Model, claims: bool, peers: &Peers<'_>) -> Vec<String> {

@@ -116,6 +116,14 @@ impl<'m> Plan<'m> {
         })
     }
 
+    /// The name of every workload, in the order of [`Self::all`].
+    pub fn object_names(&self) -> impl Iterator<Item = &str> {
+        // (an external without a container has an empty name and no workload)
+        (0..self.names.len())
+            .map(|k| self.names.get(k))
+            .filter(|n| !n.is_empty())
+    }
+
     /// Every workload: the externals', then the services', service after service.
     pub fn all(&self) -> impl Iterator<Item = Planned<'_>> {
         let externals = (0..self.model.externals.len()).filter_map(|e| self.external(e));
