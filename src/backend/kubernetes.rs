@@ -183,6 +183,8 @@ impl Backend for Kubernetes {
 /// addresses rewritten.
 #[derive(Default)]
 struct Acc<'p> {
+    /// Where the text of each workload's file is made (see [`file`]).
+    scratch: String,
     /// The artifacts, when the context has no sink.
     out: Rendered,
     /// The wait containers made so far.
@@ -230,6 +232,7 @@ fn externals(
             &c.volumes,
         )?;
         let text = file(
+            &mut acc.scratch,
             &workload::workload(&owner, &p, pod),
             workload::service(&owner, &p),
         )?;
@@ -283,7 +286,7 @@ fn services(
             };
             let mut w = workload::workload(&owner, &p, pod);
             sandbox::confine(svc, &mut w.spec.template.spec, &mut acc.found);
-            let text = file(&w, workload::service(&owner, &p))?;
+            let text = file(&mut acc.scratch, &w, workload::service(&owner, &p))?;
             acc.emit(ctx, format!("{}.yaml", p.name), text)?;
         }
         if ctx.units {
