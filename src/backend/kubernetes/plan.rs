@@ -22,8 +22,8 @@ pub enum Kind {
 }
 
 /// One workload of a service or an external, with its Service: made when asked for from
-/// the model and the plan's names (one kept per workload, with its name in a `String`,
-/// took 110 bytes and an allocation a workload, 1.1 MB at 10,000 services).
+/// the model and the plan's names (one kept per workload took 80 bytes and its name's
+/// allocation 32, 1.1 MB at 10,000 services).
 #[derive(Debug, Clone)]
 pub struct Planned<'p> {
     /// The object (and container, and Service) name.

@@ -10,8 +10,8 @@ use crate::backend::kit::{HEADER, RenderContext, Rendered};
 use crate::errors::Result;
 
 /// The text of a file `NAME.yaml`: the workload, then its Service. Made in `scratch`, then
-/// copied at its size: one made in 8 KB of its own and shrunk left a hole of 6.5 KB behind
-/// each file handed on, that little else fits in.
+/// copied at its size: made in 8 KB of its own and shrunk, the texts handed on left holes
+/// between them, and raised the heap's top by 380 KB at 10,000 services.
 pub(super) fn file(
     scratch: &mut String,
     w: &objects::Workload<'_>,
