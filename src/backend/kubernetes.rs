@@ -19,6 +19,7 @@ pub mod pod;
 pub mod probe;
 pub mod sandbox;
 pub mod semantic;
+mod text;
 pub mod verify;
 pub mod wait;
 pub mod workload;
@@ -26,20 +27,19 @@ pub mod workload;
 use std::path::Path;
 use std::sync::LazyLock;
 
-use anyhow::Context as _;
 use indexmap::IndexMap;
-use serde::Serialize;
 
 use super::capability::Findings;
 use super::capability::{Feature, Support};
 use super::data::BackendData;
-use super::kit::{Artifact, Backend, HEADER, RenderContext, Rendered, Report, Unit, UnitKind};
+use super::kit::{Artifact, Backend, RenderContext, Rendered, Report, Unit, UnitKind};
 use crate::errors::{Refusal, Result};
 use crate::model::Model;
 use claims::{add_claims, claim};
-use objects::{Claim, FileList, Kustomization};
+use objects::Claim;
 use peers::Peers;
 use plan::{Kind, Plan};
+use text::{documents, file, header, kustomization};
 use workload::{Owner, Pod};
 
 /// The Kubernetes backend.
@@ -154,23 +154,17 @@ impl Backend for Kubernetes {
         };
         externals(model, &plan, ctx, &mut acc)?;
         services(model, &plan, &init_image, ctx, &mut acc)?;
-        if !acc.claims.is_empty() {
+        let claims = !acc.claims.is_empty();
+        if claims {
             let docs: Vec<Claim> = acc.claims.keys().map(|n| claim(&model.name, n)).collect();
             let mut text = header();
             documents(&mut text, &docs)?;
             acc.emit(ctx, VOLUMES.to_owned(), text)?;
         }
-        let kustomization = Kustomization {
-            api_version: "kustomize.config.k8s.io/v1beta1",
-            kind: "Kustomization",
-            resources: std::mem::take(&mut acc.files),
-        };
-        let mut text = header();
-        documents(&mut text, &[kustomization])?;
-        acc.emit(ctx, KUSTOMIZATION.to_owned(), text)?;
+        kustomization(&plan, claims, ctx, &mut acc.out)?;
         let mut out = Rendered {
             units: acc.units,
-            notes: notes(model, !acc.claims.is_empty(), &acc.peers),
+            notes: notes(model, claims, &acc.peers),
             ..acc.out
         };
         for w in acc.peers.ambiguous {
@@ -185,12 +179,12 @@ impl Backend for Kubernetes {
     }
 }
 
-/// What rendering collects: files (name, YAML), claims (name → volume), units, findings,
-/// and the loopback addresses rewritten.
+/// What rendering collects: claims (name → volume), units, findings, and the loopback
+/// addresses rewritten.
 #[derive(Default)]
 struct Acc<'p> {
-    /// The names of the files emitted so far.
-    files: FileList,
+    /// Where the text of each workload's file is made (see [`file`]).
+    scratch: String,
     /// The artifacts, when the context has no sink.
     out: Rendered,
     /// The wait containers made so far.
@@ -206,7 +200,6 @@ impl Acc<'_> {
     fn emit(&mut self, ctx: &RenderContext<'_>, path: String, mut text: String) -> Result<()> {
         // a held artifact keeps its capacity: no more than its text
         text.shrink_to_fit();
-        self.files.push(&path);
         ctx.emit(&mut self.out, Artifact::file(path, DATA.file_mode, text))
     }
 }
@@ -219,7 +212,7 @@ fn externals(
     acc: &mut Acc<'_>,
 ) -> Result<()> {
     for (e, ext) in model.externals.iter().enumerate() {
-        let (Some(p), Some(c)) = (&plan.externals[e], &ext.container) else {
+        let (Some(p), Some(c)) = (plan.external(e), &ext.container) else {
             continue;
         };
         let owner = Owner {
@@ -229,7 +222,7 @@ fn externals(
         };
         let pod = Pod {
             init: Vec::new(),
-            main: container::external(ext, c, p, &mut acc.peers),
+            main: container::external(ext, c, &p, &mut acc.peers),
             volumes: &c.volumes,
             grace: None,
         };
@@ -239,13 +232,17 @@ fn externals(
             &c.volumes,
         )?;
         let text = file(
-            &workload::workload(&owner, p, pod),
-            workload::service(&owner, p),
+            &mut acc.scratch,
+            &workload::workload(&owner, &p, pod),
+            workload::service(&owner, &p),
         )?;
         acc.emit(ctx, format!("{}.yaml", p.name), text)?;
         if ctx.units {
-            acc.units
-                .push(Unit::grouping(p.name.clone(), &ext.name, UnitKind::Process));
+            acc.units.push(Unit::grouping(
+                p.name.to_owned(),
+                &ext.name,
+                UnitKind::Process,
+            ));
         }
     }
     Ok(())
@@ -265,7 +262,8 @@ fn services(
         let mut init =
             wait::init_containers(model, plan, s, init_image, &mut acc.waits, &mut acc.found);
         let planned = plan.service(s);
-        for (n, p) in planned.iter().enumerate() {
+        let count = planned.len();
+        for (n, p) in planned.enumerate() {
             let replicas = match p.kind {
                 Kind::StatefulSet => svc.instances.as_deref().map_or(1, <[String]>::len),
                 Kind::Deployment => 1,
@@ -277,40 +275,47 @@ fn services(
             };
             let pod = Pod {
                 // the last workload takes them, the others copy (the waits are shared)
-                init: if n + 1 == planned.len() {
+                init: if n + 1 == count {
                     std::mem::take(&mut init)
                 } else {
                     init.clone()
                 },
-                main: container::service(svc, p, &mut acc.peers, &mut acc.found)?,
+                main: container::service(svc, &p, &mut acc.peers, &mut acc.found)?,
                 volumes: &svc.container.volumes,
                 grace: Some(svc.stop_timeout.secs_ceil()),
             };
-            let mut w = workload::workload(&owner, p, pod);
+            let mut w = workload::workload(&owner, &p, pod);
             sandbox::confine(svc, &mut w.spec.template.spec, &mut acc.found);
-            let text = file(&w, workload::service(&owner, p))?;
+            let text = file(&mut acc.scratch, &w, workload::service(&owner, &p))?;
             acc.emit(ctx, format!("{}.yaml", p.name), text)?;
         }
         if ctx.units {
             for proc in model.view.processes_of(s) {
                 acc.units
-                    .push(Unit::process(model, proc, unit_name(plan.service(s), proc)));
+                    .push(Unit::process(model, proc, unit_name(plan, s, proc)));
             }
         }
     }
     Ok(())
 }
 
-/// A process's runtime name: its Deployment, or a `StatefulSet`'s pod `NAME-INDEX`.
-fn unit_name(planned: &[plan::Planned<'_>], proc: &crate::model::Process) -> String {
-    match (planned, &proc.instance) {
-        ([p], Some(i)) if p.kind == Kind::StatefulSet => format!("{}-{i}", p.name),
-        ([p], _) => p.name.clone(),
-        (many, Some(i)) => many
-            .iter()
+/// A process's runtime name (of service `s`): its Deployment, or a `StatefulSet`'s pod
+/// `NAME-INDEX`.
+fn unit_name(plan: &Plan<'_>, s: usize, proc: &crate::model::Process) -> String {
+    let mut planned = plan.service(s);
+    if planned.len() == 1
+        && let Some(p) = planned.next()
+    {
+        return match &proc.instance {
+            Some(i) if p.kind == Kind::StatefulSet => format!("{}-{i}", p.name),
+            _ => p.name.to_owned(),
+        };
+    }
+    match &proc.instance {
+        Some(i) => planned
             .find(|p| p.instance == expand::Instance::Named(i))
-            .map_or_else(|| i.clone(), |p| p.name.clone()),
-        (_, None) => String::new(),
+            .map_or_else(|| i.clone(), |p| p.name.to_owned()),
+        None => String::new(),
     }
 }
 
@@ -330,37 +335,6 @@ fn init_image(flag: Option<&str>) -> Result<String> {
         ))
         .into()),
     }
-}
-
-/// The text of a file `NAME.yaml`: the workload, then its Service.
-fn file(w: &objects::Workload<'_>, s: Option<objects::Service<'_>>) -> Result<String> {
-    let mut text = header();
-    documents(&mut text, std::slice::from_ref(w))?;
-    if let Some(s) = s {
-        text.push_str("---\n");
-        documents(&mut text, &[s])?;
-    }
-    Ok(text)
-}
-
-/// The first line of every file.
-fn header() -> String {
-    let mut text = String::with_capacity(8192);
-    text.push_str("# ");
-    text.push_str(HEADER);
-    text.push('\n');
-    text
-}
-
-/// Append YAML documents separated by `---`.
-fn documents<T: Serialize>(out: &mut String, docs: &[T]) -> Result<()> {
-    for (i, d) in docs.iter().enumerate() {
-        if i > 0 {
-            out.push_str("---\n");
-        }
-        crate::escape::yaml::push_document(out, d).context("writing Kubernetes YAML")?;
-    }
-    Ok(())
 }
 
 fn notes(model: &Model, claims: bool, peers: &Peers<'_>) -> Vec<String> {

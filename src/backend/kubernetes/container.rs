@@ -72,10 +72,10 @@ pub fn service(
         ..Prelude::default()
     };
     let words: Vec<String> = prelude
-        .wrap(&p.name, svc.command.to_vec())
+        .wrap(p.name, svc.command.to_vec())
         .iter()
         .map(|a| {
-            let rewritten = peers.rewritten(&svc.name, &p.name, a);
+            let rewritten = peers.rewritten(&svc.name, p.name, a);
             with_instance(rewritten.as_deref().unwrap_or(a), p.instance)
         })
         .collect();
@@ -83,7 +83,7 @@ pub fn service(
     let vars: Vec<(&str, Cow<'_, str>)> = vars
         .into_iter()
         .map(|(k, v)| {
-            let rewritten = peers.rewritten(&svc.name, &p.name, &v);
+            let rewritten = peers.rewritten(&svc.name, p.name, &v);
             (k, rewritten.map_or(v, Cow::Owned))
         })
         .collect();
@@ -91,7 +91,7 @@ pub fn service(
         probes(h, &svc.container.shell, p.instance, h.window())
     });
     Ok(Container {
-        name: p.name.clone(),
+        name: p.name.to_owned(),
         image: image.to_owned(),
         command,
         args,
@@ -113,7 +113,7 @@ pub fn service(
 /// stack's workloads are their Service names, as in a service's container.
 #[must_use]
 pub fn external(e: &External, c: &Spec, p: &Planned<'_>, peers: &mut Peers<'_>) -> Container {
-    let mut text = |t: &str| peers.rewrite(&e.name, &p.name, &with_bind(t, BIND));
+    let mut text = |t: &str| peers.rewrite(&e.name, p.name, &with_bind(t, BIND));
     let args: Vec<String> = c
         .command
         .iter()
@@ -132,7 +132,7 @@ pub fn external(e: &External, c: &Spec, p: &Planned<'_>, peers: &mut Peers<'_>) 
     };
     let probes = probes(&health, &c.shell, Instance::None, e.wait_timeout);
     Container {
-        name: p.name.clone(),
+        name: p.name.to_owned(),
         image: c.image.clone().unwrap_or_default(),
         args,
         env: env(&vars, Instance::None),

@@ -159,7 +159,8 @@ pub struct ClaimResources {
     pub requests: IndexMap<&'static str, String>,
 }
 
-/// `kustomization.yaml`: the files of the stack, and the labels every object carries.
+/// The head of `kustomization.yaml`: its `resources:` (the files of the stack) follow, a
+/// file at a time ([`push_resource`]), so that a large list is never held whole.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Kustomization {
@@ -167,31 +168,18 @@ pub struct Kustomization {
     pub api_version: &'static str,
     /// `Kustomization`.
     pub kind: &'static str,
-    /// The object files, in order.
-    pub resources: FileList,
 }
 
-/// File names, in order, in one text (a `String` each and a growing list of them took
-/// 900 KB at 10,000 files); serialized as a sequence.
-#[derive(Debug, Default)]
-pub struct FileList {
-    /// Each name followed by a newline (no name holds one: they are DNS names).
-    text: String,
-}
+/// The key of a kustomization's files, after its head (the list is never empty: a stack
+/// has a service).
+pub const RESOURCES: &str = "resources:\n";
 
-impl FileList {
-    /// Add `name` (without a newline) at the end.
-    pub fn push(&mut self, name: &str) {
-        debug_assert!(!name.contains('\n'), "a file name holds no newline");
-        self.text.push_str(name);
-        self.text.push('\n');
-    }
-}
-
-impl Serialize for FileList {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_seq(self.text.lines())
-    }
+/// Append `file` to the `resources:` of a kustomization: what the YAML writer writes for a
+/// string item of a sequence under a top-level key.
+pub fn push_resource(out: &mut String, file: &str) {
+    out.push_str("  - ");
+    crate::escape::yaml::push_quote(out, file);
+    out.push('\n');
 }
 
 /// `apps/v1`.
@@ -201,16 +189,33 @@ pub const V1: &str = "v1";
 
 #[cfg(test)]
 mod tests {
-    use super::FileList;
+    use serde::Serialize;
+
+    use super::{Kustomization, RESOURCES, push_resource};
+    use crate::escape::yaml;
 
     #[test]
-    fn a_file_list_is_a_sequence_of_its_names_in_order() {
-        let mut files = FileList::default();
-        assert_eq!(serde_json::to_string(&files).expect("json"), "[]");
-        for name in ["b.yaml", "a.yaml", "volumes.yaml"] {
-            files.push(name);
+    fn a_kustomization_written_a_file_at_a_time_is_the_whole_documents_text() {
+        #[derive(Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Whole<'a> {
+            api_version: &'static str,
+            kind: &'static str,
+            resources: &'a [&'a str],
         }
-        let json = serde_json::to_string(&files).expect("json");
-        assert_eq!(json, r#"["b.yaml","a.yaml","volumes.yaml"]"#);
+        let (api_version, kind) = ("kustomize.config.k8s.io/v1beta1", "Kustomization");
+        for files in [&["a.yaml"][..], &["b.yaml", "a-1.yaml", "volumes.yaml"]] {
+            let mut text = yaml::to_string(&Kustomization { api_version, kind }).expect("yaml");
+            text.push_str(RESOURCES);
+            for f in files {
+                push_resource(&mut text, f);
+            }
+            let whole = Whole {
+                api_version,
+                kind,
+                resources: files,
+            };
+            assert_eq!(text, yaml::to_string(&whole).expect("yaml"));
+        }
     }
 }

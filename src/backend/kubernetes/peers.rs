@@ -29,12 +29,11 @@ impl<'p> Peers<'p> {
     #[must_use]
     pub fn new(plan: &'p Plan<'_>) -> Self {
         let mut by_port: IndexMap<u16, Vec<&'p str>> = IndexMap::new();
-        let planned = plan.externals.iter().flatten().chain(plan.services());
-        for p in planned {
+        for p in plan.all() {
             for port in &p.ports {
                 let names = by_port.entry(*port).or_default();
-                if !names.contains(&p.name.as_str()) {
-                    names.push(&p.name);
+                if !names.contains(&p.name) {
+                    names.push(p.name);
                 }
             }
         }

@@ -1,17 +1,15 @@
 //! What objects the stack becomes, decided once before any is built: per service one
 //! Deployment, one `StatefulSet` (instances `0..N-1`) or one Deployment per named instance;
 //! per containerised external one Deployment; each with its DNS name, its ports (the
-//! declared ones and the health check's) and the port dependents wait on.
+//! declared ones and the health check's) and the port dependents wait on. Only the names
+//! are kept (in one text); the rest of a workload is made from the model when asked for.
 
-use std::hash::BuildHasher as _;
-
-use hashbrown::{DefaultHashBuilder, HashTable};
 use smallvec::SmallVec;
 
 use super::expand::Instance;
 use super::names::object_name_at;
 use super::probe;
-use crate::errors::{Refusal, Result};
+use crate::errors::Result;
 use crate::model::{Check, Container, Model, Service};
 
 /// How a workload runs its pods.
@@ -23,15 +21,17 @@ pub enum Kind {
     StatefulSet,
 }
 
-/// One workload of a service or an external, with its Service.
+/// One workload of a service or an external, with its Service: made when asked for from
+/// the model and the plan's names (one kept per workload took 80 bytes and its name's
+/// allocation 32, 1.1 MB at 10,000 services).
 #[derive(Debug, Clone)]
-pub struct Planned<'m> {
+pub struct Planned<'p> {
     /// The object (and container, and Service) name.
-    pub name: String,
+    pub name: &'p str,
     /// Deployment or `StatefulSet`.
     pub kind: Kind,
     /// What `{instance}` becomes.
-    pub instance: Instance<'m>,
+    pub instance: Instance<'p>,
     /// Ports of the container and its Service (declared, then the health check's): held
     /// inline, as there are seldom more than four (not an allocation per workload).
     pub ports: Ports,
@@ -39,16 +39,15 @@ pub struct Planned<'m> {
     pub wait_port: Option<u16>,
 }
 
-/// The plan of the whole stack.
+/// The plan of the whole stack: the name of every object.
 #[derive(Debug)]
 pub struct Plan<'m> {
-    /// Every service's workloads (one, or one per named instance), service after service
-    /// in one list: not a list per service (100,000 of them in a large stack).
-    workloads: Vec<Planned<'m>>,
-    /// Where each service's workloads start in `workloads`, and where the last ends.
-    start: Vec<usize>,
-    /// Per external, its workload when it has a container.
-    pub externals: Vec<Option<Planned<'m>>>,
+    model: &'m Model,
+    /// The object names: one per external (empty when it has no container), then every
+    /// service's workloads', service after service.
+    names: NameList,
+    /// Where each service's workloads start in `names`, and where the last ends.
+    start: Vec<u32>,
 }
 
 /// The ports of a workload.
@@ -67,17 +66,68 @@ fn ports(c: &Container, check: Option<&Check>) -> (Ports, Option<u16>) {
     (ports, wait)
 }
 
+/// How the workloads of `svc` run, and what `{instance}` is in the `n`th.
+fn shape<'s>(svc: &'s Service) -> (Kind, impl Fn(usize) -> Instance<'s>) {
+    let (kind, named) = match svc.instances.as_deref() {
+        None => (Kind::Deployment, None),
+        Some(_) if svc.instances_are_indices() => (Kind::StatefulSet, None),
+        Some(list) => (Kind::Deployment, Some(list)),
+    };
+    let instance = move |n: usize| match (named, kind) {
+        (Some(list), _) => Instance::Named(&list[n]),
+        (None, Kind::StatefulSet) => Instance::Index,
+        (None, Kind::Deployment) => Instance::None,
+    };
+    (kind, instance)
+}
+
+mod taken;
+
+use taken::{NameList, Taken, index};
+
 impl<'m> Plan<'m> {
-    /// The workloads of service `s`.
+    /// The workloads of service `s`, in order (one, or one per named instance).
     #[must_use]
-    pub fn service(&self, s: usize) -> &[Planned<'m>] {
-        &self.workloads[self.start[s]..self.start[s + 1]]
+    pub fn service(&self, s: usize) -> impl ExactSizeIterator<Item = Planned<'_>> {
+        let svc = &self.model.services[s];
+        let (kind, instance) = shape(svc);
+        let (ports, wait_port) = ports(&svc.container, svc.health.as_ref().map(|h| &h.check));
+        let names = self.start[s] as usize..self.start[s + 1] as usize;
+        names.enumerate().map(move |(n, k)| Planned {
+            name: self.names.get(k),
+            kind,
+            instance: instance(n),
+            ports: ports.clone(),
+            wait_port,
+        })
     }
 
-    /// The workloads of every service, service after service.
+    /// The workload of external `e`, when it has a container.
     #[must_use]
-    pub fn services(&self) -> &[Planned<'m>] {
-        &self.workloads
+    pub fn external(&self, e: usize) -> Option<Planned<'_>> {
+        let ext = &self.model.externals[e];
+        let (ports, wait_port) = ports(ext.container.as_ref()?, Some(&ext.check));
+        Some(Planned {
+            name: self.names.get(e),
+            kind: Kind::Deployment,
+            instance: Instance::None,
+            ports,
+            wait_port,
+        })
+    }
+
+    /// The name of every workload, in the order of [`Self::all`].
+    pub fn object_names(&self) -> impl Iterator<Item = &str> {
+        // (an external without a container has an empty name and no workload)
+        (0..self.names.len())
+            .map(|k| self.names.get(k))
+            .filter(|n| !n.is_empty())
+    }
+
+    /// Every workload: the externals', then the services', service after service.
+    pub fn all(&self) -> impl Iterator<Item = Planned<'_>> {
+        let externals = (0..self.model.externals.len()).filter_map(|e| self.external(e));
+        externals.chain((0..self.model.services.len()).flat_map(|s| self.service(s)))
     }
 
     /// Plan `model`.
@@ -85,161 +135,105 @@ impl<'m> Plan<'m> {
     /// # Errors
     /// A name that is no DNS label, or two objects with the same name.
     pub fn new(model: &'m Model) -> Result<Self> {
-        let mut names = Names::new(model.externals.len() + model.view.processes().len());
-        let mut externals = Vec::with_capacity(model.externals.len());
-        for e in &model.externals {
-            let Some(c) = &e.container else {
-                externals.push(None);
-                continue;
-            };
-            let name = object_name_at(&e.name, || format!("external.{}", e.name))?;
-            let k = externals.len();
-            let at_of = |k: usize| ("external", &*model.externals[k].name);
-            names.claim(k, &name, ("external", &e.name), at_of, |k| {
-                externals
-                    .get(k)
-                    .and_then(Option::as_ref)
-                    .map(|p: &Planned<'_>| &*p.name)
-            })?;
-            let (ports, wait_port) = ports(c, Some(&e.check));
-            externals.push(Some(Planned {
-                name,
-                kind: Kind::Deployment,
-                instance: Instance::None,
-                ports,
-                wait_port,
-            }));
-        }
+        let (objects, bytes) = sizes(model);
         let mut plan = Self {
-            workloads: Vec::with_capacity(model.services.len()),
+            model,
+            names: NameList::with_capacity(objects, bytes),
             start: Vec::with_capacity(model.services.len() + 1),
-            externals,
         };
-        for svc in &model.services {
-            plan.start.push(plan.workloads.len());
-            plan.service_workloads(model, svc, &mut names)?;
+        let mut taken = Taken::new(objects);
+        for e in &model.externals {
+            if e.container.is_none() {
+                plan.names.push("");
+                continue;
+            }
+            let name = object_name_at(&e.name, || format!("external.{}", e.name))?;
+            plan.names.push(&name);
+            plan.claim(&mut taken, plan.names.len() - 1, ("external", &e.name))?;
         }
-        plan.start.push(plan.workloads.len());
+        for svc in &model.services {
+            plan.start.push(index(plan.names.len()));
+            plan.service_names(svc)?;
+            let first = *plan.start.last().unwrap_or(&0) as usize;
+            for k in first..plan.names.len() {
+                plan.claim(&mut taken, k, ("services", &svc.name))?;
+            }
+        }
+        plan.start.push(index(plan.names.len()));
         Ok(plan)
     }
 
-    /// Plan the workloads of `svc` after those planned so far, claiming their names.
-    fn service_workloads(
-        &mut self,
-        model: &Model,
-        svc: &'m Service,
-        names: &mut Names,
-    ) -> Result<()> {
+    /// Add the names of the workloads of `svc` (each a DNS label, its own name first).
+    fn service_names(&mut self, svc: &Service) -> Result<()> {
         let field = || format!("services.{}", svc.name);
-        let (ports, wait_port) = ports(&svc.container, svc.health.as_ref().map(|h| &h.check));
-        let one = |name: String, kind, instance, ports| Planned {
-            name,
-            kind,
-            instance,
-            ports,
-            wait_port,
-        };
         let base = object_name_at(&svc.name, field)?;
-        let first = self.workloads.len();
-        match &svc.instances {
-            None => self
-                .workloads
-                .push(one(base, Kind::Deployment, Instance::None, ports)),
-            Some(_) if svc.instances_are_indices() => {
-                self.workloads
-                    .push(one(base, Kind::StatefulSet, Instance::Index, ports));
-            }
-            Some(list) => {
-                for i in list {
-                    let f = || format!("{}.instances ({i})", field());
-                    let n = object_name_at(&format!("{}-{i}", svc.name), f)?;
-                    let workload = one(n, Kind::Deployment, Instance::Named(i), ports.clone());
-                    self.workloads.push(workload);
-                }
-            }
-        }
-        let ext = self.externals.len();
-        for w in first..self.workloads.len() {
-            let name = self.workloads[w].name.as_str();
-            let (externals, workloads) = (&self.externals, &self.workloads);
-            let at_of = |k: usize| {
-                if k < ext {
-                    ("external", &*model.externals[k].name)
-                } else {
-                    // the service whose workloads hold k (`start` has those so far)
-                    let service = self.start.partition_point(|&s| s <= k - ext) - 1;
-                    ("services", &*model.services[service].name)
-                }
-            };
-            names.claim(ext + w, name, ("services", &svc.name), at_of, |k| {
-                if k < ext {
-                    externals[k].as_ref().map(|p| &*p.name)
-                } else {
-                    workloads.get(k - ext).map(|p| &*p.name)
-                }
-            })?;
+        let Some(list) = svc
+            .instances
+            .as_deref()
+            .filter(|_| !svc.instances_are_indices())
+        else {
+            self.names.push(&base);
+            return Ok(());
+        };
+        for i in list {
+            let f = || format!("{}.instances ({i})", field());
+            self.names
+                .push(&object_name_at(&format!("{}-{i}", svc.name), f)?);
         }
         Ok(())
     }
+
+    /// Take name `k` for the object of `at` (the field: "external"/"services" and the
+    /// entry's name).
+    fn claim(&self, taken: &mut Taken, k: usize, at: (&'static str, &str)) -> Result<()> {
+        let ext = self.model.externals.len();
+        let at_of = |k: usize| {
+            if k < ext {
+                ("external", &*self.model.externals[k].name)
+            } else {
+                // the service whose workloads hold k (`start` has those so far)
+                let service = self.start.partition_point(|&s| s as usize <= k) - 1;
+                ("services", &*self.model.services[service].name)
+            }
+        };
+        taken.claim(k, self.names.get(k), at, at_of, |i| self.names.get(i))
+    }
 }
 
-/// The object names taken so far, as indices (externals, then workloads) hashed on the
-/// name: 4 bytes a name, in a table sized once (one of the index and the field of each,
-/// grown as they came, held 1 MB at 10,000 services).
-struct Names {
-    taken: HashTable<u32>,
-    hasher: DefaultHashBuilder,
-}
-
-impl Names {
-    /// Room for about `objects` names.
-    fn new(objects: usize) -> Self {
-        Self {
-            taken: HashTable::with_capacity(objects),
-            hasher: DefaultHashBuilder::default(),
+/// How many object names `model` has (one per external, one per workload), and how long
+/// they are together (a DNS name is as long as the manifest's).
+fn sizes(model: &Model) -> (usize, usize) {
+    let mut objects = model.externals.len();
+    let mut bytes: usize = model
+        .externals
+        .iter()
+        .filter(|e| e.container.is_some())
+        .map(|e| e.name.len())
+        .sum();
+    for svc in &model.services {
+        match svc.instances.as_deref() {
+            Some(list) if !svc.instances_are_indices() => {
+                objects += list.len();
+                bytes += list
+                    .iter()
+                    .map(|i| svc.name.len() + 1 + i.len())
+                    .sum::<usize>();
+            }
+            _ => {
+                objects += 1;
+                bytes += svc.name.len();
+            }
         }
     }
-
-    /// Take `name` for index `k`, the object of `at` (the field: "external"/"services" and
-    /// the entry's name, written out only for a refusal, as `at_of` gives it for an index
-    /// taken before); `name_of` gives the name of an index taken before.
-    fn claim<'n>(
-        &mut self,
-        k: usize,
-        name: &str,
-        at: (&'static str, &str),
-        at_of: impl Fn(usize) -> (&'static str, &'n str),
-        name_of: impl Fn(usize) -> Option<&'n str>,
-    ) -> Result<()> {
-        let hash = self.hasher.hash_one(name);
-        if let Some(&other) = self
-            .taken
-            .find(hash, |&i| name_of(i as usize) == Some(name))
-        {
-            let other = at_of(other as usize);
-            return Err(Refusal::new(
-                format!("{}.{}", at.0, at.1),
-                format!(
-                    "its Kubernetes name `{name}` is also the name of {}.{}",
-                    other.0, other.1
-                ),
-            )
-            .hint("Kubernetes names are lowercase with - for _ and .: rename one of them")
-            .into());
-        }
-        let hasher = &self.hasher;
-        let k = u32::try_from(k).expect("fewer than 4 billion objects");
-        self.taken.insert_unique(hash, k, |&i| {
-            hasher.hash_one(name_of(i as usize).unwrap_or_default())
-        });
-        Ok(())
-    }
+    (objects, bytes)
 }
 
 #[cfg(test)]
 mod tests {
+    use std::fmt::Write as _;
+
     use super::*;
-    use crate::errors::Error;
+    use crate::errors::{Error, Refusal};
 
     fn refusal(toml: &str) -> Refusal {
         let model = Model::from_toml("t.toml", toml).expect("valid manifest");
@@ -317,11 +311,41 @@ mod tests {
         )
         .expect("valid");
         let plan = Plan::new(&model).expect("planned");
-        let names = |s: usize| -> Vec<&str> { plan.service(s).iter().map(|p| &*p.name).collect() };
+        let names = |s: usize| -> Vec<&str> { plan.service(s).map(|p| p.name).collect() };
         assert_eq!(names(0), ["a"]);
         assert_eq!(names(1), ["w-eu", "w-us"]);
         assert_eq!(names(2), ["n"]);
-        assert_eq!(plan.service(2)[0].kind, Kind::StatefulSet);
-        assert_eq!(plan.services().len(), 4);
+        assert_eq!(
+            plan.service(2).map(|p| p.kind).collect::<Vec<_>>(),
+            [Kind::StatefulSet]
+        );
+        assert_eq!(plan.all().count(), 4);
+    }
+
+    #[test]
+    fn a_plan_holds_its_names_and_little_else() {
+        let mut toml = String::from("name = \"s\"\n");
+        for i in 0..1000 {
+            let _ = write!(toml, "[services.Svc_{i}]\ncommand = [\"/x\"]\n");
+        }
+        toml.push_str("[services.w]\ncommand = [\"/x\"]\ninstances = [\"eu\", \"us\"]\n");
+        let model = Model::from_toml("t.toml", &toml).expect("valid");
+        let plan = Plan::new(&model).expect("planned");
+        let names: usize = plan.all().map(|p| p.name.len()).sum();
+        assert_eq!(
+            plan.names.held(),
+            names + 4 * 1002,
+            "exactly the names and their ends"
+        );
+        assert_eq!(plan.start.capacity(), 1002);
+        let w: Vec<_> = plan.service(1000).map(|p| (p.name, p.instance)).collect();
+        assert_eq!(
+            w,
+            [
+                ("w-eu", Instance::Named("eu")),
+                ("w-us", Instance::Named("us"))
+            ]
+        );
+        assert_eq!(plan.service(999).next().map(|p| p.name), Some("svc-999"));
     }
 }

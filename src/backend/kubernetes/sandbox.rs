@@ -6,8 +6,6 @@
 //! system read-only, with an `emptyDir` for /tmp and one for each writable path no writable
 //! volume covers (it lives as long as the pod).
 
-use std::sync::Arc;
-
 use super::pod::{
     Capabilities, EmptyDir, PodSecurityContext, PodSpec, SeccompProfile, SecurityContext, Volume,
     VolumeMount,
@@ -56,9 +54,7 @@ pub fn confine(svc: &Service, spec: &mut PodSpec, found: &mut Findings) {
         .filter(|c| *c != RESTRICTED_ADD)
         .collect();
     if !beyond.is_empty() {
-        found.push(warning(
-            svc,
-            format!(
+        found.push(detail(format!(
                 "capabilities {} are kept, and the restricted Pod Security Standard allows adding only {RESTRICTED_ADD}: the pod meets a weaker profile",
                 beyond.join(", ")
             ),
@@ -70,14 +66,12 @@ pub fn confine(svc: &Service, spec: &mut PodSpec, found: &mut Findings) {
         .and_then(|c| c.security_context.as_ref())
         .and_then(|sc| sc.run_as_user);
     if svc.user.is_none() {
-        found.push(warning(
-            svc,
+        found.push(detail(
             "no `user`: runAsNonRoot needs the image's USER to be a numeric id other than 0, or the kubelet refuses to start it".to_owned(),
         ));
     }
     if main_user == Some(0) {
-        found.push(warning(
-            svc,
+        found.push(detail(
             "user root: runAsNonRoot makes the kubelet refuse to start it; set a numeric user other than 0 or sandbox = \"off\"".to_owned(),
         ));
     }
@@ -147,11 +141,59 @@ fn scratch(svc: &Service, spec: &mut PodSpec) {
     }
 }
 
-fn warning(svc: &Service, message: String) -> Warning {
+/// A detail of the sandbox of a sandboxed service. It names no service: the sandbox's own
+/// warning, which it is merged into, names every sandboxed service, as Kubernetes emulates
+/// the sandbox (a name each, of every service, was held through the render: 260 KB at
+/// 10,000).
+fn detail(message: String) -> Warning {
     Warning {
         backend: super::NAME,
         feature: Feature::Sandbox,
-        services: vec![Arc::clone(&svc.name)],
+        services: Vec::new(),
         message,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::backend::capability::{Feature, Support};
+    use crate::backend::kit::{Backend as _, RenderContext};
+    use crate::backend::{BackendKind, Flags, render_embedded, templates};
+    use crate::model::Model;
+
+    #[test]
+    fn a_sandbox_detail_names_no_service_and_its_warning_names_each_sandboxed_one() {
+        let toml = "name = \"s\"\n[defaults.container]\nimage = \"i\"\n\
+            [services.a]\ncommand = [\"/x\"]\n[services.b]\ncommand = [\"/x\"]\n\
+            [services.c]\ncommand = [\"/x\"]\nsandbox = \"off\"\n";
+        let model = Model::from_toml("t.toml", toml).expect("valid");
+        let kubernetes = super::super::Kubernetes;
+        assert!(matches!(
+            kubernetes.support(Feature::Sandbox),
+            Support::Emulated(_)
+        ));
+        let templates = templates(&std::collections::BTreeMap::new()).expect("templates");
+        let flags = Flags::default();
+        let found = kubernetes
+            .render(&model, &RenderContext::new(&templates, &flags))
+            .expect("renders")
+            .warnings;
+        let details: Vec<_> = found
+            .iter()
+            .filter(|w| w.feature == Feature::Sandbox)
+            .collect();
+        assert_eq!(details.len(), 1, "{found:?}");
+        assert!(details[0].message.starts_with("no `user`"), "{found:?}");
+        assert!(details[0].services.is_empty(), "{found:?}");
+        let all = render_embedded(BackendKind::Kubernetes, &model, &flags).expect("renders");
+        let sandbox = all.warnings.iter().find(|w| w.feature == Feature::Sandbox);
+        let sandbox = sandbox.expect("a sandbox warning");
+        assert!(
+            sandbox.message.contains("; no `user`"),
+            "{}",
+            sandbox.message
+        );
+        let names: Vec<&str> = sandbox.services.iter().map(|s| &**s).collect();
+        assert_eq!(names, ["a", "b"]);
     }
 }

@@ -95,10 +95,10 @@ pub fn init_containers(
                     b if b.millis() == 0 => DEFAULT_BUDGET,
                     b => b,
                 };
-                for (i, p) in plan.service(t).iter().enumerate() {
+                for (i, p) in plan.service(t).enumerate() {
                     let made = waits.get((target, i, kind), || {
                         let label = format!("service {}", dep.name);
-                        service_wait(p, &label, budget, kind, init_image)
+                        service_wait(&p, &label, budget, kind, init_image)
                     });
                     if let Some(c) = made {
                         out.push(init(c));
@@ -143,9 +143,9 @@ fn external_wait(
     let svc = &model.services[s];
     let ext = &model.externals[e];
     let label = || format!("external {}", ext.name);
-    if let Some(p) = &plan.externals[e]
+    if let Some(p) = plan.external(e)
         && let Some(c) = waits.get((Target::External(e), 0, kind), || {
-            service_wait(p, &label(), ext.wait_timeout, kind, init_image)
+            service_wait(&p, &label(), ext.wait_timeout, kind, init_image)
         })
     {
         return c;
@@ -210,11 +210,11 @@ fn service_wait(
     image: &str,
 ) -> Option<WaitContainer> {
     let check = Check::Tcp {
-        host: p.name.clone(),
+        host: p.name.to_owned(),
         port: p.wait_port?,
     };
     Some(container(
-        &p.name,
+        p.name,
         image,
         "/bin/sh",
         &Wait {

@@ -41,9 +41,9 @@ pub struct Pod<'a> {
 
 /// The workload of `p` running `pod` for `owner`.
 #[must_use]
-pub fn workload<'a>(owner: &Owner<'a>, p: &'a Planned<'_>, pod: Pod<'_>) -> Workload<'a> {
+pub fn workload<'a>(owner: &Owner<'a>, p: &Planned<'a>, pod: Pod<'_>) -> Workload<'a> {
     let stack = names::stack_label(owner.stack);
-    let labels = names::labels(stack, names::dns_cow(owner.service), &p.name);
+    let labels = names::labels(stack, names::dns_cow(owner.service), p.name);
     let instance = match p.instance {
         Instance::Named(i) => Some(i),
         Instance::None | Instance::Index => None,
@@ -60,18 +60,18 @@ pub fn workload<'a>(owner: &Owner<'a>, p: &'a Planned<'_>, pod: Pod<'_>) -> Work
             "Deployment"
         },
         metadata: Meta {
-            name: Some(p.name.as_str().into()),
+            name: Some(p.name.into()),
             labels: labels.clone(),
             annotations: annotations.clone(),
         },
         spec: WorkloadSpec {
             replicas: owner.replicas,
-            service_name: stateful.then(|| p.name.as_str().into()),
+            service_name: stateful.then(|| p.name.into()),
             pod_management_policy: stateful.then_some("Parallel"),
             // a claim is ReadWriteOnce: the old pod lets go before the new one mounts it
             strategy: (!stateful && claims).then_some(Strategy { kind: "Recreate" }),
             selector: Selector {
-                match_labels: names::selector(stack, &p.name),
+                match_labels: names::selector(stack, p.name),
             },
             template: Template {
                 metadata: Meta {
@@ -95,7 +95,7 @@ pub fn workload<'a>(owner: &Owner<'a>, p: &'a Planned<'_>, pod: Pod<'_>) -> Work
 /// The Service of `p`: a `ClusterIP` with its ports, or for a `StatefulSet` the headless
 /// Service that names its pods. `None` for a Deployment without ports.
 #[must_use]
-pub fn service<'a>(owner: &Owner<'a>, p: &'a Planned<'_>) -> Option<Service<'a>> {
+pub fn service<'a>(owner: &Owner<'a>, p: &Planned<'a>) -> Option<Service<'a>> {
     let stateful = p.kind == Kind::StatefulSet;
     if p.ports.is_empty() && !stateful {
         return None;
@@ -105,13 +105,13 @@ pub fn service<'a>(owner: &Owner<'a>, p: &'a Planned<'_>) -> Option<Service<'a>>
         api_version: V1,
         kind: "Service",
         metadata: Meta {
-            name: Some(p.name.as_str().into()),
-            labels: names::labels(stack, names::dns_cow(owner.service), &p.name),
+            name: Some(p.name.into()),
+            labels: names::labels(stack, names::dns_cow(owner.service), p.name),
             annotations: names::Labels::default(),
         },
         spec: ServiceSpec {
             cluster_ip: stateful.then_some("None"),
-            selector: names::selector(stack, &p.name),
+            selector: names::selector(stack, p.name),
             ports: p
                 .ports
                 .iter()

@@ -9,7 +9,7 @@ use fastbloom::BloomFilter;
 use hashbrown::DefaultHashBuilder;
 
 use super::parts::Piece;
-use super::{BUNDLE, Msg};
+use super::{BUNDLE, BUNDLE_BYTES, Msg};
 use crate::backend::kit::Part;
 use crate::backend::{Artifact, Sink};
 use crate::lifecycle::ledger::Entry;
@@ -23,6 +23,8 @@ pub struct Feed {
     /// The contents of files written, back to be freed here (see `spent.rs`).
     pub(super) spent: mpsc::Receiver<Vec<String>>,
     pub(super) bundle: Vec<(Desired, Entry)>,
+    /// The bytes of text in `bundle`.
+    bundled: usize,
     /// The paths taken so far, as a Bloom filter of a 64-bit hash of each (when the feed
     /// hashes paths): a copy of every path cost 12 MB at 120,000 files, a hash table of
     /// the hashes 1.2 MB at 50,000. A path the filter may have seen may be a path seen
@@ -45,6 +47,7 @@ impl Feed {
             to,
             spent,
             bundle: Vec::with_capacity(BUNDLE),
+            bundled: 0,
             seen: hashing.then(|| seen_filter(expected)),
             hasher: DefaultHashBuilder::default(),
             stopped: false,
@@ -57,6 +60,7 @@ impl Feed {
             return true;
         }
         let bundle = std::mem::replace(&mut self.bundle, Vec::with_capacity(BUNDLE));
+        self.bundled = 0;
         // free what was written meanwhile: its memory serves the next artifacts
         while let Ok(spent) = self.spent.try_recv() {
             drop(spent);
@@ -117,8 +121,10 @@ impl Sink for Feed {
         }
         let d = Desired::from_owned(a);
         let want = d.entry();
+        self.bundled += d.contents.len();
         self.bundle.push((d, want));
-        if self.bundle.len() >= BUNDLE && !self.flush() {
+        let full = self.bundle.len() >= BUNDLE || self.bundled >= BUNDLE_BYTES;
+        if full && !self.flush() {
             return Err(stopped());
         }
         Ok(())
@@ -175,5 +181,38 @@ mod filter_tests {
         assert!(seen.num_bits() <= 30 * 100_000, "{} bits", seen.num_bits());
         // and a hash met again is always found
         assert!(hashes(n).all(|h| seen.contains_hash(h)));
+    }
+}
+
+#[cfg(test)]
+mod bundle_tests {
+    use std::sync::mpsc;
+
+    use super::{BUNDLE, Feed, Msg};
+    use crate::backend::{Artifact, Sink as _};
+
+    #[test]
+    fn a_bundle_goes_once_it_holds_enough_text_or_enough_artifacts() {
+        let (to, from) = mpsc::sync_channel(16);
+        let (_spent, back) = mpsc::channel();
+        let mut feed = Feed::new(to, back, 100, true);
+        let mut take = |name: String, text: String| {
+            let a = Artifact::file(name, 0o644, text);
+            feed.take(a).expect("taken");
+        };
+        for i in 0..8 {
+            take(format!("large-{i}"), "x".repeat(10 * 1024));
+        }
+        for i in 0..BUNDLE {
+            take(format!("small-{i}"), "x".to_owned());
+        }
+        let sizes: Vec<usize> = from
+            .try_iter()
+            .map(|m| match m {
+                Msg::Whole(bundle) => bundle.len(),
+                Msg::Part(_) | Msg::Again(_) => 0,
+            })
+            .collect();
+        assert_eq!(sizes, [4, 4, BUNDLE]);
     }
 }
