@@ -77,29 +77,41 @@ struct Journal<'l> {
 
 impl Journal<'_> {
     /// The ledger after the run.
-    fn after(&self) -> Ledger {
+    ///
+    /// # Errors
+    /// An entry of the ledger before cannot be read again.
+    fn after(&self) -> std::io::Result<Ledger> {
         if let Some(after) = &self.ledger_after {
-            return after.clone();
+            return Ok(after.clone());
         }
-        let mut after = Ledger::of(self.ledger_before.owned());
+        let mut after = Ledger::of(self.ledger_before.owned())?;
         for op in self.ops.iter() {
             match &op.new {
                 Some(t) => after.files.insert(op.path.to_string(), t.entry()),
                 None => after.files.remove(&*op.path),
             };
         }
-        after
+        Ok(after)
     }
 }
 
 /// Whether the ledger after `plan` is `before` with the new entries of the paths it
 /// changes on disk (then the journal need not hold it).
-fn derivable(plan: &Plan, before: &dyn Owned) -> bool {
-    plan.steps.iter().all(|s| match s.action {
-        Action::Adopt | Action::Forget | Action::KeepEdited => false,
-        Action::Keep => before.get(&s.path) == s.entry,
-        _ => true,
-    })
+///
+/// # Errors
+/// An entry of `before` cannot be read again.
+fn derivable(plan: &Plan, before: &dyn Owned) -> std::io::Result<bool> {
+    for s in &plan.steps {
+        let derived = match s.action {
+            Action::Adopt | Action::Forget | Action::KeepEdited => false,
+            Action::Keep => before.get(&s.path)? == s.entry,
+            _ => true,
+        };
+        if !derived {
+            return Ok(false);
+        }
+    }
+    Ok(true)
 }
 
 /// A plan whose files are on disk; the ledger is not yet updated.
@@ -231,8 +243,8 @@ fn apply_with<'a>(
         ledger_before: Before::Borrowed(before),
         ledger_after: None,
     };
-    if !derivable(plan, before) {
-        journal.ledger_after = Some(plan.ledger_after(before));
+    if !derivable(plan, before)? {
+        journal.ledger_after = Some(plan.ledger_after(before)?);
     }
     // the new ledger, written beside the old one on another thread while the files are
     // carried out (a large plan's ledger takes as long to write as its journal)

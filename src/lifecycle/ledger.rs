@@ -5,7 +5,7 @@
 //! State directories: `/var/lib/openim-init/STACK/BACKEND/` (inside `--root` when staging),
 //! and `DIR/.openim-init/` for `generate --out DIR`. Never a directory an init system scans.
 
-use std::borrow::{Borrow, Cow};
+use std::borrow::Borrow;
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -245,11 +245,11 @@ impl Store {
     /// [`Ledger`]) written beside the ledger, to take its place at [`NewLedger::commit`].
     ///
     /// # Errors
-    /// I/O errors.
+    /// I/O errors, and those of `files` (then nothing is left beside the ledger).
     pub fn prepare_entries<'e>(
         &self,
         _lock: &Lock,
-        files: impl Iterator<Item = (Cow<'e, str>, Entry)>,
+        files: impl Iterator<Item = Item<'e>>,
     ) -> Result<NewLedger> {
         std::fs::create_dir_all(&self.state)
             .with_context(|| format!("creating {}", self.state.display()))?;
@@ -282,19 +282,21 @@ impl Store {
 /// # Errors
 /// `out`'s errors.
 pub fn write_ledger(ledger: &Ledger, out: &mut dyn std::io::Write) -> Result<()> {
-    let files = ledger.files.iter().map(|(p, e)| (p.as_str(), e));
+    let files = ledger.files.iter().map(|(p, e)| Ok((p.as_str(), e)));
     write_files(ledger.version, files, out)
 }
 
-/// [`write_ledger`] of the ledger of this `version` and `files` (in path order).
+/// [`write_ledger`] of the ledger of this `version` and `files` (in path order); stops at
+/// the first error of `files`.
 fn write_files<P: AsRef<str>, E: Borrow<Entry>>(
     version: u32,
-    files: impl Iterator<Item = (P, E)>,
+    files: impl Iterator<Item = std::io::Result<(P, E)>>,
     out: &mut dyn std::io::Write,
 ) -> Result<()> {
     write!(out, "{{\n  \"version\": {version},\n  \"files\": {{")?;
     let mut empty = true;
-    for (path, entry) in files {
+    for file in files {
+        let (path, entry) = file?;
         out.write_all(if empty { b"\n    " } else { b",\n    " })?;
         empty = false;
         serde_json::to_writer(&mut *out, path.as_ref())?;
@@ -363,4 +365,4 @@ pub use hash::{ContentHash, OtherText};
 use legacy::fnv1a64;
 pub use legacy::import_legacy;
 pub use log::{Log, each_entry};
-pub use owned::Owned;
+pub use owned::{Item, Owned};

@@ -26,7 +26,7 @@ pub use scan::{Dir as ScannedDir, scan};
 pub use step::desired_step;
 use step::leftover_step;
 
-use super::ledger::{Entry, Kind, Ledger, Owned};
+use super::ledger::{Entry, Item, Kind, Ledger, Owned};
 
 /// What a path holds now.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -237,20 +237,25 @@ impl Plan {
     }
 
     /// The ledger after the plan is carried out.
-    #[must_use]
-    pub fn ledger_after(&self, before: &dyn Owned) -> Ledger {
+    ///
+    /// # Errors
+    /// An entry of `before` cannot be read again.
+    pub fn ledger_after(&self, before: &dyn Owned) -> std::io::Result<Ledger> {
         let files = self.entries_after(before);
-        Ledger {
+        Ok(Ledger {
             version: 1,
-            files: files.map(|(p, e)| (p.into_owned(), e)).collect(),
-        }
+            files: files
+                .map(|file| file.map(|(p, e)| (p.into_owned(), e)))
+                .collect::<std::io::Result<_>>()?,
+        })
     }
 
-    /// The entries of [`Self::ledger_after`], in path order, without building it.
+    /// The entries of [`Self::ledger_after`], in path order, without building it (an
+    /// entry of `before` that cannot be read again gives its error).
     pub fn entries_after<'a>(
         &'a self,
         before: &'a dyn Owned,
-    ) -> impl Iterator<Item = (std::borrow::Cow<'a, str>, Entry)> + 'a {
+    ) -> impl Iterator<Item = Item<'a>> + 'a {
         entries::after(&self.steps, before)
     }
 

@@ -199,7 +199,7 @@ impl Writer {
                 Msg::Whole(bundle) => bundle.into_iter().try_for_each(|(d, want)| w.take(d, want)),
                 Msg::Part(piece) => w.take_piece(&piece),
                 Msg::Again(path) => {
-                    let place = w.ledger.find(&path).map(|(place, _)| place);
+                    let place = w.ledger.place(&path);
                     w.refuse_twice(&path, place)
                 }
             })
@@ -242,7 +242,7 @@ impl Writer {
         if self.fresh.is_some() {
             return self.take_new(d, &want);
         }
-        let owned = self.ledger.find(&d.path);
+        let owned = self.ledger.find(&d.path)?;
         if self.repeats.is_some() {
             self.refuse_twice(&d.path, owned.as_ref().map(|(place, _)| *place))?;
         }

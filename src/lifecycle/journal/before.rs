@@ -42,7 +42,8 @@ struct Files<'a>(&'a dyn Owned);
 impl Serialize for Files<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut map = s.serialize_map(None)?;
-        for (path, entry) in self.0.each() {
+        for file in self.0.each() {
+            let (path, entry) = file.map_err(serde::ser::Error::custom)?;
             map.serialize_entry(&*path, &entry)?;
         }
         map.end()
@@ -65,8 +66,10 @@ impl Clone for Before<'_> {
 }
 
 impl PartialEq for Before<'_> {
+    /// (An entry that cannot be read again equals none.)
     fn eq(&self, other: &Self) -> bool {
-        self.owned().each().eq(other.owned().each())
+        let theirs = other.owned().each().map(Result::ok);
+        self.owned().each().map(Result::ok).eq(theirs)
     }
 }
 
@@ -74,6 +77,8 @@ impl Eq for Before<'_> {}
 
 impl fmt::Debug for Before<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_map().entries(self.owned().each()).finish()
+        f.debug_map()
+            .entries(self.owned().each().map_while(Result::ok))
+            .finish()
     }
 }

@@ -138,11 +138,11 @@ pub fn recover(store: &Store, lock: &Lock) -> Result<Option<String>> {
         .collect();
     let _ = fsops::remove_leftovers(dirs);
     let (mut ledger, what) = match journal.phase {
-        Phase::Apply => (journal.after(), "completed"),
-        Phase::Rollback => (Ledger::of(journal.ledger_before.owned()), "rolled back"),
+        Phase::Apply => (journal.after()?, "completed"),
+        Phase::Rollback => (Ledger::of(journal.ledger_before.owned())?, "rolled back"),
     };
     for path in &done.incomplete {
-        match journal.ledger_before.owned().get(path) {
+        match journal.ledger_before.owned().get(path)? {
             Some(e) => ledger.files.insert(path.clone(), e),
             None => ledger.files.remove(path),
         };

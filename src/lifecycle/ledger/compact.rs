@@ -1,28 +1,57 @@
 //! The ledger as a run that only looks paths up holds it (`generate --out` into an existing
 //! directory): its paths in path order, front coded in one list of bytes (see `code.rs`),
-//! and their hashes in another. As a map of strings, a ledger of 84,000 files took 11.5 MB
-//! (a node slot and an allocation per path); as one text of paths and a 48-byte slot a
-//! file, the 50,000 files of `s6` at 10,000 services took 3.4 MB; this way 2.2 MB.
+//! and, for a ledger read from its file, where each entry is in that file (see
+//! `in_file.rs`). As a map of strings, a ledger of 84,000 files took 11.5 MB (a node slot
+//! and an allocation per path); as one text of paths and a 48-byte slot a file, the 50,000
+//! files of `s6` at 10,000 services took 3.4 MB; with the hashes held, 2.2 MB; this way
+//! 0.8 MB.
 
 use std::borrow::Cow;
 use std::fmt;
+use std::io;
 
 use super::{Entry, Ledger, Owned};
-use code::{BLOCK, Builder, Record, Walk};
+use code::{BLOCK, Builder, Head, Record, Walk};
+use in_file::{InFile, Window};
 
 mod code;
+mod in_file;
 mod read;
 
 /// A ledger's files, sorted by path, looked up by bisection of its blocks.
-#[derive(Default, Clone)]
+#[derive(Default)]
 pub struct Compact {
     /// The records of the paths, in path order (each path once).
     paths: Vec<u8>,
     /// Where each block of [`BLOCK`] records starts in `paths`.
     blocks: Vec<u32>,
-    /// The hash of each file, in the same order, 32 bytes each (bytes: a ledger read out
-    /// of order puts them in the text its paths were gathered in, see `read.rs`).
-    hashes: Vec<u8>,
+    /// The hash of each file, in the same order.
+    hashes: Hashes,
+}
+
+/// Where the hashes of a [`Compact`] ledger are.
+enum Hashes {
+    /// Here, 32 bytes each: a ledger made in memory (or imported from the legacy state
+    /// file).
+    Held(Vec<u8>),
+    /// In the file the ledger was read from.
+    InFile(InFile),
+}
+
+impl Hashes {
+    /// How many.
+    fn len(&self) -> usize {
+        match self {
+            Self::Held(hashes) => hashes.len() / 32,
+            Self::InFile(file) => file.len(),
+        }
+    }
+}
+
+impl Default for Hashes {
+    fn default() -> Self {
+        Self::Held(Vec::new())
+    }
 }
 
 /// A ledger with no file.
@@ -35,13 +64,33 @@ impl Compact {
         Self {
             paths: Vec::new(),
             blocks: Vec::new(),
-            hashes: Vec::new(),
+            hashes: Hashes::Held(Vec::new()),
         }
     }
 
     /// The place of `path` in path order, and its entry.
+    ///
+    /// # Errors
+    /// The entry cannot be read again from the ledger's file, or is not the one read.
+    pub fn find(&self, path: &str) -> io::Result<Option<(usize, Entry)>> {
+        let Some((place, head)) = self.locate(path) else {
+            return Ok(None);
+        };
+        let entry = match &self.hashes {
+            Hashes::Held(hashes) => head.entry(&hashes.as_chunks().0[place]),
+            Hashes::InFile(file) => file.entry(place, head)?,
+        };
+        Ok(Some((place, entry)))
+    }
+
+    /// The place of `path` in path order (its entry not read).
     #[must_use]
-    pub fn find(&self, path: &str) -> Option<(usize, Entry)> {
+    pub fn place(&self, path: &str) -> Option<usize> {
+        self.locate(path).map(|(place, _)| place)
+    }
+
+    /// The place of `path` in path order, and what its record holds of its entry.
+    fn locate(&self, path: &str) -> Option<(usize, Head)> {
         let want = path.as_bytes();
         // the last block whose head is not after `path`
         let block = self
@@ -61,9 +110,7 @@ impl Compact {
             }
             let rest = &want[record.shared..];
             match record.rest.cmp(rest) {
-                std::cmp::Ordering::Equal => {
-                    return Some((place, record.entry(&self.hashes()[place])));
-                }
+                std::cmp::Ordering::Equal => return Some((place, record.head())),
                 std::cmp::Ordering::Greater => return None,
                 std::cmp::Ordering::Less => {
                     let same = record.rest.iter().zip(rest).take_while(|(a, b)| a == b);
@@ -77,46 +124,51 @@ impl Compact {
     /// How many files.
     #[must_use]
     pub fn len(&self) -> usize {
-        self.hashes().len()
-    }
-
-    /// The hash of each file.
-    fn hashes(&self) -> &[[u8; 32]] {
-        self.hashes.as_chunks().0
+        self.hashes.len()
     }
 
     /// Whether it has no file.
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.hashes.is_empty()
+        self.len() == 0
     }
 
-    /// Read the JSON of a ledger from `reader` (about `size` bytes: the lists are sized
-    /// from it once, not grown by doubling), through a buffer of its own; read twice when
-    /// its files are not in path order (see `read.rs`).
+    /// Read the JSON of a ledger from `file` (about `size` bytes: the lists are sized from
+    /// it once, not grown by doubling), through a buffer of its own; the file is kept, to
+    /// read the entries again (see `in_file.rs`).
     ///
     /// # Errors
     /// The text is not a ledger, or a read error.
-    pub fn read(reader: impl std::io::Read + std::io::Seek, size: u64) -> serde_json::Result<Self> {
-        read::read(reader, size)
+    pub fn read(file: std::fs::File, size: u64) -> serde_json::Result<Self> {
+        read::read(file, size)
+    }
+
+    /// The records in order.
+    fn walk(&self) -> Walk<'_> {
+        Walk::new(&self.paths, self.len())
     }
 }
 
 impl Owned for Compact {
-    fn get(&self, path: &str) -> Option<Entry> {
-        self.find(path).map(|(_, e)| e)
+    fn get(&self, path: &str) -> io::Result<Option<Entry>> {
+        Ok(self.find(path)?.map(|(_, e)| e))
     }
 
-    fn each(&self) -> Box<dyn Iterator<Item = (Cow<'_, str>, Entry)> + '_> {
-        let mut walk = Walk::new(self);
+    fn each(&self) -> Box<dyn Iterator<Item = io::Result<(Cow<'_, str>, Entry)>> + '_> {
+        let mut walk = self.walk();
+        let mut window = Window::default();
         Box::new(std::iter::from_fn(move || {
-            let (path, entry) = walk.next()?;
-            Some((Cow::Owned(path.to_owned()), entry))
+            let (path, place, head) = walk.next()?;
+            let entry = match &self.hashes {
+                Hashes::Held(hashes) => Ok(head.entry(&hashes.as_chunks().0[place])),
+                Hashes::InFile(file) => file.read(&mut window, place, head),
+            };
+            Some(entry.map(|e| (Cow::Owned(path.to_owned()), e)))
         }))
     }
 
     fn is_empty(&self) -> bool {
-        self.hashes.is_empty()
+        self.len() == 0
     }
 }
 
@@ -169,13 +221,11 @@ impl<'l> Marked<'l> {
 
     /// The paths marked, in path order.
     pub fn paths(&self) -> impl Iterator<Item = String> + '_ {
-        let mut walk = Walk::new(self.ledger);
-        let mut place = 0;
+        let mut walk = self.ledger.walk();
         std::iter::from_fn(move || {
             loop {
-                let (path, _) = walk.next()?;
-                place += 1;
-                if self.has(place - 1) {
+                let (path, place, _) = walk.next()?;
+                if self.has(place) {
                     return Some(path.to_owned());
                 }
             }
@@ -184,8 +234,9 @@ impl<'l> Marked<'l> {
 }
 
 impl PartialEq for Compact {
+    /// (An entry that cannot be read again equals none.)
     fn eq(&self, other: &Self) -> bool {
-        self.each().eq(other.each())
+        self.each().map(Result::ok).eq(other.each().map(Result::ok))
     }
 }
 
@@ -193,18 +244,23 @@ impl Eq for Compact {}
 
 impl fmt::Debug for Compact {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_map().entries(self.each()).finish()
+        f.debug_map()
+            .entries(self.each().map_while(Result::ok))
+            .finish()
     }
 }
 
 impl From<Ledger> for Compact {
     fn from(ledger: Ledger) -> Self {
         let mut out = Builder::default();
+        let mut hashes = Vec::with_capacity(ledger.files.len() * 32);
         for (path, entry) in &ledger.files {
+            let (flags, mode, hash) = code::split(entry);
             // a ledger in memory is far below 4 GiB of records; a map's paths are in order
-            let _ = out.push(path, entry);
+            let _ = out.code(path, flags, mode);
+            hashes.extend_from_slice(&hash);
         }
-        out.finish()
+        out.finish(Hashes::Held(hashes))
     }
 }
 

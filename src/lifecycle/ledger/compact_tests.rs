@@ -1,12 +1,37 @@
 //! The compact ledger and its marks.
 
 use super::super::{ContentHash, Kind, Ledger, Owned, Store};
-use std::io::Cursor;
+use std::fmt::Write as _;
+use std::io::Write as _;
 
 use super::*;
 
 fn entry(text: &str) -> Entry {
     Entry::of(Kind::File, 0o644, text.as_bytes())
+}
+
+/// A file holding `text`.
+fn file(text: impl AsRef<[u8]>) -> std::fs::File {
+    let mut file = tempfile::tempfile().expect("tempfile");
+    file.write_all(text.as_ref()).expect("write");
+    file
+}
+
+/// The ledger `text` holds, read from a file.
+fn read(text: impl AsRef<[u8]>) -> serde_json::Result<Compact> {
+    let len = text.as_ref().len() as u64;
+    Compact::read(file(text), len)
+}
+
+/// The entry of `path`, read again.
+fn get(ledger: &Compact, path: &str) -> Option<Entry> {
+    ledger.get(path).expect("read again")
+}
+
+/// Every path and entry, read again.
+fn each(ledger: &dyn Owned) -> Vec<(String, Entry)> {
+    let files = ledger.each().map(|f| f.map(|(p, e)| (p.into_owned(), e)));
+    files.collect::<std::io::Result<_>>().expect("read again")
 }
 
 /// The JSON of a ledger with `files` (path, text), in this order (duplicates kept).
@@ -37,24 +62,26 @@ fn a_compact_ledger_holds_what_the_map_holds_in_any_order_and_finds_each_path() 
     let pairs: Vec<(&str, &str)> = files.iter().map(|(p, t)| (&**p, &**t)).collect();
     let text = json(&pairs);
     let map: Ledger = serde_json::from_str(&text).expect("map");
-    let compact = Compact::read(Cursor::new(&text), text.len() as u64).expect("compact");
+    let compact = read(&text).expect("compact");
     assert_eq!(compact.len(), 3000);
-    assert!(compact.each().eq(Owned::each(&map)));
-    assert_eq!(Ledger::of(&compact), map);
-    assert_eq!(compact.get("sv/s5/run"), Some(entry("again")));
+    assert_eq!(each(&compact), each(&map));
+    assert_eq!(Ledger::of(&compact).expect("ledger"), map);
+    assert_eq!(get(&compact, "sv/s5/run"), Some(entry("again")));
     for k in (0..3000).step_by(37) {
         let path = format!("sv/s{k}/run");
-        assert_eq!(compact.get(&path), Some(entry(&format!("third{k}"))));
+        assert_eq!(get(&compact, &path), Some(entry(&format!("third{k}"))));
     }
-    let (place, e) = compact.find("sv/s17/run").expect("there");
+    let (place, e) = compact.find("sv/s17/run").expect("read").expect("there");
     assert_eq!(e, map.files["sv/s17/run"]);
+    assert_eq!(compact.place("sv/s17/run"), Some(place));
     let mut marked = Marked::new(&compact);
     marked.mark(place);
     assert_eq!(marked.paths().collect::<Vec<_>>(), ["sv/s17/run"]);
-    assert_eq!(compact.get("sv/s17"), None);
-    assert_eq!(compact.get("sv/s3000/run"), None);
+    assert_eq!(get(&compact, "sv/s17"), None);
+    assert_eq!(get(&compact, "sv/s3000/run"), None);
+    assert_eq!(compact.place("sv/s3000/run"), None);
     assert_eq!(Compact::from(map.clone()), compact);
-    let empty = Compact::read(Cursor::new(b"{\"version\":1,\"files\":{}}"), 0).expect("empty");
+    let empty = read(b"{\"version\":1,\"files\":{}}").expect("empty");
     assert!(empty.is_empty());
     for bad in [
         &b"{\"version\":1}"[..],
@@ -62,26 +89,21 @@ fn a_compact_ledger_holds_what_the_map_holds_in_any_order_and_finds_each_path() 
         b"[]",
         b"{} x",
     ] {
-        assert!(
-            Compact::read(Cursor::new(bad), 0).is_err(),
-            "{}",
-            String::from_utf8_lossy(bad)
-        );
+        assert!(read(bad).is_err(), "{}", String::from_utf8_lossy(bad));
     }
 }
 
 #[test]
 fn marks_are_a_bit_a_file_and_give_their_paths_in_path_order() {
     let text = json(&[("c", "1"), ("a", "2"), ("b", "3"), ("d", "4")]);
-    let ledger = Compact::read(Cursor::new(&text), 0).expect("ledger");
+    let ledger = read(&text).expect("ledger");
     let mut marked = Marked::new(&ledger);
     assert!(marked.is_empty());
     for path in ["d", "b", "d"] {
-        let (place, _) = ledger.find(path).expect("there");
-        marked.mark(place);
+        marked.mark(ledger.place(path).expect("there"));
     }
     assert_eq!(marked.len(), 2);
-    let place = |path| ledger.find(path).expect("there").0;
+    let place = |path| ledger.place(path).expect("there");
     assert!(marked.has(place("b")) && marked.has(place("d")));
     assert!(!marked.has(place("a")) && !marked.has(place("c")));
     assert_eq!(marked.paths().collect::<Vec<_>>(), ["b", "d"]);
@@ -100,13 +122,16 @@ fn the_store_reads_the_same_ledger_compact_and_as_a_map() {
     }
     store.write(&lock, &ledger).expect("write");
     let compact = store.read_compact(&lock).expect("read");
-    assert_eq!(Ledger::of(&compact).files, ledger.files);
+    assert_eq!(Ledger::of(&compact).expect("ledger").files, ledger.files);
     // the legacy state file is imported through the map, as `read` does
     std::fs::write(tmp.path().join("c"), "legacy\n").expect("c");
     std::fs::write(tmp.path().join(super::super::LEGACY_STATE_FILE), "c\n").expect("legacy");
     let compact = store.read_compact(&lock).expect("read");
-    assert_eq!(compact.get("c"), Some(entry("legacy\n")));
-    assert_eq!(Ledger::of(&compact), store.read(&lock).expect("map"));
+    assert_eq!(get(&compact, "c"), Some(entry("legacy\n")));
+    assert_eq!(
+        Ledger::of(&compact).expect("ledger"),
+        store.read(&lock).expect("map")
+    );
 }
 
 /// Strings of up to 7 characters of a few (ASCII, and several that begin with the same
@@ -162,8 +187,7 @@ fn front_coded_paths_come_back_whole_and_every_path_and_no_other_is_found() {
     // then sorted: a permutation of long cycles)
     let mut text = Vec::new();
     super::super::write_ledger(&map, &mut text).expect("text");
-    let read = Compact::read(Cursor::new(&text), 0).expect("read");
-    assert_eq!(read, coded);
+    assert_eq!(read(&text).expect("read"), coded);
     let n = map.files.len();
     assert_ne!(n % 7919, 0);
     let files: Vec<(&String, &Entry)> = map.files.iter().collect();
@@ -178,16 +202,15 @@ fn front_coded_paths_come_back_whole_and_every_path_and_no_other_is_found() {
         })
         .collect();
     let text = format!(r#"{{"version": 1, "files": {{{}}}}}"#, shuffled.join(", "));
-    assert_eq!(Compact::read(Cursor::new(&text), 0).expect("read"), coded);
+    let shuffled = read(&text).expect("read");
+    assert_eq!(shuffled, coded);
     assert_eq!(coded.len(), map.files.len());
-    assert!(coded.each().eq(Owned::each(&map)));
-    assert_eq!(Ledger::of(&coded).files, map.files);
+    assert_eq!(each(&coded), each(&map));
+    assert_eq!(Ledger::of(&coded).expect("ledger").files, map.files);
     for (place, path) in paths.iter().enumerate() {
-        assert_eq!(
-            coded.find(path),
-            Some((place, map.files[path].clone())),
-            "{path:?}"
-        );
+        let want = Some((place, map.files[path].clone()));
+        assert_eq!(coded.find(path).expect("held"), want, "{path:?}");
+        assert_eq!(shuffled.find(path).expect("read"), want, "{path:?}");
     }
     // absent: before the first, between any two, after the last, and random ones
     let absent = words(11, 4000)
@@ -203,7 +226,11 @@ fn front_coded_paths_come_back_whole_and_every_path_and_no_other_is_found() {
             ]
         }));
     for path in absent {
-        assert_eq!(coded.get(&path), map.files.get(&path).cloned(), "{path:?}");
+        assert_eq!(
+            get(&coded, &path),
+            map.files.get(&path).cloned(),
+            "{path:?}"
+        );
     }
     let mut marked = Marked::new(&coded);
     for place in (0..coded.len()).step_by(7) {
@@ -216,16 +243,17 @@ fn front_coded_paths_come_back_whole_and_every_path_and_no_other_is_found() {
 #[test]
 fn a_path_given_twice_in_path_order_is_read_loose_and_the_later_wins() {
     let text = json(&[("a", "1"), ("b", "2"), ("b", "3"), ("c", "4")]);
-    let ledger = Compact::read(Cursor::new(&text), 0).expect("ledger");
+    let ledger = read(&text).expect("ledger");
     assert_eq!(ledger.len(), 3);
-    assert_eq!(ledger.get("b"), Some(entry("3")));
-    let paths: Vec<String> = ledger.each().map(|(p, _)| p.into_owned()).collect();
+    assert_eq!(get(&ledger, "b"), Some(entry("3")));
+    let paths: Vec<String> = each(&ledger).into_iter().map(|(p, _)| p).collect();
     assert_eq!(paths, ["a", "b", "c"]);
 }
 
 #[test]
-fn a_compact_ledger_of_s6_services_holds_under_45_bytes_a_file() {
-    // a path in one text and a 48-byte slot a file were 65 bytes a file of these
+fn a_compact_ledger_read_from_its_file_holds_under_17_bytes_a_file_of_s6() {
+    // a path in one text and a 48-byte slot a file were 65 bytes a file of these; with
+    // the hashes held, 45
     let files = ["finish", "log/run", "run", "timeout-finish", "timeout-kill"];
     let mut map = Ledger::default();
     for i in 0..2000 {
@@ -236,62 +264,57 @@ fn a_compact_ledger_of_s6_services_holds_under_45_bytes_a_file() {
         }
     }
     let n = map.files.len();
-    let coded = Compact::from(map);
-    let held = coded.paths.len() + coded.blocks.len() * 4 + coded.hashes.len();
-    assert!(held < 45 * n, "{held} bytes for {n} files");
-}
-
-/// A text that is `first` until it is read again from the start, then `second`.
-struct Changing {
-    now: Cursor<String>,
-    second: Option<String>,
-}
-
-impl std::io::Read for Changing {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        self.now.read(buf)
-    }
-}
-
-impl std::io::Seek for Changing {
-    fn seek(&mut self, to: std::io::SeekFrom) -> std::io::Result<u64> {
-        if let Some(second) = self.second.take() {
-            self.now = Cursor::new(second);
-        }
-        self.now.seek(to)
-    }
+    let mut text = Vec::new();
+    super::super::write_ledger(&map, &mut text).expect("text");
+    let ledger = read(&text).expect("read");
+    let hashes = match &ledger.hashes {
+        Hashes::Held(hashes) => hashes.len(),
+        Hashes::InFile(file) => file.len() * 4,
+    };
+    let held = ledger.paths.len() + ledger.blocks.len() * 4 + hashes;
+    assert!(held < 17 * n, "{held} bytes for {n} files");
+    assert!(Ledger::of(&ledger).expect("ledger").files == map.files);
 }
 
 #[test]
-fn a_ledger_out_of_order_is_read_twice_and_must_be_the_same_both_times() {
-    let first = json(&[("b", "1"), ("a", "2"), ("c", "3")]);
-    let read = |second: &str| {
-        let text = Changing {
-            now: Cursor::new(first.clone()),
-            second: Some(second.to_owned()),
+fn entries_are_read_again_however_they_are_written_and_a_changed_file_is_an_error() {
+    // blanks anywhere, fields in any order, a text that is no digest, an entry longer than
+    // what is read at a time, one cut by the end of what was read
+    let long = "x".repeat(3 * in_file::WINDOW);
+    let mut text = String::from("{\"files\": {\n");
+    for i in 0..400 {
+        let pad = " ".repeat(i % 13);
+        let hash = if i % 50 == 7 {
+            long.clone()
+        } else {
+            format!("{i}")
         };
-        Compact::read(text, 0)
-    };
-    let same = read(&first).expect("same");
-    assert_eq!(same.get("a"), Some(entry("2")));
-    for other in [
-        json(&[("b", "1"), ("a", "2")]),
-        json(&[("b", "1"), ("a", "2"), ("c", "3"), ("d", "4")]),
-    ] {
-        let e = read(&other).expect_err("changed");
-        assert!(e.to_string().contains("changed while it was read"), "{e}");
+        let _ = writeln!(
+            text,
+            "\"p{i:03}\"{pad}:{pad}{{ \"sha256\" : \"{hash}\", \"mode\": {i}, \"kind\": \"file\" }},"
+        );
     }
-    // in path order, it is read once
-    let sorted = json(&[("a", "2"), ("b", "1")]);
-    let text = Changing {
-        now: Cursor::new(sorted),
-        second: Some(String::new()),
+    text.push_str("\"q\": {\"kind\":\"symlink\",\"mode\":511,\"sha256\":\"t\"}}, \"version\": 1}");
+    let map: Ledger = serde_json::from_str(&text).expect("map");
+    let ledger = read(&text).expect("read");
+    assert_eq!(each(&ledger), each(&map));
+    for (path, e) in &map.files {
+        assert_eq!(get(&ledger, path).as_ref(), Some(e), "{path}");
+    }
+    // the file read is kept: written over in place (not replaced, as a ledger is), its
+    // entries are no longer the ones read
+    let other = text.replace("\"mode\": 3,", "\"mode\": 4,");
+    assert_eq!(other.len(), text.len());
+    let kept = Compact::read(file(&text), 0).expect("read");
+    let Hashes::InFile(in_file) = &kept.hashes else {
+        panic!("held");
     };
-    assert_eq!(Compact::read(text, 0).expect("once").len(), 2);
-    // `files` twice is refused, as the map refuses it
-    let twice = r#"{"version": 1, "files": {"b": 1}, "files": {}}"#;
-    assert!(Compact::read(Cursor::new(twice), 0).is_err());
-    let twice = r#"{"version": 1, "files": {}, "files": {}}"#;
-    let e = Compact::read(Cursor::new(twice), 0).expect_err("twice");
-    assert!(e.to_string().contains("duplicate field"), "{e}");
+    in_file.write_over(other.as_bytes());
+    let e = kept.get("p003").expect_err("changed");
+    assert!(e.to_string().contains("changed since it was read"), "{e}");
+    assert!(kept.each().any(|f| f.is_err()));
+    assert_eq!(get(&kept, "p004"), map.files.get("p004").cloned());
+    in_file.write_over(b"{}");
+    let e = kept.get("q").expect_err("shorter");
+    assert!(e.to_string().contains("changed since it was read"), "{e}");
 }

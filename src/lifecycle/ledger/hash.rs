@@ -99,19 +99,20 @@ impl ContentHash {
     /// The 64 hex digits of `text`, or the text itself when it is not a digest.
     #[must_use]
     pub fn parse(text: &str) -> Self {
-        let mut bytes = [0u8; 32];
-        let digits = text.as_bytes();
-        if digits.len() != 64 {
-            return Self::other(text);
-        }
-        for (byte, pair) in bytes.iter_mut().zip(digits.chunks_exact(2)) {
-            match (nibble(pair[0]), nibble(pair[1])) {
-                (Some(hi), Some(lo)) => *byte = hi << 4 | lo,
-                _ => return Self::other(text),
-            }
-        }
-        Self::Sha256(bytes)
+        digest_of(text.as_bytes()).map_or_else(|| Self::other(text), Self::Sha256)
     }
+}
+
+/// The digest written as `digits`, 64 lower-case hex digits; `None` for anything else.
+pub(super) fn digest_of(digits: &[u8]) -> Option<[u8; 32]> {
+    let mut bytes = [0u8; 32];
+    if digits.len() != 64 {
+        return None;
+    }
+    for (byte, pair) in bytes.iter_mut().zip(digits.chunks_exact(2)) {
+        *byte = nibble(pair[0])? << 4 | nibble(pair[1])?;
+    }
+    Some(bytes)
 }
 
 /// The value of a lower-case hex digit.

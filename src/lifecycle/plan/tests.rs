@@ -167,7 +167,7 @@ fn owned_paths_no_longer_desired_when_pruning() {
             ("stale", &Action::Remove)
         ]
     );
-    assert!(p.ledger_after(&ledger).files.is_empty());
+    assert!(p.ledger_after(&ledger).expect("after").files.is_empty());
     let forced = plan(
         &[],
         &ledger,
@@ -181,7 +181,10 @@ fn owned_paths_no_longer_desired_when_pruning() {
     // without pruning (generate --out) they are left alone and stay owned
     let kept = plan(&[], &ledger, &now, Options::default());
     assert!(kept.steps.iter().all(|s| s.action == Action::Retain));
-    assert_eq!(kept.ledger_after(&ledger).files, ledger.files);
+    assert_eq!(
+        kept.ledger_after(&ledger).expect("after").files,
+        ledger.files
+    );
     assert_eq!(kept.changed(), 0);
 }
 
@@ -199,7 +202,7 @@ fn planning_what_is_already_there_changes_nothing() {
         "3 changed (3 created, 0 updated, 0 removed), 0 unchanged"
     );
     // the disk and ledger as the first plan leaves them
-    let ledger = first.ledger_after(&Ledger::default());
+    let ledger = first.ledger_after(&Ledger::default()).expect("after");
     let now = disk(&[
         ("a.service", on_disk("A\n")),
         ("b.service", on_disk("B\n")),
@@ -216,7 +219,7 @@ fn planning_what_is_already_there_changes_nothing() {
         again.summary(),
         "0 changed (0 created, 0 updated, 0 removed), 3 unchanged"
     );
-    assert_eq!(again.ledger_after(&ledger), ledger);
+    assert_eq!(again.ledger_after(&ledger).expect("after"), ledger);
     assert_eq!(
         render_dry_run(&again, "/"),
         "0 changed (0 created, 0 updated, 0 removed), 3 unchanged\n"
@@ -374,20 +377,25 @@ fn the_entries_after_a_plan_are_walked_in_path_order_as_the_ledger_after_it() {
     }
     let walked: Vec<(String, Entry)> = plan
         .entries_after(&before)
-        .map(|(p, e)| (p.into_owned(), e))
-        .collect();
+        .map(|f| f.map(|(p, e)| (p.into_owned(), e)))
+        .collect::<std::io::Result<_>>()
+        .expect("walked");
     let want: Vec<(String, Entry)> = expected.clone().into_iter().collect();
     assert_eq!(walked, want);
     let paths: Vec<&str> = walked.iter().map(|(p, _)| p.as_str()).collect();
     assert_eq!(paths, ["a", "b", "e", "f", "g", "z"]);
-    assert_eq!(plan.ledger_after(&before).files, expected);
+    assert_eq!(plan.ledger_after(&before).expect("after").files, expected);
     // from no ledger at all, and from a ledger with no step
     let empty = Ledger::default();
     let none: Vec<String> = plan
         .entries_after(&empty)
-        .map(|(p, _)| p.into_owned())
-        .collect();
+        .map(|f| f.map(|(p, _)| p.into_owned()))
+        .collect::<std::io::Result<_>>()
+        .expect("walked");
     assert_eq!(none, ["a", "b", "f"]);
     let untouched = Plan::default();
-    assert_eq!(untouched.ledger_after(&before).files, before.files);
+    assert_eq!(
+        untouched.ledger_after(&before).expect("after").files,
+        before.files
+    );
 }

@@ -61,7 +61,7 @@ impl Writer {
     pub(super) fn take_piece(&mut self, piece: &Piece) -> Result<()> {
         if piece.first {
             if self.repeats.is_some() {
-                let place = self.ledger.find(&piece.path).map(|(place, _)| place);
+                let place = self.ledger.place(&piece.path);
                 self.refuse_twice(&piece.path, place)?;
             }
             self.open_piece(piece)?;
@@ -124,7 +124,7 @@ impl Writer {
             drop(open.staged); // closed
             return fresh.record(&open.path, &want, None);
         }
-        let owned = self.ledger.find(&open.path);
+        let owned = self.ledger.find(&open.path)?;
         let action =
             plan::desired_step(&want, owned.as_ref().map(|o| &o.1), &open.found, self.opts);
         self.refused |= matches!(action, Action::Refuse(_));

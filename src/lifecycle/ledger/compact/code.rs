@@ -6,10 +6,9 @@
 //!
 //! A record: the shared length, the rest's length with two flags (a link; a hash that is
 //! not a digest), the mode, each as a LEB128 number, then the rest: about 12 bytes a file
-//! of `s6`. The SHA-256s are a list of their own, in the same order (see `read.rs` for a
-//! ledger that comes out of order).
+//! of `s6`. The hashes are kept apart (see `compact.rs`).
 
-use super::Compact;
+use super::{Compact, Hashes};
 use crate::lifecycle::ledger::{ContentHash, Entry, Kind, OtherText};
 
 /// Records a block: the more, the smaller the heads' share and the longer a lookup reads.
@@ -89,6 +88,27 @@ pub(super) fn join(flags: u8, mode: u32, hash: &[u8; 32]) -> Entry {
     Entry { kind, mode, sha256 }
 }
 
+/// What a record holds of its entry: all but the hash.
+#[derive(Clone, Copy)]
+pub(super) struct Head {
+    /// [`SYMLINK`] and [`OTHER`].
+    pub(super) flags: u8,
+    pub(super) mode: u32,
+}
+
+impl Head {
+    /// The entry with this head and `hash`.
+    pub(super) fn entry(self, hash: &[u8; 32]) -> Entry {
+        join(self.flags, self.mode, hash)
+    }
+
+    /// Whether `entry` has this head (an entry read again from the ledger's file).
+    pub(super) fn matches(self, entry: &Entry) -> bool {
+        let (flags, mode, _) = split(entry);
+        (flags, mode) == (self.flags, self.mode)
+    }
+}
+
 /// One record, read where it starts.
 pub(super) struct Record<'c> {
     /// How many bytes of its path the path before has too (0 for a block's head).
@@ -120,9 +140,12 @@ impl<'c> Record<'c> {
         }
     }
 
-    /// Its entry, whose hash is `hash`.
-    pub(super) fn entry(&self, hash: &[u8; 32]) -> Entry {
-        join(self.flags, self.mode, hash)
+    /// What it holds of its entry.
+    pub(super) fn head(&self) -> Head {
+        Head {
+            flags: self.flags,
+            mode: self.mode,
+        }
     }
 
     /// `path` (the path before) made this record's.
@@ -133,10 +156,11 @@ impl<'c> Record<'c> {
     }
 }
 
-/// A [`Compact`] ledger made of paths given in increasing order.
+/// The paths of a [`Compact`] ledger, given in increasing order.
 #[derive(Default)]
 pub(super) struct Builder {
-    out: Compact,
+    paths: Vec<u8>,
+    blocks: Vec<u32>,
     /// How many records.
     count: usize,
     /// The last path given.
@@ -147,11 +171,8 @@ impl Builder {
     /// Room for about `bytes` of paths and `files` files.
     pub(super) fn with_capacity(bytes: usize, files: usize) -> Self {
         Self {
-            out: Compact {
-                paths: Vec::with_capacity(bytes),
-                blocks: Vec::with_capacity(files.div_ceil(BLOCK)),
-                hashes: Vec::with_capacity(files * 32),
-            },
+            paths: Vec::with_capacity(bytes),
+            blocks: Vec::with_capacity(files.div_ceil(BLOCK)),
             count: 0,
             last: String::new(),
         }
@@ -162,54 +183,47 @@ impl Builder {
         self.count == 0 || path > self.last.as_str()
     }
 
-    /// Add `path` (which [`Self::takes`]) with `entry`.
-    ///
-    /// # Errors
-    /// Over 4 GiB of paths.
-    pub(super) fn push(&mut self, path: &str, entry: &Entry) -> Result<(), String> {
-        let (flags, mode, hash) = split(entry);
-        self.code(path, flags, mode)?;
-        self.out.hashes.extend_from_slice(&hash);
-        Ok(())
-    }
-
     /// Add the record of `path` (which [`Self::takes`]) with these flags and mode; its
-    /// hash is for the caller to give ([`Self::finish_with`]).
+    /// hash is for the caller to keep ([`Self::finish`]).
     ///
     /// # Errors
     /// Over 4 GiB of paths.
     pub(super) fn code(&mut self, path: &str, flags: u8, mode: u32) -> Result<(), String> {
         debug_assert!(self.takes(path), "{path} given out of order");
-        let out = &mut self.out;
         let shared = if self.count.is_multiple_of(BLOCK) {
-            let start = u32::try_from(out.paths.len()).map_err(|_| "over 4 GiB of paths")?;
-            out.blocks.push(start);
+            let start = u32::try_from(self.paths.len()).map_err(|_| "over 4 GiB of paths")?;
+            self.blocks.push(start);
             0
         } else {
             shared(&self.last, path)
         };
         let rest = &path[shared..];
-        put(&mut out.paths, shared);
-        put(&mut out.paths, rest.len() << FLAG_BITS | usize::from(flags));
-        put(&mut out.paths, mode as usize);
-        out.paths.extend_from_slice(rest.as_bytes());
+        put(&mut self.paths, shared);
+        put(
+            &mut self.paths,
+            rest.len() << FLAG_BITS | usize::from(flags),
+        );
+        put(&mut self.paths, mode as usize);
+        self.paths.extend_from_slice(rest.as_bytes());
         self.count += 1;
         self.last.truncate(shared);
         self.last.push_str(rest);
         Ok(())
     }
 
-    /// The ledger.
-    pub(super) fn finish(self) -> Compact {
-        self.out
+    /// The records so far, in order.
+    pub(super) fn walk(&self) -> Walk<'_> {
+        Walk::new(&self.paths, self.count)
     }
 
-    /// The ledger of the records [`Self::code`] added and `hashes` (32 bytes each), theirs
-    /// in order.
-    pub(super) fn finish_with(mut self, hashes: Vec<u8>) -> Compact {
-        debug_assert_eq!(hashes.len(), self.count * 32);
-        self.out.hashes = hashes;
-        self.out
+    /// The ledger of these records and `hashes` (one for each, in order).
+    pub(super) fn finish(self, hashes: Hashes) -> Compact {
+        debug_assert_eq!(hashes.len(), self.count);
+        Compact {
+            paths: self.paths,
+            blocks: self.blocks,
+            hashes,
+        }
     }
 }
 
@@ -222,32 +236,36 @@ fn shared(a: &str, b: &str) -> usize {
     n
 }
 
-/// The files of a [`Compact`] ledger read in order, each path made in one buffer.
+/// The records of a [`Compact`] ledger read in order, each path made in one buffer.
 pub(super) struct Walk<'c> {
-    ledger: &'c Compact,
+    paths: &'c [u8],
+    count: usize,
     at: usize,
     place: usize,
     path: String,
 }
 
 impl<'c> Walk<'c> {
-    /// From the first file of `ledger`.
-    pub(super) fn new(ledger: &'c Compact) -> Self {
+    /// From the first of the `count` records in `paths`.
+    pub(super) fn new(paths: &'c [u8], count: usize) -> Self {
         Self {
-            ledger,
+            paths,
+            count,
             at: 0,
             place: 0,
             path: String::new(),
         }
     }
 
-    /// The next path and its entry.
-    pub(super) fn next(&mut self) -> Option<(&str, Entry)> {
-        let hash = self.ledger.hashes().get(self.place)?;
-        let record = Record::at(&self.ledger.paths, self.at);
+    /// The next path, its place and what its record holds of its entry.
+    pub(super) fn next(&mut self) -> Option<(&str, usize, Head)> {
+        if self.place == self.count {
+            return None;
+        }
+        let record = Record::at(self.paths, self.at);
         record.apply(&mut self.path);
         self.at = record.next;
         self.place += 1;
-        Some((&self.path, record.entry(hash)))
+        Some((&self.path, self.place - 1, record.head()))
     }
 }
