@@ -12,6 +12,7 @@
 mod desired;
 mod diff;
 mod entries;
+mod listing;
 mod scan;
 mod step;
 

@@ -4,15 +4,13 @@
 //! fresh directory).
 
 use std::collections::BTreeMap;
-use std::ffi::OsString;
-use std::fs::FileType;
 use std::io::Read as _;
 use std::path::Path;
 
 use anyhow::{Context as _, Result};
-use hashbrown::HashMap;
 
 use super::OnDisk;
+use super::listing::Listing;
 use crate::lifecycle::fsops::{self, Found};
 use crate::lifecycle::ledger::{ContentHash, Entry, Kind};
 
@@ -21,32 +19,16 @@ const LIST_FROM: usize = 8;
 
 /// The entries of `dir` by name with their types (not following links); an empty listing
 /// when it does not exist; `None` when it cannot be listed (then each path is asked).
-fn list(dir: &Path) -> Option<HashMap<OsString, FileType>> {
-    match std::fs::read_dir(dir) {
-        Ok(entries) => entries
-            .map(|e| e.and_then(|e| Ok((e.file_name(), e.file_type()?))))
-            .collect::<std::io::Result<_>>()
-            .ok(),
+fn list(dir: &Path) -> Option<Listing> {
+    match Listing::read(dir) {
+        Ok(listing) => Some(listing),
         Err(e)
             if e.kind() == std::io::ErrorKind::NotFound
                 || e.kind() == std::io::ErrorKind::NotADirectory =>
         {
-            Some(HashMap::new())
+            Some(Listing::default())
         }
         Err(_) => None,
-    }
-}
-
-/// What a listed type is.
-fn found_of(t: FileType) -> Found {
-    if t.is_symlink() {
-        Found::Link
-    } else if t.is_dir() {
-        Found::Dir
-    } else if t.is_file() {
-        Found::File
-    } else {
-        Found::Other
     }
 }
 
@@ -124,7 +106,7 @@ pub fn scan<'a>(
             let listed = listing.as_ref().filter(|_| !name.is_empty());
             let on_disk = match listed.map(|l| l.get(name)) {
                 Some(None) => OnDisk::Missing,
-                Some(Some(t)) => read_one(&base.join(rel), found_of(*t))?,
+                Some(Some(found)) => read_one(&base.join(rel), found)?,
                 None => {
                     let path = base.join(rel);
                     read_one(&path, fsops::inspect(&path)?)?
@@ -143,7 +125,7 @@ pub enum Dir {
     /// Every path in it is blocked, and why.
     Blocked(String),
     /// Its entries by name (empty when it does not exist), or `None` if it cannot be listed.
-    Listed(Option<HashMap<OsString, FileType>>),
+    Listed(Option<Listing>),
 }
 
 impl Dir {
@@ -171,7 +153,7 @@ impl Dir {
             Self::Blocked(why) => return Ok(OnDisk::Blocked(why.clone())),
             Self::Listed(Some(listing)) => match listing.get(name) {
                 None => return Ok(OnDisk::Missing),
-                Some(t) => (base.join(rel), found_of(*t)),
+                Some(found) => (base.join(rel), found),
             },
             Self::Listed(None) => {
                 let path = base.join(rel);
