@@ -1,5 +1,4 @@
 //! The planner's rules, on data only; `scan` on a real directory.
-
 use super::*;
 use crate::backend::Artifact;
 
