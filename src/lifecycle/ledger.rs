@@ -364,5 +364,5 @@ pub use hash::{ContentHash, OtherText};
 #[cfg(test)]
 use legacy::fnv1a64;
 pub use legacy::import_legacy;
-pub use log::{Log, each_entry};
+pub use log::{Log, Record, Written};
 pub use owned::{Item, Owned};

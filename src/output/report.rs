@@ -1,7 +1,6 @@
 //! What a write into a directory tells the user: one line per file, then a summary. The
 //! lines of a large write are written straight to their reader, not held.
 
-use std::fs::File;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
@@ -42,10 +41,8 @@ pub struct Done {
 pub struct NewTree {
     /// DIR, as shown.
     pub root: PathBuf,
-    /// Its ledger, one entry a line in the order the files were written.
-    pub ledger: File,
-    /// The target of each link, in the same order.
-    pub links: Vec<Box<str>>,
+    /// Its ledger's entries (each link's with its target), walked in path order.
+    pub ledger: ledger::Written,
 }
 
 impl Report {
@@ -160,19 +157,19 @@ fn write_report(done: &Done, w: &mut dyn Write) -> io::Result<()> {
     writeln!(w, "{}", plan::summary_line(changed, counts))
 }
 
-/// The lines of a new tree: each file of its ledger as written, then the summary.
+/// The lines of a new tree: each file of its ledger, in path order, then the summary.
 fn write_tree_report(tree: &NewTree, w: &mut dyn Write) -> io::Result<()> {
     let root = shown(&tree.root);
-    let mut links = tree.links.iter();
     let mut count = 0;
-    ledger::each_entry(&tree.ledger, |path, entry| {
-        let said = match entry.kind {
-            Kind::File => Said::Wrote(entry.mode),
-            Kind::Symlink => Said::Linked(links.next().map_or("", |t| t)),
-        };
-        count += 1;
-        Ok(line(w, &root, path, &said)?)
-    })
-    .map_err(io::Error::other)?;
+    tree.ledger
+        .each(|file| {
+            let said = match file.entry.kind {
+                Kind::File => Said::Wrote(file.entry.mode),
+                Kind::Symlink => Said::Linked(file.target.as_deref().unwrap_or_default()),
+            };
+            count += 1;
+            Ok(line(w, &root, &file.path, &said)?)
+        })
+        .map_err(io::Error::other)?;
     writeln!(w, "{}", plan::summary_line(count, [count, 0, 0, 0, 0]))
 }

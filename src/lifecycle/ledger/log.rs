@@ -1,23 +1,30 @@
-//! A ledger written entry by entry as files go into a new tree (see
-//! `output::stream::fresh`): in the order they come, never held in memory (120,000 entries
-//! of s6 would be 20 MB), and read back the same way for the report. The text is what
-//! [`super::write_ledger`] writes, one entry a line; its order carries no meaning (every
-//! reader keys the entries by path), and the next run writes it in path order.
+//! A ledger written as files go into a new tree (see `output::stream::fresh`), in path
+//! order as every ledger is: the entries wait in sorted runs (see `runs.rs`), never all in
+//! memory (120,000 entries of s6 would be 20 MB), and are merged into the ledger when the
+//! tree is done, and again for the report. A new tree's ledger used to be in the order the
+//! files came, and the first run after it had to gather and sort every path to read it.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, BufWriter, Seek as _, SeekFrom, Write as _};
+use std::io::BufWriter;
 use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result};
 
-use super::{Entry, LEDGER_FILE};
+use super::{Entry, LEDGER_FILE, write_files};
+use runs::{Runs, Sealed};
+
+pub use runs::Record;
+
+mod runs;
 
 /// A ledger being written.
 pub struct Log {
-    out: BufWriter<File>,
+    /// The ledger's file, created empty to claim it.
+    ledger: File,
     path: PathBuf,
-    /// Entries written so far.
+    runs: Runs,
+    /// Entries recorded so far.
     count: usize,
 }
 
@@ -28,43 +35,35 @@ impl Log {
     /// I/O errors, with the path.
     pub fn create(state: &Path) -> Result<Self> {
         let path = state.join(LEDGER_FILE);
-        let file = File::options()
-            .read(true)
+        let ledger = File::options()
             .write(true)
             .create_new(true)
             .mode(0o644)
             .open(&path)
             .with_context(|| format!("creating {}", path.display()))?;
-        let mut log = Self {
-            out: BufWriter::with_capacity(1 << 16, file),
+        // the runs: a file with no name, gone with the process
+        let runs = tempfile::tempfile_in(state)
+            .with_context(|| format!("creating a file in {}", state.display()))?;
+        Ok(Self {
+            ledger,
             path,
+            runs: Runs::new(runs),
             count: 0,
-        };
-        write!(log.out, "{{\n  \"version\": 1,\n  \"files\": {{").with_context(|| log.writing())?;
-        Ok(log)
+        })
     }
 
     fn writing(&self) -> String {
         format!("writing {}", self.path.display())
     }
 
-    /// Record `path` as `entry`.
+    /// Record `path` as `entry` (a link to `target`, which the report shows).
     ///
     /// # Errors
     /// I/O errors, with the path.
-    pub fn add(&mut self, path: &str, entry: &Entry) -> Result<()> {
-        let out = &mut self.out;
-        let written = out
-            .write_all(if self.count == 0 {
-                b"\n    "
-            } else {
-                b",\n    "
-            })
-            .map_err(serde_json::Error::io)
-            .and_then(|()| serde_json::to_writer(&mut *out, path))
-            .and_then(|()| out.write_all(b": ").map_err(serde_json::Error::io))
-            .and_then(|()| serde_json::to_writer(&mut *out, entry));
-        written.with_context(|| self.writing())?;
+    pub fn add(&mut self, path: &str, entry: &Entry, target: Option<&str>) -> Result<()> {
+        self.runs
+            .add(path, entry, target)
+            .with_context(|| self.writing())?;
         self.count += 1;
         Ok(())
     }
@@ -81,126 +80,188 @@ impl Log {
         self.count == 0
     }
 
-    /// Whether `path` was recorded: read back from the file (for the rare path whose hash
+    /// Whether `path` was recorded: looked for in the runs (for the rare path whose hash
     /// was seen before, see `output::stream::feed`).
     ///
     /// # Errors
     /// I/O errors, with the path.
     pub fn contains(&mut self, path: &str) -> Result<bool> {
-        self.out.flush().with_context(|| self.writing())?;
-        let mut found = false;
-        each_entry(self.out.get_ref(), |p, _| {
-            found |= p == path;
-            Ok(())
-        })
-        .with_context(|| format!("reading {}", self.path.display()))?;
-        self.out
-            .get_ref()
-            .seek(SeekFrom::End(0))
-            .with_context(|| self.writing())?;
-        Ok(found)
+        self.runs.contains(path).with_context(|| self.writing())
     }
 
-    /// Close the ledger: its file, written whole (not yet durable).
+    /// Write the ledger, in path order (not yet durable): the entries, to be walked again.
     ///
     /// # Errors
     /// I/O errors, with the path.
-    pub fn finish(mut self) -> Result<File> {
-        let end: &[u8] = if self.count == 0 {
-            b"}\n}\n"
-        } else {
-            b"\n  }\n}\n"
-        };
-        self.out.write_all(end).with_context(|| self.writing())?;
-        let path = self.path;
-        self.out
-            .into_inner()
-            .map_err(std::io::IntoInnerError::into_error)
-            .with_context(|| format!("writing {}", path.display()))
+    pub fn finish(self) -> Result<Written> {
+        let writing = self.writing();
+        let sealed = self.runs.seal().with_context(|| writing.clone())?;
+        {
+            let mut merge = sealed.merge().with_context(|| writing.clone())?;
+            let files = std::iter::from_fn(|| merge.next().transpose())
+                .map(|record| record.map(|r| (r.path, r.entry)));
+            let mut out = BufWriter::with_capacity(1 << 16, self.ledger);
+            write_files(1, files, &mut out)
+                .and_then(|()| {
+                    Ok(out
+                        .into_inner()
+                        .map_err(std::io::IntoInnerError::into_error)?)
+                })
+                .with_context(|| writing)?;
+        }
+        Ok(Written { runs: sealed })
     }
 }
 
-/// Call `f` with each entry of the ledger `file` (as [`super::write_ledger`] writes it, one
-/// entry a line), in the order written, from its start.
-///
-/// # Errors
-/// I/O errors, a line that is not an entry, or `f`'s error.
-pub fn each_entry(file: &File, mut f: impl FnMut(&str, Entry) -> Result<()>) -> Result<()> {
-    let mut file = file;
-    file.seek(SeekFrom::Start(0))?;
-    let mut lines = BufReader::with_capacity(1 << 16, file);
-    let mut line = String::new();
-    loop {
-        line.clear();
-        if lines.read_line(&mut line)? == 0 {
-            return Ok(());
+/// The entries of a ledger written by a [`Log`], to be walked again (for the report).
+pub struct Written {
+    runs: Sealed,
+}
+
+impl Written {
+    /// Call `f` with each entry, in path order.
+    ///
+    /// # Errors
+    /// Reading the entries, or `f`'s error.
+    pub fn each(&self, mut f: impl FnMut(&Record) -> Result<()>) -> Result<()> {
+        let mut merge = self.runs.merge()?;
+        while let Some(record) = merge.next()? {
+            f(&record)?;
         }
-        // an entry's line is indented four spaces and starts with its path, a JSON string
-        let Some(text) = line.strip_prefix("    ").filter(|t| t.starts_with('"')) else {
-            continue;
-        };
-        let text = text.trim_end().trim_end_matches(',');
-        let mut key = serde_json::Deserializer::from_str(text).into_iter::<String>();
-        let path = key.next().context("a ledger line without its path")??;
-        let entry: Entry = match text[key.byte_offset()..].trim_start().strip_prefix(':') {
-            Some(value) => serde_json::from_str(value)?,
-            None => anyhow::bail!("not a ledger entry: {text}"),
-        };
-        f(&path, entry)?;
+        Ok(())
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::{Kind, Ledger, Store};
+    use std::collections::BTreeMap;
+
+    use super::super::{ContentHash, Kind, Ledger, Store};
     use super::*;
 
     fn entry(kind: Kind, text: &str) -> Entry {
         Entry::of(kind, 0o640, text.as_bytes())
     }
 
+    /// The paths of the ledger file in `state`, in the order its text lists them.
+    fn listed(state: &Path) -> Vec<String> {
+        let text = std::fs::read_to_string(state.join(LEDGER_FILE)).expect("ledger");
+        text.lines()
+            .filter_map(|l| l.strip_prefix("    "))
+            .map(|l| {
+                let mut de = serde_json::Deserializer::from_str(l).into_iter::<String>();
+                de.next().expect("a path").expect("a JSON string")
+            })
+            .collect()
+    }
+
+    /// Every record of `written`, in the order walked.
+    fn walked(written: &Written) -> Vec<Record> {
+        let mut got = Vec::new();
+        written
+            .each(|r| {
+                got.push(Record {
+                    path: r.path.clone(),
+                    entry: r.entry.clone(),
+                    target: r.target.clone(),
+                });
+                Ok(())
+            })
+            .expect("walked");
+        got
+    }
+
     #[test]
-    fn entries_read_back_in_order_and_the_ledger_reads_as_any_other() {
+    fn entries_in_any_order_make_a_ledger_in_path_order_that_reads_as_any_other() {
         let tmp = tempfile::tempdir().expect("tempdir");
         let store = Store::for_out_dir(tmp.path());
         std::fs::create_dir(&store.state).expect("state");
         let mut log = Log::create(&store.state).expect("log");
         assert!(Log::create(&store.state).is_err(), "never over a ledger");
-        // paths JSON escapes, in no particular order
+        // paths JSON escapes, a recorded text in place of a digest, in no particular order
+        let mut odd = entry(Kind::File, "3");
+        odd.sha256 = ContentHash::other("edited-since-written");
         let files = [
-            ("z/run", entry(Kind::File, "1")),
-            ("a \"quoted\"\\path", entry(Kind::File, "2")),
-            ("línea\nnueva", entry(Kind::Symlink, "../x")),
-            ("    \"indented\": {}", entry(Kind::File, "3")),
+            ("z/run", entry(Kind::File, "1"), None),
+            ("a \"quoted\"\\path", entry(Kind::File, "2"), None),
+            ("línea\nnueva", entry(Kind::Symlink, "../x"), Some("../x")),
+            ("    \"indented\": {}", odd, None),
         ];
-        for (path, e) in &files {
-            assert!(!log.contains(path).expect("read back"));
-            log.add(path, e).expect("added");
-            assert!(log.contains(path).expect("read back"), "{path}");
+        for (path, e, target) in &files {
+            assert!(!log.contains(path).expect("looked for"));
+            log.add(path, e, *target).expect("added");
+            assert!(log.contains(path).expect("looked for"), "{path}");
         }
-        log.add("after/reading", &entry(Kind::File, "4"))
-            .expect("written after a read-back, at the end");
-        assert_eq!(log.len(), 5);
-        let file = log.finish().expect("finished");
-        let mut got = Vec::new();
-        each_entry(&file, |p, e| {
-            got.push((p.to_owned(), e));
-            Ok(())
-        })
-        .expect("read");
-        let mut want: Vec<(String, Entry)> = files
+        assert_eq!(log.len(), 4);
+        let written = log.finish().expect("finished");
+        assert!(
+            std::fs::read_dir(&store.state).expect("state").count() == 1,
+            "only the ledger is left"
+        );
+        let mut want: Vec<Record> = files
             .iter()
-            .map(|(p, e)| ((*p).to_owned(), e.clone()))
+            .map(|(p, e, t)| Record {
+                path: (*p).to_owned(),
+                entry: e.clone(),
+                target: t.map(str::to_owned),
+            })
             .collect();
-        want.push(("after/reading".into(), entry(Kind::File, "4")));
-        assert_eq!(got, want);
+        want.sort_by(|a, b| a.path.cmp(&b.path));
+        assert_eq!(walked(&written), want, "walked in path order, twice");
+        assert_eq!(walked(&written), want);
+        let paths: Vec<String> = want.iter().map(|r| r.path.clone()).collect();
+        assert_eq!(listed(&store.state), paths, "the text in path order");
         let lock = store.lock(tmp.path()).expect("lock");
         let read = store.read(&lock).expect("a ledger like any other");
         let expected = Ledger {
             version: 1,
-            files: want.into_iter().collect(),
+            files: want.into_iter().map(|r| (r.path, r.entry)).collect(),
         };
         assert_eq!(read, expected);
+    }
+
+    #[test]
+    fn many_runs_merge_into_one_order_and_a_path_given_again_keeps_the_later() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let store = Store::for_out_dir(tmp.path());
+        std::fs::create_dir(&store.state).expect("state");
+        let mut log = Log::create(&store.state).expect("log");
+        let mut want = BTreeMap::new();
+        let mut given = Vec::new();
+        // about 1 MB of records, in an order far from path order: several runs
+        let count: u32 = 12_000;
+        for i in 0..count {
+            let n = i.wrapping_mul(7919) % count;
+            let path = format!(
+                "s6/svc-{n}/{}",
+                ["run", "finish", "log/run"][(i % 3) as usize]
+            );
+            let e = entry(Kind::File, &i.to_string());
+            log.add(&path, &e, None).expect("added");
+            given.push(path.clone());
+            want.insert(path, e);
+        }
+        // one path again, much later, and one in the piece still in memory
+        let again = [(&given[3], "again"), (&given[given.len() - 2], "again too")];
+        for (path, text) in again {
+            assert!(log.contains(path).expect("looked for"));
+            let e = entry(Kind::File, text);
+            log.add(path, &e, None).expect("added");
+            want.insert(path.clone(), e);
+        }
+        assert!(!log.contains("s6/svc-0/nothing").expect("looked for"));
+        let written = log.finish().expect("finished");
+        assert!(written.runs.count() >= 4, "{} runs", written.runs.count());
+        let got: BTreeMap<String, Entry> = walked(&written)
+            .into_iter()
+            .map(|r| (r.path, r.entry))
+            .collect();
+        assert_eq!(got.len(), walked(&written).len(), "each path once");
+        assert_eq!(got, want);
+        let listed = listed(&store.state);
+        assert!(listed.windows(2).all(|w| w[0] < w[1]), "in path order");
+        let lock = store.lock(tmp.path()).expect("lock");
+        assert_eq!(store.read(&lock).expect("read").files, want);
     }
 
     #[test]
@@ -210,8 +271,8 @@ mod tests {
         std::fs::create_dir(&store.state).expect("state");
         let log = Log::create(&store.state).expect("log");
         assert!(log.is_empty());
-        let file = log.finish().expect("finished");
-        each_entry(&file, |p, _| anyhow::bail!("no entry expected, got {p}")).expect("none");
+        let written = log.finish().expect("finished");
+        assert!(walked(&written).is_empty());
         let lock = store.lock(tmp.path()).expect("lock");
         assert!(store.read(&lock).expect("read").files.is_empty());
     }

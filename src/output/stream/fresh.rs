@@ -5,9 +5,10 @@
 //! empty directory the run created to hold its lock. A crash leaves DIR empty or whole; the
 //! next run removes a tree left half built.
 //!
-//! Nothing is kept per file: every file is new, so there is nothing to plan, and the lines
-//! for the user are read back from the ledger at the end (in the order the files were
-//! written; a later run lists them in path order).
+//! Nothing is kept per file: every file is new, so there is nothing to plan. The ledger's
+//! entries wait in sorted runs on disk and are merged into a ledger in path order at the
+//! end (see `ledger::log`); the lines for the user are merged from them again, in the same
+//! order.
 //!
 //! Only for a directory this run created: an existing one, even empty, may be someone's
 //! working directory or carry an owner, mode or ACL of its own, which a rename would drop.
@@ -33,8 +34,6 @@ pub struct Fresh {
     root: PathBuf,
     tree: Tree,
     log: Log,
-    /// The target of each link written, in order (for the lines of the report).
-    links: Vec<Box<str>>,
 }
 
 /// The tree built for `root`, next to it (none for a root without a parent or name).
@@ -72,7 +71,6 @@ impl Fresh {
             root: root.to_path_buf(),
             tree: Tree::new(dir),
             log,
-            links: Vec::new(),
         })
     }
 
@@ -98,10 +96,7 @@ impl Fresh {
 
     /// Record `path`, written as `entry` (a link to `link`).
     pub fn record(&mut self, path: &str, entry: &Entry, link: Option<&str>) -> Result<()> {
-        if let Some(target) = link {
-            self.links.push(target.into());
-        }
-        self.log.add(path, entry)
+        self.log.add(path, entry, link)
     }
 
     /// Whether `path` was written before.
@@ -129,7 +124,6 @@ impl Fresh {
         Ok(NewTree {
             root: root.to_path_buf(),
             ledger,
-            links: self.links,
         })
     }
 

@@ -172,7 +172,7 @@ fn paths_whose_hashes_are_alike_are_written_and_a_path_twice_is_still_refused() 
 }
 
 #[test]
-fn a_new_directory_lists_its_files_as_written_and_its_ledger_knows_them_all() {
+fn a_new_directory_lists_its_files_in_path_order_and_its_ledger_knows_them_all() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let out = tmp.path().join("out");
     let render = |feed: &RefCell<Feed>| -> crate::errors::Result<()> {
@@ -199,13 +199,13 @@ fn a_new_directory_lists_its_files_as_written_and_its_ledger_knows_them_all() {
     assert_eq!(
         first.lines(),
         [
-            format!("wrote {root}/z/run (0755)"),
             format!("linked {root}/a/current -> run"),
-            format!("wrote {root}/m/parts (0644)"),
             format!("wrote {root}/b (0600)"),
+            format!("wrote {root}/m/parts (0644)"),
+            format!("wrote {root}/z/run (0755)"),
             "4 changed (4 created, 0 updated, 0 removed), 0 unchanged".to_owned(),
         ],
-        "in the order written"
+        "in path order, as a later run lists them"
     );
     assert_eq!(
         std::fs::read_to_string(out.join("m/parts")).expect("parts"),

@@ -1,7 +1,7 @@
 //! A [`Compact`] ledger read from its JSON as it is parsed: coded at once while its paths
-//! come in path order (as every ledger a run rewrites lists them). Out of order (the
-//! ledger of a new directory lists its files as written), its paths are gathered, sorted
-//! and coded. Either way, where each entry begins in the text is kept, not its hash (see
+//! come in path order (as every ledger openim-init writes lists them). Out of order (a
+//! new directory's ledger as earlier versions wrote it, in the order its files came, or
+//! one edited by hand), its paths are gathered, sorted and coded. Either way, where each entry begins in the text is kept, not its hash (see
 //! `in_file.rs`).
 
 use std::cell::Cell;
