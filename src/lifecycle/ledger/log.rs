@@ -14,8 +14,9 @@ use anyhow::{Context as _, Result};
 use super::{Entry, LEDGER_FILE, write_files};
 use runs::{Runs, Sealed};
 
-pub use runs::Record;
+pub use record::Record;
 
+mod record;
 mod runs;
 
 /// A ledger being written.
