@@ -216,7 +216,7 @@ impl Writer {
     }
 
     /// Finish a killed run, read the ledger, and build a new DIR in a tree of its own
-    /// (else make room for about `expected` steps).
+    /// (else make room for about `expected` steps and staged files).
     fn prepare(&mut self, expected: usize) -> Result<()> {
         self.recovered = journal::recover(&self.store, &self.lock)?;
         self.ledger = ledger_for_the_run(self.store.read_compact(&self.lock)?);
@@ -232,6 +232,7 @@ impl Writer {
             // (room not written to costs no memory)
             self.steps.reserve_exact(expected);
             self.handles.reserve_exact(expected);
+            self.batch.reserve(expected);
         }
         Ok(())
     }

@@ -100,15 +100,29 @@ impl std::fmt::Debug for Batch {
     }
 }
 
-/// A staged file of a [`Batch`].
+/// A staged file of a [`Batch`]: its place among the batch's files (4 bytes: a run keeps
+/// one per file it writes, until the end).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Handle(usize);
+pub struct Handle(u32);
+
+impl Handle {
+    /// The handle of the `i`th file (a batch holds fewer than 4 billion: see
+    /// [`Batch::push_item`]).
+    fn at(i: usize) -> Self {
+        Self(u32::try_from(i).expect("fewer than 4 billion files in a batch"))
+    }
+
+    /// Its place among the batch's files.
+    fn index(self) -> usize {
+        self.0 as usize
+    }
+}
 
 #[cfg(test)]
 impl Handle {
     /// The handle of the `i`th staged file, for tests that only move handles around.
     pub(crate) fn for_test(i: usize) -> Self {
-        Self(i)
+        Self::at(i)
     }
 }
 
@@ -200,6 +214,12 @@ fn write_all(fd: &OwnedFd, contents: &[u8]) -> rustix::io::Result<()> {
 }
 
 impl Batch {
+    /// Make room for about `files` files at once: a list grown by doubling leaves each
+    /// smaller copy behind (room not written to costs no memory).
+    pub fn reserve(&mut self, files: usize) {
+        self.items.reserve_exact(files);
+    }
+
     /// Write every job under a temporary name next to its target; one handle per job, in
     /// order. (Files can also be staged on other threads: see [`Batch::detach`].)
     ///
@@ -215,7 +235,7 @@ impl Batch {
         for (j, tmp) in jobs.iter().zip(names) {
             self.push_item(j.dir, j.name, tmp)?;
         }
-        Ok((start..self.items.len()).map(Handle).collect())
+        Ok((start..self.items.len()).map(Handle::at).collect())
     }
 
     /// Stage the file `name` in the batch's directory `dir` empty, to be written in parts
@@ -238,13 +258,14 @@ impl Batch {
         let bytes = name.as_bytes();
         let at = u32::try_from(self.names.len()).context("too many file names in one batch")?;
         let len = u32::try_from(bytes.len()).context("a file name too long")?;
+        u32::try_from(self.items.len()).context("too many files in one batch")?;
         self.names.extend_from_slice(bytes);
         self.items.push(Item {
             dir,
             tmp,
             name: (at, len),
         });
-        Ok(Handle(self.items.len() - 1))
+        Ok(Handle::at(self.items.len() - 1))
     }
 
     /// The file name of `item`.
@@ -277,7 +298,7 @@ impl Batch {
     /// Remove the staged file `h` (not to be placed after all): best effort, as
     /// [`Self::discard`].
     pub fn unstage(&self, h: Handle) {
-        let item = &self.items[h.0];
+        let item = &self.items[h.index()];
         let Some(at) = self.staged_as(item) else {
             return; // not staged (yet)
         };
@@ -290,14 +311,14 @@ impl Batch {
     /// staged elsewhere).
     #[must_use]
     pub fn temp(&self, h: Handle) -> String {
-        let item = &self.items[h.0];
+        let item = &self.items[h.index()];
         let at = self.staged_as(item);
         at.and_then(|a| a.os().to_str().map(str::to_owned))
             .unwrap_or_default()
     }
 
     fn path_of(&self, h: Handle) -> PathBuf {
-        let item = &self.items[h.0];
+        let item = &self.items[h.index()];
         self.dirs[item.dir].path.join(self.name_of(item))
     }
 
@@ -328,7 +349,7 @@ impl Batch {
             };
             rustix::fs::openat(&*fd, at.os(), OFlags::RDONLY, Mode::empty())
                 .and_then(|f| rustix::fs::fsync(&f))
-                .with_context(|| format!("syncing {}", self.path_of(Handle(i)).display()))?;
+                .with_context(|| format!("syncing {}", self.path_of(Handle::at(i)).display()))?;
         }
         Ok(())
     }
@@ -338,7 +359,7 @@ impl Batch {
     /// # Errors
     /// I/O errors, with the path.
     pub fn place(&self, h: Handle) -> Result<()> {
-        let item = &self.items[h.0];
+        let item = &self.items[h.index()];
         let Some(at) = self.staged_as(item) else {
             anyhow::bail!("{} was not staged", self.path_of(h).display());
         };
@@ -350,7 +371,7 @@ impl Batch {
     /// Remove every staged file (a run refused before its journal): best effort, the
     /// staging list lets the next run remove what is left.
     pub fn discard(&self) {
-        (0..self.items.len()).for_each(|i| self.unstage(Handle(i)));
+        (0..self.items.len()).for_each(|i| self.unstage(Handle::at(i)));
     }
 
     /// Make the entries of every directory durable (after the renames).

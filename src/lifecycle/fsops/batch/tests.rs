@@ -201,3 +201,32 @@ fn only_the_last_directories_keep_a_descriptor_and_every_file_is_placed() {
     }
     assert_eq!(mode(&tmp.path().join("d1/h")), 0o640);
 }
+
+/// A run keeps a handle per file it writes until the end: with none, 8 bytes at most.
+#[test]
+fn a_handle_is_small() {
+    assert!(size_of::<Option<Handle>>() <= 8);
+}
+
+/// Files staged within the room reserved for them never move the list of files (each
+/// copy a list grown by doubling leaves behind stays in memory).
+#[test]
+fn staging_within_the_reserved_room_grows_nothing() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut batch = Batch::default();
+    batch.reserve(100);
+    let room = batch.items.capacity();
+    assert!(room >= 100);
+    let d = batch.dir(tmp.path(), || Ok(())).expect("dir");
+    let names: Vec<String> = (0..100).map(|i| format!("f{i}")).collect();
+    for name in &names {
+        let job = Job {
+            dir: d,
+            name: OsStr::new(name),
+            source: Source::File(b"x\n", 0o644),
+        };
+        batch.stage(&[job]).expect("staged");
+    }
+    assert_eq!(batch.items.capacity(), room);
+    batch.discard();
+}
