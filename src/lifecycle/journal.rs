@@ -18,6 +18,10 @@
 //!    [`Applied::rollback`] marks the journal as rolling back, restores the copies and the
 //!    old ledger, then deletes the journal.
 //!
+//! A plan that changes nothing on disk has no journal (steps 1 to 4 do nothing), and its
+//! ledger is written only if its text would differ from the file's: an up-to-date run
+//! leaves the state directory as it found it (see [`Store::is_canonical`]).
+//!
 //! [`recover`] (run first by every run) finds a journal left by a killed run and finishes it
 //! in its direction (or, with only the staging list, removes the staged files). Each
 //! operation is idempotent: a path that already holds its target is skipped, and one that
@@ -42,8 +46,8 @@ const TXN_DIR: &str = "txn";
 
 /// Testing hook: `OPENIM_INIT_CRASH_AFTER=K` kills the process (SIGKILL) right after its
 /// K-th durable step, counted from 0 over every journaled write of the process (per write:
-/// the journal, the N file operations, the ledger; `install` first writes the verifier's
-/// scratch copy, then the install itself).
+/// the journal, the N file operations, the ledger when it is written; `install` first
+/// writes the verifier's scratch copy, then the install itself).
 pub const CRASH_ENV: &str = "OPENIM_INIT_CRASH_AFTER";
 
 /// The contents of one path, to write it (a rollback from a saved copy).
@@ -96,7 +100,7 @@ impl Journal<'_> {
 }
 
 /// Whether the ledger after `plan` is `before` with the new entries of the paths it
-/// changes on disk (then the journal need not hold it).
+/// changes on disk (then the journal need not hold it; with none changed, it is `before`).
 ///
 /// # Errors
 /// An entry of `before` cannot be read again.
@@ -121,8 +125,9 @@ pub struct Applied<'a> {
     store: &'a Store,
     lock: &'a Lock,
     journal: Journal<'a>,
-    /// The ledger once committed, written beside the old one.
-    after: NewLedger,
+    /// The ledger once committed, written beside the old one; none when the old one is
+    /// already the very text (nothing changes on disk).
+    after: Option<NewLedger>,
     /// Backups of foreign or edited files kept for the user: (path, backup).
     pub backups: Vec<(String, PathBuf)>,
 }
@@ -189,7 +194,8 @@ fn write_journal(
 }
 
 /// Carry out `plan` (which must have no refusals) over the files of `store`: copies, staged
-/// files, journal, then every file operation. `before` is the ledger the plan was made from.
+/// files, journal, then every file operation. `before` is the ledger the plan was made from,
+/// as read from `store` under `lock` (a plan that keeps it as it is keeps its file).
 ///
 /// # Errors
 /// The plan has refusals, or an I/O error (the journal then lets the next run finish).
@@ -243,19 +249,25 @@ fn apply_with<'a>(
         ledger_before: Before::Borrowed(before),
         ledger_after: None,
     };
-    if !derivable(plan, before)? {
+    // (only a plan that changes the disk writes its journal)
+    let (changes, derived) = (plan.changed() > 0, derivable(plan, before)?);
+    if changes && !derived {
         journal.ledger_after = Some(plan.ledger_after(before)?);
     }
+    // an up-to-date run, its ledger already the very text it would be written as: left as
+    // it is (rewritten, it was a new file and an fsync of a 6.6 MB text for nothing)
+    let kept = !changes && derived && store.is_canonical(lock);
     // the new ledger, written beside the old one on another thread while the files are
     // carried out (a large plan's ledger takes as long to write as its journal)
     let text = || store.prepare_entries(lock, plan.entries_after(before));
     let (backups, after) = std::thread::scope(|s| {
-        let other = (plan.steps.len() >= 1024).then(|| s.spawn(text));
+        let other = (!kept && plan.steps.len() >= 1024).then(|| s.spawn(text));
         let backups = carry_out(store, plan, &mut journal, staged)?;
         let after = match other {
-            Some(t) => t.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
-            None => text(),
-        }?;
+            Some(t) => Some(t.join().unwrap_or_else(|p| std::panic::resume_unwind(p))?),
+            None if kept => None,
+            None => Some(text()?),
+        };
         anyhow::Ok((backups, after))
     })?;
     Ok(Applied {
@@ -323,8 +335,10 @@ impl Applied<'_> {
     /// # Errors
     /// I/O errors (the journal is kept: the next run finishes).
     pub fn commit(self) -> Result<()> {
-        self.after.commit()?;
-        crash_point();
+        if let Some(after) = self.after {
+            after.commit()?;
+            crash_point();
+        }
         finish(self.store)
     }
 

@@ -253,7 +253,7 @@ impl Store {
     ) -> Result<NewLedger> {
         std::fs::create_dir_all(&self.state)
             .with_context(|| format!("creating {}", self.state.display()))?;
-        let file = fsops::write_pending(&self.state.join(LEDGER_FILE), 0o644, |w| {
+        let file = fsops::write_pending(&self.state.join(LEDGER_FILE), LEDGER_MODE, |w| {
             write_files(1, files, w)
         })?;
         Ok(NewLedger {
@@ -271,7 +271,7 @@ impl Store {
     ) -> Result<()> {
         std::fs::create_dir_all(&self.state)
             .with_context(|| format!("creating {}", self.state.display()))?;
-        fsops::write_atomic_with(&self.state.join(LEDGER_FILE), 0o644, write)?;
+        fsops::write_atomic_with(&self.state.join(LEDGER_FILE), LEDGER_MODE, write)?;
         fsops::remove(&self.base.join(LEGACY_STATE_FILE))
     }
 }
@@ -351,6 +351,7 @@ fn not_regular(path: &Path) -> anyhow::Error {
 }
 
 mod bulk;
+mod canonical;
 mod compact;
 mod hash;
 mod legacy;
@@ -359,6 +360,7 @@ mod owned;
 #[cfg(test)]
 mod tests;
 
+use canonical::LEDGER_MODE;
 pub use compact::{Compact, EMPTY, Marked};
 pub use hash::{ContentHash, OtherText};
 #[cfg(test)]

@@ -51,15 +51,30 @@ impl Record {
         }
     }
 
-    /// Write it atomically into the store's state directory.
+    /// Write it atomically into the store's state directory, unless its file holds this
+    /// very text already (with the mode it is written with): an install that changes
+    /// nothing leaves the state directory as it is.
     ///
     /// # Errors
     /// I/O errors.
     pub fn write(&self, store: &Store) -> Result<()> {
+        use std::os::unix::fs::PermissionsExt as _;
+        const MODE: u32 = 0o644;
+        let path = store.state.join(RECORD_FILE);
+        let text = serde_json::to_vec_pretty(self)?;
+        let as_written = std::fs::symlink_metadata(&path)
+            .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o7777 == MODE);
+        if as_written
+            && read_regular(&path)
+                .ok()
+                .flatten()
+                .is_some_and(|old| old == text)
+        {
+            return Ok(());
+        }
         std::fs::create_dir_all(&store.state)
             .with_context(|| format!("creating {}", store.state.display()))?;
-        let text = serde_json::to_vec_pretty(self)?;
-        fsops::write_atomic(&store.state.join(RECORD_FILE), &text, 0o644)
+        fsops::write_atomic(&path, &text, MODE)
     }
 
     /// Remove the record.

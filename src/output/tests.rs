@@ -310,3 +310,38 @@ fn a_lock_knows_when_its_directory_was_removed_and_made_again() {
     std::fs::create_dir(&dir).expect("made again");
     assert!(!lock.is_at(&dir), "another directory, unlocked");
 }
+
+/// The whole plan's way (`write_all`): an up-to-date run leaves the ledger file as it is,
+/// and one that changes only the ledger (a file adopted) writes it.
+#[test]
+fn an_up_to_date_write_keeps_the_ledger_file_and_an_adoption_writes_it() {
+    use std::os::unix::fs::MetadataExt as _;
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
+    let arts = [art("b.service", "b\n"), art("a.service", "a\n")];
+    let path = dir.join(".openim-init/ledger.json");
+    let inode = || std::fs::metadata(&path).expect("ledger").ino();
+    write_all(dir, &arts, false).expect("first");
+    let first = inode();
+    let again = write_all(dir, &arts, false).expect("again");
+    assert_eq!(
+        again.last().map(String::as_str),
+        Some("0 changed (0 created, 0 updated, 0 removed), 2 unchanged")
+    );
+    assert_eq!(inode(), first, "an up-to-date run wrote the ledger");
+    // the ledger without `a.service`, in the form a run writes it: adopted, and recorded
+    let store = Store::for_out_dir(dir);
+    let mut ledger = ledger_of(dir);
+    ledger.files.remove("a.service");
+    store
+        .write(&store.lock(dir).expect("lock"), &ledger)
+        .expect("write");
+    let without = inode();
+    write_all(dir, &arts, false).expect("adopted");
+    assert_ne!(inode(), without, "an adoption did not write the ledger");
+    assert!(ledger_of(dir).files.contains_key("a.service"));
+    let state: Vec<_> = std::fs::read_dir(dir.join(".openim-init"))
+        .expect("state")
+        .collect();
+    assert_eq!(state.len(), 1, "only the ledger");
+}

@@ -261,3 +261,66 @@ fn a_late_refusal_takes_back_every_staged_file_and_created_directory() {
     assert!(r.stderr.contains(&last), "{}", r.stderr);
     assert_eq!(everything(&out), before, "the refused run left something");
 }
+
+/// The ledger file's inode and modification time (a rewrite is a new file put in place).
+fn ledger_stamp(out: &Path) -> (u64, i64, i64) {
+    use std::os::unix::fs::MetadataExt as _;
+    let m = std::fs::metadata(out.join(".openim-init/ledger.json")).expect("ledger");
+    (m.ino(), m.mtime(), m.mtime_nsec())
+}
+
+/// Generate `manifest` into `out` (the run must succeed): the ledger's stamp after it.
+fn stamped(out: &Path, manifest: &Path) -> (u64, i64, i64) {
+    let r = generate(out, manifest, &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let state = std::fs::read_dir(out.join(".openim-init"))
+        .expect("state dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect::<Vec<_>>();
+    assert_eq!(
+        state,
+        ["ledger.json"],
+        "no journal, staging list or copy left"
+    );
+    ledger_stamp(out)
+}
+
+#[test]
+fn an_up_to_date_run_leaves_the_ledger_file_as_it_is_and_any_other_writes_it() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let out = tmp.path().join("out");
+    let a = fixture("full.toml");
+    let b = tmp.path().join("b.toml");
+    std::fs::write(&b, read(&a).replace("API server", "API server v2")).expect("b");
+    // a new tree's ledger lists its files as written, not in path order: written again
+    // once, in path order
+    let new = stamped(&out, &a);
+    let sorted = stamped(&out, &a);
+    assert_ne!(sorted, new, "a ledger out of path order is written again");
+    assert_eq!(
+        stamped(&out, &a),
+        sorted,
+        "an up-to-date run rewrote the ledger"
+    );
+    let changed = stamped(&out, &b);
+    assert_ne!(
+        changed, sorted,
+        "a changed service did not rewrite the ledger"
+    );
+    assert!(read(&out.join("api.service")).contains("API server v2"));
+    assert_eq!(stamped(&out, &b), changed);
+    // a ledger in another form (the same entries, pretty-printed), or a legacy state file
+    // beside it: written again, in the form, and the legacy file removed
+    let path = out.join(".openim-init/ledger.json");
+    let value: serde_json::Value = serde_json::from_str(&read(&path)).expect("json");
+    let canonical = read(&path);
+    std::fs::write(&path, serde_json::to_string_pretty(&value).expect("pretty")).expect("w");
+    let pretty = ledger_stamp(&out);
+    assert_ne!(stamped(&out, &b), pretty);
+    assert_eq!(read(&path), canonical);
+    std::fs::write(out.join(".openim-init-files"), "# old state\n").expect("legacy");
+    let legacy = ledger_stamp(&out);
+    assert_ne!(stamped(&out, &b), legacy);
+    assert!(!out.join(".openim-init-files").exists());
+    assert_eq!(read(&path), canonical);
+}

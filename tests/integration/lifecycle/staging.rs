@@ -194,3 +194,35 @@ fn the_runit_and_s6_trees_are_service_directories_without_links() {
         );
     }
 }
+
+#[test]
+fn a_staged_install_run_again_unchanged_leaves_its_state_files_as_they_are() {
+    use std::os::unix::fs::MetadataExt as _;
+    let root = tempfile::tempdir().expect("root");
+    let state = root.path().join("var/lib/openim-init");
+    // each state file's name, inode and modification time (a rewrite is a new file)
+    let stamps = || {
+        let mut out = Vec::new();
+        for stack in std::fs::read_dir(&state).expect("state") {
+            for backend in std::fs::read_dir(stack.expect("stack").path()).expect("stack") {
+                for file in std::fs::read_dir(backend.expect("backend").path()).expect("dir") {
+                    let file = file.expect("file");
+                    let m = file.metadata().expect("meta");
+                    out.push((file.file_name(), m.ino(), m.mtime(), m.mtime_nsec()));
+                }
+            }
+        }
+        out.sort();
+        out
+    };
+    stage(root.path(), "systemd", "debian");
+    let first = stamps();
+    let names: Vec<_> = first
+        .iter()
+        .map(|s| s.0.to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["ledger.json", "units.json"]);
+    let again = stage(root.path(), "systemd", "debian");
+    assert!(again.stderr.contains("0 changed"), "{}", again.stderr);
+    assert_eq!(stamps(), first, "an unchanged install rewrote its state");
+}
