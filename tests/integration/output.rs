@@ -292,16 +292,38 @@ fn an_up_to_date_run_leaves_the_ledger_file_as_it_is_and_any_other_writes_it() {
     let a = fixture("full.toml");
     let b = tmp.path().join("b.toml");
     std::fs::write(&b, read(&a).replace("API server", "API server v2")).expect("b");
-    // a new tree's ledger lists its files as written, not in path order: written again
-    // once, in path order
-    let new = stamped(&out, &a);
+    // a new tree's ledger is written in path order, as every ledger: kept from then on
     let sorted = stamped(&out, &a);
-    assert_ne!(sorted, new, "a ledger out of path order is written again");
     assert_eq!(
         stamped(&out, &a),
         sorted,
         "an up-to-date run rewrote the ledger"
     );
+    // out of path order (a new tree's, as versions before 2026-12-04 wrote it): written
+    // again once, in path order
+    let path = out.join(".openim-init/ledger.json");
+    let canonical = read(&path);
+    let lines: Vec<&str> = canonical.lines().collect();
+    let (head, rest) = lines.split_at(3);
+    let (entries, tail) = rest.split_at(rest.len() - 2);
+    assert!(entries.len() > 2, "{canonical}");
+    let mut reversed: Vec<String> = entries
+        .iter()
+        .rev()
+        .map(|l| l.trim_end_matches(',').to_owned())
+        .collect();
+    let last = reversed.len() - 1;
+    reversed[..last].iter_mut().for_each(|l| l.push(','));
+    let shuffled = [head.join("\n"), reversed.join("\n"), tail.join("\n")].join("\n") + "\n";
+    std::fs::write(&path, &shuffled).expect("out of order");
+    let unsorted = ledger_stamp(&out);
+    let sorted = stamped(&out, &a);
+    assert_ne!(
+        sorted, unsorted,
+        "a ledger out of path order is written again"
+    );
+    assert_eq!(read(&path), canonical);
+    assert_eq!(stamped(&out, &a), sorted);
     let changed = stamped(&out, &b);
     assert_ne!(
         changed, sorted,
@@ -311,7 +333,6 @@ fn an_up_to_date_run_leaves_the_ledger_file_as_it_is_and_any_other_writes_it() {
     assert_eq!(stamped(&out, &b), changed);
     // a ledger in another form (the same entries, pretty-printed), or a legacy state file
     // beside it: written again, in the form, and the legacy file removed
-    let path = out.join(".openim-init/ledger.json");
     let value: serde_json::Value = serde_json::from_str(&read(&path)).expect("json");
     let canonical = read(&path);
     std::fs::write(&path, serde_json::to_string_pretty(&value).expect("pretty")).expect("w");
