@@ -14,7 +14,8 @@
 //! Only the plain form is recognised: a path with a character JSON escapes, or a hash other
 //! than 64 lower-case hex digits, counts as another form, and the ledger is written again
 //! as it always was (which is always safe). So is every other form: files in the order
-//! written (as a new tree's ledger lists them), another version, other fields or spacing.
+//! written (as versions before 2026-12-04 wrote a new tree's ledger), another version, other
+//! fields or spacing.
 
 use std::fs::File;
 use std::io;
