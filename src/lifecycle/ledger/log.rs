@@ -25,8 +25,6 @@ pub struct Log {
     ledger: File,
     path: PathBuf,
     runs: Runs,
-    /// Entries recorded so far.
-    count: usize,
 }
 
 impl Log {
@@ -49,7 +47,6 @@ impl Log {
             ledger,
             path,
             runs: Runs::new(runs),
-            count: 0,
         })
     }
 
@@ -64,21 +61,7 @@ impl Log {
     pub fn add(&mut self, path: &str, entry: &Entry, target: Option<&str>) -> Result<()> {
         self.runs
             .add(path, entry, target)
-            .with_context(|| self.writing())?;
-        self.count += 1;
-        Ok(())
-    }
-
-    /// How many entries were recorded.
-    #[must_use]
-    pub fn len(&self) -> usize {
-        self.count
-    }
-
-    /// Whether none was.
-    #[must_use]
-    pub fn is_empty(&self) -> bool {
-        self.count == 0
+            .with_context(|| self.writing())
     }
 
     /// Whether `path` was recorded: looked for in the runs (for the rare path whose hash
@@ -156,6 +139,14 @@ mod tests {
             .collect()
     }
 
+    /// A directory with the state directory of an `--out` tree in it, made.
+    fn state_dir() -> (tempfile::TempDir, Store) {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let store = Store::for_out_dir(tmp.path());
+        std::fs::create_dir(&store.state).expect("state");
+        (tmp, store)
+    }
+
     /// Every record of `written`, in the order walked.
     fn walked(written: &Written) -> Vec<Record> {
         let mut got = Vec::new();
@@ -174,9 +165,7 @@ mod tests {
 
     #[test]
     fn entries_in_any_order_make_a_ledger_in_path_order_that_reads_as_any_other() {
-        let tmp = tempfile::tempdir().expect("tempdir");
-        let store = Store::for_out_dir(tmp.path());
-        std::fs::create_dir(&store.state).expect("state");
+        let (tmp, store) = state_dir();
         let mut log = Log::create(&store.state).expect("log");
         assert!(Log::create(&store.state).is_err(), "never over a ledger");
         // paths JSON escapes, a recorded text in place of a digest, in no particular order
@@ -193,8 +182,8 @@ mod tests {
             log.add(path, e, *target).expect("added");
             assert!(log.contains(path).expect("looked for"), "{path}");
         }
-        assert_eq!(log.len(), 4);
         let written = log.finish().expect("finished");
+        assert_eq!(walked(&written).len(), 4);
         assert!(
             std::fs::read_dir(&store.state).expect("state").count() == 1,
             "only the ledger is left"
@@ -223,9 +212,7 @@ mod tests {
 
     #[test]
     fn many_runs_merge_into_one_order_and_a_path_given_again_keeps_the_later() {
-        let tmp = tempfile::tempdir().expect("tempdir");
-        let store = Store::for_out_dir(tmp.path());
-        std::fs::create_dir(&store.state).expect("state");
+        let (tmp, store) = state_dir();
         let mut log = Log::create(&store.state).expect("log");
         let mut want = BTreeMap::new();
         let mut given = Vec::new();
@@ -267,11 +254,8 @@ mod tests {
 
     #[test]
     fn an_empty_ledger_reads_as_one() {
-        let tmp = tempfile::tempdir().expect("tempdir");
-        let store = Store::for_out_dir(tmp.path());
-        std::fs::create_dir(&store.state).expect("state");
+        let (tmp, store) = state_dir();
         let log = Log::create(&store.state).expect("log");
-        assert!(log.is_empty());
         let written = log.finish().expect("finished");
         assert!(walked(&written).is_empty());
         let lock = store.lock(tmp.path()).expect("lock");
