@@ -26,6 +26,7 @@ pub mod plan;
 pub mod provision;
 pub mod retire;
 pub mod runner;
+pub mod runs;
 pub mod stage;
 pub mod status;
 pub mod supervisord_conf;

@@ -366,5 +366,5 @@ pub use hash::{ContentHash, OtherText};
 #[cfg(test)]
 use legacy::fnv1a64;
 pub use legacy::import_legacy;
-pub use log::{Log, Record, Written};
+pub use log::{Log, Record, Written, put_entry, take_entry};
 pub use owned::{Item, Owned};

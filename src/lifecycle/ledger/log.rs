@@ -1,5 +1,5 @@
 //! A ledger written as files go into a new tree (see `output::stream::fresh`), in path
-//! order as every ledger is: the entries wait in sorted runs (see `runs.rs`), never all in
+//! order as every ledger is: the entries wait in sorted runs (see `lifecycle::runs`), never all in
 //! memory (120,000 entries of s6 would be 20 MB), and are merged into the ledger when the
 //! tree is done, and again for the report. A new tree's ledger used to be in the order the
 //! files came, and the first run after it had to gather and sort every path to read it.
@@ -12,12 +12,11 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, Result};
 
 use super::{Entry, LEDGER_FILE, write_files};
-use runs::{Runs, Sealed};
+use crate::lifecycle::runs::{Runs, Sealed};
 
-pub use record::Record;
+pub use record::{Record, put_entry, take_entry};
 
 mod record;
-mod runs;
 
 /// A ledger being written.
 pub struct Log {
@@ -25,6 +24,8 @@ pub struct Log {
     ledger: File,
     path: PathBuf,
     runs: Runs,
+    /// The payload being encoded.
+    scratch: Vec<u8>,
 }
 
 impl Log {
@@ -47,6 +48,7 @@ impl Log {
             ledger,
             path,
             runs: Runs::new(runs),
+            scratch: Vec::new(),
         })
     }
 
@@ -59,8 +61,10 @@ impl Log {
     /// # Errors
     /// I/O errors, with the path.
     pub fn add(&mut self, path: &str, entry: &Entry, target: Option<&str>) -> Result<()> {
+        self.scratch.clear();
+        record::encode(&mut self.scratch, entry, target);
         self.runs
-            .add(path, entry, target)
+            .add(path, &self.scratch)
             .with_context(|| self.writing())
     }
 
@@ -82,8 +86,10 @@ impl Log {
         let sealed = self.runs.seal().with_context(|| writing.clone())?;
         {
             let mut merge = sealed.merge().with_context(|| writing.clone())?;
-            let files = std::iter::from_fn(|| merge.next().transpose())
-                .map(|record| record.map(|r| (r.path, r.entry)));
+            let files = std::iter::from_fn(|| merge.next_record().transpose()).map(|record| {
+                let (path, payload) = record?;
+                Record::decode(path, &payload).map(|r| (r.path, r.entry))
+            });
             let mut out = BufWriter::with_capacity(1 << 16, self.ledger);
             write_files(1, files, &mut out)
                 .and_then(|()| {
@@ -109,8 +115,8 @@ impl Written {
     /// Reading the entries, or `f`'s error.
     pub fn each(&self, mut f: impl FnMut(&Record) -> Result<()>) -> Result<()> {
         let mut merge = self.runs.merge()?;
-        while let Some(record) = merge.next()? {
-            f(&record)?;
+        while let Some((path, payload)) = merge.next_record()? {
+            f(&Record::decode(path, &payload)?)?;
         }
         Ok(())
     }

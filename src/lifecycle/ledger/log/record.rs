@@ -1,15 +1,14 @@
-//! A record of the runs (see `runs.rs`): its path's length (4 bytes, little-endian) and
-//! path, a flags byte (bit 0 a link, bit 1 a target follows, bit 2 a recorded text in
-//! place of a digest), the mode (4 bytes), the digest (32 bytes) or the text's place (4),
-//! then the target's length and target if any. The runs live as long as the process, so a
-//! recorded text's place holds.
+//! A ledger entry as the runs of a [`super::Log`] hold it, after its path (see
+//! `lifecycle::runs`): a byte (1 when a link's target follows), the entry (see
+//! [`put_entry`]), then the target's length and target if any. The runs live as long as
+//! the process, so a recorded text's place holds.
 
-use std::io::{self, Read};
+use std::io;
 
 use crate::lifecycle::ledger::{ContentHash, Entry, Kind, OtherText};
+use crate::lifecycle::runs::bytes::{put_text, take_array, take_text, take_u8, take_u32};
 
 const LINK: u8 = 1;
-const TARGET: u8 = 2;
 const OTHER: u8 = 4;
 
 /// One file as a run holds it.
@@ -24,117 +23,95 @@ pub struct Record {
 }
 
 impl Record {
-    /// The next record of `from`; `None` at its end.
+    /// The record of a run's `path` and `payload` (as [`encode`] made it).
     ///
     /// # Errors
-    /// `from`'s, or a record cut short.
-    pub fn read(from: &mut impl Read) -> io::Result<Option<Self>> {
-        let mut len = [0u8; 4];
-        match from.read(&mut len[..1])? {
-            0 => return Ok(None),
-            _ => from.read_exact(&mut len[1..])?,
-        }
-        let path = string(from, u32::from_le_bytes(len))?;
-        let mut fixed = [0u8; 5];
-        from.read_exact(&mut fixed)?;
-        let [flags, mode @ ..] = fixed;
-        let sha256 = if flags & OTHER == 0 {
-            let mut digest = [0u8; 32];
-            from.read_exact(&mut digest)?;
-            ContentHash::Sha256(digest)
+    /// A payload that is not one.
+    pub fn decode(path: String, payload: &[u8]) -> io::Result<Self> {
+        let mut from = payload;
+        let has_target = take_u8(&mut from)? == 1;
+        let entry = take_entry(&mut from)?;
+        let target = if has_target {
+            Some(take_text(&mut from)?)
         } else {
-            let mut place = [0u8; 4];
-            from.read_exact(&mut place)?;
-            ContentHash::Other(OtherText(place))
-        };
-        let target = if flags & TARGET == 0 {
             None
-        } else {
-            from.read_exact(&mut len)?;
-            Some(string(from, u32::from_le_bytes(len))?)
         };
-        let kind = if flags & LINK == 0 {
-            Kind::File
-        } else {
-            Kind::Symlink
-        };
-        let entry = Entry {
-            kind,
-            mode: u32::from_le_bytes(mode),
-            sha256,
-        };
-        Ok(Some(Self {
+        Ok(Self {
             path,
             entry,
             target,
-        }))
+        })
     }
 }
 
-/// A text of `len` bytes from `from`.
-fn string(from: &mut impl Read, len: u32) -> io::Result<String> {
-    let mut bytes = vec![0; len as usize];
-    from.read_exact(&mut bytes)?;
-    String::from_utf8(bytes).map_err(io::Error::other)
+/// Append the payload of a file written as `entry` (a link to `target`) to `out`.
+pub fn encode(out: &mut Vec<u8>, entry: &Entry, target: Option<&str>) {
+    out.push(u8::from(target.is_some()));
+    put_entry(out, entry);
+    if let Some(target) = target {
+        put_text(out, target);
+    }
 }
 
-/// Append the record of `path` to `out`.
-pub fn encode(out: &mut Vec<u8>, path: &str, entry: &Entry, target: Option<&str>) {
+/// Append `entry`'s bytes to `out`: a flags byte (bit 0 a link, bit 2 a recorded text in
+/// place of a digest), the mode (4 bytes, little-endian), then the digest (32 bytes) or the
+/// recorded text's place (4).
+pub fn put_entry(out: &mut Vec<u8>, entry: &Entry) {
     let mut flags = 0;
     if entry.kind == Kind::Symlink {
         flags |= LINK;
     }
-    if target.is_some() {
-        flags |= TARGET;
-    }
     if let ContentHash::Other(_) = entry.sha256 {
         flags |= OTHER;
     }
-    push_text(out, path);
     out.push(flags);
     out.extend_from_slice(&entry.mode.to_le_bytes());
     match &entry.sha256 {
         ContentHash::Sha256(digest) => out.extend_from_slice(digest),
         ContentHash::Other(OtherText(place)) => out.extend_from_slice(place),
     }
-    if let Some(target) = target {
-        push_text(out, target);
-    }
 }
 
-/// How many bytes [`encode`] appends.
-pub fn encoded_len(path: &str, entry: &Entry, target: Option<&str>) -> usize {
-    let hash = match entry.sha256 {
-        ContentHash::Sha256(_) => 32,
-        ContentHash::Other(_) => 4,
+/// The entry [`put_entry`] wrote at the start of `from`.
+///
+/// # Errors
+/// Bytes cut short.
+pub fn take_entry(from: &mut &[u8]) -> io::Result<Entry> {
+    let flags = take_u8(from)?;
+    let mode = take_u32(from)?;
+    let sha256 = if flags & OTHER == 0 {
+        ContentHash::Sha256(take_array(from)?)
+    } else {
+        ContentHash::Other(OtherText(take_array(from)?))
     };
-    4 + path.len() + 1 + 4 + hash + target.map_or(0, |t| 4 + t.len())
+    let kind = if flags & LINK == 0 {
+        Kind::File
+    } else {
+        Kind::Symlink
+    };
+    Ok(Entry { kind, mode, sha256 })
 }
 
-/// Append `text`'s length and bytes.
-fn push_text(out: &mut Vec<u8>, text: &str) {
-    let len = u32::try_from(text.len()).expect("a path under 4 GiB");
-    out.extend_from_slice(&len.to_le_bytes());
-    out.extend_from_slice(text.as_bytes());
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// Where the text that starts `bytes` ends.
-fn text_end(bytes: &[u8]) -> usize {
-    4 + u32::from_le_bytes(bytes[..4].try_into().expect("4 bytes")) as usize
-}
-
-/// The path of the record at `start` of `piece`.
-pub fn path_at(piece: &[u8], start: usize) -> &[u8] {
-    &piece[start + 4..start + text_end(&piece[start..])]
-}
-
-/// How long the record that starts `record` is.
-pub fn record_len(record: &[u8]) -> usize {
-    let mut len = text_end(record);
-    let flags = record[len];
-    len += 1 + 4 + if flags & OTHER == 0 { 32 } else { 4 };
-    if flags & TARGET != 0 {
-        len += text_end(&record[len..]);
+    #[test]
+    fn entries_and_targets_come_back_as_they_went_in() {
+        let mut odd = Entry::of(Kind::File, 0o644, b"x");
+        odd.sha256 = ContentHash::other("edited-since-written");
+        let cases = [
+            (Entry::of(Kind::Symlink, 0o777, b"../t"), Some("../t")),
+            (odd, None),
+            (Entry::of(Kind::File, 0o755, b"run"), None),
+        ];
+        for (entry, target) in cases {
+            let mut payload = Vec::new();
+            encode(&mut payload, &entry, target);
+            let record = Record::decode("a/b".into(), &payload).expect("decoded");
+            assert_eq!(record.entry, entry);
+            assert_eq!(record.target.as_deref(), target);
+            assert!(Record::decode("a/b".into(), &payload[..payload.len() - 1]).is_err());
+        }
     }
-    len
 }

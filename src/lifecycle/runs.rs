@@ -1,8 +1,11 @@
-//! The entries of a new tree's ledger as they come, put in path order a bounded piece at a
-//! time: each piece is sorted in memory and written out as a sorted run into a file no one
-//! sees, and the runs are merged when the ledger is written (and again for the report).
-//! Memory stays that of one piece and a read buffer per run, whatever the number of files.
-//! A record's bytes: see `record.rs`.
+//! Records keyed by path as they come, put in path order a bounded piece at a time: each
+//! piece is sorted in memory and written out as a sorted run into a file no one sees, and
+//! the runs are merged when they are read (as often as needed). Memory stays that of one
+//! piece and a read buffer per run, whatever the number of records. A new tree's ledger
+//! (`ledger::Log`) and the steps of a `--out` run (`output::stream`) wait in runs.
+//!
+//! A record's bytes: its path's length (4 bytes, little-endian) and path, then its
+//! payload's length and payload, which the caller encodes and decodes.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -10,12 +13,9 @@ use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Read, Write as _};
 use std::os::unix::fs::FileExt as _;
 
-use super::record::{Record, encode, encoded_len, path_at, record_len};
-use crate::lifecycle::ledger::Entry;
-
 /// The bytes of records a piece holds before it is written out as a run. With 4 KiB read
 /// while merging, the most either takes is least at about the square root of the records'
-/// size times the buffer: 128 KiB for the 3.3 MB of 50,000 files (26 runs).
+/// size times the buffer: 128 KiB for the 3.3 MB of a ledger of 50,000 files (26 runs).
 const PIECE_BYTES: usize = 128 << 10;
 /// The read buffer of each run while they are merged (and the write buffer of the runs).
 const RUN_BUFFER: usize = 4 << 10;
@@ -35,6 +35,7 @@ pub struct Runs {
 
 impl Runs {
     /// Runs kept in `file` (empty, seen by no one else).
+    #[must_use]
     pub fn new(file: File) -> Self {
         Self {
             out: BufWriter::with_capacity(RUN_BUFFER, file),
@@ -45,21 +46,24 @@ impl Runs {
         }
     }
 
-    /// Add `path`, written as `entry` (a link to `target`).
+    /// Add `path` with its `payload`.
     ///
     /// # Errors
     /// Writing a full piece out, or a piece over 4 GiB.
-    pub fn add(&mut self, path: &str, entry: &Entry, target: Option<&str>) -> io::Result<()> {
-        // the piece is spilled before it would grow: it never takes more than its room
+    pub fn add(&mut self, path: &str, payload: &[u8]) -> io::Result<()> {
+        // the piece is spilled before it would grow: it never takes more than its room (a
+        // record larger than a piece has a piece of its own)
+        let len = 8 + path.len() + payload.len();
         if self.piece.capacity() == 0 {
-            self.piece.reserve_exact(PIECE_BYTES);
-        } else if self.piece.len() + encoded_len(path, entry, target) > self.piece.capacity() {
+            self.piece.reserve_exact(PIECE_BYTES.max(len));
+        } else if self.piece.len() + len > self.piece.capacity() {
             self.spill()?;
+            self.piece.reserve_exact(len);
         }
         let start = u32::try_from(self.piece.len()).map_err(io::Error::other)?;
         self.starts.push(start);
-        encode(&mut self.piece, path, entry, target);
-        Ok(())
+        push_text(&mut self.piece, path.as_bytes())?;
+        push_text(&mut self.piece, payload)
     }
 
     /// Write the piece out as a run: sorted by path (of a path given twice, the later).
@@ -102,8 +106,8 @@ impl Runs {
         }
         self.out.flush()?;
         let mut all = Run::new(self.out.get_ref(), 0, self.written);
-        while let Some(record) = all.next()? {
-            if record.path == path {
+        while let Some((added, _)) = all.next()? {
+            if added == path {
                 return Ok(true);
             }
         }
@@ -136,6 +140,7 @@ pub struct Sealed {
 impl Sealed {
     /// How many runs.
     #[cfg(test)]
+    #[must_use]
     pub fn count(&self) -> usize {
         self.ends.len()
     }
@@ -160,12 +165,15 @@ impl Sealed {
     }
 }
 
+/// A record: its path and payload.
+pub type Record = (String, Vec<u8>);
+
 /// A run's next record, ordered by path then run (an earlier run first).
 struct Head(Record, usize);
 
 impl Head {
     fn key(&self) -> (&str, usize) {
-        (&self.0.path, self.1)
+        (&self.0.0, self.1)
     }
 }
 
@@ -200,7 +208,7 @@ impl Merge<'_> {
     ///
     /// # Errors
     /// Reading a run, or a run that is not one.
-    pub fn next(&mut self) -> io::Result<Option<Record>> {
+    pub fn next_record(&mut self) -> io::Result<Option<Record>> {
         loop {
             let Some(Reverse(Head(record, run))) = self.heads.pop() else {
                 return Ok(None);
@@ -209,7 +217,7 @@ impl Merge<'_> {
                 self.heads.push(Reverse(Head(next, run)));
             }
             // the same path in a later run: that one is kept
-            let later = self.heads.peek().is_some_and(|h| h.0.0.path == record.path);
+            let later = self.heads.peek().is_some_and(|h| h.0.0.0 == record.0);
             if !later {
                 return Ok(Some(record));
             }
@@ -239,8 +247,46 @@ impl<'f> Run<'f> {
 
     /// Its next record; `None` at its end.
     fn next(&mut self) -> io::Result<Option<Record>> {
-        Record::read(&mut self.from)
+        let mut len = [0u8; 4];
+        match self.from.read(&mut len[..1])? {
+            0 => return Ok(None),
+            _ => self.from.read_exact(&mut len[1..])?,
+        }
+        let path = String::from_utf8(read_text(&mut self.from, len)?).map_err(io::Error::other)?;
+        self.from.read_exact(&mut len)?;
+        Ok(Some((path, read_text(&mut self.from, len)?)))
     }
+}
+
+/// The `len` (little-endian) bytes that follow in `from`.
+fn read_text(from: &mut impl Read, len: [u8; 4]) -> io::Result<Vec<u8>> {
+    let mut bytes = vec![0; u32::from_le_bytes(len) as usize];
+    from.read_exact(&mut bytes)?;
+    Ok(bytes)
+}
+
+/// Append `bytes`' length and `bytes`.
+fn push_text(out: &mut Vec<u8>, bytes: &[u8]) -> io::Result<()> {
+    let len = u32::try_from(bytes.len()).map_err(io::Error::other)?;
+    out.extend_from_slice(&len.to_le_bytes());
+    out.extend_from_slice(bytes);
+    Ok(())
+}
+
+/// Where the length-prefixed bytes that start `bytes` end.
+fn text_end(bytes: &[u8]) -> usize {
+    4 + u32::from_le_bytes(bytes[..4].try_into().expect("4 bytes")) as usize
+}
+
+/// The path of the record at `start` of `piece`.
+fn path_at(piece: &[u8], start: usize) -> &[u8] {
+    &piece[start + 4..start + text_end(&piece[start..])]
+}
+
+/// How long the record that starts `record` is.
+fn record_len(record: &[u8]) -> usize {
+    let path = text_end(record);
+    path + text_end(&record[path..])
 }
 
 /// Part of a file, read from where it begins without moving the file's cursor.
@@ -262,3 +308,68 @@ impl Read for Region<'_> {
 
 #[cfg(test)]
 mod tests;
+
+/// Helpers to encode and decode payloads: a cursor over a payload's bytes is a `&[u8]`
+/// that each `take` shortens.
+pub mod bytes {
+    use std::io;
+
+    /// The next `n` bytes of `from`.
+    ///
+    /// # Errors
+    /// Fewer are left: the payload is cut short.
+    pub fn take<'a>(from: &mut &'a [u8], n: usize) -> io::Result<&'a [u8]> {
+        if from.len() < n {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "a record cut short",
+            ));
+        }
+        let (head, rest) = from.split_at(n);
+        *from = rest;
+        Ok(head)
+    }
+
+    /// The next byte of `from`.
+    ///
+    /// # Errors
+    /// None is left.
+    pub fn take_u8(from: &mut &[u8]) -> io::Result<u8> {
+        Ok(take(from, 1)?[0])
+    }
+
+    /// The next 4 bytes of `from`, little-endian.
+    ///
+    /// # Errors
+    /// Fewer are left.
+    pub fn take_u32(from: &mut &[u8]) -> io::Result<u32> {
+        take_array(from).map(u32::from_le_bytes)
+    }
+
+    /// The next `N` bytes of `from`.
+    ///
+    /// # Errors
+    /// Fewer are left.
+    pub fn take_array<const N: usize>(from: &mut &[u8]) -> io::Result<[u8; N]> {
+        take(from, N)?.try_into().map_err(io::Error::other)
+    }
+
+    /// The next length-prefixed text of `from` (see [`put_text`]).
+    ///
+    /// # Errors
+    /// It is cut short or not UTF-8.
+    pub fn take_text(from: &mut &[u8]) -> io::Result<String> {
+        let len = take_u32(from)? as usize;
+        String::from_utf8(take(from, len)?.to_vec()).map_err(io::Error::other)
+    }
+
+    /// Append `text`'s length (4 bytes, little-endian) and `text`.
+    ///
+    /// # Panics
+    /// A text of 4 GiB or more.
+    pub fn put_text(out: &mut Vec<u8>, text: &str) {
+        let len = u32::try_from(text.len()).expect("a text under 4 GiB");
+        out.extend_from_slice(&len.to_le_bytes());
+        out.extend_from_slice(text.as_bytes());
+    }
+}
