@@ -9,6 +9,7 @@
 //! - in the ledger, no longer desired (only when pruning) → remove if unchanged, keep with a
 //!   warning if edited (or with `force` back up and remove), forget if already gone.
 
+mod coded;
 mod desired;
 mod diff;
 mod entries;

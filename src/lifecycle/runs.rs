@@ -359,8 +359,16 @@ pub mod bytes {
     /// # Errors
     /// It is cut short or not UTF-8.
     pub fn take_text(from: &mut &[u8]) -> io::Result<String> {
+        String::from_utf8(take_bytes(from)?).map_err(io::Error::other)
+    }
+
+    /// The next length-prefixed bytes of `from` (see [`put_bytes`]).
+    ///
+    /// # Errors
+    /// They are cut short.
+    pub fn take_bytes(from: &mut &[u8]) -> io::Result<Vec<u8>> {
         let len = take_u32(from)? as usize;
-        String::from_utf8(take(from, len)?.to_vec()).map_err(io::Error::other)
+        Ok(take(from, len)?.to_vec())
     }
 
     /// Append `text`'s length (4 bytes, little-endian) and `text`.
@@ -368,8 +376,16 @@ pub mod bytes {
     /// # Panics
     /// A text of 4 GiB or more.
     pub fn put_text(out: &mut Vec<u8>, text: &str) {
-        let len = u32::try_from(text.len()).expect("a text under 4 GiB");
+        put_bytes(out, text.as_bytes());
+    }
+
+    /// Append the length of `bytes` (4 bytes, little-endian) and `bytes`.
+    ///
+    /// # Panics
+    /// 4 GiB or more.
+    pub fn put_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
+        let len = u32::try_from(bytes.len()).expect("under 4 GiB");
         out.extend_from_slice(&len.to_le_bytes());
-        out.extend_from_slice(text.as_bytes());
+        out.extend_from_slice(bytes);
     }
 }

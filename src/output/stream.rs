@@ -40,6 +40,7 @@ mod parts;
 mod repeats;
 mod root;
 mod spent;
+mod spilled;
 mod stager;
 
 use dirs::Dirs;
@@ -49,6 +50,7 @@ use parts::{Open, Piece};
 use repeats::Repeats;
 use root::{lock, remove_dirs};
 use spent::Spent;
+use spilled::Spilled;
 use stager::Stager;
 
 /// What the rendering thread hands the writing thread.
@@ -137,14 +139,12 @@ struct Writer {
     stager: Stager,
     /// The texts written, back to the rendering thread.
     spent: Spent,
-    /// The staged file of each step, in the order of `steps` (sorted with them at the end):
-    /// a map by path held a copy of each path, about 130 bytes a staged file.
-    handles: Vec<Option<Handle>>,
     /// The file staged for the artifact being taken, until its step is recorded.
     staged_now: Option<Handle>,
     /// The file being written in parts.
     open: Option<Open>,
-    steps: Vec<Step>,
+    /// The steps so far, each with its staged file: on disk until the render is done.
+    steps: Spilled,
     /// The paths rendered as the ledger has them and found so on disk: a mark in the
     /// ledger each, no [`Step`] (see [`Self::record`]).
     kept: Marked<'static>,
@@ -185,10 +185,9 @@ impl Writer {
             batch: Batch::default(),
             stager: Stager::new(spent.share()),
             spent,
-            handles: Vec::new(),
             staged_now: None,
             open: None,
-            steps: Vec::new(),
+            steps: Spilled::default(),
             kept: Marked::new(&EMPTY),
             refused: false,
             fresh: None,
@@ -216,7 +215,7 @@ impl Writer {
     }
 
     /// Finish a killed run, read the ledger, and build a new DIR in a tree of its own
-    /// (else make room for about `expected` steps and staged files).
+    /// (else make room for about `expected` staged files).
     fn prepare(&mut self, expected: usize) -> Result<()> {
         self.recovered = journal::recover(&self.store, &self.lock)?;
         self.ledger = ledger_for_the_run(self.store.read_compact(&self.lock)?);
@@ -230,8 +229,6 @@ impl Writer {
         }
         if self.fresh.is_none() {
             // (room not written to costs no memory)
-            self.steps.reserve_exact(expected);
-            self.handles.reserve_exact(expected);
             self.batch.reserve(expected);
         }
         Ok(())
@@ -266,16 +263,18 @@ impl Writer {
             desired: Some(content),
             entry: Some(want),
         };
-        self.record(step, owned);
-        Ok(())
+        self.record(step, owned)
     }
 
     /// Keep `step` for the end, or only a mark in the ledger when it leaves a file exactly
     /// as the ledger has it (an up-to-date tree of 84,000 files held a 224-byte step each,
     /// 19 MB), as neither the journal nor the new ledger needs a step for it. `owned` is
     /// what [`Compact::find`] gave for its path (looked up once: a lookup reads a block of
-    /// front-coded paths).
-    fn record(&mut self, mut step: Step, owned: Option<(usize, Entry)>) {
+    /// front-coded paths). A step kept waits on disk (see `spilled.rs`).
+    ///
+    /// # Errors
+    /// Keeping the step on disk.
+    fn record(&mut self, mut step: Step, owned: Option<(usize, Entry)>) -> Result<()> {
         if step.action == Action::Keep
             && let Some(want) = &step.entry
             && let Some((place, owned)) = owned
@@ -283,16 +282,17 @@ impl Writer {
         {
             debug_assert!(self.staged_now.is_none(), "a file kept as it is was staged");
             self.kept.mark(place);
-            return;
+            return Ok(());
         }
         if let Some(want) = &step.entry {
             step.found = step.found.settled(&step.action, want);
         }
-        self.steps.push(step);
-        self.handles.push(self.staged_now.take());
+        let handle = self.staged_now.take();
+        self.steps.add(&self.store.state, &step, handle)?;
         if let Some(repeats) = &mut self.repeats {
-            repeats.add_last(&self.steps);
+            repeats.add(&step.path);
         }
+        Ok(())
     }
 
     /// Refuse the run if `path` was taken before (asked when the feed saw its hash before,
@@ -302,9 +302,10 @@ impl Writer {
         let taken = if let Some(fresh) = &mut self.fresh {
             fresh.has(path)?
         } else {
+            // (a hash seen before: looked for among the steps on disk)
             let stepped = match &self.repeats {
-                Some(repeats) => repeats.has(&self.steps, path),
-                None => self.steps.iter().any(|s| *s.path == *path),
+                Some(repeats) if !repeats.may_have(path) => false,
+                _ => self.steps.contains(path)?,
             };
             stepped || place.is_some_and(|p| self.kept.has(p))
         };

@@ -116,13 +116,17 @@ impl Handle {
     fn index(self) -> usize {
         self.0 as usize
     }
-}
 
-#[cfg(test)]
-impl Handle {
-    /// The handle of the `i`th staged file, for tests that only move handles around.
-    pub(crate) fn for_test(i: usize) -> Self {
-        Self::at(i)
+    /// Its number, to be kept elsewhere (e.g. on disk with its step).
+    #[must_use]
+    pub fn number(self) -> u32 {
+        self.0
+    }
+
+    /// The handle of this [`Handle::number`].
+    #[must_use]
+    pub fn from_number(number: u32) -> Self {
+        Self(number)
     }
 }
 

@@ -6,10 +6,9 @@ use anyhow::Result;
 
 use super::fresh::Fresh;
 use super::{Writer, leave};
-use crate::lifecycle::fsops::Handle;
 use crate::lifecycle::journal;
 use crate::lifecycle::ledger::{EMPTY, Marked};
-use crate::lifecycle::plan::{Plan, Step};
+use crate::lifecycle::plan::Plan;
 use crate::output::report::{Done, Rest};
 use crate::output::{Report, refuse_conflicts};
 
@@ -20,11 +19,17 @@ impl Writer {
             return self.finish_fresh(fresh);
         }
         // `generate --out` keeps owned files no longer rendered (no pruning): they would
-        // each be a step that retains its entry, and change nothing the plan does
-        let mut steps = std::mem::take(&mut self.steps);
-        let mut handles = std::mem::take(&mut self.handles);
-        // one step per path (the feed refuses a path twice)
-        sort_by_path(&mut steps, &mut handles);
+        // each be a step that retains its entry, and change nothing the plan does. The
+        // steps come back from disk in path order (one per path: a path taken twice was
+        // refused), into the memory the render gave back.
+        give_back_freed_memory();
+        let (steps, handles) = match std::mem::take(&mut self.steps).into_steps() {
+            Ok(read) => read,
+            Err(e) => {
+                self.discard();
+                return Err(e);
+            }
+        };
         let kept = std::mem::replace(&mut self.kept, Marked::new(&EMPTY));
         let plan = Plan { steps };
         if let Err(e) = refuse_conflicts(&self.root, &self.store, &plan) {
@@ -83,67 +88,13 @@ impl Writer {
     }
 }
 
-/// Sort `steps` by path in place, and `handles` (one for each step) with them: the order is
-/// sorted as indices, then each cycle of it is carried out by swaps in both.
-fn sort_by_path(steps: &mut [Step], handles: &mut [Option<Handle>]) {
-    const DONE: usize = usize::MAX;
-    debug_assert_eq!(steps.len(), handles.len());
-    let mut order: Vec<usize> = (0..steps.len()).collect();
-    order.sort_unstable_by(|&a, &b| steps[a].path.cmp(&steps[b].path));
-    // place `i` takes the step now at `order[i]`
-    for start in 0..order.len() {
-        let mut i = start;
-        while order[i] != DONE {
-            let from = std::mem::replace(&mut order[i], DONE);
-            if from == start {
-                break;
-            }
-            steps.swap(i, from);
-            handles.swap(i, from);
-            i = from;
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use proptest::prelude::*;
-
-    use super::sort_by_path;
-    use crate::lifecycle::fsops::Handle;
-    use crate::lifecycle::plan::{Action, OnDisk, Step};
-
-    fn step(path: &str) -> Step {
-        Step {
-            path: path.into(),
-            action: Action::Create,
-            desired: None,
-            entry: None,
-            found: OnDisk::Missing,
-        }
-    }
-
-    proptest! {
-        /// Steps come out sorted by path, each with the handle it went in with.
-        #[test]
-        fn steps_and_their_handles_sort_together(
-            paths in proptest::collection::hash_set("[a-d]{0,4}", 0..40),
-        ) {
-            let paths: Vec<String> = paths.into_iter().collect();
-            let mut steps: Vec<Step> = paths.iter().map(|p| step(p)).collect();
-            let mut handles: Vec<Option<Handle>> = (0..paths.len())
-                .map(|i| (i % 3 != 0).then(|| Handle::for_test(i)))
-                .collect();
-            sort_by_path(&mut steps, &mut handles);
-            let mut want: Vec<(String, Option<Handle>)> = paths
-                .iter()
-                .enumerate()
-                .map(|(i, p)| (p.clone(), (i % 3 != 0).then(|| Handle::for_test(i))))
-                .collect();
-            want.sort_by(|a, b| a.0.cmp(&b.0));
-            let got: Vec<(String, Option<Handle>)> =
-                steps.into_iter().map(|s| s.path.into_string()).zip(handles).collect();
-            prop_assert_eq!(got, want);
-        }
+/// Give the memory freed by the render (the model, the texts) back to the kernel: glibc
+/// keeps freed memory for reuse (see `main.rs`), and the steps read back after the render
+/// would otherwise add to the peak instead of taking its place.
+fn give_back_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only returns free pages of the allocator's own heaps.
+    unsafe {
+        libc::malloc_trim(0);
     }
 }

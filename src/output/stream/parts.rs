@@ -147,8 +147,7 @@ impl Writer {
             }),
             entry: Some(want),
         };
-        self.record(step, owned);
-        Ok(())
+        self.record(step, owned)
     }
 }
 

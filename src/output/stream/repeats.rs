@@ -7,34 +7,47 @@ use std::hash::BuildHasher as _;
 
 use hashbrown::{DefaultHashBuilder, HashTable};
 
-use crate::lifecycle::plan::Step;
-
-/// The steps taken so far, by path: an index into the writer's steps each (4 bytes, no
-/// copy of the path).
+/// The hash of each step's path so far (8 bytes each: the steps wait on disk, see
+/// `spilled.rs`, where a path whose hash is here is looked for).
 #[derive(Default)]
 pub(super) struct Repeats {
-    steps: HashTable<u32>,
+    hashes: HashTable<u64>,
     hasher: DefaultHashBuilder,
 }
 
 impl Repeats {
-    /// Whether `path` is the path of one of `steps`.
-    pub(super) fn has(&self, steps: &[Step], path: &str) -> bool {
+    /// Whether `path` may be the path of a step taken: surely not when this says no.
+    pub(super) fn may_have(&self, path: &str) -> bool {
         let hash = self.hasher.hash_one(path);
-        self.steps
-            .find(hash, |&i| *steps[i as usize].path == *path)
-            .is_some()
+        self.hashes.find(hash, |&h| h == hash).is_some()
     }
 
-    /// Note the last of `steps`, just taken.
-    pub(super) fn add_last(&mut self, steps: &[Step]) {
-        let Some(last) = steps.len().checked_sub(1) else {
-            return;
-        };
-        let index = u32::try_from(last).expect("fewer than 4 billion steps");
-        let hasher = &self.hasher;
-        let hash = hasher.hash_one(&steps[last].path);
-        self.steps
-            .insert_unique(hash, index, |&i| hasher.hash_one(&steps[i as usize].path));
+    /// Note the path of a step just taken.
+    pub(super) fn add(&mut self, path: &str) {
+        let hash = self.hasher.hash_one(path);
+        if self.hashes.find(hash, |&h| h == hash).is_none() {
+            self.hashes.insert_unique(hash, hash, |&h| h);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Repeats;
+
+    #[test]
+    fn a_path_added_may_be_there_and_one_never_added_is_not() {
+        let mut repeats = Repeats::default();
+        for i in 0..1000 {
+            repeats.add(&format!("svc-{i}/run"));
+        }
+        assert!((0..1000).all(|i| repeats.may_have(&format!("svc-{i}/run"))));
+        let strays = (0..1000)
+            .filter(|i| repeats.may_have(&format!("svc-{i}/finish")))
+            .count();
+        assert_eq!(
+            strays, 0,
+            "64-bit hashes of a thousand paths do not collide"
+        );
     }
 }
