@@ -16,6 +16,7 @@ use std::os::unix::fs::FileExt as _;
 /// The bytes of records a piece holds before it is written out as a run. With 4 KiB read
 /// while merging, the most either takes is least at about the square root of the records'
 /// size times the buffer: 128 KiB for the 3.3 MB of a ledger of 50,000 files (26 runs).
+/// (The default: see [`Runs::with_piece`].)
 const PIECE_BYTES: usize = 128 << 10;
 /// The read buffer of each run while they are merged (and the write buffer of the runs).
 const RUN_BUFFER: usize = 4 << 10;
@@ -27,6 +28,8 @@ pub struct Runs {
     ends: Vec<u64>,
     /// The records of the piece, in the order they came.
     piece: Vec<u8>,
+    /// The bytes of records the piece holds before it is written out.
+    piece_bytes: usize,
     /// Where each record of the piece starts.
     starts: Vec<u32>,
     /// Bytes of runs written so far.
@@ -37,10 +40,18 @@ impl Runs {
     /// Runs kept in `file` (empty, seen by no one else).
     #[must_use]
     pub fn new(file: File) -> Self {
+        Self::with_piece(file, PIECE_BYTES)
+    }
+
+    /// Runs kept in `file`, of pieces of `piece_bytes` (for runs written while memory is
+    /// at its peak and read when it is not: smaller pieces, more runs to merge).
+    #[must_use]
+    pub fn with_piece(file: File, piece_bytes: usize) -> Self {
         Self {
             out: BufWriter::with_capacity(RUN_BUFFER, file),
             ends: Vec::new(),
             piece: Vec::new(),
+            piece_bytes,
             starts: Vec::new(),
             written: 0,
         }
@@ -55,7 +66,7 @@ impl Runs {
         // record larger than a piece has a piece of its own)
         let len = 8 + path.len() + payload.len();
         if self.piece.capacity() == 0 {
-            self.piece.reserve_exact(PIECE_BYTES.max(len));
+            self.piece.reserve_exact(self.piece_bytes.max(len));
         } else if self.piece.len() + len > self.piece.capacity() {
             self.spill()?;
             self.piece.reserve_exact(len);

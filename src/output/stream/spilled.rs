@@ -16,6 +16,11 @@ use crate::lifecycle::runs::bytes::take_u32;
 /// What a step's staged file is when it has none.
 const UNSTAGED: u32 = u32::MAX;
 
+/// The bytes of steps held before they are written out (about 120 bytes a step): the
+/// steps are written while the render holds its most, and read back once it is over, when
+/// a read buffer for each of more runs costs nothing at the peak.
+const PIECE_BYTES: usize = 32 << 10;
+
 /// The steps taken so far.
 #[derive(Default)]
 pub(super) struct Spilled {
@@ -35,7 +40,9 @@ impl Spilled {
     pub(super) fn add(&mut self, state: &Path, step: &Step, handle: Option<Handle>) -> Result<()> {
         let runs = match &mut self.runs {
             Some(runs) => runs,
-            None => self.runs.insert(Runs::new(file_in(state)?)),
+            None => self
+                .runs
+                .insert(Runs::with_piece(file_in(state)?, PIECE_BYTES)),
         };
         self.scratch.clear();
         let number = handle.map_or(UNSTAGED, Handle::number);
