@@ -23,7 +23,7 @@ pub struct Record {
 }
 
 impl Record {
-    /// The record of a run's `path` and `payload` (as [`encode`] made it).
+    /// The record of a run's `path` and `payload` (as `encode` made it).
     ///
     /// # Errors
     /// A payload that is not one.
