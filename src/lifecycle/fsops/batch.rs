@@ -100,36 +100,6 @@ impl std::fmt::Debug for Batch {
     }
 }
 
-/// A staged file of a [`Batch`]: its place among the batch's files (4 bytes: a run keeps
-/// one per file it writes, until the end).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Handle(u32);
-
-impl Handle {
-    /// The handle of the `i`th file (a batch holds fewer than 4 billion: see
-    /// [`Batch::push_item`]).
-    fn at(i: usize) -> Self {
-        Self(u32::try_from(i).expect("fewer than 4 billion files in a batch"))
-    }
-
-    /// Its place among the batch's files.
-    fn index(self) -> usize {
-        self.0 as usize
-    }
-
-    /// Its number, to be kept elsewhere (e.g. on disk with its step).
-    #[must_use]
-    pub fn number(self) -> u32 {
-        self.0
-    }
-
-    /// The handle of this [`Handle::number`].
-    #[must_use]
-    pub fn from_number(number: u32) -> Self {
-        Self(number)
-    }
-}
-
 /// Create `source` under a fresh temporary name in `dir` (retried under another name when
 /// one is taken), or under `name` itself in a [`Tree`]; returns the name, and for a
 /// file its descriptor (still empty).
@@ -390,6 +360,7 @@ impl Batch {
 
 mod detached;
 mod dirs;
+mod handle;
 mod temp;
 mod tree;
 
@@ -397,6 +368,7 @@ pub use detached::Detached;
 use dirs::Dir;
 #[cfg(test)]
 use dirs::OPEN_DIRS;
+pub use handle::Handle;
 use temp::{StagedAs, TempText, temp_number};
 pub use tree::{Tree, TreeDir};
 
