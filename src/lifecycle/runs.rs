@@ -60,11 +60,12 @@ impl Runs {
     /// Add `path` with its `payload`.
     ///
     /// # Errors
-    /// Writing a full piece out, or a piece over 4 GiB.
+    /// Writing a full piece out, or a record or a piece over 4 GiB.
     pub fn add(&mut self, path: &str, payload: &[u8]) -> io::Result<()> {
+        let len = 8 + path.len() + payload.len();
+        u32::try_from(len).map_err(io::Error::other)?;
         // the piece is spilled before it would grow: it never takes more than its room (a
         // record larger than a piece has a piece of its own)
-        let len = 8 + path.len() + payload.len();
         if self.piece.capacity() == 0 {
             self.piece.reserve_exact(self.piece_bytes.max(len));
         } else if self.piece.len() + len > self.piece.capacity() {
@@ -73,8 +74,9 @@ impl Runs {
         }
         let start = u32::try_from(self.piece.len()).map_err(io::Error::other)?;
         self.starts.push(start);
-        push_text(&mut self.piece, path.as_bytes())?;
-        push_text(&mut self.piece, payload)
+        bytes::put_bytes(&mut self.piece, path.as_bytes());
+        bytes::put_bytes(&mut self.piece, payload);
+        Ok(())
     }
 
     /// Write the piece out as a run: sorted by path (of a path given twice, the later).
@@ -274,14 +276,6 @@ fn read_text(from: &mut impl Read, len: [u8; 4]) -> io::Result<Vec<u8>> {
     let mut bytes = vec![0; u32::from_le_bytes(len) as usize];
     from.read_exact(&mut bytes)?;
     Ok(bytes)
-}
-
-/// Append `bytes`' length and `bytes`.
-fn push_text(out: &mut Vec<u8>, bytes: &[u8]) -> io::Result<()> {
-    let len = u32::try_from(bytes.len()).map_err(io::Error::other)?;
-    out.extend_from_slice(&len.to_le_bytes());
-    out.extend_from_slice(bytes);
-    Ok(())
 }
 
 /// Where the length-prefixed bytes that start `bytes` end.
