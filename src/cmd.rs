@@ -206,8 +206,8 @@ fn render_for(args: &RenderArgs) -> Result<(BackendKind, Rendered)> {
 
 /// Load, validate and render into `dir`, writing while rendering (see
 /// [`output::write_streamed`]): nothing is written unless the whole output is good.
-/// Returns the result without artifacts, and the report for the user (a line per file and
-/// a summary, made as it is written out).
+/// Returns the result without artifacts or warnings (they are printed), and the report
+/// for the user (a line per file and a summary, made as it is written out).
 ///
 /// The model is freed once rendered, while the writing thread finishes. No runtime units
 /// are made: `generate` has no use for them.
@@ -226,6 +226,9 @@ fn out_for(args: &RenderArgs, dir: &Path, force: bool) -> Result<(Rendered, outp
         drop(p);
         let mut rendered = rendered?;
         warnings(args, &mut rendered)?;
+        // printed: held to the end, their names (one per service and feature) kept 2.4 MB
+        // of the freed model's pages in use for s6 at 10,000 services
+        rendered.warnings = Vec::new();
         Ok(rendered)
     })
 }

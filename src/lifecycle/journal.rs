@@ -37,7 +37,7 @@ use super::fsops::{self, Batch, Handle};
 use super::ledger::{Kind, Ledger, Lock, NewLedger, Owned, Store, read_regular};
 use super::plan::{Action, Plan, Step};
 use before::Before;
-use ops::{Op, Ops, StagedName, Target, Written};
+use ops::{Op, Ops, Saved, StagedName, Target, Written};
 
 const JOURNAL_FILE: &str = "journal.json";
 /// The list of directories with staged files, in the state directory (see [`list_staging`]).
@@ -294,13 +294,12 @@ fn carry_out<'a>(
         .iter()
         .filter(|s| s.action.changes_disk())
         .collect();
-    let mut saved_as = Vec::new();
+    let mut saved_as = Saved::default();
     let mut made = PathBuf::new();
     for (i, step) in steps.iter().enumerate() {
         let from = store.path_of(&step.path);
         if let Some(p) = copy_for_rollback(&txn, &from, &step.path, &step.found, &mut made)? {
-            let rel = p.strip_prefix(&store.state).unwrap_or(&p).display();
-            saved_as.push((i, rel.to_string()));
+            saved_as.push(i, &step.path, p.strip_prefix(&store.state).unwrap_or(&p));
         }
         if matches!(step.action, Action::Force(_))
             && let Some(kept) = save(&store.backup_dir(), &from, &step.path, &step.found)?

@@ -75,9 +75,52 @@ pub(super) enum Ops<'p> {
     Planned {
         /// The steps, in order.
         steps: Vec<&'p Step>,
-        /// Where the copy of what a step replaces is kept (relative to the state dir).
-        saved: Vec<(usize, String)>,
+        /// Where the copy of what a step replaces is kept.
+        saved: Saved,
     },
+}
+
+/// The copies saved of what the steps of a plan replace, by place in its steps (see
+/// [`Ops::Planned`]). Almost every copy is at `txn/PATH` in the state directory: only its
+/// step's place is kept (a name each was 58 bytes a changed file).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(super) struct Saved {
+    /// The steps whose copy is at `txn/PATH`, in order.
+    usual: Vec<u32>,
+    /// The others, in order, each with where its copy is (relative to the state dir).
+    other: Vec<(u32, String)>,
+}
+
+impl Saved {
+    /// Step `i`, at `path`, was saved at `at` (relative to the state dir); steps come in
+    /// order.
+    pub(super) fn push(&mut self, i: usize, path: &str, at: &std::path::Path) {
+        let i = u32::try_from(i).expect("fewer than 4 billion steps");
+        let usual = at
+            .strip_prefix(super::TXN_DIR)
+            .is_ok_and(|rest| rest == std::path::Path::new(path));
+        if usual {
+            self.usual.push(i);
+        } else {
+            self.other.push((i, at.display().to_string()));
+        }
+    }
+
+    /// Whether no step was saved.
+    pub(super) fn is_empty(&self) -> bool {
+        self.usual.is_empty() && self.other.is_empty()
+    }
+
+    /// Where the copy of step `i`, at `path`, is (relative to the state dir), if it was
+    /// saved.
+    fn of(&self, i: usize, path: &str) -> Option<String> {
+        let i = u32::try_from(i).ok()?;
+        if self.usual.binary_search(&i).is_ok() {
+            return Some(format!("{}/{path}", super::TXN_DIR));
+        }
+        let k = self.other.binary_search_by_key(&i, |(at, _)| *at).ok()?;
+        Some(self.other[k].1.clone())
+    }
 }
 
 impl<'p> Ops<'p> {
@@ -100,10 +143,7 @@ impl<'p> Ops<'p> {
             Self::Read(ops) => Cow::Borrowed(&ops[i]),
             Self::Planned { steps, saved } => {
                 let step: &'p Step = steps[i];
-                let saved = saved
-                    .binary_search_by_key(&i, |(at, _)| *at)
-                    .ok()
-                    .map(|k| saved[k].1.clone());
+                let saved = saved.of(i, &step.path);
                 Cow::Owned(Op {
                     path: Cow::Borrowed(&step.path),
                     new: step.entry.as_ref().map(Target::of),
