@@ -193,3 +193,30 @@ impl Serialize for Written<'_, '_, '_> {
         seq.end()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::Saved;
+
+    #[test]
+    fn a_copy_is_found_where_it_was_saved() {
+        let mut saved = Saved::default();
+        assert!(saved.is_empty());
+        saved.push(1, "s6/a/run", Path::new("txn/s6/a/run"));
+        // a link saved beside a name that was taken, and a copy under another directory
+        saved.push(4, "s6/b/run", Path::new("txn/s6/b/run.1"));
+        saved.push(7, "c", Path::new("backup/c"));
+        saved.push(9, "d/e", Path::new("txn/d/e"));
+        assert!(!saved.is_empty());
+        assert_eq!(saved.of(1, "s6/a/run").as_deref(), Some("txn/s6/a/run"));
+        assert_eq!(saved.of(4, "s6/b/run").as_deref(), Some("txn/s6/b/run.1"));
+        assert_eq!(saved.of(7, "c").as_deref(), Some("backup/c"));
+        assert_eq!(saved.of(9, "d/e").as_deref(), Some("txn/d/e"));
+        for unsaved in [0, 2, 5, 8, 10] {
+            assert_eq!(saved.of(unsaved, "x"), None);
+        }
+        assert_eq!(saved.usual, [1, 9]);
+    }
+}
