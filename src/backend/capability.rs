@@ -2,15 +2,17 @@
 //! loses, and the warnings a given manifest triggers.
 
 mod findings;
+mod names;
 
 use std::collections::HashMap;
 use std::fmt::{self, Write as _};
-use std::sync::Arc;
 
 use serde::Serialize;
 
 pub use findings::Findings;
 use findings::Members;
+pub use names::Names;
+use names::lists_of;
 
 use crate::manifest::RestartPolicy;
 use crate::model::{Dep, Logs, Model, Service};
@@ -23,7 +25,7 @@ pub struct Warning {
     /// The model feature concerned.
     pub feature: Feature,
     /// Services it applies to (empty: the whole stack).
-    pub services: Vec<Arc<str>>,
+    pub services: Names,
     /// What happens instead; details found while rendering follow after `; `.
     pub message: String,
 }
@@ -317,14 +319,8 @@ pub fn warnings(
             *n += usize::from(uses(svc, *feature));
         }
     }
-    let mut lists: Vec<Vec<Arc<str>>> = counts.into_iter().map(Vec::with_capacity).collect();
-    for svc in &model.services {
-        for ((feature, _), list) in lost.iter().zip(&mut lists) {
-            if uses(svc, *feature) {
-                list.push(Arc::clone(&svc.name));
-            }
-        }
-    }
+    let features: Vec<Feature> = lost.iter().map(|(f, _)| *f).collect();
+    let lists = lists_of(model, &features, counts, uses);
     let mut out: Vec<Warning> = Vec::with_capacity(lost.len());
     for ((feature, message), services) in lost.into_iter().zip(lists) {
         if services.is_empty() && feature != Feature::Groups {

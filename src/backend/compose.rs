@@ -119,7 +119,7 @@ impl Backend for Compose {
                 found.push(Warning {
                     backend: NAME,
                     feature: Feature::Sandbox,
-                    services: vec![Arc::clone(&svc.name)],
+                    services: vec![Arc::clone(&svc.name)].into(),
                     message: "no `user`: the container runs as the image's user, root unless the image sets one (without capabilities, but still uid 0)".to_owned(),
                 });
             }
@@ -127,7 +127,7 @@ impl Backend for Compose {
                 found.push(Warning {
                     backend: NAME,
                     feature: Feature::Group,
-                    services: vec![Arc::clone(&svc.name)],
+                    services: vec![Arc::clone(&svc.name)].into(),
                     message:
                         "a group without a user cannot be given: the image's user and group run"
                             .to_owned(),

@@ -205,7 +205,7 @@ fn waits_of<'m>(
             (None, Target::Service(dep)) => warnings.push(Warning {
                 backend: NAME,
                 feature: feature_of(kind),
-                services: vec![Arc::clone(&svc.name)],
+                services: vec![Arc::clone(&svc.name)].into(),
                 message: format!(
                     "not waitable: `{}` has no health check, so {} starts without waiting for it",
                     model.services[dep].name, svc.name

@@ -221,7 +221,7 @@ fn service_warnings(svc: &Service) -> Vec<Warning> {
             out.push(Warning {
                 backend: NAME,
                 feature: Feature::StartLimit,
-                services: vec![Arc::clone(&svc.name)],
+                services: vec![Arc::clone(&svc.name)].into(),
                 message: format!(
                     "restart_delay ({}) x {respawns} respawns exceeds the interval ({}): supervise-daemon can never reach the limit and respawns forever",
                     svc.restart_delay, l.interval
@@ -233,7 +233,7 @@ fn service_warnings(svc: &Service) -> Vec<Warning> {
         out.push(Warning {
             backend: NAME,
             feature: Feature::Health,
-            services: vec![Arc::clone(&svc.name)],
+            services: vec![Arc::clone(&svc.name)].into(),
             message: "restart = never: start_post() waits for the check once; no periodic healthcheck(), since supervise-daemon would restart the process".into(),
         });
     }

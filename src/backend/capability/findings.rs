@@ -28,7 +28,7 @@ pub struct Findings {
 impl Findings {
     /// Add `w`: a new finding, or more services for one already found.
     pub fn push(&mut self, mut w: Warning) {
-        for s in &mut w.services {
+        for s in w.services.iter_mut() {
             match &self.last {
                 Some(last) if **last == **s => *s = Arc::clone(last),
                 _ => self.last = Some(Arc::clone(s)),

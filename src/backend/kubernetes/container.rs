@@ -213,7 +213,7 @@ fn name_lost(svc: &Service, feature: Feature, name: &str) -> Warning {
     Warning {
         backend: super::NAME,
         feature,
-        services: vec![Arc::clone(&svc.name)],
+        services: vec![Arc::clone(&svc.name)].into(),
         message: if feature == Feature::User {
             format!(
                 "`{name}` is a name and {key} takes a number: the image's USER applies, and as runAsNonRoot is set it must be a numeric id other than 0 (the kubelet cannot check a name)"

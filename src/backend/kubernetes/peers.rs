@@ -74,7 +74,7 @@ impl<'p> Peers<'p> {
                     self.ambiguous.push(Warning {
                         backend: super::NAME,
                         feature: Feature::Environment,
-                        services: vec![entry.into()],
+                        services: vec![entry.into()].into(),
                         message: format!(
                             "`{host}:{port}` is left as written: port {port} is served by {}, and in a pod {host} is the pod itself",
                             many.join(" and ")

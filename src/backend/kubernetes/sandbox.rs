@@ -149,7 +149,7 @@ fn detail(message: String) -> Warning {
     Warning {
         backend: super::NAME,
         feature: Feature::Sandbox,
-        services: Vec::new(),
+        services: Vec::new().into(),
         message,
     }
 }

@@ -106,7 +106,7 @@ pub fn init_containers(
                         found.push(Warning {
                             backend: super::NAME,
                             feature: feature(kind),
-                            services: vec![Arc::clone(&svc.name)],
+                            services: vec![Arc::clone(&svc.name)].into(),
                             message: format!(
                                 "{} has no port (declared or health check) to wait on: {} starts without waiting for it",
                                 dep.name, svc.name
@@ -168,7 +168,7 @@ fn external_wait(
         found.push(Warning {
                         backend: super::NAME,
                         feature: Feature::ExternalGate,
-                        services: vec![Arc::clone(&svc.name)],
+                        services: vec![Arc::clone(&svc.name)].into(),
                         message: format!(
                             "the check of external {} is on {host}, which in a pod is the pod itself: give its address as the pods reach it",
                             ext.name

@@ -109,7 +109,7 @@ pub(super) fn losses(svc: &Service) -> Option<Warning> {
     Some(Warning {
         backend: "systemd",
         feature: Feature::Sandbox,
-        services: vec![Arc::clone(&svc.name)],
+        services: vec![Arc::clone(&svc.name)].into(),
         message: "no PrivateTmp=: a path of the service (working_dir, logs, writable_paths, environment_file or the command) lies under /tmp or /var/tmp".to_owned(),
     })
 }
