@@ -136,4 +136,37 @@ mod tests {
         assert_eq!(a.iter().map(|n| &**n).collect::<Vec<_>>(), ["x", "y"]);
         assert_eq!(a.into_iter().count(), 2);
     }
+
+    #[test]
+    fn features_used_by_the_same_services_share_one_list() {
+        let text = r#"
+            name = "s"
+            [services.a]
+            command = ["/bin/a"]
+            [services.b]
+            command = ["/bin/b"]
+            [services.c]
+            command = ["/bin/c"]
+        "#;
+        let model = Model::from_toml("t.toml", text).expect("a model");
+        let features = [
+            Feature::Restart,
+            Feature::Sandbox,
+            Feature::Health,
+            Feature::PreStart,
+        ];
+        // restart and pre_start: every service; sandbox: a and c; health: none
+        let uses = |s: &Service, f: Feature| match f {
+            Feature::Sandbox => &*s.name != "b",
+            Feature::Health => false,
+            _ => true,
+        };
+        let lists = lists_of(&model, &features, vec![3, 2, 0, 3], uses);
+        let names = |n: &Names| n.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(names(&lists[0]), ["a", "b", "c"]);
+        assert_eq!(names(&lists[1]), ["a", "c"]);
+        assert!(lists[2].is_empty());
+        assert!(lists[3].shares(&lists[0]));
+        assert!(!lists[1].shares(&lists[0]) && !lists[2].shares(&lists[0]));
+    }
 }
