@@ -162,7 +162,7 @@ mod tests {
             _ => true,
         };
         let lists = lists_of(&model, &features, vec![3, 2, 0, 3], uses);
-        let names = |n: &Names| n.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let names = |n: &Names| n.iter().map(ToString::to_string).collect::<Vec<_>>();
         assert_eq!(names(&lists[0]), ["a", "b", "c"]);
         assert_eq!(names(&lists[1]), ["a", "c"]);
         assert!(lists[2].is_empty());
