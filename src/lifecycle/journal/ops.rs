@@ -96,9 +96,11 @@ impl Saved {
     /// order.
     pub(super) fn push(&mut self, i: usize, path: &str, at: &std::path::Path) {
         let i = u32::try_from(i).expect("fewer than 4 billion steps");
-        let usual = at
-            .strip_prefix(super::TXN_DIR)
-            .is_ok_and(|rest| rest == std::path::Path::new(path));
+        // byte for byte: the name made again from the path must be this very name
+        let usual = std::os::unix::ffi::OsStrExt::as_bytes(at.as_os_str())
+            .strip_prefix(super::TXN_DIR.as_bytes())
+            .and_then(|rest| rest.strip_prefix(b"/"))
+            == Some(path.as_bytes());
         if usual {
             self.usual.push(i);
         } else {
@@ -209,12 +211,15 @@ mod tests {
         saved.push(4, "s6/b/run", Path::new("txn/s6/b/run.1"));
         saved.push(7, "c", Path::new("backup/c"));
         saved.push(9, "d/e", Path::new("txn/d/e"));
+        // a path the same as a name only once normalized keeps its own name
+        saved.push(11, "f/g", Path::new("txn/f//g"));
         assert!(!saved.is_empty());
         assert_eq!(saved.of(1, "s6/a/run").as_deref(), Some("txn/s6/a/run"));
         assert_eq!(saved.of(4, "s6/b/run").as_deref(), Some("txn/s6/b/run.1"));
         assert_eq!(saved.of(7, "c").as_deref(), Some("backup/c"));
         assert_eq!(saved.of(9, "d/e").as_deref(), Some("txn/d/e"));
-        for unsaved in [0, 2, 5, 8, 10] {
+        assert_eq!(saved.of(11, "f/g").as_deref(), Some("txn/f//g"));
+        for unsaved in [0, 2, 5, 8, 10, 12] {
             assert_eq!(saved.of(unsaved, "x"), None);
         }
         assert_eq!(saved.usual, [1, 9]);
