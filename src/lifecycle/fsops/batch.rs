@@ -11,7 +11,7 @@
 use std::ffi::OsStr;
 use std::os::fd::OwnedFd;
 use std::path::PathBuf;
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
 use anyhow::{Context as _, Result};
 use hashbrown::{DefaultHashBuilder, HashTable};
@@ -80,8 +80,10 @@ pub struct Job<'a> {
 /// Files and links written under temporary names, not yet durable or in place.
 #[derive(Default)]
 pub struct Batch {
-    dirs: Vec<Arc<Dir>>,
-    /// The index of each directory, hashed on its path (kept once, in the directory).
+    dirs: Vec<Slot>,
+    /// The paths of the directories, one after the other.
+    dir_paths: Vec<u8>,
+    /// The index of each directory, hashed on its path (kept once, in `dir_paths`).
     by_path: HashTable<usize>,
     hasher: DefaultHashBuilder,
     /// The directories keeping their descriptor, oldest first.
@@ -152,13 +154,6 @@ fn stage_one(dir: &Dir, name: &OsStr, source: Source<'_>) -> Result<TempName> {
     Ok(tmp)
 }
 
-/// Create and fill every job in turn.
-fn stage_serially(dirs: &[Arc<Dir>], jobs: &[Job<'_>]) -> Result<Vec<TempName>> {
-    jobs.iter()
-        .map(|job| stage_one(&dirs[job.dir], job.name, job.source))
-        .collect()
-}
-
 const FLAGS: OFlags = OFlags::CREATE
     .union(OFlags::EXCL)
     .union(OFlags::WRONLY)
@@ -200,10 +195,10 @@ impl Batch {
     /// # Errors
     /// I/O errors, with the directory.
     pub fn stage(&mut self, jobs: &[Job<'_>]) -> Result<Vec<Handle>> {
+        let mut names = Vec::with_capacity(jobs.len());
         for job in jobs {
-            self.keep(job.dir)?;
+            names.push(stage_one(self.kept_dir(job.dir)?, job.name, job.source)?);
         }
-        let names = stage_serially(&self.dirs, jobs)?;
         let start = self.items.len();
         self.items.reserve(jobs.len());
         for (j, tmp) in jobs.iter().zip(names) {
@@ -218,11 +213,10 @@ impl Batch {
     /// # Errors
     /// I/O errors, with the directory.
     pub fn open(&mut self, dir: usize, name: &OsStr, mode: u32) -> Result<(Handle, OwnedFd)> {
-        self.keep(dir)?;
-        let (tmp, fd) = create(&self.dirs[dir], name, Source::File(b"", mode))?;
+        let (tmp, fd) = create(self.kept_dir(dir)?, name, Source::File(b"", mode))?;
         let fd = fd.ok_or_else(|| anyhow::anyhow!("no descriptor for {}", name.display()))?;
         let h = self.push_item(dir, name, tmp)?;
-        fill(&self.dirs[dir], name, Source::File(b"", mode), &fd)?;
+        fill(self.kept_dir(dir)?, name, Source::File(b"", mode), &fd)?;
         Ok((h, fd))
     }
 
@@ -276,7 +270,7 @@ impl Batch {
         let Some(at) = self.staged_as(item) else {
             return; // not staged (yet)
         };
-        if let Ok(fd) = self.dirs[item.dir].fd() {
+        if let Ok(fd) = self.dir_fd(item.dir) {
             let _ = rustix::fs::unlinkat(&*fd, at.os(), rustix::fs::AtFlags::empty());
         }
     }
@@ -293,7 +287,7 @@ impl Batch {
 
     fn path_of(&self, h: Handle) -> PathBuf {
         let item = &self.items[h.index()];
-        self.dirs[item.dir].path.join(self.name_of(item))
+        self.dir_path(item.dir).join(self.name_of(item))
     }
 
     /// Make every staged file durable: one `syncfs` per file system (an `fsync` per file
@@ -308,16 +302,16 @@ impl Batch {
         #[cfg(any(target_os = "linux", target_os = "android"))]
         {
             let mut devices = std::collections::BTreeSet::new();
-            for d in &self.dirs {
+            for (i, d) in self.dirs.iter().enumerate() {
                 if devices.insert(d.dev) {
-                    rustix::fs::syncfs(&*d.fd()?)
-                        .with_context(|| format!("syncing {}", d.path.display()))?;
+                    rustix::fs::syncfs(&*self.dir_fd(i)?)
+                        .with_context(|| format!("syncing {}", self.dir_path(i).display()))?;
                 }
             }
         }
         #[cfg(not(any(target_os = "linux", target_os = "android")))]
         for (i, item) in self.items.iter().enumerate() {
-            let fd = self.dirs[item.dir].fd()?;
+            let fd = self.dir_fd(item.dir)?;
             let Some(at) = self.staged_as(item) else {
                 continue;
             };
@@ -337,7 +331,7 @@ impl Batch {
         let Some(at) = self.staged_as(item) else {
             anyhow::bail!("{} was not staged", self.path_of(h).display());
         };
-        let fd = self.dirs[item.dir].fd()?;
+        let fd = self.dir_fd(item.dir)?;
         rustix::fs::renameat(&*fd, at.os(), &*fd, self.name_of(item))
             .with_context(|| format!("renaming into {}", self.path_of(h).display()))
     }
@@ -350,8 +344,8 @@ impl Batch {
 
     /// Make the entries of every directory durable (after the renames).
     pub fn sync_dirs(&self) {
-        for d in &self.dirs {
-            if let Ok(fd) = d.fd() {
+        for i in 0..self.dirs.len() {
+            if let Ok(fd) = self.dir_fd(i) {
                 let _ = rustix::fs::fsync(&*fd);
             }
         }
@@ -365,9 +359,9 @@ mod temp;
 mod tree;
 
 pub use detached::Detached;
-use dirs::Dir;
 #[cfg(test)]
 use dirs::OPEN_DIRS;
+use dirs::{Dir, Slot};
 pub use handle::Handle;
 use temp::{StagedAs, TempText, temp_number};
 pub use tree::{Tree, TreeDir};

@@ -70,9 +70,9 @@ impl Batch {
         contents: String,
         mode: u32,
     ) -> Result<(Handle, Detached)> {
-        self.keep(dir)?;
+        let shared = self.shared(dir)?;
         let h = self.push_item(dir, name, TempName::Pending)?;
-        let job = Detached::new(Arc::clone(&self.dirs[dir]), name, contents, mode);
+        let job = Detached::new(shared, name, contents, mode);
         Ok((h, job))
     }
 

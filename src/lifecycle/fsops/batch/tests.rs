@@ -142,7 +142,7 @@ fn discarding_removes_files_staged_on_another_thread_once_settled() {
 fn only_the_last_directories_keep_a_descriptor_and_every_file_is_placed() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let mut batch = Batch::default();
-    let kept = |b: &Batch| b.dirs.iter().filter(|d| d.kept().is_some()).count();
+    let kept = |b: &Batch| b.dirs.iter().filter(|d| d.open.is_some()).count();
     let mut handles = Vec::new();
     let n = 3 * OPEN_DIRS;
     for i in 0..n {
@@ -177,7 +177,7 @@ fn only_the_last_directories_keep_a_descriptor_and_every_file_is_placed() {
     for i in 2..2 + OPEN_DIRS {
         batch.keep(i).expect("kept");
     }
-    assert!(batch.dirs[1].kept().is_none(), "let go");
+    assert!(batch.dirs[1].open.is_none(), "let go");
     batch.settle(h, job.stage().expect("staged"));
     handles.push(h);
     assert!(kept(&batch) <= OPEN_DIRS);
