@@ -82,7 +82,7 @@ pub struct Job<'a> {
 pub struct Batch {
     dirs: Vec<Slot>,
     /// The paths of the directories, one after the other.
-    dir_paths: Vec<u8>,
+    dir_paths: Pieces,
     /// The index of each directory, hashed on its path (kept once, in `dir_paths`).
     by_path: HashTable<usize>,
     hasher: DefaultHashBuilder,
@@ -187,6 +187,8 @@ impl Batch {
     /// smaller copy behind (room not written to costs no memory).
     pub fn reserve(&mut self, files: usize) {
         self.items.reserve_exact(files);
+        // (there are at most as many directories)
+        self.dirs.reserve_exact(files);
     }
 
     /// Write every job under a temporary name next to its target; one handle per job, in
@@ -361,7 +363,7 @@ mod tree;
 pub use detached::Detached;
 #[cfg(test)]
 use dirs::OPEN_DIRS;
-use dirs::{Dir, Slot};
+use dirs::{Dir, Pieces, Slot};
 pub use handle::Handle;
 use temp::{StagedAs, TempText, temp_number};
 pub use tree::{Tree, TreeDir};
