@@ -44,7 +44,12 @@ impl Pieces {
     /// Add `text`: where it is.
     fn push(&mut self, text: &[u8]) -> Result<Span> {
         let len = u16::try_from(text.len()).context("a directory's path too long")?;
-        if self.0.last().is_none_or(|p| PIECE - p.len() < text.len()) {
+        // (a full piece takes no more, not even an empty text: it would start past it)
+        if self
+            .0
+            .last()
+            .is_none_or(|p| p.len() == PIECE || PIECE - p.len() < text.len())
+        {
             self.0.push(Vec::with_capacity(PIECE));
         }
         let piece = u32::try_from(self.0.len() - 1).context("too many directories")?;
@@ -266,6 +271,12 @@ mod tests {
         // no piece grew past its size (none moved), and a text never straddles two
         assert!(pieces.0.iter().all(|p| p.capacity() == PIECE));
         assert_eq!(pieces.push(b"").map(|(_, _, len)| len).ok(), Some(0));
+        // a piece filled to the last byte, then an empty text: in the next piece
+        let mut full = Pieces::default();
+        let span = full.push(&vec![b'b'; PIECE - 1]).expect("pushed");
+        assert_eq!(full.push(b"c").expect("pushed"), (0, u16::MAX, 1));
+        assert_eq!(full.push(b"").expect("pushed"), (1, 0, 0));
+        assert_eq!(full.get(span).len(), PIECE - 1);
         let long = vec![b'a'; usize::from(u16::MAX) + 1];
         assert!(pieces.push(&long).is_err());
     }
