@@ -26,6 +26,7 @@ impl Names {
     }
 
     /// Whether `self` and `other` are one list (not a copy).
+    #[cfg(test)]
     #[must_use]
     pub fn shares(&self, other: &Self) -> bool {
         Arc::ptr_eq(&self.0, &other.0)

@@ -40,9 +40,9 @@ struct Item {
     dir: usize,
     /// Where it is staged.
     tmp: TempName,
-    /// Its file name: where it starts in the batch's names, and its length (one text for
-    /// every name: a name of its own was 32 bytes a file).
-    name: (u32, u32),
+    /// Where its file name is in the batch's names (one text for every name: a name of its
+    /// own was 32 bytes a file).
+    name: Span,
 }
 
 /// The name a file is staged under.
@@ -90,7 +90,7 @@ pub struct Batch {
     open: std::collections::VecDeque<usize>,
     items: Vec<Item>,
     /// The file names of the items, one after the other.
-    names: Vec<u8>,
+    names: Pieces,
 }
 
 impl std::fmt::Debug for Batch {
@@ -225,24 +225,16 @@ impl Batch {
     /// Record the item `name` in directory `dir`, staged as `tmp`.
     fn push_item(&mut self, dir: usize, name: &OsStr, tmp: TempName) -> Result<Handle> {
         use std::os::unix::ffi::OsStrExt as _;
-        let bytes = name.as_bytes();
-        let at = u32::try_from(self.names.len()).context("too many file names in one batch")?;
-        let len = u32::try_from(bytes.len()).context("a file name too long")?;
         u32::try_from(self.items.len()).context("too many files in one batch")?;
-        self.names.extend_from_slice(bytes);
-        self.items.push(Item {
-            dir,
-            tmp,
-            name: (at, len),
-        });
+        let name = self.names.push(name.as_bytes())?;
+        self.items.push(Item { dir, tmp, name });
         Ok(Handle::at(self.items.len() - 1))
     }
 
     /// The file name of `item`.
     fn name_of(&self, item: &Item) -> &OsStr {
         use std::os::unix::ffi::OsStrExt as _;
-        let (at, len) = (item.name.0 as usize, item.name.1 as usize);
-        OsStr::from_bytes(&self.names[at..at + len])
+        OsStr::from_bytes(self.names.get(item.name))
     }
 
     /// The name `item` is staged under in its directory (none while it is being staged
@@ -357,14 +349,16 @@ impl Batch {
 mod detached;
 mod dirs;
 mod handle;
+mod pieces;
 mod temp;
 mod tree;
 
 pub use detached::Detached;
 #[cfg(test)]
 use dirs::OPEN_DIRS;
-use dirs::{Dir, Pieces, Slot};
+use dirs::{Dir, Slot};
 pub use handle::Handle;
+use pieces::{Pieces, Span};
 use temp::{StagedAs, TempText, temp_number};
 pub use tree::{Tree, TreeDir};
 
