@@ -36,8 +36,10 @@ fn umask() -> u32 {
     })
 }
 
+/// A staged file: 20 bytes (a run keeps one per file it writes until the end).
 struct Item {
-    dir: usize,
+    /// Its directory's index (fewer than 4 billion: one per file at most).
+    dir: u32,
     /// Where it is staged.
     tmp: TempName,
     /// Where its file name is in the batch's names (one text for every name: a name of its
@@ -45,8 +47,15 @@ struct Item {
     name: Span,
 }
 
+impl Item {
+    /// Its directory's index.
+    fn dir(&self) -> usize {
+        self.dir as usize
+    }
+}
+
 /// The name a file is staged under.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TempName {
     /// None yet: it is being staged on another thread.
     Pending,
@@ -54,7 +63,7 @@ pub enum TempName {
     Own,
     /// The temporary name of this number (the prefix, the process id and the number), in
     /// its target's directory.
-    Numbered(u64),
+    Numbered(u32),
 }
 
 /// What one staged entry holds.
@@ -227,6 +236,7 @@ impl Batch {
         use std::os::unix::ffi::OsStrExt as _;
         u32::try_from(self.items.len()).context("too many files in one batch")?;
         let name = self.names.push(name.as_bytes())?;
+        let dir = u32::try_from(dir).context("too many directories in one batch")?;
         self.items.push(Item { dir, tmp, name });
         Ok(Handle::at(self.items.len() - 1))
     }
@@ -264,7 +274,7 @@ impl Batch {
         let Some(at) = self.staged_as(item) else {
             return; // not staged (yet)
         };
-        if let Ok(fd) = self.dir_fd(item.dir) {
+        if let Ok(fd) = self.dir_fd(item.dir()) {
             let _ = rustix::fs::unlinkat(&*fd, at.os(), rustix::fs::AtFlags::empty());
         }
     }
@@ -281,7 +291,7 @@ impl Batch {
 
     fn path_of(&self, h: Handle) -> PathBuf {
         let item = &self.items[h.index()];
-        self.dir_path(item.dir).join(self.name_of(item))
+        self.dir_path(item.dir()).join(self.name_of(item))
     }
 
     /// Make every staged file durable: one `syncfs` per file system (an `fsync` per file
@@ -305,7 +315,7 @@ impl Batch {
         }
         #[cfg(not(any(target_os = "linux", target_os = "android")))]
         for (i, item) in self.items.iter().enumerate() {
-            let fd = self.dir_fd(item.dir)?;
+            let fd = self.dir_fd(item.dir())?;
             let Some(at) = self.staged_as(item) else {
                 continue;
             };
@@ -325,7 +335,7 @@ impl Batch {
         let Some(at) = self.staged_as(item) else {
             anyhow::bail!("{} was not staged", self.path_of(h).display());
         };
-        let fd = self.dir_fd(item.dir)?;
+        let fd = self.dir_fd(item.dir())?;
         rustix::fs::renameat(&*fd, at.os(), &*fd, self.name_of(item))
             .with_context(|| format!("renaming into {}", self.path_of(h).display()))
     }

@@ -54,6 +54,7 @@ impl Writer {
             let contents = std::mem::take(&mut d.contents);
             let (h, job) = self.batch.detach(index, name.as_ref(), contents, d.mode)?;
             self.stager.hand(Some(h), job);
+            self.stager.settle(&mut self.batch);
             self.staged_now = Some(h);
             return Ok(());
         }

@@ -80,3 +80,38 @@ fn an_error_on_the_other_thread_is_reported_and_what_it_staged_can_be_discarded(
     batch.discard();
     assert_eq!(files(tmp.path()), 0, "every staged file removed");
 }
+
+/// What the other thread staged comes back a bundle at a time, before the end: the
+/// writing thread holds no list of every file it handed over.
+#[test]
+fn what_the_other_thread_staged_is_recorded_as_it_goes() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut batch = Batch::default();
+    let d = batch.dir(tmp.path(), || Ok(())).expect("dir");
+    let mut stager = stager();
+    while !stager.wants() {}
+    let mut handles = Vec::new();
+    for i in 0..2 * BUNDLE {
+        let (h, job) = batch
+            .detach(d, OsStr::new(&format!("f{i}")), "x\n".to_owned(), 0o644)
+            .expect("detached");
+        stager.hand(Some(h), job);
+        handles.push(h);
+    }
+    assert!(handles.iter().all(|&h| batch.temp(h).is_empty()), "pending");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while handles.iter().any(|&h| batch.temp(h).is_empty()) {
+        assert!(std::time::Instant::now() < deadline, "never recorded");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        stager.settle(&mut batch);
+    }
+    for &h in &handles {
+        assert!(
+            tmp.path().join(batch.temp(h)).is_file(),
+            "staged as it says"
+        );
+    }
+    stager.finish(&mut batch).expect("staged");
+    batch.discard();
+    assert_eq!(files(tmp.path()), 0, "every staged file removed");
+}

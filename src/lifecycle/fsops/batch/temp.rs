@@ -7,9 +7,10 @@ use std::sync::OnceLock;
 use super::super::TEMP_PREFIX;
 
 /// The number of a fresh temporary name (a name taken, e.g. by a killed run with the same
-/// pid, is skipped by the caller).
-pub(super) fn temp_number() -> u64 {
-    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+/// pid, is skipped by the caller). Four bytes a staged file: after 4 billion names the
+/// numbers start again, and one still in use is skipped as a taken one.
+pub(super) fn temp_number() -> u32 {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
     NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
@@ -21,12 +22,12 @@ pub struct TempText {
 }
 
 impl TempText {
-    pub(super) fn of(n: u64) -> Self {
+    pub(super) fn of(n: u32) -> Self {
         static PID: OnceLock<String> = OnceLock::new();
         let pid = PID.get_or_init(|| format!("{TEMP_PREFIX}{}-", std::process::id()));
         let mut buf = [0u8; 64];
         buf[..pid.len()].copy_from_slice(pid.as_bytes());
-        let mut digits = [0u8; 20];
+        let mut digits = [0u8; 10];
         let mut i = digits.len();
         let mut rest = n;
         loop {

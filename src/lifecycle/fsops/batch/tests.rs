@@ -202,10 +202,13 @@ fn only_the_last_directories_keep_a_descriptor_and_every_file_is_placed() {
     assert_eq!(mode(&tmp.path().join("d1/h")), 0o640);
 }
 
-/// A run keeps a handle per file it writes until the end: with none, 8 bytes at most.
+/// A run keeps a handle and an item per file it writes until the end: with none, 8 bytes
+/// at most; an item (its directory, temporary name and file name), 20.
 #[test]
-fn a_handle_is_small() {
+fn a_handle_and_an_item_are_small() {
     assert!(size_of::<Option<Handle>>() <= 8);
+    assert_eq!(size_of::<Item>(), 20);
+    assert_eq!(size_of::<(Handle, TempName)>(), 12);
 }
 
 /// Files staged within the room reserved for them never move the list of files (each
