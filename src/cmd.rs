@@ -113,7 +113,9 @@ pub fn load_model(arg: &ManifestArg) -> Result<Model> {
     match &arg.manifest {
         None => Ok(Model::from_toml("<built-in openim.toml>", BUILTIN_OPENIM)?),
         Some(path) => {
-            let (name, text) = crate::manifest::read_manifest(path)?;
+            // (freed once the model is built: see `heap::in_own_mapping`)
+            let (name, text) =
+                crate::heap::in_own_mapping(|| crate::manifest::read_manifest(path))?;
             Ok(Model::from_text(&name, text)?)
         }
     }

@@ -11,6 +11,7 @@ pub mod errors;
 pub mod escape;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
+pub mod heap;
 pub mod import;
 pub mod lifecycle;
 pub mod limits;

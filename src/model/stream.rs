@@ -30,7 +30,8 @@ pub(super) fn checked(file: &str, text: &str) -> Option<Checked> {
     if !services_ix.unique() || !externals_ix.unique() {
         return None;
     }
-    let mut services = Vec::with_capacity(n);
+    // (freed once the render is done: see `heap::in_own_mapping`)
+    let mut services = crate::heap::in_own_mapping(|| Vec::with_capacity(n));
     prefault(&mut services);
     // the services' strings and lists take about twice the text: have those pages mapped
     // at once too (a freed block at the top of the heap, which the allocator reuses)

@@ -21,8 +21,9 @@ impl Writer {
         // `generate --out` keeps owned files no longer rendered (no pruning): they would
         // each be a step that retains its entry, and change nothing the plan does. The
         // steps come back from disk in path order (one per path: a path taken twice was
-        // refused), into the memory the render gave back.
-        give_back_freed_memory();
+        // refused), into the memory the render gave back (the model, the texts: given back
+        // to the kernel first, else the steps would add to the peak, not take its place).
+        crate::heap::give_back();
         let (steps, handles) = match std::mem::take(&mut self.steps).into_steps() {
             Ok(read) => read,
             Err(e) => {
@@ -85,16 +86,5 @@ impl Writer {
         let report = Report::new(self.recovered_line(), Some(Rest::Tree(tree)));
         leave(self);
         Ok(report)
-    }
-}
-
-/// Give the memory freed by the render (the model, the texts) back to the kernel: glibc
-/// keeps freed memory for reuse (see `main.rs`), and the steps read back after the render
-/// would otherwise add to the peak instead of taking its place.
-fn give_back_freed_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim only returns free pages of the allocator's own heaps.
-    unsafe {
-        libc::malloc_trim(0);
     }
 }
