@@ -49,10 +49,10 @@ pub fn in_own_mapping<T>(make: impl FnOnce() -> T) -> T {
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         // SAFETY: mallopt only sets a threshold of the allocator.
         unsafe { libc::mallopt(libc::M_MMAP_THRESHOLD, OWN_MAPPING) };
-        let made = make();
+        let block = make();
         // SAFETY: as above.
         unsafe { libc::mallopt(libc::M_MMAP_THRESHOLD, KEEP) };
-        made
+        block
     }
     #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
     make()
