@@ -78,8 +78,12 @@ mod tests {
     fn own_mapping(p: *const u8) -> bool {
         // SAFETY: every block glibc's malloc returns has the size word of its chunk just
         // before it.
-        let size = unsafe { p.cast::<usize>().sub(1).read() };
-        size & 2 != 0
+        let word = unsafe {
+            p.sub(size_of::<usize>())
+                .cast::<[u8; size_of::<usize>()]>()
+                .read()
+        };
+        usize::from_ne_bytes(word) & 2 != 0
     }
 
     #[test]
