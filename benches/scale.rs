@@ -8,11 +8,12 @@
 //! directory fsync, per file) and a batched one with openim-init's own method (every temp
 //! file, one `syncfs`, every rename, one directory fsync), which on a disk is the fair one:
 //! the per-file floor pays a journal commit per file that the batched method does not.
-//! `regen` regenerates rich 10k into its own up-to-date directory. `--backends` narrows the
-//! backends of the stdout, chain, out and regen tables (default: all 8, but systemd and
-//! openrc for out). The container backends (compose,
-//! kubernetes) get the same stacks with a default image, which they require. `--dir` on a tmpfs (e.g.
-//! `/dev/shm/x`) or a disk decides where `--out` and the floor write.
+//! `regen` regenerates plain and rich 10k into their own up-to-date directory, then with
+//! every service changed. `--backends` narrows the backends of the stdout, chain, out and
+//! regen tables (default: all 8, but systemd and openrc for out). The container backends
+//! (compose, kubernetes) get the same stacks with a default image, which they require.
+//! `--dir` on a tmpfs (e.g. `/dev/shm/x`) or a disk decides where `--out` and the floor
+//! write.
 //! honcho and node-foreman are measured when found in `target/peers/venv/bin/honcho` /
 //! `target/peers/node_modules/.bin/nf` or on PATH (`python3 -m venv target/peers/venv &&
 //! target/peers/venv/bin/pip install honcho jinja2`; `cd target/peers && npm install foreman`).
