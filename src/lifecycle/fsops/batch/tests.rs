@@ -202,11 +202,15 @@ fn only_the_last_directories_keep_a_descriptor_and_every_file_is_placed() {
     assert_eq!(mode(&tmp.path().join("d1/h")), 0o640);
 }
 
-/// A run keeps a handle and an item per file it writes until the end: with none, 8 bytes
-/// at most; an item (its directory, temporary name and file name), 20.
+/// A run keeps a handle and an item per file it writes until the end: a handle, or none,
+/// 4 bytes; an item (its directory, temporary name and file name), 20.
 #[test]
 fn a_handle_and_an_item_are_small() {
-    assert!(size_of::<Option<Handle>>() <= 8);
+    assert_eq!(size_of::<Option<Handle>>(), 4);
+    for i in [0, 1, 41, u32::MAX - 1] {
+        let h = Handle::from_number(i);
+        assert_eq!((h.number(), h.index()), (i, i as usize));
+    }
     assert_eq!(size_of::<Item>(), 20);
     assert_eq!(size_of::<(Handle, TempName)>(), 12);
 }
