@@ -102,9 +102,7 @@ impl Stager {
     /// far (what it sends back stays a few bundles).
     pub fn settle(&mut self, batch: &mut Batch) {
         if let Some(t) = &self.thread {
-            for (h, tmp) in t.back.try_iter().flatten() {
-                batch.settle(h, tmp);
-            }
+            record(&t.back, batch);
         }
     }
 
@@ -123,10 +121,15 @@ impl Stager {
             .handle
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        for (h, tmp) in t.back.try_iter().flatten() {
-            batch.settle(h, tmp);
-        }
+        record(&t.back, batch);
         error.map_or(Ok(()), Err)
+    }
+}
+
+/// Record in `batch` what the other thread has sent back so far.
+fn record(back: &mpsc::Receiver<Staged>, batch: &mut Batch) {
+    for (h, tmp) in back.try_iter().flatten() {
+        batch.settle(h, tmp);
     }
 }
 

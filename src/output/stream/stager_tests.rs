@@ -11,6 +11,15 @@ fn stager() -> Stager {
 }
 use crate::lifecycle::fsops::{Job, Source};
 
+/// Hand the file `name` (one line) of the batch's directory `d` to the other thread.
+fn hand_over(batch: &mut Batch, stager: &mut Stager, d: usize, name: &str) -> Handle {
+    let (h, job) = batch
+        .detach(d, OsStr::new(name), "x\n".to_owned(), 0o644)
+        .expect("detached");
+    stager.hand(Some(h), job);
+    h
+}
+
 fn files(dir: &std::path::Path) -> usize {
     std::fs::read_dir(dir).expect("dir").count()
 }
@@ -65,15 +74,9 @@ fn an_error_on_the_other_thread_is_reported_and_what_it_staged_can_be_discarded(
     let mut stager = stager();
     while !stager.wants() {}
     for i in 0..BUNDLE {
-        let (h, job) = batch
-            .detach(d, OsStr::new(&format!("f{i}")), "x\n".to_owned(), 0o644)
-            .expect("detached");
-        stager.hand(Some(h), job);
+        hand_over(&mut batch, &mut stager, d, &format!("f{i}"));
     }
-    let (h, job) = batch
-        .detach(d2, OsStr::new("f"), "x\n".to_owned(), 0o644)
-        .expect("detached");
-    stager.hand(Some(h), job);
+    hand_over(&mut batch, &mut stager, d2, "f");
     let err = stager.finish(&mut batch).expect_err("an error");
     assert!(format!("{err:#}").contains("lost"), "{err:#}");
     assert_eq!(files(tmp.path()), BUNDLE, "the files before were staged");
@@ -92,11 +95,7 @@ fn what_the_other_thread_staged_is_recorded_as_it_goes() {
     while !stager.wants() {}
     let mut handles = Vec::new();
     for i in 0..2 * BUNDLE {
-        let (h, job) = batch
-            .detach(d, OsStr::new(&format!("f{i}")), "x\n".to_owned(), 0o644)
-            .expect("detached");
-        stager.hand(Some(h), job);
-        handles.push(h);
+        handles.push(hand_over(&mut batch, &mut stager, d, &format!("f{i}")));
     }
     assert!(handles.iter().all(|&h| batch.temp(h).is_empty()), "pending");
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
