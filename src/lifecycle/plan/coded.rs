@@ -238,6 +238,8 @@ mod tests {
                 let mut from = bytes.as_slice();
                 let back = Step::decode(step.path.to_string(), &mut from).expect("decoded");
                 assert_eq!(back, step);
+                // (a path of up to 24 bytes is held in the step: no block of its own each)
+                assert!(!back.path.is_heap_allocated(), "{}", back.path);
                 assert!(from.is_empty(), "every byte read");
                 let cut = &mut &bytes[..bytes.len() - 1];
                 assert!(Step::decode(step.path.to_string(), cut).is_err());
