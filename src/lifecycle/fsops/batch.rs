@@ -11,7 +11,7 @@
 use std::ffi::OsStr;
 use std::os::fd::OwnedFd;
 use std::path::PathBuf;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use anyhow::{Context as _, Result};
 use hashbrown::{DefaultHashBuilder, HashTable};
@@ -95,11 +95,13 @@ pub struct Batch {
     /// The index of each directory, hashed on its path (kept once, in `dir_paths`).
     by_path: HashTable<usize>,
     hasher: DefaultHashBuilder,
-    /// The directories keeping their descriptor, oldest first.
-    open: std::collections::VecDeque<usize>,
+    /// The directories keeping their descriptor (at most [`OPEN_DIRS`]), oldest first.
+    open: std::collections::VecDeque<(usize, Arc<Dir>)>,
+    /// The file systems of the directories (a directory's is its place here).
+    devices: Vec<u64>,
     items: Vec<Item>,
-    /// The file names of the items, one after the other.
-    names: Pieces,
+    /// The file names of the items (a name shared by recent items kept once).
+    names: Names,
 }
 
 impl std::fmt::Debug for Batch {
@@ -368,7 +370,7 @@ pub use detached::Detached;
 use dirs::OPEN_DIRS;
 use dirs::{Dir, Slot};
 pub use handle::Handle;
-use pieces::{Pieces, Span};
+use pieces::{Names, Pieces, Span};
 use temp::{StagedAs, TempText, temp_number};
 pub use tree::{Tree, TreeDir};
 

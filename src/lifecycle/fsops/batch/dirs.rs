@@ -9,6 +9,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use anyhow::{Context as _, Result};
+use hashbrown::HashTable;
 use rustix::fs::{Mode, OFlags};
 
 use super::Batch;
@@ -17,16 +18,16 @@ use super::pieces::{Pieces, Span};
 /// How many directories of a batch keep their descriptor open at a time.
 pub const OPEN_DIRS: usize = 64;
 
-/// A directory of a batch as the batch keeps it: where its path is in the batch's
-/// [`Pieces`] of paths, its file system, whether it has a default ACL, and the [`Dir`] shared with the
-/// threads that stage into it while it is among the last [`OPEN_DIRS`] used. (A `Dir` and
-/// its own path for every directory were about 130 bytes each: 1.2 MB for the 10,000
-/// directories runit rewrites files in.)
+/// A directory of a batch as the batch keeps it, in 12 bytes: where its path is in the
+/// batch's [`Pieces`] of paths, its file system (its place among the batch's), and whether
+/// it has a default ACL. The [`Dir`] shared with the threads that stage into it is kept
+/// apart, while it is among the last [`OPEN_DIRS`] opened. (A `Dir` and its own path for
+/// every directory were about 130 bytes each: 1.2 MB for the 10,000 directories runit
+/// rewrites files in.)
 pub(super) struct Slot {
     path: Span,
-    pub(super) dev: u64,
+    pub(super) dev: u16,
     acl: bool,
-    pub(super) open: Option<Arc<Dir>>,
 }
 
 /// A directory of a batch (shared with the threads that stage into it).
@@ -119,10 +120,36 @@ impl Batch {
     /// Whether directory `dir` is in the batch (see [`Self::dir`]).
     #[must_use]
     pub fn has_dir(&self, dir: &Path) -> bool {
+        if !self.indexed() {
+            return (0..self.dirs.len()).any(|i| self.dir_path(i) == dir);
+        }
         let hash = self.hasher.hash_one(dir);
         self.by_path
             .find(hash, |&i| self.dir_path(i) == dir)
             .is_some()
+    }
+
+    /// Let go of the index of the directories by path, when no more files are to be staged
+    /// (its memory, 15 bytes a directory, is then given back before the steps are read
+    /// back); [`Self::dir`] builds it again if it is asked for one after all.
+    pub fn unindex(&mut self) {
+        self.by_path = HashTable::new();
+    }
+
+    /// Whether every directory is in the index by path (not after [`Self::unindex`]).
+    fn indexed(&self) -> bool {
+        self.by_path.len() == self.dirs.len()
+    }
+
+    /// Build the index by path again (after [`Self::unindex`]).
+    fn reindex(&mut self) {
+        let (dirs, paths, hasher) = (&self.dirs, &self.dir_paths, &self.hasher);
+        let hash = |&i: &usize| hasher.hash_one(path_in(paths, dirs[i].path));
+        let mut table = HashTable::with_capacity(dirs.len());
+        for i in 0..dirs.len() {
+            table.insert_unique(hash(&i), i, hash);
+        }
+        self.by_path = table;
     }
 
     /// The directory `dir`, created if missing (with its parents) and opened once per batch;
@@ -131,6 +158,9 @@ impl Batch {
     /// # Errors
     /// `check`'s error, or the directory cannot be created or opened.
     pub fn dir(&mut self, dir: &Path, check: impl FnOnce() -> Result<()>) -> Result<usize> {
+        if !self.indexed() {
+            self.reindex();
+        }
         let hash = self.hasher.hash_one(dir);
         if let Some(&i) = self.by_path.find(hash, |&i| self.dir_path(i) == dir) {
             self.keep(i)?;
@@ -139,37 +169,63 @@ impl Batch {
         check()?;
         let created = Dir::create(dir, false)?;
         let path = self.dir_paths.push(dir.as_os_str().as_bytes())?;
+        let dev = self.device_place(created.dev)?;
         let i = self.dirs.len();
         self.dirs.push(Slot {
             path,
-            dev: created.dev,
+            dev,
             acl: created.acl,
-            open: Some(Arc::new(created)),
         });
         let (dirs, paths, hasher) = (&self.dirs, &self.dir_paths, &self.hasher);
         self.by_path
             .insert_unique(hash, i, |&i| hasher.hash_one(path_in(paths, dirs[i].path)));
-        self.kept_open(i);
+        self.kept_open(i, Arc::new(created));
         Ok(i)
+    }
+
+    /// The place of file system `dev` among the batch's (added if new).
+    fn device_place(&mut self, dev: u64) -> Result<u16> {
+        let at = self
+            .devices
+            .iter()
+            .position(|&d| d == dev)
+            .unwrap_or_else(|| {
+                self.devices.push(dev);
+                self.devices.len() - 1
+            });
+        u16::try_from(at).context("a batch spans more than 65,536 file systems")
+    }
+
+    /// The file system directory `i` is on.
+    pub(super) fn device(&self, i: usize) -> u64 {
+        self.devices[usize::from(self.dirs[i].dev)]
+    }
+
+    /// The directory `i`, if it keeps its descriptor (the latest opened are looked at
+    /// first).
+    pub(super) fn opened(&self, i: usize) -> Option<&Arc<Dir>> {
+        self.open
+            .iter()
+            .rev()
+            .find(|(d, _)| *d == i)
+            .map(|(_, dir)| dir)
     }
 
     /// The directory `i` is in use: its descriptor is kept (opened again if it was let
     /// go).
     pub(super) fn keep(&mut self, i: usize) -> Result<()> {
-        if self.dirs[i].open.is_some() {
+        if self.opened(i).is_some() {
             return Ok(());
         }
-        let Slot { dev, acl, .. } = self.dirs[i];
-        let dir = Dir::reopened(self.dir_path(i), dev, acl)?;
-        self.dirs[i].open = Some(Arc::new(dir));
-        self.kept_open(i);
+        let dir = Dir::reopened(self.dir_path(i), self.device(i), self.dirs[i].acl)?;
+        self.kept_open(i, Arc::new(dir));
         Ok(())
     }
 
     /// The directory `i`, kept (opened again if it was let go).
     pub(super) fn kept_dir(&mut self, i: usize) -> Result<&Dir> {
         self.keep(i)?;
-        match &self.dirs[i].open {
+        match self.opened(i) {
             Some(dir) => Ok(dir),
             None => anyhow::bail!("{} was let go", self.dir_path(i).display()),
         }
@@ -178,7 +234,7 @@ impl Batch {
     /// The directory `i`, kept, to share with another thread.
     pub(super) fn shared(&mut self, i: usize) -> Result<Arc<Dir>> {
         self.keep(i)?;
-        match &self.dirs[i].open {
+        match self.opened(i) {
             Some(dir) => Ok(Arc::clone(dir)),
             None => anyhow::bail!("{} was let go", self.dir_path(i).display()),
         }
@@ -186,7 +242,7 @@ impl Batch {
 
     /// A descriptor of directory `i`: the one kept, or one opened for this use.
     pub(super) fn dir_fd(&self, i: usize) -> Result<Arc<OwnedFd>> {
-        match &self.dirs[i].open {
+        match self.opened(i) {
             Some(dir) => dir.fd(),
             None => open_dir(self.dir_path(i)).map(Arc::new),
         }
@@ -194,13 +250,12 @@ impl Batch {
 
     /// `i` now keeps its descriptor: the oldest one kept is let go past [`OPEN_DIRS`] (its
     /// descriptor closed, also for a thread still staging into it, which opens it again).
-    fn kept_open(&mut self, i: usize) {
-        self.open.push_back(i);
+    fn kept_open(&mut self, i: usize, dir: Arc<Dir>) {
+        self.open.push_back((i, dir));
         if self.open.len() > OPEN_DIRS
-            && let Some(oldest) = self.open.pop_front()
-            && let Some(dir) = self.dirs[oldest].open.take()
+            && let Some((_, oldest)) = self.open.pop_front()
         {
-            *dir.kept() = None;
+            *oldest.kept() = None;
         }
     }
 }

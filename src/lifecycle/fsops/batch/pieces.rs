@@ -15,6 +15,44 @@ const PIECE: usize = 1 << 16;
 #[derive(Default)]
 pub(super) struct Pieces(Vec<Vec<u8>>);
 
+/// How many of the texts last added [`Names`] looks among for the one being added.
+const RECENT: usize = 8;
+
+/// File names, each kept once among the last [`RECENT`] different ones used: the files of
+/// a service's directory have the same names as the last one's (s6's `finish` and
+/// `timeout-finish`: 20,000 names, 0.26 MB, in two texts), and a name of its own (a
+/// systemd unit's) costs a few comparisons.
+#[derive(Default)]
+pub(super) struct Names {
+    texts: Pieces,
+    /// The names last used, the latest first.
+    recent: [Option<Span>; RECENT],
+}
+
+impl Names {
+    /// Add `name` (unless it is among the recent ones): where it is.
+    pub(super) fn push(&mut self, name: &[u8]) -> Result<Span> {
+        let texts = &self.texts;
+        let seen = self
+            .recent
+            .iter()
+            .position(|at| at.is_some_and(|at| texts.get(at) == name));
+        let (at, used) = match seen {
+            Some(k) => (self.recent[k].unwrap_or_else(|| unreachable!("found")), k),
+            None => (self.texts.push(name)?, RECENT - 1),
+        };
+        // (the latest first: one used often stays, one of its own soon makes room)
+        self.recent[..=used].rotate_right(1);
+        self.recent[0] = Some(at);
+        Ok(at)
+    }
+
+    /// The name at `span`.
+    pub(super) fn get(&self, span: Span) -> &[u8] {
+        self.texts.get(span)
+    }
+}
+
 impl Pieces {
     /// Add `text`: where it is.
     pub(super) fn push(&mut self, text: &[u8]) -> Result<Span> {
@@ -46,7 +84,38 @@ impl Pieces {
 
 #[cfg(test)]
 mod tests {
-    use super::{PIECE, Pieces};
+    use super::{Names, PIECE, Pieces, RECENT};
+
+    #[test]
+    fn a_name_among_the_recent_ones_is_kept_once_and_every_name_reads_back() {
+        let mut names = Names::default();
+        let mut spans = Vec::new();
+        let mut added = Vec::new();
+        for i in 0..1000 {
+            for name in [
+                "finish".to_string(),
+                "timeout-finish".into(),
+                format!("svc-{i}"),
+            ] {
+                spans.push(names.push(name.as_bytes()).expect("pushed"));
+                added.push(name);
+            }
+        }
+        for (name, span) in added.iter().zip(&spans) {
+            assert_eq!(names.get(*span), name.as_bytes());
+        }
+        // the two shared names once, each unit name once
+        let held: usize = names.texts.0.iter().map(Vec::len).sum();
+        let own: usize = (0..1000).map(|i| format!("svc-{i}").len()).sum();
+        assert_eq!(held, "finish".len() + "timeout-finish".len() + own);
+        // a name not among the last RECENT different ones is added again
+        for i in 0..RECENT {
+            names.push(format!("other-{i}").as_bytes()).expect("pushed");
+        }
+        let again = names.push(b"finish").expect("pushed");
+        assert_ne!(again, spans[0]);
+        assert_eq!(names.get(again), b"finish");
+    }
 
     #[test]
     fn texts_across_pieces_are_found_as_they_were_added() {

@@ -142,7 +142,7 @@ fn discarding_removes_files_staged_on_another_thread_once_settled() {
 fn only_the_last_directories_keep_a_descriptor_and_every_file_is_placed() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let mut batch = Batch::default();
-    let kept = |b: &Batch| b.dirs.iter().filter(|d| d.open.is_some()).count();
+    let kept = |b: &Batch| (0..b.dirs.len()).filter(|&i| b.opened(i).is_some()).count();
     let mut handles = Vec::new();
     let n = 3 * OPEN_DIRS;
     for i in 0..n {
@@ -177,7 +177,7 @@ fn only_the_last_directories_keep_a_descriptor_and_every_file_is_placed() {
     for i in 2..2 + OPEN_DIRS {
         batch.keep(i).expect("kept");
     }
-    assert!(batch.dirs[1].open.is_none(), "let go");
+    assert!(batch.opened(1).is_none(), "let go");
     batch.settle(h, job.stage().expect("staged"));
     handles.push(h);
     assert!(kept(&batch) <= OPEN_DIRS);
@@ -203,7 +203,8 @@ fn only_the_last_directories_keep_a_descriptor_and_every_file_is_placed() {
 }
 
 /// A run keeps a handle and an item per file it writes until the end: a handle, or none,
-/// 4 bytes; an item (its directory, temporary name and file name), 20.
+/// 4 bytes; an item (its directory, temporary name and file name), 20; and 12 bytes per
+/// directory it writes into.
 #[test]
 fn a_handle_and_an_item_are_small() {
     assert_eq!(size_of::<Option<Handle>>(), 4);
@@ -213,6 +214,7 @@ fn a_handle_and_an_item_are_small() {
     }
     assert_eq!(size_of::<Item>(), 20);
     assert_eq!(size_of::<(Handle, TempName)>(), 12);
+    assert_eq!(size_of::<super::Slot>(), 12);
 }
 
 /// Files staged within the room reserved for them never move the list of files (each
