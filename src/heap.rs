@@ -11,7 +11,12 @@ const KEEP: libc::c_int = 32 << 20;
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 const OWN_MAPPING: libc::c_int = 1 << 20;
 
-/// Held while the threshold is lowered (see [`in_own_mapping`]).
+/// The trim threshold while [`give_back`] frees: a heap's free top of 128 KiB or more is
+/// given back.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+const TRIM_NOW: libc::c_int = 128 << 10;
+
+/// Held while a threshold is lowered (see [`in_own_mapping`], [`give_back`]).
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 static THRESHOLD: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
@@ -60,15 +65,34 @@ pub fn in_own_mapping<T>(make: impl FnOnce() -> T) -> T {
     make()
 }
 
-/// Give the memory freed so far back to the kernel: glibc keeps freed memory for reuse
-/// (see [`tune`]), and what is allocated next would otherwise add to the peak instead of
-/// taking its place (the steps read back after the render, see `output::stream`).
-pub fn give_back() {
+/// Give the memory freed so far back to the kernel, and with it what `free` frees (big
+/// blocks no longer needed): glibc keeps freed memory for reuse (see [`tune`]), and what
+/// is allocated next would otherwise add to the peak instead of taking its place (the
+/// steps read back after the render, see `output::stream`).
+///
+/// `malloc_trim` gives back the free pages inside every heap, but the free top of only
+/// the main thread's: a block another thread made last (the writing thread's lookups) and
+/// freed joins the top of that thread's heap, and stayed in use. So `free` runs with the
+/// trim threshold lowered, which trims such a top as a block of 64 KiB or more joins it.
+/// Not to be nested with [`in_own_mapping`].
+pub fn give_back(free: impl FnOnce()) {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim only returns free pages of the allocator's own heaps.
-    unsafe {
-        libc::malloc_trim(0);
+    {
+        let _turn = THRESHOLD
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        // SAFETY: mallopt only sets a threshold of the allocator.
+        unsafe { libc::mallopt(libc::M_TRIM_THRESHOLD, TRIM_NOW) };
+        free();
+        // SAFETY: malloc_trim only returns free pages of the allocator's own heaps; mallopt
+        // as above.
+        unsafe {
+            libc::malloc_trim(0);
+            libc::mallopt(libc::M_TRIM_THRESHOLD, KEEP);
+        }
     }
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    free();
 }
 
 #[cfg(all(test, target_os = "linux", target_env = "gnu"))]
@@ -107,15 +131,59 @@ mod tests {
         assert!(!own_mapping(small.as_ptr()), "under 1 MiB: in the heap");
     }
 
-    #[test]
-    fn a_big_block_made_in_its_own_mapping_has_one_and_others_stay_in_the_heap() {
+    /// Anonymous memory in use, in KiB.
+    fn anon_kib() -> u64 {
+        let status = std::fs::read_to_string("/proc/self/status").expect("status");
+        let line = status.lines().find(|l| l.starts_with("RssAnon:"));
+        let kib = line.and_then(|l| l.split_whitespace().nth(1));
+        kib.and_then(|n| n.parse().ok()).expect("RssAnon")
+    }
+
+    /// A block another thread made last, at the top of its heap: `malloc_trim` alone keeps
+    /// it (the first half: the check would show nothing otherwise), `give_back` returns it.
+    fn check_another_threads_top() {
+        tune();
+        let spawn_and_join = || {
+            std::thread::spawn(|| {
+                let block = vec![1u8; 4 << 20];
+                std::hint::black_box(block)
+            })
+            .join()
+            .expect("thread")
+        };
+        let before = anon_kib();
+        let kept = spawn_and_join();
+        let made = anon_kib();
+        drop(kept);
+        // SAFETY: as in `give_back`.
+        unsafe { libc::malloc_trim(0) };
+        let trimmed = anon_kib();
+        assert!(
+            trimmed + 1024 > made,
+            "freed and trimmed, still in use: {made} -> {trimmed} KiB"
+        );
+        let block = spawn_and_join();
+        let made_again = anon_kib();
+        give_back(|| drop(block));
+        let given = anon_kib();
+        assert!(
+            made > before + 3072,
+            "the block is in use: {before} -> {made} KiB"
+        );
+        assert!(
+            given + 3072 < made_again,
+            "given back: {made_again} -> {given} KiB"
+        );
+    }
+
+    /// Run the check named `name` in a process of its own (this test binary again, told so
+    /// by `OPENIM_INIT_HEAP_TEST_CHILD`): each needs a heap no other test has used.
+    fn in_a_child(name: &str, check: fn()) {
         const CHILD: &str = "OPENIM_INIT_HEAP_TEST_CHILD";
         if std::env::var_os(CHILD).is_some() {
-            check_in_a_fresh_heap();
+            check();
             return;
         }
-        let name =
-            "heap::tests::a_big_block_made_in_its_own_mapping_has_one_and_others_stay_in_the_heap";
         let out = std::process::Command::new(std::env::current_exe().expect("test binary"))
             .args([name, "--exact", "--test-threads=1", "--nocapture"])
             .env(CHILD, "1")
@@ -126,6 +194,22 @@ mod tests {
             out.status.success() && text.contains("1 passed"),
             "{text}{}",
             String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    #[test]
+    fn a_big_block_made_in_its_own_mapping_has_one_and_others_stay_in_the_heap() {
+        in_a_child(
+            "heap::tests::a_big_block_made_in_its_own_mapping_has_one_and_others_stay_in_the_heap",
+            check_in_a_fresh_heap,
+        );
+    }
+
+    #[test]
+    fn what_another_thread_made_last_is_given_back_when_freed() {
+        in_a_child(
+            "heap::tests::what_another_thread_made_last_is_given_back_when_freed",
+            check_another_threads_top,
         );
     }
 }

@@ -22,8 +22,12 @@ impl Writer {
         // each be a step that retains its entry, and change nothing the plan does. The
         // steps come back from disk in path order (one per path: a path taken twice was
         // refused), into the memory the render gave back (the model, the texts: given back
-        // to the kernel first, else the steps would add to the peak, not take its place).
-        crate::heap::give_back();
+        // to the kernel first, else the steps would add to the peak, not take its place),
+        // and the lookups only the render used (of paths taken, of directories by path).
+        crate::heap::give_back(|| {
+            self.repeats = None;
+            self.batch.unindex();
+        });
         let (steps, handles) = match std::mem::take(&mut self.steps).into_steps() {
             Ok(read) => read,
             Err(e) => {
