@@ -93,7 +93,7 @@ pub struct Batch {
     /// The paths of the directories, one after the other.
     dir_paths: Pieces,
     /// The index of each directory, hashed on its path (kept once, in `dir_paths`).
-    by_path: HashTable<usize>,
+    by_path: HashTable<u32>,
     hasher: DefaultHashBuilder,
     /// The directories keeping their descriptor (at most [`OPEN_DIRS`]), oldest first.
     open: std::collections::VecDeque<(usize, Arc<Dir>)>,

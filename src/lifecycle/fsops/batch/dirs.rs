@@ -125,12 +125,12 @@ impl Batch {
         }
         let hash = self.hasher.hash_one(dir);
         self.by_path
-            .find(hash, |&i| self.dir_path(i) == dir)
+            .find(hash, |&i| self.dir_path(i as usize) == dir)
             .is_some()
     }
 
     /// Let go of the index of the directories by path, when no more files are to be staged
-    /// (its memory, 15 bytes a directory, is then given back before the steps are read
+    /// (its memory, 5 to 10 bytes a directory, is then given back before the steps are read
     /// back); [`Self::dir`] builds it again if it is asked for one after all.
     pub fn unindex(&mut self) {
         self.by_path = HashTable::new();
@@ -144,9 +144,10 @@ impl Batch {
     /// Build the index by path again (after [`Self::unindex`]).
     fn reindex(&mut self) {
         let (dirs, paths, hasher) = (&self.dirs, &self.dir_paths, &self.hasher);
-        let hash = |&i: &usize| hasher.hash_one(path_in(paths, dirs[i].path));
+        let hash = |&i: &u32| hasher.hash_one(path_in(paths, dirs[i as usize].path));
         let mut table = HashTable::with_capacity(dirs.len());
-        for i in 0..dirs.len() {
+        // (fewer than 2^32: each was numbered so when it was added)
+        for i in (0..dirs.len()).filter_map(|i| u32::try_from(i).ok()) {
             table.insert_unique(hash(&i), i, hash);
         }
         self.by_path = table;
@@ -162,23 +163,28 @@ impl Batch {
             self.reindex();
         }
         let hash = self.hasher.hash_one(dir);
-        if let Some(&i) = self.by_path.find(hash, |&i| self.dir_path(i) == dir) {
-            self.keep(i)?;
-            return Ok(i);
+        if let Some(&i) = self
+            .by_path
+            .find(hash, |&i| self.dir_path(i as usize) == dir)
+        {
+            self.keep(i as usize)?;
+            return Ok(i as usize);
         }
         check()?;
         let created = Dir::create(dir, false)?;
         let path = self.dir_paths.push(dir.as_os_str().as_bytes())?;
         let dev = self.device_place(created.dev)?;
         let i = self.dirs.len();
+        let number = u32::try_from(i).context("too many directories in one batch")?;
         self.dirs.push(Slot {
             path,
             dev,
             acl: created.acl,
         });
         let (dirs, paths, hasher) = (&self.dirs, &self.dir_paths, &self.hasher);
-        self.by_path
-            .insert_unique(hash, i, |&i| hasher.hash_one(path_in(paths, dirs[i].path)));
+        self.by_path.insert_unique(hash, number, |&i| {
+            hasher.hash_one(path_in(paths, dirs[i as usize].path))
+        });
         self.kept_open(i, Arc::new(created));
         Ok(i)
     }

@@ -239,3 +239,31 @@ fn staging_within_the_reserved_room_grows_nothing() {
     assert_eq!(batch.items.capacity(), room);
     batch.discard();
 }
+
+/// A batch that let go of its lookup by path still finds each of its directories, under
+/// the same index (none added twice), and builds the lookup again for a new one.
+#[test]
+fn directories_are_found_again_after_the_lookup_is_let_go() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut batch = Batch::default();
+    let paths: Vec<_> = (0..100).map(|i| tmp.path().join(format!("d{i}"))).collect();
+    for (i, p) in paths.iter().enumerate() {
+        assert_eq!(batch.dir(p, || Ok(())).ok(), Some(i));
+    }
+    batch.unindex();
+    assert!(paths.iter().all(|p| batch.has_dir(p)));
+    assert!(!batch.has_dir(&tmp.path().join("elsewhere")));
+    let checked = std::cell::Cell::new(0);
+    let check = || {
+        checked.set(checked.get() + 1);
+        Ok(())
+    };
+    for (i, p) in paths.iter().enumerate().rev() {
+        assert_eq!(batch.dir(p, check).ok(), Some(i), "{}", p.display());
+    }
+    assert_eq!(checked.get(), 0, "none checked (created) again");
+    let new = tmp.path().join("new");
+    assert_eq!(batch.dir(&new, check).ok(), Some(100));
+    assert_eq!(checked.get(), 1);
+    assert_eq!(batch.dirs.len(), 101);
+}
