@@ -36,12 +36,12 @@ fn umask() -> u32 {
     })
 }
 
-/// A staged file: 20 bytes (a run keeps one per file it writes until the end).
+/// A staged file: 16 bytes (a run keeps one per file it writes until the end).
 struct Item {
     /// Its directory's index (fewer than 4 billion: one per file at most).
     dir: u32,
     /// Where it is staged.
-    tmp: TempName,
+    tmp: PackedTemp,
     /// Where its file name is in the batch's names (one text for every name: a name of its
     /// own was 32 bytes a file).
     name: Span,
@@ -239,6 +239,7 @@ impl Batch {
         u32::try_from(self.items.len()).context("too many files in one batch")?;
         let name = self.names.push(name.as_bytes())?;
         let dir = u32::try_from(dir).context("too many directories in one batch")?;
+        let tmp = tmp.into();
         self.items.push(Item { dir, tmp, name });
         Ok(Handle::at(self.items.len() - 1))
     }
@@ -252,7 +253,7 @@ impl Batch {
     /// The name `item` is staged under in its directory (none while it is being staged
     /// elsewhere, see [`Detached`]).
     fn staged_as(&self, item: &Item) -> Option<StagedAs<'_>> {
-        match item.tmp {
+        match item.tmp.get() {
             TempName::Pending => None,
             TempName::Own => Some(StagedAs::Own(self.name_of(item))),
             TempName::Numbered(n) => Some(StagedAs::Temp(TempText::of(n))),
@@ -371,7 +372,7 @@ use dirs::OPEN_DIRS;
 use dirs::{Dir, Slot};
 pub use handle::Handle;
 use pieces::{Names, Pieces, Span};
-use temp::{StagedAs, TempText, temp_number};
+use temp::{PackedTemp, StagedAs, TempText, temp_number};
 pub use tree::{Tree, TreeDir};
 
 #[cfg(test)]

@@ -78,6 +78,6 @@ impl Batch {
 
     /// Record the temporary name [`Detached::stage`] gave the file `h`.
     pub fn settle(&mut self, h: Handle, tmp: TempName) {
-        self.items[h.index()].tmp = tmp;
+        self.items[h.index()].tmp = tmp.into();
     }
 }

@@ -5,13 +5,48 @@ use std::ffi::OsStr;
 use std::sync::OnceLock;
 
 use super::super::TEMP_PREFIX;
+use super::TempName;
 
 /// The number of a fresh temporary name (a name taken, e.g. by a killed run with the same
 /// pid, is skipped by the caller). Four bytes a staged file: after 4 billion names the
 /// numbers start again, and one still in use is skipped as a taken one.
 pub(super) fn temp_number() -> u32 {
     static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    // (never one of the two values a packed name keeps for none yet and its own, the top
+    // two)
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % OWN
+}
+
+/// A [`TempName`] in four bytes, as a staged file keeps it (with the name's own eight and
+/// its directory's four: 16 bytes a file): the number, or one of the two values
+/// [`temp_number`] never gives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct PackedTemp(u32);
+
+/// The packed [`TempName::Pending`].
+const PENDING: u32 = u32::MAX;
+/// The packed [`TempName::Own`].
+const OWN: u32 = u32::MAX - 1;
+
+impl From<TempName> for PackedTemp {
+    fn from(name: TempName) -> Self {
+        Self(match name {
+            TempName::Pending => PENDING,
+            TempName::Own => OWN,
+            TempName::Numbered(n) => n,
+        })
+    }
+}
+
+impl PackedTemp {
+    /// The name it packs.
+    pub(super) fn get(self) -> TempName {
+        match self.0 {
+            PENDING => TempName::Pending,
+            OWN => TempName::Own,
+            n => TempName::Numbered(n),
+        }
+    }
 }
 
 /// Temporary name number `n` as text, built on the stack: the prefix, the process id and
@@ -65,5 +100,26 @@ impl StagedAs<'_> {
             Self::Own(name) => name,
             Self::Temp(t) => OsStr::new(t.as_str()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{OWN, PENDING, PackedTemp, TempName, temp_number};
+
+    #[test]
+    fn every_temporary_name_packs_into_four_bytes_and_back() {
+        let names = [
+            TempName::Pending,
+            TempName::Own,
+            TempName::Numbered(0),
+            TempName::Numbered(OWN - 1),
+            TempName::Numbered(temp_number()),
+        ];
+        for name in names {
+            assert_eq!(PackedTemp::from(name).get(), name);
+        }
+        assert_eq!(size_of::<PackedTemp>(), 4);
+        assert!((0..1000).all(|_| temp_number() < OWN && OWN < PENDING));
     }
 }

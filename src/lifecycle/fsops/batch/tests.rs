@@ -203,7 +203,7 @@ fn only_the_last_directories_keep_a_descriptor_and_every_file_is_placed() {
 }
 
 /// A run keeps a handle and an item per file it writes until the end: a handle, or none,
-/// 4 bytes; an item (its directory, temporary name and file name), 20; and 12 bytes per
+/// 4 bytes; an item (its directory, temporary name and file name), 16; and 12 bytes per
 /// directory it writes into.
 #[test]
 fn a_handle_and_an_item_are_small() {
@@ -212,7 +212,7 @@ fn a_handle_and_an_item_are_small() {
         let h = Handle::from_number(i);
         assert_eq!((h.number(), h.index()), (i, i as usize));
     }
-    assert_eq!(size_of::<Item>(), 20);
+    assert_eq!(size_of::<Item>(), 16);
     assert_eq!(size_of::<(Handle, TempName)>(), 12);
     assert_eq!(size_of::<super::Slot>(), 12);
 }
