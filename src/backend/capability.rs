@@ -3,6 +3,7 @@
 
 mod findings;
 mod names;
+mod unwaited;
 
 use std::collections::HashMap;
 use std::fmt::{self, Write as _};

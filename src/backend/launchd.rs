@@ -13,16 +13,16 @@ pub mod verify;
 
 use std::borrow::Cow;
 use std::path::Path;
-use std::sync::{Arc, LazyLock};
+use std::sync::LazyLock;
 
-use super::capability::{Feature, Support, Warning};
+use super::capability::{Feature, Findings, Support};
 use super::data::BackendData;
 use super::kit::{Artifact, Backend, RenderContext, Rendered, Report, Unit};
 use super::shared;
 use super::shared::waits::WaitScripts;
 use super::shared::wrapper::{self, Prelude, Ready};
 use crate::errors::{Error, Result};
-use crate::model::{DepKind, Model, Process, Target};
+use crate::model::{Model, Process, Target};
 
 pub use super::shared::wrapper::TIMEOUT_SHIM;
 
@@ -120,6 +120,7 @@ impl Backend for Launchd {
     fn render(&self, model: &Model, ctx: &RenderContext<'_>) -> Result<Rendered> {
         let prefix = label_prefix(model, ctx.flags.value(LABEL_PREFIX))?;
         let mut out = Rendered::default();
+        let mut found = Findings::default();
         let mut escaped = argv::Escaped::new(WaitScripts::new(model));
         let mut taken = labels::Taken::default();
         let mut text = String::new();
@@ -130,7 +131,7 @@ impl Backend for Launchd {
         }
         for (s, svc) in model.services.iter().enumerate() {
             values::check(svc)?;
-            let (waits, targets) = waits_of(model, s, &escaped, &mut out.warnings);
+            let (waits, targets) = waits_of(model, s, &escaped, &mut found);
             for (i, p) in model.view.processes_of(s).iter().enumerate() {
                 // the label is written once, into the path, as the job is made (a table of
                 // every label was 500 KB at 10,000 jobs)
@@ -174,6 +175,7 @@ impl Backend for Launchd {
         // the notes name every job: made once the loops are gone
         drop(escaped);
         out.notes = notes::notes(model, &prefix);
+        out.warnings = found.into_warnings();
         Ok(out)
     }
 
@@ -183,14 +185,13 @@ impl Backend for Launchd {
 }
 
 /// What service `s` waits for before it starts: a wait for each target with a script and
-/// those targets, in order; a warning for each dependency without a health check.
+/// those targets, in order; a dependency without a health check is not waited for.
 fn waits_of<'m>(
     model: &Model,
     s: usize,
     escaped: &'m argv::Escaped<'_>,
-    warnings: &mut Vec<Warning>,
+    found: &mut Findings,
 ) -> (Vec<Ready<'m>>, Vec<Target>) {
-    let svc = &model.services[s];
     let mut waits = Vec::new();
     let mut targets = Vec::new();
     for (target, kind) in shared::waits::edges(model, s) {
@@ -202,28 +203,13 @@ fn waits_of<'m>(
                 });
                 targets.push(target);
             }
-            (None, Target::Service(dep)) => warnings.push(Warning {
-                backend: NAME,
-                feature: feature_of(kind),
-                services: vec![Arc::clone(&svc.name)].into(),
-                message: format!(
-                    "not waitable: `{}` has no health check, so {} starts without waiting for it",
-                    model.services[dep].name, svc.name
-                ),
-            }),
+            (None, Target::Service(dep)) => {
+                found.unwaited(NAME, model, (s, dep, kind), "no health check");
+            }
             (None, Target::External(_)) => {}
         }
     }
     (waits, targets)
-}
-
-/// The feature a dependency edge of `kind` belongs to.
-fn feature_of(kind: DepKind) -> Feature {
-    match kind {
-        DepKind::Requires => Feature::Requires,
-        DepKind::Wants => Feature::Wants,
-        DepKind::After | DepKind::Before => Feature::Ordering,
-    }
 }
 
 fn label_prefix(model: &Model, given: Option<&str>) -> Result<String> {

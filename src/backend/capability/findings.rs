@@ -6,8 +6,9 @@ use std::hash::BuildHasher as _;
 
 use hashbrown::{DefaultHashBuilder, HashMap, HashSet, HashTable};
 
+use super::unwaited::Unwaited;
 use super::{Feature, Warning};
-use crate::model::Model;
+use crate::model::{DepKind, Model};
 
 /// The findings of one render, merged as they come: one warning per finding (feature and
 /// message), naming every service it applies to once, in the order first found. A large
@@ -23,6 +24,8 @@ pub struct Findings {
     by_message: HashMap<String, Vec<(Feature, usize)>>,
     /// The service named last: the findings of one service come together, and share it.
     last: Option<Arc<str>>,
+    /// The dependencies not waited for, per kind of edge and reason.
+    unwaited: Vec<Unwaited>,
 }
 
 impl Findings {
@@ -57,10 +60,26 @@ impl Findings {
         self.out.push((w, first));
     }
 
+    /// Service `s` starts without waiting for service `dep`, its dependency of `kind`,
+    /// because `dep` has `why` (`no health check`): said once per kind and reason, naming
+    /// the dependencies (see [`Unwaited`]).
+    pub fn unwaited(
+        &mut self,
+        backend: &'static str,
+        model: &Model,
+        edge: (usize, usize, DepKind),
+        why: &'static str,
+    ) {
+        Unwaited::add(&mut self.unwaited, (backend, model), edge, why);
+    }
+
     /// The merged warnings, in the order first found, each service named once (after the
-    /// names it was first found with).
+    /// names it was first found with); then the dependencies not waited for.
     #[must_use]
-    pub fn into_warnings(self) -> Vec<Warning> {
+    pub fn into_warnings(mut self) -> Vec<Warning> {
+        for u in std::mem::take(&mut self.unwaited) {
+            self.out.push((u.into_warning(), 0));
+        }
         self.out
             .into_iter()
             .map(|(mut w, first)| {

@@ -75,7 +75,6 @@ pub fn init_containers(
     found: &mut Findings,
 ) -> Vec<InitContainer> {
     let view = &model.view;
-    let svc = &model.services[s];
     let mut edges: Vec<(Target, DepKind)> = view
         .dependencies(s)
         .iter()
@@ -103,15 +102,12 @@ pub fn init_containers(
                     if let Some(c) = made {
                         out.push(init(c));
                     } else {
-                        found.push(Warning {
-                            backend: super::NAME,
-                            feature: feature(kind),
-                            services: vec![Arc::clone(&svc.name)].into(),
-                            message: format!(
-                                "{} has no port (declared or health check) to wait on: {} starts without waiting for it",
-                                dep.name, svc.name
-                            ),
-                        });
+                        found.unwaited(
+                            super::NAME,
+                            model,
+                            (s, t, kind),
+                            "no port (declared or health check) to wait on",
+                        );
                     }
                 }
             }
@@ -258,16 +254,44 @@ fn container(target: &str, image: &str, shell: &str, w: &Wait<'_>) -> WaitContai
     }
 }
 
-fn feature(kind: DepKind) -> Feature {
-    match kind {
-        DepKind::Requires => Feature::Requires,
-        DepKind::Wants => Feature::Wants,
-        DepKind::After | DepKind::Before => Feature::Ordering,
-    }
-}
-
 /// Whether `host` is this machine (in a pod: the pod).
 #[must_use]
 pub fn is_loopback(host: &str) -> bool {
     host == "localhost" || host == "::1" || host.starts_with("127.")
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::backend::capability::Feature;
+    use crate::backend::{BackendKind, Flags, render_embedded};
+    use crate::model::Model;
+
+    /// A dependency without a port is said once for its kind of edge, naming it, on the
+    /// services that depend on it; one with a port is waited for and not named.
+    #[test]
+    fn a_dependency_without_a_port_is_named_once_per_kind() {
+        let toml = "name = \"s\"\n[defaults.container]\nimage = \"i\"\n\
+            [services.a]\ncommand = [\"/x\"]\n\
+            [services.p]\ncommand = [\"/x\"]\nhealth = { tcp = \"127.0.0.1:80\" }\n\
+            [services.b]\ncommand = [\"/x\"]\nrequires = [\"a\", \"p\"]\n\
+            [services.c]\ncommand = [\"/x\"]\nrequires = [\"a\"]\n\
+            [services.d]\ncommand = [\"/x\"]\nwants = [\"a\", \"p\"]\n";
+        let model = Model::from_toml("t.toml", toml).expect("valid");
+        let all = render_embedded(BackendKind::Kubernetes, &model, &Flags::default())
+            .expect("renders")
+            .warnings;
+        let line = |feature| {
+            let w = all.iter().find(|w| w.feature == feature);
+            w.map(ToString::to_string).unwrap_or_default()
+        };
+        let said = ": `a` has no port (declared or health check) to wait on: its dependents \
+                    start without waiting for it";
+        let requires = line(Feature::Requires);
+        assert_eq!(requires.matches("not waitable").count(), 1, "{requires}");
+        assert!(requires.contains(said), "{requires}");
+        assert!(requires.ends_with(" (b, c)"), "{requires}");
+        assert!(!requires.contains("`p`"), "{requires}");
+        let wants = line(Feature::Wants);
+        assert!(wants.contains(said) && wants.ends_with(" (d)"), "{wants}");
+    }
 }

@@ -330,7 +330,7 @@ fn gates_pre_start_and_environment_file_fail_or_pass_as_documented() {
 
     assert!(
         stderr.contains(
-            "not waitable: `soft` has no health check, so lonely starts without waiting for it"
+            "not waitable: `soft` has no health check: its dependents start without waiting for it (lonely)"
         ),
         "{stderr}"
     );
