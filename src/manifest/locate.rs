@@ -1,11 +1,15 @@
 //! Maps between manifest field paths (`services.api.requires[1]`) and byte positions.
 
-use std::cell::OnceCell;
+mod sections;
+
+use std::cell::{OnceCell, RefCell};
 use std::fmt;
 use std::ops::Range;
 
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
+
+use self::sections::{Parsed, Sections};
 
 /// One step of a field path.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,10 +73,15 @@ impl fmt::Display for FieldPath {
 }
 
 /// Finds where a field is in the source text. The text is parsed and its lines indexed on
-/// the first question only: a manifest without problems never pays for them.
+/// the first question only: a manifest without problems never pays for them. A field is
+/// looked for in its section alone (see [`Sections`]), the last one kept; the whole
+/// document is parsed only when that does not find it.
 pub struct Locator<'a> {
     text: &'a str,
     root: OnceCell<Option<Spanned<DeTable<'a>>>>,
+    sections: OnceCell<Option<Sections>>,
+    /// The section parsed last (the errors of one table come together).
+    section: RefCell<Option<Parsed<'a>>>,
     /// Byte offset where each line starts: positions of many errors cost a binary search
     /// each, not a scan of the text.
     line_starts: OnceCell<Vec<usize>>,
@@ -85,6 +94,8 @@ impl<'a> Locator<'a> {
         Self {
             text,
             root: OnceCell::new(),
+            sections: OnceCell::new(),
+            section: RefCell::new(None),
             line_starts: OnceCell::new(),
         }
     }
@@ -124,35 +135,42 @@ impl<'a> Locator<'a> {
     }
 
     /// Follow `path`: the span of the last key found (if the whole path was found and ends
-    /// in a key) and of the deepest value found.
+    /// in a key) and of the deepest value found. In its section when found there whole.
     fn walk(&self, path: &FieldPath) -> (Option<Range<usize>>, Range<usize>) {
+        if let Some(found) = self.walk_section(path) {
+            return found;
+        }
         let Some(root) = self.root() else {
             return (None, 0..0);
         };
-        let mut key = None;
-        let mut best = 0..0;
-        let mut value: Option<&Spanned<DeValue<'a>>> = None;
-        for seg in &path.0 {
-            let found = match seg {
-                Seg::Key(k) => {
-                    let table = match value {
-                        None => Some(root.get_ref()),
-                        Some(v) => v.get_ref().as_table(),
-                    };
-                    table
-                        .and_then(|t| t.get_key_value(k.as_str()))
-                        .map(|(k, v)| (Some(k.span()), v))
-                }
-                Seg::Index(i) => value.and_then(|v| v.get_ref().get(*i)).map(|v| (None, v)),
-            };
-            let Some((k, next)) = found else {
-                return (None, best);
-            };
-            key = k;
-            best = next.span();
-            value = Some(next);
+        let (key, value, _) = walk_tree(root, path);
+        (key, value)
+    }
+
+    /// [`Self::walk`] in the section of `path` alone, when the whole path is there (and the
+    /// whole document was not parsed already).
+    fn walk_section(&self, path: &FieldPath) -> Option<(Option<Range<usize>>, Range<usize>)> {
+        if self.root.get().is_some() {
+            return None;
         }
-        (key, best)
+        let sections = self
+            .sections
+            .get_or_init(|| Sections::index(self.text))
+            .as_ref()?;
+        for range in sections.of(path) {
+            let mut last = self.section.borrow_mut();
+            if last.as_ref().is_none_or(|(r, _)| *r != range) {
+                let tree = DeTable::parse(&self.text[range.clone()]).ok()?;
+                *last = Some((range, tree));
+            }
+            let (range, tree) = last.as_ref()?;
+            let (key, value, whole) = walk_tree(tree, path);
+            let shift = |r: Range<usize>| r.start + range.start..r.end + range.start;
+            if whole {
+                return Some((key.map(shift), shift(value)));
+            }
+        }
+        None
     }
 
     /// 1-based line and column of a byte offset.
@@ -191,6 +209,38 @@ impl<'a> Locator<'a> {
             .map_or(self.text.len(), |i| start + i);
         self.text[start..end].trim_end_matches('\r')
     }
+}
+
+/// Follow `path` from `root`: the span of the last key found (if the whole path was found
+/// and ends in a key), of the deepest value found, and whether the whole path was found.
+fn walk_tree<'a>(
+    root: &Spanned<DeTable<'a>>,
+    path: &FieldPath,
+) -> (Option<Range<usize>>, Range<usize>, bool) {
+    let mut key = None;
+    let mut best = 0..0;
+    let mut value: Option<&Spanned<DeValue<'a>>> = None;
+    for seg in &path.0 {
+        let found = match seg {
+            Seg::Key(k) => {
+                let table = match value {
+                    None => Some(root.get_ref()),
+                    Some(v) => v.get_ref().as_table(),
+                };
+                table
+                    .and_then(|t| t.get_key_value(k.as_str()))
+                    .map(|(k, v)| (Some(k.span()), v))
+            }
+            Seg::Index(i) => value.and_then(|v| v.get_ref().get(*i)).map(|v| (None, v)),
+        };
+        let Some((k, next)) = found else {
+            return (None, best, false);
+        };
+        key = k;
+        best = next.span();
+        value = Some(next);
+    }
+    (key, best, true)
 }
 
 fn search_table(t: &DeTable<'_>, offset: usize, path: &mut FieldPath, best: &mut FieldPath) {
@@ -247,46 +297,4 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const DOC: &str =
-        "name = \"x\"\n[services.a]\ncommand = [\"/bin/a\", \"b\"]\nrequires = [\"kafka\"]\n";
-
-    #[test]
-    fn finds_spans_by_path() {
-        let loc = Locator::new(DOC);
-        let span = loc.span(&FieldPath::keys(&["services", "a", "command"]).index(1));
-        assert_eq!(&DOC[span.clone()], "\"b\"");
-        assert_eq!(loc.line_col(span.start), (3, 22));
-        // a missing leaf falls back to the nearest existing ancestor
-        let span = loc.span(&FieldPath::keys(&["services", "a", "requires"]).index(7));
-        assert_eq!(&DOC[span], "[\"kafka\"]");
-    }
-
-    #[test]
-    fn indexed_line_col_agrees_with_the_scan() {
-        let text = "a = 1\n\né = \"ü\"\r\n[x]\nlast";
-        let loc = Locator::new(text);
-        for offset in 0..=text.len() + 2 {
-            assert_eq!(
-                loc.line_col(offset),
-                line_col(text, offset),
-                "offset {offset}"
-            );
-        }
-    }
-
-    #[test]
-    fn finds_path_by_offset() {
-        let loc = Locator::new(DOC);
-        let off = DOC.find("kafka").unwrap_or_default();
-        assert_eq!(loc.path_at(off).to_string(), "services.a.requires[0]");
-    }
-
-    #[test]
-    fn displays_odd_keys_quoted() {
-        let p = FieldPath::keys(&["services", "a.b"]).index(2);
-        assert_eq!(p.to_string(), "services.\"a.b\"[2]");
-    }
-}
+mod tests;
