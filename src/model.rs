@@ -247,7 +247,7 @@ impl Model {
     pub fn from_toml(file: &str, text: &str) -> Result<Self, ManifestErrors> {
         // the usual case: services built as they are read; anything else the usual way
         match stream::checked(file, text) {
-            Some(checked) => Ok(checked.model()),
+            Some(checked) => Ok(checked?.model()),
             None => build(file, text, manifest::parse(file, text)?),
         }
     }
@@ -262,7 +262,7 @@ impl Model {
             return build(file, &text, manifest::parse(file, &text)?);
         };
         drop(text);
-        Ok(checked.model())
+        Ok(checked?.model())
     }
 
     /// The built-in OpenIM model.

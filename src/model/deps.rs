@@ -336,7 +336,11 @@ impl Links {
         name: &str,
         at: &At<'_>,
     ) {
-        let (what, hint) = if let Some(g) = t.groups.get(name) {
+        let group = t.groups.get(name);
+        if group.is_none() {
+            errs.not_groups.push(name.to_owned());
+        }
+        let (what, hint) = if let Some(g) = group {
             (
                 format!(
                     "`{}` is a group; dependencies name services or externals",

@@ -27,6 +27,9 @@ pub(super) struct Errors<'a> {
     suggest_budget: usize,
     /// The list of what is known, once made, per kind of reference ([`Known`]).
     known_lists: [Option<String>; 2],
+    /// The unknown names a hint looked for among the groups: a streamed build, which
+    /// reads the groups last, checks them once it has.
+    pub(super) not_groups: Vec<String>,
 }
 
 impl<'a> Errors<'a> {
@@ -38,6 +41,7 @@ impl<'a> Errors<'a> {
             list: Vec::new(),
             suggest_budget: SUGGEST_BUDGET,
             known_lists: [None, None],
+            not_groups: Vec::new(),
         }
     }
 

@@ -1,13 +1,14 @@
 //! The model built while the manifest is read: each service is built as soon as its table
 //! is read, and the table is dropped then, so that the manifest's tables of all services and
-//! the model are never held at once. Only for a manifest in the usual shape and without
-//! problems: for anything else (and at any problem) it gives up, and the caller reads and
-//! builds the manifest the usual way, which finds and reports every problem.
+//! the model are never held at once. Only for a manifest in the usual shape: for anything
+//! else it gives up, and the caller reads and builds the manifest the usual way. Problems
+//! are reported as the usual build reports them (a test holds the two to the same list),
+//! unless a hint needed the groups before they were read: then it gives up too.
 
 use indexmap::IndexMap;
 
 use crate::manifest::locate::Locator;
-use crate::manifest::{self, GroupSpec, ServiceSink, ServiceSpec};
+use crate::manifest::{self, GroupSpec, ManifestErrors, ServiceSink, ServiceSpec};
 
 use super::Service;
 use super::build::{Checked, check_stack, externals, finish};
@@ -17,9 +18,9 @@ use super::problems::Errors;
 use super::service;
 use super::shared::Shared;
 
-/// The stack of `text` built and checked (it needs the text no more), or `None` when it
-/// cannot be done this way (see the module documentation).
-pub(super) fn checked(file: &str, text: &str) -> Option<Checked> {
+/// The stack of `text` built and checked (it needs the text no more) or its problems, or
+/// `None` when it cannot be done this way (see the module documentation).
+pub(super) fn checked(file: &str, text: &str) -> Option<Result<Checked, ManifestErrors>> {
     // the names are known before the first service is built (a reference may point ahead):
     // from the table headers, checked against what is read
     let [services, outside] = manifest::header_names(text);
@@ -58,12 +59,13 @@ pub(super) fn checked(file: &str, text: &str) -> Option<Checked> {
     if !read_all {
         return None;
     }
-    check_stack(&mut errs, &m, &links);
-    let externals = externals(&mut errs, &m);
-    if !errs.list.is_empty() {
+    // a name taken for unknown may be a group's, whose hint is another
+    if errs.not_groups.iter().any(|n| m.groups.contains_key(n)) {
         return None;
     }
-    finish(errs, m, externals, services, links).ok()
+    check_stack(&mut errs, &m, &links);
+    let externals = externals(&mut errs, &m);
+    Some(finish(errs, m, externals, services, links))
 }
 
 /// Have the kernel map the pages of `v`'s spare capacity in one call (Linux 5.14 and later)
@@ -100,7 +102,8 @@ struct Sink<'t> {
     links: Option<Links>,
     shared: Shared,
     services: Vec<Service>,
-    /// None: the groups are only looked at for the hint of a problem, which ends this way.
+    /// None: the groups are read last; they are only looked at for the hint of a problem
+    /// (see [`Errors::not_groups`]).
     groups: IndexMap<String, GroupSpec>,
 }
 
@@ -130,7 +133,7 @@ impl ServiceSink for Sink<'_> {
             &mut spec,
         );
         self.services.push(s);
-        self.errs.list.is_empty()
+        true
     }
 }
 
