@@ -130,7 +130,11 @@ pub fn flush() -> Result<(), StdoutError> {
 
 /// Write a diagnostic line to stderr; errors are ignored (there is nowhere to report them).
 pub fn diag(text: impl fmt::Display) {
-    let _ = writeln!(io::stderr().lock(), "{text}");
+    // through a buffer: stderr writes each piece at once (a report of 10,000 problems was
+    // 120,000 writes)
+    let mut err = io::BufWriter::new(io::stderr().lock());
+    let _ = writeln!(err, "{text}");
+    let _ = err.flush();
 }
 
 /// Whether descriptor 1 was closed when the process started (before Rust's runtime put

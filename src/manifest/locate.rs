@@ -79,7 +79,7 @@ impl fmt::Display for FieldPath {
 pub struct Locator<'a> {
     text: &'a str,
     root: OnceCell<Option<Spanned<DeTable<'a>>>>,
-    sections: OnceCell<Option<Sections>>,
+    sections: OnceCell<Option<Sections<'a>>>,
     /// The section parsed last (the errors of one table come together).
     section: RefCell<Option<Parsed<'a>>>,
     /// Byte offset where each line starts: positions of many errors cost a binary search

@@ -7,7 +7,7 @@ use hashbrown::{DefaultHashBuilder, HashSet, HashTable};
 
 use crate::manifest::locate::Locator;
 
-use crate::manifest::{Duration, Manifest, ManifestErrors, ServiceSpec};
+use crate::manifest::{Duration, Manifest, ManifestError, ManifestErrors, ServiceSpec};
 
 use super::check::{self, NAME_HINT};
 use super::deps::{self, Links, Tables};
@@ -61,9 +61,11 @@ pub(super) fn finish(
 
     if !errs.list.is_empty() {
         // defaults are checked once per service: report each problem once
-        errs.list.sort_by(|a, b| {
-            (a.line, a.col, &a.field, &a.message).cmp(&(b.line, b.col, &b.field, &b.message))
-        });
+        // by place, then by every field: in place (a stable sort took a buffer of half
+        // the list: 1.4 MB at 10,000 problems), and a problem found twice is found next to
+        // itself
+        errs.list
+            .sort_unstable_by(|a, b| report_order(a).cmp(&report_order(b)));
         errs.list.dedup();
         return Err(ManifestErrors(errs.list));
     }
@@ -76,6 +78,20 @@ pub(super) fn finish(
         edges,
         order,
     })
+}
+
+/// The order problems are reported in: by place, then by every field.
+fn report_order(e: &ManifestError) -> (usize, usize, &str, &str, Option<&str>, &str, &str) {
+    let ManifestError {
+        file,
+        line,
+        col,
+        field,
+        message,
+        hint,
+        snippet,
+    } = e;
+    (*line, *col, field, message, hint.as_deref(), snippet, file)
 }
 
 impl Checked {

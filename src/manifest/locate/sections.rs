@@ -3,9 +3,10 @@
 //! document with spans takes about 38 bytes per byte of text: one error in a manifest of
 //! 10,000 services cost 40 MB.
 
+use std::hash::BuildHasher as _;
 use std::ops::Range;
 
-use hashbrown::HashMap;
+use hashbrown::{DefaultHashBuilder, HashTable};
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 use toml_parser::Source;
@@ -13,38 +14,80 @@ use toml_parser::lexer::TokenKind;
 
 use super::{FieldPath, Seg};
 
-/// Where each table header's section is, by the header's key path.
+/// Where each table header is, found by its key path. Only places are kept (12 bytes a
+/// header, and the lookup): a header's keys are read again from the text when asked.
 #[derive(Debug)]
-pub(super) struct Sections {
-    /// Header key → its section.
-    by_key: HashMap<Vec<String>, Range<usize>>,
-    /// Where the first header starts: the keys before it are the root's.
-    first: usize,
+pub(super) struct Sections<'a> {
+    text: &'a str,
+    /// Each header: where it starts, and where its `]` ends.
+    headers: Vec<(u32, u32)>,
+    /// The headers (their index) by the hash of their keys.
+    by_key: HashTable<u32>,
+    hasher: DefaultHashBuilder,
 }
 
-impl Sections {
+impl<'a> Sections<'a> {
     /// The sections of `text`; `None` when its headers cannot be told apart this way (an
     /// array of tables, a header twice, a header that does not parse, brackets that do not
-    /// balance): then the whole document is parsed.
-    pub(super) fn index(text: &str) -> Option<Self> {
+    /// balance, a text over 4 GiB): then the whole document is parsed.
+    pub(super) fn index(text: &'a str) -> Option<Self> {
+        u32::try_from(text.len()).ok()?;
         let headers = headers(text)?;
-        let mut by_key = HashMap::with_capacity(headers.len());
-        for (i, header) in headers.iter().enumerate() {
-            let end = headers.get(i + 1).map_or(text.len(), |h| h.start);
-            let key = key_of(&text[header.clone()])?;
-            if by_key.insert(key, header.start..end).is_some() {
+        let mut out = Self {
+            text,
+            by_key: HashTable::with_capacity(headers.len()),
+            headers,
+            hasher: DefaultHashBuilder::default(),
+        };
+        for i in 0..out.headers.len() {
+            let key = out.key(i)?;
+            if out.find(&key).is_some() {
                 return None;
             }
+            let hash = out.hasher.hash_one(&key[..]);
+            let at = u32::try_from(i).ok()?;
+            let Self {
+                by_key,
+                hasher,
+                text,
+                headers,
+            } = &mut out;
+            by_key.insert_unique(hash, at, |&j| {
+                let key = key_of(header_text(text, headers, j as usize)).unwrap_or_default();
+                hasher.hash_one(&key[..])
+            });
         }
-        let first = headers.first().map_or(text.len(), |h| h.start);
-        Some(Self { by_key, first })
+        Some(out)
+    }
+
+    /// The keys of header `i`.
+    fn key(&self, i: usize) -> Option<Vec<String>> {
+        key_of(header_text(self.text, &self.headers, i))
+    }
+
+    /// The header whose keys are `keys`.
+    fn find(&self, keys: &[String]) -> Option<usize> {
+        let hash = self.hasher.hash_one(keys);
+        let found = self.by_key.find(hash, |&i| {
+            self.key(i as usize).is_some_and(|k| k[..] == *keys)
+        });
+        found.map(|&i| i as usize)
+    }
+
+    /// The section of header `i`: up to the next header.
+    fn section(&self, i: usize) -> Range<usize> {
+        let end = self
+            .headers
+            .get(i + 1)
+            .map_or(self.text.len(), |h| h.0 as usize);
+        self.headers[i].0 as usize..end
     }
 
     /// The sections that may hold `path`, in order: the one whose header is the longest
     /// run of keys `path` starts with; when none, the root's (before the first header),
     /// then the first whose header starts with those keys (a table made only by the headers
-    /// of its sub-tables, `[external.kafka]`).
-    pub(super) fn of(&self, path: &FieldPath) -> Vec<Range<usize>> {
+    /// of its sub-tables, `[external.kafka]`: looked for only when asked).
+    pub(super) fn of(&self, path: &FieldPath) -> impl Iterator<Item = Range<usize>> + '_ {
         let keys: Vec<String> = path
             .0
             .iter()
@@ -53,24 +96,40 @@ impl Sections {
                 Seg::Index(_) => None,
             })
             .collect();
-        if let Some(r) = (1..=keys.len())
+        let header = (1..=keys.len())
             .rev()
-            .find_map(|n| self.by_key.get(&keys[..n]))
-        {
-            return vec![r.clone()];
-        }
-        let under = self.by_key.iter().filter(|(k, _)| k.starts_with(&keys));
-        let first = under.map(|(_, r)| r.clone()).min_by_key(|r| r.start);
-        std::iter::once(0..self.first)
-            .chain(first.filter(|_| !keys.is_empty()))
-            .collect()
+            .find_map(|n| self.find(&keys[..n]))
+            .map(|i| self.section(i));
+        let none = header.is_none();
+        let root = self
+            .headers
+            .first()
+            .map_or(self.text.len(), |h| h.0 as usize);
+        let first_under = move || {
+            if !none || keys.is_empty() {
+                return None;
+            }
+            (0..self.headers.len())
+                .find(|&i| self.key(i).is_some_and(|k| k.starts_with(&keys)))
+                .map(|i| self.section(i))
+        };
+        header
+            .into_iter()
+            .chain(none.then_some(0..root))
+            .chain(std::iter::once_with(first_under).flatten())
     }
 }
 
-/// The byte range of each table header (`[a.b]`) in `text`, in order: a `[` first on its
-/// line outside any value, up to its `]`. `None` for an array of tables or brackets that
-/// do not balance.
-fn headers(text: &str) -> Option<Vec<Range<usize>>> {
+/// The text of header `i` of `headers`.
+fn header_text<'t>(text: &'t str, headers: &[(u32, u32)], i: usize) -> &'t str {
+    let (start, end) = headers[i];
+    &text[start as usize..end as usize]
+}
+
+/// Where each table header (`[a.b]`) of `text` starts and ends, in order: a `[` first on
+/// its line outside any value, up to its `]`. `None` for an array of tables or brackets
+/// that do not balance (or a text over 4 GiB).
+fn headers(text: &str) -> Option<Vec<(u32, u32)>> {
     let mut out = Vec::new();
     let mut depth = 0usize;
     let mut line_start = true;
@@ -90,7 +149,8 @@ fn headers(text: &str) -> Option<Vec<Range<usize>>> {
             TokenKind::LeftSquareBracket if open.is_some() => return None,
             TokenKind::LeftSquareBracket if depth == 0 && line_start => open = Some(span.start()),
             TokenKind::RightSquareBracket if open.is_some() => {
-                out.push(open.take()?..span.end());
+                let start = u32::try_from(open.take()?).ok()?;
+                out.push((start, u32::try_from(span.end()).ok()?));
             }
             TokenKind::LeftSquareBracket | TokenKind::LeftCurlyBracket => depth += 1,
             TokenKind::RightSquareBracket | TokenKind::RightCurlyBracket => {
@@ -130,13 +190,13 @@ mod tests {
 
     fn sections(text: &str) -> Vec<(String, &str)> {
         let s = Sections::index(text).expect("indexed");
-        let mut out: Vec<(String, &str)> = s
-            .by_key
-            .iter()
-            .map(|(k, r)| (k.join("/"), &text[r.clone()]))
-            .collect();
-        out.sort_by_key(|(_, t)| t.as_ptr());
-        out
+        (0..s.headers.len())
+            .map(|i| {
+                let key = s.key(i).expect("keys").join("/");
+                assert_eq!(s.find(&s.key(i).expect("keys")), Some(i), "{key}");
+                (key, &text[s.section(i)])
+            })
+            .collect()
     }
 
     #[test]
@@ -162,9 +222,9 @@ mod tests {
         let text = "name = \"x\"\n[services.a]\nc = 1\n[services.a.health]\nt = 2\n";
         let s = Sections::index(text).expect("indexed");
         let at = |keys: &[&str]| {
-            let r = s.of(&FieldPath::keys(keys).index(0));
-            let first = |r: &Range<usize>| text[r.clone()].lines().next().unwrap_or_default();
-            r.iter().map(first).collect::<Vec<_>>().join(" | ")
+            let first = |r: Range<usize>| text[r].lines().next().unwrap_or_default();
+            let all: Vec<&str> = s.of(&FieldPath::keys(keys).index(0)).map(first).collect();
+            all.join(" | ")
         };
         assert_eq!(at(&["services", "a", "health", "t"]), "[services.a.health]");
         assert_eq!(at(&["services", "a", "c"]), "[services.a]");
