@@ -1,14 +1,15 @@
 //! Manifest errors: where (`file:line:col`), which field, what is wrong, and a hint.
 
 use std::fmt;
+use std::sync::Arc;
 
 use super::locate::{FieldPath, Locator, Seg};
 
 /// One problem in a manifest.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ManifestError {
-    /// The manifest's file name as given by the user.
-    pub file: String,
+    /// The manifest's file name as given by the user (shared by its problems).
+    pub file: Arc<str>,
     /// 1-based line.
     pub line: usize,
     /// 1-based column.
@@ -17,8 +18,9 @@ pub struct ManifestError {
     pub field: String,
     /// What is wrong.
     pub message: String,
-    /// How to fix it.
-    pub hint: Option<String>,
+    /// How to fix it (shared by the problems that have the same: the names known, for
+    /// every unknown one).
+    pub hint: Option<Arc<str>>,
     /// The offending source line.
     pub snippet: String,
 }
@@ -27,11 +29,11 @@ impl ManifestError {
     /// An error at `path`, located through `loc`.
     #[must_use]
     pub fn at(
-        file: &str,
+        file: &Arc<str>,
         loc: &Locator<'_>,
         path: &FieldPath,
         message: impl Into<String>,
-        hint: Option<String>,
+        hint: Option<Arc<str>>,
     ) -> Self {
         Self::at_offset(file, loc, path, loc.span(path).start, message, hint)
     }
@@ -40,27 +42,27 @@ impl ManifestError {
     /// variable name) rather than at its value.
     #[must_use]
     pub fn at_key(
-        file: &str,
+        file: &Arc<str>,
         loc: &Locator<'_>,
         path: &FieldPath,
         message: impl Into<String>,
-        hint: Option<String>,
+        hint: Option<Arc<str>>,
     ) -> Self {
         Self::at_offset(file, loc, path, loc.key_span(path).start, message, hint)
     }
 
     fn at_offset(
-        file: &str,
+        file: &Arc<str>,
         loc: &Locator<'_>,
         path: &FieldPath,
         start: usize,
         message: impl Into<String>,
-        hint: Option<String>,
+        hint: Option<Arc<str>>,
     ) -> Self {
         let span = start..start;
         let (line, col) = loc.line_col(span.start);
         Self {
-            file: file.to_owned(),
+            file: Arc::clone(file),
             line,
             col,
             field: path.to_string(),
@@ -211,7 +213,7 @@ pub(crate) fn from_toml(
         )
     };
     ManifestError {
-        file: file.to_owned(),
+        file: file.into(),
         line,
         col,
         // a syntax error outside any key (a broken comment, a stray bracket) is in the file's
@@ -222,7 +224,7 @@ pub(crate) fn from_toml(
             field.to_string()
         },
         message,
-        hint,
+        hint: hint.map(Arc::from),
         snippet: loc.line_text(offset).to_owned(),
     }
 }
@@ -250,7 +252,7 @@ pub(crate) fn merge_misspelled(mut list: Vec<ManifestError>) -> Vec<ManifestErro
                     .is_some_and(|h| h.starts_with("did you mean"))
         });
         if let Some(u) = unknown {
-            u.hint = Some(format!("did you mean `{key}`? it is required here"));
+            u.hint = Some(format!("did you mean `{key}`? it is required here").into());
             drop.push(i);
         }
     }

@@ -116,14 +116,14 @@ fn utf8(name: &str, bytes: Vec<u8>) -> Result<String, super::ManifestErrors> {
         let (line, col) = line_col(valid, at);
         let line_start = valid.rfind('\n').map_or(0, |i| i + 1);
         ManifestError {
-            file: name.to_owned(),
+            file: name.into(),
             line,
             col,
             field: super::syntax::context(valid, at).to_string(),
             message: format!("the manifest is not valid UTF-8 (byte 0x{bad:02X})"),
             hint: Some(
                 "save the file as UTF-8 (e.g. `iconv -f latin1 -t utf-8`); TOML is always UTF-8"
-                    .to_owned(),
+                    .into(),
             ),
             snippet: valid[line_start..].to_owned(),
         }

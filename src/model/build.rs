@@ -54,8 +54,10 @@ pub(super) fn finish(
     let edges = links.edges();
     // the start order reaches every service unless there is a cycle: only then are the
     // cycles looked for, to report each
-    let order = graph::order(services.len(), &edges);
-    if order.len() < services.len() {
+    // (every service of `links`: a streamed build with problems keeps none past the first)
+    let count = links.service_count();
+    let order = graph::order(count, &edges);
+    if order.len() < count {
         deps::check_cycles(&mut errs, &links, &edges);
     }
 
@@ -345,7 +347,7 @@ fn groups(errs: &mut Errors<'_>, m: &Manifest, links: &Links) -> Vec<Group> {
                         format!("`{}` is not a service", member.escape_debug())
                     };
                     let hint = errs.suggest(member, (Known::Services, links.service_names()));
-                    errs.push(&path.index(i), what, Some(hint));
+                    errs.push_shared(&path.index(i), what, Some(hint));
                 } else if !seen.insert(member.as_str()) {
                     errs.push(
                         &path.index(i),

@@ -338,7 +338,7 @@ impl Links {
     ) {
         let group = t.groups.get(name);
         if group.is_none() {
-            errs.not_groups.push(name.to_owned());
+            errs.not_groups.push(super::problems::name_hash(name));
         }
         let (what, hint) = if let Some(g) = group {
             (
@@ -346,7 +346,7 @@ impl Links {
                     "`{}` is a group; dependencies name services or externals",
                     name.escape_debug()
                 ),
-                format!("name its members instead: {}", g.services.join(", ")),
+                format!("name its members instead: {}", g.services.join(", ")).into(),
             )
         } else if kind == DepKind::Before && self.externals_ix.get(name).is_some() {
             (
@@ -354,7 +354,7 @@ impl Links {
                     "`{}` is an external; `before` orders services of this stack",
                     name.escape_debug()
                 ),
-                "externals are not started by the stack: remove it".to_owned(),
+                "externals are not started by the stack: remove it".into(),
             )
         } else {
             (
@@ -368,7 +368,7 @@ impl Links {
                 ),
             )
         };
-        errs.push(at, what, Some(hint));
+        errs.push_shared(at, what, Some(hint));
     }
 }
 

@@ -1,6 +1,8 @@
 //! Collecting located problems while the model is built: every check pushes here, and the
 //! build reports them all at once.
 
+use std::sync::Arc;
+
 use crate::manifest::locate::Locator;
 use crate::manifest::{HealthSpec, ManifestError};
 
@@ -17,26 +19,35 @@ pub(super) enum Known {
     Services = 1,
 }
 
+/// A hash of `name` that is the same in every run and every place (a name is kept as its
+/// hash where only whether it was met matters).
+pub(super) fn name_hash(name: &str) -> u64 {
+    use std::hash::{Hash as _, Hasher as _};
+    let mut h = std::hash::DefaultHasher::new();
+    name.hash(&mut h);
+    h.finish()
+}
+
 /// Collects located errors while the model is built.
 pub(super) struct Errors<'a> {
-    file: &'a str,
+    file: Arc<str>,
     loc: Locator<'a>,
     /// The problems found so far.
     pub(super) list: Vec<ManifestError>,
     /// What is left of [`SUGGEST_BUDGET`].
     suggest_budget: usize,
     /// The list of what is known, once made, per kind of reference ([`Known`]).
-    known_lists: [Option<String>; 2],
-    /// The unknown names a hint looked for among the groups: a streamed build, which
-    /// reads the groups last, checks them once it has.
-    pub(super) not_groups: Vec<String>,
+    known_lists: [Option<Arc<str>>; 2],
+    /// The hashes of the unknown names a hint looked for among the groups: a streamed
+    /// build, which reads the groups last, checks them once it has.
+    pub(super) not_groups: Vec<u64>,
 }
 
 impl<'a> Errors<'a> {
     /// An empty collector for `file`, locating paths with `loc`.
     pub(super) fn new(file: &'a str, loc: Locator<'a>) -> Self {
         Self {
-            file,
+            file: file.into(),
             loc,
             list: Vec::new(),
             suggest_budget: SUGGEST_BUDGET,
@@ -46,7 +57,7 @@ impl<'a> Errors<'a> {
     }
 
     /// "did you mean" for an unknown reference to one of `known` (see [`suggest::suggest`]).
-    pub(super) fn suggest<'k, I>(&mut self, name: &str, (kind, known): (Known, I)) -> String
+    pub(super) fn suggest<'k, I>(&mut self, name: &str, (kind, known): (Known, I)) -> Arc<str>
     where
         I: Iterator<Item = &'k str> + Clone,
     {
@@ -61,7 +72,18 @@ impl<'a> Errors<'a> {
         message: impl Into<String>,
         hint: impl Into<Option<String>>,
     ) {
-        let e = ManifestError::at(self.file, &self.loc, &path.path(), message, hint.into());
+        let hint = hint.into().map(Arc::from);
+        self.push_shared(path, message, hint);
+    }
+
+    /// [`Self::push`] with a hint other problems may share.
+    pub(super) fn push_shared(
+        &mut self,
+        path: &At<'_>,
+        message: impl Into<String>,
+        hint: Option<Arc<str>>,
+    ) {
+        let e = ManifestError::at(&self.file, &self.loc, &path.path(), message, hint);
         self.list.push(e);
     }
 
@@ -72,7 +94,8 @@ impl<'a> Errors<'a> {
         message: impl Into<String>,
         hint: impl Into<Option<String>>,
     ) {
-        let e = ManifestError::at_key(self.file, &self.loc, &path.path(), message, hint.into());
+        let hint = hint.into().map(Arc::from);
+        let e = ManifestError::at_key(&self.file, &self.loc, &path.path(), message, hint);
         self.list.push(e);
     }
 

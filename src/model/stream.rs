@@ -14,7 +14,7 @@ use super::Service;
 use super::build::{Checked, check_stack, externals, finish};
 use super::deps::{Links, Tables};
 use super::names::NameIndex;
-use super::problems::Errors;
+use super::problems::{Errors, name_hash};
 use super::service;
 use super::shared::Shared;
 
@@ -43,6 +43,7 @@ pub(super) fn checked(file: &str, text: &str) -> Option<Result<Checked, Manifest
         links: None,
         shared: Shared::default(),
         services,
+        built: 0,
         groups: IndexMap::new(),
     };
     let m = manifest::parse_streamed(text, &mut sink)?;
@@ -50,17 +51,19 @@ pub(super) fn checked(file: &str, text: &str) -> Option<Result<Checked, Manifest
         mut errs,
         links,
         services,
+        built,
         ..
     } = sink;
     let links = links?;
-    let read_all = services.len() == links.service_count()
+    let read_all = built == links.service_count()
         && m.services.is_empty()
         && links.externals_are(m.external.keys().map(String::as_str));
     if !read_all {
         return None;
     }
     // a name taken for unknown may be a group's, whose hint is another
-    if errs.not_groups.iter().any(|n| m.groups.contains_key(n)) {
+    let groups: Vec<u64> = m.groups.keys().map(|g| name_hash(g)).collect();
+    if errs.not_groups.iter().any(|n| groups.contains(n)) {
         return None;
     }
     check_stack(&mut errs, &m, &links);
@@ -102,6 +105,8 @@ struct Sink<'t> {
     links: Option<Links>,
     shared: Shared,
     services: Vec<Service>,
+    /// How many services were built (those after a problem are not kept).
+    built: usize,
     /// None: the groups are read last; they are only looked at for the hint of a problem
     /// (see [`Errors::not_groups`]).
     groups: IndexMap<String, GroupSpec>,
@@ -118,7 +123,7 @@ impl ServiceSink for Sink<'_> {
             return false;
         };
         // the service read is the next one of the headers (not one in a string)
-        if !links.service_is(self.services.len(), &name) {
+        if !links.service_is(self.built, &name) {
             return false;
         }
         let t = Tables {
@@ -132,7 +137,11 @@ impl ServiceSink for Sink<'_> {
             &name,
             &mut spec,
         );
-        self.services.push(s);
+        // past a problem, only the problems count: the service goes
+        if self.errs.list.is_empty() {
+            self.services.push(s);
+        }
+        self.built += 1;
         true
     }
 }

@@ -1,6 +1,8 @@
 //! "did you mean": the known name an unknown reference was probably meant to be, within a
 //! budget per manifest so that thousands of unknown references stay near-linear.
 
+use std::sync::Arc;
+
 /// How many names all "did you mean" searches of one manifest may compare in total. Each
 /// search compares the unknown name with every known one; the budget keeps a manifest with
 /// thousands of unknown references near-linear (the first searches get suggestions, the
@@ -15,8 +17,8 @@ pub(super) fn suggest<'a, I>(
     budget: &mut usize,
     name: &str,
     known: I,
-    list: &mut Option<String>,
-) -> String
+    list: &mut Option<Arc<str>>,
+) -> Arc<str>
 where
     I: Iterator<Item = &'a str> + Clone,
 {
@@ -27,18 +29,18 @@ where
         let mut typo = Typo::new(name);
         let known: Vec<&str> = known.clone().filter(|k| typo.may_match(k)).collect();
         if let Some(k) = crate::manifest::error::closest(name, &known) {
-            return format!("did you mean `{k}`?");
+            return format!("did you mean `{k}`?").into();
         }
     }
-    list.get_or_insert_with(|| {
+    // one list, shared by every problem that gets it
+    Arc::clone(list.get_or_insert_with(|| {
         let head: Vec<&str> = known.take(12).collect();
         match count {
-            0 => "nothing of that kind is defined".to_owned(),
-            n if n > head.len() => format!("known: {}, …", head.join(", ")),
-            _ => format!("known: {}", head.join(", ")),
+            0 => "nothing of that kind is defined".into(),
+            n if n > head.len() => format!("known: {}, …", head.join(", ")).into(),
+            _ => format!("known: {}", head.join(", ")).into(),
         }
-    })
-    .clone()
+    }))
 }
 
 /// A quick test of whether a known name may be what an unknown one was meant to be: `false`
@@ -115,7 +117,7 @@ impl<'a> Typo<'a> {
 
 #[cfg(test)]
 mod tests {
-    use super::{SUGGEST_BUDGET, Typo, suggest};
+    use super::{Arc, SUGGEST_BUDGET, Typo, suggest};
 
     fn names(n: usize) -> Vec<String> {
         (0..n).map(|i| format!("svc-{i:05}")).collect()
@@ -129,7 +131,7 @@ mod tests {
         let mut list = None;
         let names = || known.iter().map(String::as_str);
         assert_eq!(
-            suggest(&mut budget, "kafak", names(), &mut list),
+            &*suggest(&mut budget, "kafak", names(), &mut list),
             "did you mean `kafka`?"
         );
         assert_eq!(budget, 60);
@@ -140,8 +142,11 @@ mod tests {
         assert!(hint.starts_with("known: svc-00000, "), "{hint}");
         assert!(hint.ends_with(", …"), "{hint}");
         assert_eq!(budget, 20);
+        // the list is made once and shared by every problem that gets it
+        let again = suggest(&mut budget, "other", names(), &mut list);
+        assert!(Arc::ptr_eq(&hint, &again));
         assert_eq!(
-            suggest(&mut budget, "x", std::iter::empty(), &mut None),
+            &*suggest(&mut budget, "x", std::iter::empty(), &mut None),
             "nothing of that kind is defined"
         );
     }
