@@ -282,7 +282,7 @@ fn daemon(model: &Model) -> Result<Daemon> {
 /// The names supervisorctl addresses: `GROUP:PROCESS` for every process, then each group
 /// with programs as `GROUP:*` (the stack's first). `owner` is each service's group (see
 /// [`groups`]).
-fn units(model: &Model, owner: &[Option<usize>]) -> Vec<Unit> {
+fn units(model: &Model, owner: &[Option<u32>]) -> Vec<Unit> {
     let group_name = |g: usize| match g {
         0 => model.name.as_str(),
         g => model.groups[g - 1].name.as_str(),
@@ -291,7 +291,7 @@ fn units(model: &Model, owner: &[Option<usize>]) -> Vec<Unit> {
     let mut out: Vec<Unit> = Vec::with_capacity(model.view.processes().len() + used.len());
     for p in model.view.processes() {
         let svc = &model.services[p.service];
-        let name = match owner[p.service] {
+        let name = match owner[p.service].map(|g| g as usize) {
             Some(g) => {
                 used[g] = true;
                 let g = group_name(g);
@@ -328,11 +328,11 @@ fn units(model: &Model, owner: &[Option<usize>]) -> Vec<Unit> {
 
 /// The template context of the whole file.
 #[derive(Serialize)]
-struct ConfFile {
+struct ConfFile<'m> {
     header: &'static str,
     description: String,
     daemon: Option<Daemon>,
-    groups: Vec<GroupSection>,
+    groups: Vec<GroupSection<'m>>,
     programs: Vec<String>,
 }
 

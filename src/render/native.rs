@@ -93,12 +93,12 @@ pub fn joined_if(out: &mut String, key: &str, values: &[String], sep: &str) {
 }
 
 /// Append `values` joined by `sep`.
-pub fn push_joined(out: &mut String, values: &[String], sep: &str) {
+pub fn push_joined<S: AsRef<str>>(out: &mut String, values: &[S], sep: &str) {
     for (i, v) in values.iter().enumerate() {
         if i > 0 {
             out.push_str(sep);
         }
-        out.push_str(v);
+        out.push_str(v.as_ref());
     }
 }
 

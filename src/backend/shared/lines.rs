@@ -4,6 +4,8 @@
 //! makes a line that nears a reader's line limit (systemd's 1 MiB, see
 //! [`crate::limits::MAX_LINE_BYTES`]). A list that fits stays on one line.
 
+pub use crate::render::native::push_joined;
+
 /// The most bytes of list items, separators included, on one generated line.
 pub const LIST_LINE_BYTES: usize = 4096;
 
@@ -29,16 +31,6 @@ pub fn runs<S: AsRef<str>>(items: &[S]) -> impl Iterator<Item = &[S]> {
         rest = tail;
         Some(run)
     })
-}
-
-/// Append `items` joined by `sep`.
-pub fn push_joined<S: AsRef<str>>(out: &mut String, items: &[S], sep: &str) {
-    for (i, v) in items.iter().enumerate() {
-        if i > 0 {
-            out.push_str(sep);
-        }
-        out.push_str(v.as_ref());
-    }
 }
 
 /// Append `\n{key}{run}` for every run of `items` (joined by `sep`, one byte): a list

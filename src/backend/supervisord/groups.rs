@@ -1,6 +1,7 @@
 //! Groups: supervisord runs a program once per `[group:x]` that lists it (two groups, two
 //! processes), so each program joins exactly one group.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -11,10 +12,12 @@ use crate::model::Model;
 
 /// A `[group:x]` (when it has programs of its own) and comments.
 #[derive(Serialize)]
-pub(super) struct GroupSection {
+pub(super) struct GroupSection<'m> {
     pub(super) name: String,
     pub(super) comments: Vec<String>,
-    pub(super) programs: Vec<String>,
+    /// Its programs, borrowed from the model where they are a service's name (a copy of
+    /// every name was 0.3 MB at 10,000 services).
+    pub(super) programs: Vec<Cow<'m, str>>,
     pub(super) priority: u32,
 }
 
@@ -24,12 +27,12 @@ pub(super) struct GroupSection {
 /// command that drives its members. Each such loss is a warning.
 /// Also returns the group each service's programs joined, by service index (`0` the
 /// stack's, `g + 1` group `g`); `priority` is each service's.
-pub(super) fn groups(
-    model: &Model,
+pub(super) fn groups<'m>(
+    model: &'m Model,
     priority: &[u32],
     warnings: &mut Vec<Warning>,
-) -> (Vec<GroupSection>, Vec<Option<usize>>) {
-    let mut owner: Vec<Option<usize>> = vec![None; model.services.len()];
+) -> (Vec<GroupSection<'m>>, Vec<Option<u32>>) {
+    let mut owner: Vec<Option<u32>> = vec![None; model.services.len()];
     let group_name = |g: usize| match g {
         0 => &*model.name,
         g => &*model.groups[g - 1].name,
@@ -57,14 +60,14 @@ pub(super) fn groups(
                 continue;
             };
             if let Some(first) = owner[s] {
-                taken.push((s, first));
+                taken.push((s, first as usize));
                 continue;
             }
-            owner[s] = Some(gi);
+            owner[s] = u32::try_from(gi).ok();
             let before = section.programs.len();
             section
                 .programs
-                .extend(program_names(&model.services[s]).map(|(n, _)| n.into_owned()));
+                .extend(program_names(&model.services[s]).map(|(n, _)| n));
             if section.programs.len() > before {
                 section.priority = section.priority.min(priority[s]);
             }

@@ -57,7 +57,7 @@ fn number(out: &mut String, key: &str, value: u64) {
     push_u64(out, value);
 }
 
-impl Native for ConfFile {
+impl Native for ConfFile<'_> {
     /// `templates/supervisord/conf.tera`, without tera.
     fn write_native(&self, out: &mut String) {
         self.write_head(out);
@@ -69,7 +69,7 @@ impl Native for ConfFile {
     }
 }
 
-impl ConfFile {
+impl ConfFile<'_> {
     /// What `conf.tera` writes before the programs (the daemon's sections and the groups):
     /// then each program follows after `\n\n`, and the file ends in `\n`.
     pub(super) fn write_head(&self, out: &mut String) {
