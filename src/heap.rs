@@ -78,18 +78,26 @@ pub fn in_own_mapping<T>(make: impl FnOnce() -> T) -> T {
 pub fn give_back(free: impl FnOnce()) {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
+        /// Trims and puts the usual threshold back when dropped: also when `free` panics
+        /// (while the lock is still held: it is dropped after).
+        struct Restore;
+        impl Drop for Restore {
+            fn drop(&mut self) {
+                // SAFETY: malloc_trim only returns free pages of the allocator's own
+                // heaps; mallopt only sets a threshold.
+                unsafe {
+                    libc::malloc_trim(0);
+                    libc::mallopt(libc::M_TRIM_THRESHOLD, KEEP);
+                }
+            }
+        }
         let _turn = THRESHOLD
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         // SAFETY: mallopt only sets a threshold of the allocator.
         unsafe { libc::mallopt(libc::M_TRIM_THRESHOLD, TRIM_NOW) };
+        let _restore = Restore;
         free();
-        // SAFETY: malloc_trim only returns free pages of the allocator's own heaps; mallopt
-        // as above.
-        unsafe {
-            libc::malloc_trim(0);
-            libc::mallopt(libc::M_TRIM_THRESHOLD, KEEP);
-        }
     }
     #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
     free();
@@ -176,6 +184,19 @@ mod tests {
         );
     }
 
+    /// A `free` that panics leaves the usual threshold behind: a block freed after is kept
+    /// for reuse, not trimmed at once (as it would be under [`TRIM_NOW`]).
+    fn check_a_panic_restores_the_threshold() {
+        tune();
+        let panicked = std::panic::catch_unwind(|| give_back(|| panic!("in free")));
+        assert!(panicked.is_err());
+        let block = vec![1u8; 4 << 20];
+        let made = anon_kib();
+        drop(std::hint::black_box(block));
+        let freed = anon_kib();
+        assert!(freed + 1024 > made, "kept for reuse: {made} -> {freed} KiB");
+    }
+
     /// Run the check named `name` in a process of its own (this test binary again, told so
     /// by `OPENIM_INIT_HEAP_TEST_CHILD`): each needs a heap no other test has used.
     fn in_a_child(name: &str, check: fn()) {
@@ -210,6 +231,14 @@ mod tests {
         in_a_child(
             "heap::tests::what_another_thread_made_last_is_given_back_when_freed",
             check_another_threads_top,
+        );
+    }
+
+    #[test]
+    fn a_panic_while_giving_back_restores_the_threshold() {
+        in_a_child(
+            "heap::tests::a_panic_while_giving_back_restores_the_threshold",
+            check_a_panic_restores_the_threshold,
         );
     }
 }
