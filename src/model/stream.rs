@@ -62,7 +62,7 @@ pub(super) fn checked(file: &str, text: &str) -> Option<Result<Checked, Manifest
         return None;
     }
     // a name taken for unknown may be a group's, whose hint is another
-    let groups: Vec<u64> = m.groups.keys().map(|g| name_hash(g)).collect();
+    let groups: hashbrown::HashSet<u64> = m.groups.keys().map(|g| name_hash(g)).collect();
     if errs.not_groups.iter().any(|n| groups.contains(n)) {
         return None;
     }
