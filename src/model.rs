@@ -276,6 +276,17 @@ impl Model {
             .expect("the built-in manifest is valid")
     }
 
+    /// A stack of `n` independent services `s0`…, for tests.
+    #[cfg(test)]
+    pub(crate) fn independent(n: usize) -> Self {
+        use std::fmt::Write as _;
+        let mut text = String::from("name = \"n\"\n");
+        for i in 0..n {
+            let _ = write!(text, "[services.s{i}]\ncommand = [\"/bin/s\"]\n");
+        }
+        Self::from_toml("n.toml", &text).expect("valid")
+    }
+
     /// A service by name.
     #[must_use]
     pub fn service(&self, name: &str) -> Option<&Service> {

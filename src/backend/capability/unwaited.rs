@@ -109,14 +109,6 @@ mod tests {
     use super::super::Findings;
     use super::*;
 
-    fn model(n: usize) -> Model {
-        let mut text = String::from("name = \"s\"\n");
-        for i in 0..n {
-            let _ = write!(text, "[services.s{i}]\ncommand = [\"/bin/s{i}\"]\n");
-        }
-        Model::from_toml("t.toml", &text).expect("valid")
-    }
-
     fn names(w: &Warning) -> Vec<&str> {
         w.services.iter().map(|s| &**s).collect()
     }
@@ -125,7 +117,7 @@ mod tests {
     /// message, the services depending on them once each.
     #[test]
     fn the_edges_of_a_kind_are_one_finding() {
-        let m = model(20);
+        let m = Model::independent(20);
         let mut found = Findings::default();
         for s in 2..20 {
             for dep in [0, 1, s - 1] {

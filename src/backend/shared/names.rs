@@ -163,18 +163,13 @@ pub fn few<'a>(count: usize, names: impl Iterator<Item = &'a str>) -> Option<Str
 
 #[cfg(test)]
 mod tests {
-    use std::fmt::Write as _;
 
     use crate::backend::{BackendKind, Flags, render_embedded};
     use crate::model::Model;
 
     /// A stack of `n` independent services.
     fn stack(n: usize) -> Model {
-        let mut text = String::from("name = \"n\"\n");
-        for i in 0..n {
-            let _ = write!(text, "[services.s{i}]\ncommand = [\"/bin/s\"]\n");
-        }
-        Model::from_toml("n.toml", &text).expect("valid")
+        Model::independent(n)
     }
 
     fn enable_note(kind: BackendKind, model: &Model) -> String {
