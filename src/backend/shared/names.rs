@@ -163,7 +163,6 @@ pub fn few<'a>(count: usize, names: impl Iterator<Item = &'a str>) -> Option<Str
 
 #[cfg(test)]
 mod tests {
-
     use crate::backend::{BackendKind, Flags, render_embedded};
     use crate::model::Model;
 
