@@ -336,11 +336,7 @@ impl Links {
         name: &str,
         at: &At<'_>,
     ) {
-        let group = t.groups.get(name);
-        if group.is_none() {
-            errs.not_groups.push(super::problems::name_hash(name));
-        }
-        let (what, hint) = if let Some(g) = group {
+        let (what, hint) = if let Some(g) = errs.group(t.groups, name) {
             (
                 format!(
                     "`{}` is a group; dependencies name services or externals",

@@ -3,8 +3,10 @@
 
 use std::sync::Arc;
 
+use indexmap::IndexMap;
+
 use crate::manifest::locate::Locator;
-use crate::manifest::{HealthSpec, ManifestError};
+use crate::manifest::{GroupSpec, HealthSpec, ManifestError};
 
 use super::check::{self, NAME_HINT};
 use super::path::At;
@@ -63,6 +65,20 @@ impl<'a> Errors<'a> {
     {
         let list = &mut self.known_lists[kind as usize];
         suggest::suggest(&mut self.suggest_budget, name, known, list)
+    }
+
+    /// Group `name` of `groups`; when there is none, `name` is noted (see
+    /// [`Self::not_groups`]).
+    pub(super) fn group<'g>(
+        &mut self,
+        groups: &'g IndexMap<String, GroupSpec>,
+        name: &str,
+    ) -> Option<&'g GroupSpec> {
+        let group = groups.get(name);
+        if group.is_none() {
+            self.not_groups.push(name_hash(name));
+        }
+        group
     }
 
     /// An error at the value of `path`.
