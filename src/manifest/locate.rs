@@ -74,7 +74,7 @@ impl fmt::Display for FieldPath {
 
 /// Finds where a field is in the source text. The text is parsed and its lines indexed on
 /// the first question only: a manifest without problems never pays for them. A field is
-/// looked for in its section alone (see [`Sections`]), the last one kept; the whole
+/// looked for in its section alone (see `locate/sections.rs`), the last one kept; the whole
 /// document is parsed only when that does not find it.
 pub struct Locator<'a> {
     text: &'a str,

@@ -62,7 +62,7 @@ impl Findings {
 
     /// Service `s` starts without waiting for service `dep`, its dependency of `kind`,
     /// because `dep` has `why` (`no health check`): said once per kind and reason, naming
-    /// the dependencies (see [`Unwaited`]).
+    /// the dependencies (see `capability/unwaited.rs`).
     pub fn unwaited(
         &mut self,
         backend: &'static str,
