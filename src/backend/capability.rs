@@ -31,8 +31,8 @@ pub struct Warning {
     pub message: String,
 }
 
-/// How many services a warning names on its line; the rest are counted (the JSON of a
-/// warning lists them all).
+/// How many services (or, in a finding about dependencies not waited for, dependencies) a
+/// warning names on its line; the rest are counted.
 const SHOWN_SERVICES: usize = 16;
 
 impl fmt::Display for Warning {
