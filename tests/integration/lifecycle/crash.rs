@@ -23,6 +23,11 @@ fn install(root: &Path, manifest: &Path) -> Command {
         .arg("--root")
         .arg(root)
         .env_remove(CRASH_ENV);
+    // the verifier's scratch copy goes next to ROOT, in the test's own directory: a run
+    // killed while it verifies cannot remove it, and the test's directory takes it away
+    let scratch = root.with_file_name("scratch");
+    std::fs::create_dir_all(&scratch).expect("scratch directory");
+    cmd.env("TMPDIR", &scratch);
     cmd
 }
 
