@@ -62,6 +62,11 @@ pub fn named<S: AsRef<str>>(names: &[S]) -> String {
 /// (a list of 10,000 names to show 16 was 160 KB).
 #[must_use]
 pub fn named_of<'a>(names: impl Iterator<Item = &'a str>) -> Option<String> {
+    cut_list(names, "")
+}
+
+/// The first [`SHOWN_SERVICES`] of `names`, each between `quote`s, then how many more.
+fn cut_list<'a>(names: impl Iterator<Item = &'a str>, quote: &str) -> Option<String> {
     let mut out = String::new();
     let mut count = 0;
     for name in names {
@@ -69,7 +74,9 @@ pub fn named_of<'a>(names: impl Iterator<Item = &'a str>) -> Option<String> {
             if count > 0 {
                 out.push_str(", ");
             }
+            out.push_str(quote);
             out.push_str(name);
+            out.push_str(quote);
         }
         count += 1;
     }

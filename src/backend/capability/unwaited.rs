@@ -9,7 +9,7 @@
 use std::fmt::Write as _;
 use std::sync::Arc;
 
-use super::{Feature, SHOWN_SERVICES, Warning};
+use super::{Feature, Warning, cut_list};
 use crate::model::{DepKind, Model};
 
 /// The dependencies of one kind of edge not waited for, and the services that have one.
@@ -74,17 +74,8 @@ impl Unwaited {
     /// The finding: the dependencies in the message (the first 16, then how many more),
     /// the services that depend on them as its services.
     pub(super) fn into_warning(self) -> Warning {
-        let mut message = String::from("not waitable: ");
-        for (i, name) in self.deps.iter().take(SHOWN_SERVICES).enumerate() {
-            if i > 0 {
-                message.push_str(", ");
-            }
-            let _ = write!(message, "`{name}`");
-        }
-        let more = self.deps.len().saturating_sub(SHOWN_SERVICES);
-        if more > 0 {
-            let _ = write!(message, " and {more} more");
-        }
+        let names = cut_list(self.deps.iter().map(|d| &**d), "`").unwrap_or_default();
+        let mut message = format!("not waitable: {names}");
         let (verb, whose, it) = if self.deps.len() == 1 {
             ("has", "its", "it")
         } else {
