@@ -103,7 +103,8 @@ dockerd_smoke() {
   # dockerd writes these outside its roots whatever the flags say: remove what it adds
   local strays=()
   for f in /etc/docker/key.json /run/docker /run/containerd; do [ -e "$f" ] || strays+=("$f"); done
-  dockerd --data-root "$w/root" --exec-root "$w/x" --pidfile "$w/pid" -H "unix://$w/sock" \
+  # (its containerd writes a stack dump to TMPDIR when signalled: kept inside $w)
+  TMPDIR="$w" dockerd --data-root "$w/root" --exec-root "$w/x" --pidfile "$w/pid" -H "unix://$w/sock" \
     --iptables=false --ip6tables=false --ip-forward=false --ip-masq=false --bridge=none \
     --storage-driver=overlay2 --containerd-namespace oi-setup \
     --containerd-plugins-namespace oi-setup-plugins >"$w/log" 2>&1 &

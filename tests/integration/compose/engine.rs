@@ -66,7 +66,12 @@ impl Engine {
         let sock = exec_root.path().join("d.sock");
         let ns = format!("oi-test-{}", std::process::id());
         let log = std::fs::File::create(work.log("dockerd")).expect("log");
+        // containerd writes `containerd.PID.stacks.log` to TMPDIR when signalled during the
+        // teardown: inside the work dir, not left in /tmp
+        let tmp = work.join("tmp");
+        std::fs::create_dir(&tmp).expect("tmp dir");
         let child = Command::new("dockerd")
+            .env("TMPDIR", &tmp)
             .arg("--data-root")
             .arg(work.join("docker-root"))
             .arg("--exec-root")
