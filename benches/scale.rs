@@ -327,6 +327,16 @@ fn machine(o: &Opts) {
         o.dir.display(),
         bin().display()
     );
+    println!("load average at the start: {}", load_average());
+}
+
+/// The 1, 5 and 15 minute load averages (`/proc/loadavg`): times wander on a busy machine,
+/// so a table says how busy it was.
+fn load_average() -> String {
+    fs::read_to_string("/proc/loadavg").map_or_else(
+        |_| "unknown".to_owned(),
+        |l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "),
+    )
 }
 
 fn main() {
